@@ -1,0 +1,244 @@
+/*
+ * tls_cert.c - the Certificate message of TLS <= 1.2: splits the DER
+ * chain and, with libcrypto, computes per certificate the SHA-256 of the
+ * DER and of its SubjectPublicKeyInfo (what DANE TLSA records of
+ * matching type 1 pin), the SHA-1 fingerprint, subject CN, subject and
+ * issuer names, serial, validity and the SAN DNS names. Every string is
+ * bounded and lives only for the event callback.
+ */
+#include "tls_int.h"
+
+#include <openssl/asn1.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define DN_MAX	   512
+#define SERIAL_MAX 64
+#define SAN_POOL   4096
+
+/* Scratch space for the strings of one certificate event. */
+struct cert_text {
+	char cn[TLS_NAME_MAX + 1];
+	char subject[DN_MAX];
+	char issuer[DN_MAX];
+	char serial[SERIAL_MAX * 3 + 1];
+	char pool[SAN_POOL];
+	size_t pool_used;
+	const char *san[TLS_SAN_MAX];
+};
+
+/* Appends src (len bytes) to dst of size cap at *used, control bytes
+ * replaced, always NUL-terminated; stops when full. */
+static void append(char *dst, size_t cap, size_t *used, const unsigned char *src, size_t len)
+{
+	for (size_t i = 0; i < len && *used + 1 < cap; i++) {
+		unsigned char c = src[i];
+
+		dst[(*used)++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	dst[*used] = '\0';
+}
+
+/* Value of a name entry as UTF-8 into dst. */
+static void entry_value(X509_NAME_ENTRY *e, char *dst, size_t cap, size_t *used)
+{
+	unsigned char *utf8 = NULL;
+	int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+
+	if (n > 0)
+		append(dst, cap, used, utf8, (size_t)n);
+	OPENSSL_free(utf8);
+}
+
+/* "C=NL, O=Example, CN=mx.example.nl": entries in certificate order. */
+static void format_dn(const X509_NAME *nm, char *dst, size_t cap)
+{
+	size_t used = 0;
+	int count = X509_NAME_entry_count(nm);
+
+	dst[0] = '\0';
+	for (int i = 0; i < count; i++) {
+		X509_NAME_ENTRY *e = X509_NAME_get_entry(nm, i);
+		int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+		const char *sn = nid != NID_undef ? OBJ_nid2sn(nid) : NULL;
+		char oid[64];
+
+		if (sn == NULL) {
+			if (OBJ_obj2txt(oid, sizeof(oid), X509_NAME_ENTRY_get_object(e), 1) <= 0)
+				snprintf(oid, sizeof(oid), "?");
+			sn = oid;
+		}
+		if (i > 0)
+			append(dst, cap, &used, (const unsigned char *)", ", 2);
+		append(dst, cap, &used, (const unsigned char *)sn, strlen(sn));
+		append(dst, cap, &used, (const unsigned char *)"=", 1);
+		entry_value(e, dst, cap, &used);
+	}
+}
+
+static void subject_cn(const X509_NAME *nm, char *dst, size_t cap)
+{
+	int idx = X509_NAME_get_index_by_NID(nm, NID_commonName, -1);
+	size_t used = 0;
+
+	dst[0] = '\0';
+	if (idx >= 0)
+		entry_value(X509_NAME_get_entry(nm, idx), dst, cap, &used);
+}
+
+static void format_serial(const X509 *x, char *dst, size_t cap)
+{
+	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+	const unsigned char *b = ASN1_STRING_get0_data(sn);
+	int n = ASN1_STRING_length(sn);
+	size_t used = 0;
+
+	dst[0] = '\0';
+	for (int i = 0; i < n && used + 4 <= cap; i++)
+		used += (size_t)snprintf(dst + used, cap - used, i > 0 ? ":%02X" : "%02X", b[i]);
+}
+
+static int64_t asn1_time(const ASN1_TIME *at)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (at == NULL || ASN1_TIME_to_tm(at, &tm) != 1)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+static void san_names(X509 *x, struct cert_text *tx, struct tls_event *ev)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int n;
+
+	if (gens == NULL)
+		return;
+	n = sk_GENERAL_NAME_num(gens);
+	for (int i = 0; i < n; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const unsigned char *d;
+		size_t len, start;
+
+		if (g->type != GEN_DNS)
+			continue;
+		d = ASN1_STRING_get0_data(g->d.dNSName);
+		len = (size_t)ASN1_STRING_length(g->d.dNSName);
+		if (ev->u.cert.nsan >= TLS_SAN_MAX ||
+		    tx->pool_used + MX_MIN(len, 255) + 1 > SAN_POOL) {
+			ev->u.cert.san_dropped++;
+			continue;
+		}
+		start = tx->pool_used;
+		append(tx->pool, SAN_POOL, &tx->pool_used, d, MX_MIN(len, (size_t)255));
+		tx->pool_used++; /* keep the NUL */
+		tx->san[ev->u.cert.nsan++] = tx->pool + start;
+	}
+	GENERAL_NAMES_free(gens);
+}
+
+/* SHA-256 of the DER SubjectPublicKeyInfo. */
+static bool spki_hash(const X509 *x, uint8_t out[32])
+{
+	const X509_PUBKEY *pk = X509_get_X509_PUBKEY(x);
+	unsigned char *der = NULL;
+	int n;
+	bool ok;
+
+	if (pk == NULL)
+		return false;
+	n = i2d_X509_PUBKEY(pk, &der);
+	if (n <= 0)
+		return false;
+	ok = EVP_Digest(der, (size_t)n, out, NULL, EVP_sha256(), NULL) == 1;
+	OPENSSL_free(der);
+	return ok;
+}
+
+static void one_cert(struct tls_run *r, int dir, unsigned index, const uint8_t *der, size_t len)
+{
+	struct tls_info *in = &r->t->info;
+	struct tls_event ev;
+	struct cert_text tx;
+	const unsigned char *p = der;
+	X509 *x = NULL;
+
+	memset(&ev, 0, sizeof(ev));
+	tx.cn[0] = tx.subject[0] = tx.issuer[0] = tx.serial[0] = '\0';
+	tx.pool_used = 0;
+	ev.type = TLS_EV_CERTIFICATE;
+	ev.dir = dir;
+	ev.u.cert.index = index;
+	ev.u.cert.der = der;
+	ev.u.cert.der_len = len;
+	ev.u.cert.subject_cn = tx.cn;
+	ev.u.cert.subject = tx.subject;
+	ev.u.cert.issuer = tx.issuer;
+	ev.u.cert.serial = tx.serial;
+	ev.u.cert.san = tx.san;
+	EVP_Digest(der, len, ev.u.cert.sha256, NULL, EVP_sha256(), NULL);
+	EVP_Digest(der, len, ev.u.cert.sha1, NULL, EVP_sha1(), NULL);
+	x = d2i_X509(NULL, &p, (long)len); /* len < 2^24 */
+	if (x != NULL) {
+		ev.u.cert.parsed = true;
+		ev.u.cert.spki_ok = spki_hash(x, ev.u.cert.spki_sha256);
+		subject_cn(X509_get_subject_name(x), tx.cn, sizeof(tx.cn));
+		format_dn(X509_get_subject_name(x), tx.subject, sizeof(tx.subject));
+		format_dn(X509_get_issuer_name(x), tx.issuer, sizeof(tx.issuer));
+		format_serial(x, tx.serial, sizeof(tx.serial));
+		ev.u.cert.not_before = asn1_time(X509_get0_notBefore(x));
+		ev.u.cert.not_after = asn1_time(X509_get0_notAfter(x));
+		san_names(x, &tx, &ev);
+		X509_free(x);
+	}
+	if (dir == TLS_DIR_TOCLIENT && index < TLS_CHAIN_MAX) {
+		memcpy(in->chain[index].sha256, ev.u.cert.sha256, 32);
+		memcpy(in->chain[index].spki_sha256, ev.u.cert.spki_sha256, 32);
+		in->chain[index].spki_ok = ev.u.cert.spki_ok;
+		if (index == 0)
+			memcpy(in->subject_cn, tx.cn, sizeof(in->subject_cn));
+	}
+	tls_emit(r, &ev);
+}
+
+void tls_certificate(struct tls_run *r, int dir, const uint8_t *p, size_t len)
+{
+	struct tls_info *in = &r->t->info;
+	struct tls_rd rd, list;
+	unsigned index = 0;
+
+	if (r->t->tls13)
+		return;
+	tls_rd_init(&rd, p, len);
+	tls_rd_sub(&rd, tls_rd_u(&rd, 3), &list);
+	while (list.left >= 3) {
+		struct tls_rd der;
+		size_t l = tls_rd_u(&list, 3);
+
+		if (!tls_rd_sub(&list, l, &der))
+			break;
+		if (index < TLS_CERTS_MAX && l > 0)
+			one_cert(r, dir, index, der.p, l);
+		index++;
+	}
+	if (rd.bad || list.bad || list.left != 0) {
+		struct tls_event ev;
+
+		in->malformed++;
+		memset(&ev, 0, sizeof(ev));
+		ev.type = TLS_EV_MALFORMED;
+		ev.dir = dir;
+		ev.u.malformed.hs_type = 11;
+		tls_emit(r, &ev);
+	}
+	if (dir == TLS_DIR_TOCLIENT) {
+		in->cert_count = index;
+		in->cert_visibility = TLS_CERT_VISIBLE;
+	}
+}

@@ -1,0 +1,78 @@
+/*
+ * tls_int.h - what the files of the TLS dissector share: the per-call
+ * context, a bounds-checked reader over a handshake message, and the
+ * message parsers of tls_hello.c and tls_cert.c.
+ */
+#ifndef MX_TLS_INT_H
+#define MX_TLS_INT_H
+
+#include "common.h"
+#include "tls.h"
+
+/* One tls_feed/tls_gap call: the state and where events go. */
+struct tls_run {
+	struct tls_state *t;
+	const struct tls_callbacks *cb;
+	void *ctx;
+};
+
+/* A cursor over untrusted bytes: every read checks what is left. */
+struct tls_rd {
+	const uint8_t *p;
+	size_t left;
+	bool bad; /* a read ran past the end */
+};
+
+static inline void tls_rd_init(struct tls_rd *r, const uint8_t *p, size_t len)
+{
+	r->p = p;
+	r->left = len;
+	r->bad = false;
+}
+
+static inline uint32_t tls_rd_u(struct tls_rd *r, unsigned n)
+{
+	uint32_t v = 0;
+
+	if (r->bad || r->left < n) {
+		r->bad = true;
+		r->left = 0;
+		return 0;
+	}
+	for (unsigned i = 0; i < n; i++)
+		v = (v << 8) | r->p[i];
+	r->p += n;
+	r->left -= n;
+	return v;
+}
+
+/* Takes len bytes into sub (a reader over just them). */
+static inline bool tls_rd_sub(struct tls_rd *r, size_t len, struct tls_rd *sub)
+{
+	if (r->bad || r->left < len) {
+		r->bad = true;
+		r->left = 0;
+		tls_rd_init(sub, NULL, 0);
+		sub->bad = true;
+		return false;
+	}
+	tls_rd_init(sub, r->p, len);
+	r->p += len;
+	r->left -= len;
+	return true;
+}
+
+void tls_emit(struct tls_run *r, struct tls_event *ev);
+uint32_t tls_version_bit(uint16_t v);
+
+/* tls_hello.c: body of a ClientHello / ServerHello (after the 4-byte
+ * handshake header). */
+void tls_client_hello(struct tls_run *r, int dir, const uint8_t *p, size_t len);
+void tls_server_hello(struct tls_run *r, int dir, const uint8_t *p, size_t len);
+/* An SSLv2-format ClientHello record (without its 2-byte header). */
+void tls_sslv2_hello(struct tls_run *r, const uint8_t *p, size_t len);
+
+/* tls_cert.c: body of a TLS <= 1.2 Certificate message. */
+void tls_certificate(struct tls_run *r, int dir, const uint8_t *p, size_t len);
+
+#endif
