@@ -1,0 +1,28 @@
+/*
+ * dnssec_judge.h - how far a DNS response can be trusted: the passive
+ * validator learns the keys in it, then its answer RRsets are validated
+ * (or its denial of existence checked) at packet time; the AD bit counts
+ * only from a resolver listed as trusted. Raises dnssec-bogus (a
+ * signature or denial fails against validated keys) and dnssec-stripped
+ * (a DO query to a zone known to be signed answered without signatures
+ * or without denial records).
+ */
+#ifndef MX_DNSSEC_JUDGE_H
+#define MX_DNSSEC_JUDGE_H
+
+#include "correlate.h"
+#include "dns.h"
+#include "flow.h"
+
+struct dnssec_judgement {
+	const char *status;      /* "secure", "bogus", "insecure", "indeterminate", "no-proof" */
+	char reason[96];         /* validator reason, "" when none */
+	enum expect_trust trust; /* what the answer's records may be trusted as */
+	bool denial_secure;      /* NXDOMAIN/NODATA proven (DNSSEC or trusted AD) */
+};
+
+/* Judges response m seen on flow f; query_do: the matching query set DO. */
+void correlate_judge_dns(struct correlate *c, struct flow *f, const struct dns_message *m,
+			 bool query_do, uint64_t ts_us, struct dnssec_judgement *j);
+
+#endif
