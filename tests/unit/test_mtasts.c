@@ -1,0 +1,283 @@
+/*
+ * test_mtasts.c - MX pattern parsing and matching (RFC 8461 section 4.1
+ * and the STARTTLS-Everywhere suffix form), host name normalisation, and
+ * the RFC 8461 policy body parser with its positioned errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mtasts.h"
+
+static struct mx_pattern pat(const char *s, enum mx_pattern_syntax syn)
+{
+	struct mx_pattern p;
+	const char *why = NULL;
+
+	memset(&p, 0, sizeof(p));
+	assert_true(mtasts_pattern_parse(s, strlen(s), syn, &p, &why));
+	return p;
+}
+
+static bool match(const struct mx_pattern *p, const char *host)
+{
+	return mtasts_pattern_match(p, host, strlen(host));
+}
+
+static void test_rfc_wildcard(void **state)
+{
+	struct mx_pattern p = pat("*.example.com", MX_SYNTAX_MTASTS);
+
+	(void)state;
+	assert_int_equal(p.kind, MX_PATTERN_WILDCARD);
+	assert_string_equal(p.name, "example.com");
+	assert_true(match(&p, "mx1.example.com"));
+	assert_true(match(&p, "MX1.Example.COM"));
+	assert_true(match(&p, "mx1.example.com."));
+	assert_false(match(&p, "a.b.example.com"));
+	assert_false(match(&p, "example.com"));
+	assert_false(match(&p, ".example.com"));
+	assert_false(match(&p, "mx1.example.org"));
+	assert_false(match(&p, "mx1example.com"));
+	assert_false(match(&p, "mx1.xexample.com"));
+}
+
+static void test_exact(void **state)
+{
+	struct mx_pattern p = pat("MX1.Example.Test.", MX_SYNTAX_MTASTS);
+
+	(void)state;
+	assert_int_equal(p.kind, MX_PATTERN_EXACT);
+	assert_string_equal(p.name, "mx1.example.test");
+	assert_true(match(&p, "mx1.example.test"));
+	assert_true(match(&p, "mx1.EXAMPLE.test."));
+	assert_false(match(&p, "mx2.example.test"));
+	assert_false(match(&p, "a.mx1.example.test"));
+	assert_false(match(&p, "mx1.example.tes"));
+}
+
+static void test_suffix(void **state)
+{
+	struct mx_pattern p = pat(".yahoodns.test", MX_SYNTAX_STARTTLS_EVERYWHERE);
+
+	(void)state;
+	assert_int_equal(p.kind, MX_PATTERN_SUFFIX);
+	assert_true(match(&p, "mta7.am0.yahoodns.test"));
+	assert_true(match(&p, "mx.yahoodns.test"));
+	assert_false(match(&p, "yahoodns.test"));
+	assert_false(match(&p, "xyahoodns.test"));
+	assert_false(match(&p, "a..yahoodns.test"));
+	/* "*." is not list syntax, "." is not RFC 8461 syntax */
+	{
+		struct mx_pattern q;
+		const char *why = NULL;
+
+		assert_false(mtasts_pattern_parse("*.a.test", 8, MX_SYNTAX_STARTTLS_EVERYWHERE, &q,
+						  &why));
+		assert_false(mtasts_pattern_parse(".a.test", 7, MX_SYNTAX_MTASTS, &q, &why));
+	}
+}
+
+static void test_bad_patterns(void **state)
+{
+	static const char *const bad[] = {
+		"",	      "*",	     "*.",	     "**.example.com", "mx*.example.com",
+		"mx.*.example.com", "*.com", "a..b",	     "-a.example.com", "a-.example.com",
+		"a b.example", "a_b.example", "\xc3\xa9.example",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct mx_pattern p;
+		const char *why = NULL;
+
+		if (mtasts_pattern_parse(bad[i], strlen(bad[i]), MX_SYNTAX_MTASTS, &p, &why))
+			fail_msg("pattern '%s' was accepted", bad[i]);
+		assert_non_null(why);
+	}
+}
+
+static void test_host_normalize(void **state)
+{
+	char out[MX_HOST_MAX + 1];
+	const char *why = NULL;
+	char longlabel[80];
+	char longname[300];
+
+	(void)state;
+	assert_int_equal(mtasts_host_normalize("Mail.Example.TEST.", 18, false, out, &why), 17);
+	assert_string_equal(out, "mail.example.test");
+	assert_int_equal(mtasts_host_normalize("_25._tcp.mx.test", 16, true, out, &why), 16);
+	assert_int_equal(mtasts_host_normalize("_25._tcp.mx.test", 16, false, out, &why), -1);
+	memset(longlabel, 'a', 64);
+	longlabel[64] = '\0';
+	assert_int_equal(mtasts_host_normalize(longlabel, 64, false, out, &why), -1);
+	assert_string_equal(why, "label longer than 63 bytes");
+	for (size_t i = 0; i < 254; i++)
+		longname[i] = (i % 2) ? '.' : 'a';
+	longname[253] = 'a';
+	assert_int_equal(mtasts_host_normalize(longname, 254, false, out, &why), -1);
+	assert_int_equal(mtasts_host_normalize(longname, 253, false, out, &why), 253);
+	assert_int_equal(mtasts_host_normalize(".", 1, false, out, &why), -1);
+}
+
+static void test_mode(void **state)
+{
+	enum mtasts_mode m;
+
+	(void)state;
+	assert_true(mtasts_mode_parse("enforce", &m));
+	assert_int_equal(m, MTASTS_MODE_ENFORCE);
+	assert_true(mtasts_mode_parse("testing", &m));
+	assert_int_equal(m, MTASTS_MODE_TESTING);
+	assert_true(mtasts_mode_parse("none", &m));
+	assert_int_equal(m, MTASTS_MODE_NONE);
+	assert_false(mtasts_mode_parse("Enforce", &m));
+	assert_false(mtasts_mode_parse("report", &m));
+	assert_string_equal(mtasts_mode_name(MTASTS_MODE_ENFORCE), "enforce");
+}
+
+static void test_text_good_crlf(void **state)
+{
+	const char *text = "version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\n"
+			   "mx: *.example.net\r\nmx: backupmx.example.com\r\nmax_age: 604800\r\n";
+	struct mtasts_policy p;
+	struct mx_errors errs;
+
+	(void)state;
+	mx_errors_init(&errs);
+	assert_true(mtasts_parse_text("p.txt", text, strlen(text), &p, &errs));
+	assert_int_equal(mx_errors_count(&errs), 0);
+	assert_int_equal(p.mode, MTASTS_MODE_ENFORCE);
+	assert_int_equal(p.max_age, 604800);
+	assert_int_equal(p.n_mx, 3);
+	assert_true(mtasts_policy_mx_match(&p, "mail.example.com"));
+	assert_true(mtasts_policy_mx_match(&p, "mx9.example.net"));
+	assert_false(mtasts_policy_mx_match(&p, "a.b.example.net"));
+	assert_false(mtasts_policy_mx_match(&p, "evil.example.org"));
+	mtasts_policy_free(&p);
+	assert_null(p.mx);
+}
+
+static void test_text_good_lf_extensions(void **state)
+{
+	/* LF endings, blanks after the colon and at line end, an extension field, no final LF */
+	const char *text = "version:   STSv1\nmode: testing \nx-extra.field_1: what-ever\n"
+			   "mx: mx.example.test\nmax_age: 0";
+	struct mtasts_policy p;
+	struct mx_errors errs;
+
+	(void)state;
+	mx_errors_init(&errs);
+	assert_true(mtasts_parse_text("p.txt", text, strlen(text), &p, &errs));
+	assert_int_equal(p.mode, MTASTS_MODE_TESTING);
+	assert_int_equal(p.max_age, 0);
+	assert_int_equal(p.n_mx, 1);
+	mtasts_policy_free(&p);
+
+	/* mode none needs no mx */
+	text = "version: STSv1\nmode: none\nmax_age: 86400\n";
+	assert_true(mtasts_parse_text("p.txt", text, strlen(text), &p, &errs));
+	assert_int_equal(p.n_mx, 0);
+	mtasts_policy_free(&p);
+}
+
+struct bad_text {
+	const char *text;
+	const char *error; /* the first error expected */
+	size_t count;      /* errors expected */
+};
+
+static void test_text_bad(void **state)
+{
+	static const struct bad_text cases[] = {
+		{"version: STSv2\nmode: enforce\nmx: a.test\nmax_age: 1\n",
+		 "p.txt:1:10: unsupported MTA-STS version 'STSv2' (expected STSv1)", 1},
+		{"version: STSv1\nmode: enforced\nmx: a.test\nmax_age: 1\n",
+		 "p.txt:2:7: bad MTA-STS mode 'enforced' (expected enforce, testing or none)", 1},
+		{"version: STSv1\nmode: enforce\nmx: a.test\nmax_age: 31557601\n",
+		 "p.txt:4:10: bad MTA-STS max_age '31557601' (0..31557600 seconds)", 1},
+		{"version: STSv1\nmode: enforce\nmx: a.test\nmax_age: -1\n",
+		 "p.txt:4:10: bad MTA-STS max_age '-1' (0..31557600 seconds)", 1},
+		{"version: STSv1\nmode: enforce\nmx: mx.*.test\nmax_age: 1\n",
+		 "p.txt:3:5: bad MTA-STS mx pattern 'mx.*.test': a wildcard may only be the whole "
+		 "left-most label (\"*.\")",
+		 1},
+		{"version: STSv1\nmode: enforce\nmax_age: 1\n",
+		 "p.txt:3:1: MTA-STS policy in mode enforce has no 'mx' field", 1},
+		{"mode: enforce\r\nmx: a.test\r\nmax_age: 1\r\n",
+		 "p.txt:3:1: MTA-STS policy has no 'version' field", 1},
+		{"version: STSv1\nmode: testing\nmode: enforce\nmx: a.test\nmax_age: 1\n",
+		 "p.txt:3:1: MTA-STS field 'mode' given twice (first at line 2)", 1},
+		{"version STSv1\nmode: enforce\nmx: a.test\nmax_age: 1\n",
+		 "p.txt:1:1: malformed MTA-STS line: expected 'key: value'", 2},
+		{"# note: comment\nversion: STSv1\nmode: enforce\nmx: a.test\nmax_age: 1\n",
+		 "p.txt:1:1: malformed MTA-STS field name '# note'", 1},
+		{"version: STSv1\nmode: enforce\nmx:\nmax_age: 1\n",
+		 "p.txt:3:4: malformed MTA-STS value for 'mx'", 2},
+		{"", "p.txt:1:1: MTA-STS policy has no 'version' field", 3},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mtasts_policy p;
+		struct mx_errors errs;
+
+		mx_errors_init(&errs);
+		memset(&p, 0, sizeof(p));
+		if (mtasts_parse_text("p.txt", cases[i].text, strlen(cases[i].text), &p, &errs))
+			fail_msg("case %zu accepted", i);
+		assert_string_equal(mx_errors_get(&errs, 0), cases[i].error);
+		if (mx_errors_count(&errs) != cases[i].count)
+			fail_msg("case %zu: %zu errors, expected %zu (first: %s)", i,
+				 mx_errors_count(&errs), cases[i].count, mx_errors_get(&errs, 0));
+		assert_null(p.mx);
+	}
+}
+
+static void test_text_limits(void **state)
+{
+	static char big[MTASTS_MAX_TEXT + 2];
+	char *many;
+	size_t off = 0;
+	struct mtasts_policy p;
+	struct mx_errors errs;
+
+	(void)state;
+	memset(big, 'a', sizeof(big));
+	mx_errors_init(&errs);
+	assert_false(mtasts_parse_text("big.txt", big, sizeof(big), &p, &errs));
+	assert_string_equal(mx_errors_get(&errs, 0),
+			    "big.txt: MTA-STS policy larger than 65536 bytes");
+
+	many = malloc(40 * (MTASTS_MAX_MX + 1) + 64);
+	assert_non_null(many);
+	off += (size_t)sprintf(many, "version: STSv1\nmode: enforce\nmax_age: 5\n");
+	for (int i = 0; i <= MTASTS_MAX_MX; i++)
+		off += (size_t)sprintf(many + off, "mx: mx%d.example.test\n", i);
+	mx_errors_init(&errs);
+	assert_false(mtasts_parse_text("many.txt", many, off, &p, &errs));
+	assert_string_equal(mx_errors_get(&errs, 0), "many.txt:260:5: more than 256 mx patterns");
+	free(many);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rfc_wildcard),
+		cmocka_unit_test(test_exact),
+		cmocka_unit_test(test_suffix),
+		cmocka_unit_test(test_bad_patterns),
+		cmocka_unit_test(test_host_normalize),
+		cmocka_unit_test(test_mode),
+		cmocka_unit_test(test_text_good_crlf),
+		cmocka_unit_test(test_text_good_lf_extensions),
+		cmocka_unit_test(test_text_bad),
+		cmocka_unit_test(test_text_limits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

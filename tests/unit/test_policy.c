@@ -1,0 +1,534 @@
+/*
+ * test_policy.c - policy loading and lookups: YAML policies (the shipped
+ * example included), TLSA record parsing, RFC 8461 text import (direct,
+ * by file name and by mta-sts-file reference), the STARTTLS-Everywhere
+ * list with aliases, precedence between sources, and every bad policy file
+ * in tests/config/policy-*.{yaml,json} with its exact expected errors.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "policy.h"
+
+/* ---- fixtures ---- */
+
+/* The tests/ directory, from this file's compile-time path. */
+static void tests_dir(char *buf, size_t len)
+{
+	const char *file = __FILE__;
+	const char *unit = strstr(file, "unit/test_policy.c");
+
+	if (unit == NULL || unit == file)
+		snprintf(buf, len, "..");
+	else
+		snprintf(buf, len, "%.*s", (int)(unit - file - 1), file);
+}
+
+static void replace_token(char *s, size_t cap, const char *token, const char *with)
+{
+	char *at = strstr(s, token);
+	char tail[1024];
+
+	if (at == NULL)
+		return;
+	snprintf(tail, sizeof(tail), "%s", at + strlen(token));
+	snprintf(at, cap - (size_t)(at - s), "%s%s", with, tail);
+}
+
+/*
+ * Reads the "# expect: L:C: msg" (error in this file) and
+ * "# expect-file: NAME:L:C: msg" (error in a file beside it) lines.
+ */
+static size_t read_expects(const char *dir, const char *path, char exp[][MX_ERROR_LEN],
+			   size_t max)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	size_t n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL && n < max) {
+		size_t l = strlen(line);
+		int r = 0;
+
+		while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r'))
+			line[--l] = '\0';
+		if (strncmp(line, "# expect: ", 10) == 0)
+			r = snprintf(exp[n++], MX_ERROR_LEN, "%s:%s", path, line + 10);
+		else if (strncmp(line, "# expect-file: ", 15) == 0)
+			r = snprintf(exp[n++], MX_ERROR_LEN, "%s/%s", dir, line + 15);
+		else
+			continue;
+		assert_true(r > 0 && r < MX_ERROR_LEN);
+		replace_token(exp[n - 1], MX_ERROR_LEN, "POLICYFILE", path);
+	}
+	fclose(f);
+	return n;
+}
+
+static void compare_errors(const char *dir, const char *path, const struct mx_errors *errs)
+{
+	char exp[16][MX_ERROR_LEN];
+	size_t n = read_expects(dir, path, exp, 16);
+
+	if (n == 0)
+		fail_msg("%s has no '# expect:' line", path);
+	for (size_t i = 0; i < n || i < mx_errors_count(errs); i++) {
+		const char *got = mx_errors_get(errs, i);
+
+		if (i >= n)
+			fail_msg("%s: unexpected error: %s", path, got ? got : "?");
+		if (got == NULL)
+			fail_msg("%s: missing error: %s", path, exp[i]);
+		if (strcmp(got, exp[i]) != 0)
+			fail_msg("%s: error %zu\n  got:      %s\n  expected: %s", path, i, got,
+				 exp[i]);
+	}
+}
+
+static void test_fixtures(void **state)
+{
+	char tdir[1024], dir[1100];
+	DIR *d;
+	struct dirent *e;
+	size_t count = 0;
+
+	(void)state;
+	tests_dir(tdir, sizeof(tdir));
+	snprintf(dir, sizeof(dir), "%s/config", tdir);
+	d = opendir(dir);
+	if (d == NULL)
+		fail_msg("cannot open fixture directory %s", dir);
+	while ((e = readdir(d)) != NULL) {
+		char path[2048];
+		struct policy_set *s;
+		struct mx_errors errs;
+		size_t l = strlen(e->d_name);
+
+		if (strncmp(e->d_name, "policy-", 7) != 0 ||
+		    !(strcmp(e->d_name + l - 5, ".yaml") == 0 ||
+		      strcmp(e->d_name + l - 5, ".json") == 0))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		s = policy_set_new();
+		assert_non_null(s);
+		mx_errors_init(&errs);
+		assert_false(policy_load_file(s, path, &errs));
+		compare_errors(dir, path, &errs);
+		policy_set_free(s);
+		count++;
+	}
+	closedir(d);
+	assert_true(count >= 10);
+}
+
+/* ---- loading and lookups ---- */
+
+static struct policy_set *load_text(const char *text)
+{
+	struct policy_set *s = policy_set_new();
+	struct mx_errors errs;
+
+	assert_non_null(s);
+	mx_errors_init(&errs);
+	if (!policy_load_buffer(s, "p.yaml", text, strlen(text), NULL, &errs))
+		fail_msg("%s", mx_errors_get(&errs, 0));
+	return s;
+}
+
+static const char sample[] =
+	"policies:\n"
+	"  - domain: example.test\n"
+	"    mta-sts: {mode: enforce, mx: [mx1.example.test, \"*.mail.example.test\"], "
+	"max_age: 604800}\n"
+	"    dane: required\n"
+	"    require-tls: true\n"
+	"    tlsa:\n"
+	"      - host: MX1.example.test\n"
+	"        port: 25\n"
+	"        records:\n"
+	"          - \"3 1 1 0123456789abcdef0123456789abcdef 0123456789abcdef0123456789abcdef\"\n"
+	"          - \"2 0 0 30 82 01 0a\"\n"
+	"      - {host: mx1.example.test, port: 465, records: [\"3 1 1 "
+	"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"]}\n"
+	"    addresses:\n"
+	"      mx1.example.test: [192.0.2.25, \"2001:db8::25\"]\n"
+	"      shared.example.test: 192.0.2.99\n"
+	"  - domain: other.test\n"
+	"    mta-sts: {mode: none}\n"
+	"    addresses: {shared.example.test: [192.0.2.99]}\n"
+	"trusted-resolvers: [192.0.2.53]\n";
+
+static void test_lookups(void **state)
+{
+	struct policy_set *s = load_text(sample);
+	const struct policy *p, *q;
+	const struct policy_tlsa *t[4];
+	const struct policy_host *h[4];
+	struct policy_addr_ref refs[4];
+	struct mx_addr a;
+
+	(void)state;
+	assert_int_equal(policy_set_count(s), 2);
+	p = policy_find(s, "example.test");
+	assert_non_null(p);
+	assert_ptr_equal(policy_find(s, "EXAMPLE.Test."), p);
+	assert_null(policy_find(s, "sub.example.test"));
+	assert_null(policy_find(s, "example.tes"));
+	assert_null(policy_find(s, ""));
+	assert_null(policy_find(s, NULL));
+	assert_string_equal(p->domain, "example.test");
+	assert_string_equal(p->id, "p.yaml:2");
+	assert_int_equal(p->origin, POLICY_ORIGIN_YAML);
+	assert_true(p->has_sts);
+	assert_int_equal(p->sts.mode, MTASTS_MODE_ENFORCE);
+	assert_int_equal(p->sts.max_age, 604800);
+	assert_int_equal(p->dane, POLICY_DANE_REQUIRED);
+	assert_true(p->require_tls);
+	assert_true(policy_mx_allowed(p, "mx1.example.test"));
+	assert_true(policy_mx_allowed(p, "in.mail.example.test."));
+	assert_false(policy_mx_allowed(p, "a.b.mail.example.test"));
+	assert_false(policy_mx_allowed(p, "mx.attacker.test"));
+
+	/* TLSA by host and port, case-insensitive */
+	assert_int_equal(policy_tlsa_for_host(s, "mx1.EXAMPLE.test", 25, t, 4), 2);
+	assert_int_equal(t[0]->port, 25);
+	assert_ptr_equal(t[0]->policy, p);
+	assert_int_equal(t[0]->usage + t[1]->usage, 5);
+	for (int i = 0; i < 2; i++) {
+		if (t[i]->mtype == 1) {
+			assert_int_equal(t[i]->len, 32);
+			assert_int_equal(t[i]->data[0], 0x01);
+			assert_int_equal(t[i]->data[31], 0xef);
+		} else {
+			assert_int_equal(t[i]->mtype, 0);
+			assert_int_equal(t[i]->len, 4);
+			assert_memory_equal(t[i]->data, "\x30\x82\x01\x0a", 4);
+		}
+	}
+	assert_int_equal(policy_tlsa_for_host(s, "mx1.example.test", 465, t, 1), 1);
+	assert_int_equal(t[0]->data[0], 0xff);
+	assert_int_equal(policy_tlsa_for_host(s, "mx1.example.test", 587, t, 4), 0);
+	assert_int_equal(policy_tlsa_for_host(s, "mx2.example.test", 25, t, 4), 0);
+	/* more than max: the count is still the total */
+	assert_int_equal(policy_tlsa_for_host(s, "mx1.example.test", 25, t, 1), 2);
+
+	/* hosts and addresses */
+	assert_int_equal(policy_hosts_for_name(s, "MX1.example.test.", h, 4), 1);
+	assert_int_equal(h[0]->n_addrs, 2);
+	assert_ptr_equal(h[0]->policy, p);
+	assert_int_equal(policy_hosts_for_name(s, "shared.example.test", h, 4), 2);
+	assert_true(mx_addr_parse(&a, "2001:db8::25"));
+	assert_int_equal(policy_refs_for_addr(s, &a, refs, 4), 1);
+	assert_string_equal(refs[0].mx_host, "mx1.example.test");
+	assert_ptr_equal(refs[0].policy, p);
+	assert_true(mx_addr_parse(&a, "192.0.2.99"));
+	assert_int_equal(policy_refs_for_addr(s, &a, refs, 4), 2);
+	q = policy_find(s, "other.test");
+	assert_non_null(q);
+	assert_ptr_equal(refs[0].policy, p); /* sorted by domain */
+	assert_ptr_equal(refs[1].policy, q);
+	assert_true(mx_addr_parse(&a, "192.0.2.26"));
+	assert_int_equal(policy_refs_for_addr(s, &a, refs, 4), 0);
+
+	/* mode none: a policy, but no MX is "allowed" by it */
+	assert_true(q->has_sts);
+	assert_int_equal(q->sts.mode, MTASTS_MODE_NONE);
+	assert_false(policy_mx_allowed(q, "shared.example.test"));
+	assert_int_equal(q->dane, POLICY_DANE_AUTO);
+	assert_false(q->require_tls);
+
+	/* resolvers */
+	assert_int_equal(policy_trusted_resolver_count(s), 1);
+	assert_true(mx_addr_parse(&a, "192.0.2.53"));
+	assert_true(policy_is_trusted_resolver(s, &a));
+	assert_int_equal(mx_addr_cmp(policy_trusted_resolver(s, 0), &a), 0);
+	assert_null(policy_trusted_resolver(s, 1));
+	assert_true(mx_addr_parse(&a, "192.0.2.54"));
+	assert_false(policy_is_trusted_resolver(s, &a));
+
+	/* iteration in domain order */
+	assert_ptr_equal(policy_set_get(s, 0), p);
+	assert_ptr_equal(policy_set_get(s, 1), q);
+	assert_null(policy_set_get(s, 2));
+	assert_string_equal(policy_origin_name(p->origin), "yaml");
+	assert_string_equal(policy_dane_name(p->dane), "required");
+	policy_set_free(s);
+}
+
+static void test_tlsa_parse(void **state)
+{
+	struct policy_tlsa t;
+	const char *why = NULL;
+	char sha512[200];
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	assert_true(policy_tlsa_parse("  3\t1 1 " /* blanks anywhere in the data */
+				      "01 23 45 67 89ab cdef 0123456789abcdef 0123456789ABCDEF "
+				      "0123456789abcdef",
+				      &t, &why));
+	assert_int_equal(t.usage, 3);
+	assert_int_equal(t.selector, 1);
+	assert_int_equal(t.mtype, 1);
+	assert_int_equal(t.len, 32);
+	assert_int_equal(t.data[16], 0x01);
+	free(t.data);
+	snprintf(sha512, sizeof(sha512), "0 0 2 %0128d", 7);
+	assert_true(policy_tlsa_parse(sha512, &t, &why));
+	assert_int_equal(t.len, 64);
+	assert_int_equal(t.data[63], 0x07);
+	free(t.data);
+	assert_false(policy_tlsa_parse("3 1 1 00", &t, &why));
+	assert_false(policy_tlsa_parse("31 1 00", &t, &why));
+	assert_false(policy_tlsa_parse("", &t, &why));
+	assert_false(policy_tlsa_parse("3 1 0", &t, &why));
+	assert_false(policy_tlsa_parse("000003 1 0 00", &t, &why));
+	assert_true(policy_tlsa_parse("003 1 0 00", &t, &why));
+	free(t.data);
+}
+
+static void test_example_file(void **state)
+{
+	char tdir[1024], path[1200];
+	struct policy_set *s = policy_set_new();
+	struct mx_errors errs;
+	const struct policy *p;
+	const struct policy_tlsa *t[2];
+
+	(void)state;
+	tests_dir(tdir, sizeof(tdir));
+	snprintf(path, sizeof(path), "%s/../rules/example-policies.yaml", tdir);
+	mx_errors_init(&errs);
+	if (!policy_load_file(s, path, &errs))
+		fail_msg("%s", mx_errors_get(&errs, 0));
+	assert_int_equal(policy_set_count(s), 3);
+	p = policy_find(s, "example.test");
+	assert_non_null(p);
+	assert_true(policy_mx_allowed(p, "a.mail.example.test"));
+	assert_int_equal(policy_tlsa_for_host(s, "mx1.example.test", 25, t, 2), 1);
+	assert_non_null(policy_find(s, "partner.test"));
+	assert_non_null(policy_find(s, "legacy.test"));
+	assert_false(policy_find(s, "legacy.test")->has_sts);
+	assert_int_equal(policy_trusted_resolver_count(s), 2);
+	policy_set_free(s);
+}
+
+/* Writes text to dir/name. */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void remove_file(const char *dir, const char *name)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+}
+
+static void test_mta_sts_import(void **state)
+{
+	static const char body[] = "version: STSv1\r\nmode: testing\r\nmx: mx.sts.test\r\n"
+				   "mx: *.pool.sts.test\r\nmax_age: 86400\r\n";
+	char tmpl[] = "/tmp/mxsentry-policy-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	char path[1024];
+	struct policy_set *s = policy_set_new();
+	struct mx_errors errs;
+	const struct policy *p;
+
+	(void)state;
+	assert_non_null(dir);
+	/* direct import */
+	mx_errors_init(&errs);
+	assert_true(policy_import_mta_sts_text(s, "Direct.TEST.", "direct.txt", body, strlen(body),
+					       &errs));
+	p = policy_find(s, "direct.test");
+	assert_non_null(p);
+	assert_int_equal(p->origin, POLICY_ORIGIN_MTA_STS_TEXT);
+	assert_string_equal(p->id, "direct.txt:1");
+	assert_int_equal(p->sts.mode, MTASTS_MODE_TESTING);
+	assert_true(policy_mx_allowed(p, "a.pool.sts.test"));
+	/* a bad body or a bad domain imports nothing */
+	assert_false(policy_import_mta_sts_text(s, "bad.test", "bad.txt", "mode: x\n", 8, &errs));
+	assert_false(policy_import_mta_sts_text(s, "bad domain", "b.txt", body, strlen(body),
+						&errs));
+	assert_string_equal(mx_errors_get(&errs, mx_errors_count(&errs) - 1),
+			    "b.txt: bad domain 'bad domain': character not allowed in a host name");
+	assert_null(policy_find(s, "bad.test"));
+
+	/* by file name: DOMAIN.txt */
+	write_file(dir, "sts.test.txt", body);
+	snprintf(path, sizeof(path), "%s/sts.test.txt", dir);
+	mx_errors_init(&errs);
+	assert_true(policy_load_file(s, path, &errs));
+	p = policy_find(s, "sts.test");
+	assert_non_null(p);
+	assert_true(policy_mx_allowed(p, "mx.sts.test"));
+
+	/* by reference from YAML, relative to the YAML file */
+	write_file(dir, "ref.yaml",
+		   "policies:\n  - domain: ref.test\n    mta-sts-file: sts.test.txt\n"
+		   "    require-tls: true\n");
+	snprintf(path, sizeof(path), "%s/ref.yaml", dir);
+	assert_true(policy_load_file(s, path, &errs));
+	p = policy_find(s, "ref.test");
+	assert_non_null(p);
+	assert_int_equal(p->origin, POLICY_ORIGIN_YAML);
+	assert_true(p->require_tls);
+	assert_int_equal(p->sts.n_mx, 2);
+	assert_int_equal(policy_set_count(s), 3);
+
+	/* a reference cannot be followed from a buffer without a directory */
+	mx_errors_init(&errs);
+	{
+		const char *t = "policies: [{domain: x.test, mta-sts-file: a.txt}]\n";
+
+		assert_false(policy_load_buffer(s, "buf.yaml", t, strlen(t), NULL, &errs));
+	}
+	assert_string_equal(mx_errors_get(&errs, 0),
+			    "buf.yaml:1:43: mta-sts-file cannot be used here (no directory to read "
+			    "from)");
+	remove_file(dir, "sts.test.txt");
+	remove_file(dir, "ref.yaml");
+	rmdir(dir);
+	policy_set_free(s);
+}
+
+static const char se_list[] =
+	"{\n"
+	"  \"timestamp\": \"2018-09-28T11:57:09.977018279-07:00\",\n"
+	"  \"expires\": \"2018-10-12T11:57:09.977018279-07:00\",\n"
+	"  \"version\": \"0.1\",\n"
+	"  \"author\": \"Electronic Frontier Foundation https://eff.org\",\n"
+	"  \"pinsets\": {},\n"
+	"  \"policy-aliases\": {\n"
+	"    \"google\": {\"mode\": \"testing\", \"mxs\": [\".l.google.example\"]},\n"
+	"    \"outlook\": {\"mode\": \"enforce\", \"mxs\": [\".outlook.example\", "
+	"\"outlook.example\"]}\n"
+	"  },\n"
+	"  \"policies\": {\n"
+	"    \"gmail.example\": {\"policy-alias\": \"google\"},\n"
+	"    \"hotmail.example\": {\"policy-alias\": \"outlook\"},\n"
+	"    \"live.example\": {\"policy-alias\": \"outlook\"},\n"
+	"    \"eff.example\": {\"mode\": \"enforce\", \"mxs\": [\"mail.eff.example\"], "
+	"\"mta-sts\": true,\n"
+	"                    \"pin\": \"eff\", \"report\": [\"mailto:tls@eff.example\"]}\n"
+	"  }\n"
+	"}\n";
+
+static void test_starttls_everywhere(void **state)
+{
+	struct policy_set *s = policy_set_new();
+	struct mx_errors errs;
+	const struct policy *p;
+
+	(void)state;
+	mx_errors_init(&errs);
+	if (!policy_load_buffer(s, "policy.json", se_list, strlen(se_list), NULL, &errs))
+		fail_msg("%s", mx_errors_get(&errs, 0));
+	assert_int_equal(policy_set_count(s), 4);
+	p = policy_find(s, "gmail.example");
+	assert_non_null(p);
+	assert_int_equal(p->origin, POLICY_ORIGIN_STARTTLS_EVERYWHERE);
+	assert_string_equal(p->id, "policy.json:12");
+	assert_int_equal(p->sts.mode, MTASTS_MODE_TESTING);
+	assert_false(p->require_tls);
+	/* ".suffix" matches any depth below, not the name itself */
+	assert_true(policy_mx_allowed(p, "aspmx.l.google.example"));
+	assert_true(policy_mx_allowed(p, "alt1.aspmx.l.google.example"));
+	assert_false(policy_mx_allowed(p, "l.google.example"));
+	assert_false(policy_mx_allowed(p, "mx.google.example"));
+	p = policy_find(s, "live.example");
+	assert_non_null(p);
+	assert_int_equal(p->sts.mode, MTASTS_MODE_ENFORCE);
+	assert_true(p->require_tls);
+	assert_true(policy_mx_allowed(p, "outlook.example"));
+	assert_true(policy_mx_allowed(p, "a.b.outlook.example"));
+	p = policy_find(s, "eff.example");
+	assert_non_null(p);
+	assert_true(policy_mx_allowed(p, "mail.eff.example"));
+	assert_false(policy_mx_allowed(p, "x.mail.eff.example"));
+	assert_string_equal(policy_origin_name(p->origin), "starttls-everywhere");
+
+	/* a YAML policy overrides a list entry silently, whatever the order */
+	mx_errors_init(&errs);
+	{
+		const char *own = "policies:\n  - domain: gmail.example\n    dane: none\n";
+
+		assert_true(policy_load_buffer(s, "own.yaml", own, strlen(own), NULL, &errs));
+	}
+	assert_int_equal(policy_set_count(s), 4);
+	p = policy_find(s, "gmail.example");
+	assert_int_equal(p->origin, POLICY_ORIGIN_YAML);
+	assert_false(p->has_sts);
+	/* loading the list again: its entries stay below the YAML one... */
+	assert_false(policy_load_buffer(s, "again.json", se_list, strlen(se_list), NULL, &errs));
+	assert_int_equal(policy_find(s, "gmail.example")->origin, POLICY_ORIGIN_YAML);
+	/* ...but a list entry twice is a duplicate */
+	assert_string_equal(mx_errors_get(&errs, 0),
+			    "again.json:15:5: duplicate policy for domain 'eff.example' (first at "
+			    "policy.json:15)");
+	assert_int_equal(mx_errors_count(&errs), 3);
+	policy_set_free(s);
+}
+
+static void test_empty_documents(void **state)
+{
+	struct policy_set *s = policy_set_new();
+	struct mx_errors errs;
+
+	(void)state;
+	mx_errors_init(&errs);
+	assert_true(policy_load_buffer(s, "e.yaml", "", 0, NULL, &errs));
+	assert_true(policy_load_buffer(s, "e.yaml", "policies: []\n", 13, NULL, &errs));
+	assert_true(policy_load_buffer(s, "e.yaml", "---\n", 4, NULL, &errs));
+	assert_int_equal(policy_set_count(s), 0);
+	assert_false(policy_load_buffer(s, "e.yaml", "just text\n", 10, NULL, &errs));
+	assert_string_equal(mx_errors_get(&errs, 0),
+			    "e.yaml:1:1: wrong type for 'document': expected a mapping, got a "
+			    "scalar");
+	{
+		const char *t = "policies: {}\nversion: 1\nfoo: 2\n";
+
+		assert_false(policy_load_buffer(s, "e.yaml", t, strlen(t), NULL, &errs));
+	}
+	assert_string_equal(mx_errors_get(&errs, 1),
+			    "e.yaml:3:1: unknown key 'foo' in policy file");
+	assert_int_equal(mx_errors_count(&errs), 2);
+	policy_set_free(s);
+	policy_set_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_tlsa_parse),
+		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_mta_sts_import),
+		cmocka_unit_test(test_starttls_everywhere),
+		cmocka_unit_test(test_empty_documents),
+		cmocka_unit_test(test_fixtures),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
