@@ -1,0 +1,84 @@
+/*
+ * app.h - the application layer: decides which dissector a flow gets (by
+ * port, or by nDPI for flows on other ports), feeds it the reassembled
+ * stream or the datagrams, and writes the flow record when a flow ends.
+ */
+#ifndef MX_APP_H
+#define MX_APP_H
+
+#include "common.h"
+#include "eve.h"
+#include "flow.h"
+#include "packet.h"
+#include "stream.h"
+
+enum app_proto {
+	APP_NONE,    /* not a mail or DNS flow */
+	APP_PENDING, /* nDPI is still looking */
+	APP_SMTP,    /* SMTP, STARTTLS possible (25, 587, ...) */
+	APP_SMTPS,   /* SMTP inside implicit TLS (465) */
+	APP_DNS,
+};
+
+#define APP_MAX_PORTS 8
+
+struct app_config {
+	uint16_t smtp_ports[APP_MAX_PORTS];  /* 0-terminated */
+	uint16_t smtps_ports[APP_MAX_PORTS]; /* 0-terminated */
+	uint16_t dns_ports[APP_MAX_PORTS];   /* 0-terminated */
+	bool ndpi;                   /* classify flows on other ports with nDPI */
+	uint32_t ndpi_max_pkts;      /* payload packets nDPI may look at per flow */
+	size_t ndpi_memcap;          /* bytes of nDPI flow state held at most */
+	size_t session_memcap;       /* bytes of SMTP/TLS/DNS session state */
+	size_t tls_max_handshake;    /* handshake bytes buffered per direction */
+	bool redact_local_parts;     /* MAIL FROM / RCPT TO local parts hidden */
+	bool all_dns_answers;        /* dns records for every answer, not only mail ones */
+	bool flow_records_all;       /* flow records for every flow, not only mail/DNS */
+};
+
+void app_config_defaults(struct app_config *cfg);
+
+struct app_counters {
+	uint64_t flows_smtp, flows_smtps, flows_dns, ndpi_flows, ndpi_classified, ndpi_gave_up,
+		ndpi_memcap, session_memcap;
+};
+
+struct app;
+struct pipeline;
+
+struct correlate;
+
+/* The application layer; corr receives what the sessions learn and see. */
+struct app *app_new(const struct app_config *cfg, struct eve *eve, struct correlate *corr,
+		   char *err, size_t errlen);
+void app_free(struct app *a);
+
+/*
+ * Called with the first packet of a new flow. Returns true when the flow
+ * is a mail or DNS flow by its port (TCP flows then get reassembly).
+ */
+bool app_flow_start(struct app *a, struct flow *f, const struct mx_packet *p, int dir);
+
+/*
+ * For a TCP flow not yet reassembled: looks at the packet (nDPI) and
+ * returns true once the flow is known to be SMTP, SMTPS or DNS.
+ */
+bool app_wants_stream(struct app *a, struct flow *f, const struct mx_packet *p, int dir);
+
+/* Reassembled TCP data of flow f (stream_data_fn semantics). */
+void app_stream(struct app *a, struct flow *f, int dir, enum stream_chunk kind,
+		const uint8_t *data, size_t len);
+
+/* One UDP datagram of flow f. */
+void app_datagram(struct app *a, struct flow *f, int dir, const struct mx_packet *p);
+
+/* The flow leaves the table: write its records, free its state. */
+void app_flow_end(struct app *a, struct flow *f, enum flow_end_reason why);
+
+/* Periodic work at packet time now_us (expiring correlation state). */
+void app_tick(struct app *a, uint64_t now_us);
+
+/* Registers the application layer's counter tables with the pipeline. */
+void app_add_stats_sources(struct app *a, struct pipeline *p);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * correlate.h - the correlate stage: owns the expectation store, the
+ * policies, the DNSSEC validator and the alert context, and holds the
+ * knobs of the detections that compare what happened with what should
+ * have happened.
+ */
+#ifndef MX_CORRELATE_H
+#define MX_CORRELATE_H
+
+#include "alert.h"
+#include "common.h"
+#include "eve.h"
+#include "expect.h"
+#include "tally.h"
+
+#define CORRELATE_MAX_TRUSTED 16
+
+struct correlate_config {
+	struct expect_config expect;
+	/* Resolvers whose AD bit counts as validation. */
+	struct mx_addr trusted_resolvers[CORRELATE_MAX_TRUSTED];
+	size_t n_trusted_resolvers;
+	/* Consecutive sessions offering STARTTLS that make a history expectation. */
+	uint32_t starttls_history_min;
+	/* Seconds after a failed TLS attempt in which cleartext mail is a fallback. */
+	uint32_t fallback_window_s;
+	/* Lowest acceptable TLS version (wire value, 0x0303 = TLS 1.2); 0 = none. */
+	uint16_t tls_version_floor;
+	/* DS/DNSKEY trust anchors replacing the IANA root KSKs; NULL: the root. */
+	const char *trust_anchor_file;
+	size_t dnssec_memcap;
+};
+
+void correlate_config_defaults(struct correlate_config *cfg);
+
+struct correlate;
+struct policy;
+struct policy_set;
+struct dnssec_validator;
+struct pipeline;
+
+/* NULL with a message in err (bad trust anchor file, out of memory). */
+struct correlate *correlate_new(const struct correlate_config *cfg, struct eve *eve, char *err,
+				size_t errlen);
+void correlate_free(struct correlate *c);
+
+const struct correlate_config *correlate_config(const struct correlate *c);
+struct alert_ctx *correlate_alerts(struct correlate *c);
+struct expect_store *correlate_expect(struct correlate *c);
+struct dnssec_validator *correlate_dnssec(struct correlate *c);
+
+/*
+ * Installs the policy set (taken over, freed with the correlate stage or
+ * when replaced) and adds its trusted resolvers.
+ */
+void correlate_set_policies(struct correlate *c, struct policy_set *set);
+/* The policy set (never NULL: empty until one is installed). */
+const struct policy_set *correlate_policies(const struct correlate *c);
+/* The policy in effect for a mail domain, or NULL. */
+const struct policy *correlate_policy(const struct correlate *c, const char *domain);
+
+/* Session counts for the offline summary. */
+struct tally *correlate_tally(struct correlate *c);
+
+/* Registers the stage's counter tables with the pipeline. */
+void correlate_add_stats_sources(struct correlate *c, struct pipeline *p);
+
+/* True when addr is a resolver listed as trusted. */
+bool correlate_resolver_trusted(const struct correlate *c, const struct mx_addr *addr);
+
+#endif
