@@ -31,9 +31,11 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_LIB_SRCS := $(sort $(wildcard tests/tools/lib/*.c))
 
-REL_OBJS  := $(LIB_SRCS:%.c=build/rel/%.o)
-ASAN_OBJS := $(LIB_SRCS:%.c=build/asan/%.o)
-FUZZ_OBJS := $(LIB_SRCS:%.c=build/fuzz/%.o)
+# The shipped rules, compiled in from rules/default.yaml.
+GEN_SRCS  := build/gen/rules_default.c
+REL_OBJS  := $(LIB_SRCS:%.c=build/rel/%.o) build/rel/gen/rules_default.o
+ASAN_OBJS := $(LIB_SRCS:%.c=build/asan/%.o) build/asan/gen/rules_default.o
+FUZZ_OBJS := $(LIB_SRCS:%.c=build/fuzz/%.o) build/fuzz/gen/rules_default.o
 
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/asan/replay/%)
@@ -65,6 +67,22 @@ test: deps-test check-build
 	@tests/run-tests
 
 check-build: build/rel/mxsentry build/asan/mxsentry $(UNIT_BINS) $(REPLAY_BINS) $(TOOL_BINS)
+
+build/gen/rules_default.c: rules/default.yaml rules/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)rules/embed.sh mx_default_rules_yaml $< > $@
+
+build/rel/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(REL_CFLAGS) -c $< -o $@
+
+build/asan/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+build/fuzz/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(CSTD) -g -O1 -c $< -o $@
 
 build/rel/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -13,6 +13,8 @@ const struct mx_counter_desc dns_counter_desc[] = {
     MX_COUNTER("dns.queries", struct dns_counters, queries),
     MX_COUNTER("dns.responses", struct dns_counters, responses),
     MX_COUNTER("dns.malformed", struct dns_counters, malformed),
+    MX_COUNTER("dns.malformed_queries", struct dns_counters, malformed_queries),
+    MX_COUNTER("dns.malformed_responses", struct dns_counters, malformed_responses),
     MX_COUNTER("dns.malformed_short_header", struct dns_counters, malformed_short_header),
     MX_COUNTER("dns.malformed_too_many_rrs", struct dns_counters, malformed_too_many_rrs),
     MX_COUNTER("dns.malformed_cost", struct dns_counters, malformed_cost),
@@ -197,6 +199,13 @@ bool dns_message_deliver(const uint8_t *wire, size_t len, bool tcp, struct dns_p
 	pkt = dns_wire_parse(&p->cfg, wire, len, &info);
 	if (pkt == NULL) {
 		count_error(&p->counters, &info);
+		/* The header's QR bit still tells what the sender meant it as. */
+		if (len >= DNS_HEADER_LEN) {
+			if (wire[2] & 0x80)
+				p->counters.malformed_responses++;
+			else
+				p->counters.malformed_queries++;
+		}
 		if (p->on_error != NULL) {
 			struct dns_error e = {
 			    .reason = info.reason,

@@ -51,6 +51,8 @@
 
 #include "common.h"
 
+_Static_assert((bool)2 == 1, "<ldns/ldns.h> was included before <stdbool.h>: bool is not _Bool");
+
 /* Largest DNS message: the TCP length prefix is 16 bits. */
 #define DNS_MSG_MAX 65535
 /* Bytes of a DNS header. */
@@ -147,6 +149,8 @@ struct dns_counters {
 	uint64_t queries;   /* delivered with QR=0 */
 	uint64_t responses; /* delivered with QR=1 */
 	uint64_t malformed; /* not parsed, all reasons below together */
+	/* of those, with a full header: by its QR bit */
+	uint64_t malformed_queries, malformed_responses;
 	uint64_t malformed_short_header, malformed_too_many_rrs, malformed_cost,
 	    malformed_name_work;
 	/* ldns parse errors by status: record cut short in each section
@@ -226,7 +230,8 @@ void dns_tcp_init(struct dns_tcp_state *st);
  * (m->tcp set), several per call when the data holds several. A message
  * longer than cfg.tcp_max_msg, or whose buffer would exceed tcp_memcap or
  * cannot be allocated, is skipped by its length (framing is kept) and
- * counted. Bytes of an abandoned direction are counted and ignored.
+ * counted. Bytes of an abandoned direction are counted and ignored. The
+ * callbacks must not feed, gap or free the same state.
  */
 void dns_tcp_feed(struct dns_tcp_state *st, int dir, const uint8_t *data, size_t len,
 		  struct dns_parser *p, void *ctx);

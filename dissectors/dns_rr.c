@@ -217,7 +217,7 @@ bool dns_sts_parse(const char *txt, size_t len, char *id, size_t idcap)
 {
 	static const char version[] = "v=STSv1";
 	const size_t vlen = sizeof(version) - 1;
-	const char *p, *end = txt + len;
+	const char *p, *end;
 	bool have_id = false;
 
 	if (id != NULL && idcap > 0)
@@ -228,6 +228,7 @@ bool dns_sts_parse(const char *txt, size_t len, char *id, size_t idcap)
 		return false;
 	/* sts-version 1*(*WSP ";" *WSP sts-field) [";"] */
 	p = txt + vlen;
+	end = txt + len;
 	while (p < end) {
 		const char *f, *fe;
 

@@ -385,7 +385,8 @@ static void emit_inject(struct smtp_run *r, int dir, uint64_t n, const uint8_t *
  * The server answered STARTTLS with 220: the client direction is TLS now.
  * Held plaintext in front of the first line that starts like a TLS record
  * (or of a handshake record header "16 03 0x" anywhere) was injected; from
- * there on the held bytes are TLS handed out by smtp_take_tls_pending. The server direction probes for injected lines.
+ * there on the held bytes are TLS handed out by smtp_take_tls_pending. The server direction probes
+ * for injected lines.
  */
 void smtp_starttls_accepted(struct smtp_run *r)
 {
@@ -401,7 +402,8 @@ void smtp_starttls_accepted(struct smtp_run *r)
 				const uint8_t *h = s->hold + i;
 
 				if ((line_start && tls_record_byte(h[0])) ||
-				    (i + 2 < s->hold_len && h[0] == 0x16 && h[1] == 0x03 && h[2] <= 4)) {
+				    (i + 2 < s->hold_len && h[0] == 0x16 && h[1] == 0x03 &&
+				     h[2] <= 4)) {
 					tls_off = i;
 					break;
 				}

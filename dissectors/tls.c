@@ -375,7 +375,9 @@ static void record_end(struct tls_run *r, int dir)
 		ev.type = TLS_EV_CHANGE_CIPHER_SPEC;
 		ev.dir = dir;
 		tls_emit(r, &ev);
-		if (!t->tls13 && !ds->encrypted) {
+		/* Protection starts here in TLS <= 1.2; in TLS 1.3 (also the
+		 * compatibility CCS after a HelloRetryRequest) it is a no-op. */
+		if (!t->tls13 && !t->info.hello_retry && !ds->encrypted) {
 			ds->encrypted = true;
 			buf_release(t, ds);
 		}

@@ -23,6 +23,7 @@ struct tls_rd {
 	bool bad; /* a read ran past the end */
 };
 
+/* Starts a cursor over p[0..len). */
 static inline void tls_rd_init(struct tls_rd *r, const uint8_t *p, size_t len)
 {
 	r->p = p;
@@ -30,6 +31,7 @@ static inline void tls_rd_init(struct tls_rd *r, const uint8_t *p, size_t len)
 	r->bad = false;
 }
 
+/* Reads an n-byte big-endian number (0 and r->bad when short). */
 static inline uint32_t tls_rd_u(struct tls_rd *r, unsigned n)
 {
 	uint32_t v = 0;
@@ -62,7 +64,9 @@ static inline bool tls_rd_sub(struct tls_rd *r, size_t len, struct tls_rd *sub)
 	return true;
 }
 
+/* Hands ev to the caller's callback, if any. */
 void tls_emit(struct tls_run *r, struct tls_event *ev);
+/* The TLS_VBIT_* bit of a protocol version. */
 uint32_t tls_version_bit(uint16_t v);
 
 /* tls_hello.c: body of a ClientHello / ServerHello (after the 4-byte

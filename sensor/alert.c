@@ -95,15 +95,19 @@ void alert_format_tlsa(const struct tlsa_record *r, char *buf, size_t len)
 		snprintf(buf + o, len - o, "%02x", r->data[i]);
 }
 
-static int adjusted_severity(int sev, const struct alert_expectation *exp)
+static int adjusted_severity(const struct alert_rule *r, const struct alert_expectation *exp)
 {
+	int sev = r->severity;
+
 	if (exp == NULL)
 		return sev;
 	if (exp->trust == EXPECT_HISTORY)
-		sev += 2;
+		sev = r->history_severity ? r->history_severity : sev + 2;
 	else if (!expect_trust_validated(exp->trust))
 		sev += 1;
-	return MX_MIN(sev, 4);
+	else if (r->expected_severity)
+		sev = r->expected_severity;
+	return MX_MAX(1, MX_MIN(sev, 4));
 }
 
 static void write_expectation(struct eve *e, const struct alert_expectation *exp)
@@ -175,7 +179,7 @@ bool alert_raise(struct alert_ctx *a, enum mx_kind k, uint64_t ts_us, struct flo
 	eve_u64(a->eve, "rev", r->rev);
 	eve_str(a->eve, "signature", r->signature);
 	eve_str(a->eve, "category", r->category);
-	eve_u64(a->eve, "severity", (uint64_t)adjusted_severity(r->severity, exp));
+	eve_u64(a->eve, "severity", (uint64_t)adjusted_severity(r, exp));
 	eve_obj_end(a->eve);
 
 	eve_obj_begin(a->eve, "downgrade");

@@ -18,6 +18,8 @@ struct alert_rule {
 	bool enabled;
 	uint32_t sid, rev;
 	int severity; /* 1 (highest) .. 4 */
+	int history_severity;  /* for alerts resting on history only; 0: severity + 2 */
+	int expected_severity; /* when a validated expectation stood behind it; 0: severity */
 	char signature[160];
 	char category[96];
 };
@@ -71,9 +73,10 @@ void alert_set_filter(struct alert_ctx *a, alert_filter_fn fn, void *ctx);
 /*
  * Raises an alert of kind k on flow f (f may be NULL for flowless alerts),
  * dir giving which side is the source. exp may be NULL (the kind needs
- * no expectation). The rule's severity is lowered by one step for an
- * unvalidated expectation and by two for a history one. Returns true
- * when the record was written.
+ * no expectation). Severity: the rule's history_severity for a history
+ * expectation, one step lower than the rule's for an unvalidated one,
+ * the rule's expected_severity (when set) for a validated one. Returns
+ * true when the record was written.
  */
 bool alert_raise(struct alert_ctx *a, enum mx_kind k, uint64_t ts_us, struct flow *f, int dir,
 		 const char *app_proto, const struct alert_keys *keys,

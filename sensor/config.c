@@ -137,8 +137,7 @@ static void get_size(const struct ydoc_node *n, uint64_t min, uint64_t max, cons
 		*dst = v;
 }
 
-static void get_bool(const struct ydoc_node *n, const char *what, struct mx_errors *errs,
-		     bool *dst)
+static void get_bool(const struct ydoc_node *n, const char *what, struct mx_errors *errs, bool *dst)
 {
 	bool v;
 
@@ -227,9 +226,9 @@ static void get_addr_list(const struct ydoc_node *n, const char *what, struct mx
 static void load_capture(struct mx_config_capture *c, const struct ydoc_node *m,
 			 struct mx_errors *errs)
 {
-	static const char *const keys[] = {"interface", "files",     "bpf",	 "snaplen",
-					   "buffer-size-mib", "promisc", "immediate", "watch-all",
-					   NULL};
+	static const char *const keys[] = {"interface", "files",	   "bpf",
+					   "snaplen",	"buffer-size-mib", "promisc",
+					   "immediate", "watch-all",	   NULL};
 
 	if (!ydoc_expect(m, YDOC_MAP, "capture", errs))
 		return;
@@ -407,10 +406,11 @@ static bool parse_event_types(const struct ydoc_node *n, struct mx_errors *errs,
 			}
 		}
 		if (!found) {
-			ydoc_error(errs, n->items[i],
-				   "bad event type '%.32s' (expected alert, smtp, dns, tls, flow or "
-				   "stats)",
-				   s);
+			ydoc_error(
+			    errs, n->items[i],
+			    "bad event type '%.32s' (expected alert, smtp, dns, tls, flow or "
+			    "stats)",
+			    s);
 			ok = false;
 		}
 	}
@@ -427,10 +427,10 @@ static bool parse_facility(const struct ydoc_node *n, struct mx_errors *errs, in
 	static const struct {
 		const char *name;
 		int value;
-	} fac[] = {{"daemon", LOG_DAEMON}, {"mail", LOG_MAIL},	   {"user", LOG_USER},
+	} fac[] = {{"daemon", LOG_DAEMON}, {"mail", LOG_MAIL},	       {"user", LOG_USER},
 		   {"auth", LOG_AUTH},	   {"authpriv", LOG_AUTHPRIV}, {"local0", LOG_LOCAL0},
-		   {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-		   {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+		   {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},     {"local3", LOG_LOCAL3},
+		   {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},     {"local6", LOG_LOCAL6},
 		   {"local7", LOG_LOCAL7}};
 	const char *s;
 
@@ -489,8 +489,8 @@ static bool load_output(struct mx_output *o, const struct ydoc_node *m, struct m
 		if ((v = ydoc_map_get(m, "facility")) != NULL)
 			parse_facility(v, errs, &o->facility);
 	} else {
-		ydoc_error(errs, type, "bad output type '%.32s' (expected eve-file, stdout or syslog)",
-			   s);
+		ydoc_error(errs, type,
+			   "bad output type '%.32s' (expected eve-file, stdout or syslog)", s);
 		return false;
 	}
 	if ((v = ydoc_map_get(m, "event-types")) != NULL)
@@ -498,8 +498,7 @@ static bool load_output(struct mx_output *o, const struct ydoc_node *m, struct m
 	return mx_errors_count(errs) == before;
 }
 
-static void load_outputs(struct mx_config *cfg, const struct ydoc_node *seq,
-			 struct mx_errors *errs)
+static void load_outputs(struct mx_config *cfg, const struct ydoc_node *seq, struct mx_errors *errs)
 {
 	struct mx_output fresh[CONFIG_MAX_OUTPUTS];
 	bool ok = true;

@@ -45,11 +45,11 @@
 #include "common.h"
 #include "yaml_doc.h"
 
-#define CONFIG_PATH_MAX    1024
-#define CONFIG_NAME_MAX    64
-#define CONFIG_BPF_MAX     4096
+#define CONFIG_PATH_MAX	   1024
+#define CONFIG_NAME_MAX	   64
+#define CONFIG_BPF_MAX	   4096
 #define CONFIG_MAX_OUTPUTS 8
-#define CONFIG_MAX_LIST    1024 /* entries of files, policy-files, resolvers */
+#define CONFIG_MAX_LIST	   1024 /* entries of files, policy-files, resolvers */
 
 /* EVE event types an output carries. */
 #define MX_EVT_ALERT 0x01u
@@ -65,20 +65,20 @@ enum mx_output_type { MX_OUTPUT_EVE_FILE, MX_OUTPUT_STDOUT, MX_OUTPUT_SYSLOG };
 struct mx_output {
 	enum mx_output_type type;
 	char path[CONFIG_PATH_MAX]; /* eve-file: relative paths are under log_dir */
-	int facility;               /* syslog: a LOG_* facility value */
-	unsigned event_types;       /* MX_EVT_* mask */
-	bool append;                /* eve-file: append instead of truncating */
+	int facility;		    /* syslog: a LOG_* facility value */
+	unsigned event_types;	    /* MX_EVT_* mask */
+	bool append;		    /* eve-file: append instead of truncating */
 };
 
 struct mx_config_capture {
 	char interface[CONFIG_NAME_MAX]; /* "" = none */
-	char **files;                    /* offline inputs, in order */
+	char **files;			 /* offline inputs, in order */
 	size_t n_files;
-	char bpf[CONFIG_BPF_MAX];        /* "" = the built-in filter */
+	char bpf[CONFIG_BPF_MAX]; /* "" = the built-in filter */
 	uint32_t snaplen;
 	uint32_t buffer_mib;
 	bool promisc, immediate;
-	bool watch_all;                  /* classify every TCP/UDP flow, not only mail/DNS ports */
+	bool watch_all; /* classify every TCP/UDP flow, not only mail/DNS ports */
 };
 
 struct mx_config_flow {
@@ -106,7 +106,7 @@ struct mx_config {
 	uint64_t dns_cache_memcap;
 	uint64_t tls_handshake_buffer; /* bytes of handshake kept per direction */
 	uint32_t threshold_table_size;
-	char rules_dir[CONFIG_PATH_MAX];         /* "" = built-in rules only */
+	char rules_dir[CONFIG_PATH_MAX]; /* "" = built-in rules only */
 	char **policy_files;
 	size_t n_policy_files;
 	char trust_anchor_file[CONFIG_PATH_MAX]; /* "" = the built-in root anchors */
@@ -114,11 +114,11 @@ struct mx_config {
 	size_t n_trusted_resolvers;
 	struct mx_output outputs[CONFIG_MAX_OUTPUTS];
 	size_t n_outputs;
-	uint32_t stats_interval_s;               /* 0 = only at the end */
+	uint32_t stats_interval_s; /* 0 = only at the end */
 	bool redact_local_parts;
 	char log_dir[CONFIG_PATH_MAX];
-	char pid_file[CONFIG_PATH_MAX];          /* "" = none */
-	char user[CONFIG_NAME_MAX];              /* "" = keep privileges */
+	char pid_file[CONFIG_PATH_MAX]; /* "" = none */
+	char user[CONFIG_NAME_MAX];	/* "" = keep privileges */
 	char group[CONFIG_NAME_MAX];
 	uint32_t workers;
 };

@@ -30,6 +30,7 @@ void correlate_config_defaults(struct correlate_config *cfg)
 	cfg->tls_version_floor = 0;
 	cfg->trust_anchor_file = NULL;
 	cfg->dnssec_memcap = 16u << 20;
+	cfg->race_window_ms = 2000;
 }
 
 struct correlate *correlate_new(const struct correlate_config *cfg, struct eve *eve, char *err,

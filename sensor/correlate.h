@@ -29,6 +29,8 @@ struct correlate_config {
 	/* DS/DNSKEY trust anchors replacing the IANA root KSKs; NULL: the root. */
 	const char *trust_anchor_file;
 	size_t dnssec_memcap;
+	/* Two different answers to one query within this many ms are a race. */
+	uint32_t race_window_ms;
 };
 
 void correlate_config_defaults(struct correlate_config *cfg);

@@ -28,6 +28,7 @@ struct query_slot {
 	uint64_t ts_us;
 	bool do_bit;
 	bool answered;
+	uint64_t answer_ts;
 	uint64_t answer_hash;
 	uint16_t answer_rcode;
 	bool raced; /* a race was reported for this query */
@@ -198,11 +199,15 @@ static void check_race(struct dns_ctx *d, struct query_slot *q, const struct dns
 
 	if (!q->answered) {
 		q->answered = true;
+		q->answer_ts = d->cur_ts;
 		q->answer_hash = h;
 		q->answer_rcode = m->rcode;
 		return;
 	}
 	if (q->answer_hash == h || q->raced)
+		return;
+	/* A late second answer is a resolver retry, not a race. */
+	if (d->cur_ts - q->answer_ts > (uint64_t)correlate_config(d->corr)->race_window_ms * 1000)
 		return;
 	q->raced = true;
 	d->ctr.races++;

@@ -11,36 +11,36 @@
 #include <string.h>
 
 const struct mx_counter_desc dnssec_counter_desc[] = {
-	MX_COUNTER("dnssec.keys_cached", struct dnssec_counters, keys_cached),
-	MX_COUNTER("dnssec.ds_cached", struct dnssec_counters, ds_cached),
-	MX_COUNTER("dnssec.insecure_cached", struct dnssec_counters, insecure_cached),
-	MX_COUNTER("dnssec.pending", struct dnssec_counters, pending),
-	MX_COUNTER("dnssec.memuse", struct dnssec_counters, memuse),
-	MX_COUNTER("dnssec.keys_validated", struct dnssec_counters, keys_validated),
-	MX_COUNTER("dnssec.ds_validated", struct dnssec_counters, ds_validated),
-	MX_COUNTER("dnssec.keys_bogus", struct dnssec_counters, keys_bogus),
-	MX_COUNTER("dnssec.pending_dropped", struct dnssec_counters, pending_dropped),
-	MX_COUNTER("dnssec.evicted", struct dnssec_counters, evicted),
-	MX_COUNTER("dnssec.memcap_drop", struct dnssec_counters, memcap_drop),
-	MX_COUNTER("dnssec.expired", struct dnssec_counters, expired),
-	MX_COUNTER("dnssec.validated", struct dnssec_counters, validated),
-	MX_COUNTER("dnssec.bogus", struct dnssec_counters, bogus),
-	MX_COUNTER("dnssec.insecure", struct dnssec_counters, insecure),
-	MX_COUNTER("dnssec.indeterminate", struct dnssec_counters, indeterminate),
-	MX_COUNTER("dnssec.denial_secure", struct dnssec_counters, denial_secure),
-	MX_COUNTER("dnssec.denial_bogus", struct dnssec_counters, denial_bogus),
-	MX_COUNTER("dnssec.denial_insecure", struct dnssec_counters, denial_insecure),
-	MX_COUNTER("dnssec.denial_indeterminate", struct dnssec_counters, denial_indeterminate),
-	MX_COUNTER("dnssec.denial_no_proof", struct dnssec_counters, denial_no_proof),
-	MX_COUNTER("dnssec.verifications", struct dnssec_counters, verifications),
-	MX_COUNTER("dnssec.verify_capped", struct dnssec_counters, verify_capped),
-	MX_COUNTER("dnssec.unsupported_alg", struct dnssec_counters, unsupported_alg),
-	MX_COUNTER("dnssec.malformed", struct dnssec_counters, malformed),
-	MX_COUNTER("dnssec.nsec3_hashes", struct dnssec_counters, nsec3_hashes),
-	MX_COUNTER("dnssec.nsec3_bad_hash", struct dnssec_counters, nsec3_bad_hash),
-	MX_COUNTER("dnssec.nsec3_iter_capped", struct dnssec_counters, nsec3_iter_capped),
-	MX_COUNTER("dnssec.alloc_fail", struct dnssec_counters, alloc_fail),
-	{NULL, 0},
+    MX_COUNTER("dnssec.keys_cached", struct dnssec_counters, keys_cached),
+    MX_COUNTER("dnssec.ds_cached", struct dnssec_counters, ds_cached),
+    MX_COUNTER("dnssec.insecure_cached", struct dnssec_counters, insecure_cached),
+    MX_COUNTER("dnssec.pending", struct dnssec_counters, pending),
+    MX_COUNTER("dnssec.memuse", struct dnssec_counters, memuse),
+    MX_COUNTER("dnssec.keys_validated", struct dnssec_counters, keys_validated),
+    MX_COUNTER("dnssec.ds_validated", struct dnssec_counters, ds_validated),
+    MX_COUNTER("dnssec.keys_bogus", struct dnssec_counters, keys_bogus),
+    MX_COUNTER("dnssec.pending_dropped", struct dnssec_counters, pending_dropped),
+    MX_COUNTER("dnssec.evicted", struct dnssec_counters, evicted),
+    MX_COUNTER("dnssec.memcap_drop", struct dnssec_counters, memcap_drop),
+    MX_COUNTER("dnssec.expired", struct dnssec_counters, expired),
+    MX_COUNTER("dnssec.validated", struct dnssec_counters, validated),
+    MX_COUNTER("dnssec.bogus", struct dnssec_counters, bogus),
+    MX_COUNTER("dnssec.insecure", struct dnssec_counters, insecure),
+    MX_COUNTER("dnssec.indeterminate", struct dnssec_counters, indeterminate),
+    MX_COUNTER("dnssec.denial_secure", struct dnssec_counters, denial_secure),
+    MX_COUNTER("dnssec.denial_bogus", struct dnssec_counters, denial_bogus),
+    MX_COUNTER("dnssec.denial_insecure", struct dnssec_counters, denial_insecure),
+    MX_COUNTER("dnssec.denial_indeterminate", struct dnssec_counters, denial_indeterminate),
+    MX_COUNTER("dnssec.denial_no_proof", struct dnssec_counters, denial_no_proof),
+    MX_COUNTER("dnssec.verifications", struct dnssec_counters, verifications),
+    MX_COUNTER("dnssec.verify_capped", struct dnssec_counters, verify_capped),
+    MX_COUNTER("dnssec.unsupported_alg", struct dnssec_counters, unsupported_alg),
+    MX_COUNTER("dnssec.malformed", struct dnssec_counters, malformed),
+    MX_COUNTER("dnssec.nsec3_hashes", struct dnssec_counters, nsec3_hashes),
+    MX_COUNTER("dnssec.nsec3_bad_hash", struct dnssec_counters, nsec3_bad_hash),
+    MX_COUNTER("dnssec.nsec3_iter_capped", struct dnssec_counters, nsec3_iter_capped),
+    MX_COUNTER("dnssec.alloc_fail", struct dnssec_counters, alloc_fail),
+    {NULL, 0},
 };
 
 void dnssec_config_defaults(struct dnssec_config *cfg)
@@ -184,8 +184,8 @@ static void fill_zone(struct dnssec_validator *v, const struct dname *name, uint
 		out->zone[0] = '\0';
 }
 
-bool dnssec_zone_known_signed_rdf(struct dnssec_validator *v, const ldns_rdf *name,
-				  uint64_t ts_us, char *zone, size_t zone_cap)
+bool dnssec_zone_known_signed_rdf(struct dnssec_validator *v, const ldns_rdf *name, uint64_t ts_us,
+				  char *zone, size_t zone_cap)
 {
 	struct dname d, z;
 	bool signed_zone;
@@ -483,9 +483,8 @@ void dnssec_validate_rrset(struct dnssec_validator *v, const ldns_rr_list *rrset
 	update_gauges(v);
 }
 
-bool dnssec_validate_answer(struct dnssec_validator *v, const ldns_pkt *pkt,
-			    const ldns_rdf *owner, uint16_t type, uint64_t ts_us,
-			    struct dnssec_result *out)
+bool dnssec_validate_answer(struct dnssec_validator *v, const ldns_pkt *pkt, const ldns_rdf *owner,
+			    uint16_t type, uint64_t ts_us, struct dnssec_result *out)
 {
 	const ldns_rr_list *ans = pkt != NULL ? ldns_pkt_answer(pkt) : NULL;
 	ldns_rr_list *set = ldns_rr_list_new(), *sigs = ldns_rr_list_new();
@@ -504,12 +503,13 @@ bool dnssec_validate_answer(struct dnssec_validator *v, const ldns_pkt *pkt,
 		ldns_rr *rr = ldns_rr_list_rr(ans, i);
 		uint16_t t = ldns_rr_get_type(rr);
 
-		if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN || !dname_from_rdf(&o, ldns_rr_owner(rr)) ||
-		    !dname_equal(&o, &want))
+		if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
+		    !dname_from_rdf(&o, ldns_rr_owner(rr)) || !dname_equal(&o, &want))
 			continue;
 		if (t == type && ldns_rr_list_rr_count(set) < DNSSEC_MAX_RRSET)
 			found |= ldns_rr_list_push_rr(set, rr);
-		else if (t == LDNS_RR_TYPE_RRSIG && ldns_rr_list_rr_count(sigs) < 4 * DNSSEC_MAX_SIGS)
+		else if (t == LDNS_RR_TYPE_RRSIG &&
+			 ldns_rr_list_rr_count(sigs) < 4 * DNSSEC_MAX_SIGS)
 			(void)ldns_rr_list_push_rr(sigs, rr);
 	}
 	if (found)
@@ -525,9 +525,9 @@ out:
 
 enum chain_result {
 	CHAIN_VALIDATED, /* validated and cached */
-	CHAIN_SAME,      /* the same RRset is already cached */
-	CHAIN_PENDING,   /* the parent's material is not known yet */
-	CHAIN_FAILED,    /* failed against trusted material, or nothing to do */
+	CHAIN_SAME,	 /* the same RRset is already cached */
+	CHAIN_PENDING,	 /* the parent's material is not known yet */
+	CHAIN_FAILED,	 /* failed against trusted material, or nothing to do */
 };
 
 /* True when every record of a has an equal-rdata record in b and the counts match. */
@@ -633,8 +633,8 @@ static enum chain_result try_dnskey(struct dnssec_validator *v, const struct dna
 		    !ldns_rr_list_push_rr(trusted, k))
 			break;
 	}
-	for (size_t i = 0; sigs != NULL && i < ldns_rr_list_rr_count(sigs) &&
-			   ldns_rr_list_rr_count(trusted) > 0;
+	for (size_t i = 0;
+	     sigs != NULL && i < ldns_rr_list_rr_count(sigs) && ldns_rr_list_rr_count(trusted) > 0;
 	     i++) {
 		const ldns_rr *sig = ldns_rr_list_rr(sigs, i);
 		const ldns_rr *used;
@@ -915,7 +915,8 @@ static bool section_has(const ldns_rr_list *sec, uint16_t type, const struct dna
 
 		if (ldns_rr_get_type(rr) != type)
 			continue;
-		if (owner == NULL || (dname_from_rdf(&o, ldns_rr_owner(rr)) && dname_equal(&o, owner)))
+		if (owner == NULL ||
+		    (dname_from_rdf(&o, ldns_rr_owner(rr)) && dname_equal(&o, owner)))
 			return true;
 	}
 	return false;
@@ -1016,8 +1017,8 @@ static bool follow_cnames(const ldns_rr_list *an, struct dname *sname, uint16_t 
 				*has_answer = true;
 				return true;
 			}
-			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME && ldns_rr_rd_count(rr) == 1 &&
-			    dname_from_rdf(&o, ldns_rr_rdf(rr, 0))) {
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
+			    ldns_rr_rd_count(rr) == 1 && dname_from_rdf(&o, ldns_rr_rdf(rr, 0))) {
 				*sname = o;
 				moved = true;
 				break;
@@ -1050,7 +1051,8 @@ void dnssec_check_denial(struct dnssec_validator *v, const ldns_pkt *response, u
 		goto done;
 	qrr = ldns_rr_list_rr(q, 0);
 	qtype = ldns_rr_get_type(qrr);
-	if (ldns_rr_get_class(qrr) != LDNS_RR_CLASS_IN || !dname_from_rdf(&sname, ldns_rr_owner(qrr)))
+	if (ldns_rr_get_class(qrr) != LDNS_RR_CLASS_IN ||
+	    !dname_from_rdf(&sname, ldns_rr_owner(qrr)))
 		goto done;
 	rcode = ldns_pkt_get_rcode(response);
 	if (rcode != LDNS_RCODE_NXDOMAIN && rcode != LDNS_RCODE_NOERROR)
@@ -1092,8 +1094,7 @@ done:
 /* ------------------------------------------------------------------ */
 /* Life cycle */
 
-struct dnssec_validator *dnssec_new(const struct trust_anchors *ta,
-				    const struct dnssec_config *cfg)
+struct dnssec_validator *dnssec_new(const struct trust_anchors *ta, const struct dnssec_config *cfg)
 {
 	struct dnssec_validator *v = calloc(1, sizeof(*v));
 
@@ -1117,8 +1118,9 @@ void dnssec_free(struct dnssec_validator *v)
 {
 	if (v == NULL)
 		return;
-	while (v->npending > 0)
-		pending_free(v, v->npending - 1);
+	if (v->pending != NULL)
+		while (v->npending > 0)
+			pending_free(v, v->npending - 1);
 	free(v->pending);
 	zcache_clear(&v->cache);
 	for (size_t i = 0; i < v->nanchors; i++) {
@@ -1172,31 +1174,31 @@ const char *dnssec_status_name(enum dnssec_status s)
 const char *dnssec_reason_name(enum dnssec_reason r)
 {
 	static const char *const names[] = {
-		[DNSSEC_R_NONE] = "",
-		[DNSSEC_R_NO_SIGNATURES] = "no-signatures",
-		[DNSSEC_R_UNSIGNED_ZONE] = "unsigned-zone",
-		[DNSSEC_R_ZONE_INSECURE] = "zone-insecure",
-		[DNSSEC_R_KEYS_UNKNOWN] = "keys-unknown",
-		[DNSSEC_R_UNSUPPORTED_ALG] = "unsupported-algorithm",
-		[DNSSEC_R_SIG_EXPIRED] = "signature-expired",
-		[DNSSEC_R_SIG_NOT_INCEPTED] = "signature-not-yet-valid",
-		[DNSSEC_R_SIG_BAD_TIMES] = "signature-bad-validity",
-		[DNSSEC_R_WRONG_KEY] = "wrong-key",
-		[DNSSEC_R_BAD_SIGNATURE] = "bad-signature",
-		[DNSSEC_R_MALFORMED_SIG] = "malformed-signature",
-		[DNSSEC_R_SIGNER_MISMATCH] = "signer-mismatch",
-		[DNSSEC_R_MALFORMED_RRSET] = "malformed-rrset",
-		[DNSSEC_R_NOT_DENIAL] = "not-a-denial",
-		[DNSSEC_R_NAME_NOT_COVERED] = "name-not-covered",
-		[DNSSEC_R_WILDCARD_NOT_COVERED] = "wildcard-not-covered",
-		[DNSSEC_R_TYPE_EXISTS] = "type-exists",
-		[DNSSEC_R_WRONG_SIDE] = "delegation-nsec",
-		[DNSSEC_R_NO_CLOSEST_ENCLOSER] = "no-closest-encloser",
-		[DNSSEC_R_NSEC3_OPTOUT] = "nsec3-opt-out",
-		[DNSSEC_R_NSEC3_UNSUPPORTED_HASH] = "nsec3-unsupported-hash",
-		[DNSSEC_R_NSEC3_ITERATIONS] = "nsec3-too-many-iterations",
-		[DNSSEC_R_NSEC3_MALFORMED] = "nsec3-malformed",
-		[DNSSEC_R_BUDGET] = "verification-budget",
+	    [DNSSEC_R_NONE] = "",
+	    [DNSSEC_R_NO_SIGNATURES] = "no-signatures",
+	    [DNSSEC_R_UNSIGNED_ZONE] = "unsigned-zone",
+	    [DNSSEC_R_ZONE_INSECURE] = "zone-insecure",
+	    [DNSSEC_R_KEYS_UNKNOWN] = "keys-unknown",
+	    [DNSSEC_R_UNSUPPORTED_ALG] = "unsupported-algorithm",
+	    [DNSSEC_R_SIG_EXPIRED] = "signature-expired",
+	    [DNSSEC_R_SIG_NOT_INCEPTED] = "signature-not-yet-valid",
+	    [DNSSEC_R_SIG_BAD_TIMES] = "signature-bad-validity",
+	    [DNSSEC_R_WRONG_KEY] = "wrong-key",
+	    [DNSSEC_R_BAD_SIGNATURE] = "bad-signature",
+	    [DNSSEC_R_MALFORMED_SIG] = "malformed-signature",
+	    [DNSSEC_R_SIGNER_MISMATCH] = "signer-mismatch",
+	    [DNSSEC_R_MALFORMED_RRSET] = "malformed-rrset",
+	    [DNSSEC_R_NOT_DENIAL] = "not-a-denial",
+	    [DNSSEC_R_NAME_NOT_COVERED] = "name-not-covered",
+	    [DNSSEC_R_WILDCARD_NOT_COVERED] = "wildcard-not-covered",
+	    [DNSSEC_R_TYPE_EXISTS] = "type-exists",
+	    [DNSSEC_R_WRONG_SIDE] = "delegation-nsec",
+	    [DNSSEC_R_NO_CLOSEST_ENCLOSER] = "no-closest-encloser",
+	    [DNSSEC_R_NSEC3_OPTOUT] = "nsec3-opt-out",
+	    [DNSSEC_R_NSEC3_UNSUPPORTED_HASH] = "nsec3-unsupported-hash",
+	    [DNSSEC_R_NSEC3_ITERATIONS] = "nsec3-too-many-iterations",
+	    [DNSSEC_R_NSEC3_MALFORMED] = "nsec3-malformed",
+	    [DNSSEC_R_BUDGET] = "verification-budget",
 	};
 
 	if ((size_t)r < MX_ARRAY_LEN(names) && names[r] != NULL)

@@ -33,44 +33,44 @@
 
 /* Outcome of a validation or of a denial check. */
 enum dnssec_status {
-	DNSSEC_SECURE,        /* an RRSIG verified with a validated key of the signer */
+	DNSSEC_SECURE,	      /* an RRSIG verified with a validated key of the signer */
 	DNSSEC_INSECURE,      /* no chain of trust applies (unsigned or proven insecure) */
 	DNSSEC_INDETERMINATE, /* cannot decide yet (keys not seen, unsupported, unsigned
 				 in a signed zone): never an alert by itself */
-	DNSSEC_BOGUS,         /* signatures or denial records fail against validated keys */
+	DNSSEC_BOGUS,	      /* signatures or denial records fail against validated keys */
 	DNSSEC_NO_PROOF,      /* denial only: no NSEC/NSEC3 record at all */
 };
 
 /* Why; stable names from dnssec_reason_name() for EVE. */
 enum dnssec_reason {
-	DNSSEC_R_NONE,              /* "" */
-	DNSSEC_R_NO_SIGNATURES,     /* "no-signatures": no RRSIG covers the RRset */
-	DNSSEC_R_UNSIGNED_ZONE,     /* "unsigned-zone": no RRSIG, zone not known signed */
-	DNSSEC_R_ZONE_INSECURE,     /* "zone-insecure": the zone is proven to have no DS */
-	DNSSEC_R_KEYS_UNKNOWN,      /* "keys-unknown": signer's DNSKEYs not validated (yet) */
-	DNSSEC_R_UNSUPPORTED_ALG,   /* "unsupported-algorithm" */
-	DNSSEC_R_SIG_EXPIRED,       /* "signature-expired": packet time after expiration */
-	DNSSEC_R_SIG_NOT_INCEPTED,  /* "signature-not-yet-valid": before inception */
-	DNSSEC_R_SIG_BAD_TIMES,     /* "signature-bad-validity": expiration before inception */
-	DNSSEC_R_WRONG_KEY,         /* "wrong-key": no validated key has the RRSIG's tag */
-	DNSSEC_R_BAD_SIGNATURE,     /* "bad-signature": does not verify */
-	DNSSEC_R_MALFORMED_SIG,     /* "malformed-signature": cannot be decoded */
-	DNSSEC_R_SIGNER_MISMATCH,   /* "signer-mismatch": signer not an ancestor of the owner,
-				       or labels/type/class do not fit */
-	DNSSEC_R_MALFORMED_RRSET,   /* "malformed-rrset": input not one well-formed RRset */
-	DNSSEC_R_NOT_DENIAL,        /* "not-a-denial": response is neither NXDOMAIN nor NODATA */
-	DNSSEC_R_NAME_NOT_COVERED,  /* "name-not-covered": no NSEC/NSEC3 proves the name absent */
-	DNSSEC_R_WILDCARD_NOT_COVERED, /* "wildcard-not-covered" */
-	DNSSEC_R_TYPE_EXISTS,       /* "type-exists": the bitmap shows the type (or CNAME) */
-	DNSSEC_R_WRONG_SIDE,        /* "delegation-nsec": the record is from the wrong side
-				       of a zone cut */
-	DNSSEC_R_NO_CLOSEST_ENCLOSER, /* "no-closest-encloser": NSEC3 proof incomplete */
-	DNSSEC_R_NSEC3_OPTOUT,      /* "nsec3-opt-out": an opt-out span; insecure */
+	DNSSEC_R_NONE,		   /* "" */
+	DNSSEC_R_NO_SIGNATURES,	   /* "no-signatures": no RRSIG covers the RRset */
+	DNSSEC_R_UNSIGNED_ZONE,	   /* "unsigned-zone": no RRSIG, zone not known signed */
+	DNSSEC_R_ZONE_INSECURE,	   /* "zone-insecure": the zone is proven to have no DS */
+	DNSSEC_R_KEYS_UNKNOWN,	   /* "keys-unknown": signer's DNSKEYs not validated (yet) */
+	DNSSEC_R_UNSUPPORTED_ALG,  /* "unsupported-algorithm" */
+	DNSSEC_R_SIG_EXPIRED,	   /* "signature-expired": packet time after expiration */
+	DNSSEC_R_SIG_NOT_INCEPTED, /* "signature-not-yet-valid": before inception */
+	DNSSEC_R_SIG_BAD_TIMES,	   /* "signature-bad-validity": expiration before inception */
+	DNSSEC_R_WRONG_KEY,	   /* "wrong-key": no validated key has the RRSIG's tag */
+	DNSSEC_R_BAD_SIGNATURE,	   /* "bad-signature": does not verify */
+	DNSSEC_R_MALFORMED_SIG,	   /* "malformed-signature": cannot be decoded */
+	DNSSEC_R_SIGNER_MISMATCH,  /* "signer-mismatch": signer not an ancestor of the owner,
+				      or labels/type/class do not fit */
+	DNSSEC_R_MALFORMED_RRSET,  /* "malformed-rrset": input not one well-formed RRset */
+	DNSSEC_R_NOT_DENIAL,	   /* "not-a-denial": response is neither NXDOMAIN nor NODATA */
+	DNSSEC_R_NAME_NOT_COVERED, /* "name-not-covered": no NSEC/NSEC3 proves the name absent */
+	DNSSEC_R_WILDCARD_NOT_COVERED,	 /* "wildcard-not-covered" */
+	DNSSEC_R_TYPE_EXISTS,		 /* "type-exists": the bitmap shows the type (or CNAME) */
+	DNSSEC_R_WRONG_SIDE,		 /* "delegation-nsec": the record is from the wrong side
+					    of a zone cut */
+	DNSSEC_R_NO_CLOSEST_ENCLOSER,	 /* "no-closest-encloser": NSEC3 proof incomplete */
+	DNSSEC_R_NSEC3_OPTOUT,		 /* "nsec3-opt-out": an opt-out span; insecure */
 	DNSSEC_R_NSEC3_UNSUPPORTED_HASH, /* "nsec3-unsupported-hash": only hash algorithms
 					    other than 1 (SHA-1) */
-	DNSSEC_R_NSEC3_ITERATIONS,  /* "nsec3-too-many-iterations": above the cap */
-	DNSSEC_R_NSEC3_MALFORMED,   /* "nsec3-malformed": owner/next hash unreadable */
-	DNSSEC_R_BUDGET,            /* "verification-budget": per-call verifications spent */
+	DNSSEC_R_NSEC3_ITERATIONS,	 /* "nsec3-too-many-iterations": above the cap */
+	DNSSEC_R_NSEC3_MALFORMED,	 /* "nsec3-malformed": owner/next hash unreadable */
+	DNSSEC_R_BUDGET,		 /* "verification-budget": per-call verifications spent */
 };
 
 /* Result of dnssec_validate_rrset and dnssec_check_denial. */
@@ -97,13 +97,13 @@ struct dnssec_result {
 
 /* Limits of a validator. */
 struct dnssec_config {
-	size_t memcap;              /* bytes of cached validated RRsets (zones evicted
-				       oldest first beyond it) */
-	uint32_t max_pending;       /* DNSKEY/DS RRsets waiting for their parent's keys,
-				       each at most DNSSEC_PENDING_MAX_BYTES */
-	uint32_t verify_budget;     /* signature verifications per call */
+	size_t memcap;		       /* bytes of cached validated RRsets (zones evicted
+					  oldest first beyond it) */
+	uint32_t max_pending;	       /* DNSKEY/DS RRsets waiting for their parent's keys,
+					  each at most DNSSEC_PENDING_MAX_BYTES */
+	uint32_t verify_budget;	       /* signature verifications per call */
 	uint16_t nsec3_max_iterations; /* above: the NSEC3 proof is insecure (RFC 9276) */
-	uint32_t max_ttl;           /* longest lifetime of a cached item, seconds */
+	uint32_t max_ttl;	       /* longest lifetime of a cached item, seconds */
 };
 
 /* Defaults: 16 MiB, 64 pending, 64 verifications, 150 iterations, 86400 s. */
@@ -111,32 +111,32 @@ void dnssec_config_defaults(struct dnssec_config *cfg);
 
 /* Counters (all uint64_t); exported through dnssec_counter_desc. */
 struct dnssec_counters {
-	uint64_t keys_cached;      /* gauge: validated DNSKEY RRsets held */
-	uint64_t ds_cached;        /* gauge: validated DS RRsets held */
-	uint64_t insecure_cached;  /* gauge: zones held as proven without DS */
-	uint64_t pending;          /* gauge: RRsets waiting for their parent */
-	uint64_t memuse;           /* gauge: bytes accounted */
-	uint64_t keys_validated;   /* DNSKEY RRsets validated */
-	uint64_t ds_validated;     /* DS RRsets validated */
-	uint64_t keys_bogus;       /* DNSKEY/DS RRsets that failed against trusted material */
-	uint64_t pending_dropped;  /* pending RRsets dropped: full, expired or replaced */
-	uint64_t evicted;          /* zones evicted to stay under the memcap */
-	uint64_t memcap_drop;      /* items not stored: larger than the memcap allows */
-	uint64_t expired;          /* cached items removed at the end of their lifetime */
-	uint64_t validated;        /* dnssec_validate_rrset: SECURE */
-	uint64_t bogus;            /* dnssec_validate_rrset: BOGUS */
-	uint64_t insecure;         /* dnssec_validate_rrset: INSECURE */
-	uint64_t indeterminate;    /* dnssec_validate_rrset: INDETERMINATE */
+	uint64_t keys_cached;	  /* gauge: validated DNSKEY RRsets held */
+	uint64_t ds_cached;	  /* gauge: validated DS RRsets held */
+	uint64_t insecure_cached; /* gauge: zones held as proven without DS */
+	uint64_t pending;	  /* gauge: RRsets waiting for their parent */
+	uint64_t memuse;	  /* gauge: bytes accounted */
+	uint64_t keys_validated;  /* DNSKEY RRsets validated */
+	uint64_t ds_validated;	  /* DS RRsets validated */
+	uint64_t keys_bogus;	  /* DNSKEY/DS RRsets that failed against trusted material */
+	uint64_t pending_dropped; /* pending RRsets dropped: full, expired or replaced */
+	uint64_t evicted;	  /* zones evicted to stay under the memcap */
+	uint64_t memcap_drop;	  /* items not stored: larger than the memcap allows */
+	uint64_t expired;	  /* cached items removed at the end of their lifetime */
+	uint64_t validated;	  /* dnssec_validate_rrset: SECURE */
+	uint64_t bogus;		  /* dnssec_validate_rrset: BOGUS */
+	uint64_t insecure;	  /* dnssec_validate_rrset: INSECURE */
+	uint64_t indeterminate;	  /* dnssec_validate_rrset: INDETERMINATE */
 	uint64_t denial_secure, denial_bogus, denial_insecure, denial_indeterminate,
-		denial_no_proof; /* dnssec_check_denial outcomes */
-	uint64_t verifications;    /* signature verifications done */
-	uint64_t verify_capped;    /* verifications skipped: per-call budget spent */
-	uint64_t unsupported_alg;  /* signatures with an algorithm not supported */
-	uint64_t malformed;        /* RRSIG/DNSKEY/DS/NSEC3 records that failed the checks */
-	uint64_t nsec3_hashes;     /* NSEC3 name hashes computed */
-	uint64_t nsec3_bad_hash;   /* NSEC3 records with a hash algorithm other than 1 */
+	    denial_no_proof;	    /* dnssec_check_denial outcomes */
+	uint64_t verifications;	    /* signature verifications done */
+	uint64_t verify_capped;	    /* verifications skipped: per-call budget spent */
+	uint64_t unsupported_alg;   /* signatures with an algorithm not supported */
+	uint64_t malformed;	    /* RRSIG/DNSKEY/DS/NSEC3 records that failed the checks */
+	uint64_t nsec3_hashes;	    /* NSEC3 name hashes computed */
+	uint64_t nsec3_bad_hash;    /* NSEC3 records with a hash algorithm other than 1 */
 	uint64_t nsec3_iter_capped; /* NSEC3 proofs given up: too many iterations */
-	uint64_t alloc_fail;       /* allocations that failed (item not stored) */
+	uint64_t alloc_fail;	    /* allocations that failed (item not stored) */
 };
 extern const struct mx_counter_desc dnssec_counter_desc[];
 
@@ -196,9 +196,8 @@ void dnssec_validate_rrset(struct dnssec_validator *v, const ldns_rr_list *rrset
  * the answer holds no such record, returns false and out says
  * INDETERMINATE with reason malformed-rrset; true otherwise.
  */
-bool dnssec_validate_answer(struct dnssec_validator *v, const ldns_pkt *pkt,
-			    const ldns_rdf *owner, uint16_t type, uint64_t ts_us,
-			    struct dnssec_result *out);
+bool dnssec_validate_answer(struct dnssec_validator *v, const ldns_pkt *pkt, const ldns_rdf *owner,
+			    uint16_t type, uint64_t ts_us, struct dnssec_result *out);
 
 /*
  * Checks the denial of existence in a response (NXDOMAIN, or NOERROR
@@ -230,8 +229,8 @@ bool dnssec_zone_known_signed(struct dnssec_validator *v, const char *name, uint
 			      char *zone, size_t zone_cap);
 
 /* dnssec_zone_known_signed with the name as an ldns dname rdf. */
-bool dnssec_zone_known_signed_rdf(struct dnssec_validator *v, const ldns_rdf *name,
-				  uint64_t ts_us, char *zone, size_t zone_cap);
+bool dnssec_zone_known_signed_rdf(struct dnssec_validator *v, const ldns_rdf *name, uint64_t ts_us,
+				  char *zone, size_t zone_cap);
 
 /*
  * Drops cached and pending items whose lifetime ended before ts_us (also

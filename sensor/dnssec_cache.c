@@ -37,8 +37,8 @@ size_t dnssec_rr_list_mem(const ldns_rr_list *l)
 
 	if (l == NULL)
 		return 0;
-	m = sizeof(ldns_rr_list) + MALLOC_OVERHEAD +
-	    ldns_rr_list_rr_count(l) * sizeof(ldns_rr *) + MALLOC_OVERHEAD;
+	m = sizeof(ldns_rr_list) + MALLOC_OVERHEAD + ldns_rr_list_rr_count(l) * sizeof(ldns_rr *) +
+	    MALLOC_OVERHEAD;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(l); i++)
 		m += dnssec_rr_mem(ldns_rr_list_rr(l, i));
 	return m;
@@ -205,27 +205,22 @@ static struct zone_entry *entry_get(struct zone_cache *c, const struct dname *na
 }
 
 /*
- * Evicts the oldest entries other than keep until the memcap holds;
- * false (nothing more to evict) when keep alone is over it.
+ * Evicts the oldest entries until the memcap holds, never keep (the
+ * entry just stored, which is the newest); false when keep alone is
+ * over it.
  */
-static bool make_room(struct zone_cache *c, struct zone_entry *keep)
+static bool make_room(struct zone_cache *c, const struct zone_entry *keep)
 {
-	while (c->memuse > c->memcap) {
-		struct zone_entry *old = c->oldest;
-
-		if (old == keep)
-			old = keep->newer;
-		if (old == NULL)
-			return false;
-		entry_free(c, old);
+	while (c->memuse > c->memcap && c->oldest != NULL && c->oldest != keep) {
+		entry_free(c, c->oldest);
 		c->ctr->evicted++;
 	}
-	return true;
+	return c->memuse <= c->memcap;
 }
 
 /* After storing into e: enforce the memcap, dropping e's new part if it cannot fit. */
-static bool settle(struct zone_cache *c, struct zone_entry *e, void (*undo)(struct zone_cache *,
-									 struct zone_entry *))
+static bool settle(struct zone_cache *c, struct zone_entry *e,
+		   void (*undo)(struct zone_cache *, struct zone_entry *))
 {
 	account(c, e);
 	if (make_room(c, e))
@@ -260,8 +255,8 @@ bool zcache_set_keys(struct zone_cache *c, const struct dname *name, ldns_rr_lis
 	return settle(c, e, drop_keys);
 }
 
-bool zcache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
-		   bool usable, uint64_t exp_us, uint64_t ts_us)
+bool zcache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list *list, bool usable,
+		   uint64_t exp_us, uint64_t ts_us)
 {
 	struct zone_entry *e;
 

@@ -17,7 +17,7 @@
 
 #include <string.h>
 
-#define NSEC3_HASH_LEN 20
+#define NSEC3_HASH_LEN	  20
 #define NSEC3_FLAG_OPTOUT 0x01u
 
 /* One NSEC record. */
@@ -43,9 +43,9 @@ struct nsec3_rec {
 
 /* One NSEC/NSEC3 RRset of the section with its RRSIGs (records borrowed). */
 struct dset {
+	ldns_rr_list *rrset, *sigs;
 	uint16_t type;
 	struct dname owner;
-	ldns_rr_list *rrset, *sigs;
 	struct dname signer;
 };
 
@@ -71,7 +71,8 @@ bool dnssec_bitmap_has(const uint8_t *bm, size_t len, uint16_t type)
 		if (blen == 0 || blen > 32 || pos + 2 + blen > len)
 			return false;
 		if (w == window)
-			return (size_t)(bit / 8) < blen && (bm[pos + 2 + bit / 8] & (0x80 >> (bit % 8)));
+			return (size_t)(bit / 8) < blen &&
+			       (bm[pos + 2 + bit / 8] & (0x80 >> (bit % 8)));
 		pos += 2 + (size_t)blen;
 	}
 	return false;
@@ -277,9 +278,9 @@ static enum dnssec_status nsec_prove(struct proof *p, bool nxdomain, enum dnssec
 
 static bool nsec3_usable(const struct nsec3_rec *r, const struct nsec3_rec *ref)
 {
-	return r->alg == LDNS_SHA1 && r->flags <= 1 && r->hash_ok && r->iterations == ref->iterations &&
-	       r->salt_len == ref->salt_len && memcmp(r->salt, ref->salt, r->salt_len) == 0 &&
-	       dname_equal(&r->zone, &ref->zone);
+	return r->alg == LDNS_SHA1 && r->flags <= 1 && r->hash_ok &&
+	       r->iterations == ref->iterations && r->salt_len == ref->salt_len &&
+	       memcmp(r->salt, ref->salt, r->salt_len) == 0 && dname_equal(&r->zone, &ref->zone);
 }
 
 /* RFC 5155 5: IH(salt, x, 0) = H(x || salt), IH(salt, x, k) = H(IH(salt, x, k-1) || salt). */
@@ -355,7 +356,8 @@ static int closest_encloser(struct proof *p, const struct nsec3_rec *ref, struct
 		if (m == NULL)
 			continue;
 		if (has(m->bm, m->bmlen, LDNS_RR_TYPE_DNAME) ||
-		    (has(m->bm, m->bmlen, LDNS_RR_TYPE_NS) && !has(m->bm, m->bmlen, LDNS_RR_TYPE_SOA)))
+		    (has(m->bm, m->bmlen, LDNS_RR_TYPE_NS) &&
+		     !has(m->bm, m->bmlen, LDNS_RR_TYPE_SOA)))
 			return -1;
 		dname_ancestor(p->sname, n + 1, &nc);
 		nsec3_hash(p, ref, &nc, h);
@@ -414,8 +416,9 @@ static enum dnssec_status nsec3_prove(struct proof *p, bool nxdomain, enum dnsse
 	}
 	r = closest_encloser(p, ref, &ce, &nc_cover);
 	if (r <= 0) {
-		*why = r < 0 ? DNSSEC_R_WRONG_SIDE
-			     : (nxdomain ? DNSSEC_R_NO_CLOSEST_ENCLOSER : DNSSEC_R_NAME_NOT_COVERED);
+		*why = r < 0
+			   ? DNSSEC_R_WRONG_SIDE
+			   : (nxdomain ? DNSSEC_R_NO_CLOSEST_ENCLOSER : DNSSEC_R_NAME_NOT_COVERED);
 		return DNSSEC_BOGUS;
 	}
 	if (!nxdomain && p->qtype == LDNS_RR_TYPE_DS) {

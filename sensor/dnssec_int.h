@@ -30,13 +30,13 @@ struct zone_entry {
 	ldns_rbnode_t node; /* key: &name */
 	struct dname name;
 	struct zone_entry *older, *newer; /* LRU order, newest = last stored */
-	ldns_rr_list *keys;               /* validated DNSKEY RRset, NULL when none */
+	ldns_rr_list *keys;		  /* validated DNSKEY RRset, NULL when none */
 	uint64_t keys_exp;
-	ldns_rr_list *ds;                 /* validated DS RRset, NULL when none */
+	ldns_rr_list *ds; /* validated DS RRset, NULL when none */
 	uint64_t ds_exp;
-	bool ds_usable;                   /* a DS of it has a supported digest and algorithm */
-	uint64_t insecure_exp;            /* proven without DS until then; 0 when not */
-	size_t mem;                       /* bytes accounted */
+	bool ds_usable;	       /* a DS of it has a supported digest and algorithm */
+	uint64_t insecure_exp; /* proven without DS until then; 0 when not */
+	size_t mem;	       /* bytes accounted */
 };
 
 struct zone_cache {
@@ -65,8 +65,8 @@ struct zone_entry *zcache_find(struct zone_cache *c, const struct dname *name, u
 bool zcache_set_keys(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
 		     uint64_t exp_us, uint64_t ts_us);
 /* Stores a validated DS RRset (taken as above); clears a no-DS proof. */
-bool zcache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
-		   bool usable, uint64_t exp_us, uint64_t ts_us);
+bool zcache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list *list, bool usable,
+		   uint64_t exp_us, uint64_t ts_us);
 /* Records a proof that name has no DS until exp_us; drops a cached DS. */
 bool zcache_set_insecure(struct zone_cache *c, const struct dname *name, uint64_t exp_us,
 			 uint64_t ts_us);
@@ -86,7 +86,7 @@ struct pending {
 	struct dname owner;
 	ldns_rr_list *rrset; /* deep copies */
 	ldns_rr_list *sigs;
-	uint64_t seen_us;    /* packet time it was seen: its signatures are judged then */
+	uint64_t seen_us; /* packet time it was seen: its signatures are judged then */
 	uint64_t exp_us;
 	size_t mem;
 };

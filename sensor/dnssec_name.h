@@ -17,7 +17,7 @@
 
 /* A name: wire form with the root label, every ASCII letter lowercased. */
 struct dname {
-	uint8_t len;     /* bytes of w used, 1 for the root */
+	uint8_t len;	 /* bytes of w used, 1 for the root */
 	uint8_t nlabels; /* labels without the root label (root: 0) */
 	uint8_t w[DNAME_WIRE_MAX];
 };

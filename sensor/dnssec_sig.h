@@ -16,7 +16,7 @@
 #include "dnssec_name.h"
 
 #define DNSKEY_FLAG_ZONE 0x0100u
-#define DNSKEY_FLAG_SEP  0x0001u
+#define DNSKEY_FLAG_SEP	 0x0001u
 
 /* RRSIG fields (RFC 4034 3.1); sig points into the record. */
 struct rrsig_info {
@@ -75,14 +75,14 @@ bool ds_matches_dnskey(const ldns_rr *ds, const ldns_rr *key);
 /* What became of one signature. */
 enum sig_outcome {
 	SIG_OK,
-	SIG_EXPIRED,      /* verifies, but the packet time is after expiration */
+	SIG_EXPIRED,	  /* verifies, but the packet time is after expiration */
 	SIG_NOT_INCEPTED, /* verifies, but the packet time is before inception */
-	SIG_BAD_TIMES,    /* verifies, but expiration is before inception */
-	SIG_NO_KEY,       /* no key with the signature's tag and algorithm */
-	SIG_BAD,          /* the signature does not verify with any such key */
-	SIG_MALFORMED,    /* the signature or key cannot be decoded */
+	SIG_BAD_TIMES,	  /* verifies, but expiration is before inception */
+	SIG_NO_KEY,	  /* no key with the signature's tag and algorithm */
+	SIG_BAD,	  /* the signature does not verify with any such key */
+	SIG_MALFORMED,	  /* the signature or key cannot be decoded */
 	SIG_UNSUPPORTED,  /* algorithm not supported */
-	SIG_MISMATCH,     /* the RRSIG does not fit the RRset (type, labels, class) */
+	SIG_MISMATCH,	  /* the RRSIG does not fit the RRset (type, labels, class) */
 };
 
 /*

@@ -119,9 +119,10 @@ void eve_free(struct eve *e)
 	free(e);
 }
 
-static FILE *open_append(const char *path)
+static FILE *open_append(const char *path, bool truncate)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0),
+		      0640);
 	FILE *fp;
 
 	if (fd < 0)
@@ -132,7 +133,8 @@ static FILE *open_append(const char *path)
 	return fp;
 }
 
-bool eve_add_file(struct eve *e, const char *path, unsigned mask, char *err, size_t errlen)
+bool eve_add_file(struct eve *e, const char *path, unsigned mask, bool append, char *err,
+		  size_t errlen)
 {
 	struct eve_sink *s;
 
@@ -153,7 +155,7 @@ bool eve_add_file(struct eve *e, const char *path, unsigned mask, char *err, siz
 			return false;
 		}
 		strcpy(s->path, path);
-		s->fp = open_append(path);
+		s->fp = open_append(path, !append);
 		if (s->fp == NULL) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			return false;
@@ -187,7 +189,7 @@ void eve_reopen(struct eve *e)
 
 		if (s->kind != SINK_FILE)
 			continue;
-		fp = open_append(s->path);
+		fp = open_append(s->path, false);
 		if (fp == NULL) {
 			/* Keep writing to the old file rather than losing records. */
 			e->ctr.write_errors++;

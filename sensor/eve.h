@@ -45,11 +45,13 @@ struct eve *eve_new(void);
 void eve_free(struct eve *e);
 
 /*
- * Adds an output. A file is opened for append (created 0640); "-" is
- * stdout. `mask` selects the event types it receives. Returns false and
- * fills err when the file cannot be opened.
+ * Adds an output. A file is opened for append (created 0640), or
+ * truncated first when append is false; "-" is stdout. `mask` selects
+ * the event types it receives. Returns false and fills err when the file
+ * cannot be opened.
  */
-bool eve_add_file(struct eve *e, const char *path, unsigned mask, char *err, size_t errlen);
+bool eve_add_file(struct eve *e, const char *path, unsigned mask, bool append, char *err,
+		  size_t errlen);
 /* Adds syslog output (LOG_DAEMON unless facility says otherwise). */
 bool eve_add_syslog(struct eve *e, int facility, unsigned mask);
 /* Reopens every file output (log rotation, SIGHUP). */

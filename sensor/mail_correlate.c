@@ -229,45 +229,75 @@ static void raise(struct correlate *c, struct mail_facts *mf, enum mx_kind k, in
 	alert_raise(correlate_alerts(c), k, ts, mf->f, dir, "smtp", &keys, exp, fn, arg);
 }
 
-void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
-{
+/* Room for an expectation the session is judged against. */
+struct session_expect {
 	struct tlsa_expect te;
-	struct alert_expectation exp;
+	char detail[96];
+};
+
+/*
+ * The expectation that TLS is mandatory toward the session's server:
+ * DANE TLSA, then a policy (require-tls, dane required, MTA-STS enforce),
+ * then (when with_history) the server's own STARTTLS history. Fills exp,
+ * whose pointers refer to se and to the stores.
+ */
+static bool tls_expected(struct correlate *c, struct mail_facts *mf, uint64_t ts,
+			 bool with_history, struct session_expect *se,
+			 struct alert_expectation *exp)
+{
 	const struct policy *p;
 	const char *why = NULL, *source = NULL;
 	const struct server_history *h;
-	char detail[96];
+
+	mail_correlate_targets(c, mf, ts);
+	if (session_tlsa(c, mf, ts, &se->te)) {
+		exp_from_tlsa(&se->te, exp, "MX host publishes TLSA records: STARTTLS is mandatory");
+		return true;
+	}
+	memset(exp, 0, sizeof(*exp));
+	p = session_policy(c, mf, NULL, &why, &source);
+	if (p != NULL) {
+		exp->source = source;
+		exp->trust = EXPECT_CONFIGURED;
+		exp->domain = p->domain;
+		exp->policy_id = p->id;
+		exp->detail = why;
+		return true;
+	}
+	if (!with_history)
+		return false;
+	h = expect_history(correlate_expect(c), &mf->f->srv, ts, false);
+	if (h == NULL || h->starttls_streak < correlate_config(c)->starttls_history_min)
+		return false;
+	snprintf(se->detail, sizeof(se->detail), "STARTTLS offered in the last %u sessions",
+		 h->starttls_streak);
+	exp->source = "history";
+	exp->trust = EXPECT_HISTORY;
+	exp->mx_host = mf->nhosts ? mf->hosts[0] : NULL;
+	exp->detail = se->detail;
+	return true;
+}
+
+void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	struct session_expect se;
+	struct alert_expectation exp;
 
 	if (mf->si->starttls_offered || mf->si->midstream || mf->implicit_tls)
 		return;
-	mail_correlate_targets(c, mf, ts_us);
-	if (session_tlsa(c, mf, ts_us, &te)) {
-		exp_from_tlsa(&te, &exp, "MX host publishes TLSA records: STARTTLS is mandatory");
+	if (tls_expected(c, mf, ts_us, true, &se, &exp))
 		raise(c, mf, KIND_STARTTLS_STRIPPED, FLOW_TOCLIENT, ts_us, &exp, ehlo_evidence, mf);
-		return;
-	}
-	p = session_policy(c, mf, NULL, &why, &source);
-	if (p != NULL) {
-		memset(&exp, 0, sizeof(exp));
-		exp.source = source;
-		exp.trust = EXPECT_CONFIGURED;
-		exp.domain = p->domain;
-		exp.policy_id = p->id;
-		exp.detail = why;
-		raise(c, mf, KIND_STARTTLS_STRIPPED, FLOW_TOCLIENT, ts_us, &exp, ehlo_evidence, mf);
-		return;
-	}
-	h = expect_history(correlate_expect(c), &mf->f->srv, ts_us, false);
-	if (h != NULL && h->starttls_streak >= correlate_config(c)->starttls_history_min) {
-		memset(&exp, 0, sizeof(exp));
-		snprintf(detail, sizeof(detail), "STARTTLS offered in the last %u sessions",
-			 h->starttls_streak);
-		exp.source = "history";
-		exp.trust = EXPECT_HISTORY;
-		exp.mx_host = mf->nhosts ? mf->hosts[0] : NULL;
-		exp.detail = detail;
-		raise(c, mf, KIND_STARTTLS_STRIPPED, FLOW_TOCLIENT, ts_us, &exp, ehlo_evidence, mf);
-	}
+}
+
+void mail_correlate_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+			     alert_evidence_fn evidence, const void *arg)
+{
+	struct session_expect se;
+	struct alert_expectation exp;
+	bool have = tls_expected(c, mf, ts_us, true, &se, &exp);
+
+	raise(c, mf, KIND_STARTTLS_REJECTED, FLOW_TOCLIENT, ts_us, have ? &exp : NULL, evidence,
+	      arg);
 }
 
 struct cleartext_evidence {

@@ -57,6 +57,13 @@ struct mail_facts {
 void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us);
 
 /*
+ * STARTTLS offered and then refused: raises starttls-rejected, naming the
+ * expectation behind it when there is one (its severity is then higher).
+ */
+void mail_correlate_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+			     alert_evidence_fn evidence, const void *arg);
+
+/*
  * A mail command (MAIL, RCPT, DATA, BDAT) in cleartext; rcpt_domain is
  * the recipient's domain for RCPT, else NULL: cleartext-policy-violation
  * and mx-redirect.

@@ -338,8 +338,8 @@ static void on_smtp_event(void *ctx, const struct smtp_event *ev)
 		s->m->ctr.starttls_issued++;
 		if (!ev->starttls.accepted) {
 			if (ev->starttls.offered)
-				raise_once(s, KIND_STARTTLS_REJECTED, FLOW_TOCLIENT, ts,
-					   rejected_evidence, ev, NULL);
+				mail_correlate_rejected(s->m->corr, &s->mf, ts, rejected_evidence,
+							ev);
 			note_tls_failure(s, "STARTTLS refused", ts);
 		}
 		break;

@@ -24,30 +24,11 @@
 #include "eve.h"
 #include "pipeline.h"
 #include "report.h"
+#include "setup.h"
 
 #define MX_VERSION "0.1.0"
-#define MAX_INPUTS 256
 
 enum exit_code { EXIT_OK = 0, EXIT_ERR = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3 };
-
-struct options {
-	const char *inputs[MAX_INPUTS];
-	size_t n_inputs;
-	const char *iface;
-	const char *bpf;
-	const char *config;
-	const char *rules_dir;
-	const char *policy_files[16];
-	size_t n_policy_files;
-	const char *log_dir;
-	const char *eve_path;
-	const char *trust_anchor;
-	const char *user, *group;
-	const char *pidfile;
-	bool check_only, quiet, all_traffic, redact;
-	int snaplen, buffer_mib, promisc, immediate;
-	long stats_interval;
-};
 
 static volatile sig_atomic_t stop_flag, hup_flag, usr1_flag;
 
@@ -100,7 +81,7 @@ static bool parse_long(const char *s, long min, long max, long *out)
 	return true;
 }
 
-static int parse_options(int argc, char **argv, struct options *o)
+static int parse_options(int argc, char **argv, struct cli_options *o)
 {
 	enum { O_TA = 256, O_SNAP, O_BUF, O_NOPROMISC, O_IMM, O_ALL, O_STATS, O_REDACT, O_PID };
 	static const struct option longopts[] = {
@@ -128,9 +109,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	while ((c = getopt_long(argc, argv, "r:i:f:c:R:p:l:e:Tu:g:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			if (o->n_inputs == MAX_INPUTS) {
+			if (o->n_inputs == SETUP_MAX_INPUTS) {
 				fprintf(stderr, "mxsentry: too many -r inputs (at most %d)\n",
-					MAX_INPUTS);
+					SETUP_MAX_INPUTS);
 				return EXIT_USAGE;
 			}
 			o->inputs[o->n_inputs++] = optarg;
@@ -227,11 +208,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!o->check_only && o->n_inputs == 0 && o->iface == NULL) {
-		fprintf(stderr, "mxsentry: nothing to read: give -r FILE or -i IFACE\n");
-		usage(stderr);
-		return EXIT_USAGE;
-	}
 	if (o->n_inputs > 0 && o->iface != NULL) {
 		fprintf(stderr, "mxsentry: -r and -i exclude each other\n");
 		return EXIT_USAGE;
@@ -293,6 +269,7 @@ struct run_ctx {
 	struct capture *cap;
 	struct eve *eve;
 	struct report *report;
+	const char *file; /* the capture file being read, for pcap_filename */
 	bool live;
 	bool warned_drops;
 };
@@ -329,7 +306,12 @@ static void on_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame, 
 		      uint32_t wirelen)
 {
 	struct run_ctx *r = ctx;
+	const char *file = capture_current_file(r->cap);
 
+	if (file != r->file) {
+		r->file = file;
+		eve_set_pcap_filename(r->eve, file);
+	}
 	pipeline_packet(r->pipe, dlt, ts_us, frame, caplen, wirelen);
 }
 
@@ -347,33 +329,26 @@ static int install_signals(void)
 	return 0;
 }
 
-static bool open_outputs(const struct options *o, struct eve *eve)
+/* Prints every configuration error and says the sensor will not start. */
+static void report_errors(const struct setup *st, bool check_only)
 {
-	char path[4096], err[512];
-	const char *p = o->eve_path;
-
-	if (p == NULL) {
-		snprintf(path, sizeof(path), "%s/eve.json", o->log_dir ? o->log_dir : ".");
-		p = path;
-	} else if (strcmp(p, "-") != 0 && p[0] != '/' && o->log_dir != NULL) {
-		snprintf(path, sizeof(path), "%s/%s", o->log_dir, p);
-		p = path;
-	}
-	if (!eve_add_file(eve, p, EVE_ALL, err, sizeof(err))) {
-		fprintf(stderr, "mxsentry: cannot open EVE output %s\n", err);
-		return false;
-	}
-	return true;
+	mx_errors_print(&st->errs, stderr);
+	fprintf(stderr, "mxsentry: %zu error%s in the configuration; %s\n",
+		mx_errors_count(&st->errs), mx_errors_count(&st->errs) == 1 ? "" : "s",
+		check_only ? "check failed" : "not starting");
 }
 
 int main(int argc, char **argv)
 {
-	struct options o;
+	struct cli_options o;
+	struct setup st;
 	struct capture_config ccfg;
 	struct pipeline_config pcfg;
 	struct correlate_config kcfg;
 	struct run_ctx r;
 	struct correlate *corr = NULL;
+	struct threshold_ctx *thr = NULL;
+	const char *paths[CONFIG_MAX_LIST];
 	enum capture_result res;
 	char err[512] = "";
 	int rc;
@@ -381,72 +356,55 @@ int main(int argc, char **argv)
 	rc = parse_options(argc, argv, &o);
 	if (rc != EXIT_OK)
 		return rc;
+	if (!setup_load(&st, &o)) {
+		report_errors(&st, o.check_only);
+		setup_free(&st);
+		return o.check_only ? EXIT_ERR : EXIT_USAGE;
+	}
 	if (o.check_only) {
-		printf("mxsentry: configuration OK\n");
+		printf("mxsentry: configuration OK (%zu policies)\n", policy_set_count(st.policies));
+		setup_free(&st);
 		return EXIT_OK;
 	}
 
 	memset(&r, 0, sizeof(r));
-	capture_config_defaults(&ccfg);
-	ccfg.paths = o.inputs;
-	ccfg.n_paths = o.n_inputs;
-	ccfg.iface = o.iface;
-	ccfg.bpf = o.bpf;
-	ccfg.watch_all = o.all_traffic;
-	if (o.snaplen)
-		ccfg.snaplen = o.snaplen;
-	if (o.buffer_mib)
-		ccfg.buffer_mib = o.buffer_mib;
-	if (o.promisc >= 0)
-		ccfg.promisc = o.promisc != 0;
-	if (o.immediate >= 0)
-		ccfg.immediate = o.immediate != 0;
-
-	pipeline_config_defaults(&pcfg);
-	pcfg.app.redact_local_parts = o.redact;
-	if (o.iface != NULL)
-		pcfg.stats_interval_s = 60;
-	if (o.stats_interval >= 0)
-		pcfg.stats_interval_s = (uint32_t)o.stats_interval;
-	correlate_config_defaults(&kcfg);
+	setup_capture_config(&st, &ccfg, paths);
+	setup_pipeline_config(&st, &pcfg);
+	setup_correlate_config(&st, &kcfg);
 
 	r.cap = capture_open(&ccfg, err, sizeof(err));
 	if (r.cap == NULL) {
 		fprintf(stderr, "mxsentry: %s\n", err);
+		setup_free(&st);
 		return EXIT_ERR;
 	}
 	r.live = capture_is_live(r.cap);
-	if (!drop_privileges(o.user, o.group)) {
-		capture_close(r.cap);
-		return EXIT_ERR;
-	}
-	if (o.pidfile != NULL && !write_pidfile(o.pidfile)) {
-		capture_close(r.cap);
-		return EXIT_ERR;
-	}
+	rc = EXIT_ERR;
+	if (!drop_privileges(st.cfg.user[0] ? st.cfg.user : NULL,
+			     st.cfg.group[0] ? st.cfg.group : NULL))
+		goto out_capture;
+	if (st.cfg.pid_file[0] && !write_pidfile(st.cfg.pid_file))
+		goto out_capture;
 	r.eve = eve_new();
-	if (r.eve == NULL || !open_outputs(&o, r.eve)) {
-		eve_free(r.eve);
-		capture_close(r.cap);
-		return EXIT_ERR;
+	if (r.eve == NULL || !setup_outputs(&st, r.eve, err, sizeof(err))) {
+		fprintf(stderr, "mxsentry: cannot open output: %s\n", err[0] ? err : "out of memory");
+		goto out_eve;
 	}
-	kcfg.trust_anchor_file = o.trust_anchor;
 	corr = correlate_new(&kcfg, r.eve, err, sizeof(err));
-	r.pipe = corr ? pipeline_new(&pcfg, r.eve, corr, err, sizeof(err)) : NULL;
+	thr = corr != NULL ? setup_apply(&st, corr) : NULL;
+	r.pipe = thr != NULL ? pipeline_new(&pcfg, r.eve, corr, err, sizeof(err)) : NULL;
 	if (r.pipe == NULL) {
 		fprintf(stderr, "mxsentry: %s\n", err[0] ? err : "out of memory");
-		correlate_free(corr);
-		eve_free(r.eve);
-		capture_close(r.cap);
-		return EXIT_ERR;
+		goto out_corr;
 	}
 	pipeline_add_stats_source(r.pipe, capture_counters(r.cap), capture_counter_desc);
+	pipeline_add_stats_source(r.pipe, threshold_ctx_counters(thr), threshold_counter_desc);
 	correlate_add_stats_sources(corr, r.pipe);
 	if (!o.quiet && !r.live && isatty(STDERR_FILENO))
 		r.report = report_new(r.pipe, corr);
 	if (install_signals() != 0) {
 		fprintf(stderr, "mxsentry: cannot install signal handlers\n");
-		return EXIT_ERR;
+		goto out_pipe;
 	}
 
 	res = capture_run(r.cap, on_packet, on_tick, &r, &stop_flag);
@@ -455,10 +413,8 @@ int main(int argc, char **argv)
 		capture_refresh_stats(r.cap);
 	pipeline_write_stats(r.pipe);
 	eve_flush(r.eve);
-	if (r.report != NULL) {
+	if (r.report != NULL)
 		report_summary(r.report, stderr);
-		report_free(r.report);
-	}
 
 	switch (res) {
 	case CAPTURE_ERROR:
@@ -472,11 +428,18 @@ int main(int argc, char **argv)
 		rc = EXIT_OK;
 		break;
 	}
+out_pipe:
+	report_free(r.report);
 	pipeline_free(r.pipe);
+out_corr:
 	correlate_free(corr);
+	threshold_ctx_free(thr);
+out_eve:
 	eve_free(r.eve);
+	if (st.cfg.pid_file[0])
+		unlink(st.cfg.pid_file);
+out_capture:
 	capture_close(r.cap);
-	if (o.pidfile != NULL)
-		unlink(o.pidfile);
+	setup_free(&st);
 	return rc;
 }

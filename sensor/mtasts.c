@@ -92,8 +92,8 @@ bool mtasts_pattern_parse(const char *s, size_t len, enum mx_pattern_syntax synt
 	}
 	if (memchr(s, '*', len) != NULL) {
 		*why = syntax == MX_SYNTAX_MTASTS
-			       ? "a wildcard may only be the whole left-most label (\"*.\")"
-			       : "'*' is not allowed (a leading '.' matches subdomains)";
+			   ? "a wildcard may only be the whole left-most label (\"*.\")"
+			   : "'*' is not allowed (a leading '.' matches subdomains)";
 		return false;
 	}
 	n = mtasts_host_normalize(s, len, false, out->name, why);
@@ -145,8 +145,8 @@ bool mtasts_pattern_match(const struct mx_pattern *p, const char *host, size_t l
 
 const char *mtasts_pattern_str(const struct mx_pattern *p, char *buf, size_t len)
 {
-	const char *pre = p->kind == MX_PATTERN_WILDCARD ? "*." :
-			  p->kind == MX_PATTERN_SUFFIX	 ? "."
+	const char *pre = p->kind == MX_PATTERN_WILDCARD ? "*."
+			  : p->kind == MX_PATTERN_SUFFIX ? "."
 							 : "";
 
 	snprintf(buf, len, "%s%s", pre, p->name);
@@ -233,7 +233,7 @@ static bool is_ext_value(const char *s, size_t n)
 }
 
 static void terr(struct text_state *st, uint32_t line, size_t col, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void terr(struct text_state *st, uint32_t line, size_t col, const char *fmt, ...)
 {

@@ -36,13 +36,13 @@ enum mx_pattern_kind {
 };
 
 struct mx_pattern {
-	uint8_t kind;                /* enum mx_pattern_kind */
-	uint8_t len;                 /* bytes of name */
-	char name[MX_HOST_MAX + 1];  /* lower case, without "*." or "." */
+	uint8_t kind;		    /* enum mx_pattern_kind */
+	uint8_t len;		    /* bytes of name */
+	char name[MX_HOST_MAX + 1]; /* lower case, without "*." or "." */
 };
 
 enum mx_pattern_syntax {
-	MX_SYNTAX_MTASTS,            /* exact or "*." (RFC 8461 section 3.2) */
+	MX_SYNTAX_MTASTS,	       /* exact or "*." (RFC 8461 section 3.2) */
 	MX_SYNTAX_STARTTLS_EVERYWHERE, /* exact or "." suffix */
 };
 
@@ -68,8 +68,8 @@ const char *mtasts_mode_name(enum mtasts_mode m);
 bool mtasts_mode_parse(const char *s, enum mtasts_mode *m);
 
 #define MTASTS_MAX_AGE_MAX 31557600u /* RFC 8461: at most about a year */
-#define MTASTS_MAX_MX      256       /* mx patterns accepted in one policy */
-#define MTASTS_MAX_TEXT    65536     /* bytes of a policy body read */
+#define MTASTS_MAX_MX	   256	     /* mx patterns accepted in one policy */
+#define MTASTS_MAX_TEXT	   65536     /* bytes of a policy body read */
 
 struct mtasts_policy {
 	enum mtasts_mode mode;

@@ -249,7 +249,8 @@ static void parse_sts_file(struct loader *ld, struct policy *p, const struct ydo
 	if (!ydoc_get_str(n, 1024, "mta-sts-file", ld->errs, &str))
 		return;
 	if (ld->base_dir == NULL) {
-		ydoc_error(ld->errs, n, "mta-sts-file cannot be used here (no directory to read from)");
+		ydoc_error(ld->errs, n,
+			   "mta-sts-file cannot be used here (no directory to read from)");
 		return;
 	}
 	if (str[0] == '/')
@@ -258,7 +259,8 @@ static void parse_sts_file(struct loader *ld, struct policy *p, const struct ydo
 		snprintf(path, sizeof(path), "%s/%s", ld->base_dir, str);
 	f = fopen(path, "rb");
 	if (f == NULL) {
-		ydoc_error(ld->errs, n, "cannot open mta-sts-file '%.200s': %s", str, strerror(errno));
+		ydoc_error(ld->errs, n, "cannot open mta-sts-file '%.200s': %s", str,
+			   strerror(errno));
 		return;
 	}
 	fclose(f);
@@ -369,16 +371,19 @@ bool policy_tlsa_parse(const char *s, struct policy_tlsa *out, const char **why)
 		*why = "out of memory";
 		return false;
 	}
-	for (size_t i = 0; *hex != '\0';) {
+	for (size_t i = 0; i < nbytes; i++) {
 		int hi, lo;
 
 		skip_blanks(&hex);
-		if (*hex == '\0')
-			break;
 		hi = hexval(*hex++);
 		skip_blanks(&hex);
 		lo = hexval(*hex++);
-		data[i++] = (uint8_t)(hi << 4 | lo);
+		if (hi < 0 || lo < 0) { /* cannot happen: the digits were counted above */
+			free(data);
+			*why = "data is not hexadecimal";
+			return false;
+		}
+		data[i] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo);
 	}
 	out->data = data;
 	out->len = (uint16_t)nbytes;
@@ -493,8 +498,8 @@ static void parse_dane(struct loader *ld, struct policy *p, const struct ydoc_no
 	else if (strcmp(str, "none") == 0)
 		p->dane = POLICY_DANE_NONE;
 	else
-		ydoc_error(ld->errs, n, "bad mode '%.40s' for 'dane' (expected required, auto or none)",
-			   str);
+		ydoc_error(ld->errs, n,
+			   "bad mode '%.40s' for 'dane' (expected required, auto or none)", str);
 }
 
 static void parse_entry(struct loader *ld, const struct ydoc_node *m)
@@ -522,7 +527,8 @@ static void parse_entry(struct loader *ld, const struct ydoc_node *m)
 	}
 	if ((v = ydoc_map_get(m, "mta-sts")) != NULL) {
 		if (ydoc_map_get(m, "mta-sts-file") != NULL)
-			ydoc_error(ld->errs, v, "give either 'mta-sts' or 'mta-sts-file', not both");
+			ydoc_error(ld->errs, v,
+				   "give either 'mta-sts' or 'mta-sts-file', not both");
 		else
 			parse_sts_map(ld, p, v);
 	} else if ((v = ydoc_map_get(m, "mta-sts-file")) != NULL) {
@@ -558,9 +564,9 @@ static void parse_resolvers(struct loader *ld, const struct ydoc_node *seq)
 
 /* ---- STARTTLS-Everywhere policy list ---- */
 
-static const char *const se_top_keys[] = {"timestamp", "expires",	 "version",  "author",
-					  "comment",   "pinsets",	 "policies", "policy-aliases",
-					  NULL};
+static const char *const se_top_keys[] = {"timestamp", "expires",	 "version",
+					  "author",    "comment",	 "pinsets",
+					  "policies",  "policy-aliases", NULL};
 static const char *const yaml_top_keys[] = {"policies", "trusted-resolvers", NULL};
 
 struct se_alias {
@@ -571,8 +577,8 @@ struct se_alias {
 };
 
 /* Reads one list policy definition into *sts; false after an error. */
-static const char *const se_def_keys[] = {"mode",	       "mxs",	       "mta-sts", "pin", "report",
-					  "min-tls-version", "policy-alias", NULL};
+static const char *const se_def_keys[] = {
+    "mode", "mxs", "mta-sts", "pin", "report", "min-tls-version", "policy-alias", NULL};
 
 static bool se_definition(struct loader *ld, const struct ydoc_node *m, bool in_alias,
 			  struct mtasts_policy *sts)
@@ -590,7 +596,8 @@ static bool se_definition(struct loader *ld, const struct ydoc_node *m, bool in_
 	if ((v = ydoc_map_get(m, "mta-sts")) != NULL)
 		ydoc_get_bool(v, "mta-sts", ld->errs, &b);
 	if (mode == NULL) {
-		ydoc_error(ld->errs, m, "missing required field 'mode' in STARTTLS-Everywhere policy");
+		ydoc_error(ld->errs, m,
+			   "missing required field 'mode' in STARTTLS-Everywhere policy");
 	} else if (ydoc_get_str(mode, 64, "mode", ld->errs, &str)) {
 		if (strcmp(str, "testing") == 0)
 			sts->mode = MTASTS_MODE_TESTING;
@@ -601,7 +608,8 @@ static bool se_definition(struct loader *ld, const struct ydoc_node *m, bool in_
 				   str);
 	}
 	if (mxs == NULL)
-		ydoc_error(ld->errs, m, "missing required field 'mxs' in STARTTLS-Everywhere policy");
+		ydoc_error(ld->errs, m,
+			   "missing required field 'mxs' in STARTTLS-Everywhere policy");
 	else
 		parse_mx_list(ld, mxs, MX_SYNTAX_STARTTLS_EVERYWHERE, "mxs", sts);
 	return mx_errors_count(ld->errs) == before;
@@ -799,7 +807,7 @@ static bool reindex(struct policy_set *s, uint32_t first_new, struct mx_errors *
 			s->host_idx[s->n_host_idx++] = &p->hosts[h];
 			for (size_t a = 0; a < p->hosts[h].n_addrs; a++)
 				s->addr_idx[s->n_addr_idx++] =
-					(struct addr_ref){p->hosts[h].addrs[a], p->hosts[h].host, p};
+				    (struct addr_ref){p->hosts[h].addrs[a], p->hosts[h].host, p};
 		}
 	}
 	qsort(s->tlsa_idx, s->n_tlsa_idx, sizeof(*s->tlsa_idx), cmp_tlsa);
@@ -818,7 +826,7 @@ bool policy_is_top_key(const struct ydoc_node *root, const char *key)
 {
 	const struct ydoc_node *pols = ydoc_map_get(root, "policies");
 	const char *const *keys =
-		pols != NULL && pols->type == YDOC_MAP ? se_top_keys : yaml_top_keys;
+	    pols != NULL && pols->type == YDOC_MAP ? se_top_keys : yaml_top_keys;
 
 	for (size_t i = 0; keys[i] != NULL; i++)
 		if (strcmp(keys[i], key) == 0)

@@ -40,8 +40,8 @@ enum policy_dane {
 };
 
 enum policy_origin {
-	POLICY_ORIGIN_YAML,                /* a policies: entry */
-	POLICY_ORIGIN_MTA_STS_TEXT,        /* an imported RFC 8461 policy body */
+	POLICY_ORIGIN_YAML,		   /* a policies: entry */
+	POLICY_ORIGIN_MTA_STS_TEXT,	   /* an imported RFC 8461 policy body */
 	POLICY_ORIGIN_STARTTLS_EVERYWHERE, /* an entry of the EFF policy list */
 };
 
@@ -69,12 +69,12 @@ struct policy_host {
 
 struct policy {
 	char domain[MX_HOST_MAX + 1]; /* lower case, no trailing dot */
-	char id[192];                 /* "FILE:LINE" of the entry */
+	char id[192];		      /* "FILE:LINE" of the entry */
 	enum policy_origin origin;
-	bool has_sts;                 /* sts holds an MTA-STS (or list) policy */
+	bool has_sts; /* sts holds an MTA-STS (or list) policy */
 	struct mtasts_policy sts;
 	enum policy_dane dane;
-	bool require_tls;             /* TLS is mandatory toward this domain */
+	bool require_tls; /* TLS is mandatory toward this domain */
 	struct policy_tlsa *tlsa;
 	size_t n_tlsa;
 	struct policy_host *hosts;

@@ -21,40 +21,35 @@ static const struct kind_info {
 	const char *tlsrpt;
 	unsigned knobs;
 } kinds[RULE_KIND_COUNT] = {
-	[RULE_STARTTLS_STRIPPED] = {"starttls-stripped", "starttls-not-supported", KNOB_HISTORY},
-	[RULE_STARTTLS_MASKED] = {"starttls-masked", "starttls-not-supported", 0},
-	[RULE_STARTTLS_REJECTED] = {"starttls-rejected", "starttls-not-supported", KNOB_EXPECTED},
-	[RULE_TLS_FALLBACK_CLEARTEXT] = {"tls-fallback-cleartext", "validation-failure",
-					 KNOB_FALLBACK},
-	[RULE_CLEARTEXT_POLICY_VIOLATION] = {"cleartext-policy-violation", "starttls-not-supported",
-					     0},
-	[RULE_MX_REDIRECT] = {"mx-redirect", "validation-failure", 0},
-	[RULE_TLSA_MISMATCH] = {"tlsa-mismatch", "tlsa-invalid", 0},
-	[RULE_DNSSEC_BOGUS] = {"dnssec-bogus", "dnssec-invalid", 0},
-	[RULE_DNSSEC_STRIPPED] = {"dnssec-stripped", "dnssec-invalid", KNOB_HISTORY},
-	[RULE_TLSA_STRIPPED] = {"tlsa-stripped", "tlsa-invalid", KNOB_HISTORY},
-	[RULE_MTA_STS_STRIPPED] = {"mta-sts-stripped", "sts-policy-fetch-error", KNOB_HISTORY},
-	[RULE_STARTTLS_COMMAND_INJECTION] = {"starttls-command-injection", NULL, 0},
-	[RULE_STARTTLS_RESPONSE_INJECTION] = {"starttls-response-injection", NULL, 0},
-	[RULE_EHLO_DOWNGRADE] = {"ehlo-downgrade", "starttls-not-supported", 0},
-	[RULE_DNS_ANSWER_RACE] = {"dns-answer-race", NULL, KNOB_RACE},
-	[RULE_REQUIRETLS_VIOLATION] = {"requiretls-violation", NULL, 0},
-	[RULE_TLS_VERSION_DOWNGRADE] = {"tls-version-downgrade", NULL, KNOB_HISTORY | KNOB_FLOOR},
-	[RULE_CERTIFICATE_HOST_MISMATCH] = {"certificate-host-mismatch",
-					    "certificate-host-mismatch", 0},
+    [RULE_STARTTLS_STRIPPED] = {"starttls-stripped", "starttls-not-supported", KNOB_HISTORY},
+    [RULE_STARTTLS_MASKED] = {"starttls-masked", "starttls-not-supported", 0},
+    [RULE_STARTTLS_REJECTED] = {"starttls-rejected", "starttls-not-supported", KNOB_EXPECTED},
+    [RULE_TLS_FALLBACK_CLEARTEXT] = {"tls-fallback-cleartext", "validation-failure", KNOB_FALLBACK},
+    [RULE_CLEARTEXT_POLICY_VIOLATION] = {"cleartext-policy-violation", "starttls-not-supported", 0},
+    [RULE_MX_REDIRECT] = {"mx-redirect", "validation-failure", 0},
+    [RULE_TLSA_MISMATCH] = {"tlsa-mismatch", "tlsa-invalid", 0},
+    [RULE_DNSSEC_BOGUS] = {"dnssec-bogus", "dnssec-invalid", 0},
+    [RULE_DNSSEC_STRIPPED] = {"dnssec-stripped", "dnssec-invalid", KNOB_HISTORY},
+    [RULE_TLSA_STRIPPED] = {"tlsa-stripped", "tlsa-invalid", KNOB_HISTORY},
+    [RULE_MTA_STS_STRIPPED] = {"mta-sts-stripped", "sts-policy-fetch-error", KNOB_HISTORY},
+    [RULE_STARTTLS_COMMAND_INJECTION] = {"starttls-command-injection", NULL, 0},
+    [RULE_STARTTLS_RESPONSE_INJECTION] = {"starttls-response-injection", NULL, 0},
+    [RULE_EHLO_DOWNGRADE] = {"ehlo-downgrade", "starttls-not-supported", 0},
+    [RULE_DNS_ANSWER_RACE] = {"dns-answer-race", NULL, KNOB_RACE},
+    [RULE_REQUIRETLS_VIOLATION] = {"requiretls-violation", NULL, 0},
+    [RULE_TLS_VERSION_DOWNGRADE] = {"tls-version-downgrade", NULL, KNOB_HISTORY | KNOB_FLOOR},
+    [RULE_CERTIFICATE_HOST_MISMATCH] = {"certificate-host-mismatch", "certificate-host-mismatch",
+					0},
 };
 
 static const struct {
 	const char *key;
 	unsigned knob;
 } knob_keys[] = {
-	{"history-min-sightings", KNOB_HISTORY},
-	{"history-max-age", KNOB_HISTORY},
-	{"history-severity", KNOB_HISTORY},
-	{"fallback-window", KNOB_FALLBACK},
-	{"tls-version-floor", KNOB_FLOOR},
-	{"race-window-ms", KNOB_RACE},
-	{"expected-severity", KNOB_EXPECTED},
+    {"history-min-sightings", KNOB_HISTORY}, {"history-max-age", KNOB_HISTORY},
+    {"history-severity", KNOB_HISTORY},	     {"fallback-window", KNOB_FALLBACK},
+    {"tls-version-floor", KNOB_FLOOR},	     {"race-window-ms", KNOB_RACE},
+    {"expected-severity", KNOB_EXPECTED},
 };
 
 static const char *const entry_keys[] = {"kind",
@@ -106,7 +101,7 @@ static const struct {
 	const char *name;
 	uint16_t v;
 } tls_versions[] = {
-	{"none", 0}, {"1.0", 0x0301}, {"1.1", 0x0302}, {"1.2", 0x0303}, {"1.3", 0x0304},
+    {"none", 0}, {"1.0", 0x0301}, {"1.1", 0x0302}, {"1.2", 0x0303}, {"1.3", 0x0304},
 };
 
 const char *rules_tls_version_name(uint16_t v)
@@ -200,8 +195,9 @@ static void set_knob(struct rule *r, const char *key, const struct ydoc_node *v,
 				return;
 			}
 		}
-		ydoc_error(errs, v, "bad value '%.20s' for '%s' (expected none, 1.0, 1.1, 1.2 or 1.3)",
-			   s, key);
+		ydoc_error(errs, v,
+			   "bad value '%.20s' for '%s' (expected none, 1.0, 1.1, 1.2 or 1.3)", s,
+			   key);
 	}
 }
 
@@ -319,8 +315,7 @@ static bool check_top(const struct ydoc_node *root, bool with_policies, struct m
 		if (k == NULL) {
 			ydoc_expect(root->items[2 * i], YDOC_SCALAR, "key", errs);
 			ok = false;
-		} else if (!rules_is_top_key(k) &&
-			   !(with_policies && policy_is_top_key(root, k))) {
+		} else if (!rules_is_top_key(k) && !(with_policies && policy_is_top_key(root, k))) {
 			ydoc_error(errs, root->items[2 * i], "unknown key '%.60s' in %s", k,
 				   with_policies ? "rules or policy file" : "rules file");
 			ok = false;

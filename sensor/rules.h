@@ -65,7 +65,7 @@ enum rule_kind {
 
 struct rule {
 	enum rule_kind kind;
-	bool defined;  /* a rules file gave this kind sid, rev, signature... */
+	bool defined; /* a rules file gave this kind sid, rev, signature... */
 	bool enabled;
 	uint32_t sid, rev;
 	uint8_t severity; /* 1 (highest) .. 4 */
@@ -80,8 +80,8 @@ struct rule {
 	uint32_t race_window_ms;
 	uint8_t expected_severity;
 	/* loader bookkeeping */
-	bool user_set;     /* a file after the built-in rules set this kind */
-	char origin[160];  /* "FILE:LINE:COL" of the entry that last set it */
+	bool user_set;	  /* a file after the built-in rules set this kind */
+	char origin[160]; /* "FILE:LINE:COL" of the entry that last set it */
 };
 
 struct ruleset {

@@ -9,13 +9,13 @@
 #include <sys/random.h>
 
 const struct mx_counter_desc threshold_counter_desc[] = {
-	MX_COUNTER("alerts.checked", struct threshold_counters, checked),
-	MX_COUNTER("alerts.passed", struct threshold_counters, passed),
-	MX_COUNTER("alerts.suppressed", struct threshold_counters, suppressed),
-	MX_COUNTER("alerts.threshold_dropped", struct threshold_counters, threshold_dropped),
-	MX_COUNTER("alerts.threshold_state_evicted", struct threshold_counters, state_evicted),
-	MX_COUNTER("alerts.threshold_state_entries", struct threshold_counters, state_entries),
-	{NULL, 0},
+    MX_COUNTER("alerts.checked", struct threshold_counters, checked),
+    MX_COUNTER("alerts.passed", struct threshold_counters, passed),
+    MX_COUNTER("alerts.suppressed", struct threshold_counters, suppressed),
+    MX_COUNTER("alerts.threshold_dropped", struct threshold_counters, threshold_dropped),
+    MX_COUNTER("alerts.threshold_state_evicted", struct threshold_counters, state_evicted),
+    MX_COUNTER("alerts.threshold_state_entries", struct threshold_counters, state_entries),
+    {NULL, 0},
 };
 
 const char *thr_type_name(enum thr_type t)
@@ -205,8 +205,7 @@ static bool load_threshold(struct threshold_set *s, const struct ydoc_node *m,
 	return true;
 }
 
-static bool get_host(const struct ydoc_node *n, const char *what, struct mx_errors *errs,
-		     char *out)
+static bool get_host(const struct ydoc_node *n, const char *what, struct mx_errors *errs, char *out)
 {
 	const char *str, *why = NULL;
 
@@ -222,8 +221,8 @@ static bool get_host(const struct ydoc_node *n, const char *what, struct mx_erro
 static bool load_suppress(struct threshold_set *s, const struct ydoc_node *m,
 			  struct mx_errors *errs)
 {
-	static const char *const keys[] = {"sid", "track", "ip", "domain", "subdomains", "mx",
-					   NULL};
+	static const char *const keys[] = {"sid",	 "track", "ip", "domain",
+					   "subdomains", "mx",	  NULL};
 	static const char *const tracks[] = {"by_src", "by_dst", NULL};
 	const struct ydoc_node *sid = ydoc_map_get(m, "sid");
 	const struct ydoc_node *ip = ydoc_map_get(m, "ip");
@@ -246,8 +245,9 @@ static bool load_suppress(struct threshold_set *s, const struct ydoc_node *m,
 	ok &= ydoc_get_u32(sid, 0, UINT32_MAX, "sid", errs, &r.sid);
 	if ((ip != NULL) + (dom != NULL) + (mx != NULL) != 1) {
 		ydoc_error(errs, m, "%s in suppress",
-			   (ip || dom || mx) ? "give only one of 'ip', 'domain' or 'mx'"
-					     : "missing required field: one of 'ip', 'domain' or 'mx'");
+			   (ip || dom || mx)
+			       ? "give only one of 'ip', 'domain' or 'mx'"
+			       : "missing required field: one of 'ip', 'domain' or 'mx'");
 		return false;
 	}
 	if (track != NULL && ip == NULL) {
@@ -334,9 +334,9 @@ struct thr_state {
 	uint8_t track;
 	bool used;
 	uint8_t key[16];
-	uint64_t first_us; /* start of the current window */
-	uint32_t count;    /* events in the current window */
-	uint32_t hnext;    /* bucket chain */
+	uint64_t first_us;	     /* start of the current window */
+	uint32_t count;		     /* events in the current window */
+	uint32_t hnext;		     /* bucket chain */
 	uint32_t lru_prev, lru_next; /* lru_prev is toward the most recent */
 };
 
@@ -344,13 +344,13 @@ struct threshold_ctx {
 	const struct threshold_set *set;
 	const struct thr_rule **by_sid; /* thresholds sorted by sid */
 	size_t n_by_sid;
-	const struct thr_rule *global;  /* sid 0 */
+	const struct thr_rule *global; /* sid 0 */
 	struct thr_state *st;
 	uint32_t *bucket;
 	uint32_t size, mask;
-	uint32_t free_head;  /* chain of unused entries through hnext */
+	uint32_t free_head;	     /* chain of unused entries through hnext */
 	uint32_t lru_head, lru_tail; /* most and least recently used */
-	uint64_t k[4];       /* hash keys */
+	uint64_t k[4];		     /* hash keys */
 	struct threshold_counters ctr;
 };
 
@@ -399,7 +399,7 @@ struct threshold_ctx *threshold_ctx_new(const struct threshold_set *set, uint32_
 	c->free_head = 0;
 	c->lru_head = c->lru_tail = NIL;
 	if (getrandom(c->k, sizeof(c->k), GRND_NONBLOCK) != (ssize_t)sizeof(c->k)) {
-		/* no entropy yet: derive keys from addresses and time of this run */
+		/* no entropy yet: derive keys from this run's (randomised) addresses */
 		c->k[0] = (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15ull;
 		c->k[1] = (uint64_t)(uintptr_t)c->st * 0xbf58476d1ce4e5b9ull;
 		c->k[2] = c->k[0] * 0x94d049bb133111ebull;
@@ -429,22 +429,22 @@ static uint64_t rotl(uint64_t x, unsigned b)
 	return (x << b) | (x >> (64 - b));
 }
 
-#define SIPROUND                                                                                  \
-	do {                                                                                      \
-		v0 += v1;                                                                         \
-		v1 = rotl(v1, 13);                                                                \
-		v1 ^= v0;                                                                         \
-		v0 = rotl(v0, 32);                                                                \
-		v2 += v3;                                                                         \
-		v3 = rotl(v3, 16);                                                                \
-		v3 ^= v2;                                                                         \
-		v0 += v3;                                                                         \
-		v3 = rotl(v3, 21);                                                                \
-		v3 ^= v0;                                                                         \
-		v2 += v1;                                                                         \
-		v1 = rotl(v1, 17);                                                                \
-		v1 ^= v2;                                                                         \
-		v2 = rotl(v2, 32);                                                                \
+#define SIPROUND                                                                                   \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = rotl(v1, 13);                                                                 \
+		v1 ^= v0;                                                                          \
+		v0 = rotl(v0, 32);                                                                 \
+		v2 += v3;                                                                          \
+		v3 = rotl(v3, 16);                                                                 \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = rotl(v3, 21);                                                                 \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = rotl(v1, 17);                                                                 \
+		v1 ^= v2;                                                                          \
+		v2 = rotl(v2, 32);                                                                 \
 	} while (0)
 
 static uint64_t siphash(uint64_t k0, uint64_t k1, const uint8_t *data, size_t len)
@@ -482,7 +482,7 @@ static size_t fold_name(const char *name, char *out)
 {
 	size_t n = 0;
 
-	for (; name[n] != '\0' && n < MX_HOST_MAX + 1; n++)
+	for (; n < MX_HOST_MAX + 1 && name[n] != '\0'; n++)
 		out[n] = (name[n] >= 'A' && name[n] <= 'Z') ? (char)(name[n] - 'A' + 'a') : name[n];
 	if (n > 0 && out[n - 1] == '.')
 		n--;
@@ -571,8 +571,8 @@ static void bucket_remove(struct threshold_ctx *c, uint32_t i)
 }
 
 /* Finds the state for (rule, key), creating it (evicting the oldest) if needed. */
-static struct thr_state *state_get(struct threshold_ctx *c, const struct thr_rule *r,
-				   uint32_t sid, const uint8_t key[16], bool *fresh)
+static struct thr_state *state_get(struct threshold_ctx *c, const struct thr_rule *r, uint32_t sid,
+				   const uint8_t key[16], bool *fresh)
 {
 	uint32_t b = bucket_of(c, sid, r->track, key);
 	uint32_t i;

@@ -39,8 +39,8 @@ enum thr_track {
 };
 
 struct thr_rule {
-	uint32_t sid; /* 0: default for every sid */
-	uint8_t type; /* enum thr_type */
+	uint32_t sid;  /* 0: default for every sid */
+	uint8_t type;  /* enum thr_type */
 	uint8_t track; /* enum thr_track (not by_either) */
 	uint32_t count;
 	uint32_t seconds;
@@ -50,10 +50,10 @@ struct thr_rule {
 enum sup_match { SUP_MATCH_IP, SUP_MATCH_DOMAIN, SUP_MATCH_MX };
 
 struct sup_rule {
-	uint32_t sid;    /* 0: every sid */
-	uint8_t match;   /* enum sup_match */
-	uint8_t track;   /* SUP_MATCH_IP: by_src, by_dst or by_either */
-	uint8_t prefix;  /* SUP_MATCH_IP: prefix length over the 128-bit form */
+	uint32_t sid;	 /* 0: every sid */
+	uint8_t match;	 /* enum sup_match */
+	uint8_t track;	 /* SUP_MATCH_IP: by_src, by_dst or by_either */
+	uint8_t prefix;	 /* SUP_MATCH_IP: prefix length over the 128-bit form */
 	bool subdomains; /* SUP_MATCH_DOMAIN: names below the domain too */
 	struct mx_addr net;
 	char name[MX_HOST_MAX + 1]; /* domain or MX host, lower case */
@@ -98,17 +98,17 @@ bool threshold_cidr_match(const struct mx_addr *net, uint8_t prefix, const struc
 /* What one alert looks like to the threshold stage. */
 struct thr_event {
 	uint32_t sid;
-	uint64_t ts_us;             /* packet time */
-	const struct mx_addr *src;  /* may be NULL */
-	const struct mx_addr *dst;  /* may be NULL */
-	const char *domain;         /* mail domain, may be NULL */
-	const char *mx_host;        /* MX host name, may be NULL */
+	uint64_t ts_us;		   /* packet time */
+	const struct mx_addr *src; /* may be NULL */
+	const struct mx_addr *dst; /* may be NULL */
+	const char *domain;	   /* mail domain, may be NULL */
+	const char *mx_host;	   /* MX host name, may be NULL */
 };
 
 enum thr_verdict {
-	THR_PASS,       /* emit the alert */
+	THR_PASS,	/* emit the alert */
 	THR_SUPPRESSED, /* a suppress entry matched */
-	THR_DROPPED,    /* a threshold held it back */
+	THR_DROPPED,	/* a threshold held it back */
 };
 
 struct threshold_counters {

@@ -21,8 +21,8 @@
  * and KSK-2024, both RSASHA256, as SHA-256 DS records.
  */
 static const char root_anchors_text[] =
-	". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n"
-	". IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16\n";
+    ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n"
+    ". IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16\n";
 
 /* Largest trust-anchor file read. */
 #define TRUST_ANCHOR_MAX_FILE (4u << 20)
@@ -38,12 +38,12 @@ struct ta_parse {
 	size_t errlen;
 	ldns_rr_list *out; /* records of this file, moved to the set at the end */
 	ldns_rdf *origin;  /* $ORIGIN, absolute; NULL until one is seen */
-	uint32_t ttl;      /* $TTL */
+	uint32_t ttl;	   /* $TTL */
 	struct dname prev; /* owner of the previous record */
 	bool have_prev;
-	char *rec;         /* the record being joined */
+	char *rec; /* the record being joined */
 	size_t rec_len;
-	int depth;         /* open parentheses */
+	int depth; /* open parentheses */
 	bool quoted;
 	unsigned start_line;
 };
@@ -93,7 +93,7 @@ uint16_t trust_anchor_key_tag(const ldns_rr *rr)
 }
 
 static bool fail(struct ta_parse *p, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Writes "label:line: message" (or "label: message" for line 0) to p->err. */
 static bool fail(struct ta_parse *p, unsigned line, const char *fmt, ...)

@@ -125,7 +125,7 @@ void ydoc_limits_default(struct ydoc_limits *l)
 }
 
 static void perr(struct parser *p, const yaml_mark_t *m, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void perr(struct parser *p, const yaml_mark_t *m, const char *fmt, ...)
 {
@@ -284,8 +284,8 @@ static void on_scalar(struct parser *p, yaml_event_t *ev)
 
 static void on_start(struct parser *p, yaml_event_t *ev, enum ydoc_type t)
 {
-	const yaml_char_t *anchor = t == YDOC_MAP ? ev->data.mapping_start.anchor
-						  : ev->data.sequence_start.anchor;
+	const yaml_char_t *anchor =
+	    t == YDOC_MAP ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
 	struct frame *f;
 	struct ydoc_node *n;
 
@@ -483,7 +483,8 @@ static void run_parser(struct parser *p, const char *text, size_t len)
 			break;
 		case YAML_DOCUMENT_START_EVENT:
 			if (p->seen_doc)
-				perr(p, &ev.start_mark, "only one YAML document is allowed per file");
+				perr(p, &ev.start_mark,
+				     "only one YAML document is allowed per file");
 			p->seen_doc = true;
 			break;
 		case YAML_SCALAR_EVENT:
@@ -528,8 +529,9 @@ struct ydoc *ydoc_parse(const char *name, const char *text, size_t len,
 		return NULL;
 	}
 	if (len > limits->max_input) {
-		mx_errors_add(errs, name, 0, 0, "input of %zu bytes is larger than the limit of %zu",
-			      len, limits->max_input);
+		mx_errors_add(errs, name, 0, 0,
+			      "input of %zu bytes is larger than the limit of %zu", len,
+			      limits->max_input);
 		ydoc_free(d);
 		return NULL;
 	}
@@ -734,8 +736,7 @@ const struct ydoc_node *ydoc_map_get(const struct ydoc_node *map, const char *ke
 	return NULL;
 }
 
-bool ydoc_expect(const struct ydoc_node *n, enum ydoc_type t, const char *what,
-		 struct mx_errors *e)
+bool ydoc_expect(const struct ydoc_node *n, enum ydoc_type t, const char *what, struct mx_errors *e)
 {
 	if (n->type == t && !(t == YDOC_SCALAR && n->null))
 		return true;
@@ -867,8 +868,8 @@ bool ydoc_get_size(const struct ydoc_node *n, uint64_t min, uint64_t max, const 
 	static const struct {
 		const char *suffix;
 		unsigned shift;
-	} units[] = {{"k", 10}, {"kb", 10}, {"kib", 10}, {"m", 20}, {"mb", 20},
-		     {"mib", 20}, {"g", 30}, {"gb", 30}, {"gib", 30}};
+	} units[] = {{"k", 10},	  {"kb", 10}, {"kib", 10}, {"m", 20},  {"mb", 20},
+		     {"mib", 20}, {"g", 30},  {"gb", 30},  {"gib", 30}};
 	const char *expected = "a size (bytes, or a number with kb, mb or gb)";
 	size_t digits = 0;
 	unsigned shift = 0;
@@ -927,8 +928,8 @@ bool ydoc_get_bool(const struct ydoc_node *n, const char *what, struct mx_errors
 	return bad_scalar(n, what, "a boolean (true or false)", e);
 }
 
-bool ydoc_get_str(const struct ydoc_node *n, size_t max_len, const char *what,
-		  struct mx_errors *e, const char **out)
+bool ydoc_get_str(const struct ydoc_node *n, size_t max_len, const char *what, struct mx_errors *e,
+		  const char **out)
 {
 	if (n->type != YDOC_SCALAR || n->null)
 		return bad_scalar(n, what, "a string", e);

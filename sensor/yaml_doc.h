@@ -21,8 +21,8 @@
 
 /* ---- error list ---- */
 
-#define MX_ERRORS_MAX 64   /* errors kept; later ones are only counted */
-#define MX_ERROR_LEN  320  /* bytes of one message, NUL included */
+#define MX_ERRORS_MAX 64  /* errors kept; later ones are only counted */
+#define MX_ERROR_LEN  320 /* bytes of one message, NUL included */
 
 struct mx_errors {
 	size_t count; /* errors reported, kept or not */
@@ -56,15 +56,15 @@ enum ydoc_type { YDOC_SCALAR, YDOC_SEQ, YDOC_MAP };
 
 struct ydoc_node {
 	enum ydoc_type type;
-	uint32_t line, col;  /* 1-based position of the node's first character */
-	const char *file;    /* the document's name, for error messages */
-	bool plain;          /* scalar written without quotes or block style */
-	bool null;           /* plain scalar that is empty, "~" or "null" */
-	uint32_t n;          /* scalar: bytes; sequence: items; mapping: pairs */
-	const char *str;     /* scalar text, NUL-terminated (may hold NULs) */
+	uint32_t line, col;	  /* 1-based position of the node's first character */
+	const char *file;	  /* the document's name, for error messages */
+	bool plain;		  /* scalar written without quotes or block style */
+	bool null;		  /* plain scalar that is empty, "~" or "null" */
+	uint32_t n;		  /* scalar: bytes; sequence: items; mapping: pairs */
+	const char *str;	  /* scalar text, NUL-terminated (may hold NULs) */
 	struct ydoc_node **items; /* sequence: n items; mapping: key0, val0, ... */
-	uint32_t weight;     /* nodes in this subtree, aliases expanded */
-	uint32_t height;     /* collection levels in this subtree (a scalar: 0) */
+	uint32_t weight;	  /* nodes in this subtree, aliases expanded */
+	uint32_t height;	  /* collection levels in this subtree (a scalar: 0) */
 };
 
 /* Bounds applied while loading. */
@@ -119,7 +119,7 @@ const char *ydoc_name(const struct ydoc *d);
 
 /* Adds "FILE:LINE:COL: message" at node n's position. */
 void ydoc_error(struct mx_errors *e, const struct ydoc_node *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* "mapping", "sequence", "null" or "scalar". */
 const char *ydoc_type_name(const struct ydoc_node *n);
@@ -166,7 +166,7 @@ bool ydoc_get_bool(const struct ydoc_node *n, const char *what, struct mx_errors
  * A non-null scalar of 1..max_len bytes without NUL bytes; *out points
  * into the document.
  */
-bool ydoc_get_str(const struct ydoc_node *n, size_t max_len, const char *what,
-		  struct mx_errors *e, const char **out);
+bool ydoc_get_str(const struct ydoc_node *n, size_t max_len, const char *what, struct mx_errors *e,
+		  const char **out);
 
 #endif

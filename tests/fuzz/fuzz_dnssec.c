@@ -1,15 +1,23 @@
 /*
  * fuzz_dnssec.c - libFuzzer target for the DNSSEC validator. An input is
- * a sequence of DNS messages, each preceded by its 16-bit big-endian
- * length (as DNS over TCP frames them). Every message that ldns parses
- * (ldns_wire2pkt) is observed, checked as a denial, its answer RRsets are
- * validated, and the zone of its question is looked up, all at a fixed
- * packet time, by a fresh validator whose trust anchor is the lab anchor
- * the seed corpus was signed under (tests/fuzz/corpus/fuzz_dnssec/: a
- * test. -> example.test. chain, MX/TLSA answers, NSEC and NSEC3 denials,
- * a referral to an unsigned delegation).
+ * a mode byte, then a sequence of DNS messages, each preceded by its
+ * 16-bit big-endian length (as DNS over TCP frames them). Every message
+ * that ldns parses (ldns_wire2pkt) is observed, checked as a denial, its
+ * answer RRsets are validated, and the zone of its question is looked up,
+ * all at a fixed packet time, by a fresh validator.
+ *
+ * Mode 0 (even byte): messages as they are, the trust anchor being the
+ * lab anchor the seed corpus was signed under (tests/fuzz/corpus/
+ * fuzz_dnssec/: a test. -> example.test. chain, MX/TLSA answers, NSEC and
+ * NSEC3 denials, a referral to an unsigned delegation).
+ * Mode 1 (odd byte): every RRset under test. is re-signed by a `test.`
+ * key made at start-up (its DNSKEY RRset, signed by an anchored KSK, is
+ * observed first), so that arbitrary records, NSEC/NSEC3 content
+ * included, reach the checks that follow signature validation, as a zone
+ * owner could make them.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_MAX_RRSETS 16
 
 static const char lab_anchor[] =
-	"test. 3600 IN DS 61645 13 2 "
-	"622c4fe9aecb34e4fed6e223beb80b4315bbccb76a2064c0e6a8020db3290ea4\n";
+    "test. 3600 IN DS 61645 13 2 "
+    "622c4fe9aecb34e4fed6e223beb80b4315bbccb76a2064c0e6a8020db3290ea4\n";
 
 static struct trust_anchors *anchors;
 
@@ -123,7 +131,72 @@ static void validate_answers(struct dnssec_validator *v, const ldns_pkt *pkt, ui
 	}
 }
 
-static void one_message(struct dnssec_validator *v, const uint8_t *m, size_t len, uint64_t ts)
+/* Copies the records of section sec of from other than RRSIGs, and signs them. */
+static void resign_section(ldns_pkt *to, const ldns_pkt *from, ldns_pkt_section sec,
+			   const ldns_rr_list *list, unsigned *signed_sets)
+{
+	size_t n = ldns_rr_list_rr_count(list);
+
+	for (size_t i = 0; i < n; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(list, i);
+		ldns_rr_list *set, *sigs;
+		bool first = true;
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG)
+			continue;
+		(void)ldns_pkt_push_rr(to, sec, ldns_rr_clone(rr));
+		for (size_t k = 0; k < i && first; k++) {
+			ldns_rr *o = ldns_rr_list_rr(list, k);
+
+			first = !(ldns_rr_get_type(o) == ldns_rr_get_type(rr) &&
+				  ldns_rr_get_class(o) == ldns_rr_get_class(rr) &&
+				  ldns_dname_compare(ldns_rr_owner(o), ldns_rr_owner(rr)) == 0);
+		}
+		if (!first || *signed_sets >= FUZZ_MAX_SIGNED ||
+		    !ldns_dname_is_subdomain(ldns_rr_owner(rr), lab.zone))
+			continue;
+		set = ldns_rr_list_new();
+		if (set == NULL)
+			continue;
+		for (size_t k = i; k < n; k++) {
+			ldns_rr *o = ldns_rr_list_rr(list, k);
+
+			if (ldns_rr_get_type(o) == ldns_rr_get_type(rr) &&
+			    ldns_rr_get_class(o) == ldns_rr_get_class(rr) &&
+			    ldns_dname_compare(ldns_rr_owner(o), ldns_rr_owner(rr)) == 0)
+				(void)ldns_rr_list_push_rr(set, o);
+		}
+		sigs = ldns_sign_public(set, lab.zsk);
+		for (size_t k = 0; sigs != NULL && k < ldns_rr_list_rr_count(sigs); k++)
+			(void)ldns_pkt_push_rr(to, sec, ldns_rr_clone(ldns_rr_list_rr(sigs, k)));
+		ldns_rr_list_deep_free(sigs);
+		ldns_rr_list_free(set);
+		(*signed_sets)++;
+	}
+	(void)from;
+}
+
+/* A copy of pkt whose RRsets under test. carry fresh signatures by the lab ZSK. */
+static ldns_pkt *resign(const ldns_pkt *pkt)
+{
+	ldns_pkt *out = ldns_pkt_new();
+	unsigned signed_sets = 0;
+
+	if (out == NULL)
+		return NULL;
+	ldns_pkt_set_qr(out, ldns_pkt_qr(pkt));
+	ldns_pkt_set_rcode(out, ldns_pkt_get_rcode(pkt));
+	for (size_t i = 0; i < ldns_rr_list_rr_count(ldns_pkt_question(pkt)); i++)
+		(void)ldns_pkt_push_rr(out, LDNS_SECTION_QUESTION,
+				       ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(pkt), i)));
+	resign_section(out, pkt, LDNS_SECTION_ANSWER, ldns_pkt_answer(pkt), &signed_sets);
+	resign_section(out, pkt, LDNS_SECTION_AUTHORITY, ldns_pkt_authority(pkt), &signed_sets);
+	resign_section(out, pkt, LDNS_SECTION_ADDITIONAL, ldns_pkt_additional(pkt), &signed_sets);
+	return out;
+}
+
+static void one_message(struct dnssec_validator *v, const uint8_t *m, size_t len, uint64_t ts,
+			bool sign)
 {
 	ldns_pkt *pkt = NULL;
 	struct dnssec_result r;
@@ -134,6 +207,14 @@ static void one_message(struct dnssec_validator *v, const uint8_t *m, size_t len
 	if (ldns_wire2pkt(&pkt, m, len) != LDNS_STATUS_OK) {
 		ldns_pkt_free(pkt);
 		return;
+	}
+	if (sign) {
+		ldns_pkt *signed_pkt = resign(pkt);
+
+		ldns_pkt_free(pkt);
+		pkt = signed_pkt;
+		if (pkt == NULL)
+			return;
 	}
 	dnssec_observe_pkt(v, pkt, ts);
 	dnssec_check_denial(v, pkt, ts, &r);
@@ -151,27 +232,45 @@ static void one_message(struct dnssec_validator *v, const uint8_t *m, size_t len
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dnssec_validator *v;
-	size_t pos = 0;
+	size_t pos = 1;
 	unsigned n = 0;
-	char err[TRUST_ANCHOR_ERR_MAX];
+	bool sign;
 
-	if (anchors == NULL) {
-		anchors = trust_anchors_new();
-		if (anchors == NULL ||
-		    !trust_anchors_load_text(anchors, lab_anchor, sizeof(lab_anchor) - 1, "fuzz",
-					     err, sizeof(err)))
-			abort();
-	}
-	v = dnssec_new(anchors, NULL);
+	if (lab.anchors == NULL)
+		lab_init();
+	if (size < 1)
+		return 0;
+	sign = data[0] & 1;
+	v = dnssec_new(lab.anchors, NULL);
 	if (v == NULL)
 		return 0;
+	if (sign) {
+		ldns_pkt *p = ldns_pkt_new();
+		struct dnssec_result r;
+
+		if (p == NULL) {
+			dnssec_free(v);
+			return 0;
+		}
+		ldns_pkt_set_qr(p, true);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(lab.keys); i++)
+			(void)ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+					       ldns_rr_clone(ldns_rr_list_rr(lab.keys, i)));
+		(void)ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+				       ldns_rr_clone(ldns_rr_list_rr(lab.keys_sig, 0)));
+		dnssec_observe_pkt(v, p, FUZZ_TS_US);
+		ldns_pkt_free(p);
+		dnssec_validate_rrset(v, lab.keys, lab.keys_sig, FUZZ_TS_US, &r);
+		if (r.status != DNSSEC_SECURE)
+			abort(); /* the harness itself is broken */
+	}
 	while (pos + 2 <= size && n < FUZZ_MAX_MSGS) {
 		size_t len = ((size_t)data[pos] << 8) | data[pos + 1];
 
 		pos += 2;
 		if (len > size - pos)
 			len = size - pos;
-		one_message(v, data + pos, len, FUZZ_TS_US + n);
+		one_message(v, data + pos, len, FUZZ_TS_US + n, sign);
 		pos += len;
 		n++;
 	}

@@ -52,8 +52,8 @@ static size_t read_expects(const char *path, char exp[][MX_ERROR_LEN], size_t ma
 		while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r'))
 			line[--l] = '\0';
 		if (strncmp(line, tag, sizeof(tag) - 1) == 0 && n < max) {
-			int r = snprintf(exp[n++], MX_ERROR_LEN, "%s:%s", path,
-					 line + sizeof(tag) - 1);
+			int r =
+			    snprintf(exp[n++], MX_ERROR_LEN, "%s:%s", path, line + sizeof(tag) - 1);
 
 			assert_true(r > 0 && r < MX_ERROR_LEN);
 		}
@@ -218,40 +218,40 @@ static void test_override_order(void **state)
 static void test_every_key(void **state)
 {
 	static const char text[] =
-		"capture:\n"
-		"  interface: eth1\n"
-		"  files: [one.pcap]\n"
-		"  bpf: \"tcp port 25 or (vlan and tcp port 25)\"\n"
-		"  snaplen: 9000\n"
-		"  buffer-size-mib: 128\n"
-		"  promisc: no\n"
-		"  immediate: on\n"
-		"  watch-all: TRUE\n"
-		"flow:\n"
-		"  memcap: 1gb\n"
-		"  hash-size: 0x10000\n"
-		"  timeouts: {new: 5, established: 3600, closed: 2, udp: 60}\n"
-		"stream: {memcap: 128MiB, stream-memcap: 1m, recent-window: 0, max-segments: 1024}\n"
-		"defrag: {memcap: 512k, timeout: 30, max-trains: 100}\n"
-		"dns: {cache-memcap: 4mb}\n"
-		"tls: {handshake-buffer: 128kb}\n"
-		"alerts: {threshold-table-size: 1000}\n"
-		"rules-dir: /etc/mxsentry/rules\n"
-		"policy-files: [a.yaml, b.json]\n"
-		"trust-anchor-file: /etc/mxsentry/root.key\n"
-		"trusted-resolvers: [192.0.2.53, \"2001:db8::53\"]\n"
-		"outputs:\n"
-		"  - {type: eve-file, path: /var/log/eve.json, append: false, "
-		"event-types: [alert, stats]}\n"
-		"  - {type: stdout, event-types: [alert]}\n"
-		"  - {type: syslog, facility: mail}\n"
-		"stats-interval: 0\n"
-		"redact-local-parts: true\n"
-		"log-dir: /var/log/mxsentry\n"
-		"pid-file: /run/mxsentry.pid\n"
-		"user: mxsentry\n"
-		"group: adm\n"
-		"workers: 64\n";
+	    "capture:\n"
+	    "  interface: eth1\n"
+	    "  files: [one.pcap]\n"
+	    "  bpf: \"tcp port 25 or (vlan and tcp port 25)\"\n"
+	    "  snaplen: 9000\n"
+	    "  buffer-size-mib: 128\n"
+	    "  promisc: no\n"
+	    "  immediate: on\n"
+	    "  watch-all: TRUE\n"
+	    "flow:\n"
+	    "  memcap: 1gb\n"
+	    "  hash-size: 0x10000\n"
+	    "  timeouts: {new: 5, established: 3600, closed: 2, udp: 60}\n"
+	    "stream: {memcap: 128MiB, stream-memcap: 1m, recent-window: 0, max-segments: 1024}\n"
+	    "defrag: {memcap: 512k, timeout: 30, max-trains: 100}\n"
+	    "dns: {cache-memcap: 4mb}\n"
+	    "tls: {handshake-buffer: 128kb}\n"
+	    "alerts: {threshold-table-size: 1000}\n"
+	    "rules-dir: /etc/mxsentry/rules\n"
+	    "policy-files: [a.yaml, b.json]\n"
+	    "trust-anchor-file: /etc/mxsentry/root.key\n"
+	    "trusted-resolvers: [192.0.2.53, \"2001:db8::53\"]\n"
+	    "outputs:\n"
+	    "  - {type: eve-file, path: /var/log/eve.json, append: false, "
+	    "event-types: [alert, stats]}\n"
+	    "  - {type: stdout, event-types: [alert]}\n"
+	    "  - {type: syslog, facility: mail}\n"
+	    "stats-interval: 0\n"
+	    "redact-local-parts: true\n"
+	    "log-dir: /var/log/mxsentry\n"
+	    "pid-file: /run/mxsentry.pid\n"
+	    "user: mxsentry\n"
+	    "group: adm\n"
+	    "workers: 64\n";
 	struct mx_config cfg;
 	struct mx_errors errs;
 	struct mx_addr a;
@@ -292,8 +292,7 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg.n_trusted_resolvers, 2);
 	assert_true(mx_addr_parse(&a, "2001:db8::53"));
 	assert_int_equal(mx_addr_cmp(&a, &cfg.trusted_resolvers[1]), 0);
-	assert_string_equal(mx_addr_str(&cfg.trusted_resolvers[0], buf, sizeof(buf)),
-			    "192.0.2.53");
+	assert_string_equal(mx_addr_str(&cfg.trusted_resolvers[0], buf, sizeof(buf)), "192.0.2.53");
 	assert_int_equal(cfg.n_outputs, 3);
 	assert_int_equal(cfg.outputs[0].type, MX_OUTPUT_EVE_FILE);
 	assert_string_equal(cfg.outputs[0].path, "/var/log/eve.json");
@@ -535,18 +534,18 @@ static void test_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_override_order),
-		cmocka_unit_test(test_every_key),
-		cmocka_unit_test(test_fixtures),
-		cmocka_unit_test(test_huge_scalar),
-		cmocka_unit_test(test_input_limit),
-		cmocka_unit_test(test_aliases_shared),
-		cmocka_unit_test(test_reader_error),
-		cmocka_unit_test(test_duplicate_keys_many),
-		cmocka_unit_test(test_accessors),
-		cmocka_unit_test(test_error_list),
-		cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_override_order),
+	    cmocka_unit_test(test_every_key),
+	    cmocka_unit_test(test_fixtures),
+	    cmocka_unit_test(test_huge_scalar),
+	    cmocka_unit_test(test_input_limit),
+	    cmocka_unit_test(test_aliases_shared),
+	    cmocka_unit_test(test_reader_error),
+	    cmocka_unit_test(test_duplicate_keys_many),
+	    cmocka_unit_test(test_accessors),
+	    cmocka_unit_test(test_error_list),
+	    cmocka_unit_test(test_missing_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,24 +22,24 @@
 #include "trust_anchor.h"
 
 /* Packet time of the tests and the validity window of the signatures. */
-#define T0 1700000000u
-#define T_US ((uint64_t)T0 * MX_USEC)
-#define INCEPTION (T0 - 86400u)
+#define T0	   1700000000u
+#define T_US	   ((uint64_t)T0 * MX_USEC)
+#define INCEPTION  (T0 - 86400u)
 #define EXPIRATION (T0 + 30u * 86400u)
 
 static const char zone_text[] =
-	"$ORIGIN example.test.\n"
-	"$TTL 3600\n"
-	"@ IN SOA ns.example.test. host.example.test. 1 3600 600 86400 300\n"
-	"@ IN NS ns.example.test.\n"
-	"@ IN MX 10 mx.example.test.\n"
-	"ns IN A 192.0.2.1\n"
-	"mx IN A 192.0.2.2\n"
-	"_mta-sts IN TXT \"v=STSv1; id=20240101\"\n"
-	"_25._tcp.mx IN TLSA 3 1 1 "
-	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
-	"*.wild IN TXT \"wild\"\n"
-	"unsigned IN NS ns.elsewhere.\n";
+    "$ORIGIN example.test.\n"
+    "$TTL 3600\n"
+    "@ IN SOA ns.example.test. host.example.test. 1 3600 600 86400 300\n"
+    "@ IN NS ns.example.test.\n"
+    "@ IN MX 10 mx.example.test.\n"
+    "ns IN A 192.0.2.1\n"
+    "mx IN A 192.0.2.2\n"
+    "_mta-sts IN TXT \"v=STSv1; id=20240101\"\n"
+    "_25._tcp.mx IN TLSA 3 1 1 "
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+    "*.wild IN TXT \"wild\"\n"
+    "unsigned IN NS ns.elsewhere.\n";
 
 struct fx {
 	ldns_key *test_ksk, *test_zsk, *ex_ksk, *ex_zsk, *rogue;
@@ -87,8 +87,8 @@ static ldns_rdf *dname(const char *s)
 	return d;
 }
 
-static ldns_key *mkkey(ldns_signing_algorithm alg, uint16_t bits, const char *owner,
-		       uint16_t flags, ldns_rr **key_rr)
+static ldns_key *mkkey(ldns_signing_algorithm alg, uint16_t bits, const char *owner, uint16_t flags,
+		       ldns_rr **key_rr)
 {
 	ldns_key *k = ldns_key_new_frm_algorithm(alg, bits);
 	ldns_rr *r;
@@ -267,8 +267,9 @@ static ldns_dnssec_zone *sign_zone(ldns_rr_list **new_rrs, bool nsec3, uint8_t f
 	ldns_key_set_expiration(F.ex_zsk, EXPIRATION);
 	assert_true(ldns_key_list_push_key(kl, F.ex_zsk));
 	if (nsec3)
-		s = ldns_dnssec_zone_sign_nsec3(z, *new_rrs, kl, ldns_dnssec_default_replace_signatures,
-						NULL, 1, flags, 5, sizeof(salt), salt);
+		s = ldns_dnssec_zone_sign_nsec3(z, *new_rrs, kl,
+						ldns_dnssec_default_replace_signatures, NULL, 1,
+						flags, 5, sizeof(salt), salt);
 	else
 		s = ldns_dnssec_zone_sign(z, *new_rrs, kl, ldns_dnssec_default_replace_signatures,
 					  NULL);
@@ -320,8 +321,8 @@ static int group_setup(void **state)
 	ldns_rr_free(ds);
 	F.ta = trust_anchors_new();
 	assert_non_null(F.ta);
-	assert_true(trust_anchors_load_text(F.ta, F.anchor_text, strlen(F.anchor_text), "lab",
-					    err, sizeof(err)));
+	assert_true(trust_anchors_load_text(F.ta, F.anchor_text, strlen(F.anchor_text), "lab", err,
+					    sizeof(err)));
 
 	F.znsec = sign_zone(&F.znsec_new, false, 0);
 	F.znsec3 = sign_zone(&F.znsec3_new, true, 0);
@@ -367,7 +368,8 @@ static void test_chain_secure(void **state)
 					"89abcdef"),
 				     NULL);
 	ldns_rr_list *tlsa_sig = sign(tlsa, F.ex_zsk);
-	ldns_rr_list *txt = list_of(rr("_mta-sts.example.test. 3600 IN TXT \"v=STSv1; id=1\""), NULL);
+	ldns_rr_list *txt =
+	    list_of(rr("_mta-sts.example.test. 3600 IN TXT \"v=STSv1; id=1\""), NULL);
 	ldns_rr_list *txt_sig = sign(txt, F.ex_zsk);
 	struct dnssec_result r;
 	char zone[DNSSEC_NAME_MAX];
@@ -761,8 +763,8 @@ static void test_signer_mismatch(void **state)
 static void test_malformed_input(void **state)
 {
 	struct dnssec_validator *v = new_validator();
-	ldns_rr_list *mixed = list_of(rr("a.test. 3600 IN A 192.0.2.1"),
-				      rr("b.test. 3600 IN A 192.0.2.2"), NULL);
+	ldns_rr_list *mixed =
+	    list_of(rr("a.test. 3600 IN A 192.0.2.1"), rr("b.test. 3600 IN A 192.0.2.2"), NULL);
 	ldns_rr_list *empty = ldns_rr_list_new();
 	struct dnssec_result r;
 
@@ -871,7 +873,7 @@ static void test_nsec_nxdomain(void **state)
 	(void)state;
 	observe_chain(v, T_US);
 	/* nope.example.test: _25._tcp.mx -> ns covers it, the apex NSEC covers
-	   *.example.test */
+	 *.example.test */
 	p = pkt_new("nope.example.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NXDOMAIN);
 	add_denial(p, F.znsec_new, "_25._tcp.mx.example.test.", LDNS_RR_TYPE_NSEC);
 	add_denial(p, F.znsec_new, "example.test.", LDNS_RR_TYPE_NSEC);
@@ -908,19 +910,20 @@ static void test_nsec_nxdomain(void **state)
 
 	/* after a CNAME the denial is about the target */
 	p = pkt_new("alias.other.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NXDOMAIN);
-	assert_true(ldns_pkt_push_rr(
-		p, LDNS_SECTION_ANSWER, rr("alias.other.test. 60 IN CNAME nope.example.test.")));
+	assert_true(ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+				     rr("alias.other.test. 60 IN CNAME nope.example.test.")));
 	add_denial(p, F.znsec_new, "_25._tcp.mx.example.test.", LDNS_RR_TYPE_NSEC);
 	add_denial(p, F.znsec_new, "example.test.", LDNS_RR_TYPE_NSEC);
 	check_denial(v, p, DNSSEC_SECURE, DNSSEC_R_NONE);
 	p = pkt_new("alias.other.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NXDOMAIN);
-	assert_true(ldns_pkt_push_rr(
-		p, LDNS_SECTION_ANSWER, rr("alias.other.test. 60 IN CNAME alias.other.test.")));
+	assert_true(ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+				     rr("alias.other.test. 60 IN CNAME alias.other.test.")));
 	check_denial(v, p, DNSSEC_INDETERMINATE, DNSSEC_R_NOT_DENIAL);
 
 	/* a positive answer is not a denial */
 	p = pkt_new("mx.example.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR);
-	assert_true(ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr("mx.example.test. 60 IN A 192.0.2.2")));
+	assert_true(
+	    ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr("mx.example.test. 60 IN A 192.0.2.2")));
 	check_denial(v, p, DNSSEC_INDETERMINATE, DNSSEC_R_NOT_DENIAL);
 	p = pkt_new("mx.example.test.", LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL);
 	check_denial(v, p, DNSSEC_INDETERMINATE, DNSSEC_R_NOT_DENIAL);
@@ -1128,7 +1131,8 @@ static void add_optout_chain(ldns_pkt *p)
 		ldns_rdf_deep_free(first);
 		c = ldns_rr_clone(r);
 		if (pred)
-			ldns_rdf_deep_free(ldns_rr_set_rdf(c, ldns_rdf_clone(ldns_rr_rdf(gone, 4)), 4));
+			ldns_rdf_deep_free(
+			    ldns_rr_set_rdf(c, ldns_rdf_clone(ldns_rr_rdf(gone, 4)), 4));
 		set = list_of(c, NULL);
 		sig = sign(set, F.ex_zsk);
 		pkt_add(p, LDNS_SECTION_AUTHORITY, set);
@@ -1209,9 +1213,9 @@ static void add_nsec3_modified(ldns_pkt *p, uint8_t alg, uint16_t iterations)
 			continue;
 		c = ldns_rr_clone(r);
 		ldns_rdf_deep_free(
-			ldns_rr_set_rdf(c, ldns_native2rdf_int8(LDNS_RDF_TYPE_INT8, alg), 0));
-		ldns_rdf_deep_free(ldns_rr_set_rdf(
-			c, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, iterations), 2));
+		    ldns_rr_set_rdf(c, ldns_native2rdf_int8(LDNS_RDF_TYPE_INT8, alg), 0));
+		ldns_rdf_deep_free(
+		    ldns_rr_set_rdf(c, ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, iterations), 2));
 		set = list_of(c, NULL);
 		sig = sign(set, F.ex_zsk);
 		pkt_add(p, LDNS_SECTION_AUTHORITY, set);
@@ -1276,35 +1280,35 @@ static void test_root_anchor_validator(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_chain_secure),
-		cmocka_unit_test(test_validate_answer),
-		cmocka_unit_test(test_expired),
-		cmocka_unit_test(test_not_yet_valid),
-		cmocka_unit_test(test_wrong_key),
-		cmocka_unit_test(test_tampered),
-		cmocka_unit_test(test_no_signatures),
-		cmocka_unit_test(test_keys_unknown),
-		cmocka_unit_test(test_order_independence),
-		cmocka_unit_test(test_one_message_chain),
-		cmocka_unit_test(test_pending_expires),
-		cmocka_unit_test(test_bogus_dnskey),
-		cmocka_unit_test(test_wildcard),
-		cmocka_unit_test(test_malformed_ecdsa),
-		cmocka_unit_test(test_unsupported_algorithm),
-		cmocka_unit_test(test_signer_mismatch),
-		cmocka_unit_test(test_malformed_input),
-		cmocka_unit_test(test_memcap_eviction),
-		cmocka_unit_test(test_counter_table),
-		cmocka_unit_test(test_nsec_nxdomain),
-		cmocka_unit_test(test_nsec_nodata),
-		cmocka_unit_test(test_nsec_keys_unknown),
-		cmocka_unit_test(test_insecure_delegation),
-		cmocka_unit_test(test_nsec3_denial),
-		cmocka_unit_test(test_nsec3_optout),
-		cmocka_unit_test(test_nsec3_incomplete),
-		cmocka_unit_test(test_nsec3_hash_algorithm),
-		cmocka_unit_test(test_nsec3_iterations),
-		cmocka_unit_test(test_root_anchor_validator),
+	    cmocka_unit_test(test_chain_secure),
+	    cmocka_unit_test(test_validate_answer),
+	    cmocka_unit_test(test_expired),
+	    cmocka_unit_test(test_not_yet_valid),
+	    cmocka_unit_test(test_wrong_key),
+	    cmocka_unit_test(test_tampered),
+	    cmocka_unit_test(test_no_signatures),
+	    cmocka_unit_test(test_keys_unknown),
+	    cmocka_unit_test(test_order_independence),
+	    cmocka_unit_test(test_one_message_chain),
+	    cmocka_unit_test(test_pending_expires),
+	    cmocka_unit_test(test_bogus_dnskey),
+	    cmocka_unit_test(test_wildcard),
+	    cmocka_unit_test(test_malformed_ecdsa),
+	    cmocka_unit_test(test_unsupported_algorithm),
+	    cmocka_unit_test(test_signer_mismatch),
+	    cmocka_unit_test(test_malformed_input),
+	    cmocka_unit_test(test_memcap_eviction),
+	    cmocka_unit_test(test_counter_table),
+	    cmocka_unit_test(test_nsec_nxdomain),
+	    cmocka_unit_test(test_nsec_nodata),
+	    cmocka_unit_test(test_nsec_keys_unknown),
+	    cmocka_unit_test(test_insecure_delegation),
+	    cmocka_unit_test(test_nsec3_denial),
+	    cmocka_unit_test(test_nsec3_optout),
+	    cmocka_unit_test(test_nsec3_incomplete),
+	    cmocka_unit_test(test_nsec3_hash_algorithm),
+	    cmocka_unit_test(test_nsec3_iterations),
+	    cmocka_unit_test(test_root_anchor_validator),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

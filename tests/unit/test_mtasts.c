@@ -77,8 +77,8 @@ static void test_suffix(void **state)
 		struct mx_pattern q;
 		const char *why = NULL;
 
-		assert_false(mtasts_pattern_parse("*.a.test", 8, MX_SYNTAX_STARTTLS_EVERYWHERE, &q,
-						  &why));
+		assert_false(
+		    mtasts_pattern_parse("*.a.test", 8, MX_SYNTAX_STARTTLS_EVERYWHERE, &q, &why));
 		assert_false(mtasts_pattern_parse(".a.test", 7, MX_SYNTAX_MTASTS, &q, &why));
 	}
 }
@@ -86,9 +86,19 @@ static void test_suffix(void **state)
 static void test_bad_patterns(void **state)
 {
 	static const char *const bad[] = {
-		"",	      "*",	     "*.",	     "**.example.com", "mx*.example.com",
-		"mx.*.example.com", "*.com", "a..b",	     "-a.example.com", "a-.example.com",
-		"a b.example", "a_b.example", "\xc3\xa9.example",
+	    "",
+	    "*",
+	    "*.",
+	    "**.example.com",
+	    "mx*.example.com",
+	    "mx.*.example.com",
+	    "*.com",
+	    "a..b",
+	    "-a.example.com",
+	    "a-.example.com",
+	    "a b.example",
+	    "a_b.example",
+	    "\xc3\xa9.example",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -189,37 +199,37 @@ static void test_text_good_lf_extensions(void **state)
 struct bad_text {
 	const char *text;
 	const char *error; /* the first error expected */
-	size_t count;      /* errors expected */
+	size_t count;	   /* errors expected */
 };
 
 static void test_text_bad(void **state)
 {
 	static const struct bad_text cases[] = {
-		{"version: STSv2\nmode: enforce\nmx: a.test\nmax_age: 1\n",
-		 "p.txt:1:10: unsupported MTA-STS version 'STSv2' (expected STSv1)", 1},
-		{"version: STSv1\nmode: enforced\nmx: a.test\nmax_age: 1\n",
-		 "p.txt:2:7: bad MTA-STS mode 'enforced' (expected enforce, testing or none)", 1},
-		{"version: STSv1\nmode: enforce\nmx: a.test\nmax_age: 31557601\n",
-		 "p.txt:4:10: bad MTA-STS max_age '31557601' (0..31557600 seconds)", 1},
-		{"version: STSv1\nmode: enforce\nmx: a.test\nmax_age: -1\n",
-		 "p.txt:4:10: bad MTA-STS max_age '-1' (0..31557600 seconds)", 1},
-		{"version: STSv1\nmode: enforce\nmx: mx.*.test\nmax_age: 1\n",
-		 "p.txt:3:5: bad MTA-STS mx pattern 'mx.*.test': a wildcard may only be the whole "
-		 "left-most label (\"*.\")",
-		 1},
-		{"version: STSv1\nmode: enforce\nmax_age: 1\n",
-		 "p.txt:3:1: MTA-STS policy in mode enforce has no 'mx' field", 1},
-		{"mode: enforce\r\nmx: a.test\r\nmax_age: 1\r\n",
-		 "p.txt:3:1: MTA-STS policy has no 'version' field", 1},
-		{"version: STSv1\nmode: testing\nmode: enforce\nmx: a.test\nmax_age: 1\n",
-		 "p.txt:3:1: MTA-STS field 'mode' given twice (first at line 2)", 1},
-		{"version STSv1\nmode: enforce\nmx: a.test\nmax_age: 1\n",
-		 "p.txt:1:1: malformed MTA-STS line: expected 'key: value'", 2},
-		{"# note: comment\nversion: STSv1\nmode: enforce\nmx: a.test\nmax_age: 1\n",
-		 "p.txt:1:1: malformed MTA-STS field name '# note'", 1},
-		{"version: STSv1\nmode: enforce\nmx:\nmax_age: 1\n",
-		 "p.txt:3:4: malformed MTA-STS value for 'mx'", 2},
-		{"", "p.txt:1:1: MTA-STS policy has no 'version' field", 3},
+	    {"version: STSv2\nmode: enforce\nmx: a.test\nmax_age: 1\n",
+	     "p.txt:1:10: unsupported MTA-STS version 'STSv2' (expected STSv1)", 1},
+	    {"version: STSv1\nmode: enforced\nmx: a.test\nmax_age: 1\n",
+	     "p.txt:2:7: bad MTA-STS mode 'enforced' (expected enforce, testing or none)", 1},
+	    {"version: STSv1\nmode: enforce\nmx: a.test\nmax_age: 31557601\n",
+	     "p.txt:4:10: bad MTA-STS max_age '31557601' (0..31557600 seconds)", 1},
+	    {"version: STSv1\nmode: enforce\nmx: a.test\nmax_age: -1\n",
+	     "p.txt:4:10: bad MTA-STS max_age '-1' (0..31557600 seconds)", 1},
+	    {"version: STSv1\nmode: enforce\nmx: mx.*.test\nmax_age: 1\n",
+	     "p.txt:3:5: bad MTA-STS mx pattern 'mx.*.test': a wildcard may only be the whole "
+	     "left-most label (\"*.\")",
+	     1},
+	    {"version: STSv1\nmode: enforce\nmax_age: 1\n",
+	     "p.txt:3:1: MTA-STS policy in mode enforce has no 'mx' field", 1},
+	    {"mode: enforce\r\nmx: a.test\r\nmax_age: 1\r\n",
+	     "p.txt:3:1: MTA-STS policy has no 'version' field", 1},
+	    {"version: STSv1\nmode: testing\nmode: enforce\nmx: a.test\nmax_age: 1\n",
+	     "p.txt:3:1: MTA-STS field 'mode' given twice (first at line 2)", 1},
+	    {"version STSv1\nmode: enforce\nmx: a.test\nmax_age: 1\n",
+	     "p.txt:1:1: malformed MTA-STS line: expected 'key: value'", 2},
+	    {"# note: comment\nversion: STSv1\nmode: enforce\nmx: a.test\nmax_age: 1\n",
+	     "p.txt:1:1: malformed MTA-STS field name '# note'", 1},
+	    {"version: STSv1\nmode: enforce\nmx:\nmax_age: 1\n",
+	     "p.txt:3:4: malformed MTA-STS value for 'mx'", 2},
+	    {"", "p.txt:1:1: MTA-STS policy has no 'version' field", 3},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -267,16 +277,11 @@ static void test_text_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc_wildcard),
-		cmocka_unit_test(test_exact),
-		cmocka_unit_test(test_suffix),
-		cmocka_unit_test(test_bad_patterns),
-		cmocka_unit_test(test_host_normalize),
-		cmocka_unit_test(test_mode),
-		cmocka_unit_test(test_text_good_crlf),
-		cmocka_unit_test(test_text_good_lf_extensions),
-		cmocka_unit_test(test_text_bad),
-		cmocka_unit_test(test_text_limits),
+	    cmocka_unit_test(test_rfc_wildcard),   cmocka_unit_test(test_exact),
+	    cmocka_unit_test(test_suffix),	   cmocka_unit_test(test_bad_patterns),
+	    cmocka_unit_test(test_host_normalize), cmocka_unit_test(test_mode),
+	    cmocka_unit_test(test_text_good_crlf), cmocka_unit_test(test_text_good_lf_extensions),
+	    cmocka_unit_test(test_text_bad),	   cmocka_unit_test(test_text_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

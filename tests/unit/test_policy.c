@@ -48,8 +48,7 @@ static void replace_token(char *s, size_t cap, const char *token, const char *wi
  * Reads the "# expect: L:C: msg" (error in this file) and
  * "# expect-file: NAME:L:C: msg" (error in a file beside it) lines.
  */
-static size_t read_expects(const char *dir, const char *path, char exp[][MX_ERROR_LEN],
-			   size_t max)
+static size_t read_expects(const char *dir, const char *path, char exp[][MX_ERROR_LEN], size_t max)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
@@ -146,27 +145,27 @@ static struct policy_set *load_text(const char *text)
 }
 
 static const char sample[] =
-	"policies:\n"
-	"  - domain: example.test\n"
-	"    mta-sts: {mode: enforce, mx: [mx1.example.test, \"*.mail.example.test\"], "
-	"max_age: 604800}\n"
-	"    dane: required\n"
-	"    require-tls: true\n"
-	"    tlsa:\n"
-	"      - host: MX1.example.test\n"
-	"        port: 25\n"
-	"        records:\n"
-	"          - \"3 1 1 0123456789abcdef0123456789abcdef 0123456789abcdef0123456789abcdef\"\n"
-	"          - \"2 0 0 30 82 01 0a\"\n"
-	"      - {host: mx1.example.test, port: 465, records: [\"3 1 1 "
-	"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"]}\n"
-	"    addresses:\n"
-	"      mx1.example.test: [192.0.2.25, \"2001:db8::25\"]\n"
-	"      shared.example.test: 192.0.2.99\n"
-	"  - domain: other.test\n"
-	"    mta-sts: {mode: none}\n"
-	"    addresses: {shared.example.test: [192.0.2.99]}\n"
-	"trusted-resolvers: [192.0.2.53]\n";
+    "policies:\n"
+    "  - domain: example.test\n"
+    "    mta-sts: {mode: enforce, mx: [mx1.example.test, \"*.mail.example.test\"], "
+    "max_age: 604800}\n"
+    "    dane: required\n"
+    "    require-tls: true\n"
+    "    tlsa:\n"
+    "      - host: MX1.example.test\n"
+    "        port: 25\n"
+    "        records:\n"
+    "          - \"3 1 1 0123456789abcdef0123456789abcdef 0123456789abcdef0123456789abcdef\"\n"
+    "          - \"2 0 0 30 82 01 0a\"\n"
+    "      - {host: mx1.example.test, port: 465, records: [\"3 1 1 "
+    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"]}\n"
+    "    addresses:\n"
+    "      mx1.example.test: [192.0.2.25, \"2001:db8::25\"]\n"
+    "      shared.example.test: 192.0.2.99\n"
+    "  - domain: other.test\n"
+    "    mta-sts: {mode: none}\n"
+    "    addresses: {shared.example.test: [192.0.2.99]}\n"
+    "trusted-resolvers: [192.0.2.53]\n";
 
 static void test_lookups(void **state)
 {
@@ -359,8 +358,8 @@ static void test_mta_sts_import(void **state)
 	assert_non_null(dir);
 	/* direct import */
 	mx_errors_init(&errs);
-	assert_true(policy_import_mta_sts_text(s, "Direct.TEST.", "direct.txt", body, strlen(body),
-					       &errs));
+	assert_true(
+	    policy_import_mta_sts_text(s, "Direct.TEST.", "direct.txt", body, strlen(body), &errs));
 	p = policy_find(s, "direct.test");
 	assert_non_null(p);
 	assert_int_equal(p->origin, POLICY_ORIGIN_MTA_STS_TEXT);
@@ -369,8 +368,8 @@ static void test_mta_sts_import(void **state)
 	assert_true(policy_mx_allowed(p, "a.pool.sts.test"));
 	/* a bad body or a bad domain imports nothing */
 	assert_false(policy_import_mta_sts_text(s, "bad.test", "bad.txt", "mode: x\n", 8, &errs));
-	assert_false(policy_import_mta_sts_text(s, "bad domain", "b.txt", body, strlen(body),
-						&errs));
+	assert_false(
+	    policy_import_mta_sts_text(s, "bad domain", "b.txt", body, strlen(body), &errs));
 	assert_string_equal(mx_errors_get(&errs, mx_errors_count(&errs) - 1),
 			    "b.txt: bad domain 'bad domain': character not allowed in a host name");
 	assert_null(policy_find(s, "bad.test"));
@@ -414,26 +413,26 @@ static void test_mta_sts_import(void **state)
 }
 
 static const char se_list[] =
-	"{\n"
-	"  \"timestamp\": \"2018-09-28T11:57:09.977018279-07:00\",\n"
-	"  \"expires\": \"2018-10-12T11:57:09.977018279-07:00\",\n"
-	"  \"version\": \"0.1\",\n"
-	"  \"author\": \"Electronic Frontier Foundation https://eff.org\",\n"
-	"  \"pinsets\": {},\n"
-	"  \"policy-aliases\": {\n"
-	"    \"google\": {\"mode\": \"testing\", \"mxs\": [\".l.google.example\"]},\n"
-	"    \"outlook\": {\"mode\": \"enforce\", \"mxs\": [\".outlook.example\", "
-	"\"outlook.example\"]}\n"
-	"  },\n"
-	"  \"policies\": {\n"
-	"    \"gmail.example\": {\"policy-alias\": \"google\"},\n"
-	"    \"hotmail.example\": {\"policy-alias\": \"outlook\"},\n"
-	"    \"live.example\": {\"policy-alias\": \"outlook\"},\n"
-	"    \"eff.example\": {\"mode\": \"enforce\", \"mxs\": [\"mail.eff.example\"], "
-	"\"mta-sts\": true,\n"
-	"                    \"pin\": \"eff\", \"report\": [\"mailto:tls@eff.example\"]}\n"
-	"  }\n"
-	"}\n";
+    "{\n"
+    "  \"timestamp\": \"2018-09-28T11:57:09.977018279-07:00\",\n"
+    "  \"expires\": \"2018-10-12T11:57:09.977018279-07:00\",\n"
+    "  \"version\": \"0.1\",\n"
+    "  \"author\": \"Electronic Frontier Foundation https://eff.org\",\n"
+    "  \"pinsets\": {},\n"
+    "  \"policy-aliases\": {\n"
+    "    \"google\": {\"mode\": \"testing\", \"mxs\": [\".l.google.example\"]},\n"
+    "    \"outlook\": {\"mode\": \"enforce\", \"mxs\": [\".outlook.example\", "
+    "\"outlook.example\"]}\n"
+    "  },\n"
+    "  \"policies\": {\n"
+    "    \"gmail.example\": {\"policy-alias\": \"google\"},\n"
+    "    \"hotmail.example\": {\"policy-alias\": \"outlook\"},\n"
+    "    \"live.example\": {\"policy-alias\": \"outlook\"},\n"
+    "    \"eff.example\": {\"mode\": \"enforce\", \"mxs\": [\"mail.eff.example\"], "
+    "\"mta-sts\": true,\n"
+    "                    \"pin\": \"eff\", \"report\": [\"mailto:tls@eff.example\"]}\n"
+    "  }\n"
+    "}\n";
 
 static void test_starttls_everywhere(void **state)
 {
@@ -521,13 +520,13 @@ static void test_empty_documents(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lookups),
-		cmocka_unit_test(test_tlsa_parse),
-		cmocka_unit_test(test_example_file),
-		cmocka_unit_test(test_mta_sts_import),
-		cmocka_unit_test(test_starttls_everywhere),
-		cmocka_unit_test(test_empty_documents),
-		cmocka_unit_test(test_fixtures),
+	    cmocka_unit_test(test_lookups),
+	    cmocka_unit_test(test_tlsa_parse),
+	    cmocka_unit_test(test_example_file),
+	    cmocka_unit_test(test_mta_sts_import),
+	    cmocka_unit_test(test_starttls_everywhere),
+	    cmocka_unit_test(test_empty_documents),
+	    cmocka_unit_test(test_fixtures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

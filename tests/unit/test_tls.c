@@ -576,6 +576,25 @@ static void test_hrr_downgrade(void **state)
 	assert_true(in->hello_retry);
 	assert_false(in->server_hello);
 	assert_int_equal(in->version, 0);
+	/* The client's compatibility CCS, then its second ClientHello. */
+	{
+		static const uint16_t v[] = {0x0304};
+		static const uint8_t ccs[] = {1};
+
+		m.n = rec.n = 0;
+		records(&rec, 20, 0x0303, ccs, 1, 16384);
+		client_hello(&m, "second.example", v, 1);
+		records(&rec, 22, 0x0303, m.b, m.n, 16384);
+		feedn(r, 0, &rec, 100000);
+		assert_int_equal(r->count[TLS_EV_CLIENT_HELLO], 1);
+		assert_string_equal(r->sni, "second.example");
+		m.n = rec.n = 0;
+		server_hello(&m, 0x0303, 0x0304, NULL);
+		records(&rec, 22, 0x0303, m.b, m.n, 16384);
+		feedn(r, 1, &rec, 100000);
+		assert_true(in->server_hello);
+		assert_int_equal(in->version, 0x0304);
+	}
 	trec_free(r);
 
 	r = trec_new(0, 0);

@@ -22,17 +22,17 @@
  * the built-in DS records must be their SHA-256 digests.
  */
 static const char ksk2017[] =
-	". IN DNSKEY 257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7Hrx"
-	"RixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgC"
-	"mr3EgVLrjyBxWezF0jLHwVN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWe"
-	"L3c6H5Apxz7LjVc1uTIdsIXxuOLYA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qih"
-	"ylGa8subX2Nn6UwNR1AkUTV74bU=";
+    ". IN DNSKEY 257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7Hrx"
+    "RixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgC"
+    "mr3EgVLrjyBxWezF0jLHwVN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWe"
+    "L3c6H5Apxz7LjVc1uTIdsIXxuOLYA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qih"
+    "ylGa8subX2Nn6UwNR1AkUTV74bU=";
 static const char ksk2024[] =
-	". IN DNSKEY 257 3 8 AwEAAa96jeuknZlaeSrvyAJj6ZHv28hhOKkx3rLGXVaC6rXTsDc449/cidltpkyGwCJN"
-	"nOAlFNKF2jBosZBU5eeHspaQWOmOElZsjICMQMC3aeHbGiShvZsx4wMYSjH8e7Vrhbu6irwCzVBApESjbUdp"
-	"WWmEnhathWu1jo+siFUiRAAxm9qyJNg/wOZqqzL/dL/q8PkcRU5oUKEpUge71M3ej2/7CPqpdVwuMoTvoB+Z"
-	"OT4YeGyxMvHmbrxlFzGOHOijtzN+u1TQNatX2XBuzZNQ1K+s2CXkPIZo7s6JgZyvaBevYtxPvYLw4z9mR7K2"
-	"vaF18UYH9Z9GNUUeayffKC73PYc=";
+    ". IN DNSKEY 257 3 8 AwEAAa96jeuknZlaeSrvyAJj6ZHv28hhOKkx3rLGXVaC6rXTsDc449/cidltpkyGwCJN"
+    "nOAlFNKF2jBosZBU5eeHspaQWOmOElZsjICMQMC3aeHbGiShvZsx4wMYSjH8e7Vrhbu6irwCzVBApESjbUdp"
+    "WWmEnhathWu1jo+siFUiRAAxm9qyJNg/wOZqqzL/dL/q8PkcRU5oUKEpUge71M3ej2/7CPqpdVwuMoTvoB+Z"
+    "OT4YeGyxMvHmbrxlFzGOHOijtzN+u1TQNatX2XBuzZNQ1K+s2CXkPIZo7s6JgZyvaBevYtxPvYLw4z9mR7K2"
+    "vaF18UYH9Z9GNUUeayffKC73PYc=";
 
 static bool load(struct trust_anchors *ta, const char *text, char *err, size_t errlen)
 {
@@ -95,18 +95,20 @@ static void test_setup_default(void **state)
 static void test_good_file(void **state)
 {
 	static const char text[] =
-		"; lab trust anchors\n"
-		"\n"
-		"$TTL 86400\n"
-		"example.test. IN DS 12345 13 2 "
-		"0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF ; comment\n"
-		"$ORIGIN lab.\n"
-		"zone IN DNSKEY ( 257 3 13\n"
-		"   mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n"
-		"   ) ; KSK\n"
-		"     IN DS 54321 13 2 "
-		"0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\n"
-		"@ 3600 IN DS 1 8 1 0123456789ABCDEF0123456789ABCDEF01234567\r\n";
+	    "; lab trust anchors\n"
+	    "\n"
+	    "$TTL 86400\n"
+	    "example.test. IN DS 12345 13 2 "
+	    "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF ; comment\n"
+	    "$ORIGIN lab.\n"
+	    "zone IN DNSKEY ( 257 3 13\n"
+	    "   "
+	    "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
+	    "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n"
+	    "   ) ; KSK\n"
+	    "     IN DS 54321 13 2 "
+	    "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\n"
+	    "@ 3600 IN DS 1 8 1 0123456789ABCDEF0123456789ABCDEF01234567\r\n";
 	struct trust_anchors *ta = trust_anchors_new();
 	char err[TRUST_ANCHOR_ERR_MAX];
 	char *s;
@@ -205,10 +207,12 @@ static void test_bad_lines(void **state)
 	expect_error("example.test. CH DS 1 8 2 " DIGEST32 "\n",
 		     "ta.conf:1: trust anchors must be class IN");
 	expect_error("example.test. IN DNSKEY 256 3 8 not*base64\n", "ta.conf:1: ");
-	expect_error("example.test. IN DNSKEY 0 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1v\n",
-		     "ta.conf:1: DNSKEY lacks the zone key flag (256)");
-	expect_error("example.test. IN DNSKEY 257 2 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1v\n",
-		     "ta.conf:1: DNSKEY protocol must be 3");
+	expect_error(
+	    "example.test. IN DNSKEY 0 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1v\n",
+	    "ta.conf:1: DNSKEY lacks the zone key flag (256)");
+	expect_error(
+	    "example.test. IN DNSKEY 257 2 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1v\n",
+	    "ta.conf:1: DNSKEY protocol must be 3");
 	expect_error("; x\nexample.test. IN DS ( 1 8 2\n" DIGEST32 "\n",
 		     "ta.conf:2: '(' not closed before the end of the file");
 	expect_error("example.test. IN DS 1 8 2 " DIGEST32 " )\n", "ta.conf:1: ')' without '('");
@@ -243,9 +247,9 @@ static void test_long_record(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_root_anchors),  cmocka_unit_test(test_setup_default),
-		cmocka_unit_test(test_good_file),     cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_bad_lines),     cmocka_unit_test(test_long_record),
+	    cmocka_unit_test(test_root_anchors), cmocka_unit_test(test_setup_default),
+	    cmocka_unit_test(test_good_file),	 cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_bad_lines),	 cmocka_unit_test(test_long_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
