@@ -4,6 +4,7 @@
  */
 #include "correlate.h"
 
+#include "dns_correlate.h"
 #include "dnssec.h"
 #include "pipeline.h"
 #include "policy.h"
@@ -18,6 +19,7 @@ struct correlate {
 	struct expect_store *expect;
 	struct policy_set *policies;
 	struct dnssec_validator *dnssec;
+	struct dns_retry *retry;
 	struct tally tally;
 };
 
@@ -58,7 +60,9 @@ struct correlate *correlate_new(const struct correlate_config *cfg, struct eve *
 	c->alerts = alert_ctx_new(eve);
 	c->expect = expect_new(&cfg->expect);
 	c->policies = policy_set_new();
-	if (c->alerts == NULL || c->expect == NULL || c->policies == NULL || c->dnssec == NULL) {
+	c->retry = dns_retry_new();
+	if (c->alerts == NULL || c->expect == NULL || c->policies == NULL || c->dnssec == NULL ||
+	    c->retry == NULL) {
 		snprintf(err, errlen, "out of memory");
 		correlate_free(c);
 		return NULL;
@@ -74,6 +78,7 @@ void correlate_free(struct correlate *c)
 	expect_free(c->expect);
 	policy_set_free(c->policies);
 	dnssec_free(c->dnssec);
+	dns_retry_free(c->retry);
 	free(c);
 }
 
@@ -113,11 +118,17 @@ struct dnssec_validator *correlate_dnssec(struct correlate *c)
 	return c->dnssec;
 }
 
+struct dns_retry *correlate_dns_retry(struct correlate *c)
+{
+	return c->retry;
+}
+
 void correlate_add_stats_sources(struct correlate *c, struct pipeline *p)
 {
 	pipeline_add_stats_source(p, alert_counters(c->alerts), alert_counter_desc);
 	pipeline_add_stats_source(p, expect_counters(c->expect), expect_counter_desc);
 	pipeline_add_stats_source(p, dnssec_counters(c->dnssec), dnssec_counter_desc);
+	pipeline_add_stats_source(p, c->retry, dns_retry_counter_desc());
 }
 
 struct tally *correlate_tally(struct correlate *c)

@@ -39,6 +39,7 @@ struct correlate;
 struct policy;
 struct policy_set;
 struct dnssec_validator;
+struct dns_retry;
 struct pipeline;
 
 /* NULL with a message in err (bad trust anchor file, out of memory). */
@@ -50,6 +51,7 @@ const struct correlate_config *correlate_config(const struct correlate *c);
 struct alert_ctx *correlate_alerts(struct correlate *c);
 struct expect_store *correlate_expect(struct correlate *c);
 struct dnssec_validator *correlate_dnssec(struct correlate *c);
+struct dns_retry *correlate_dns_retry(struct correlate *c);
 
 /*
  * Installs the policy set (taken over, freed with the correlate stage or

@@ -5,8 +5,10 @@
 #include "dns_correlate.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "dnssec.h"
 #include "dnssec_judge.h"
 #include "policy.h"
 
@@ -256,7 +258,7 @@ static void check_mx_answer(struct correlate *c, struct flow *f, const struct dn
 }
 
 /* A TLSA query answered without TLSA for a host known to have TLSA. */
-static void check_tlsa_gone(struct correlate *c, struct flow *f, const struct dns_message *m,
+static bool check_tlsa_gone(struct correlate *c, struct flow *f, const struct dns_message *m,
 			    bool denial_secure, uint64_t ts)
 {
 	uint16_t port;
@@ -268,9 +270,9 @@ static void check_tlsa_gone(struct correlate *c, struct flow *f, const struct dn
 	struct dns_evidence ev = {m, NULL, NULL, NULL};
 
 	if (!tlsa_owner_host(m->qname, &port, &host) || answer_has_type(m, LDNS_RR_TYPE_TLSA))
-		return;
+		return false;
 	if (denial_secure)
-		return;
+		return false;
 	known = expect_get_tlsa(correlate_expect(c), host, port, ts, &live);
 	if (known != NULL) {
 		exp.trust = known->trust == EXPECT_DNSSEC ? EXPECT_DNSSEC : EXPECT_HISTORY;
@@ -283,17 +285,18 @@ static void check_tlsa_gone(struct correlate *c, struct flow *f, const struct dn
 		exp.trust = EXPECT_CONFIGURED;
 		exp.policy_id = pinned[0]->policy->id;
 	} else {
-		return;
+		return false;
 	}
 	exp.mx_host = host;
 	exp.detail = "host known to publish TLSA records";
 	ev.what = m->rcode == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN without valid denial"
 						  : "NODATA without valid denial";
 	raise_dns(c, KIND_TLSA_STRIPPED, f, ts, &ev, &exp);
+	return true;
 }
 
 /* An _mta-sts TXT query answered without an STSv1 record, for a known domain. */
-static void check_sts_gone(struct correlate *c, struct flow *f, const struct dns_message *m,
+static bool check_sts_gone(struct correlate *c, struct flow *f, const struct dns_message *m,
 			   bool denial_secure, uint64_t ts)
 {
 	const char *domain = sts_owner_domain(m->qname);
@@ -304,7 +307,7 @@ static void check_sts_gone(struct correlate *c, struct flow *f, const struct dns
 	struct dns_evidence ev = {m, "no v=STSv1 TXT record", NULL, NULL};
 
 	if (domain == NULL || denial_secure)
-		return;
+		return false;
 	known = expect_get_sts(correlate_expect(c), domain, ts, &live);
 	pol = correlate_policy(c, domain);
 	if (pol != NULL && pol->has_sts) {
@@ -315,10 +318,11 @@ static void check_sts_gone(struct correlate *c, struct flow *f, const struct dns
 		exp.trust = known->trust == EXPECT_DNSSEC ? EXPECT_DNSSEC : EXPECT_HISTORY;
 		exp.detail = "domain known to publish an MTA-STS TXT record";
 	} else {
-		return;
+		return false;
 	}
 	exp.domain = domain;
 	raise_dns(c, KIND_MTA_STS_STRIPPED, f, ts, &ev, &exp);
+	return true;
 }
 
 bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts_us)
@@ -331,13 +335,152 @@ bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts
 	return policy_hosts_for_name(correlate_policies(c), name, ph, 1) > 0;
 }
 
+/* Teaches the store what a NOERROR answer says, trusted as far as trust. */
+static void learn(struct correlate *c, struct flow *f, const struct dns_message *m,
+		  enum expect_trust trust, uint64_t ts_us)
+{
+	struct expect_mxset mx;
+	uint32_t ttl;
+	char id[DNS_STS_ID_MAX];
+
+	if (m->rcode != LDNS_RCODE_NOERROR || m->ancount == 0)
+		return;
+	if (m->qtype == LDNS_RR_TYPE_MX && collect_mx(m, &mx, &ttl) > 0) {
+		mx.trust = trust;
+		mx.expires_us = ts_us + TTL_US(c, ttl);
+		if (f != NULL)
+			check_mx_answer(c, f, m, &mx, ts_us);
+		expect_put_mx(correlate_expect(c), m->qname, &mx, ts_us);
+	}
+	learn_addresses(c, m, trust, ts_us);
+	if (m->qtype == LDNS_RR_TYPE_TLSA)
+		learn_tlsa(c, m, trust, ts_us);
+	if (m->qtype == LDNS_RR_TYPE_TXT && sts_owner_domain(m->qname) != NULL &&
+	    find_sts(m, id, sizeof(id), &ttl)) {
+		struct expect_sts st;
+
+		memset(&st, 0, sizeof(st));
+		mx_strlcpy(st.id, id, sizeof(st.id));
+		st.trust = trust;
+		st.expires_us = ts_us + TTL_US(c, ttl);
+		expect_put_sts(correlate_expect(c), sts_owner_domain(m->qname), &st, ts_us);
+	}
+}
+
+/*
+ * Signed answers that arrived before the keys that validate them (a
+ * resolver asks for the data and the DNSKEY at once): kept, bounded, and
+ * validated again once new keys are validated, so the expectation they
+ * carry is upgraded to DNSSEC.
+ */
+#define RETRY_SLOTS 32
+#define RETRY_LIFETIME_US (60 * MX_USEC)
+
+struct retry_slot {
+	struct dns_message m; /* pkt is a clone owned by the slot */
+	uint64_t ts_us;
+};
+
+struct dns_retry {
+	struct retry_slot slot[RETRY_SLOTS];
+	size_t next;
+	uint64_t kept, upgraded, dropped;
+};
+
+static const struct mx_counter_desc retry_counter_desc[] = {
+	MX_COUNTER("dnssec.retry_kept", struct dns_retry, kept),
+	MX_COUNTER("dnssec.retry_upgraded", struct dns_retry, upgraded),
+	MX_COUNTER("dnssec.retry_dropped", struct dns_retry, dropped),
+	{NULL, 0},
+};
+
+struct dns_retry *dns_retry_new(void)
+{
+	return calloc(1, sizeof(struct dns_retry));
+}
+
+static void retry_clear(struct retry_slot *s)
+{
+	if (s->m.pkt != NULL)
+		ldns_pkt_free(s->m.pkt);
+	memset(s, 0, sizeof(*s));
+}
+
+void dns_retry_free(struct dns_retry *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < RETRY_SLOTS; i++)
+		retry_clear(&r->slot[i]);
+	free(r);
+}
+
+const struct mx_counter_desc *dns_retry_counter_desc(void)
+{
+	return retry_counter_desc;
+}
+
+static bool worth_keeping(const struct dns_message *m, const struct dnssec_judgement *j)
+{
+	if (m->rcode != LDNS_RCODE_NOERROR || m->ancount == 0 || j->trust != EXPECT_UNVALIDATED)
+		return false;
+	if (strcmp(j->reason, "keys-unknown") != 0)
+		return false;
+	return m->qtype == LDNS_RR_TYPE_MX || m->qtype == LDNS_RR_TYPE_TLSA ||
+	       m->qtype == LDNS_RR_TYPE_A || m->qtype == LDNS_RR_TYPE_AAAA ||
+	       (m->qtype == LDNS_RR_TYPE_TXT && sts_owner_domain(m->qname) != NULL);
+}
+
+static void retry_keep(struct dns_retry *r, const struct dns_message *m, uint64_t ts_us)
+{
+	struct retry_slot *s = &r->slot[r->next];
+	ldns_pkt *clone = ldns_pkt_clone(m->pkt);
+
+	if (clone == NULL)
+		return;
+	if (s->m.pkt != NULL)
+		r->dropped++;
+	retry_clear(s);
+	s->m = *m;
+	s->m.pkt = clone;
+	s->m.wire = NULL;
+	s->m.wire_len = 0;
+	s->ts_us = ts_us;
+	r->next = (r->next + 1) % RETRY_SLOTS;
+	r->kept++;
+}
+
+static void retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us)
+{
+	for (size_t i = 0; i < RETRY_SLOTS; i++) {
+		struct retry_slot *s = &r->slot[i];
+		struct dnssec_judgement j;
+
+		if (s->m.pkt == NULL)
+			continue;
+		if (ts_us > s->ts_us + RETRY_LIFETIME_US) {
+			retry_clear(s);
+			r->dropped++;
+			continue;
+		}
+		correlate_judge_dns(c, NULL, &s->m, false, s->ts_us, &j);
+		if (j.trust != EXPECT_DNSSEC)
+			continue;
+		learn(c, NULL, &s->m, EXPECT_DNSSEC, s->ts_us);
+		retry_clear(s);
+		r->upgraded++;
+	}
+}
+
 void dns_correlate_response(struct correlate *c, struct flow *f, const struct dns_message *m,
 			    bool matched, bool query_do, uint64_t ts_us, struct dns_verdict *v)
 {
 	struct dnssec_judgement j;
-	struct expect_mxset mx;
+	const struct dnssec_counters *dc = dnssec_counters(correlate_dnssec(c));
+	uint64_t keys_before = dc->keys_validated + dc->ds_validated;
 	uint32_t ttl;
 	char id[DNS_STS_ID_MAX];
+	bool specific = false;
 
 	(void)matched;
 	memset(v, 0, sizeof(*v));
@@ -348,36 +491,21 @@ void dns_correlate_response(struct correlate *c, struct flow *f, const struct dn
 	}
 	correlate_judge_dns(c, f, m, query_do, ts_us, &j);
 	v->status = j.status;
-	snprintf(v->reason, sizeof(v->reason), "%s", j.reason);
+	mx_strlcpy(v->reason, j.reason, sizeof(v->reason));
 	v->trust = j.trust;
+	learn(c, f, m, j.trust, ts_us);
+	if (worth_keeping(m, &j))
+		retry_keep(correlate_dns_retry(c), m, ts_us);
+	if (dc->keys_validated + dc->ds_validated != keys_before)
+		retry_all(c, correlate_dns_retry(c), ts_us);
 
-	if (m->rcode == LDNS_RCODE_NOERROR && m->ancount > 0) {
-		if (m->qtype == LDNS_RR_TYPE_MX && collect_mx(m, &mx, &ttl) > 0) {
-			mx.trust = j.trust;
-			mx.expires_us = ts_us + TTL_US(c, ttl);
-			check_mx_answer(c, f, m, &mx, ts_us);
-			expect_put_mx(correlate_expect(c), m->qname, &mx, ts_us);
-		}
-		learn_addresses(c, m, j.trust, ts_us);
-		if (m->qtype == LDNS_RR_TYPE_TLSA)
-			learn_tlsa(c, m, j.trust, ts_us);
-		if (m->qtype == LDNS_RR_TYPE_TXT && sts_owner_domain(m->qname) != NULL &&
-		    find_sts(m, id, sizeof(id), &ttl)) {
-			struct expect_sts s;
-
-			memset(&s, 0, sizeof(s));
-			snprintf(s.id, sizeof(s.id), "%s", id);
-			s.trust = j.trust;
-			s.expires_us = ts_us + TTL_US(c, ttl);
-			expect_put_sts(correlate_expect(c), sts_owner_domain(m->qname), &s, ts_us);
-		}
-	}
 	if ((m->rcode == LDNS_RCODE_NOERROR || m->rcode == LDNS_RCODE_NXDOMAIN) && !m->tc) {
 		if (m->qtype == LDNS_RR_TYPE_TLSA)
-			check_tlsa_gone(c, f, m, j.denial_secure, ts_us);
-		else if (m->qtype == LDNS_RR_TYPE_TXT && !answer_has_type(m, LDNS_RR_TYPE_TXT))
-			check_sts_gone(c, f, m, j.denial_secure, ts_us);
+			specific = check_tlsa_gone(c, f, m, j.denial_secure, ts_us);
 		else if (m->qtype == LDNS_RR_TYPE_TXT && !find_sts(m, id, sizeof(id), &ttl))
-			check_sts_gone(c, f, m, j.denial_secure, ts_us);
+			specific = check_sts_gone(c, f, m, j.denial_secure, ts_us);
 	}
+	/* The more specific kind says it all: no dnssec-stripped on top. */
+	if (!specific)
+		correlate_denial_stripped(c, f, m, &j, ts_us);
 }

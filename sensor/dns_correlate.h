@@ -31,4 +31,11 @@ void dns_correlate_response(struct correlate *c, struct flow *f, const struct dn
 /* True when name is a known MX host (from DNS answers or policies). */
 bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts_us);
 
+/* The kept-for-revalidation answers the correlate stage owns. */
+struct dns_retry;
+struct dns_retry *dns_retry_new(void);
+void dns_retry_free(struct dns_retry *r);
+/* Counter table of a struct dns_retry (dnssec.retry_*). */
+const struct mx_counter_desc *dns_retry_counter_desc(void);
+
 #endif

@@ -47,12 +47,15 @@ static void bogus_evidence(struct eve *e, const void *arg)
 static void raise_dns(struct correlate *c, enum mx_kind k, struct flow *f, uint64_t ts,
 		      const struct bogus_evidence *ev, bool validated)
 {
-	struct alert_keys keys = {&f->srv, &f->cli, ev->m->qname, NULL};
+	struct alert_keys keys;
 	struct alert_expectation exp = {.source = "dane",
 					.trust = validated ? EXPECT_DNSSEC : EXPECT_UNVALIDATED,
 					.domain = ev->r->zone[0] ? ev->r->zone : NULL,
 					.detail = "zone known to be signed"};
 
+	if (f == NULL)
+		return; /* a quiet re-validation: the alerts were decided the first time */
+	keys = (struct alert_keys){&f->srv, &f->cli, ev->m->qname, NULL};
 	alert_raise(correlate_alerts(c), k, ts, f, FLOW_TOCLIENT, "dns", &keys,
 		    k == KIND_DNSSEC_STRIPPED ? &exp : NULL, bogus_evidence, ev);
 }
@@ -138,15 +141,34 @@ static void judge_denial(struct correlate *c, struct flow *f, const struct dns_m
 		ev.what = "denial of existence does not validate";
 		raise_dns(c, KIND_DNSSEC_BOGUS, f, ts, &ev, true);
 	} else if (r.status == DNSSEC_NO_PROOF && r.zone_known_signed && query_do && !m->tc) {
-		ev.what = "NXDOMAIN/NODATA to a DO query without NSEC/NSEC3 from a signed zone";
-		raise_dns(c, KIND_DNSSEC_STRIPPED, f, ts, &ev, true);
+		j->denial_stripped = true;
+		mx_strlcpy(j->signed_zone, r.zone, sizeof(j->signed_zone));
 	}
+}
+
+void correlate_denial_stripped(struct correlate *c, struct flow *f, const struct dns_message *m,
+			       const struct dnssec_judgement *j, uint64_t ts_us)
+{
+	struct dnssec_result r;
+	struct bogus_evidence ev;
+
+	if (!j->denial_stripped)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.status = DNSSEC_NO_PROOF;
+	r.zone_known_signed = true;
+	mx_strlcpy(r.zone, j->signed_zone, sizeof(r.zone));
+	memset(&ev, 0, sizeof(ev));
+	ev.m = m;
+	ev.r = &r;
+	ev.what = "NXDOMAIN/NODATA to a DO query without NSEC/NSEC3 from a signed zone";
+	raise_dns(c, KIND_DNSSEC_STRIPPED, f, ts_us, &ev, true);
 }
 
 void correlate_judge_dns(struct correlate *c, struct flow *f, const struct dns_message *m,
 			 bool query_do, uint64_t ts_us, struct dnssec_judgement *j)
 {
-	bool trusted_ad = m->ad && correlate_resolver_trusted(c, &f->srv);
+	bool trusted_ad = f != NULL && m->ad && correlate_resolver_trusted(c, &f->srv);
 
 	memset(j, 0, sizeof(*j));
 	j->status = "insecure";

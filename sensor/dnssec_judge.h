@@ -19,10 +19,25 @@ struct dnssec_judgement {
 	char reason[96];         /* validator reason, "" when none */
 	enum expect_trust trust; /* what the answer's records may be trusted as */
 	bool denial_secure;      /* NXDOMAIN/NODATA proven (DNSSEC or trusted AD) */
+	/* A denial without proof from a zone known to be signed, to a DO query:
+	   dnssec-stripped unless a more specific kind (tlsa-stripped,
+	   mta-sts-stripped) covers it; see correlate_denial_stripped(). */
+	bool denial_stripped;
+	char signed_zone[256];
 };
 
-/* Judges response m seen on flow f; query_do: the matching query set DO. */
+/*
+ * Judges response m seen on flow f; query_do: the matching query set DO.
+ * With f NULL nothing is raised (a re-validation of a kept response).
+ */
 void correlate_judge_dns(struct correlate *c, struct flow *f, const struct dns_message *m,
 			 bool query_do, uint64_t ts_us, struct dnssec_judgement *j);
+
+/*
+ * Raises dnssec-stripped for a response whose judgement says
+ * denial_stripped.
+ */
+void correlate_denial_stripped(struct correlate *c, struct flow *f, const struct dns_message *m,
+			       const struct dnssec_judgement *j, uint64_t ts_us);
 
 #endif

@@ -386,6 +386,8 @@ void eve_begin(struct eve *e, unsigned type, uint64_t ts_us, const struct flow *
 		eve_str(e, "proto", f->proto == 6 ? "TCP" : "UDP");
 		if (app_proto != NULL)
 			eve_str(e, "app_proto", app_proto);
+		if (type == EVE_ALERT)
+			eve_str(e, "direction", dir == FLOW_TOSERVER ? "to_server" : "to_client");
 	}
 }
 

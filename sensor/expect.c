@@ -299,6 +299,13 @@ void expect_put_mx(struct expect_store *st, const char *domain, const struct exp
 
 	if (!expect_norm_name(domain, d))
 		return;
+	/* Every claim is remembered, also one that does not replace the set. */
+	for (size_t i = 0; i < set->n && i < EXPECT_MAX_MX; i++) {
+		char h[EXPECT_NAME_MAX];
+
+		if (expect_norm_name(set->mx[i].host, h))
+			rev_add(st, K_REV_HOST, h, NULL, d, now_us);
+	}
 	e = lookup(st, K_MX, d, NULL, 0);
 	fresh = e == NULL;
 	if (!fresh && !may_replace(e->v.mx.trust, e->v.mx.expires_us, set->trust, now_us))
@@ -307,14 +314,8 @@ void expect_put_mx(struct expect_store *st, const char *domain, const struct exp
 	if (e == NULL)
 		return;
 	e->v.mx = *set;
-	for (size_t i = 0; i < set->n && i < EXPECT_MAX_MX; i++) {
-		char h[EXPECT_NAME_MAX];
-
-		if (expect_norm_name(set->mx[i].host, h)) {
-			snprintf(e->v.mx.mx[i].host, EXPECT_NAME_MAX, "%s", h);
-			rev_add(st, K_REV_HOST, h, NULL, d, now_us);
-		}
-	}
+	for (size_t i = 0; i < set->n && i < EXPECT_MAX_MX; i++)
+		expect_norm_name(set->mx[i].host, e->v.mx.mx[i].host);
 }
 
 const struct expect_mxset *expect_get_mx(struct expect_store *st, const char *domain,
@@ -436,6 +437,21 @@ size_t expect_domains_of_host(struct expect_store *st, const char *host, uint64_
 		if (named)
 			snprintf(domains[n++], EXPECT_NAME_MAX, "%s", names.name[i]);
 	}
+	return n;
+}
+
+size_t expect_claims_of_host(struct expect_store *st, const char *host,
+			     char domains[][EXPECT_NAME_MAX], size_t max)
+{
+	char h[EXPECT_NAME_MAX];
+	struct entry *r;
+	size_t n = 0;
+
+	if (!expect_norm_name(host, h))
+		return 0;
+	r = lookup(st, K_REV_HOST, h, NULL, 0);
+	for (size_t i = 0; r != NULL && i < r->v.rev.n && n < max; i++)
+		mx_strlcpy(domains[n++], r->v.rev.name[i], EXPECT_NAME_MAX);
 	return n;
 }
 

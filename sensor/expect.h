@@ -135,6 +135,13 @@ size_t expect_hosts_of_addr(struct expect_store *st, const struct mx_addr *addr,
 size_t expect_domains_of_host(struct expect_store *st, const char *host, uint64_t now_us,
 			      char domains[][EXPECT_NAME_MAX], size_t max);
 
+/*
+ * Domains any MX answer named host for, whether or not that answer was
+ * believed (a forged answer's claim included), at most max.
+ */
+size_t expect_claims_of_host(struct expect_store *st, const char *host,
+			     char domains[][EXPECT_NAME_MAX], size_t max);
+
 /* Records the TLSA RRset of host:port. */
 void expect_put_tlsa(struct expect_store *st, const char *host, uint16_t port,
 		     const struct expect_tlsa *t, uint64_t now_us);

@@ -229,6 +229,15 @@ static void raise(struct correlate *c, struct mail_facts *mf, enum mx_kind k, in
 	alert_raise(correlate_alerts(c), k, ts, mf->f, dir, "smtp", &keys, exp, fn, arg);
 }
 
+struct redirect_evidence {
+	const struct mail_facts *mf;
+	const char *domain;
+	const struct expect_mxset *mx;
+};
+static void redirect_evidence(struct eve *e, const void *arg);
+static int host_has_server(struct correlate *c, const char *host, const struct mx_addr *srv,
+			   uint64_t ts);
+
 /* Room for an expectation the session is judged against. */
 struct session_expect {
 	struct tlsa_expect te;
@@ -278,8 +287,51 @@ static bool tls_expected(struct correlate *c, struct mail_facts *mf, uint64_t ts
 	return true;
 }
 
+/*
+ * The server is known only by names that an MX answer claimed for a
+ * domain whose validated MX set does not hold them: mail for that domain
+ * went to the wrong place (seen even when the recipients hide in TLS).
+ */
+static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint64_t ts)
+{
+	struct expect_store *st = correlate_expect(c);
+	char doms[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
+
+	if (mf->f->sport != 25 || mf->alerted[KIND_MX_REDIRECT] || mf->si->midstream)
+		return;
+	mail_correlate_targets(c, mf, ts);
+	for (size_t i = 0; i < mf->nhosts; i++) {
+		size_t nd = expect_claims_of_host(st, mf->hosts[i], doms, MAIL_MAX_TARGETS);
+
+		for (size_t j = 0; j < nd; j++) {
+			const struct expect_mxset *mx = expect_get_mx(st, doms[j], ts);
+			struct alert_expectation exp;
+			struct redirect_evidence re = {mf, doms[j], mx};
+			bool listed = false, reachable = false;
+
+			if (mx == NULL || !expect_trust_validated(mx->trust))
+				continue;
+			for (size_t k = 0; k < mx->n; k++) {
+				listed |= strcmp(mx->mx[k].host, mf->hosts[i]) == 0;
+				reachable |= host_has_server(c, mx->mx[k].host, &mf->f->srv, ts) == 1;
+			}
+			if (listed || reachable)
+				continue;
+			memset(&exp, 0, sizeof(exp));
+			exp.source = mx->trust == EXPECT_CONFIGURED ? "policy" : "dane";
+			exp.trust = mx->trust;
+			exp.domain = doms[j];
+			exp.mx_host = mf->hosts[i];
+			exp.detail = "server known only by an MX name the validated MX set does not hold";
+			raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts, &exp, redirect_evidence, &re);
+			return;
+		}
+	}
+}
+
 void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
+	check_server_claims(c, mf, ts_us);
 	struct session_expect se;
 	struct alert_expectation exp;
 
@@ -349,17 +401,12 @@ void mail_correlate_cleartext_mail(struct correlate *c, struct mail_facts *mf,
 	}
 }
 
-struct redirect_evidence {
-	const struct mail_facts *mf;
-	const char *domain;
-	const struct expect_mxset *mx;
-};
 
 static void redirect_evidence(struct eve *e, const void *arg)
 {
 	const struct redirect_evidence *re = arg;
 
-	eve_str(e, "rcpt_domain", re->domain);
+	eve_str(e, "mail_domain", re->domain);
 	eve_addr(e, "server", &re->mf->f->srv);
 	if (re->mf->nhosts > 0) {
 		eve_list_begin(e, "server_known_as");
