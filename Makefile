@@ -49,7 +49,7 @@ DEB_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 python3-yaml \
              python3-jsonschema tcpdump iproute2 procps time
 DEB_LINT  := clang-tidy clang-format cppcheck
 
-.PHONY: all run test deps deps-test fuzz bench lint format clean check-build
+.PHONY: all run test deps deps-test fuzz bench lint format clean check-build lab-captures
 
 all: build/rel/mxsentry
 
@@ -58,6 +58,7 @@ deps:
 
 deps-test: deps
 	@tests/tools/apt-ensure $(DEB_TEST)
+	@tests/lab/install-deps.sh
 
 run: deps build/rel/mxsentry
 	./build/rel/mxsentry -r pcaps/smtp/masked-plain.pcap -e - -q | grep '"event_type":"alert"' || true
@@ -130,6 +131,10 @@ build/fuzz/bin/%: tests/fuzz/%.c build/fuzz/libmx.a
 build/rel/tools/%: tests/tools/%.c $(TOOL_LIB_SRCS) build/rel/libmx.a
 	@mkdir -p $(dir $@)
 	$(CC) $(REL_CFLAGS) -Itests/tools/lib $< $(TOOL_LIB_SRCS) build/rel/libmx.a $(PKG_LIBS) -lm -o $@
+
+# Regenerates pcaps/lab/ with real software in network namespaces (root).
+lab-captures: deps-test
+	tests/lab/make-captures.sh
 
 fuzz: deps-test $(FUZZ_BINS)
 	@tests/fuzz/run-campaigns $(FUZZ_SECONDS)
