@@ -588,7 +588,9 @@ void mail_session_stream(struct mail_ctx *m, struct mail_session *s, struct flow
 		break;
 	case STREAM_FIN:
 	case STREAM_RST:
-		if (s->tls.info.client_hello && !s->tls.info.handshake_complete)
+		/* After a gap across TLS records completion cannot be judged. */
+		if (s->tls.info.client_hello && !s->tls.info.handshake_complete &&
+		    !s->tls.info.lost[0] && !s->tls.info.lost[1])
 			note_tls_failure(s, kind == STREAM_RST ? "connection reset during TLS handshake"
 							      : "connection closed during TLS handshake",
 					 f->last_ts);
@@ -789,7 +791,7 @@ void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f
 	s->f = f;
 	smtp_finish(&s->smtp, &smtp_cb, s);
 	if (s->tls.info.client_hello && !s->tls.info.handshake_complete && !s->implicit &&
-	    s->smtp.info.starttls_code == 220)
+	    s->smtp.info.starttls_code == 220 && !s->tls.info.lost[0] && !s->tls.info.lost[1])
 		note_tls_failure(s, "TLS handshake never completed", ts);
 	check_certificate(s, ts);
 	mail_correlate_end(m->corr, &s->mf, ts);

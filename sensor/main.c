@@ -268,11 +268,45 @@ struct run_ctx {
 	struct pipeline *pipe;
 	struct capture *cap;
 	struct eve *eve;
+	struct correlate *corr;
+	struct threshold_ctx *thr;
+	const struct cli_options *opts;
 	struct report *report;
 	const char *file; /* the capture file being read, for pcap_filename */
 	bool live;
 	bool warned_drops;
 };
+
+/*
+ * SIGHUP: loads configuration, rules and policies again. When they are
+ * good, the rules, the suppression/threshold filter and the policies are
+ * replaced; flows, caches and history stay. When they are not, every
+ * error is reported and the running configuration is kept.
+ */
+static void reload(struct run_ctx *r)
+{
+	struct setup st;
+	struct threshold_ctx *thr;
+
+	if (!setup_load(&st, r->opts)) {
+		mx_errors_print(&st.errs, stderr);
+		fprintf(stderr, "mxsentry: reload refused (%zu errors); the running configuration stays\n",
+			mx_errors_count(&st.errs));
+		setup_free(&st);
+		return;
+	}
+	thr = setup_apply(&st, r->corr);
+	if (thr == NULL) {
+		fprintf(stderr, "mxsentry: reload: out of memory; the running filter stays\n");
+	} else {
+		threshold_ctx_free(r->thr);
+		r->thr = thr;
+		pipeline_replace_stats_source(r->pipe, threshold_counter_desc,
+					      threshold_ctx_counters(thr));
+	}
+	setup_free(&st);
+	fprintf(stderr, "mxsentry: configuration, rules and policies reloaded\n");
+}
 
 static void on_tick(void *ctx)
 {
@@ -281,6 +315,7 @@ static void on_tick(void *ctx)
 	if (hup_flag) {
 		hup_flag = 0;
 		eve_reopen(r->eve);
+		reload(r);
 	}
 	if (usr1_flag) {
 		usr1_flag = 0;
@@ -397,6 +432,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mxsentry: %s\n", err[0] ? err : "out of memory");
 		goto out_corr;
 	}
+	r.corr = corr;
+	r.thr = thr;
+	r.opts = &o;
 	pipeline_add_stats_source(r.pipe, capture_counters(r.cap), capture_counter_desc);
 	pipeline_add_stats_source(r.pipe, threshold_ctx_counters(thr), threshold_counter_desc);
 	correlate_add_stats_sources(corr, r.pipe);
@@ -433,7 +471,7 @@ out_pipe:
 	pipeline_free(r.pipe);
 out_corr:
 	correlate_free(corr);
-	threshold_ctx_free(thr);
+	threshold_ctx_free(r.thr != NULL ? r.thr : thr);
 out_eve:
 	eve_free(r.eve);
 	if (st.cfg.pid_file[0])

@@ -68,6 +68,14 @@ void pipeline_add_stats_source(struct pipeline *p, const void *base,
 		p->sources[p->nsources++] = (struct stats_source){base, desc};
 }
 
+void pipeline_replace_stats_source(struct pipeline *p, const struct mx_counter_desc *desc,
+				   const void *base)
+{
+	for (size_t i = 0; i < p->nsources; i++)
+		if (p->sources[i].desc == desc)
+			p->sources[i].base = base;
+}
+
 struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct eve *eve,
 			      struct correlate *corr, char *err, size_t errlen)
 {

@@ -58,6 +58,10 @@ void pipeline_flush(struct pipeline *p);
 void pipeline_add_stats_source(struct pipeline *p, const void *base,
 			       const struct mx_counter_desc *desc);
 
+/* Points the source that uses table desc at base instead (after a reload). */
+void pipeline_replace_stats_source(struct pipeline *p, const struct mx_counter_desc *desc,
+				   const void *base);
+
 /* Writes a stats record now, at the last packet time seen. */
 void pipeline_write_stats(struct pipeline *p);
 
