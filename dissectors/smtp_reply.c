@@ -489,6 +489,12 @@ static void reply_start(struct smtp_state *s, uint16_t code)
 	s->reply_used = 0;
 	s->reply_nlines = 0;
 	s->reply_dropped = 0;
+	/* A first reply that cannot be a greeting (RFC 5321 4.2: 220, or 421/554
+	   refusing service) while a command waits answers that command: the
+	   greeting was not captured. */
+	if (s->greeting_pending && code != 220 && code != 421 && code != 554 &&
+	    smtp_q_peek(s, &v, &seq))
+		s->greeting_pending = false;
 	if (s->greeting_pending)
 		v = SMTP_VERB_GREETING;
 	else if (!s->desync && !smtp_q_peek(s, &v, &seq))

@@ -210,7 +210,8 @@ bool dnssec_validate_answer(struct dnssec_validator *v, const ldns_pkt *pkt, con
  * NSEC/NSEC3 at all (with zone_known_signed: the stripping signal);
  * INSECURE for an NSEC3 opt-out span, a hash algorithm other than SHA-1
  * or more iterations than the cap; INDETERMINATE when the signer's keys
- * are not validated or the response is not a denial (not-a-denial).
+ * are not validated, or the response is not a denial (not-a-denial: a
+ * positive answer, a referral, another rcode, a CNAME loop).
  */
 void dnssec_check_denial(struct dnssec_validator *v, const ldns_pkt *response, uint64_t ts_us,
 			 struct dnssec_result *out);

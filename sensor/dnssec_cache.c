@@ -46,10 +46,10 @@ size_t dnssec_rr_list_mem(const ldns_rr_list *l)
 
 static int entry_cmp(const void *a, const void *b)
 {
-	return dname_wire_cmp(a, b);
+	return dnssec_name_wire_cmp(a, b);
 }
 
-void zcache_init(struct zone_cache *c, size_t memcap, struct dnssec_counters *ctr)
+void dnssec_cache_init(struct zone_cache *c, size_t memcap, struct dnssec_counters *ctr)
 {
 	memset(c, 0, sizeof(*c));
 	ldns_rbtree_init(&c->tree, entry_cmp);
@@ -113,7 +113,7 @@ static void drop_ds(struct zone_cache *c, struct zone_entry *e)
 	ldns_rr_list_deep_free(e->ds);
 	e->ds = NULL;
 	e->ds_exp = 0;
-	e->ds_usable = false;
+	e->dnssec_ds_usable = false;
 	c->ctr->ds_cached--;
 }
 
@@ -164,7 +164,7 @@ static bool entry_expire(struct zone_cache *c, struct zone_entry *e, uint64_t ts
 	return true;
 }
 
-struct zone_entry *zcache_find(struct zone_cache *c, const struct dname *name, uint64_t ts_us)
+struct zone_entry *dnssec_cache_find(struct zone_cache *c, const struct dname *name, uint64_t ts_us)
 {
 	ldns_rbnode_t *n = ldns_rbtree_search(&c->tree, name);
 	struct zone_entry *e;
@@ -234,8 +234,8 @@ static bool settle(struct zone_cache *c, struct zone_entry *e,
 	return false;
 }
 
-bool zcache_set_keys(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
-		     uint64_t exp_us, uint64_t ts_us)
+bool dnssec_cache_set_keys(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
+			   uint64_t exp_us, uint64_t ts_us)
 {
 	struct zone_entry *e;
 
@@ -255,8 +255,8 @@ bool zcache_set_keys(struct zone_cache *c, const struct dname *name, ldns_rr_lis
 	return settle(c, e, drop_keys);
 }
 
-bool zcache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list *list, bool usable,
-		   uint64_t exp_us, uint64_t ts_us)
+bool dnssec_cache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
+			 bool usable, uint64_t exp_us, uint64_t ts_us)
 {
 	struct zone_entry *e;
 
@@ -273,13 +273,13 @@ bool zcache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list 
 	drop_insecure(c, e);
 	e->ds = list;
 	e->ds_exp = exp_us;
-	e->ds_usable = usable;
+	e->dnssec_ds_usable = usable;
 	c->ctr->ds_cached++;
 	return settle(c, e, drop_ds);
 }
 
-bool zcache_set_insecure(struct zone_cache *c, const struct dname *name, uint64_t exp_us,
-			 uint64_t ts_us)
+bool dnssec_cache_set_insecure(struct zone_cache *c, const struct dname *name, uint64_t exp_us,
+			       uint64_t ts_us)
 {
 	struct zone_entry *e;
 
@@ -296,7 +296,7 @@ bool zcache_set_insecure(struct zone_cache *c, const struct dname *name, uint64_
 	return settle(c, e, drop_insecure);
 }
 
-void zcache_expire(struct zone_cache *c, uint64_t ts_us)
+void dnssec_cache_expire(struct zone_cache *c, uint64_t ts_us)
 {
 	struct zone_entry *e = c->oldest;
 
@@ -308,7 +308,7 @@ void zcache_expire(struct zone_cache *c, uint64_t ts_us)
 	}
 }
 
-void zcache_clear(struct zone_cache *c)
+void dnssec_cache_clear(struct zone_cache *c)
 {
 	while (c->oldest != NULL)
 		entry_free(c, c->oldest);

@@ -90,8 +90,8 @@ static bool nsec_parse(const ldns_rr *rr, const struct dname *zone, struct nsec_
 {
 	size_t n = ldns_rr_rd_count(rr);
 
-	if (n < 1 || n > 2 || !dname_from_rdf(&r->owner, ldns_rr_owner(rr)) ||
-	    !dname_from_rdf(&r->next, ldns_rr_rdf(rr, 0)))
+	if (n < 1 || n > 2 || !dnssec_name_from_rdf(&r->owner, ldns_rr_owner(rr)) ||
+	    !dnssec_name_from_rdf(&r->next, ldns_rr_rdf(rr, 0)))
 		return false;
 	r->zone = *zone;
 	r->bm = n == 2 ? ldns_rdf_data(ldns_rr_rdf(rr, 1)) : NULL;
@@ -141,7 +141,8 @@ static bool nsec3_parse(const ldns_rr *rr, struct nsec3_rec *r)
 	struct dname owner;
 
 	memset(r, 0, sizeof(*r));
-	if (n < 5 || n > 6 || !dname_from_rdf(&owner, ldns_rr_owner(rr)) || owner.nlabels == 0)
+	if (n < 5 || n > 6 || !dnssec_name_from_rdf(&owner, ldns_rr_owner(rr)) ||
+	    owner.nlabels == 0)
 		return false;
 	if (ldns_rdf_size(ldns_rr_rdf(rr, 0)) != 1 || ldns_rdf_size(ldns_rr_rdf(rr, 1)) != 1 ||
 	    ldns_rdf_size(ldns_rr_rdf(rr, 2)) != 2)
@@ -156,7 +157,7 @@ static bool nsec3_parse(const ldns_rr *rr, struct nsec3_rec *r)
 	r->iterations = ldns_rdf2native_int16(ldns_rr_rdf(rr, 2));
 	r->salt_len = ldns_rdf_data(salt)[0];
 	r->salt = ldns_rdf_data(salt) + 1;
-	(void)dname_parent(&owner, &r->zone);
+	(void)dnssec_name_parent(&owner, &r->zone);
 	r->hash_ok = ldns_rdf_data(next)[0] == NSEC3_HASH_LEN &&
 		     b32hex_decode20(owner.w + 1, owner.w[0], r->hash);
 	if (r->hash_ok)
@@ -172,7 +173,7 @@ static bool nsec3_parse(const ldns_rr *rr, struct nsec3_rec *r)
 static const struct nsec_rec *nsec_match(const struct proof *p, const struct dname *n)
 {
 	for (size_t i = 0; i < p->nnsec; i++)
-		if (dname_equal(&p->nsec[i].owner, n))
+		if (dnssec_name_equal(&p->nsec[i].owner, n))
 			return &p->nsec[i];
 	return NULL;
 }
@@ -180,15 +181,15 @@ static const struct nsec_rec *nsec_match(const struct proof *p, const struct dna
 /* True when r proves that n does not exist (n strictly between owner and next). */
 static bool nsec_covers(const struct nsec_rec *r, const struct dname *n)
 {
-	if (!dname_is_subdomain(n, &r->zone) || dname_canon_cmp(&r->owner, n) >= 0)
+	if (!dnssec_name_is_subdomain(n, &r->zone) || dnssec_name_canon_cmp(&r->owner, n) >= 0)
 		return false;
 	/* an NSEC at a delegation or DNAME above n says nothing about names below it */
-	if (r->owner.nlabels < n->nlabels && dname_is_subdomain(n, &r->owner) &&
+	if (r->owner.nlabels < n->nlabels && dnssec_name_is_subdomain(n, &r->owner) &&
 	    ((has(r->bm, r->bmlen, LDNS_RR_TYPE_NS) && !has(r->bm, r->bmlen, LDNS_RR_TYPE_SOA)) ||
 	     has(r->bm, r->bmlen, LDNS_RR_TYPE_DNAME)))
 		return false;
-	if (dname_canon_cmp(&r->owner, &r->next) < 0)
-		return dname_canon_cmp(n, &r->next) < 0;
+	if (dnssec_name_canon_cmp(&r->owner, &r->next) < 0)
+		return dnssec_name_canon_cmp(n, &r->next) < 0;
 	return true; /* the last NSEC of the zone: next is the apex */
 }
 
@@ -217,13 +218,13 @@ static enum dnssec_reason nodata_types(const uint8_t *bm, size_t len, uint16_t q
 /* The closest encloser of sname a covering NSEC implies. */
 static bool nsec_wildcard(const struct proof *p, const struct nsec_rec *c, struct dname *w)
 {
-	unsigned ce = MX_MAX(dname_common_labels(p->sname, &c->owner),
-			     dname_common_labels(p->sname, &c->next));
+	unsigned ce = MX_MAX(dnssec_name_common_labels(p->sname, &c->owner),
+			     dnssec_name_common_labels(p->sname, &c->next));
 	struct dname enc;
 
 	ce = MX_MAX(ce, c->zone.nlabels);
-	dname_ancestor(p->sname, ce, &enc);
-	return dname_wildcard(&enc, w);
+	dnssec_name_ancestor(p->sname, ce, &enc);
+	return dnssec_name_wildcard(&enc, w);
 }
 
 static enum dnssec_status nsec_prove(struct proof *p, bool nxdomain, enum dnssec_reason *why)
@@ -245,7 +246,7 @@ static enum dnssec_status nsec_prove(struct proof *p, bool nxdomain, enum dnssec
 		*why = DNSSEC_R_NAME_NOT_COVERED;
 		return DNSSEC_BOGUS;
 	}
-	if (c->next.nlabels > p->sname->nlabels && dname_is_subdomain(&c->next, p->sname)) {
+	if (c->next.nlabels > p->sname->nlabels && dnssec_name_is_subdomain(&c->next, p->sname)) {
 		/* sname is an empty non-terminal: it exists without data */
 		if (nxdomain) {
 			*why = DNSSEC_R_NAME_NOT_COVERED;
@@ -280,7 +281,8 @@ static bool nsec3_usable(const struct nsec3_rec *r, const struct nsec3_rec *ref)
 {
 	return r->alg == LDNS_SHA1 && r->flags <= 1 && r->hash_ok &&
 	       r->iterations == ref->iterations && r->salt_len == ref->salt_len &&
-	       memcmp(r->salt, ref->salt, r->salt_len) == 0 && dname_equal(&r->zone, &ref->zone);
+	       memcmp(r->salt, ref->salt, r->salt_len) == 0 &&
+	       dnssec_name_equal(&r->zone, &ref->zone);
 }
 
 /* RFC 5155 5: IH(salt, x, 0) = H(x || salt), IH(salt, x, k) = H(IH(salt, x, k-1) || salt). */
@@ -350,7 +352,7 @@ static int closest_encloser(struct proof *p, const struct nsec3_rec *ref, struct
 		const struct nsec3_rec *m;
 		struct dname a, nc;
 
-		dname_ancestor(p->sname, n, &a);
+		dnssec_name_ancestor(p->sname, n, &a);
 		nsec3_hash(p, ref, &a, h);
 		m = h_match(p, ref, h);
 		if (m == NULL)
@@ -359,7 +361,7 @@ static int closest_encloser(struct proof *p, const struct nsec3_rec *ref, struct
 		    (has(m->bm, m->bmlen, LDNS_RR_TYPE_NS) &&
 		     !has(m->bm, m->bmlen, LDNS_RR_TYPE_SOA)))
 			return -1;
-		dname_ancestor(p->sname, n + 1, &nc);
+		dnssec_name_ancestor(p->sname, n + 1, &nc);
 		nsec3_hash(p, ref, &nc, h);
 		*nc_cover = h_cover(p, ref, h);
 		if (*nc_cover == NULL)
@@ -391,7 +393,7 @@ static enum dnssec_status nsec3_prove(struct proof *p, bool nxdomain, enum dnsse
 			p->v->ctr.malformed++;
 			continue;
 		}
-		if (x->flags <= 1 && ref == NULL && dname_is_subdomain(p->sname, &x->zone))
+		if (x->flags <= 1 && ref == NULL && dnssec_name_is_subdomain(p->sname, &x->zone))
 			ref = x;
 	}
 	if (ref == NULL) {
@@ -430,7 +432,7 @@ static enum dnssec_status nsec3_prove(struct proof *p, bool nxdomain, enum dnsse
 		*why = DNSSEC_R_NAME_NOT_COVERED;
 		return DNSSEC_BOGUS;
 	}
-	if (!dname_wildcard(&ce, &w)) {
+	if (!dnssec_name_wildcard(&ce, &w)) {
 		*why = DNSSEC_R_WILDCARD_NOT_COVERED;
 		return DNSSEC_BOGUS;
 	}
@@ -464,7 +466,7 @@ static struct dset *dset_get(struct dset *d, size_t *nd, uint16_t type, const st
 			     struct dnssec_validator *v)
 {
 	for (size_t i = 0; i < *nd; i++)
-		if (d[i].type == type && dname_equal(&d[i].owner, owner))
+		if (d[i].type == type && dnssec_name_equal(&d[i].owner, owner))
 			return &d[i];
 	if (*nd >= DNSSEC_MAX_DENIAL_SETS)
 		return NULL;
@@ -493,7 +495,7 @@ static size_t collect(struct dnssec_validator *v, const ldns_rr_list *sec, struc
 
 		if ((t != LDNS_RR_TYPE_NSEC && t != LDNS_RR_TYPE_NSEC3) ||
 		    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
-		    !dname_from_rdf(&owner, ldns_rr_owner(rr)))
+		    !dnssec_name_from_rdf(&owner, ldns_rr_owner(rr)))
 			continue;
 		s = dset_get(d, &nd, t, &owner, v);
 		if (s != NULL && ldns_rr_list_rr_count(s->rrset) < 4)
@@ -504,11 +506,12 @@ static size_t collect(struct dnssec_validator *v, const ldns_rr_list *sec, struc
 		struct rrsig_info si;
 		struct dname owner;
 
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG || !rrsig_parse(rr, &si) ||
-		    !dname_from_rdf(&owner, ldns_rr_owner(rr)))
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG || !dnssec_rrsig_parse(rr, &si) ||
+		    !dnssec_name_from_rdf(&owner, ldns_rr_owner(rr)))
 			continue;
 		for (size_t k = 0; k < nd; k++)
-			if (d[k].type == si.type_covered && dname_equal(&d[k].owner, &owner) &&
+			if (d[k].type == si.type_covered &&
+			    dnssec_name_equal(&d[k].owner, &owner) &&
 			    ldns_rr_list_rr_count(d[k].sigs) < DNSSEC_MAX_SIGS)
 				(void)ldns_rr_list_push_rr(d[k].sigs, rr);
 	}
@@ -591,7 +594,7 @@ void dnssec_denial_prove(struct dnssec_validator *v, const struct dname *sname, 
 			const ldns_rr *rr = ldns_rr_list_rr(d[i].rrset, k);
 
 			if (d[i].type == LDNS_RR_TYPE_NSEC && p.nnsec < DNSSEC_MAX_DENIAL_SETS) {
-				if (!dname_is_subdomain(sname, &d[i].signer))
+				if (!dnssec_name_is_subdomain(sname, &d[i].signer))
 					continue;
 				if (nsec_parse(rr, &d[i].signer, &p.nsec[p.nnsec]))
 					p.nnsec++;
@@ -604,7 +607,7 @@ void dnssec_denial_prove(struct dnssec_validator *v, const struct dname *sname, 
 					continue;
 				}
 				/* an NSEC3 lives at the apex of its signer's zone */
-				if (dname_equal(&p.nsec3[p.nnsec3].zone, &d[i].signer))
+				if (dnssec_name_equal(&p.nsec3[p.nnsec3].zone, &d[i].signer))
 					p.nnsec3++;
 			}
 		}

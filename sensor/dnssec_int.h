@@ -1,9 +1,10 @@
 /*
  * dnssec_int.h - what the files of the DNSSEC validator share: the zone
  * cache (validated DNSKEY and DS RRsets and no-DS proofs per zone, with
- * lifetimes, LRU order and memory accounting), the validator struct, the
- * internal RRset validation the denial checks build on, and the denial
- * proof itself. Private to dnssec*.c.
+ * lifetimes, LRU order and memory accounting), the validator struct with
+ * its anchors and pending RRsets, the lookups the chain and the checks
+ * both use, the internal RRset validation the denial checks build on,
+ * and the denial proof itself. Private to dnssec*.c.
  */
 #ifndef MX_DNSSEC_INT_H
 #define MX_DNSSEC_INT_H
@@ -34,7 +35,7 @@ struct zone_entry {
 	uint64_t keys_exp;
 	ldns_rr_list *ds; /* validated DS RRset, NULL when none */
 	uint64_t ds_exp;
-	bool ds_usable;	       /* a DS of it has a supported digest and algorithm */
+	bool dnssec_ds_usable; /* a DS of it has a supported digest and algorithm */
 	uint64_t insecure_exp; /* proven without DS until then; 0 when not */
 	size_t mem;	       /* bytes accounted */
 };
@@ -50,28 +51,29 @@ struct zone_cache {
 size_t dnssec_rr_mem(const ldns_rr *rr);
 size_t dnssec_rr_list_mem(const ldns_rr_list *l);
 
-void zcache_init(struct zone_cache *c, size_t memcap, struct dnssec_counters *ctr);
+void dnssec_cache_init(struct zone_cache *c, size_t memcap, struct dnssec_counters *ctr);
 /* Frees every entry. */
-void zcache_clear(struct zone_cache *c);
+void dnssec_cache_clear(struct zone_cache *c);
 /*
  * The entry of name with every part whose lifetime ended at ts_us
  * dropped (counted as expired); NULL when there is none left.
  */
-struct zone_entry *zcache_find(struct zone_cache *c, const struct dname *name, uint64_t ts_us);
+struct zone_entry *dnssec_cache_find(struct zone_cache *c, const struct dname *name,
+				     uint64_t ts_us);
 /*
  * Stores a validated DNSKEY RRset (the cache takes list, also on failure)
  * valid until exp_us. False when it could not be stored (memcap, memory).
  */
-bool zcache_set_keys(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
-		     uint64_t exp_us, uint64_t ts_us);
+bool dnssec_cache_set_keys(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
+			   uint64_t exp_us, uint64_t ts_us);
 /* Stores a validated DS RRset (taken as above); clears a no-DS proof. */
-bool zcache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list *list, bool usable,
-		   uint64_t exp_us, uint64_t ts_us);
+bool dnssec_cache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
+			 bool usable, uint64_t exp_us, uint64_t ts_us);
 /* Records a proof that name has no DS until exp_us; drops a cached DS. */
-bool zcache_set_insecure(struct zone_cache *c, const struct dname *name, uint64_t exp_us,
-			 uint64_t ts_us);
+bool dnssec_cache_set_insecure(struct zone_cache *c, const struct dname *name, uint64_t exp_us,
+			       uint64_t ts_us);
 /* Drops every part whose lifetime ended at ts_us. */
-void zcache_expire(struct zone_cache *c, uint64_t ts_us);
+void dnssec_cache_expire(struct zone_cache *c, uint64_t ts_us);
 
 /* A trust anchor zone: its anchor DS and DNSKEY records (owned). */
 struct anchor_zone {
@@ -103,6 +105,42 @@ struct dnssec_validator {
 	uint32_t budget; /* verifications left in the current call */
 	uint64_t last_purge;
 };
+
+/* Packet time in seconds, as RRSIG times count it (RFC 1982 arithmetic wraps). */
+static inline uint32_t dnssec_ts_sec(uint64_t ts_us)
+{
+	return (uint32_t)(ts_us / MX_USEC);
+}
+
+/* Refreshes the gauges (memuse, pending) of v's counters. */
+void dnssec_update_gauges(struct dnssec_validator *v);
+
+/* The trust anchor zone of name, NULL when name has no anchor. */
+struct anchor_zone *dnssec_anchor_find(const struct dnssec_validator *v, const struct dname *name);
+
+/* Validated keys of a zone: its cached DNSKEY RRset, else its anchor DNSKEYs, else NULL. */
+const ldns_rr_list *dnssec_zone_keys(struct dnssec_validator *v, const struct dname *zone,
+				     uint64_t ts_us);
+
+/*
+ * True when sig is an RRSIG (parsed into *si) over the RRset of owner,
+ * type and rrclass; an RRSIG that fails the checks is counted malformed.
+ */
+bool dnssec_sig_covers(struct dnssec_validator *v, const ldns_rr *sig, const struct dname *owner,
+		       uint16_t type, ldns_rr_class rrclass, struct rrsig_info *si);
+
+/*
+ * True when signer may sign the RRset of owner and type at all: it is the
+ * owner or an ancestor (RFC 4035 5.3.1), the parent for a DS, the owner
+ * for a DNSKEY RRset.
+ */
+bool dnssec_signer_fits(const struct dname *owner, uint16_t type, const struct dname *signer);
+
+/* True when the section has a record of type (and owner, when not NULL). */
+bool dnssec_section_has(const ldns_rr_list *sec, uint16_t type, const struct dname *owner);
+
+/* Frees pending RRset i and closes the gap in the list. */
+void dnssec_pending_free(struct dnssec_validator *v, size_t i);
 
 /* What the validator knows about the zone of a name. */
 enum zone_state {

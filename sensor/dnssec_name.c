@@ -17,14 +17,14 @@ static uint8_t lower(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
 }
 
-void dname_root(struct dname *d)
+void dnssec_name_root(struct dname *d)
 {
 	d->len = 1;
 	d->nlabels = 0;
 	d->w[0] = 0;
 }
 
-bool dname_from_wire(struct dname *d, const uint8_t *p, size_t len)
+bool dnssec_name_from_wire(struct dname *d, const uint8_t *p, size_t len)
 {
 	size_t i = 0;
 	unsigned n = 0;
@@ -55,14 +55,14 @@ bool dname_from_wire(struct dname *d, const uint8_t *p, size_t len)
 	return true;
 }
 
-bool dname_from_rdf(struct dname *d, const ldns_rdf *rdf)
+bool dnssec_name_from_rdf(struct dname *d, const ldns_rdf *rdf)
 {
 	if (rdf == NULL || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME)
 		return false;
-	return dname_from_wire(d, ldns_rdf_data(rdf), ldns_rdf_size(rdf));
+	return dnssec_name_from_wire(d, ldns_rdf_data(rdf), ldns_rdf_size(rdf));
 }
 
-bool dname_from_str(struct dname *d, const char *s)
+bool dnssec_name_from_str(struct dname *d, const char *s)
 {
 	ldns_rdf *rdf = NULL;
 	bool ok;
@@ -71,19 +71,19 @@ bool dname_from_str(struct dname *d, const char *s)
 		return false;
 	if (ldns_str2rdf_dname(&rdf, s) != LDNS_STATUS_OK || rdf == NULL)
 		return false;
-	ok = dname_from_wire(d, ldns_rdf_data(rdf), ldns_rdf_size(rdf));
+	ok = dnssec_name_from_wire(d, ldns_rdf_data(rdf), ldns_rdf_size(rdf));
 	ldns_rdf_deep_free(rdf);
 	return ok;
 }
 
-void dname_view(const struct dname *d, ldns_rdf *view)
+void dnssec_name_view(const struct dname *d, ldns_rdf *view)
 {
 	view->_size = d->len;
 	view->_type = LDNS_RDF_TYPE_DNAME;
 	view->_data = (void *)(uintptr_t)d->w;
 }
 
-bool dname_equal(const struct dname *a, const struct dname *b)
+bool dnssec_name_equal(const struct dname *a, const struct dname *b)
 {
 	return a->len == b->len && memcmp(a->w, b->w, a->len) == 0;
 }
@@ -98,7 +98,7 @@ static size_t label_offset(const struct dname *d, unsigned keep)
 	return off;
 }
 
-bool dname_is_subdomain(const struct dname *d, const struct dname *a)
+bool dnssec_name_is_subdomain(const struct dname *d, const struct dname *a)
 {
 	size_t off;
 
@@ -108,7 +108,7 @@ bool dname_is_subdomain(const struct dname *d, const struct dname *a)
 	return (size_t)d->len - off == a->len && memcmp(d->w + off, a->w, a->len) == 0;
 }
 
-void dname_ancestor(const struct dname *d, unsigned nlabels, struct dname *out)
+void dnssec_name_ancestor(const struct dname *d, unsigned nlabels, struct dname *out)
 {
 	size_t off;
 
@@ -120,15 +120,15 @@ void dname_ancestor(const struct dname *d, unsigned nlabels, struct dname *out)
 	memmove(out->w, d->w + off, out->len);
 }
 
-bool dname_parent(const struct dname *d, struct dname *out)
+bool dnssec_name_parent(const struct dname *d, struct dname *out)
 {
 	if (d->nlabels == 0)
 		return false;
-	dname_ancestor(d, d->nlabels - 1u, out);
+	dnssec_name_ancestor(d, d->nlabels - 1u, out);
 	return true;
 }
 
-bool dname_wildcard(const struct dname *d, struct dname *out)
+bool dnssec_name_wildcard(const struct dname *d, struct dname *out)
 {
 	struct dname tmp;
 
@@ -167,7 +167,7 @@ static int label_cmp(const struct dname *a, size_t oa, const struct dname *b, si
 	return (int)la - (int)lb;
 }
 
-unsigned dname_common_labels(const struct dname *a, const struct dname *b)
+unsigned dnssec_name_common_labels(const struct dname *a, const struct dname *b)
 {
 	uint8_t oa[DNAME_MAX_LABELS], ob[DNAME_MAX_LABELS];
 	unsigned na = label_offsets(a, oa), nb = label_offsets(b, ob);
@@ -178,7 +178,7 @@ unsigned dname_common_labels(const struct dname *a, const struct dname *b)
 	return n;
 }
 
-int dname_canon_cmp(const struct dname *a, const struct dname *b)
+int dnssec_name_canon_cmp(const struct dname *a, const struct dname *b)
 {
 	uint8_t oa[DNAME_MAX_LABELS], ob[DNAME_MAX_LABELS];
 	unsigned na = label_offsets(a, oa), nb = label_offsets(b, ob);
@@ -192,7 +192,7 @@ int dname_canon_cmp(const struct dname *a, const struct dname *b)
 	return (int)na - (int)nb;
 }
 
-int dname_wire_cmp(const struct dname *a, const struct dname *b)
+int dnssec_name_wire_cmp(const struct dname *a, const struct dname *b)
 {
 	int c = memcmp(a->w, b->w, MX_MIN(a->len, b->len));
 
@@ -225,7 +225,7 @@ static bool put_char(char *buf, size_t cap, size_t *pos, uint8_t c)
 	return true;
 }
 
-void dname_to_str(const struct dname *d, char *buf, size_t cap)
+void dnssec_name_to_str(const struct dname *d, char *buf, size_t cap)
 {
 	size_t pos = 0, o = 0;
 

@@ -23,55 +23,55 @@ struct dname {
 };
 
 /* The root name. */
-void dname_root(struct dname *d);
+void dnssec_name_root(struct dname *d);
 
 /*
  * Reads a wire-form name from len bytes at p (no compression pointers).
  * False when it is not one well-formed name of exactly len bytes.
  */
-bool dname_from_wire(struct dname *d, const uint8_t *p, size_t len);
+bool dnssec_name_from_wire(struct dname *d, const uint8_t *p, size_t len);
 
-/* dname_from_wire on a DNAME rdf; false for any other rdf or NULL. */
-bool dname_from_rdf(struct dname *d, const ldns_rdf *rdf);
+/* dnssec_name_from_wire on a DNAME rdf; false for any other rdf or NULL. */
+bool dnssec_name_from_rdf(struct dname *d, const ldns_rdf *rdf);
 
 /*
  * Reads a name in presentation form ("mail.example.com", trailing dot
  * optional, "." for the root) through ldns. False when ldns cannot read it.
  */
-bool dname_from_str(struct dname *d, const char *s);
+bool dnssec_name_from_str(struct dname *d, const char *s);
 
 /* A read-only rdf view of d for ldns calls that take a name; valid while d is. */
-void dname_view(const struct dname *d, ldns_rdf *view);
+void dnssec_name_view(const struct dname *d, ldns_rdf *view);
 
 /* True when a and b are the same name. */
-bool dname_equal(const struct dname *a, const struct dname *b);
+bool dnssec_name_equal(const struct dname *a, const struct dname *b);
 
 /* True when d is a or below a (every name is below the root). */
-bool dname_is_subdomain(const struct dname *d, const struct dname *a);
+bool dnssec_name_is_subdomain(const struct dname *d, const struct dname *a);
 
 /* Writes the parent of d to *out; false (out untouched) for the root. */
-bool dname_parent(const struct dname *d, struct dname *out);
+bool dnssec_name_parent(const struct dname *d, struct dname *out);
 
 /* Writes the ancestor of d that has nlabels labels (nlabels <= d->nlabels). */
-void dname_ancestor(const struct dname *d, unsigned nlabels, struct dname *out);
+void dnssec_name_ancestor(const struct dname *d, unsigned nlabels, struct dname *out);
 
 /* Writes "*." + d to *out; false when the result would be too long. */
-bool dname_wildcard(const struct dname *d, struct dname *out);
+bool dnssec_name_wildcard(const struct dname *d, struct dname *out);
 
 /* Labels the closest common ancestor of a and b has. */
-unsigned dname_common_labels(const struct dname *a, const struct dname *b);
+unsigned dnssec_name_common_labels(const struct dname *a, const struct dname *b);
 
 /* Canonical DNS name order (RFC 4034 6.1): <0, 0, >0 like strcmp. */
-int dname_canon_cmp(const struct dname *a, const struct dname *b);
+int dnssec_name_canon_cmp(const struct dname *a, const struct dname *b);
 
 /* Byte order of the wire forms: a total order for lookup trees. */
-int dname_wire_cmp(const struct dname *a, const struct dname *b);
+int dnssec_name_wire_cmp(const struct dname *a, const struct dname *b);
 
 /*
  * Writes the presentation form: lowercased, without the trailing dot,
  * "." for the root, special characters escaped as ldns does (\. \\ \DDD).
  * Cut short (still NUL-terminated) when it does not fit in cap.
  */
-void dname_to_str(const struct dname *d, char *buf, size_t cap);
+void dnssec_name_to_str(const struct dname *d, char *buf, size_t cap);
 
 #endif

@@ -24,7 +24,7 @@ static bool rdf_ok(const ldns_rr *rr, size_t i, size_t size)
 	return f != NULL && ldns_rdf_size(f) == size;
 }
 
-bool rrsig_parse(const ldns_rr *rr, struct rrsig_info *out)
+bool dnssec_rrsig_parse(const ldns_rr *rr, struct rrsig_info *out)
 {
 	const ldns_rdf *sig;
 
@@ -33,7 +33,7 @@ bool rrsig_parse(const ldns_rr *rr, struct rrsig_info *out)
 	if (!rdf_ok(rr, 0, 2) || !rdf_ok(rr, 1, 1) || !rdf_ok(rr, 2, 1) || !rdf_ok(rr, 3, 4) ||
 	    !rdf_ok(rr, 4, 4) || !rdf_ok(rr, 5, 4) || !rdf_ok(rr, 6, 2))
 		return false;
-	if (!dname_from_rdf(&out->signer, ldns_rr_rdf(rr, 7)))
+	if (!dnssec_name_from_rdf(&out->signer, ldns_rr_rdf(rr, 7)))
 		return false;
 	sig = ldns_rr_rdf(rr, 8);
 	if (sig == NULL)
@@ -50,7 +50,7 @@ bool rrsig_parse(const ldns_rr *rr, struct rrsig_info *out)
 	return true;
 }
 
-bool dnskey_parse(const ldns_rr *rr, struct dnskey_info *out)
+bool dnssec_dnskey_parse(const ldns_rr *rr, struct dnskey_info *out)
 {
 	const ldns_rdf *key;
 
@@ -69,7 +69,7 @@ bool dnskey_parse(const ldns_rr *rr, struct dnskey_info *out)
 	return true;
 }
 
-bool ds_parse(const ldns_rr *rr, struct ds_info *out)
+bool dnssec_ds_parse(const ldns_rr *rr, struct ds_info *out)
 {
 	const ldns_rdf *d;
 
@@ -109,7 +109,7 @@ bool dnssec_algorithm_supported(uint8_t alg)
 	}
 }
 
-size_t ds_digest_len(uint8_t digest_type)
+size_t dnssec_ds_digest_len(uint8_t digest_type)
 {
 	switch (digest_type) {
 	case LDNS_SHA1:
@@ -123,14 +123,14 @@ size_t ds_digest_len(uint8_t digest_type)
 	}
 }
 
-bool ds_usable(const struct ds_info *ds)
+bool dnssec_ds_usable(const struct ds_info *ds)
 {
-	size_t want = ds_digest_len(ds->digest_type);
+	size_t want = dnssec_ds_digest_len(ds->digest_type);
 
 	return want != 0 && ds->digest_len == want && dnssec_algorithm_supported(ds->algorithm);
 }
 
-bool ds_matches_dnskey(const ldns_rr *ds, const ldns_rr *key)
+bool dnssec_ds_matches_dnskey(const ldns_rr *ds, const ldns_rr *key)
 {
 	struct ds_info d;
 	struct dnskey_info k;
@@ -139,12 +139,12 @@ bool ds_matches_dnskey(const ldns_rr *ds, const ldns_rr *key)
 	const ldns_rdf *g;
 	bool match;
 
-	if (!ds_parse(ds, &d) || !dnskey_parse(key, &k) || !ds_usable(&d))
+	if (!dnssec_ds_parse(ds, &d) || !dnssec_dnskey_parse(key, &k) || !dnssec_ds_usable(&d))
 		return false;
 	if (d.algorithm != k.algorithm || k.protocol != 3 || !(k.flags & DNSKEY_FLAG_ZONE))
 		return false;
-	if (!dname_from_rdf(&o1, ldns_rr_owner(ds)) || !dname_from_rdf(&o2, ldns_rr_owner(key)) ||
-	    !dname_equal(&o1, &o2))
+	if (!dnssec_name_from_rdf(&o1, ldns_rr_owner(ds)) ||
+	    !dnssec_name_from_rdf(&o2, ldns_rr_owner(key)) || !dnssec_name_equal(&o1, &o2))
 		return false;
 	if (ldns_calc_keytag(key) != d.key_tag)
 		return false;
@@ -179,15 +179,15 @@ static bool sig_len_ok(uint8_t alg, size_t len)
 static enum sig_outcome check_times(const struct rrsig_info *si, uint32_t now)
 {
 	if ((int32_t)(si->expiration - si->inception) < 0)
-		return SIG_BAD_TIMES;
+		return SIGV_BAD_TIMES;
 	if ((int32_t)(now - si->inception) < 0)
-		return SIG_NOT_INCEPTED;
+		return SIGV_NOT_INCEPTED;
 	if ((int32_t)(si->expiration - now) < 0)
-		return SIG_EXPIRED;
-	return SIG_OK;
+		return SIGV_EXPIRED;
+	return SIGV_OK;
 }
 
-uint32_t sig_remaining(const struct rrsig_info *si, uint32_t now)
+uint32_t dnssec_sig_remaining(const struct rrsig_info *si, uint32_t now)
 {
 	int32_t d = (int32_t)(si->expiration - now);
 
@@ -198,20 +198,20 @@ static enum sig_outcome map_status(ldns_status s)
 {
 	switch (s) {
 	case LDNS_STATUS_OK:
-		return SIG_OK;
+		return SIGV_OK;
 	case LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY:
-		return SIG_NO_KEY;
+		return SIGV_NO_KEY;
 	case LDNS_STATUS_CRYPTO_UNKNOWN_ALGO:
 	case LDNS_STATUS_CRYPTO_ALGO_NOT_IMPL:
-		return SIG_UNSUPPORTED;
+		return SIGV_UNSUPPORTED;
 	case LDNS_STATUS_CRYPTO_TYPE_COVERED_ERR:
-		return SIG_MISMATCH;
+		return SIGV_MISMATCH;
 	case LDNS_STATUS_MEM_ERR:
 	case LDNS_STATUS_MISSING_RDATA_FIELDS_RRSIG:
 	case LDNS_STATUS_MISSING_RDATA_FIELDS_KEY:
-		return SIG_MALFORMED;
+		return SIGV_MALFORMED;
 	default:
-		return SIG_BAD;
+		return SIGV_BAD;
 	}
 }
 
@@ -220,7 +220,7 @@ static bool rrset_consistent(const ldns_rr_list *rrset, struct dname *owner)
 {
 	const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
 
-	if (!dname_from_rdf(owner, ldns_rr_owner(first)))
+	if (!dnssec_name_from_rdf(owner, ldns_rr_owner(first)))
 		return false;
 	for (size_t i = 1; i < ldns_rr_list_rr_count(rrset); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(rrset, i);
@@ -228,15 +228,15 @@ static bool rrset_consistent(const ldns_rr_list *rrset, struct dname *owner)
 
 		if (ldns_rr_get_type(rr) != ldns_rr_get_type(first) ||
 		    ldns_rr_get_class(rr) != ldns_rr_get_class(first) ||
-		    !dname_from_rdf(&o, ldns_rr_owner(rr)) || !dname_equal(&o, owner))
+		    !dnssec_name_from_rdf(&o, ldns_rr_owner(rr)) || !dnssec_name_equal(&o, owner))
 			return false;
 	}
 	return true;
 }
 
-enum sig_outcome sig_verify(const ldns_rr_list *rrset, const ldns_rr *rrsig,
-			    const struct rrsig_info *si, const ldns_rr_list *keys, uint32_t now,
-			    const ldns_rr **key_used)
+enum sig_outcome dnssec_sig_verify(const ldns_rr_list *rrset, const ldns_rr *rrsig,
+				   const struct rrsig_info *si, const ldns_rr_list *keys,
+				   uint32_t now, const ldns_rr **key_used)
 {
 	const ldns_rr *first;
 	ldns_rr_list *cand = NULL, *good = NULL;
@@ -247,26 +247,27 @@ enum sig_outcome sig_verify(const ldns_rr_list *rrset, const ldns_rr *rrsig,
 
 	*key_used = NULL;
 	if (!dnssec_algorithm_supported(si->algorithm))
-		return SIG_UNSUPPORTED;
+		return SIGV_UNSUPPORTED;
 	if (rrset == NULL || ldns_rr_list_rr_count(rrset) == 0)
-		return SIG_MISMATCH;
+		return SIGV_MISMATCH;
 	first = ldns_rr_list_rr(rrset, 0);
 	if (!rrset_consistent(rrset, &owner) || ldns_rr_get_type(first) != si->type_covered ||
 	    ldns_rr_get_class(first) != ldns_rr_get_class(rrsig) || si->labels > owner.nlabels ||
-	    !dname_is_subdomain(&owner, &si->signer))
-		return SIG_MISMATCH;
+	    !dnssec_name_is_subdomain(&owner, &si->signer))
+		return SIGV_MISMATCH;
 	if (!sig_len_ok(si->algorithm, si->sig_len))
-		return SIG_MALFORMED;
+		return SIGV_MALFORMED;
 
 	cand = ldns_rr_list_new();
 	if (cand == NULL)
-		return SIG_MALFORMED;
+		return SIGV_MALFORMED;
 	for (size_t i = 0; keys != NULL && i < ldns_rr_list_rr_count(keys); i++) {
 		ldns_rr *k = ldns_rr_list_rr(keys, i);
 		struct dnskey_info ki;
 
-		if (!dnskey_parse(k, &ki) || ki.protocol != 3 || !(ki.flags & DNSKEY_FLAG_ZONE) ||
-		    ki.algorithm != si->algorithm || ki.key_len == 0)
+		if (!dnssec_dnskey_parse(k, &ki) || ki.protocol != 3 ||
+		    !(ki.flags & DNSKEY_FLAG_ZONE) || ki.algorithm != si->algorithm ||
+		    ki.key_len == 0)
 			continue;
 		if (ldns_calc_keytag(k) != si->key_tag)
 			continue;
@@ -276,19 +277,19 @@ enum sig_outcome sig_verify(const ldns_rr_list *rrset, const ldns_rr *rrsig,
 			break;
 	}
 	if (ldns_rr_list_rr_count(cand) == 0) {
-		out = SIG_NO_KEY;
+		out = SIGV_NO_KEY;
 		goto done;
 	}
 	/* ldns lowercases the RRSIG owner in place: give it a copy */
 	sig = ldns_rr_clone(rrsig);
 	good = ldns_rr_list_new();
 	if (sig == NULL || good == NULL) {
-		out = SIG_MALFORMED;
+		out = SIGV_MALFORMED;
 		goto done;
 	}
 	s = ldns_verify_rrsig_keylist_notime(rrset, sig, cand, good);
 	out = map_status(s);
-	if (out == SIG_OK) {
+	if (out == SIGV_OK) {
 		if (ldns_rr_list_rr_count(good) > 0)
 			*key_used = ldns_rr_list_rr(good, 0);
 		out = check_times(si, now);

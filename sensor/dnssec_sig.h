@@ -46,11 +46,11 @@ struct ds_info {
 };
 
 /* True when rr is an RRSIG with all nine fields well formed. */
-bool rrsig_parse(const ldns_rr *rr, struct rrsig_info *out);
+bool dnssec_rrsig_parse(const ldns_rr *rr, struct rrsig_info *out);
 /* True when rr is a DNSKEY with its four fields well formed. */
-bool dnskey_parse(const ldns_rr *rr, struct dnskey_info *out);
+bool dnssec_dnskey_parse(const ldns_rr *rr, struct dnskey_info *out);
 /* True when rr is a DS with its four fields well formed. */
-bool ds_parse(const ldns_rr *rr, struct ds_info *out);
+bool dnssec_ds_parse(const ldns_rr *rr, struct ds_info *out);
 
 /*
  * True for the DNSSEC algorithms the validator verifies (RFC 8624 "MUST"
@@ -61,42 +61,42 @@ bool ds_parse(const ldns_rr *rr, struct ds_info *out);
 bool dnssec_algorithm_supported(uint8_t alg);
 
 /* Digest length of a supported DS digest type (1, 2, 4), else 0. */
-size_t ds_digest_len(uint8_t digest_type);
+size_t dnssec_ds_digest_len(uint8_t digest_type);
 
 /* True when the DS can be used: supported digest type and length, supported algorithm. */
-bool ds_usable(const struct ds_info *ds);
+bool dnssec_ds_usable(const struct ds_info *ds);
 
 /*
  * True when DS ds (owner must equal the key's) is the digest of DNSKEY
  * key: key tag, algorithm, then the digest ldns_key_rr2ds computes.
  */
-bool ds_matches_dnskey(const ldns_rr *ds, const ldns_rr *key);
+bool dnssec_ds_matches_dnskey(const ldns_rr *ds, const ldns_rr *key);
 
 /* What became of one signature. */
 enum sig_outcome {
-	SIG_OK,
-	SIG_EXPIRED,	  /* verifies, but the packet time is after expiration */
-	SIG_NOT_INCEPTED, /* verifies, but the packet time is before inception */
-	SIG_BAD_TIMES,	  /* verifies, but expiration is before inception */
-	SIG_NO_KEY,	  /* no key with the signature's tag and algorithm */
-	SIG_BAD,	  /* the signature does not verify with any such key */
-	SIG_MALFORMED,	  /* the signature or key cannot be decoded */
-	SIG_UNSUPPORTED,  /* algorithm not supported */
-	SIG_MISMATCH,	  /* the RRSIG does not fit the RRset (type, labels, class) */
+	SIGV_OK,
+	SIGV_EXPIRED,	   /* verifies, but the packet time is after expiration */
+	SIGV_NOT_INCEPTED, /* verifies, but the packet time is before inception */
+	SIGV_BAD_TIMES,	   /* verifies, but expiration is before inception */
+	SIGV_NO_KEY,	   /* no key with the signature's tag and algorithm */
+	SIGV_BAD,	   /* the signature does not verify with any such key */
+	SIGV_MALFORMED,	   /* the signature or key cannot be decoded */
+	SIGV_UNSUPPORTED,  /* algorithm not supported */
+	SIGV_MISMATCH,	   /* the RRSIG does not fit the RRset (type, labels, class) */
 };
 
 /*
- * Verifies rrsig (already checked by rrsig_parse into *si) over rrset
+ * Verifies rrsig (already checked by dnssec_rrsig_parse into *si) over rrset
  * with the keys of `keys` that have its key tag and algorithm, the
  * validity window judged at now (seconds, RFC 1982 serial arithmetic).
  * The RRset must be non-empty, one owner, type and class. *key_used gets
  * the DNSKEY that verified (NULL otherwise). Neither list is modified.
  */
-enum sig_outcome sig_verify(const ldns_rr_list *rrset, const ldns_rr *rrsig,
-			    const struct rrsig_info *si, const ldns_rr_list *keys, uint32_t now,
-			    const ldns_rr **key_used);
+enum sig_outcome dnssec_sig_verify(const ldns_rr_list *rrset, const ldns_rr *rrsig,
+				   const struct rrsig_info *si, const ldns_rr_list *keys,
+				   uint32_t now, const ldns_rr **key_used);
 
 /* Seconds from now until the RRSIG expires (0 when already expired). */
-uint32_t sig_remaining(const struct rrsig_info *si, uint32_t now);
+uint32_t dnssec_sig_remaining(const struct rrsig_info *si, uint32_t now);
 
 #endif

@@ -121,14 +121,15 @@ static bool check_anchor(struct ta_parse *p, const ldns_rr *rr, unsigned line)
 	if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS) {
 		struct ds_info ds;
 
-		if (!ds_parse(rr, &ds))
+		if (!dnssec_ds_parse(rr, &ds))
 			return fail(p, line, "DS record is incomplete");
-		if (ds_digest_len(ds.digest_type) == 0)
+		if (dnssec_ds_digest_len(ds.digest_type) == 0)
 			return fail(p, line, "DS digest type %u is not supported (1, 2 or 4)",
 				    ds.digest_type);
-		if (ds.digest_len != ds_digest_len(ds.digest_type))
+		if (ds.digest_len != dnssec_ds_digest_len(ds.digest_type))
 			return fail(p, line, "DS digest is %zu bytes, digest type %u needs %zu",
-				    ds.digest_len, ds.digest_type, ds_digest_len(ds.digest_type));
+				    ds.digest_len, ds.digest_type,
+				    dnssec_ds_digest_len(ds.digest_type));
 		if (!dnssec_algorithm_supported(ds.algorithm))
 			return fail(p, line, "DNSSEC algorithm %u is not supported", ds.algorithm);
 		return true;
@@ -136,7 +137,7 @@ static bool check_anchor(struct ta_parse *p, const ldns_rr *rr, unsigned line)
 	if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY) {
 		struct dnskey_info k;
 
-		if (!dnskey_parse(rr, &k))
+		if (!dnssec_dnskey_parse(rr, &k))
 			return fail(p, line, "DNSKEY record is incomplete");
 		if (k.protocol != 3)
 			return fail(p, line, "DNSKEY protocol must be 3");
@@ -219,7 +220,7 @@ static bool record(struct ta_parse *p, char *rec, unsigned line)
 		/* owner omitted: the previous record's */
 		if (!p->have_prev)
 			return fail(p, line, "record without owner name and no previous owner");
-		dname_to_str(&p->prev, owner, sizeof(owner) - 1);
+		dnssec_name_to_str(&p->prev, owner, sizeof(owner) - 1);
 		if (strcmp(owner, ".") != 0)
 			strcat(owner, ".");
 		body = rec;
@@ -250,7 +251,7 @@ static bool record(struct ta_parse *p, char *rec, unsigned line)
 		ldns_rr_free(rr);
 		return fail(p, line, "%s", ldns_get_errorstr_by_id(s));
 	}
-	if (!dname_from_rdf(&p->prev, ldns_rr_owner(rr))) {
+	if (!dnssec_name_from_rdf(&p->prev, ldns_rr_owner(rr))) {
 		ldns_rr_free(rr);
 		return fail(p, line, "bad owner name");
 	}

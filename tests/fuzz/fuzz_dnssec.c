@@ -36,10 +36,71 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_MAX_RRSETS 16
 
 static const char lab_anchor[] =
-    "test. 3600 IN DS 61645 13 2 "
-    "622c4fe9aecb34e4fed6e223beb80b4315bbccb76a2064c0e6a8020db3290ea4\n";
+    "test. 3600 IN DS 26479 13 2 "
+    "e11ceea2cfbc1aec050847c0c520ace5fd89679286b16cf27d2339abc5ee8640\n";
 
-static struct trust_anchors *anchors;
+/* Validity window of the signatures made here. */
+#define FUZZ_INCEPTION	(1700000000u - 86400u)
+#define FUZZ_EXPIRATION (1700000000u + 86400u)
+/* Most RRsets re-signed per message (mode 1). */
+#define FUZZ_MAX_SIGNED 24
+
+/* What the target sets up once: anchors, and the keys of mode 1. */
+static struct {
+	struct trust_anchors *anchors;
+	ldns_key_list *ksk, *zsk;
+	ldns_rr_list *keys, *keys_sig;
+	ldns_rdf *zone;
+} lab;
+
+static ldns_key_list *make_key(uint16_t flags, ldns_rr **rr)
+{
+	ldns_key_list *kl = ldns_key_list_new();
+	ldns_key *k = ldns_key_new_frm_algorithm(LDNS_SIGN_ECDSAP256SHA256, 256);
+
+	if (kl == NULL || k == NULL || !ldns_key_list_push_key(kl, k))
+		abort();
+	ldns_key_set_pubkey_owner(k, ldns_rdf_clone(lab.zone));
+	ldns_key_set_flags(k, flags);
+	ldns_key_set_inception(k, FUZZ_INCEPTION);
+	ldns_key_set_expiration(k, FUZZ_EXPIRATION);
+	*rr = ldns_key2rr(k);
+	if (*rr == NULL)
+		abort();
+	ldns_rr_set_ttl(*rr, 3600);
+	ldns_key_set_keytag(k, ldns_calc_keytag(*rr));
+	return kl;
+}
+
+/* Trust anchors (the seeds' and the one of mode 1) and the keys of mode 1. */
+static void lab_init(void)
+{
+	char err[TRUST_ANCHOR_ERR_MAX], text[512], *ds_str;
+	ldns_rr *ksk_rr, *zsk_rr, *ds;
+
+	lab.zone = ldns_dname_new_frm_str("test.");
+	lab.anchors = trust_anchors_new();
+	if (lab.zone == NULL || lab.anchors == NULL)
+		abort();
+	lab.ksk = make_key(257, &ksk_rr);
+	lab.zsk = make_key(256, &zsk_rr);
+	ds = ldns_key_rr2ds(ksk_rr, LDNS_SHA256);
+	ds_str = ds != NULL ? ldns_rr2str(ds) : NULL;
+	if (ds_str == NULL)
+		abort();
+	snprintf(text, sizeof(text), "%s%s", lab_anchor, ds_str);
+	free(ds_str);
+	ldns_rr_free(ds);
+	if (!trust_anchors_load_text(lab.anchors, text, strlen(text), "fuzz", err, sizeof(err)))
+		abort();
+	lab.keys = ldns_rr_list_new();
+	if (lab.keys == NULL || !ldns_rr_list_push_rr(lab.keys, ksk_rr) ||
+	    !ldns_rr_list_push_rr(lab.keys, zsk_rr))
+		abort();
+	lab.keys_sig = ldns_sign_public(lab.keys, lab.ksk);
+	if (lab.keys_sig == NULL)
+		abort();
+}
 
 /* Skips a (possibly compressed) name at *pos; false when it runs past len. */
 static bool skip_name(const uint8_t *m, size_t len, size_t *pos)
@@ -131,9 +192,9 @@ static void validate_answers(struct dnssec_validator *v, const ldns_pkt *pkt, ui
 	}
 }
 
-/* Copies the records of section sec of from other than RRSIGs, and signs them. */
-static void resign_section(ldns_pkt *to, const ldns_pkt *from, ldns_pkt_section sec,
-			   const ldns_rr_list *list, unsigned *signed_sets)
+/* Copies the records of list other than RRSIGs to section sec of to, with new RRSIGs. */
+static void resign_section(ldns_pkt *to, ldns_pkt_section sec, const ldns_rr_list *list,
+			   unsigned *signed_sets)
 {
 	size_t n = ldns_rr_list_rr_count(list);
 
@@ -153,7 +214,8 @@ static void resign_section(ldns_pkt *to, const ldns_pkt *from, ldns_pkt_section 
 				  ldns_dname_compare(ldns_rr_owner(o), ldns_rr_owner(rr)) == 0);
 		}
 		if (!first || *signed_sets >= FUZZ_MAX_SIGNED ||
-		    !ldns_dname_is_subdomain(ldns_rr_owner(rr), lab.zone))
+		    (ldns_dname_compare(ldns_rr_owner(rr), lab.zone) != 0 &&
+		     !ldns_dname_is_subdomain(ldns_rr_owner(rr), lab.zone)))
 			continue;
 		set = ldns_rr_list_new();
 		if (set == NULL)
@@ -173,7 +235,6 @@ static void resign_section(ldns_pkt *to, const ldns_pkt *from, ldns_pkt_section 
 		ldns_rr_list_free(set);
 		(*signed_sets)++;
 	}
-	(void)from;
 }
 
 /* A copy of pkt whose RRsets under test. carry fresh signatures by the lab ZSK. */
@@ -189,9 +250,9 @@ static ldns_pkt *resign(const ldns_pkt *pkt)
 	for (size_t i = 0; i < ldns_rr_list_rr_count(ldns_pkt_question(pkt)); i++)
 		(void)ldns_pkt_push_rr(out, LDNS_SECTION_QUESTION,
 				       ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(pkt), i)));
-	resign_section(out, pkt, LDNS_SECTION_ANSWER, ldns_pkt_answer(pkt), &signed_sets);
-	resign_section(out, pkt, LDNS_SECTION_AUTHORITY, ldns_pkt_authority(pkt), &signed_sets);
-	resign_section(out, pkt, LDNS_SECTION_ADDITIONAL, ldns_pkt_additional(pkt), &signed_sets);
+	resign_section(out, LDNS_SECTION_ANSWER, ldns_pkt_answer(pkt), &signed_sets);
+	resign_section(out, LDNS_SECTION_AUTHORITY, ldns_pkt_authority(pkt), &signed_sets);
+	resign_section(out, LDNS_SECTION_ADDITIONAL, ldns_pkt_additional(pkt), &signed_sets);
 	return out;
 }
 

@@ -522,6 +522,26 @@ static void test_starttls_454(void **state)
 	rec_free(r);
 }
 
+/* A capture without the greeting: the first reply answers the EHLO. */
+static void test_no_greeting(void **state)
+{
+	struct rec *r = rec_new(false);
+	const struct smtp_info *in = smtp_info(&r->s);
+
+	(void)state;
+	C("EHLO c\r\n");
+	S("250 mx.example.org\r\n");
+	C("rset\r\nstaRttLs\r\n");
+	S("250 ok\r\n");
+	S("220 go ahead\r\n");
+	assert_int_equal(r->count[SMTP_EV_GREETING], 0);
+	assert_int_equal(r->count[SMTP_EV_EHLO_REPLY], 1);
+	assert_int_equal(r->count[SMTP_EV_STARTTLS_REPLY], 1);
+	assert_int_equal(in->starttls_code, 220);
+	assert_int_equal(in->greeting_code, 0);
+	rec_free(r);
+}
+
 static const uint8_t client_hello[] = {0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x00, 0x00, 0x00};
 static const uint8_t server_hello[] = {0x16, 0x03, 0x03, 0x00, 0x04, 0x02, 0x00, 0x00, 0x00};
 
@@ -1177,6 +1197,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_ehlo_split_every_byte, rec_teardown),
 	    cmocka_unit_test_teardown(test_masked, rec_teardown),
 	    cmocka_unit_test_teardown(test_starttls_454, rec_teardown),
+	    cmocka_unit_test_teardown(test_no_greeting, rec_teardown),
 	    cmocka_unit_test_teardown(test_starttls_handover, rec_teardown),
 	    cmocka_unit_test_teardown(test_command_injection, rec_teardown),
 	    cmocka_unit_test_teardown(test_response_injection, rec_teardown),
