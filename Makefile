@@ -60,9 +60,12 @@ deps-test: deps
 	@tests/tools/apt-ensure $(DEB_TEST)
 	@tests/lab/install-deps.sh
 
+# A capture made in the lab: a man in the middle strips STARTTLS from a
+# DANE-protected MX; swaks then sends in cleartext.
+RUN_PCAP := pcaps/lab/strip-starttls.pcap
 run: deps build/rel/mxsentry
-	./build/rel/mxsentry -r pcaps/smtp/masked-plain.pcap -e - -q | grep '"event_type":"alert"' || true
-	@echo "(all events were written to stdout above; alerts shown)"
+	@./build/rel/mxsentry -r $(RUN_PCAP) --trust-anchor pcaps/lab/trust-anchor.ds -e - -q \
+	  | grep '"event_type":"alert"'
 
 test: deps-test check-build
 	@tests/run-tests

@@ -371,6 +371,10 @@ static struct flow *flow_create(struct flow_table *t, const struct mx_packet *p,
 	f->vlan[1] = k->vlan[1];
 	f->proto = p->proto;
 	f->state = FLOW_NEW;
+	/* The counter starts at the first packet's time in ms: ids stay unique
+	   and repeatable for one input, and differ between captures. */
+	if (t->id_counter == 0)
+		t->id_counter = p->ts_us / 1000;
 	f->flow_id = flow_id_from_counter(++t->id_counter);
 	f->first_ts = f->last_ts = p->ts_us;
 	f->hash = hash;
