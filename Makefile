@@ -104,36 +104,45 @@ build/fuzz/%.o: %.c
 	$(Q)$(CLANG) $(CSTD) $(INCS) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -c $< -o $@
 
 build/rel/libmx.a: $(REL_OBJS)
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 build/asan/libmx.a: $(ASAN_OBJS)
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 build/fuzz/libmx.a: $(FUZZ_OBJS)
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 build/rel/mxsentry: build/rel/sensor/main.o build/rel/libmx.a
-	$(CC) $(REL_CFLAGS) $^ $(PKG_LIBS) -lm -o $@
+	@echo "  LD      $@"
+	$(Q)$(CC) $(REL_CFLAGS) $^ $(PKG_LIBS) -lm -o $@
 
 build/asan/mxsentry: build/asan/sensor/main.o build/asan/libmx.a
-	$(CC) $(ASAN_CFLAGS) $^ $(PKG_LIBS) -lm -o $@
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) $^ $(PKG_LIBS) -lm -o $@
 
 build/asan/tests/%: tests/unit/%.c build/asan/libmx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -Itests/unit $< build/asan/libmx.a $(PKG_LIBS) -lcmocka -lm -o $@
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) -Itests/unit $< build/asan/libmx.a $(PKG_LIBS) -lcmocka -lm -o $@
 
 # Fuzz targets linked with a plain main() that replays files: used by make test.
 build/asan/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c build/asan/libmx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) $< tests/fuzz/replay_main.c build/asan/libmx.a $(PKG_LIBS) -lm -o $@
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ASAN_CFLAGS) $< tests/fuzz/replay_main.c build/asan/libmx.a $(PKG_LIBS) -lm -o $@
 
 build/fuzz/bin/%: tests/fuzz/%.c build/fuzz/libmx.a
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CSTD) $(INCS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $< build/fuzz/libmx.a $(PKG_LIBS) -lm -o $@
+	@echo "  LD      $@"
+	$(Q)$(CLANG) $(CSTD) $(INCS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $< build/fuzz/libmx.a $(PKG_LIBS) -lm -o $@
 
 build/rel/tools/%: tests/tools/%.c $(TOOL_LIB_SRCS) build/rel/libmx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(REL_CFLAGS) -Itests/tools/lib $< $(TOOL_LIB_SRCS) build/rel/libmx.a $(PKG_LIBS) -lm -o $@
+	@echo "  LD      $@"
+	$(Q)$(CC) $(REL_CFLAGS) -Itests/tools/lib $< $(TOOL_LIB_SRCS) build/rel/libmx.a $(PKG_LIBS) -lm -o $@
 
 # Regenerates pcaps/lab/ with real software in network namespaces (root).
 lab-captures: deps-test

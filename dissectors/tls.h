@@ -116,6 +116,9 @@ struct tls_event {
 			uint8_t sha1[20];   /* of the DER certificate */
 			bool spki_ok;
 			uint8_t spki_sha256[32]; /* of its SubjectPublicKeyInfo */
+			uint8_t sha512[64];      /* of the DER certificate */
+			uint8_t spki_sha512[64]; /* of its SubjectPublicKeyInfo */
+			bool cached;             /* taken from the certificate cache */
 			const char *subject_cn;	 /* "" if none */
 			const char *subject;	 /* "C=.., O=.., CN=.." */
 			const char *issuer;
@@ -211,6 +214,7 @@ struct tls_state {
 	struct tls_dirstate d[2];
 	size_t max_handshake;
 	struct tls_memcap *mc;
+	struct tls_cert_cache *cache;
 	bool tls13;
 	bool done_emitted;
 };
@@ -221,6 +225,23 @@ struct tls_state {
  * accounts what is allocated.
  */
 void tls_init(struct tls_state *t, size_t max_handshake, struct tls_memcap *mc);
+
+/*
+ * A cache of parsed certificates, keyed by the SHA-256 of their DER and
+ * shared by many connections (the same MX certificate is seen again and
+ * again): a hit gives the same event without parsing. Bounded (LRU).
+ */
+#define TLS_CERT_CACHE_SLOTS 64
+struct tls_cert_cache;
+struct tls_cert_cache_counters {
+	uint64_t hits, misses;
+};
+/* An empty cache; NULL on allocation failure. */
+struct tls_cert_cache *tls_cert_cache_new(void);
+void tls_cert_cache_free(struct tls_cert_cache *c);
+const struct tls_cert_cache_counters *tls_cert_cache_counters(const struct tls_cert_cache *c);
+/* Makes t use cache (may be NULL: every certificate is parsed). */
+void tls_set_cert_cache(struct tls_state *t, struct tls_cert_cache *cache);
 
 /* Frees the reassembly buffers (and gives their bytes back to mc). */
 void tls_free(struct tls_state *t);

@@ -8,6 +8,7 @@
  */
 #include "mail_correlate.h"
 
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -529,13 +530,34 @@ static bool tlsa_matches(const struct tlsa_record *r, const struct mail_facts *m
 	return false;
 }
 
+/* The DER SubjectPublicKeyInfo of a certificate (OPENSSL_free it); NULL if none. */
+static uint8_t *spki_of(const uint8_t *der, size_t len, size_t *spki_len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	unsigned char *out = NULL;
+	int n = -1;
+
+	if (x != NULL) {
+		n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &out);
+		X509_free(x);
+	}
+	if (n <= 0) {
+		OPENSSL_free(out);
+		return NULL;
+	}
+	*spki_len = (size_t)n;
+	return out;
+}
+
 void mail_correlate_full_match(struct correlate *c, struct mail_facts *mf, struct cert_digest *d,
-			       const uint8_t *der, size_t der_len, const uint8_t *spki,
-			       size_t spki_len, uint64_t ts_us)
+			       const uint8_t *der, size_t der_len, uint64_t ts_us)
 {
 	const struct policy_tlsa *pins[MAX_TLSA_SEEN];
 	const char *hosts[MAIL_MAX_TARGETS + 1];
-	size_t nh = 0;
+	uint8_t *spki = NULL;
+	size_t nh = 0, spki_len = 0;
+	bool spki_tried = false;
 
 	mail_correlate_targets(c, mf, ts_us);
 	if (mf->ti != NULL && mf->ti->sni[0])
@@ -553,11 +575,18 @@ void mail_correlate_full_match(struct correlate *c, struct mail_facts *mf, struc
 			if (pins[i]->selector == 0 && pins[i]->len == der_len &&
 			    memcmp(pins[i]->data, der, der_len) == 0)
 				d->full_match_cert = true;
-			if (pins[i]->selector == 1 && spki != NULL && pins[i]->len == spki_len &&
+			if (pins[i]->selector != 1)
+				continue;
+			if (!spki_tried) {
+				spki_tried = true;
+				spki = spki_of(der, der_len, &spki_len);
+			}
+			if (spki != NULL && pins[i]->len == spki_len &&
 			    memcmp(pins[i]->data, spki, spki_len) == 0)
 				d->full_match_spki = true;
 		}
 	}
+	OPENSSL_free(spki);
 }
 
 static void cert_evidence(struct eve *e, const void *arg)

@@ -85,12 +85,12 @@ void mail_correlate_tls_version(struct correlate *c, struct mail_facts *mf, uint
 void mail_correlate_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us);
 
 /*
- * The full-data TLSA records (matching type 0) known for the server of
- * mf, compared with one certificate's DER and SPKI while they are at hand.
+ * The full-data TLSA records (matching type 0) pinned for the server of
+ * mf, compared with one certificate's DER (and its SPKI, taken out of it
+ * only when such a record asks for it) while they are at hand.
  */
 void mail_correlate_full_match(struct correlate *c, struct mail_facts *mf, struct cert_digest *d,
-			       const uint8_t *der, size_t der_len, const uint8_t *spki,
-			       size_t spki_len, uint64_t ts_us);
+			       const uint8_t *der, size_t der_len, uint64_t ts_us);
 
 /* Fills mf's MX hosts and domains from the server address (once). */
 void mail_correlate_targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us);

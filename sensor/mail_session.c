@@ -8,8 +8,6 @@
  */
 #include "mail_session.h"
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +39,7 @@ struct mail_ctx {
 	struct eve *eve;
 	struct correlate *corr;
 	struct tls_memcap tls_mc;
+	struct tls_cert_cache *certs;
 	size_t session_bytes;
 	struct fallback_slot fallback[FALLBACK_SLOTS];
 	struct mail_counters ctr;
@@ -78,6 +77,12 @@ static const struct mx_counter_desc mail_counter_desc[] = {
 	{NULL, 0},
 };
 
+static const struct mx_counter_desc cert_cache_desc[] = {
+	MX_COUNTER("app_layer.tls.cert_cache_hits", struct tls_cert_cache_counters, hits),
+	MX_COUNTER("app_layer.tls.cert_cache_misses", struct tls_cert_cache_counters, misses),
+	{NULL, 0},
+};
+
 static const struct mx_counter_desc tls_mc_desc[] = {
 	MX_COUNTER("app_layer.tls.memuse", struct tls_memcap, used),
 	MX_COUNTER("app_layer.tls.memcap", struct tls_memcap, fail),
@@ -95,11 +100,19 @@ struct mail_ctx *mail_ctx_new(const struct app_config *cfg, struct eve *eve,
 	m->eve = eve;
 	m->corr = corr;
 	m->tls_mc.limit = cfg->session_memcap / 4;
+	m->certs = tls_cert_cache_new();
+	if (m->certs == NULL) {
+		free(m);
+		return NULL;
+	}
 	return m;
 }
 
 void mail_ctx_free(struct mail_ctx *m)
 {
+	if (m == NULL)
+		return;
+	tls_cert_cache_free(m->certs);
 	free(m);
 }
 
@@ -113,6 +126,7 @@ void mail_ctx_add_stats_sources(struct mail_ctx *m, struct pipeline *p)
 {
 	pipeline_add_stats_source(p, &m->ctr, mail_counter_desc);
 	pipeline_add_stats_source(p, &m->tls_mc, tls_mc_desc);
+	pipeline_add_stats_source(p, tls_cert_cache_counters(m->certs), cert_cache_desc);
 }
 
 /* ---- tls-fallback-cleartext bookkeeping ---- */
@@ -390,22 +404,10 @@ static void hex(const uint8_t *b, size_t n, char *out, size_t outlen, char sep)
 	out[o] = '\0';
 }
 
-static void digest(const EVP_MD *md, const uint8_t *p, size_t n, uint8_t *out)
-{
-	unsigned int len = 0;
-
-	if (EVP_Digest(p, n, out, &len, md, NULL) != 1)
-		memset(out, 0, (size_t)EVP_MD_size(md));
-}
-
 static void on_certificate(struct mail_session *s, const struct tls_event *ev, uint64_t ts)
 {
 	unsigned idx = ev->u.cert.index;
 	struct cert_digest *d;
-	const uint8_t *p = ev->u.cert.der;
-	X509 *x;
-	uint8_t *spki = NULL;
-	int spki_len = -1;
 
 	if (idx >= TLS_CHAIN_MAX)
 		return;
@@ -414,20 +416,11 @@ static void on_certificate(struct mail_session *s, const struct tls_event *ev, u
 	if (idx + 1 > s->mf.ncerts)
 		s->mf.ncerts = idx + 1;
 	memcpy(d->cert_sha256, ev->u.cert.sha256, 32);
-	digest(EVP_sha512(), ev->u.cert.der, ev->u.cert.der_len, d->cert_sha512);
-	x = d2i_X509(NULL, &p, (long)ev->u.cert.der_len);
-	if (x != NULL) {
-		spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
-		X509_free(x);
-	}
-	if (spki_len > 0) {
-		d->spki_ok = true;
-		digest(EVP_sha256(), spki, (size_t)spki_len, d->spki_sha256);
-		digest(EVP_sha512(), spki, (size_t)spki_len, d->spki_sha512);
-	}
-	mail_correlate_full_match(s->m->corr, &s->mf, d, ev->u.cert.der, ev->u.cert.der_len, spki,
-				  spki_len > 0 ? (size_t)spki_len : 0, ts);
-	OPENSSL_free(spki);
+	memcpy(d->cert_sha512, ev->u.cert.sha512, 64);
+	d->spki_ok = ev->u.cert.spki_ok;
+	memcpy(d->spki_sha256, ev->u.cert.spki_sha256, 32);
+	memcpy(d->spki_sha512, ev->u.cert.spki_sha512, 64);
+	mail_correlate_full_match(s->m->corr, &s->mf, d, ev->u.cert.der, ev->u.cert.der_len, ts);
 	if (idx != 0)
 		return;
 	snprintf(s->mf.cn, sizeof(s->mf.cn), "%s", ev->u.cert.subject_cn);
@@ -529,6 +522,7 @@ struct mail_session *mail_session_new(struct mail_ctx *m, struct flow *f, bool i
 	if (f->client_guessed)
 		smtp_set_midstream(&s->smtp);
 	tls_init(&s->tls, m->cfg.tls_max_handshake, &m->tls_mc);
+	tls_set_cert_cache(&s->tls, m->certs);
 	s->mf.f = f;
 	s->mf.si = smtp_info(&s->smtp);
 	s->mf.ti = tls_info(&s->tls);

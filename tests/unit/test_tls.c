@@ -446,10 +446,16 @@ static void test_tls12_certificate(void **state)
 	client_finish_12(&cf);
 	server_finish_12(&sfin);
 
+	/* One certificate cache for every round: the first parses, the others
+	   must give the very same events from the cache. */
+	struct tls_cert_cache *cache = tls_cert_cache_new();
+
+	assert_non_null(cache);
 	for (size_t k = 0; k < MX_LEN(chunks); k++) {
 		struct trec *r = trec_new(0, 0);
 		const struct tls_info *in = tls_info(&r->t);
 
+		tls_set_cert_cache(&r->t, cache);
 		feedn(r, 0, &ch, chunks[k]);
 		feedn(r, 1, &sf, chunks[k]);
 		assert_int_equal(r->count[TLS_EV_SERVER_HELLO], 1);
@@ -501,6 +507,9 @@ static void test_tls12_certificate(void **state)
 		}
 		trec_free(r);
 	}
+	assert_int_equal(tls_cert_cache_counters(cache)->misses, 2);
+	assert_int_equal(tls_cert_cache_counters(cache)->hits, 2 * (MX_LEN(chunks) - 1));
+	tls_cert_cache_free(cache);
 }
 
 static void test_tls13(void **state)
