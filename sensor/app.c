@@ -18,6 +18,8 @@
 struct app_flow {
 	uint8_t proto; /* enum app_proto */
 	uint8_t ndpi_pkts;
+	uint8_t fin_seen; /* bit per direction that closed */
+	bool done;        /* the session ended at FIN/RST; only the flow remains */
 	struct ndpi_flow_struct *ndpi;
 	struct mail_session *mail;
 	struct dns_flow *dns;
@@ -268,17 +270,43 @@ bool app_wants_stream(struct app *a, struct flow *f, const struct mx_packet *p, 
 	return true;
 }
 
+/* Ends the mail or DNS session of a flow: final checks, records, free. */
+static void end_session(struct app *a, struct app_flow *af, struct flow *f)
+{
+	if (af->mail != NULL)
+		mail_session_end(a->mail, af->mail, f);
+	if (af->dns != NULL)
+		dns_flow_end(a->dns, af->dns, f);
+	af->mail = NULL;
+	af->dns = NULL;
+	af->done = true;
+}
+
 void app_stream(struct app *a, struct flow *f, int dir, enum stream_chunk kind,
 		const uint8_t *data, size_t len)
 {
 	struct app_flow *af = f->app;
 
-	if (af == NULL)
+	if (af == NULL || af->done)
 		return;
 	if (af->mail != NULL)
 		mail_session_stream(a->mail, af->mail, f, dir, kind, data, len);
 	else if (af->dns != NULL)
 		dns_flow_stream(a->dns, af->dns, f, dir, kind, data, len);
+	if (kind == STREAM_FIN)
+		af->fin_seen |= (uint8_t)(1u << dir);
+	/* Both sides closed, or a reset: the session is over now, not when the
+	   flow times out. Its records are written and its state freed. */
+	if (kind == STREAM_RST || af->fin_seen == 3)
+		end_session(a, af, f);
+}
+
+bool app_flow_done(const struct app *a, const struct flow *f)
+{
+	const struct app_flow *af = f->app;
+
+	(void)a;
+	return af != NULL && af->done;
 }
 
 void app_datagram(struct app *a, struct flow *f, int dir, const struct mx_packet *p)
@@ -380,10 +408,7 @@ void app_flow_end(struct app *a, struct flow *f, enum flow_end_reason why)
 
 	if (af != NULL) {
 		proto = af->proto == APP_PENDING ? APP_NONE : (enum app_proto)af->proto;
-		if (af->mail != NULL)
-			mail_session_end(a->mail, af->mail, f);
-		if (af->dns != NULL)
-			dns_flow_end(a->dns, af->dns, f);
+		end_session(a, af, f);
 		ndpi_release(a, af);
 		free(af);
 		a->app_flow_bytes -= sizeof(*af);

@@ -69,6 +69,12 @@ bool app_wants_stream(struct app *a, struct flow *f, const struct mx_packet *p, 
 void app_stream(struct app *a, struct flow *f, int dir, enum stream_chunk kind,
 		const uint8_t *data, size_t len);
 
+/*
+ * True once the flow's session ended at FIN from both sides or RST: the
+ * caller may release the flow's reassembly state.
+ */
+bool app_flow_done(const struct app *a, const struct flow *f);
+
 /* One UDP datagram of flow f. */
 void app_datagram(struct app *a, struct flow *f, int dir, const struct mx_packet *p);
 

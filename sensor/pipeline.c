@@ -192,8 +192,11 @@ void pipeline_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame, u
 	if (pkt.proto == IPPROTO_TCP) {
 		if (f->tcp == NULL && app_wants_stream(p->app, f, &pkt, dir))
 			stream_attach(p->streams, f);
-		if (f->tcp != NULL)
+		if (f->tcp != NULL) {
 			stream_packet(p->streams, f, dir, &pkt);
+			if (app_flow_done(p->app, f))
+				stream_detach(p->streams, f);
+		}
 	} else {
 		app_datagram(p->app, f, dir, &pkt);
 	}
