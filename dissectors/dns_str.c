@@ -92,10 +92,47 @@ static bool rdata_generic(ldns_buffer *b, ldns_buffer *tmp, const ldns_rr *rr)
 	return ldns_buffer_status_ok(b);
 }
 
+/*
+ * Types whose rdata ldns presents in its usual form. Every other type is
+ * written in the RFC 3597 generic form: ldns's printers for the rest are
+ * not all safe on hostile rdata (the SVCB/HTTPS parameter printer aborts
+ * on an assertion), and the sensor must never let a packet stop it.
+ */
+static bool presentable(ldns_rr_type t)
+{
+	switch (t) {
+	case LDNS_RR_TYPE_A:
+	case LDNS_RR_TYPE_AAAA:
+	case LDNS_RR_TYPE_NS:
+	case LDNS_RR_TYPE_CNAME:
+	case LDNS_RR_TYPE_DNAME:
+	case LDNS_RR_TYPE_PTR:
+	case LDNS_RR_TYPE_MX:
+	case LDNS_RR_TYPE_TXT:
+	case LDNS_RR_TYPE_SOA:
+	case LDNS_RR_TYPE_SRV:
+	case LDNS_RR_TYPE_TLSA:
+	case LDNS_RR_TYPE_DS:
+	case LDNS_RR_TYPE_DNSKEY:
+	case LDNS_RR_TYPE_RRSIG:
+	case LDNS_RR_TYPE_NSEC:
+	case LDNS_RR_TYPE_NSEC3:
+	case LDNS_RR_TYPE_NSEC3PARAM:
+	case LDNS_RR_TYPE_CAA:
+	case LDNS_RR_TYPE_SSHFP:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* The rdata fields of rr in presentation form, space separated, into b;
-   the generic form when ldns cannot present a field (malformed rdata). */
+   the generic form when ldns cannot present a field (malformed rdata) or
+   the type is not one ldns presents safely. */
 static bool rdata_text(ldns_buffer *b, ldns_buffer *tmp, const ldns_rr *rr)
 {
+	if (!presentable(ldns_rr_get_type(rr)))
+		return rdata_generic(b, tmp, rr);
 	ldns_buffer_clear(b);
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
 		if (i > 0)
