@@ -146,14 +146,14 @@ static uint32_t key_hash(uint8_t kind, const char *name, const struct mx_addr *a
 
 static void lru_unlink(struct expect_store *st, struct entry *e)
 {
-	if (e->lru_prev)
-		e->lru_prev->lru_next = e->lru_next;
-	else
+	if (st->lru_head == e)
 		st->lru_head = e->lru_next;
-	if (e->lru_next)
-		e->lru_next->lru_prev = e->lru_prev;
-	else
+	else if (e->lru_prev != NULL)
+		e->lru_prev->lru_next = e->lru_next;
+	if (st->lru_tail == e)
 		st->lru_tail = e->lru_prev;
+	else if (e->lru_next != NULL)
+		e->lru_next->lru_prev = e->lru_prev;
 	e->lru_prev = e->lru_next = NULL;
 }
 

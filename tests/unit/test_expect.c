@@ -1,0 +1,208 @@
+/*
+ * test_expect.c - the expectation store: trust rules when an answer
+ * replaces another, lifetimes by packet time, reverse lookups, history
+ * after expiry, and the memcap with counted evictions.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "expect.h"
+
+#define SEC(x) ((uint64_t)(x) * MX_USEC)
+#define T0 SEC(1800000000)
+
+static struct expect_store *store(size_t memcap)
+{
+	struct expect_config cfg;
+
+	expect_config_defaults(&cfg);
+	if (memcap)
+		cfg.memcap = memcap;
+	return expect_new(&cfg);
+}
+
+static void mxset(struct expect_mxset *s, enum expect_trust t, uint64_t exp, const char *h1,
+		  const char *h2)
+{
+	memset(s, 0, sizeof(*s));
+	s->trust = t;
+	s->expires_us = exp;
+	strcpy(s->mx[s->n++].host, h1);
+	if (h2 != NULL)
+		strcpy(s->mx[s->n++].host, h2);
+}
+
+static void test_mx_trust(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_mxset s;
+	const struct expect_mxset *got;
+
+	(void)state;
+	mxset(&s, EXPECT_DNSSEC, T0 + SEC(300), "MX1.Example.Test.", NULL);
+	expect_put_mx(st, "Example.Test.", &s, T0);
+	got = expect_get_mx(st, "example.test", T0 + SEC(1));
+	assert_non_null(got);
+	assert_int_equal(got->n, 1);
+	assert_string_equal(got->mx[0].host, "mx1.example.test");
+	assert_int_equal(got->trust, EXPECT_DNSSEC);
+
+	/* A forged, unvalidated answer does not replace a live validated set... */
+	mxset(&s, EXPECT_UNVALIDATED, T0 + SEC(300), "evil.example.test", NULL);
+	expect_put_mx(st, "example.test", &s, T0 + SEC(10));
+	got = expect_get_mx(st, "example.test", T0 + SEC(11));
+	assert_string_equal(got->mx[0].host, "mx1.example.test");
+	/* ...but its claim is remembered. */
+	{
+		char d[2][EXPECT_NAME_MAX];
+
+		assert_int_equal(expect_claims_of_host(st, "evil.example.test", d, 2), 1);
+		assert_string_equal(d[0], "example.test");
+		assert_int_equal(expect_domains_of_host(st, "evil.example.test", T0 + SEC(11), d, 2),
+				 0);
+		assert_int_equal(expect_domains_of_host(st, "mx1.example.test", T0 + SEC(11), d, 2),
+				 1);
+	}
+	/* A validated change replaces it (a legitimate MX change). */
+	mxset(&s, EXPECT_DNSSEC, T0 + SEC(600), "mx2.example.test", "mx3.example.test");
+	expect_put_mx(st, "example.test", &s, T0 + SEC(20));
+	got = expect_get_mx(st, "example.test", T0 + SEC(21));
+	assert_int_equal(got->n, 2);
+	assert_string_equal(got->mx[1].host, "mx3.example.test");
+	/* After its TTL the set is gone, and then a weaker one may stand. */
+	assert_null(expect_get_mx(st, "example.test", T0 + SEC(601)));
+	mxset(&s, EXPECT_UNVALIDATED, T0 + SEC(900), "other.example.test", NULL);
+	expect_put_mx(st, "example.test", &s, T0 + SEC(602));
+	got = expect_get_mx(st, "example.test", T0 + SEC(603));
+	assert_string_equal(got->mx[0].host, "other.example.test");
+	expect_free(st);
+}
+
+static void test_addresses(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_addrs a;
+	struct mx_addr v4, v6, other;
+	char hosts[4][EXPECT_NAME_MAX];
+
+	(void)state;
+	assert_true(mx_addr_parse(&v4, "203.0.113.25"));
+	assert_true(mx_addr_parse(&v6, "2001:db8::25"));
+	assert_true(mx_addr_parse(&other, "203.0.113.66"));
+	memset(&a, 0, sizeof(a));
+	a.trust = EXPECT_DNSSEC;
+	a.expires_us = T0 + SEC(300);
+	a.addr[a.n++] = v4;
+	expect_put_addrs(st, "mx1.example.test", &a, T0);
+	/* The AAAA answer of the same trust merges with the A answer. */
+	a.addr[0] = v6;
+	expect_put_addrs(st, "mx1.example.test", &a, T0 + SEC(1));
+	assert_int_equal(expect_get_addrs(st, "mx1.example.test", T0 + SEC(2))->n, 2);
+	assert_int_equal(expect_hosts_of_addr(st, &v6, T0 + SEC(2), hosts, 4), 1);
+	assert_string_equal(hosts[0], "mx1.example.test");
+	assert_int_equal(expect_hosts_of_addr(st, &other, T0 + SEC(2), hosts, 4), 0);
+	/* Expired: no longer an address of the host. */
+	assert_int_equal(expect_hosts_of_addr(st, &v4, T0 + SEC(400), hosts, 4), 0);
+	expect_free(st);
+}
+
+static void test_tlsa_history(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_tlsa t;
+	const struct expect_tlsa *got;
+	bool live;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.trust = EXPECT_DNSSEC;
+	t.expires_us = T0 + SEC(300);
+	t.rec[0].usage = 3;
+	t.rec[0].selector = 1;
+	t.rec[0].mtype = 1;
+	t.rec[0].len = 32;
+	t.n = 1;
+	expect_put_tlsa(st, "mx1.example.test", 25, &t, T0);
+	got = expect_get_tlsa(st, "mx1.example.test", 25, T0 + SEC(10), &live);
+	assert_non_null(got);
+	assert_true(live);
+	assert_null(expect_get_tlsa(st, "mx1.example.test", 465, T0 + SEC(10), &live));
+	/* Past its TTL it is still known (history), no longer live. */
+	got = expect_get_tlsa(st, "mx1.example.test", 25, T0 + SEC(3600), &live);
+	assert_non_null(got);
+	assert_false(live);
+	/* Past the history window it is forgotten. */
+	assert_null(expect_get_tlsa(st, "mx1.example.test", 25, T0 + SEC(31 * 86400), &live));
+	expect_free(st);
+}
+
+static void test_history(void **state)
+{
+	struct expect_store *st = store(0);
+	struct mx_addr a;
+	struct server_history *h;
+
+	(void)state;
+	assert_true(mx_addr_parse(&a, "198.51.100.25"));
+	assert_null(expect_history(st, &a, T0, false));
+	h = expect_history(st, &a, T0, true);
+	assert_non_null(h);
+	h->starttls_streak = 3;
+	assert_int_equal(expect_history(st, &a, T0 + SEC(60), false)->starttls_streak, 3);
+	assert_null(expect_history(st, &a, T0 + SEC(31 * 86400), false));
+	expect_free(st);
+}
+
+static void test_memcap(void **state)
+{
+	struct expect_store *st = store(64 * 1024);
+	const struct expect_counters *c = expect_counters(st);
+	struct expect_mxset s;
+	char name[64];
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "d%d.example.test", i);
+		mxset(&s, EXPECT_UNVALIDATED, T0 + SEC(300), "mx.example.test", NULL);
+		expect_put_mx(st, name, &s, T0 + (uint64_t)i);
+	}
+	assert_true(c->bytes <= 64 * 1024);
+	assert_true(c->evicted > 0);
+	/* The newest survive, the oldest were evicted. */
+	assert_non_null(expect_get_mx(st, "d199.example.test", T0 + SEC(1)));
+	assert_null(expect_get_mx(st, "d0.example.test", T0 + SEC(1)));
+	expect_free(st);
+}
+
+static void test_names(void **state)
+{
+	char out[EXPECT_NAME_MAX];
+	char longname[300];
+
+	(void)state;
+	assert_true(expect_norm_name("MX.Example.TEST.", out));
+	assert_string_equal(out, "mx.example.test");
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_false(expect_norm_name(longname, out));
+	assert_string_equal(expect_trust_name(EXPECT_AD_TRUSTED), "ad-trusted-resolver");
+	assert_true(expect_trust_validated(EXPECT_CONFIGURED));
+	assert_false(expect_trust_validated(EXPECT_HISTORY));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_mx_trust),   cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_tlsa_history), cmocka_unit_test(test_history),
+	    cmocka_unit_test(test_memcap),     cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
