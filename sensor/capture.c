@@ -3,11 +3,14 @@
  * (directories into their capture files in name order) and opened one at
  * a time while running; every file is read through zlib, which passes
  * uncompressed data through unchanged, so gzip captures and stdin need no
- * special case. A file cut short is reported and the run goes on. Live
+ * special case, and through pcapng_norm.c, which makes the snapshot
+ * lengths of a pcapng file's interfaces agree (libpcap refuses them
+ * otherwise). A file cut short is reported and the run goes on. Live
  * capture polls the handle's descriptor so a tick can run on time even on
  * a quiet link.
  */
 #include "capture.h"
+#include "pcapng_norm.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -54,6 +57,7 @@ struct gz_cookie {
 	gzFile gz;
 	uint64_t pos;	  /* uncompressed bytes handed to stdio */
 	char errmsg[128]; /* zlib's complaint, when it had one */
+	struct pcapng_norm norm;
 };
 
 struct capture {
@@ -107,6 +111,7 @@ static ssize_t gz_cookie_read(void *cookie, char *buf, size_t size)
 		return 0;
 	}
 	ck->pos += (uint64_t)n;
+	pcapng_norm_feed(&ck->norm, (uint8_t *)buf, (size_t)n);
 	return n;
 }
 
@@ -578,6 +583,7 @@ static enum open_status open_input(struct capture *c, const struct input *in)
 	}
 	gzbuffer(gz, GZ_BUFFER);
 	c->ck->gz = gz;
+	pcapng_norm_init(&c->ck->norm);
 	c->fp = fopencookie(c->ck, "r", gz_cookie_io);
 	if (c->fp == NULL) {
 		snprintf(c->err, sizeof(c->err), "%s: %s", name, strerror(errno));
@@ -599,19 +605,39 @@ static enum open_status open_input(struct capture *c, const struct input *in)
 	return OPEN_OK;
 }
 
-/* Why reading stopped early, preferring zlib's account to libpcap's. */
-static const char *read_error(const struct capture *c)
+/*
+ * Why reading stopped early: interfaces of different link types when that
+ * is what libpcap refused (*mixed is then set), else zlib's account, else
+ * libpcap's.
+ */
+static const char *read_error(struct capture *c, bool *mixed)
 {
-	return c->ck != NULL && c->ck->errmsg[0] ? c->ck->errmsg : pcap_geterr(c->pcap);
+	const char *pe = pcap_geterr(c->pcap);
+
+	*mixed = false;
+	if (c->ck != NULL && c->ck->norm.other_linktype >= 0 &&
+	    strstr(pe, "different from the type") != NULL) {
+		*mixed = true;
+		snprintf(c->why, sizeof(c->why),
+			 "the pcapng file has interfaces of different link types (%d and %d), "
+			 "which libpcap cannot read in one file (%s)",
+			 (int)c->ck->norm.first_linktype, (int)c->ck->norm.other_linktype, pe);
+		return c->why;
+	}
+	return c->ck != NULL && c->ck->errmsg[0] ? c->ck->errmsg : pe;
 }
 
-static void warn_cut(const char *name, uint64_t pkts, uint64_t off, const char *why)
+/* "truncated", "corrupt" or "stopped" (a file libpcap cannot read on), after N packets. */
+static void warn_cut(const char *name, bool stopped_early, uint64_t pkts, uint64_t off,
+		     const char *why)
 {
 	bool trunc = strstr(why, "truncated") != NULL || strstr(why, "unexpected end") != NULL;
 
 	fprintf(stderr, WARNING "%s: %s after %llu packets (offset %llu): %s\n", name,
-		trunc ? "truncated" : "corrupt", (unsigned long long)pkts, (unsigned long long)off,
-		why);
+		stopped_early ? "stopped"
+		: trunc	      ? "truncated"
+			      : "corrupt",
+		(unsigned long long)pkts, (unsigned long long)off, why);
 }
 
 /* Reads the current input to its end; false when it was cut short. */
@@ -620,6 +646,8 @@ static bool read_file(struct capture *c, const char *name)
 	struct pcap_pkthdr *h;
 	const u_char *bytes;
 	uint64_t pkts = 0, good_off;
+	const char *why;
+	bool mixed;
 	off_t o;
 	int rc;
 
@@ -638,7 +666,8 @@ static bool read_file(struct capture *c, const char *name)
 		}
 		if (rc == PCAP_ERROR_BREAK)
 			return true;
-		warn_cut(name, pkts, good_off, read_error(c));
+		why = read_error(c, &mixed);
+		warn_cut(name, mixed, pkts, good_off, why);
 		return false;
 	}
 	return true;
@@ -662,7 +691,7 @@ static enum capture_result run_offline(struct capture *c)
 			if (os == OPEN_FAILED || !in->checked)
 				return CAPTURE_ERROR;
 			/* Its magic was right: the file header itself is cut or damaged. */
-			warn_cut(name, 0, 0, c->why);
+			warn_cut(name, false, 0, 0, c->why);
 			c->err[0] = '\0';
 			c->c.files++;
 			c->c.files_incomplete++;

@@ -89,8 +89,11 @@ void capture_close(struct capture *c);
  * every 100 ms (may be NULL). *stop is checked between packets (stop may
  * be NULL). A file cut short delivers everything before the cut, prints
  * "mxsentry: warning: FILE: truncated after N packets (offset B): why" on
- * stderr and the run goes on with the next input. Live mode runs until
- * *stop or an error.
+ * stderr ("corrupt" for damaged data, "stopped" for a pcapng file whose
+ * interfaces have different link types, which libpcap cannot read on) and
+ * the run goes on with the next input. pcapng files whose interfaces have
+ * different snapshot lengths are read whole. Live mode runs until *stop or
+ * an error.
  */
 enum capture_result capture_run(struct capture *c, capture_packet_fn on_packet,
 				capture_tick_fn on_tick, void *ctx, volatile sig_atomic_t *stop);

@@ -2,10 +2,12 @@
  * decode.c - the decode stage: from a captured frame to a struct mx_packet.
  * Link layers (Ethernet with up to 8 VLAN tags, Linux SLL/SLL2, raw IP,
  * BSD loopback), IPv4 and IPv6 with their fragments handed to defrag.c,
- * then TCP and UDP. Each length read from the frame is checked against
- * what was captured before use; each malformed case has its own counter.
+ * then TCP and UDP; PPPoE, MPLS and tunnels are in decode_tunnel.c. Each
+ * length read from the frame is checked against what was captured before
+ * use; each malformed case has its own counter.
  */
 #include "decode.h"
+#include "decode_int.h"
 #include "defrag.h"
 
 #include <netinet/in.h>
@@ -13,11 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ETH_HLEN	14
 #define SLL_HLEN	16
 #define SLL2_HLEN	20
 #define NULL_HLEN	4
-#define VLAN_HLEN	4
 #define IPV4_HLEN	20
 #define IPV6_HLEN	40
 #define TCP_HLEN	20
@@ -27,12 +27,6 @@
 #define VLAN_MAX_DEPTH	8   /* tags walked at most */
 #define IPV6_MAX_EXTHDR 8   /* extension headers walked at most */
 
-#define ETHERTYPE_IPV4	   0x0800
-#define ETHERTYPE_IPV6	   0x86dd
-#define ETHERTYPE_8021Q	   0x8100
-#define ETHERTYPE_8021AD   0x88a8
-#define ETHERTYPE_QINQ9100 0x9100
-
 /* Address family values of BSD loopback headers. */
 #define BSD_AF_INET	     2
 #define BSD_AF_INET6_NETBSD  24
@@ -40,11 +34,6 @@
 #define BSD_AF_INET6_DARWIN  30
 
 #define IPPROTO_V6_NONXT 59
-
-struct decoder {
-	struct decode_counters c;
-	struct defrag *defrag;
-};
 
 #define DC(path, field) MX_COUNTER(path, struct decode_counters, field)
 
@@ -105,6 +94,36 @@ const struct mx_counter_desc decode_counter_desc[] = {
     DC("defrag.max_trackers_reached", frag_max_trains),
     DC("defrag.invalid", frag_invalid),
     DC("defrag.memuse", frag_memuse),
+    DC("decoder.pppoe", pppoe),
+    DC("decoder.pppoe_discovery", pppoe_discovery),
+    DC("decoder.event.pppoe.pkt_too_small", pppoe_trunc),
+    DC("decoder.event.pppoe.wrong_code", pppoe_wrong_code),
+    DC("decoder.event.ppp.unsup_proto", ppp_unsup_proto),
+    DC("decoder.mpls", mpls),
+    DC("decoder.event.mpls.header_too_small", mpls_header_too_small),
+    DC("decoder.event.mpls.pkt_too_small", mpls_pkt_too_small),
+    DC("decoder.event.mpls.unknown_payload_type", mpls_unknown_payload),
+    DC("decoder.vxlan", vxlan),
+    DC("decoder.event.vxlan.header_too_small", vxlan_trunc),
+    DC("decoder.event.vxlan.invalid_header", vxlan_invalid),
+    DC("decoder.geneve", geneve),
+    DC("decoder.event.geneve.header_too_small", geneve_trunc),
+    DC("decoder.event.geneve.invalid_header", geneve_invalid),
+    DC("decoder.gre", gre),
+    DC("decoder.event.gre.pkt_too_small", gre_trunc),
+    DC("decoder.event.gre.wrong_version", gre_wrong_version),
+    DC("decoder.event.gre.version1_skipped", gre_version1),
+    DC("decoder.event.gre.version0_hdr_too_big", gre_hdr_too_big),
+    DC("decoder.event.gre.version0_malformed_sre_hdr", gre_sre_malformed),
+    DC("decoder.erspan", erspan),
+    DC("decoder.event.erspan.header_too_small", erspan_trunc),
+    DC("decoder.event.erspan.unsupported_version", erspan_version),
+    DC("decoder.event.erspan.unsupported_frame_type", erspan_frame_type),
+    DC("decoder.ipv4_in_ipv4", ipv4_in_ipv4),
+    DC("decoder.ipv6_in_ipv4", ipv6_in_ipv4),
+    DC("decoder.ipv4_in_ipv6", ipv4_in_ipv6),
+    DC("decoder.ipv6_in_ipv6", ipv6_in_ipv6),
+    DC("decoder.too_many_layers", tunnel_too_deep),
     {NULL, 0},
 };
 
@@ -166,40 +185,24 @@ bool decoder_supports_dlt(int dlt)
 	}
 }
 
-static inline uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 static inline void wr16(uint8_t *b, uint16_t v)
 {
 	b[0] = (uint8_t)(v >> 8);
 	b[1] = (uint8_t)v;
 }
 
-/* Counts a malformed packet under its reason and under decoder.invalid. */
-static enum decode_result bad(struct decoder *d, uint64_t *reason)
+enum decode_result decode_bad(struct decoder *d, uint64_t *reason)
 {
 	(*reason)++;
 	d->c.invalid++;
 	return DECODE_INVALID;
 }
 
-static enum decode_result skip(uint64_t *reason)
+enum decode_result decode_skip(uint64_t *reason)
 {
 	(*reason)++;
 	return DECODE_SKIP;
 }
-
-static enum decode_result decode_ipv4(struct decoder *d, const uint8_t *b, uint32_t len,
-				      struct mx_packet *p, bool reasm);
-static enum decode_result decode_ipv6(struct decoder *d, const uint8_t *b, uint32_t len,
-				      struct mx_packet *p, bool reasm);
 
 static enum decode_result decode_tcp(struct decoder *d, const uint8_t *b, uint32_t len,
 				     struct mx_packet *p)
@@ -208,12 +211,12 @@ static enum decode_result decode_tcp(struct decoder *d, const uint8_t *b, uint32
 
 	d->c.tcp++;
 	if (len < TCP_HLEN)
-		return bad(d, &d->c.tcp_trunc);
+		return decode_bad(d, &d->c.tcp_trunc);
 	hlen = (uint32_t)(b[12] >> 4) * 4;
 	if (hlen < TCP_HLEN)
-		return bad(d, &d->c.tcp_hlen_too_small);
+		return decode_bad(d, &d->c.tcp_hlen_too_small);
 	if (hlen > len)
-		return bad(d, &d->c.tcp_opt_trunc);
+		return decode_bad(d, &d->c.tcp_opt_trunc);
 	/*
 	 * Options are only checked: a receiver stops parsing at a bad one and
 	 * still takes the segment, so dropping it here would blind the sensor.
@@ -248,14 +251,15 @@ static enum decode_result decode_tcp(struct decoder *d, const uint8_t *b, uint32
 static enum decode_result decode_udp(struct decoder *d, const uint8_t *b, uint32_t len,
 				     struct mx_packet *p)
 {
+	enum decode_result r;
 	uint32_t ulen;
 
 	d->c.udp++;
 	if (len < UDP_HLEN)
-		return bad(d, &d->c.udp_trunc);
+		return decode_bad(d, &d->c.udp_trunc);
 	ulen = rd16(b + 4);
 	if (ulen < UDP_HLEN)
-		return bad(d, &d->c.udp_hlen_invalid);
+		return decode_bad(d, &d->c.udp_hlen_invalid);
 	if (ulen > len) {
 		d->c.udp_len_gt_ip++;
 		ulen = len;
@@ -265,6 +269,8 @@ static enum decode_result decode_udp(struct decoder *d, const uint8_t *b, uint32
 	p->dport = rd16(b + 2);
 	p->payload = b + UDP_HLEN;
 	p->payload_len = ulen - UDP_HLEN;
+	if (decode_udp_tunnel(d, p->payload, p->payload_len, p, &r))
+		return r;
 	return DECODE_OK;
 }
 
@@ -276,9 +282,34 @@ static enum decode_result decode_l4(struct decoder *d, uint8_t proto, const uint
 		return decode_tcp(d, b, len, p);
 	case IPPROTO_UDP:
 		return decode_udp(d, b, len, p);
+	case IPPROTO_GRE:
+		return decode_gre(d, b, len, p);
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+		return decode_ip_in_ip(d, proto, b, len, p);
 	default:
-		return skip(&d->c.other_l4);
+		return decode_skip(&d->c.other_l4);
 	}
+}
+
+/* IP protocols decoded further: worth reassembling when fragmented. */
+static bool l4_wanted(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_GRE ||
+	       proto == IPPROTO_IPIP || proto == IPPROTO_IPV6;
+}
+
+/* Sets the IPv4 header checksum of the 20-byte header at h. */
+static void ipv4_set_checksum(uint8_t *h)
+{
+	uint32_t sum = 0;
+
+	h[10] = h[11] = 0;
+	for (int i = 0; i < IPV4_HLEN; i += 2)
+		sum += rd16(h + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	wr16(h + 10, (uint16_t)~sum);
 }
 
 static void frag_key(struct defrag_key *k, const struct mx_packet *p, uint32_t id, uint8_t proto)
@@ -319,14 +350,15 @@ static enum decode_result defrag_packet(struct decoder *d, const struct defrag_k
 	p->wirelen = out_len;
 	if (key->family == 4) {
 		wr16(out + 2, (uint16_t)out_len);
+		ipv4_set_checksum(out);
 		return decode_ipv4(d, out, out_len, p, true);
 	}
 	wr16(out + 4, (uint16_t)(out_len - hdr_len));
 	return decode_ipv6(d, out, out_len, p, true);
 }
 
-static enum decode_result decode_ipv4(struct decoder *d, const uint8_t *b, uint32_t len,
-				      struct mx_packet *p, bool reasm)
+enum decode_result decode_ipv4(struct decoder *d, const uint8_t *b, uint32_t len,
+			       struct mx_packet *p, bool reasm)
 {
 	uint32_t hlen, iplen, frag, off;
 	uint8_t proto;
@@ -334,17 +366,17 @@ static enum decode_result decode_ipv4(struct decoder *d, const uint8_t *b, uint3
 	if (!reasm)
 		d->c.ipv4++;
 	if (len < IPV4_HLEN)
-		return bad(d, &d->c.ipv4_trunc);
+		return decode_bad(d, &d->c.ipv4_trunc);
 	if (b[0] >> 4 != 4)
-		return bad(d, &d->c.ipv4_wrong_version);
+		return decode_bad(d, &d->c.ipv4_wrong_version);
 	hlen = (uint32_t)(b[0] & 0x0f) * 4;
 	if (hlen < IPV4_HLEN)
-		return bad(d, &d->c.ipv4_hlen_too_small);
+		return decode_bad(d, &d->c.ipv4_hlen_too_small);
 	iplen = rd16(b + 2);
 	if (iplen < hlen)
-		return bad(d, &d->c.ipv4_iplen_smaller_than_hlen);
+		return decode_bad(d, &d->c.ipv4_iplen_smaller_than_hlen);
 	if (len < hlen)
-		return bad(d, &d->c.ipv4_opt_trunc);
+		return decode_bad(d, &d->c.ipv4_opt_trunc);
 	if (iplen > len) {
 		d->c.ipv4_len_gt_caplen++;
 		iplen = len;
@@ -361,8 +393,8 @@ static enum decode_result decode_ipv4(struct decoder *d, const uint8_t *b, uint3
 		struct defrag_frag f;
 		uint8_t tmpl[IPV4_HLEN];
 
-		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-			return skip(&d->c.other_l4);
+		if (!l4_wanted(proto))
+			return decode_skip(&d->c.other_l4);
 		/* A fragment cut by the snaplen cannot be placed: it is counted above. */
 		if (rd16(b + 2) > len) {
 			d->c.invalid++;
@@ -384,14 +416,15 @@ static enum decode_result decode_ipv4(struct decoder *d, const uint8_t *b, uint3
 		};
 		return defrag_packet(d, &key, &f, p);
 	}
+	p->l3 = b;
+	p->l3_len = iplen;
 	return decode_l4(d, proto, b + hlen, iplen - hlen, p);
 }
 
-/* Next headers that may lead to TCP or UDP inside an IPv6 fragment. */
+/* Next headers that may lead to a protocol decoded further inside an IPv6 fragment. */
 static bool ipv6_frag_wanted(uint8_t nh)
 {
-	return nh == IPPROTO_TCP || nh == IPPROTO_UDP || nh == IPPROTO_DSTOPTS ||
-	       nh == IPPROTO_ROUTING || nh == IPPROTO_AH;
+	return l4_wanted(nh) || nh == IPPROTO_DSTOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_AH;
 }
 
 /*
@@ -417,9 +450,9 @@ static enum decode_result decode_ipv6_frag(struct decoder *d, const uint8_t *b, 
 		return DECODE_OK;
 	}
 	if (!ipv6_frag_wanted(fh[0]))
-		return skip(&d->c.other_l4);
+		return decode_skip(&d->c.other_l4);
 	if (reasm)
-		return bad(d, &d->c.frag_invalid);
+		return decode_bad(d, &d->c.frag_invalid);
 	if (truncated) {
 		d->c.invalid++;
 		return DECODE_INVALID;
@@ -440,8 +473,8 @@ static enum decode_result decode_ipv6_frag(struct decoder *d, const uint8_t *b, 
 	return defrag_packet(d, &key, &f, p);
 }
 
-static enum decode_result decode_ipv6(struct decoder *d, const uint8_t *b, uint32_t len,
-				      struct mx_packet *p, bool reasm)
+enum decode_result decode_ipv6(struct decoder *d, const uint8_t *b, uint32_t len,
+			       struct mx_packet *p, bool reasm)
 {
 	uint32_t plen, off = IPV6_HLEN, hl;
 	unsigned int nexthdrs = 0;
@@ -451,9 +484,9 @@ static enum decode_result decode_ipv6(struct decoder *d, const uint8_t *b, uint3
 	if (!reasm)
 		d->c.ipv6++;
 	if (len < IPV6_HLEN)
-		return bad(d, &d->c.ipv6_trunc);
+		return decode_bad(d, &d->c.ipv6_trunc);
 	if (b[0] >> 4 != 6)
-		return bad(d, &d->c.ipv6_wrong_version);
+		return decode_bad(d, &d->c.ipv6_wrong_version);
 	plen = rd16(b + 4);
 	if (plen > len - IPV6_HLEN) {
 		d->c.ipv6_plen_gt_caplen++;
@@ -465,11 +498,16 @@ static enum decode_result decode_ipv6(struct decoder *d, const uint8_t *b, uint3
 	p->ttl = b[7];
 	mx_addr_from_v6(&p->src, b + 8);
 	mx_addr_from_v6(&p->dst, b + 24);
+	p->l3 = b;
+	p->l3_len = len;
 	nh = b[6];
 	for (;;) {
 		switch (nh) {
 		case IPPROTO_TCP:
 		case IPPROTO_UDP:
+		case IPPROTO_GRE:
+		case IPPROTO_IPIP:
+		case IPPROTO_IPV6:
 			return decode_l4(d, nh, b + off, len - off, p);
 		case IPPROTO_HOPOPTS:
 		case IPPROTO_ROUTING:
@@ -478,12 +516,12 @@ static enum decode_result decode_ipv6(struct decoder *d, const uint8_t *b, uint3
 		case IPPROTO_FRAGMENT:
 			break;
 		default: /* ESP, no next header, ICMPv6, ... */
-			return skip(&d->c.other_l4);
+			return decode_skip(&d->c.other_l4);
 		}
 		if (++nexthdrs > IPV6_MAX_EXTHDR)
-			return bad(d, &d->c.ipv6_too_many_exthdrs);
+			return decode_bad(d, &d->c.ipv6_too_many_exthdrs);
 		if (len - off < 8)
-			return bad(d, &d->c.ipv6_exthdr_trunc);
+			return decode_bad(d, &d->c.ipv6_exthdr_trunc);
 		if (nh == IPPROTO_FRAGMENT) {
 			bool atomic = false;
 			enum decode_result r =
@@ -499,22 +537,22 @@ static enum decode_result decode_ipv6(struct decoder *d, const uint8_t *b, uint3
 		else
 			hl = ((uint32_t)b[off + 1] + 1) * 8;
 		if (hl > len - off)
-			return bad(d, &d->c.ipv6_exthdr_trunc);
+			return decode_bad(d, &d->c.ipv6_exthdr_trunc);
 		nh = b[off];
 		off += hl;
 	}
 }
 
-static enum decode_result decode_ethertype(struct decoder *d, uint16_t type, const uint8_t *b,
-					   uint32_t len, struct mx_packet *p)
+enum decode_result decode_ethertype(struct decoder *d, uint16_t type, const uint8_t *b,
+				    uint32_t len, struct mx_packet *p)
 {
 	unsigned int tags = 0;
 
 	while (type == ETHERTYPE_8021Q || type == ETHERTYPE_8021AD || type == ETHERTYPE_QINQ9100) {
 		if (tags == VLAN_MAX_DEPTH)
-			return bad(d, &d->c.too_many_layers);
+			return decode_bad(d, &d->c.too_many_layers);
 		if (len < VLAN_HLEN)
-			return bad(d, &d->c.vlan_trunc);
+			return decode_bad(d, &d->c.vlan_trunc);
 		if (tags < MX_ARRAY_LEN(p->vlan))
 			p->vlan[tags] = rd16(b) & 0x0fff;
 		type = rd16(b + 2);
@@ -535,9 +573,26 @@ static enum decode_result decode_ethertype(struct decoder *d, uint16_t type, con
 		return decode_ipv4(d, b, len, p, false);
 	case ETHERTYPE_IPV6:
 		return decode_ipv6(d, b, len, p, false);
+	case ETHERTYPE_PPPOE_SESS:
+		return decode_pppoe_session(d, b, len, p);
+	case ETHERTYPE_PPPOE_DISC:
+		d->c.pppoe++;
+		return decode_skip(&d->c.pppoe_discovery);
+	case ETHERTYPE_MPLS_UC:
+	case ETHERTYPE_MPLS_MC:
+		return decode_mpls(d, b, len, p);
 	default:
-		return skip(&d->c.other_l3);
+		return decode_skip(&d->c.other_l3);
 	}
+}
+
+enum decode_result decode_ethernet(struct decoder *d, const uint8_t *b, uint32_t len,
+				   struct mx_packet *p)
+{
+	d->c.ethernet++;
+	if (len < ETH_HLEN)
+		return decode_bad(d, &d->c.eth_trunc);
+	return decode_ethertype(d, rd16(b + 12), b + ETH_HLEN, len - ETH_HLEN, p);
 }
 
 /* Raw IP: the version nibble says which; want is 4, 6 or 0 for either. */
@@ -548,13 +603,13 @@ static enum decode_result decode_raw(struct decoder *d, int want, const uint8_t 
 
 	d->c.raw++;
 	if (len == 0)
-		return bad(d, &d->c.raw_invalid_version);
+		return decode_bad(d, &d->c.raw_invalid_version);
 	v = b[0] >> 4;
 	if (want == 4 || (want == 0 && v == 4))
 		return decode_ipv4(d, b, len, p, false);
 	if (want == 6 || (want == 0 && v == 6))
 		return decode_ipv6(d, b, len, p, false);
-	return bad(d, &d->c.raw_invalid_version);
+	return decode_bad(d, &d->c.raw_invalid_version);
 }
 
 static bool bsd_af_inet6(uint32_t af)
@@ -570,14 +625,14 @@ static enum decode_result decode_null(struct decoder *d, const uint8_t *b, uint3
 
 	d->c.null++;
 	if (len < NULL_HLEN)
-		return bad(d, &d->c.null_trunc);
+		return decode_bad(d, &d->c.null_trunc);
 	be = rd32(b);
 	le = (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
 	if (be == BSD_AF_INET || le == BSD_AF_INET)
 		return decode_ipv4(d, b + NULL_HLEN, len - NULL_HLEN, p, false);
 	if (bsd_af_inet6(be) || bsd_af_inet6(le))
 		return decode_ipv6(d, b + NULL_HLEN, len - NULL_HLEN, p, false);
-	return skip(&d->c.other_l3);
+	return decode_skip(&d->c.other_l3);
 }
 
 enum decode_result decoder_packet(struct decoder *d, int dlt, uint64_t ts_us, const uint8_t *frame,
@@ -587,27 +642,24 @@ enum decode_result decoder_packet(struct decoder *d, int dlt, uint64_t ts_us, co
 	p->ts_us = ts_us;
 	p->caplen = caplen;
 	p->wirelen = wirelen;
+	d->tunnels = 0;
 	d->c.pkts++;
 	d->c.bytes += caplen;
 	if (caplen < wirelen)
 		d->c.snaplen_cut++;
 	switch (dlt) {
 	case DLT_EN10MB:
-		d->c.ethernet++;
-		if (caplen < ETH_HLEN)
-			return bad(d, &d->c.eth_trunc);
-		return decode_ethertype(d, rd16(frame + 12), frame + ETH_HLEN, caplen - ETH_HLEN,
-					p);
+		return decode_ethernet(d, frame, caplen, p);
 	case DLT_LINUX_SLL:
 		d->c.sll++;
 		if (caplen < SLL_HLEN)
-			return bad(d, &d->c.sll_trunc);
+			return decode_bad(d, &d->c.sll_trunc);
 		return decode_ethertype(d, rd16(frame + 14), frame + SLL_HLEN, caplen - SLL_HLEN,
 					p);
 	case DLT_LINUX_SLL2:
 		d->c.sll2++;
 		if (caplen < SLL2_HLEN)
-			return bad(d, &d->c.sll2_trunc);
+			return decode_bad(d, &d->c.sll2_trunc);
 		return decode_ethertype(d, rd16(frame), frame + SLL2_HLEN, caplen - SLL2_HLEN, p);
 	case DLT_RAW:
 	case LINKTYPE_RAW:
@@ -620,6 +672,6 @@ enum decode_result decoder_packet(struct decoder *d, int dlt, uint64_t ts_us, co
 	case DLT_LOOP:
 		return decode_null(d, frame, caplen, p);
 	default:
-		return bad(d, &d->c.unknown_linktype);
+		return decode_bad(d, &d->c.unknown_linktype);
 	}
 }

@@ -4,7 +4,10 @@
  * frames decoded in turn by one decoder with small defragmentation limits,
  * so fragment trains, overlaps, limits and timeouts are reached. Each
  * frame is copied into its own allocation so a read past it is caught, and
- * every decoded packet is checked against the decoder's promises.
+ * every decoded packet is checked against the decoder's promises: its
+ * payload and its IP datagram (l3) within the frame or the rebuilt
+ * datagram, a rebuilt datagram with a whole, valid IP header. Seeds cover
+ * every link type, fragments, PPPoE, MPLS and each kind of tunnel.
  */
 #include <pcap/dlt.h>
 #include <stdint.h>
@@ -24,6 +27,49 @@ static const uint8_t marker[4] = {'F', 'R', 'A', 'G'};
 
 static volatile uint8_t sink;
 
+/* True when the IPv4 header checksum of the 20 bytes at h is right. */
+static int ipv4_sum_ok(const uint8_t *h)
+{
+	uint32_t sum = 0;
+
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/* l3 is the packet's IP datagram, inside the frame (or the rebuilt one), holding the payload. */
+static void check_l3(const struct mx_packet *p, const uint8_t *frame, uint32_t caplen)
+{
+	uint8_t sum = 0;
+
+	if (p->l3 == NULL || p->l3_len < (p->ip_version == 4 ? 20u : 40u))
+		abort();
+	if (p->l3[0] >> 4 != p->ip_version)
+		abort();
+	if (p->payload < p->l3 || p->payload_len > p->l3_len ||
+	    (size_t)(p->payload - p->l3) > p->l3_len - p->payload_len)
+		abort();
+	if (!p->reassembled &&
+	    (p->l3 < frame || p->l3_len > caplen || (size_t)(p->l3 - frame) > caplen - p->l3_len))
+		abort();
+	if (p->reassembled && p->l3_len > p->caplen)
+		abort();
+	/* A datagram rebuilt from fragments: a whole header nDPI can parse. */
+	if (p->reassembled && p->l3_len == p->caplen) {
+		if (p->ip_version == 4 &&
+		    (p->l3[0] != 0x45 || (uint32_t)(p->l3[2] << 8 | p->l3[3]) != p->l3_len ||
+		     (p->l3[6] & 0x3f) != 0 || p->l3[7] != 0 || !ipv4_sum_ok(p->l3)))
+			abort();
+		if (p->ip_version == 6 && (uint32_t)(p->l3[4] << 8 | p->l3[5]) + 40 != p->l3_len)
+			abort();
+	}
+	for (uint32_t i = 0; i < p->l3_len; i++)
+		sum ^= p->l3[i];
+	sink = sum;
+}
+
 static void check_packet(const struct mx_packet *p, const uint8_t *frame, uint32_t caplen)
 {
 	uint8_t sum = 0;
@@ -42,6 +88,7 @@ static void check_packet(const struct mx_packet *p, const uint8_t *frame, uint32
 	for (uint32_t i = 0; i < p->payload_len; i++)
 		sum ^= p->payload[i];
 	sink = sum;
+	check_l3(p, frame, caplen);
 }
 
 static void decode_one(struct decoder *d, int dlt, uint64_t ts, const uint8_t *b, size_t n,

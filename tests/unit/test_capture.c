@@ -3,8 +3,11 @@
  * and hand-written pcapng files read in order across several inputs, a
  * directory, gzip-compressed files and stdin; files cut short (mid-record,
  * in the file header, in the gzip stream) and garbage inputs; the offline
- * filter, the stop flag, progress and counters; and the default live BPF
- * matched against tagged and untagged frames.
+ * filter, the stop flag, progress and counters; pcapng files whose
+ * interfaces differ in snapshot length (read, in both byte orders and
+ * several sections) or in link type (reported) and the block walk that
+ * rewrites them; and the default live BPF matched against tagged and
+ * untagged frames.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +29,7 @@
 #include <zlib.h>
 
 #include "capture.h"
+#include "pcapng_norm.h"
 
 #define MAX_REC 256
 
@@ -511,6 +515,238 @@ static void test_stop_flag(void **state)
 	capture_close(s.cap);
 }
 
+/* ---- pcapng with several interfaces ----------------------------------------- */
+
+/* A pcapng file built in memory, in either byte order. */
+struct ng {
+	uint8_t b[8192];
+	size_t n;
+	bool be;
+};
+
+static void ng16(struct ng *g, uint16_t v)
+{
+	assert_true(g->n + 2 <= sizeof(g->b));
+	g->b[g->n++] = (uint8_t)(g->be ? v >> 8 : v);
+	g->b[g->n++] = (uint8_t)(g->be ? v : v >> 8);
+}
+
+static void ng32(struct ng *g, uint32_t v)
+{
+	ng16(g, (uint16_t)(g->be ? v >> 16 : v));
+	ng16(g, (uint16_t)(g->be ? v : v >> 16));
+}
+
+static void ng_shb(struct ng *g)
+{
+	ng32(g, 0x0A0D0D0A);
+	ng32(g, 28);
+	ng32(g, 0x1A2B3C4D);
+	ng16(g, 1);
+	ng16(g, 0);
+	ng32(g, 0xffffffff);
+	ng32(g, 0xffffffff);
+	ng32(g, 28);
+}
+
+/* An Interface Description Block without options (microsecond timestamps). */
+static size_t ng_idb(struct ng *g, uint16_t linktype, uint32_t snaplen)
+{
+	size_t at = g->n;
+
+	ng32(g, 1);
+	ng32(g, 20);
+	ng16(g, linktype);
+	ng16(g, 0);
+	ng32(g, snaplen);
+	ng32(g, 20);
+	return at;
+}
+
+/* An Enhanced Packet Block of 60 bytes on interface ifid, byte 14 = tag. */
+static void ng_epb(struct ng *g, uint32_t ifid, uint64_t ts_us, uint8_t tag)
+{
+	ng32(g, 6);
+	ng32(g, 32 + 60);
+	ng32(g, ifid);
+	ng32(g, (uint32_t)(ts_us >> 32));
+	ng32(g, (uint32_t)ts_us);
+	ng32(g, 60);
+	ng32(g, 100);
+	assert_true(g->n + 60 <= sizeof(g->b));
+	memset(g->b + g->n, 0x33, 60);
+	g->b[g->n + 14] = tag;
+	g->n += 60;
+	ng32(g, 32 + 60);
+}
+
+/*
+ * Two sections; the first has interfaces with snapshot lengths 4000 and
+ * 262144 and a third (65535) declared after packets, the second one
+ * interface of snapshot length 128. Packets tagged 1..5.
+ */
+static void ng_mixed_snaplens(struct ng *g, bool be, size_t idb_at[4])
+{
+	memset(g, 0, sizeof(*g));
+	g->be = be;
+	ng_shb(g);
+	idb_at[0] = ng_idb(g, DLT_EN10MB, 4000);
+	idb_at[1] = ng_idb(g, DLT_EN10MB, 262144);
+	ng_epb(g, 0, 1700000000000001ULL, 1);
+	ng_epb(g, 1, 1700000000000002ULL, 2);
+	idb_at[2] = ng_idb(g, DLT_EN10MB, 65535);
+	ng_epb(g, 2, 1700000000000003ULL, 3);
+	ng_epb(g, 0, 1700000000000004ULL, 4);
+	ng_shb(g);
+	idb_at[3] = ng_idb(g, DLT_EN10MB, 128);
+	ng_epb(g, 0, 1700000000000005ULL, 5);
+}
+
+static void test_pcapng_snaplens_differ(void **state)
+{
+	char le[PATH_MAX], be[PATH_MAX], gz[PATH_MAX], et[1024];
+	const char *paths[3] = {le, be, gz};
+	static struct ng g;
+	static struct sink s;
+	size_t at[4];
+
+	(void)state;
+	path_of(le, "snaplens-le.pcapng");
+	path_of(be, "snaplens-be.pcapng");
+	path_of(gz, "snaplens-le.pcapng.gz");
+	ng_mixed_snaplens(&g, false, at);
+	write_bytes(le, g.b, g.n);
+	gzip_file(le, gz);
+	ng_mixed_snaplens(&g, true, at);
+	write_bytes(be, g.b, g.n);
+	assert_int_equal(run_paths(paths, 3, NULL, &s, et, sizeof(et)), CAPTURE_OK);
+	if (et[0] != '\0')
+		fail_msg("stderr was: %s", et);
+	assert_int_equal(s.n, 15);
+	for (size_t i = 0; i < s.n; i++) {
+		assert_int_equal(s.r[i].dlt, DLT_EN10MB);
+		assert_int_equal(s.r[i].tag, i % 5 + 1);
+		assert_int_equal(s.r[i].ts_us, 1700000000000001ULL + i % 5);
+		assert_int_equal(s.r[i].caplen, 60);
+		assert_int_equal(s.r[i].wirelen, 100);
+	}
+	assert_string_equal(s.r[5].file, be);
+	assert_string_equal(s.r[10].file, gz);
+	assert_int_equal(capture_counters(s.cap)->files, 3);
+	assert_int_equal(capture_counters(s.cap)->files_incomplete, 0);
+	capture_close(s.cap);
+}
+
+static void test_pcapng_linktypes_differ(void **state)
+{
+	char p[PATH_MAX], good[PATH_MAX], et[1024], want[PATH_MAX + 64];
+	const char *paths[2] = {p, good};
+	static struct ng g;
+	static struct sink s;
+
+	(void)state;
+	path_of(p, "linktypes.pcapng");
+	path_of(good, "after.pcap");
+	memset(&g, 0, sizeof(g));
+	ng_shb(&g);
+	ng_idb(&g, DLT_EN10MB, 0);
+	ng_epb(&g, 0, 1700000000000001ULL, 1);
+	ng_idb(&g, 101 /* LINKTYPE_RAW */, 0);
+	ng_epb(&g, 1, 1700000000000002ULL, 0x45);
+	write_bytes(p, g.b, g.n);
+	write_pcap(good, DLT_EN10MB, 1, 9, 1);
+	assert_int_equal(run_paths(paths, 2, NULL, &s, et, sizeof(et)), CAPTURE_INCOMPLETE);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.r[0].tag, 1);
+	assert_int_equal(s.r[1].tag, 9);
+	snprintf(want, sizeof(want), "mxsentry: warning: %s: stopped after 1 packets", p);
+	if (strstr(et, want) == NULL ||
+	    strstr(et, "interfaces of different link types (1 and 101), which libpcap cannot "
+		       "read in one file") == NULL)
+		fail_msg("stderr was: %s", et);
+	assert_int_equal(capture_counters(s.cap)->files_incomplete, 1);
+	capture_close(s.cap);
+}
+
+static uint32_t le32_at(const uint8_t *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static void test_pcapng_norm_walk(void **state)
+{
+	static struct ng g, whole, piece;
+	struct pcapng_norm n;
+	size_t at[4], chunks[] = {1, 3, 7, 4096};
+	uint8_t pcap_hdr[24] = {0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0};
+
+	(void)state;
+	ng_mixed_snaplens(&g, false, at);
+	whole = g;
+	pcapng_norm_init(&n);
+	pcapng_norm_feed(&n, whole.b, whole.n);
+	assert_true(pcapng_norm_active(&n));
+	assert_int_equal(n.idbs, 4);
+	assert_int_equal(n.rewritten, 4);
+	assert_int_equal(n.blocks, 2 + 4 + 5);
+	assert_int_equal(n.first_linktype, DLT_EN10MB);
+	assert_int_equal(n.other_linktype, -1);
+	/* exactly the snapshot lengths changed, to 0 */
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(le32_at(whole.b + at[i] + 12), 0);
+		memcpy(g.b + at[i] + 12, whole.b + at[i] + 12, 4);
+	}
+	assert_memory_equal(g.b, whole.b, g.n);
+	/* the same whatever the pieces the stream comes in */
+	ng_mixed_snaplens(&g, false, at);
+	for (size_t c = 0; c < MX_ARRAY_LEN(chunks); c++) {
+		piece = g;
+		pcapng_norm_init(&n);
+		for (size_t o = 0; o < piece.n; o += chunks[c])
+			pcapng_norm_feed(&n, piece.b + o, MX_MIN(chunks[c], piece.n - o));
+		assert_memory_equal(piece.b, whole.b, g.n);
+		assert_int_equal(n.rewritten, 4);
+	}
+	/* big-endian: snapshot lengths zeroed, link type noted */
+	ng_mixed_snaplens(&g, true, at);
+	pcapng_norm_init(&n);
+	pcapng_norm_feed(&n, g.b, g.n);
+	assert_true(pcapng_norm_active(&n));
+	assert_int_equal(n.first_linktype, DLT_EN10MB);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(le32_at(g.b + at[i] + 12), 0);
+	/* a pcap file passes untouched */
+	piece.n = sizeof(pcap_hdr);
+	memcpy(piece.b, pcap_hdr, sizeof(pcap_hdr));
+	pcapng_norm_init(&n);
+	pcapng_norm_feed(&n, piece.b, piece.n);
+	assert_false(pcapng_norm_active(&n));
+	assert_memory_equal(piece.b, pcap_hdr, sizeof(pcap_hdr));
+	/* broken framing (a length not a multiple of 4) stops the walk: the rest passes as it is */
+	ng_mixed_snaplens(&g, false, at);
+	g.b[at[1] + 4] = 21;
+	piece = g;
+	pcapng_norm_init(&n);
+	pcapng_norm_feed(&n, piece.b, piece.n);
+	assert_false(pcapng_norm_active(&n));
+	assert_int_equal(n.rewritten, 1);
+	assert_memory_equal(piece.b + at[1], g.b + at[1], g.n - at[1]);
+	/* an IDB too short to hold a snapshot length */
+	ng_mixed_snaplens(&g, false, at);
+	g.b[at[0] + 4] = 16;
+	pcapng_norm_init(&n);
+	pcapng_norm_feed(&n, g.b, g.n);
+	assert_false(pcapng_norm_active(&n));
+	assert_int_equal(n.idbs, 0);
+	/* a section header with a bad byte-order magic */
+	ng_mixed_snaplens(&g, false, at);
+	g.b[8] = 0x11;
+	pcapng_norm_init(&n);
+	pcapng_norm_feed(&n, g.b, g.n);
+	assert_false(pcapng_norm_active(&n));
+	assert_int_equal(le32_at(g.b + at[0] + 12), 4000);
+}
+
 /* ---- frames for filter tests ------------------------------------------------ */
 
 static void w16(uint8_t *b, uint16_t v)
@@ -746,6 +982,9 @@ int main(void)
 	    cmocka_unit_test(test_stdin_gzip),
 	    cmocka_unit_test(test_open_errors),
 	    cmocka_unit_test(test_stop_flag),
+	    cmocka_unit_test(test_pcapng_snaplens_differ),
+	    cmocka_unit_test(test_pcapng_linktypes_differ),
+	    cmocka_unit_test(test_pcapng_norm_walk),
 	    cmocka_unit_test(test_default_bpf),
 	    cmocka_unit_test(test_offline_filter),
 	    cmocka_unit_test(test_live),

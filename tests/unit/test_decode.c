@@ -1,8 +1,10 @@
 /*
  * test_decode.c - unit tests of the decode stage: frames built by hand for
  * every link type and tag stack, IPv6 extension headers, IPv4 and IPv6
- * fragment reassembly (in order, out of order, overlapping), and each
- * malformed case with the exact counters it must move.
+ * fragment reassembly (in order, out of order, overlapping), the IP
+ * datagram handed on as l3 (bounds, rebuilt headers of reassembled
+ * datagrams), and each malformed case with the exact counters it must
+ * move. Tunnels, PPPoE and MPLS are in test_decode_tunnel.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,265 +19,7 @@
 #include <string.h>
 
 #include "decode.h"
-
-#define TS0 1700000000000000ULL
-
-static const uint8_t SRC4[4] = {192, 0, 2, 1};
-static const uint8_t DST4[4] = {198, 51, 100, 25};
-static const uint8_t SRC6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
-static const uint8_t DST6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x25};
-
-/* ---- frame building ---------------------------------------------------- */
-
-static void w16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
-
-static void w32(uint8_t *b, uint32_t v)
-{
-	w16(b, (uint16_t)(v >> 16));
-	w16(b + 2, (uint16_t)v);
-}
-
-static void fill_pattern(uint8_t *b, uint32_t n, uint8_t seed)
-{
-	for (uint32_t i = 0; i < n; i++)
-		b[i] = (uint8_t)(seed + i * 7);
-}
-
-static uint32_t build_tcp(uint8_t *o, uint16_t sp, uint16_t dp, uint32_t seq, uint32_t ack,
-			  uint8_t flags, uint16_t win, const uint8_t *opt, uint32_t optlen,
-			  const uint8_t *pl, uint32_t plen)
-{
-	uint32_t hl = 20 + optlen;
-
-	memset(o, 0, 20);
-	w16(o, sp);
-	w16(o + 2, dp);
-	w32(o + 4, seq);
-	w32(o + 8, ack);
-	o[12] = (uint8_t)((hl / 4) << 4);
-	o[13] = flags;
-	w16(o + 14, win);
-	if (optlen)
-		memcpy(o + 20, opt, optlen);
-	if (plen)
-		memcpy(o + hl, pl, plen);
-	return hl + plen;
-}
-
-static uint32_t build_udp(uint8_t *o, uint16_t sp, uint16_t dp, const uint8_t *pl, uint32_t plen)
-{
-	w16(o, sp);
-	w16(o + 2, dp);
-	w16(o + 4, (uint16_t)(8 + plen));
-	w16(o + 6, 0);
-	if (plen)
-		memcpy(o + 8, pl, plen);
-	return 8 + plen;
-}
-
-static uint32_t build_ipv4(uint8_t *o, uint8_t proto, uint16_t id, uint16_t frag, uint8_t ttl,
-			   const uint8_t *l4, uint32_t l4len)
-{
-	memset(o, 0, 20);
-	o[0] = 0x45;
-	w16(o + 2, (uint16_t)(20 + l4len));
-	w16(o + 4, id);
-	w16(o + 6, frag);
-	o[8] = ttl;
-	o[9] = proto;
-	memcpy(o + 12, SRC4, 4);
-	memcpy(o + 16, DST4, 4);
-	memcpy(o + 20, l4, l4len);
-	return 20 + l4len;
-}
-
-static uint32_t build_ipv6(uint8_t *o, uint8_t nh, uint8_t hlim, const uint8_t *pl, uint32_t plen)
-{
-	memset(o, 0, 40);
-	o[0] = 0x60;
-	w16(o + 4, (uint16_t)plen);
-	o[6] = nh;
-	o[7] = hlim;
-	memcpy(o + 8, SRC6, 16);
-	memcpy(o + 24, DST6, 16);
-	memcpy(o + 40, pl, plen);
-	return 40 + plen;
-}
-
-/* Ethernet with ntags tags (tpid[i], vid[i]) in front of ethertype type. */
-static uint32_t build_eth(uint8_t *o, const uint16_t *tpid, const uint16_t *vid, int ntags,
-			  uint16_t type, const uint8_t *l3, uint32_t len)
-{
-	uint32_t n = 12;
-
-	for (int i = 0; i < 12; i++)
-		o[i] = (uint8_t)(0x10 + i);
-	for (int i = 0; i < ntags; i++) {
-		w16(o + n, tpid[i]);
-		w16(o + n + 2, vid[i]);
-		n += 4;
-	}
-	w16(o + n, type);
-	n += 2;
-	memcpy(o + n, l3, len);
-	return n + len;
-}
-
-/* The standard test packets: IPv4/IPv6 carrying TCP 40000 -> 25 or UDP 5353 -> 53. */
-static const uint8_t PAYLOAD[] = "EHLO client.example.org\r\n";
-#define PLEN ((uint32_t)sizeof(PAYLOAD) - 1)
-
-static uint32_t v4_tcp(uint8_t *o)
-{
-	uint8_t l4[256];
-	uint32_t n = build_tcp(l4, 40000, 25, 1000, 2000, 0x18, 512, NULL, 0, PAYLOAD, PLEN);
-
-	return build_ipv4(o, IPPROTO_TCP, 7, 0x4000, 64, l4, n);
-}
-
-static uint32_t v4_udp(uint8_t *o)
-{
-	uint8_t l4[256];
-	uint32_t n = build_udp(l4, 5353, 53, PAYLOAD, PLEN);
-
-	return build_ipv4(o, IPPROTO_UDP, 8, 0, 63, l4, n);
-}
-
-static uint32_t v6_tcp(uint8_t *o)
-{
-	uint8_t l4[256];
-	uint32_t n = build_tcp(l4, 40000, 25, 1000, 2000, 0x18, 512, NULL, 0, PAYLOAD, PLEN);
-
-	return build_ipv6(o, IPPROTO_TCP, 55, l4, n);
-}
-
-static uint32_t v6_udp(uint8_t *o)
-{
-	uint8_t l4[256];
-	uint32_t n = build_udp(l4, 5353, 53, PAYLOAD, PLEN);
-
-	return build_ipv6(o, IPPROTO_UDP, 54, l4, n);
-}
-
-/* ---- checks ------------------------------------------------------------ */
-
-static struct decoder *new_decoder(void)
-{
-	struct decode_config cfg;
-	struct decoder *d;
-
-	decode_config_defaults(&cfg);
-	d = decoder_new(&cfg);
-	assert_non_null(d);
-	return d;
-}
-
-static uint64_t counter(const struct decoder *d, const char *name)
-{
-	for (const struct mx_counter_desc *c = decode_counter_desc; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return mx_counter_get(decoder_counters(d), c);
-	fail_msg("no counter %s", name);
-	return 0;
-}
-
-/*
- * Asserts that exactly the named counters (NULL-terminated list) differ
- * between before and now; every other counter must be unchanged.
- */
-static void assert_moved(const struct decoder *d, const struct decode_counters *before, ...)
-{
-	const struct decode_counters *now = decoder_counters(d);
-	const char *names[32];
-	size_t n = 0;
-	va_list ap;
-
-	va_start(ap, before);
-	for (const char *s; (s = va_arg(ap, const char *)) != NULL && n < 32;)
-		names[n++] = s;
-	va_end(ap);
-	for (const struct mx_counter_desc *c = decode_counter_desc; c->name; c++) {
-		bool listed = false;
-
-		for (size_t i = 0; i < n; i++)
-			listed |= strcmp(names[i], c->name) == 0;
-		if (listed && mx_counter_get(now, c) == mx_counter_get(before, c))
-			fail_msg("counter %s did not move", c->name);
-		if (!listed && mx_counter_get(now, c) != mx_counter_get(before, c))
-			fail_msg("counter %s moved (%llu -> %llu)", c->name,
-				 (unsigned long long)mx_counter_get(before, c),
-				 (unsigned long long)mx_counter_get(now, c));
-	}
-}
-
-struct expect {
-	uint8_t ip_version, proto, ttl, vlan_count;
-	uint16_t vlan0, vlan1, sport, dport;
-	bool reassembled;
-};
-
-static void check_common(const struct mx_packet *p, const struct expect *e)
-{
-	struct mx_addr a;
-
-	assert_int_equal(p->ip_version, e->ip_version);
-	assert_int_equal(p->proto, e->proto);
-	assert_int_equal(p->ttl, e->ttl);
-	assert_int_equal(p->vlan_count, e->vlan_count);
-	assert_int_equal(p->vlan[0], e->vlan0);
-	assert_int_equal(p->vlan[1], e->vlan1);
-	assert_int_equal(p->reassembled, e->reassembled);
-	assert_int_equal(p->sport, e->sport);
-	assert_int_equal(p->dport, e->dport);
-	if (e->ip_version == 4) {
-		mx_addr_from_v4(&a, SRC4);
-		assert_memory_equal(&p->src, &a, sizeof(a));
-		mx_addr_from_v4(&a, DST4);
-		assert_memory_equal(&p->dst, &a, sizeof(a));
-	} else {
-		mx_addr_from_v6(&a, SRC6);
-		assert_memory_equal(&p->src, &a, sizeof(a));
-		mx_addr_from_v6(&a, DST6);
-		assert_memory_equal(&p->dst, &a, sizeof(a));
-	}
-}
-
-/* The standard TCP packet: 40000 -> 25, seq 1000, ack 2000, PSH|ACK, win 512. */
-static void check_std_tcp(const struct mx_packet *p, uint8_t ipv, uint8_t ttl, uint8_t nvlan,
-			  uint16_t v0, uint16_t v1)
-{
-	struct expect e = {ipv, IPPROTO_TCP, ttl, nvlan, v0, v1, 40000, 25, false};
-
-	check_common(p, &e);
-	assert_int_equal(p->seq, 1000);
-	assert_int_equal(p->ack, 2000);
-	assert_int_equal(p->tcp_flags, MX_TCP_PSH | MX_TCP_ACK);
-	assert_int_equal(p->win, 512);
-	assert_int_equal(p->payload_len, PLEN);
-	assert_memory_equal(p->payload, PAYLOAD, PLEN);
-}
-
-static void check_std_udp(const struct mx_packet *p, uint8_t ipv, uint8_t ttl, uint8_t nvlan,
-			  uint16_t v0, uint16_t v1)
-{
-	struct expect e = {ipv, IPPROTO_UDP, ttl, nvlan, v0, v1, 5353, 53, false};
-
-	check_common(p, &e);
-	assert_int_equal(p->seq, 0);
-	assert_int_equal(p->tcp_flags, 0);
-	assert_int_equal(p->payload_len, PLEN);
-	assert_memory_equal(p->payload, PAYLOAD, PLEN);
-}
-
-static enum decode_result run(struct decoder *d, int dlt, const uint8_t *f, uint32_t n,
-			      struct mx_packet *p)
-{
-	return decoder_packet(d, dlt, TS0, f, n, n, p);
-}
+#include "decode_frames.h"
 
 /* ---- link layers --------------------------------------------------------- */
 
@@ -637,16 +381,6 @@ static void test_skip_other_l3_l4(void **state)
 }
 
 /* ---- malformed ------------------------------------------------------------ */
-
-/* Decodes f and asserts DECODE_INVALID with exactly these counters moved. */
-#define EXPECT_INVALID(d, dlt, f, n, ...)                                                          \
-	do {                                                                                       \
-		struct decode_counters b_ = *decoder_counters(d);                                  \
-		struct mx_packet p_;                                                               \
-		assert_int_equal(run(d, dlt, f, n, &p_), DECODE_INVALID);                          \
-		assert_moved(d, &b_, "decoder.pkts", "decoder.bytes", "decoder.invalid",           \
-			     __VA_ARGS__, NULL);                                                   \
-	} while (0)
 
 static void test_bad_link_layers(void **state)
 {
@@ -1166,6 +900,115 @@ static void test_frag_timeout(void **state)
 	decoder_free(d);
 }
 
+/* ---- l3: the IP datagram handed to nDPI ------------------------------------- */
+
+static void test_l3_bounds(void **state)
+{
+	struct decoder *d = new_decoder();
+	uint8_t ip[512], f[600];
+	uint32_t ipn = v4_tcp(ip), n = build_eth(f, NULL, NULL, 0, 0x0800, ip, ipn);
+	struct mx_packet p;
+
+	(void)state;
+	/* Ethernet padding after the datagram is not part of it. */
+	memset(f + n, 0, 8);
+	assert_int_equal(run(d, DLT_EN10MB, f, n + 8, &p), DECODE_OK);
+	assert_ptr_equal(p.l3, f + 14);
+	assert_int_equal(p.l3_len, ipn);
+	/* A datagram cut by the snaplen: as far as captured. */
+	assert_int_equal(decoder_packet(d, DLT_EN10MB, TS0, f, n - 5, n, &p), DECODE_OK);
+	assert_ptr_equal(p.l3, f + 14);
+	assert_int_equal(p.l3_len, ipn - 5);
+	assert_int_equal(p.payload_len, PLEN - 5);
+	ipn = v6_udp(ip);
+	n = build_eth(f, NULL, NULL, 0, 0x86dd, ip, ipn);
+	memset(f + n, 0, 8);
+	assert_int_equal(run(d, DLT_EN10MB, f, n + 8, &p), DECODE_OK);
+	assert_ptr_equal(p.l3, f + 14);
+	assert_int_equal(p.l3_len, ipn);
+	assert_int_equal(decoder_packet(d, DLT_EN10MB, TS0, f, n - 2, n, &p), DECODE_OK);
+	assert_int_equal(p.l3_len, ipn - 2);
+	/* Raw IP: l3 is the frame itself. */
+	ipn = v4_udp(ip);
+	assert_int_equal(run(d, DLT_RAW, ip, ipn, &p), DECODE_OK);
+	assert_ptr_equal(p.l3, ip);
+	assert_int_equal(p.l3_len, ipn);
+	decoder_free(d);
+}
+
+/* True when the 20-byte IPv4 header at h has a correct checksum. */
+static bool ipv4_checksum_ok(const uint8_t *h)
+{
+	uint32_t sum = 0;
+
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static void test_reassembled_l3_ipv4(void **state)
+{
+	struct decoder *d = new_decoder();
+	uint8_t l4[64], data[40], f[200], ip[100];
+	uint32_t n;
+	struct mx_packet p;
+
+	(void)state;
+	frag_datagram(l4, data);
+	/* The last fragment first, then the first one with 4 bytes of options. */
+	n = v4_frag(f, l4, 16, 32, false, 0x4242, 61);
+	assert_int_equal(run(d, DLT_EN10MB, f, n, &p), DECODE_HELD);
+	n = build_ipv4(ip, IPPROTO_UDP, 0x4242, 0x2000, 64, l4, 16);
+	memmove(ip + 24, ip + 20, 16);
+	memset(ip + 20, 1, 4); /* NOP options */
+	ip[0] = 0x46;
+	w16(ip + 2, (uint16_t)(n + 4));
+	ip[10] = 0xde; /* a checksum that the rebuilt header must not keep */
+	n = build_eth(f, NULL, NULL, 0, 0x0800, ip, n + 4);
+	assert_int_equal(run(d, DLT_EN10MB, f, n, &p), DECODE_OK);
+	check_frag_result(&p, data);
+	/* l3 is a whole, valid datagram: header without options or fragment fields. */
+	assert_int_equal(p.l3_len, 20 + 48);
+	assert_int_equal(p.l3[0], 0x45);
+	assert_int_equal(p.l3[2] << 8 | p.l3[3], 20 + 48);
+	assert_int_equal(p.l3[4] << 8 | p.l3[5], 0x4242);
+	assert_int_equal(p.l3[6], 0);
+	assert_int_equal(p.l3[7], 0);
+	assert_int_equal(p.l3[8], 64);
+	assert_int_equal(p.l3[9], IPPROTO_UDP);
+	assert_memory_equal(p.l3 + 12, SRC4, 4);
+	assert_memory_equal(p.l3 + 16, DST4, 4);
+	assert_true(ipv4_checksum_ok(p.l3));
+	assert_memory_equal(p.l3 + 20, l4, 48);
+	assert_ptr_equal(p.payload, p.l3 + 28);
+	decoder_free(d);
+}
+
+static void test_reassembled_l3_ipv6(void **state)
+{
+	struct decoder *d = new_decoder();
+	uint8_t l4[256], ip[400];
+	uint32_t n, tl = build_tcp(l4, 40000, 25, 1000, 2000, 0x18, 512, NULL, 0, PAYLOAD, PLEN);
+	struct mx_packet p;
+
+	(void)state;
+	/* the first fragment behind a hop-by-hop header, which the rebuilt datagram drops */
+	n = v6_frag(ip, l4, 0, 24, true, 77, IPPROTO_TCP, true);
+	assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_HELD);
+	n = v6_frag(ip, l4, 24, tl - 24, false, 77, IPPROTO_TCP, false);
+	assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_OK);
+	assert_true(p.reassembled);
+	assert_int_equal(p.l3_len, 40 + tl);
+	assert_int_equal(p.l3[0] >> 4, 6);
+	assert_int_equal(p.l3[4] << 8 | p.l3[5], tl);
+	assert_int_equal(p.l3[6], IPPROTO_TCP);
+	assert_memory_equal(p.l3 + 40, l4, tl);
+	assert_ptr_equal(p.payload, p.l3 + 40 + 20);
+	decoder_free(d);
+}
+
 static void test_counter_table(void **state)
 {
 	size_t n = 0;
@@ -1214,6 +1057,9 @@ int main(void)
 	    cmocka_unit_test(test_frag_memcap),
 	    cmocka_unit_test(test_frag_limits),
 	    cmocka_unit_test(test_frag_timeout),
+	    cmocka_unit_test(test_l3_bounds),
+	    cmocka_unit_test(test_reassembled_l3_ipv4),
+	    cmocka_unit_test(test_reassembled_l3_ipv6),
 	    cmocka_unit_test(test_counter_table),
 	};
 
