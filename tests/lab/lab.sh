@@ -4,10 +4,12 @@
 #
 #   client ns (192.0.2.0/24)        router ns              server ns (203.0.113.0/24)
 #   192.0.2.10  posttls-finger      r-cli 192.0.2.1        203.0.113.25 mx1 (Postfix, STARTTLS)
-#   192.0.2.11  swaks               r-srv 203.0.113.1      203.0.113.53 ns1 (nsd, signed zone)
-#   192.0.2.25  sending Postfix     ip_forward=1           203.0.113.66 evil (rogue Postfix)
-#   192.0.2.53  unbound (validating)  mitm (tests/lab/mitm.c), switched in with nft REDIRECT
-#   192.0.2.54  unbound (not validating)
+#   192.0.2.11  swaks               r-srv 203.0.113.1      203.0.113.26 mx2 (the MX after a change)
+#   192.0.2.25  sending Postfix     ip_forward=1           203.0.113.27 mx3 (certificate from a CA)
+#   192.0.2.53  unbound (validating)                       203.0.113.28 mx.plain.test (no STARTTLS)
+#   192.0.2.54  unbound (not validating)                   203.0.113.53 ns1 (nsd, signed zone)
+#               mitm (tests/lab/mitm.c), switched in       203.0.113.66 evil (rogue Postfix)
+#               with nft REDIRECT
 #
 # Everything the client side sends or receives crosses the router's r-cli
 # interface, so one capture there holds the SMTP sessions as the senders saw
@@ -29,6 +31,10 @@ LAB_ZONE=example.test
 LAB_MX_ADDR=203.0.113.25
 LAB_NS_ADDR=203.0.113.53
 LAB_EVIL_ADDR=203.0.113.66
+LAB_MX2_ADDR=203.0.113.26
+LAB_MX3_ADDR=203.0.113.27
+LAB_PLAIN_ZONE=plain.test
+LAB_PLAIN_MX_ADDR=203.0.113.28
 LAB_PTF_ADDR=192.0.2.10
 LAB_SWAKS_ADDR=192.0.2.11
 LAB_SENDER_ADDR=192.0.2.25
@@ -100,17 +106,22 @@ lab_wait() {
 	lab_die "timed out waiting for $what"
 }
 
-# Creates, once per directory, the lab's keys, certificates and signed zone in
+# Creates, once per directory, the lab's keys, certificates and zones in
 # MATDIR (default $LAB_TMP/material): zone keys made with ldns-keygen, the
-# zone signed with ldns-signzone, self-signed certificates for mx1, the rogue
-# MX and the man in the middle. The TLSA record pins mx1's SPKI (3 1 1).
+# zone signed with ldns-signzone, self-signed certificates for mx1, mx2, the
+# rogue MX and the man in the middle, and a private CA (lab-ca) that issues
+# mx3's certificate. The signed zone pins mx1's SPKI (TLSA 3 1 1) and, for
+# mx3 (the MX of ta.example.test), the CA (TLSA 2 0 1 and 2 1 1).
+# example.test.zone.v2 is the same zone after a legitimate MX change (MX
+# mx2, mx2's SPKI pinned), left unsigned until lab_publish_zone signs it.
+# plain.test.zone is an unsigned zone whose MX offers no STARTTLS.
 lab_material() {
 	local m=${1:-$LAB_TMP/material}
 	LAB_MAT=$m
 	[ -f "$m/example.test.zone.signed" ] && return 0
 	mkdir -p "$m"
 	local name
-	for name in mx1 evil mitm; do
+	for name in mx1 mx2 evil mitm; do
 		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 			-keyout "$m/$name.key" -out "$m/$name.crt" -days 3650 \
 			-subj "/CN=$name.example.test" \
@@ -121,31 +132,99 @@ lab_material() {
 	openssl req -x509 -key "$m/mitm.key" -out "$m/mitm.crt" -days 3650 \
 		-subj "/CN=mx1.example.test" -addext "subjectAltName=DNS:mx1.example.test" ||
 		lab_die "openssl could not make the mitm certificate"
-	local spki
-	spki=$(openssl x509 -in "$m/mx1.crt" -noout -pubkey |
-		openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
-	cat >"$m/example.test.zone" <<EOF
-\$ORIGIN example.test.
+	lab_material_ca "$m"
+	local spki mx2spki caspki cacert
+	spki=$(lab_spki_sha256 "$m/mx1.crt")
+	mx2spki=$(lab_spki_sha256 "$m/mx2.crt")
+	caspki=$(lab_spki_sha256 "$m/lab-ca.crt")
+	cacert=$(openssl x509 -in "$m/lab-ca.crt" -outform DER | sha256sum | cut -d' ' -f1)
+	lab_zone_text 2026112901 mx1 "$spki" "$cacert" "$caspki" >"$m/example.test.zone"
+	{
+		lab_zone_text 2026112902 mx2 "$spki" "$cacert" "$caspki"
+		printf 'mx2               IN A     %s\n' "$LAB_MX2_ADDR"
+		printf '_25._tcp.mx2      IN TLSA  3 1 1 %s\n' "$mx2spki"
+	} >"$m/example.test.zone.v2"
+	cat >"$m/plain.test.zone" <<EOF
+\$ORIGIN $LAB_PLAIN_ZONE.
 \$TTL 300
-@                 IN SOA   ns1.example.test. hostmaster.example.test. 2026112901 3600 600 86400 300
+@                 IN SOA   ns1.example.test. hostmaster.plain.test. 2026112901 3600 600 86400 300
 @                 IN NS    ns1.example.test.
-@                 IN MX    10 mx1.example.test.
-ns1               IN A     $LAB_NS_ADDR
-mx1               IN A     $LAB_MX_ADDR
-mx1               IN AAAA  2001:db8:203::25
-_25._tcp.mx1      IN TLSA  3 1 1 $spki
-_mta-sts          IN TXT   "v=STSv1; id=2026112901"
+@                 IN MX    10 mx.plain.test.
+mx                IN A     $LAB_PLAIN_MX_ADDR
 EOF
 	(
 		cd "$m" || exit 1
 		ksk=$(ldns-keygen -a ECDSAP256SHA256 -k example.test) &&
 			zsk=$(ldns-keygen -a ECDSAP256SHA256 example.test) &&
-			ldns-signzone ${LAB_NSEC3:+-n} -f example.test.zone.signed \
-				example.test.zone "$ksk" "$zsk" &&
+			printf '%s %s\n' "$ksk" "$zsk" >zone.keys &&
 			cp "$ksk.ds" trust-anchor.ds &&
 			cp "$ksk.key" trust-anchor.dnskey
-	) || lab_die "could not sign the zone"
+	) || lab_die "could not make the zone keys"
+	lab_sign_zone "$m/example.test.zone" "$m/example.test.zone.signed" ||
+		lab_die "could not sign the zone"
 	printf '%s\n' "$spki" >"$m/mx1.spki-sha256"
+	printf '%s\n' "$mx2spki" >"$m/mx2.spki-sha256"
+}
+
+# Prints the SHA-256 of the SPKI of the PEM certificate FILE (TLSA x 1 1).
+lab_spki_sha256() {
+	openssl x509 -in "$1" -noout -pubkey |
+		openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1
+}
+
+# Makes, in directory M, the private CA lab-ca (self-signed, CA:TRUE) and
+# mx3's certificate issued by it; mx3.chain.crt holds mx3's certificate
+# followed by the CA's: the chain mx3's Postfix sends.
+lab_material_ca() {
+	local m=$1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$m/lab-ca.key" -out "$m/lab-ca.crt" -days 3650 -subj "/CN=Lab private CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null &&
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout "$m/mx3.key" -out "$m/mx3.csr" -subj "/CN=mx3.example.test" 2>/dev/null &&
+		printf '%s\n' "subjectAltName=DNS:mx3.example.test" \
+			"basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+			"extendedKeyUsage=serverAuth" "subjectKeyIdentifier=hash" \
+			"authorityKeyIdentifier=keyid" >"$m/mx3.ext" &&
+		openssl x509 -req -in "$m/mx3.csr" -CA "$m/lab-ca.crt" -CAkey "$m/lab-ca.key" \
+			-set_serial "0x$(openssl rand -hex 8)" -days 3650 -extfile "$m/mx3.ext" \
+			-out "$m/mx3.crt" 2>/dev/null &&
+		openssl verify -CAfile "$m/lab-ca.crt" "$m/mx3.crt" >/dev/null &&
+		cat "$m/mx3.crt" "$m/lab-ca.crt" >"$m/mx3.chain.crt" ||
+		lab_die "openssl could not make the CA and mx3's certificate"
+}
+
+# Prints the source of zone example.test with SOA serial SERIAL and MX host
+# MX (a label); mx1 is pinned by its SPKI hash SPKI (3 1 1), mx3 by the CA's
+# certificate hash CACERT (2 0 1) and SPKI hash CASPKI (2 1 1).
+lab_zone_text() {
+	local serial=$1 mx=$2 spki=$3 cacert=$4 caspki=$5
+	cat <<EOF
+\$ORIGIN example.test.
+\$TTL 300
+@                 IN SOA   ns1.example.test. hostmaster.example.test. $serial 3600 600 86400 300
+@                 IN NS    ns1.example.test.
+@                 IN MX    10 $mx.example.test.
+ns1               IN A     $LAB_NS_ADDR
+mx1               IN A     $LAB_MX_ADDR
+mx1               IN AAAA  2001:db8:203::25
+_25._tcp.mx1      IN TLSA  3 1 1 $spki
+_mta-sts          IN TXT   "v=STSv1; id=2026112901"
+ta                IN MX    10 mx3.example.test.
+mx3               IN A     $LAB_MX3_ADDR
+_25._tcp.mx3      IN TLSA  2 0 1 $cacert
+_25._tcp.mx3      IN TLSA  2 1 1 $caspki
+EOF
+}
+
+# Signs zone source SRC into OUT with the zone keys of the lab material
+# (NSEC, or NSEC3 when LAB_NSEC3 is set). Returns ldns-signzone's status.
+lab_sign_zone() {
+	local src out ksk zsk
+	src=$(realpath -- "$1") && out=$(realpath -m -- "$2") || return 1
+	read -r ksk zsk <"$LAB_MAT/zone.keys" || return 1
+	(cd "$LAB_MAT" && ldns-signzone ${LAB_NSEC3:+-n} -f "$out" "$src" "$ksk" "$zsk")
 }
 
 # Builds the man in the middle (tests/lab/mitm*.c) into LAB_MITM_BIN unless it
@@ -197,7 +276,8 @@ lab_up() {
 	done
 	ip -n "$LAB_NS_CLI" link set eth0 up
 	ip -n "$LAB_NS_CLI" route add default via 192.0.2.1 src "$LAB_PTF_ADDR"
-	for a in "$LAB_MX_ADDR" "$LAB_NS_ADDR" "$LAB_EVIL_ADDR"; do
+	for a in "$LAB_MX_ADDR" "$LAB_NS_ADDR" "$LAB_EVIL_ADDR" "$LAB_MX2_ADDR" "$LAB_MX3_ADDR" \
+		"$LAB_PLAIN_MX_ADDR"; do
 		ip -n "$LAB_NS_SRV" addr add "$a/24" dev eth0
 	done
 	ip -n "$LAB_NS_SRV" link set eth0 up
@@ -238,12 +318,19 @@ lab_down() {
 	return $rc
 }
 
-# Starts nsd on 203.0.113.53 serving the signed example.test zone.
+# Starts nsd on 203.0.113.53 serving the signed example.test zone and,
+# when the material has it, the unsigned zone plain.test.
 start_nsd() {
 	[ -n "${LAB_MAT:-}" ] || lab_material ""
-	local d=$LAB_TMP/nsd
+	local d=$LAB_TMP/nsd plain=""
 	mkdir -p "$d"
 	cp "$LAB_MAT/example.test.zone.signed" "$d/"
+	if [ -f "$LAB_MAT/plain.test.zone" ]; then
+		cp "$LAB_MAT/plain.test.zone" "$d/"
+		plain="zone:
+	name: \"$LAB_PLAIN_ZONE\"
+	zonefile: \"$d/plain.test.zone\""
+	fi
 	cat >"$d/nsd.conf" <<EOF
 server:
 	ip-address: $LAB_NS_ADDR
@@ -267,18 +354,53 @@ remote-control:
 zone:
 	name: "$LAB_ZONE"
 	zonefile: "$d/example.test.zone.signed"
+$plain
 EOF
 	ip netns exec "$LAB_NS_SRV" nsd -d -c "$d/nsd.conf" >>"$d/nsd.log" 2>&1 &
+	LAB_NSD_PID=$!
 	lab_track $!
 	lab_wait "nsd" 10 ip netns exec "$LAB_NS_SRV" \
 		dig +time=1 +tries=1 +norec @"$LAB_NS_ADDR" SOA "$LAB_ZONE"
 }
 
+# Prints the SOA serial nsd serves for example.test (empty when none).
+lab_nsd_serial() {
+	ip netns exec "$LAB_NS_SRV" dig +short +time=1 +tries=1 +norec @"$LAB_NS_ADDR" \
+		SOA "$LAB_ZONE" 2>/dev/null | awk 'NF >= 3 { print $3; exit }'
+}
+
+# Publishes a new version of example.test, the way its operator would: signs
+# the zone source SRC with the lab's zone keys into SRC.signed, puts that in
+# place of the zone nsd serves and makes nsd reload it (SIGHUP), then waits
+# until nsd answers with the new SOA serial.
+lab_publish_zone() {
+	local zsrc=$1 d=$LAB_TMP/nsd serial i
+	[ -n "${LAB_NSD_PID:-}" ] || lab_die "nsd is not running"
+	lab_sign_zone "$zsrc" "$zsrc.signed" || lab_die "could not sign $zsrc"
+	serial=$(ldns-read-zone -E SOA "$zsrc.signed" 2>/dev/null | awk '{ print $7; exit }')
+	cp "$zsrc.signed" "$d/example.test.zone.signed.new"
+	mv "$d/example.test.zone.signed.new" "$d/example.test.zone.signed"
+	for ((i = 0; i < 50; i++)); do
+		# nsd reads a zone file again when its mtime changed; a second
+		# signal covers a change within the same timestamp tick.
+		((i % 10 == 0)) && {
+			touch "$d/example.test.zone.signed"
+			kill -HUP "$LAB_NSD_PID"
+		}
+		[ "$(lab_nsd_serial)" = "$serial" ] && {
+			lab_log "nsd serves example.test serial $serial"
+			return 0
+		}
+		sleep 0.2
+	done
+	lab_die "nsd did not load serial $serial of example.test"
+}
+
 # Starts unbound in the client namespace. Mode `validating` (default) listens
 # on 192.0.2.53 with the lab zone's key as its only trust anchor; mode `plain`
 # listens on 192.0.2.54 and does not validate, like many MTAs' resolvers.
-# Either one knows only the stub zone example.test at the lab's nsd and
-# refuses every other name.
+# Either one knows only the stub zones example.test and plain.test (unsigned,
+# declared insecure) at the lab's nsd and refuses every other name.
 start_unbound() {
 	local mode=${1:-validating} addr modules anchor=""
 	[ -n "${LAB_MAT:-}" ] || lab_material ""
@@ -325,6 +447,7 @@ server:
 	harden-referral-path: no
 	local-zone: "." refuse
 	local-zone: "test." transparent
+	domain-insecure: "$LAB_PLAIN_ZONE"
 	outgoing-port-permit: 32768-60999
 	so-reuseport: no
 	num-threads: 1
@@ -332,6 +455,9 @@ remote-control:
 	control-enable: no
 stub-zone:
 	name: "$LAB_ZONE"
+	stub-addr: $LAB_NS_ADDR
+stub-zone:
+	name: "$LAB_PLAIN_ZONE"
 	stub-addr: $LAB_NS_ADDR
 EOF
 	unbound-checkconf "$d/unbound.conf" >/dev/null || lab_die "bad unbound config"
@@ -437,18 +563,24 @@ lab_postfix_stop() {
 	rm -f "$d/queue/pid/master.pid"
 }
 
-# Starts a receiving Postfix: NAME (mx1 or evil), its address and host name;
-# STARTTLS with the certificate NAME.crt of the lab material. Mail for
-# example.test is accepted and discarded. Extra arguments are main.cf lines.
+# Starts a receiving Postfix: NAME (mx1, mx2, mx3, evil: host NAME.example.test;
+# a name with a dot is the host name itself, its domain what follows the
+# first label) and its address; STARTTLS with the certificate NAME.crt of the
+# lab material. Mail for the domain is accepted and discarded. Extra
+# arguments are main.cf lines; a parameter given again there wins.
 start_postfix_receiver() {
-	local name=${1:-mx1} addr=${2:-$LAB_MX_ADDR} d
+	local name=${1:-mx1} addr=${2:-$LAB_MX_ADDR} d host domain
 	shift 2 2>/dev/null || shift $#
 	[ -n "${LAB_MAT:-}" ] || lab_material ""
+	case $name in
+	*.*) host=$name domain=${name#*.} ;;
+	*) host=$name.example.test domain=example.test ;;
+	esac
 	d=$(lab_postfix_config "$name" \
-		"myhostname = $name.example.test" \
-		"mydomain = example.test" \
-		"myorigin = example.test" \
-		"mydestination = example.test, $name.example.test" \
+		"myhostname = $host" \
+		"mydomain = $domain" \
+		"myorigin = $domain" \
+		"mydestination = $domain, $host" \
 		"inet_interfaces = $addr" \
 		"local_recipient_maps =" \
 		"local_transport = discard:lab" \
@@ -553,10 +685,17 @@ send_postfix() {
 # --tls, --tls-optional, --tls-protocol tlsv1_2). Prints swaks' transcript to
 # stderr; returns swaks' exit code.
 send_swaks() {
-	local rc=0
+	send_swaks_to mx1.example.test user@example.test "$@"
+}
+
+# Like send_swaks, to server SERVER (a host name resolved through the lab
+# unbound) for recipient RCPT.
+send_swaks_to() {
+	local server=$1 rcpt=$2 rc=0
+	shift 2
 	ip netns exec "$LAB_NS_CLI" true || return 1
-	lab_exec cli swaks -4 --server mx1.example.test --local-interface "$LAB_SWAKS_ADDR" \
-		--from lab@client.test --to user@example.test --helo client.test \
+	lab_exec cli swaks -4 --server "$server" --local-interface "$LAB_SWAKS_ADDR" \
+		--from lab@client.test --to "$rcpt" --helo client.test \
 		--header 'Subject: lab' --header 'Message-Id: <swaks@client.test>' \
 		--body 'lab message' --timeout 20 "$@" \
 		>"$LAB_TMP/swaks.out" 2>&1 || rc=$?

@@ -10,7 +10,12 @@
 
 # shellcheck disable=SC2034
 LAB_SCENARIOS="clean-tls12 clean-tls13 strip-starttls mask-starttls starttls-454 mitm-cert
-forged-mx stripped-tlsa stripped-rrsig stripped-mta-sts"
+forged-mx stripped-tlsa stripped-rrsig stripped-mta-sts mx-change dane-ta
+no-starttls-no-policy midstream"
+
+# The scenarios without an attack: a correct sensor raises nothing on them.
+# shellcheck disable=SC2034
+LAB_BENIGN="clean-tls12 clean-tls13 mx-change dane-ta no-starttls-no-policy midstream"
 
 # Builds the world every scenario starts from: nsd with the signed zone, the
 # validating unbound, mx1 (and the rogue MX for forged-mx), the DANE sender.
@@ -101,18 +106,141 @@ scenario_stripped-mta-sts() {
 	lab_exec cli dig +dnssec TXT _mta-sts.example.test | grep -E 'status|TXT' >&2
 }
 
+# Warns (a scenario that did not go as planned) unless the sending Postfix's
+# log has a line matching the extended regular expression PATTERN; WHAT says
+# what was expected.
+lab_sender_log_has() {
+	local pattern=$1 what=$2
+	if grep -Eq -- "$pattern" "$LAB_SENDER_DIR/maillog" 2>/dev/null; then
+		lab_log "as planned: $what"
+	else
+		lab_log "warning: not seen: $what"
+		LAB_WARNINGS=$((${LAB_WARNINGS:-0} + 1))
+	fi
+}
+
+lab_expect_rc0() {
+	[ "$1" = 0 ] || {
+		lab_log "warning: $2 failed"
+		LAB_WARNINGS=$((${LAB_WARNINGS:-0} + 1))
+	}
+}
+
+# A legitimate MX change: after DANE deliveries to mx1, the operator
+# publishes a new version of the signed zone (MX mx2, mx2's address and TLSA
+# record, re-signed with ldns-signzone, nsd reloaded). Once the old answers
+# are gone from the caches, the DANE sender delivers to mx2, its certificate
+# verified against mx2's own TLSA record. TLS 1.2 keeps every certificate
+# visible. The second delivery to mx1 comes after a cache flush, so that
+# the old MX answer also arrives once the DNSKEY is already in the capture
+# (a resolver asks for the DNSKEY only after the answer it validates).
+scenario_mx-change() {
+	send_postfix sent
+	lab_fresh_resolver
+	send_postfix sent
+	lab_sender_log_has 'relay=mx1\.example\.test\[203\.0\.113\.25\]:25.*status=sent' \
+		"deliveries to mx1"
+	lab_publish_zone "$LAB_MAT/example.test.zone.v2"
+	lab_fresh_resolver
+	send_postfix sent
+	lab_sender_log_has 'Verified TLS connection established to mx2\.example\.test\[203\.0\.113\.26\]:25: TLSv1\.2' \
+		"DANE-verified TLS 1.2 to mx2"
+	lab_sender_log_has 'relay=mx2\.example\.test\[203\.0\.113\.26\]:25.*status=sent' \
+		"delivery to mx2"
+}
+
+# DANE-TA: mx3, the MX of ta.example.test, has a certificate issued by a
+# private CA and sends the CA's certificate in its chain; the zone pins the
+# CA (TLSA 2 0 1 and 2 1 1). The DANE sender verifies the chain and the name
+# and delivers over TLS 1.2 (chain visible).
+scenario_dane-ta() {
+	send_postfix sent user@ta.example.test
+	lab_sender_log_has 'Verified TLS connection established to mx3\.example\.test\[203\.0\.113\.27\]:25: TLSv1\.2' \
+		"DANE-TA verified TLS 1.2 to mx3"
+}
+
+# plain.test is unsigned (insecure), publishes no TLSA and no MTA-STS, and
+# its MX never offers STARTTLS: the DANE sender falls back to opportunistic
+# TLS for it and delivers in cleartext, and so does swaks.
+scenario_no-starttls-no-policy() {
+	local rc=0
+	send_postfix sent user@plain.test
+	lab_sender_log_has 'relay=mx\.plain\.test\[203\.0\.113\.28\]:25.*status=sent' \
+		"cleartext delivery to mx.plain.test"
+	send_swaks_to mx.plain.test user@plain.test --tls-optional || rc=$?
+	lab_expect_rc0 $rc "swaks to mx.plain.test"
+}
+
+# Two ordinary sessions to mx1, the DANE sender's (TLS 1.3) and swaks' (TLS
+# 1.2), with the DNS lookups before them; lab_cut_midstream then
+# removes their beginnings from the capture, as if the capture had started
+# while they were under way.
+scenario_midstream() {
+	local rc=0
+	send_postfix sent
+	send_swaks --tls --tls-protocol tlsv1_2 || rc=$?
+	lab_expect_rc0 $rc "swaks --tls to mx1"
+}
+
+# Rewrites capture FILE so that two SMTP sessions begin in the middle: the
+# DANE sender's (192.0.2.25) loses everything before its STARTTLS command
+# (handshake, banner, EHLO exchange), swaks' (192.0.2.11) everything before
+# its first TLS application data record (STARTTLS and the TLS handshake go).
+# Every other packet (the DNS lookups in particular) stays. editcap deletes
+# the frames. (tshark reads the STARTTLS command as STAR with parameter TLS.)
+lab_cut_midstream() {
+	local file=$1 cut=() s f
+	s=$(lab_tshark_first "$file" tcp.stream \
+		"ip.src == $LAB_SENDER_ADDR && tcp.dstport == 25 && tcp.flags.syn == 1")
+	f=$(lab_tshark_first "$file" frame.number \
+		"tcp.stream == $s && (smtp.req.command == \"STAR\" || smtp.req.command == \"STARTTLS\")")
+	[ -n "$s" ] && [ -n "$f" ] || lab_die "midstream: no STARTTLS of the sending Postfix"
+	mapfile -t -O 0 cut < <(lab_tshark_all "$file" frame.number \
+		"tcp.stream == $s && frame.number < $f")
+	s=$(lab_tshark_first "$file" tcp.stream \
+		"ip.src == $LAB_SWAKS_ADDR && tcp.dstport == 25 && tcp.flags.syn == 1")
+	f=$(lab_tshark_first "$file" frame.number \
+		"tcp.stream == $s && ip.src == $LAB_SWAKS_ADDR && tls.record.content_type == 23")
+	[ -n "$s" ] && [ -n "$f" ] || lab_die "midstream: no TLS application data from swaks"
+	mapfile -t -O "${#cut[@]}" cut < <(lab_tshark_all "$file" frame.number \
+		"tcp.stream == $s && frame.number < $f")
+	editcap "$file" "$file.cut" "${cut[@]}" || lab_die "editcap failed on $file"
+	mv "$file.cut" "$file"
+	lab_log "midstream: removed ${#cut[@]} packets (session beginnings) from $file"
+}
+
+lab_tshark_all() {
+	tshark -r "$1" -Y "$3" -T fields -e "$2" 2>/dev/null
+}
+
+lab_tshark_first() {
+	lab_tshark_all "$@" | head -n1
+}
+
 # Runs scenario NAME in a fresh lab, capturing on the router into FILE.
 lab_run_scenario() {
 	local name=$1 file=$2 senderopts=()
 	case $name in
-	clean-tls12) senderopts=("smtp_tls_protocols = >=TLSv1.2, <=TLSv1.2"
-		"smtp_tls_mandatory_protocols = >=TLSv1.2, <=TLSv1.2") ;;
+	clean-tls12 | mx-change | dane-ta)
+		senderopts=("smtp_tls_protocols = >=TLSv1.2, <=TLSv1.2"
+			"smtp_tls_mandatory_protocols = >=TLSv1.2, <=TLSv1.2") ;;
 	esac
 	lab_world "${senderopts[@]}"
-	[ "$name" = forged-mx ] && start_postfix_receiver evil "$LAB_EVIL_ADDR"
+	case $name in
+	forged-mx) start_postfix_receiver evil "$LAB_EVIL_ADDR" ;;
+	mx-change) start_postfix_receiver mx2 "$LAB_MX2_ADDR" ;;
+	dane-ta)
+		start_postfix_receiver mx3 "$LAB_MX3_ADDR" \
+			"mydestination = ta.example.test, mx3.example.test" \
+			"smtpd_tls_chain_files = $LAB_MAT/mx3.key, $LAB_MAT/mx3.chain.crt" ;;
+	no-starttls-no-policy)
+		start_postfix_receiver "mx.$LAB_PLAIN_ZONE" "$LAB_PLAIN_MX_ADDR" \
+			"smtpd_tls_security_level = none" ;;
+	esac
 	capture_start "$(lab_router_iface)" "$file"
 	lab_hook start "$name"
 	"scenario_$name"
 	lab_hook stop "$name"
 	capture_stop
+	[ "$name" != midstream ] || lab_cut_midstream "$file"
 }
