@@ -34,6 +34,7 @@ const struct mx_counter_desc dns_counter_desc[] = {
     MX_COUNTER("dns.tcp_gaps", struct dns_counters, tcp_gaps),
     MX_COUNTER("dns.tcp_gap_msgs", struct dns_counters, tcp_gap_msgs),
     MX_COUNTER("dns.tcp_lost", struct dns_counters, tcp_lost),
+    MX_COUNTER("dns.tcp_resync", struct dns_counters, tcp_resync),
     MX_COUNTER("dns.tcp_lost_bytes", struct dns_counters, tcp_lost_bytes),
     MX_COUNTER("dns.tcp_incomplete", struct dns_counters, tcp_incomplete),
     MX_COUNTER("dns.oversize", struct dns_counters, oversize),

@@ -163,6 +163,7 @@ struct dns_counters {
 	uint64_t tcp_gaps;	 /* gaps reported by reassembly */
 	uint64_t tcp_gap_msgs;	 /* partial messages dropped because of a gap */
 	uint64_t tcp_lost;	 /* directions abandoned: framing lost after a gap */
+	uint64_t tcp_resync;	 /* framing found again after a gap (probe) */
 	uint64_t tcp_lost_bytes; /* bytes ignored in abandoned directions */
 	uint64_t tcp_incomplete; /* partial messages left when a state was freed */
 	uint64_t oversize;	 /* messages above the size limit, skipped */
@@ -240,10 +241,11 @@ void dns_tcp_feed(struct dns_tcp_state *st, int dir, const uint8_t *data, size_t
  * Reports len bytes of direction dir that reassembly will never deliver.
  * A gap inside a message of known length drops that message and resumes
  * at the next length prefix. A gap anywhere else (at a message boundary,
- * in a length prefix, past the current message) loses the framing: the
- * direction is abandoned for the rest of the flow (counted in tcp_lost;
- * a length prefix cannot be told from message bytes reliably, so no
- * resynchronisation is attempted).
+ * in a length prefix, past the current message) hides where messages
+ * start: the first data after it is probed for a length prefix and a
+ * plausible header (one question, opcode QUERY, sane counts; counted in
+ * tcp_resync); when the probe fails the direction is abandoned for the
+ * rest of the flow (counted in tcp_lost).
  */
 void dns_tcp_gap(struct dns_tcp_state *st, int dir, size_t len, struct dns_parser *p);
 

@@ -5,8 +5,10 @@
  * one segment are parsed in place; a message split across segments is
  * copied into a buffer allocated for it alone (accounted against the
  * parser's tcp_memcap) and parsed once complete; gaps drop the message
- * they hit and, where the framing cannot be known any more, abandon the
- * direction.
+ * they hit. Where a gap hides where messages start, the data that follows
+ * the hole (reassembly resumes it at a segment boundary, where a sender
+ * starts its next message) is probed once: a plausible length prefix and
+ * header restore the framing, anything else abandons the direction.
  */
 #include "dns_int.h"
 
@@ -19,8 +21,34 @@ enum {
 	PH_LEN1, /* high length byte read (len_hi), low one next */
 	PH_BODY, /* inside a message of `need` bytes, `have` buffered */
 	PH_SKIP, /* discarding `skip` bytes of a message we do not parse */
-	PH_LOST, /* framing lost after a gap: everything is ignored */
+	PH_LOST,   /* framing lost after a gap: everything is ignored */
+	PH_RESYNC, /* after a gap: the next data is probed for a message start */
 };
+
+/*
+ * Does data start with a DNS message in TCP framing? A 2-byte length of
+ * at least a header, then a header with one question, opcode QUERY, the
+ * reserved Z bit clear and section counts a real message could have.
+ */
+static bool looks_like_message(const uint8_t *data, size_t len)
+{
+	uint32_t mlen;
+
+	if (len < 2 + DNS_HEADER_LEN)
+		return false;
+	mlen = (uint32_t)data[0] << 8 | data[1];
+	data += 2;
+	if (mlen < DNS_HEADER_LEN)
+		return false;
+	if (((data[2] >> 3) & 0x0f) != 0 || (data[3] & 0x40) != 0)
+		return false;
+	if ((data[4] << 8 | data[5]) != 1)
+		return false;
+	for (int i = 6; i < 12; i += 2)
+		if ((data[i] << 8 | data[i + 1]) > 1024)
+			return false;
+	return true;
+}
 
 void dns_tcp_init(struct dns_tcp_state *st)
 {
@@ -155,6 +183,16 @@ void dns_tcp_feed(struct dns_tcp_state *st, int dir, const uint8_t *data, size_t
 			if (d->skip == 0)
 				d->phase = PH_LEN0;
 			break;
+		case PH_RESYNC:
+			if (looks_like_message(data, len)) {
+				p->counters.tcp_resync++;
+				d->phase = PH_LEN0;
+				break;
+			}
+			d->phase = PH_LOST;
+			p->counters.tcp_lost++;
+			p->counters.tcp_lost_bytes += len;
+			return;
 		default:
 			p->counters.tcp_lost_bytes += len;
 			return;
@@ -174,6 +212,8 @@ void dns_tcp_gap(struct dns_tcp_state *st, int dir, size_t len, struct dns_parse
 	switch (d->phase) {
 	case PH_LOST:
 		return;
+	case PH_RESYNC:
+		return; /* still waiting for data after the holes */
 	case PH_SKIP:
 		if (len <= d->skip) {
 			d->skip -= (uint32_t)len;
@@ -195,11 +235,11 @@ void dns_tcp_gap(struct dns_tcp_state *st, int dir, size_t len, struct dns_parse
 	default:
 		break;
 	}
-	/* the gap covers a length prefix: where messages start is unknown */
+	/* the gap covers a length prefix: where messages start is unknown
+	   until the data after the hole is probed */
 	release(d, p);
 	d->skip = 0;
-	d->phase = PH_LOST;
-	p->counters.tcp_lost++;
+	d->phase = PH_RESYNC;
 }
 
 void dns_tcp_free(struct dns_tcp_state *st, struct dns_parser *p)

@@ -8,7 +8,6 @@
 #include <string.h>
 
 struct alert_ctx {
-	struct eve *eve;
 	struct alert_rule rules[KIND_COUNT];
 	alert_filter_fn filter;
 	void *filter_ctx;
@@ -44,13 +43,12 @@ const struct mx_counter_desc alert_counter_desc[] = {
 	{NULL, 0},
 };
 
-struct alert_ctx *alert_ctx_new(struct eve *eve)
+struct alert_ctx *alert_ctx_new(void)
 {
 	struct alert_ctx *a = calloc(1, sizeof(*a));
 
 	if (a == NULL)
 		return NULL;
-	a->eve = eve;
 	for (int k = 0; k < KIND_COUNT; k++) {
 		struct alert_rule *r = &a->rules[k];
 
@@ -137,8 +135,8 @@ static void write_expectation(struct eve *e, const struct alert_expectation *exp
 	eve_obj_end(e);
 }
 
-bool alert_raise(struct alert_ctx *a, enum mx_kind k, uint64_t ts_us, struct flow *f, int dir,
-		 const char *app_proto, const struct alert_keys *keys,
+bool alert_raise(struct alert_ctx *a, struct eve *e, enum mx_kind k, uint64_t ts_us, struct flow *f,
+		 int dir, const char *app_proto, const struct alert_keys *keys,
 		 const struct alert_expectation *exp, alert_evidence_fn evidence, const void *arg)
 {
 	const struct alert_rule *r;
@@ -168,35 +166,35 @@ bool alert_raise(struct alert_ctx *a, enum mx_kind k, uint64_t ts_us, struct flo
 	a->ctr.by_kind[k]++;
 	if (f != NULL)
 		f->alerted = true;
-	if (!eve_wants(a->eve, EVE_ALERT))
+	if (!eve_wants(e, EVE_ALERT))
 		return true;
 
-	eve_begin(a->eve, EVE_ALERT, ts_us, f, dir, app_proto);
-	eve_obj_begin(a->eve, "alert");
-	eve_str(a->eve, "action", "allowed");
-	eve_u64(a->eve, "gid", 1);
-	eve_u64(a->eve, "signature_id", r->sid);
-	eve_u64(a->eve, "rev", r->rev);
-	eve_str(a->eve, "signature", r->signature);
-	eve_str(a->eve, "category", r->category);
-	eve_u64(a->eve, "severity", (uint64_t)adjusted_severity(r, exp));
-	eve_obj_end(a->eve);
+	eve_begin(e, EVE_ALERT, ts_us, f, dir, app_proto);
+	eve_obj_begin(e, "alert");
+	eve_str(e, "action", "allowed");
+	eve_u64(e, "gid", 1);
+	eve_u64(e, "signature_id", r->sid);
+	eve_u64(e, "rev", r->rev);
+	eve_str(e, "signature", r->signature);
+	eve_str(e, "category", r->category);
+	eve_u64(e, "severity", (uint64_t)adjusted_severity(r, exp));
+	eve_obj_end(e);
 
-	eve_obj_begin(a->eve, "downgrade");
-	eve_str(a->eve, "kind", kind_name(k));
+	eve_obj_begin(e, "downgrade");
+	eve_str(e, "kind", kind_name(k));
 	tlsrpt = kind_tlsrpt(k);
 	if (k == KIND_MX_REDIRECT && exp != NULL && strcmp(exp->source, "mta-sts") == 0)
 		tlsrpt = "sts-policy-invalid";
 	if (tlsrpt != NULL)
-		eve_str(a->eve, "tlsrpt_result", tlsrpt);
-	eve_obj_begin(a->eve, "evidence");
+		eve_str(e, "tlsrpt_result", tlsrpt);
+	eve_obj_begin(e, "evidence");
 	if (evidence != NULL)
-		evidence(a->eve, arg);
-	eve_obj_end(a->eve);
+		evidence(e, arg);
+	eve_obj_end(e);
 	if (exp != NULL)
-		write_expectation(a->eve, exp);
-	eve_obj_end(a->eve);
-	eve_commit(a->eve);
+		write_expectation(e, exp);
+	eve_obj_end(e);
+	eve_commit(e);
 	return true;
 }
 

@@ -61,7 +61,7 @@ extern const struct mx_counter_desc alert_counter_desc[];
 struct alert_ctx;
 
 /* Built-in rules: every kind enabled with DESIGN.md's sid, rev 1. */
-struct alert_ctx *alert_ctx_new(struct eve *eve);
+struct alert_ctx *alert_ctx_new(void);
 void alert_ctx_free(struct alert_ctx *a);
 
 /* Replaces the rule of a kind (from the rules files). */
@@ -72,14 +72,17 @@ void alert_set_filter(struct alert_ctx *a, alert_filter_fn fn, void *ctx);
 
 /*
  * Raises an alert of kind k on flow f (f may be NULL for flowless alerts),
- * dir giving which side is the source. exp may be NULL (the kind needs
+ * dir giving which side is the source; the record is built and written
+ * with writer e (the calling thread's). exp may be NULL (the kind needs
  * no expectation). Severity: the rule's history_severity for a history
  * expectation, one step lower than the rule's for an unvalidated one,
  * the rule's expected_severity (when set) for a validated one. Returns
- * true when the record was written.
+ * true when the alert passed the rule and the filter (the record is then
+ * written when an output takes alerts). The context is not locked here:
+ * callers that share it between threads hold the correlate stage's lock.
  */
-bool alert_raise(struct alert_ctx *a, enum mx_kind k, uint64_t ts_us, struct flow *f, int dir,
-		 const char *app_proto, const struct alert_keys *keys,
+bool alert_raise(struct alert_ctx *a, struct eve *e, enum mx_kind k, uint64_t ts_us, struct flow *f,
+		 int dir, const char *app_proto, const struct alert_keys *keys,
 		 const struct alert_expectation *exp, alert_evidence_fn evidence, const void *arg);
 
 const struct alert_counters *alert_counters(const struct alert_ctx *a);

@@ -10,10 +10,12 @@
 #include "policy.h"
 #include "trust_anchor.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct correlate {
+	pthread_mutex_t lock; /* recursive; see correlate.h */
 	struct correlate_config cfg;
 	struct alert_ctx *alerts;
 	struct expect_store *expect;
@@ -35,21 +37,35 @@ void correlate_config_defaults(struct correlate_config *cfg)
 	cfg->race_window_ms = 2000;
 }
 
-struct correlate *correlate_new(const struct correlate_config *cfg, struct eve *eve, char *err,
-				size_t errlen)
+static bool lock_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t attr;
+	bool ok;
+
+	if (pthread_mutexattr_init(&attr) != 0)
+		return false;
+	ok = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE) == 0 &&
+	     pthread_mutex_init(m, &attr) == 0;
+	pthread_mutexattr_destroy(&attr);
+	return ok;
+}
+
+struct correlate *correlate_new(const struct correlate_config *cfg, char *err, size_t errlen)
 {
 	struct correlate *c = calloc(1, sizeof(*c));
 	struct trust_anchors *ta;
 	struct dnssec_config dcfg;
 
-	if (c == NULL) {
+	if (c == NULL || !lock_init(&c->lock)) {
 		snprintf(err, errlen, "out of memory");
+		free(c);
 		return NULL;
 	}
 	c->cfg = *cfg;
 	c->cfg.trust_anchor_file = NULL;
 	ta = trust_anchors_setup(cfg->trust_anchor_file, err, errlen);
 	if (ta == NULL) {
+		pthread_mutex_destroy(&c->lock);
 		free(c);
 		return NULL;
 	}
@@ -57,7 +73,7 @@ struct correlate *correlate_new(const struct correlate_config *cfg, struct eve *
 	dcfg.memcap = cfg->dnssec_memcap;
 	c->dnssec = dnssec_new(ta, &dcfg);
 	trust_anchors_free(ta);
-	c->alerts = alert_ctx_new(eve);
+	c->alerts = alert_ctx_new();
 	c->expect = expect_new(&cfg->expect);
 	c->policies = policy_set_new();
 	c->retry = dns_retry_new();
@@ -79,7 +95,39 @@ void correlate_free(struct correlate *c)
 	policy_set_free(c->policies);
 	dnssec_free(c->dnssec);
 	dns_retry_free(c->retry);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
+}
+
+void correlate_lock(struct correlate *c)
+{
+	pthread_mutex_lock(&c->lock);
+}
+
+void correlate_unlock(struct correlate *c)
+{
+	pthread_mutex_unlock(&c->lock);
+}
+
+bool correlate_raise(struct correlate *c, struct eve *e, enum mx_kind k, uint64_t ts_us,
+		     struct flow *f, int dir, const char *app_proto, const struct alert_keys *keys,
+		     const struct alert_expectation *exp, alert_evidence_fn evidence,
+		     const void *arg)
+{
+	bool written;
+
+	correlate_lock(c);
+	written = alert_raise(c->alerts, e, k, ts_us, f, dir, app_proto, keys, exp, evidence, arg);
+	correlate_unlock(c);
+	return written;
+}
+
+void correlate_tally_add(struct correlate *c, const struct mx_addr *server, const char *domain,
+			 bool tls, bool cleartext_mail, enum verdict dane, enum verdict sts)
+{
+	correlate_lock(c);
+	tally_add(&c->tally, server, domain, tls, cleartext_mail, dane, sts);
+	correlate_unlock(c);
 }
 
 const struct correlate_config *correlate_config(const struct correlate *c)
@@ -123,12 +171,27 @@ struct dns_retry *correlate_dns_retry(struct correlate *c)
 	return c->retry;
 }
 
+size_t correlate_stats_sources(struct correlate *c, struct stats_source *out, size_t max)
+{
+	const struct stats_source all[] = {
+	    {alert_counters(c->alerts), alert_counter_desc},
+	    {expect_counters(c->expect), expect_counter_desc},
+	    {dnssec_counters(c->dnssec), dnssec_counter_desc},
+	    {c->retry, dns_retry_counter_desc()},
+	};
+	size_t n = MX_MIN(max, MX_ARRAY_LEN(all));
+
+	memcpy(out, all, n * sizeof(all[0]));
+	return n;
+}
+
 void correlate_add_stats_sources(struct correlate *c, struct pipeline *p)
 {
-	pipeline_add_stats_source(p, alert_counters(c->alerts), alert_counter_desc);
-	pipeline_add_stats_source(p, expect_counters(c->expect), expect_counter_desc);
-	pipeline_add_stats_source(p, dnssec_counters(c->dnssec), dnssec_counter_desc);
-	pipeline_add_stats_source(p, c->retry, dns_retry_counter_desc());
+	struct stats_source src[8];
+	size_t n = correlate_stats_sources(c, src, MX_ARRAY_LEN(src));
+
+	for (size_t i = 0; i < n; i++)
+		pipeline_add_stats_source(p, src[i].base, src[i].desc);
 }
 
 struct tally *correlate_tally(struct correlate *c)

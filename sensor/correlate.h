@@ -3,6 +3,15 @@
  * policies, the DNSSEC validator and the alert context, and holds the
  * knobs of the detections that compare what happened with what should
  * have happened.
+ *
+ * Threads: one correlate stage serves every worker. Its state (store,
+ * validator, policies, alert context with its filter, tally, counters) is
+ * guarded by one recursive lock, taken by the entry points the sessions
+ * call (mail_correlate_*, dns_correlate_*, correlate_judge_dns,
+ * correlate_denial_stripped, correlate_raise, correlate_tally_add) and by
+ * whoever replaces rules, filter or policies or reads the counters while
+ * workers run. The configuration (correlate_config) never changes after
+ * correlate_new and is read without the lock.
  */
 #ifndef MX_CORRELATE_H
 #define MX_CORRELATE_H
@@ -11,6 +20,7 @@
 #include "common.h"
 #include "eve.h"
 #include "expect.h"
+#include "stats.h"
 #include "tally.h"
 
 #define CORRELATE_MAX_TRUSTED 16
@@ -43,9 +53,22 @@ struct dns_retry;
 struct pipeline;
 
 /* NULL with a message in err (bad trust anchor file, out of memory). */
-struct correlate *correlate_new(const struct correlate_config *cfg, struct eve *eve, char *err,
-				size_t errlen);
+struct correlate *correlate_new(const struct correlate_config *cfg, char *err, size_t errlen);
 void correlate_free(struct correlate *c);
+
+/* Takes and releases the stage's lock (recursive: may be taken again inside). */
+void correlate_lock(struct correlate *c);
+void correlate_unlock(struct correlate *c);
+
+/* alert_raise on the stage's alert context, under the lock. */
+bool correlate_raise(struct correlate *c, struct eve *e, enum mx_kind k, uint64_t ts_us,
+		     struct flow *f, int dir, const char *app_proto, const struct alert_keys *keys,
+		     const struct alert_expectation *exp, alert_evidence_fn evidence,
+		     const void *arg);
+
+/* tally_add on the stage's tally, under the lock. */
+void correlate_tally_add(struct correlate *c, const struct mx_addr *server, const char *domain,
+			 bool tls, bool cleartext_mail, enum verdict dane, enum verdict sts);
 
 const struct correlate_config *correlate_config(const struct correlate *c);
 struct alert_ctx *correlate_alerts(struct correlate *c);
@@ -68,6 +91,9 @@ struct tally *correlate_tally(struct correlate *c);
 
 /* Registers the stage's counter tables with the pipeline. */
 void correlate_add_stats_sources(struct correlate *c, struct pipeline *p);
+
+/* The stage's counter tables (read them under the lock while workers run). */
+size_t correlate_stats_sources(struct correlate *c, struct stats_source *out, size_t max);
 
 /* True when addr is a resolver listed as trusted. */
 bool correlate_resolver_trusted(const struct correlate *c, const struct mx_addr *addr);

@@ -194,14 +194,15 @@ static void dns_evidence(struct eve *e, const void *arg)
 		eve_str(e, "unexpected_mx", d->bad_host);
 }
 
-static void raise_dns(struct correlate *c, enum mx_kind k, struct flow *f, uint64_t ts,
-		      const struct dns_evidence *ev, const struct alert_expectation *exp)
+static void raise_dns(struct correlate *c, struct eve *e, enum mx_kind k, struct flow *f,
+		      uint64_t ts, const struct dns_evidence *ev,
+		      const struct alert_expectation *exp)
 {
 	struct alert_keys keys = {&f->srv, &f->cli, exp != NULL ? exp->domain : NULL,
 				  exp != NULL ? exp->mx_host : NULL};
 
-	alert_raise(correlate_alerts(c), k, ts, f, FLOW_TOCLIENT, "dns", &keys, exp, dns_evidence,
-		    ev);
+	alert_raise(correlate_alerts(c), e, k, ts, f, FLOW_TOCLIENT, "dns", &keys, exp,
+		    dns_evidence, ev);
 }
 
 static bool mx_in_set(const struct expect_mxset *set, const char *host)
@@ -213,8 +214,9 @@ static bool mx_in_set(const struct expect_mxset *set, const char *host)
 }
 
 /* An MX answer against the validated MX set and the MTA-STS patterns. */
-static void check_mx_answer(struct correlate *c, struct flow *f, const struct dns_message *m,
-			    const struct expect_mxset *ans, uint64_t ts)
+static void check_mx_answer(struct correlate *c, struct eve *e, struct flow *f,
+			    const struct dns_message *m, const struct expect_mxset *ans,
+			    uint64_t ts)
 {
 	const struct expect_mxset *known = expect_get_mx(correlate_expect(c), m->qname, ts);
 	const struct policy *pol = correlate_policy(c, m->qname);
@@ -233,7 +235,7 @@ static void check_mx_answer(struct correlate *c, struct flow *f, const struct dn
 			if (mx_in_set(known, ans->mx[i].host))
 				continue;
 			ev.bad_host = ans->mx[i].host;
-			raise_dns(c, KIND_MX_REDIRECT, f, ts, &ev, &exp);
+			raise_dns(c, e, KIND_MX_REDIRECT, f, ts, &ev, &exp);
 			return;
 		}
 	}
@@ -251,15 +253,15 @@ static void check_mx_answer(struct correlate *c, struct flow *f, const struct dn
 			if (policy_mx_allowed(pol, ans->mx[i].host))
 				continue;
 			ev.bad_host = ans->mx[i].host;
-			raise_dns(c, KIND_MX_REDIRECT, f, ts, &ev, &exp);
+			raise_dns(c, e, KIND_MX_REDIRECT, f, ts, &ev, &exp);
 			return;
 		}
 	}
 }
 
 /* A TLSA query answered without TLSA for a host known to have TLSA. */
-static bool check_tlsa_gone(struct correlate *c, struct flow *f, const struct dns_message *m,
-			    bool denial_secure, uint64_t ts)
+static bool check_tlsa_gone(struct correlate *c, struct eve *e, struct flow *f,
+			    const struct dns_message *m, bool denial_secure, uint64_t ts)
 {
 	uint16_t port;
 	const char *host;
@@ -291,13 +293,13 @@ static bool check_tlsa_gone(struct correlate *c, struct flow *f, const struct dn
 	exp.detail = "host known to publish TLSA records";
 	ev.what = m->rcode == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN without valid denial"
 						  : "NODATA without valid denial";
-	raise_dns(c, KIND_TLSA_STRIPPED, f, ts, &ev, &exp);
+	raise_dns(c, e, KIND_TLSA_STRIPPED, f, ts, &ev, &exp);
 	return true;
 }
 
 /* An _mta-sts TXT query answered without an STSv1 record, for a known domain. */
-static bool check_sts_gone(struct correlate *c, struct flow *f, const struct dns_message *m,
-			   bool denial_secure, uint64_t ts)
+static bool check_sts_gone(struct correlate *c, struct eve *e, struct flow *f,
+			   const struct dns_message *m, bool denial_secure, uint64_t ts)
 {
 	const char *domain = sts_owner_domain(m->qname);
 	const struct expect_sts *known;
@@ -321,7 +323,7 @@ static bool check_sts_gone(struct correlate *c, struct flow *f, const struct dns
 		return false;
 	}
 	exp.domain = domain;
-	raise_dns(c, KIND_MTA_STS_STRIPPED, f, ts, &ev, &exp);
+	raise_dns(c, e, KIND_MTA_STS_STRIPPED, f, ts, &ev, &exp);
 	return true;
 }
 
@@ -329,14 +331,17 @@ bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts
 {
 	char domains[1][EXPECT_NAME_MAX];
 	const struct policy_host *ph[1];
+	bool known;
 
-	if (expect_domains_of_host(correlate_expect(c), name, ts_us, domains, 1) > 0)
-		return true;
-	return policy_hosts_for_name(correlate_policies(c), name, ph, 1) > 0;
+	correlate_lock(c);
+	known = expect_domains_of_host(correlate_expect(c), name, ts_us, domains, 1) > 0 ||
+		policy_hosts_for_name(correlate_policies(c), name, ph, 1) > 0;
+	correlate_unlock(c);
+	return known;
 }
 
 /* Teaches the store what a NOERROR answer says, trusted as far as trust. */
-static void learn(struct correlate *c, struct flow *f, const struct dns_message *m,
+static void learn(struct correlate *c, struct eve *e, struct flow *f, const struct dns_message *m,
 		  enum expect_trust trust, uint64_t ts_us)
 {
 	struct expect_mxset mx;
@@ -349,7 +354,7 @@ static void learn(struct correlate *c, struct flow *f, const struct dns_message 
 		mx.trust = trust;
 		mx.expires_us = ts_us + TTL_US(c, ttl);
 		if (f != NULL)
-			check_mx_answer(c, f, m, &mx, ts_us);
+			check_mx_answer(c, e, f, m, &mx, ts_us);
 		expect_put_mx(correlate_expect(c), m->qname, &mx, ts_us);
 	}
 	learn_addresses(c, m, trust, ts_us);
@@ -463,17 +468,18 @@ static void retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us)
 			r->dropped++;
 			continue;
 		}
-		correlate_judge_dns(c, NULL, &s->m, false, s->ts_us, &j);
+		correlate_judge_dns(c, NULL, NULL, &s->m, false, s->ts_us, &j);
 		if (j.trust != EXPECT_DNSSEC)
 			continue;
-		learn(c, NULL, &s->m, EXPECT_DNSSEC, s->ts_us);
+		learn(c, NULL, NULL, &s->m, EXPECT_DNSSEC, s->ts_us);
 		retry_clear(s);
 		r->upgraded++;
 	}
 }
 
-void dns_correlate_response(struct correlate *c, struct flow *f, const struct dns_message *m,
-			    bool matched, bool query_do, uint64_t ts_us, struct dns_verdict *v)
+static void response(struct correlate *c, struct eve *e, struct flow *f,
+		     const struct dns_message *m, bool query_do, uint64_t ts_us,
+		     struct dns_verdict *v)
 {
 	struct dnssec_judgement j;
 	const struct dnssec_counters *dc = dnssec_counters(correlate_dnssec(c));
@@ -482,18 +488,17 @@ void dns_correlate_response(struct correlate *c, struct flow *f, const struct dn
 	char id[DNS_STS_ID_MAX];
 	bool specific = false;
 
-	(void)matched;
 	memset(v, 0, sizeof(*v));
 	if (!m->has_question || m->opcode != LDNS_PACKET_QUERY) {
 		v->status = "unsigned";
 		v->trust = EXPECT_UNVALIDATED;
 		return;
 	}
-	correlate_judge_dns(c, f, m, query_do, ts_us, &j);
+	correlate_judge_dns(c, e, f, m, query_do, ts_us, &j);
 	v->status = j.status;
 	mx_strlcpy(v->reason, j.reason, sizeof(v->reason));
 	v->trust = j.trust;
-	learn(c, f, m, j.trust, ts_us);
+	learn(c, e, f, m, j.trust, ts_us);
 	if (worth_keeping(m, &j))
 		retry_keep(correlate_dns_retry(c), m, ts_us);
 	if (dc->keys_validated + dc->ds_validated != keys_before)
@@ -501,11 +506,21 @@ void dns_correlate_response(struct correlate *c, struct flow *f, const struct dn
 
 	if ((m->rcode == LDNS_RCODE_NOERROR || m->rcode == LDNS_RCODE_NXDOMAIN) && !m->tc) {
 		if (m->qtype == LDNS_RR_TYPE_TLSA)
-			specific = check_tlsa_gone(c, f, m, j.denial_secure, ts_us);
+			specific = check_tlsa_gone(c, e, f, m, j.denial_secure, ts_us);
 		else if (m->qtype == LDNS_RR_TYPE_TXT && !find_sts(m, id, sizeof(id), &ttl))
-			specific = check_sts_gone(c, f, m, j.denial_secure, ts_us);
+			specific = check_sts_gone(c, e, f, m, j.denial_secure, ts_us);
 	}
 	/* The more specific kind says it all: no dnssec-stripped on top. */
 	if (!specific)
-		correlate_denial_stripped(c, f, m, &j, ts_us);
+		correlate_denial_stripped(c, e, f, m, &j, ts_us);
+}
+
+void dns_correlate_response(struct correlate *c, struct eve *e, struct flow *f,
+			    const struct dns_message *m, bool matched, bool query_do,
+			    uint64_t ts_us, struct dns_verdict *v)
+{
+	(void)matched;
+	correlate_lock(c);
+	response(c, e, f, m, query_do, ts_us, v);
+	correlate_unlock(c);
 }

@@ -23,12 +23,14 @@ struct dns_verdict {
 /*
  * Takes in one DNS response seen on flow f (the server side answered).
  * matched says a query was seen for it, query_do whether that query set
- * the DO bit. Fills *v.
+ * the DO bit. Alerts are written with writer e. Fills *v. Runs under the
+ * correlate stage's lock; v->status points to a constant string.
  */
-void dns_correlate_response(struct correlate *c, struct flow *f, const struct dns_message *m,
-			    bool matched, bool query_do, uint64_t ts_us, struct dns_verdict *v);
+void dns_correlate_response(struct correlate *c, struct eve *e, struct flow *f,
+			    const struct dns_message *m, bool matched, bool query_do,
+			    uint64_t ts_us, struct dns_verdict *v);
 
-/* True when name is a known MX host (from DNS answers or policies). */
+/* True when name is a known MX host (from DNS answers or policies); takes the lock. */
 bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts_us);
 
 /* The kept-for-revalidation answers the correlate stage owns. */

@@ -212,8 +212,8 @@ static void check_race(struct dns_ctx *d, struct query_slot *q, const struct dns
 	q->raced = true;
 	d->ctr.races++;
 	keys = (struct alert_keys){&d->cur_flow->srv, &d->cur_flow->cli, m->qname, NULL};
-	alert_raise(correlate_alerts(d->corr), KIND_DNS_ANSWER_RACE, d->cur_ts, d->cur_flow,
-		    FLOW_TOCLIENT, "dns", &keys, NULL, race_evidence, &ev);
+	correlate_raise(d->corr, d->eve, KIND_DNS_ANSWER_RACE, d->cur_ts, d->cur_flow,
+			FLOW_TOCLIENT, "dns", &keys, NULL, race_evidence, &ev);
 }
 
 /* Messages whose dns record is written without the all-answers option. */
@@ -336,7 +336,7 @@ static void on_message(void *ctx, const struct dns_message *m)
 		d->ctr.responses_unmatched++;
 	}
 	memset(&v, 0, sizeof(v));
-	dns_correlate_response(d->corr, d->cur_flow, m, matched, query_do, d->cur_ts, &v);
+	dns_correlate_response(d->corr, d->eve, d->cur_flow, m, matched, query_do, d->cur_ts, &v);
 	if (eve_wants(d->eve, EVE_DNS) && (d->cfg.all_dns_answers || mail_relevant(d, m)))
 		write_record(d, m, &v);
 }

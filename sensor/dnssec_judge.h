@@ -28,16 +28,20 @@ struct dnssec_judgement {
 
 /*
  * Judges response m seen on flow f; query_do: the matching query set DO.
- * With f NULL nothing is raised (a re-validation of a kept response).
+ * Alerts are written with writer e. With f NULL nothing is raised (a
+ * re-validation of a kept response; e may then be NULL). Runs under the
+ * correlate stage's lock.
  */
-void correlate_judge_dns(struct correlate *c, struct flow *f, const struct dns_message *m,
-			 bool query_do, uint64_t ts_us, struct dnssec_judgement *j);
+void correlate_judge_dns(struct correlate *c, struct eve *e, struct flow *f,
+			 const struct dns_message *m, bool query_do, uint64_t ts_us,
+			 struct dnssec_judgement *j);
 
 /*
- * Raises dnssec-stripped for a response whose judgement says
- * denial_stripped.
+ * Raises dnssec-stripped (written with writer e) for a response whose
+ * judgement says denial_stripped. Runs under the correlate stage's lock.
  */
-void correlate_denial_stripped(struct correlate *c, struct flow *f, const struct dns_message *m,
-			       const struct dnssec_judgement *j, uint64_t ts_us);
+void correlate_denial_stripped(struct correlate *c, struct eve *e, struct flow *f,
+			       const struct dns_message *m, const struct dnssec_judgement *j,
+			       uint64_t ts_us);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * eve.c - EVE JSON records built with jansson (a stack of open objects and
  * arrays, serialized compactly in insertion order) and written as lines
- * to files, stdout and syslog. See eve.h for the escaping of traffic
- * bytes: every string handed to jansson is printable ASCII, so it never
- * refuses one and every line is valid JSON.
+ * to files, stdout and syslog. Each writer has its own builder; the
+ * outputs are shared and locked around each finished line. See eve.h for
+ * the escaping of traffic bytes: every string handed to jansson is
+ * printable ASCII, so it never refuses one and every line is valid JSON.
  */
 #include "eve.h"
 
@@ -12,6 +13,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -36,20 +38,31 @@ struct eve_sink {
 	char path[EVE_PATH_MAX];
 };
 
-struct eve {
+/*
+ * The outputs, shared by the writer that created them and every writer
+ * made from it; lock guards the sinks' streams and the counters.
+ */
+struct eve_out {
+	pthread_mutex_t lock;
 	struct eve_sink sinks[EVE_MAX_OUTPUTS];
 	size_t nsinks;
 	unsigned wanted; /* union of the sinks' masks */
+	char pcap_filename[EVE_PATH_MAX];
+	bool have_pcap_filename;
+	struct eve_counters ctr;
+};
+
+/* A record builder; the first one (eve_new) also owns the outputs. */
+struct eve {
+	struct eve_out *out;
+	bool owns_out;
 	unsigned cur_type;
 	bool open_record;
 	json_t *stack[EVE_MAX_DEPTH];
 	int depth;                       /* stack[0] is the record */
 	unsigned overflow;               /* containers opened past the depth limit */
 	char *line;
-	char pcap_filename[EVE_PATH_MAX];
-	bool have_pcap_filename;
 	char scratch[EVE_MAX_FIELD * 4 + 8];
-	struct eve_counters ctr;
 };
 
 const struct mx_counter_desc eve_counter_desc[] = {
@@ -84,7 +97,7 @@ unsigned eve_type_parse(const char *name)
 	return 0;
 }
 
-struct eve *eve_new(void)
+static struct eve *builder_new(struct eve_out *out, bool owns)
 {
 	struct eve *e = calloc(1, sizeof(*e));
 
@@ -95,16 +108,40 @@ struct eve *eve_new(void)
 		free(e);
 		return NULL;
 	}
+	e->out = out;
+	e->owns_out = owns;
 	e->depth = -1;
 	return e;
 }
 
-void eve_free(struct eve *e)
+struct eve *eve_new(void)
 {
-	if (e == NULL)
-		return;
-	for (size_t i = 0; i < e->nsinks; i++) {
-		struct eve_sink *s = &e->sinks[i];
+	struct eve_out *out = calloc(1, sizeof(*out));
+	struct eve *e;
+
+	if (out == NULL)
+		return NULL;
+	if (pthread_mutex_init(&out->lock, NULL) != 0) {
+		free(out);
+		return NULL;
+	}
+	e = builder_new(out, true);
+	if (e == NULL) {
+		pthread_mutex_destroy(&out->lock);
+		free(out);
+	}
+	return e;
+}
+
+struct eve *eve_writer_new(struct eve *e)
+{
+	return builder_new(e->out, false);
+}
+
+static void close_outputs(struct eve_out *o)
+{
+	for (size_t i = 0; i < o->nsinks; i++) {
+		struct eve_sink *s = &o->sinks[i];
 
 		if (s->kind == SINK_FILE && s->fp != NULL)
 			fclose(s->fp);
@@ -113,6 +150,16 @@ void eve_free(struct eve *e)
 		else if (s->kind == SINK_SYSLOG)
 			closelog();
 	}
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+}
+
+void eve_free(struct eve *e)
+{
+	if (e == NULL)
+		return;
+	if (e->owns_out)
+		close_outputs(e->out);
 	if (e->depth >= 0)
 		json_decref(e->stack[0]);
 	free(e->line);
@@ -136,13 +183,14 @@ static FILE *open_append(const char *path, bool truncate)
 bool eve_add_file(struct eve *e, const char *path, unsigned mask, bool append, char *err,
 		  size_t errlen)
 {
+	struct eve_out *o = e->out;
 	struct eve_sink *s;
 
-	if (e->nsinks == EVE_MAX_OUTPUTS) {
+	if (o->nsinks == EVE_MAX_OUTPUTS) {
 		snprintf(err, errlen, "too many outputs (at most %d)", EVE_MAX_OUTPUTS);
 		return false;
 	}
-	s = &e->sinks[e->nsinks];
+	s = &o->sinks[o->nsinks];
 	memset(s, 0, sizeof(*s));
 	s->mask = mask;
 	if (strcmp(path, "-") == 0) {
@@ -161,30 +209,34 @@ bool eve_add_file(struct eve *e, const char *path, unsigned mask, bool append, c
 			return false;
 		}
 	}
-	e->nsinks++;
-	e->wanted |= mask;
+	o->nsinks++;
+	o->wanted |= mask;
 	return true;
 }
 
 bool eve_add_syslog(struct eve *e, int facility, unsigned mask)
 {
+	struct eve_out *o = e->out;
 	struct eve_sink *s;
 
-	if (e->nsinks == EVE_MAX_OUTPUTS)
+	if (o->nsinks == EVE_MAX_OUTPUTS)
 		return false;
-	s = &e->sinks[e->nsinks++];
+	s = &o->sinks[o->nsinks++];
 	memset(s, 0, sizeof(*s));
 	s->kind = SINK_SYSLOG;
 	s->mask = mask;
 	openlog("mxsentry", LOG_PID | LOG_NDELAY, facility ? facility : LOG_DAEMON);
-	e->wanted |= mask;
+	o->wanted |= mask;
 	return true;
 }
 
 void eve_reopen(struct eve *e)
 {
-	for (size_t i = 0; i < e->nsinks; i++) {
-		struct eve_sink *s = &e->sinks[i];
+	struct eve_out *o = e->out;
+
+	pthread_mutex_lock(&o->lock);
+	for (size_t i = 0; i < o->nsinks; i++) {
+		struct eve_sink *s = &o->sinks[i];
 		FILE *fp;
 
 		if (s->kind != SINK_FILE)
@@ -192,36 +244,43 @@ void eve_reopen(struct eve *e)
 		fp = open_append(s->path, false);
 		if (fp == NULL) {
 			/* Keep writing to the old file rather than losing records. */
-			e->ctr.write_errors++;
+			o->ctr.write_errors++;
 			continue;
 		}
 		if (s->fp != NULL)
 			fclose(s->fp);
 		s->fp = fp;
-		e->ctr.reopens++;
+		o->ctr.reopens++;
 	}
+	pthread_mutex_unlock(&o->lock);
 }
 
 void eve_flush(struct eve *e)
 {
-	for (size_t i = 0; i < e->nsinks; i++)
-		if (e->sinks[i].fp != NULL && fflush(e->sinks[i].fp) != 0)
-			e->ctr.write_errors++;
+	struct eve_out *o = e->out;
+
+	pthread_mutex_lock(&o->lock);
+	for (size_t i = 0; i < o->nsinks; i++)
+		if (o->sinks[i].fp != NULL && fflush(o->sinks[i].fp) != 0)
+			o->ctr.write_errors++;
+	pthread_mutex_unlock(&o->lock);
 }
 
 bool eve_wants(const struct eve *e, unsigned type)
 {
-	return (e->wanted & type) != 0;
+	return (e->out->wanted & type) != 0;
 }
 
 void eve_set_pcap_filename(struct eve *e, const char *name)
 {
+	struct eve_out *o = e->out;
+
 	if (name == NULL) {
-		e->have_pcap_filename = false;
+		o->have_pcap_filename = false;
 		return;
 	}
-	snprintf(e->pcap_filename, sizeof(e->pcap_filename), "%s", name);
-	e->have_pcap_filename = true;
+	snprintf(o->pcap_filename, sizeof(o->pcap_filename), "%s", name);
+	o->have_pcap_filename = true;
 }
 
 void eve_format_time(uint64_t ts_us, char *buf, size_t len)
@@ -364,9 +423,9 @@ void eve_begin(struct eve *e, unsigned type, uint64_t ts_us, const struct flow *
 		eve_community_id(f, abuf, sizeof(abuf));
 		eve_str(e, "community_id", abuf);
 	}
-	if (e->have_pcap_filename)
-		eve_bytes(e, "pcap_filename", (const uint8_t *)e->pcap_filename,
-			  strlen(e->pcap_filename));
+	if (e->out->have_pcap_filename)
+		eve_bytes(e, "pcap_filename", (const uint8_t *)e->out->pcap_filename,
+			  strlen(e->out->pcap_filename));
 	eve_str(e, "event_type", eve_type_name(type));
 	if (f != NULL) {
 		const struct mx_addr *src = dir == FLOW_TOSERVER ? &f->cli : &f->srv;
@@ -458,6 +517,7 @@ void eve_list_bytes(struct eve *e, const uint8_t *val, size_t len)
 
 void eve_commit(struct eve *e)
 {
+	struct eve_out *o = e->out;
 	size_t len;
 	char *buf = e->line;
 
@@ -467,15 +527,18 @@ void eve_commit(struct eve *e)
 	len = json_dumpb(e->stack[0], buf, EVE_MAX_LINE, JSON_COMPACT);
 	json_decref(e->stack[0]);
 	e->depth = -1;
+	/* The line is built outside the lock; only its write is serialised. */
+	pthread_mutex_lock(&o->lock);
 	if (len == 0 || len > EVE_MAX_LINE) {
-		e->ctr.write_errors++;
+		o->ctr.write_errors++;
+		pthread_mutex_unlock(&o->lock);
 		return;
 	}
-	e->ctr.lines++;
+	o->ctr.lines++;
 	if (e->cur_type == EVE_ALERT)
-		e->ctr.alerts++;
-	for (size_t i = 0; i < e->nsinks; i++) {
-		struct eve_sink *s = &e->sinks[i];
+		o->ctr.alerts++;
+	for (size_t i = 0; i < o->nsinks; i++) {
+		struct eve_sink *s = &o->sinks[i];
 
 		if ((s->mask & e->cur_type) == 0)
 			continue;
@@ -485,11 +548,19 @@ void eve_commit(struct eve *e)
 			continue;
 		}
 		if (fwrite(buf, 1, len, s->fp) != len || fputc('\n', s->fp) == EOF)
-			e->ctr.write_errors++;
+			o->ctr.write_errors++;
 	}
+	pthread_mutex_unlock(&o->lock);
 }
 
 const struct eve_counters *eve_counters(const struct eve *e)
 {
-	return &e->ctr;
+	return &e->out->ctr;
+}
+
+void eve_counters_read(const struct eve *e, struct eve_counters *out)
+{
+	pthread_mutex_lock(&e->out->lock);
+	*out = e->out->ctr;
+	pthread_mutex_unlock(&e->out->lock);
 }

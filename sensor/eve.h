@@ -1,7 +1,14 @@
 /*
  * eve.h - the EVE JSON writer: one JSON object per line, Suricata's field
- * names, written through nDPI's serializer to every output (file, stdout,
+ * names, built with jansson and written to every output (file, stdout,
  * syslog) whose event-type selection includes the record.
+ *
+ * Threads: a struct eve builds one record at a time and belongs to one
+ * thread. Each further thread that writes records takes its own writer
+ * from eve_writer_new(): it builds its records on its own and shares the
+ * outputs, whose writes (one whole line at a time), flushes, reopens and
+ * counters are serialised by a lock, so lines never interleave. Outputs
+ * are added, and pcap_filename set, only while no other thread writes.
  *
  * Strings that come from traffic go through eve_bytes(), which keeps
  * printable ASCII (0x20-0x7e) except the backslash and writes every other
@@ -41,7 +48,12 @@ struct eve;
 
 /* Creates a writer with no outputs; NULL on allocation failure. */
 struct eve *eve_new(void);
-/* Flushes and closes every output. */
+/*
+ * A further writer that writes to the outputs of e (for another thread);
+ * NULL on allocation failure. Free it with eve_free before e.
+ */
+struct eve *eve_writer_new(struct eve *e);
+/* Frees a writer; the one made by eve_new also flushes and closes every output. */
 void eve_free(struct eve *e);
 
 /*
@@ -91,7 +103,10 @@ void eve_list_bytes(struct eve *e, const uint8_t *val, size_t len);
 /* Ends the record and writes it as one line to every selected output. */
 void eve_commit(struct eve *e);
 
+/* The shared counters, updated in place (read them directly only with no other writer). */
 const struct eve_counters *eve_counters(const struct eve *e);
+/* Copies the shared counters under the output lock. */
+void eve_counters_read(const struct eve *e, struct eve_counters *out);
 
 /* Formats packet time as Suricata does: 2026-11-29T15:32:35.251547+0000 (UTC). */
 void eve_format_time(uint64_t ts_us, char *buf, size_t len);

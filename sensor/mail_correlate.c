@@ -30,7 +30,7 @@ static void add_unique(char list[][EXPECT_NAME_MAX], size_t *n, size_t max, cons
 		snprintf(list[(*n)++], EXPECT_NAME_MAX, "%s", norm);
 }
 
-void mail_correlate_targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+static void targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
 	struct expect_store *st = correlate_expect(c);
 	char hosts[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
@@ -117,7 +117,7 @@ static bool session_tlsa(struct correlate *c, struct mail_facts *mf, uint64_t ts
 {
 	if (mf->ti != NULL && mf->ti->sni[0] && host_tlsa(c, mf->ti->sni, ts, te))
 		return true;
-	mail_correlate_targets(c, mf, ts);
+	targets(c, mf, ts);
 	for (size_t i = 0; i < mf->nhosts; i++)
 		if (host_tlsa(c, mf->hosts[i], ts, te))
 			return true;
@@ -227,7 +227,7 @@ static void raise(struct correlate *c, struct mail_facts *mf, enum mx_kind k, in
 		keys.domain = exp->domain;
 	if (exp != NULL && exp->mx_host != NULL)
 		keys.mx_host = exp->mx_host;
-	alert_raise(correlate_alerts(c), k, ts, mf->f, dir, "smtp", &keys, exp, fn, arg);
+	alert_raise(correlate_alerts(c), mf->eve, k, ts, mf->f, dir, "smtp", &keys, exp, fn, arg);
 }
 
 struct redirect_evidence {
@@ -259,7 +259,7 @@ static bool tls_expected(struct correlate *c, struct mail_facts *mf, uint64_t ts
 	const char *why = NULL, *source = NULL;
 	const struct server_history *h;
 
-	mail_correlate_targets(c, mf, ts);
+	targets(c, mf, ts);
 	if (session_tlsa(c, mf, ts, &se->te)) {
 		exp_from_tlsa(&se->te, exp, "MX host publishes TLSA records: STARTTLS is mandatory");
 		return true;
@@ -300,7 +300,7 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 
 	if (mf->f->sport != 25 || mf->alerted[KIND_MX_REDIRECT] || mf->si->midstream)
 		return;
-	mail_correlate_targets(c, mf, ts);
+	targets(c, mf, ts);
 	for (size_t i = 0; i < mf->nhosts; i++) {
 		size_t nd = expect_claims_of_host(st, mf->hosts[i], doms, MAIL_MAX_TARGETS);
 
@@ -330,7 +330,7 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 	}
 }
 
-void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+static void judge_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
 	check_server_claims(c, mf, ts_us);
 	struct session_expect se;
@@ -342,8 +342,8 @@ void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts
 		raise(c, mf, KIND_STARTTLS_STRIPPED, FLOW_TOCLIENT, ts_us, &exp, ehlo_evidence, mf);
 }
 
-void mail_correlate_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
-			     alert_evidence_fn evidence, const void *arg)
+static void judge_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+			   alert_evidence_fn evidence, const void *arg)
 {
 	struct session_expect se;
 	struct alert_expectation exp;
@@ -369,8 +369,8 @@ static void cleartext_evidence(struct eve *e, const void *arg)
 	eve_bool(e, "starttls_issued", ce->mf->si->starttls_issued);
 }
 
-void mail_correlate_cleartext_mail(struct correlate *c, struct mail_facts *mf,
-				   const char *rcpt_domain, uint64_t ts_us)
+static void judge_cleartext_mail(struct correlate *c, struct mail_facts *mf,
+				 const char *rcpt_domain, uint64_t ts_us)
 {
 	struct tlsa_expect te;
 	struct alert_expectation exp;
@@ -380,7 +380,7 @@ void mail_correlate_cleartext_mail(struct correlate *c, struct mail_facts *mf,
 
 	if (mf->alerted[KIND_CLEARTEXT_POLICY_VIOLATION] || mf->si->midstream)
 		return;
-	mail_correlate_targets(c, mf, ts_us);
+	targets(c, mf, ts_us);
 	if (session_tlsa(c, mf, ts_us, &te) ||
 	    (rcpt_domain != NULL && domain_dane(c, rcpt_domain, ts_us, &te))) {
 		exp_from_tlsa(&te, &exp, "DANE: TLS is mandatory toward this MX host");
@@ -450,8 +450,8 @@ static int host_has_server(struct correlate *c, const char *host, const struct m
 	return known ? 0 : -1;
 }
 
-void mail_correlate_rcpt(struct correlate *c, struct mail_facts *mf, const char *rcpt_domain,
-			 uint64_t ts_us)
+static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *rcpt_domain,
+		       uint64_t ts_us)
 {
 	const struct expect_mxset *mx;
 	const struct policy *p;
@@ -461,7 +461,7 @@ void mail_correlate_rcpt(struct correlate *c, struct mail_facts *mf, const char 
 
 	if (mf->alerted[KIND_MX_REDIRECT] || mf->si->midstream || mf->f->sport != 25)
 		return;
-	mail_correlate_targets(c, mf, ts_us);
+	targets(c, mf, ts_us);
 	memset(&exp, 0, sizeof(exp));
 	exp.domain = rcpt_domain;
 	mx = expect_get_mx(correlate_expect(c), rcpt_domain, ts_us);
@@ -550,8 +550,8 @@ static uint8_t *spki_of(const uint8_t *der, size_t len, size_t *spki_len)
 	return out;
 }
 
-void mail_correlate_full_match(struct correlate *c, struct mail_facts *mf, struct cert_digest *d,
-			       const uint8_t *der, size_t der_len, uint64_t ts_us)
+static void full_match(struct correlate *c, struct mail_facts *mf, struct cert_digest *d,
+		       const uint8_t *der, size_t der_len, uint64_t ts_us)
 {
 	const struct policy_tlsa *pins[MAX_TLSA_SEEN];
 	const char *hosts[MAIL_MAX_TARGETS + 1];
@@ -559,7 +559,7 @@ void mail_correlate_full_match(struct correlate *c, struct mail_facts *mf, struc
 	size_t nh = 0, spki_len = 0;
 	bool spki_tried = false;
 
-	mail_correlate_targets(c, mf, ts_us);
+	targets(c, mf, ts_us);
 	if (mf->ti != NULL && mf->ti->sni[0])
 		hosts[nh++] = mf->ti->sni;
 	for (size_t i = 0; i < mf->nhosts; i++)
@@ -646,7 +646,7 @@ static bool cert_names_host(const struct mail_facts *mf, const char *host)
 	return mf->nsan == 0 && mf->cn[0] && name_matches(mf->cn, host);
 }
 
-void mail_correlate_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
 	struct tlsa_expect te;
 	struct alert_expectation exp;
@@ -702,7 +702,7 @@ static void version_evidence(struct eve *e, const void *arg)
 	eve_str(e, "reason", ve->why);
 }
 
-void mail_correlate_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
 	uint16_t v = mf->ti->version;
 	uint16_t floor = correlate_config(c)->tls_version_floor;
@@ -769,13 +769,13 @@ static void update_history(struct correlate *c, struct mail_facts *mf, uint64_t 
 		h->max_tls_version = mf->ti->version;
 }
 
-void mail_correlate_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
 	struct tlsa_expect te;
 	const char *why = NULL, *source = NULL;
 	bool dane_expected, sts_expected = false, visible;
 
-	mail_correlate_targets(c, mf, ts_us);
+	targets(c, mf, ts_us);
 	for (unsigned i = 0; i < mf->si->nrcpt; i++)
 		add_unique(mf->domains, &mf->ndomains, MAIL_MAX_TARGETS, mf->si->rcpt[i].domain);
 	dane_expected = session_tlsa(c, mf, ts_us, &te);
@@ -813,4 +813,73 @@ void mail_correlate_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_
 			mf->sts = VERDICT_OK;
 	}
 	update_history(c, mf, ts_us);
+}
+
+/* ---- the public entry points: each runs under the correlate stage's lock ---- */
+
+void mail_correlate_targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	correlate_lock(c);
+	targets(c, mf, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	correlate_lock(c);
+	judge_ehlo(c, mf, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+			     alert_evidence_fn evidence, const void *arg)
+{
+	correlate_lock(c);
+	judge_rejected(c, mf, ts_us, evidence, arg);
+	correlate_unlock(c);
+}
+
+void mail_correlate_cleartext_mail(struct correlate *c, struct mail_facts *mf,
+				   const char *rcpt_domain, uint64_t ts_us)
+{
+	correlate_lock(c);
+	judge_cleartext_mail(c, mf, rcpt_domain, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_rcpt(struct correlate *c, struct mail_facts *mf, const char *rcpt_domain,
+			 uint64_t ts_us)
+{
+	correlate_lock(c);
+	judge_rcpt(c, mf, rcpt_domain, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_full_match(struct correlate *c, struct mail_facts *mf, struct cert_digest *d,
+			       const uint8_t *der, size_t der_len, uint64_t ts_us)
+{
+	correlate_lock(c);
+	full_match(c, mf, d, der, der_len, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	correlate_lock(c);
+	judge_certificate(c, mf, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	correlate_lock(c);
+	judge_tls_version(c, mf, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	correlate_lock(c);
+	judge_end(c, mf, ts_us);
+	correlate_unlock(c);
 }

@@ -4,7 +4,8 @@
  * starttls-stripped, cleartext-policy-violation, mx-redirect,
  * tlsa-mismatch, certificate-host-mismatch, tls-version-downgrade; the
  * server's STARTTLS/TLS history; and the session's DANE and MTA-STS
- * verdicts.
+ * verdicts. Every function takes the correlate stage's lock for its run
+ * (the session's mail_facts belong to the caller's thread).
  */
 #ifndef MX_MAIL_CORRELATE_H
 #define MX_MAIL_CORRELATE_H
@@ -31,6 +32,7 @@ struct cert_digest {
 /* What the correlation knows of one session; filled by mail_session.c. */
 struct mail_facts {
 	struct flow *f;
+	struct eve *eve; /* the writer of the session's records and alerts */
 	const struct smtp_info *si;
 	const struct tls_info *ti;
 	bool implicit_tls;

@@ -18,7 +18,13 @@
 #include "smtp.h"
 #include "tls.h"
 
-/* Failed TLS attempts remembered for tls-fallback-cleartext. */
+/*
+ * Failed TLS attempts remembered for tls-fallback-cleartext. The table is
+ * one per mail_ctx, so one per worker when several run: a fallback is a
+ * later connection between the same two addresses, and frames are
+ * dispatched to workers by their address pair, so it always reaches the
+ * worker that saw the failure.
+ */
 #define FALLBACK_SLOTS 4096
 
 struct fallback_slot {
@@ -191,8 +197,8 @@ static void check_fallback(struct mail_session *s, uint64_t ts)
 		return;
 	if (ts < slot->ts_us || ts - slot->ts_us > (uint64_t)cc->fallback_window_s * MX_USEC)
 		return;
-	alert_raise(correlate_alerts(s->m->corr), KIND_TLS_FALLBACK_CLEARTEXT, ts, s->f,
-		    FLOW_TOSERVER, "smtp", &keys, NULL, fallback_evidence, &fe);
+	correlate_raise(s->m->corr, s->m->eve, KIND_TLS_FALLBACK_CLEARTEXT, ts, s->f, FLOW_TOSERVER,
+			"smtp", &keys, NULL, fallback_evidence, &fe);
 	s->mf.alerted[KIND_TLS_FALLBACK_CLEARTEXT] = true;
 	slot->used = false;
 }
@@ -280,7 +286,7 @@ static void raise_once(struct mail_session *s, enum mx_kind k, int dir, uint64_t
 	if (s->mf.alerted[k])
 		return;
 	s->mf.alerted[k] = true;
-	alert_raise(correlate_alerts(s->m->corr), k, ts, s->f, dir, "smtp", &keys, exp, fn, arg);
+	correlate_raise(s->m->corr, s->m->eve, k, ts, s->f, dir, "smtp", &keys, exp, fn, arg);
 }
 
 /* ---- SMTP events ---- */
@@ -524,6 +530,7 @@ struct mail_session *mail_session_new(struct mail_ctx *m, struct flow *f, bool i
 	tls_init(&s->tls, m->cfg.tls_max_handshake, &m->tls_mc);
 	tls_set_cert_cache(&s->tls, m->certs);
 	s->mf.f = f;
+	s->mf.eve = m->eve;
 	s->mf.si = smtp_info(&s->smtp);
 	s->mf.ti = tls_info(&s->tls);
 	s->mf.implicit_tls = implicit_tls;
@@ -797,9 +804,9 @@ void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f
 		write_tls_record(m, s);
 	domain = s->smtp.info.nrcpt > 0 ? s->smtp.info.rcpt[0].domain
 					: (s->mf.ndomains ? s->mf.domains[0] : NULL);
-	tally_add(correlate_tally(m->corr), &f->srv, domain,
-		  s->tls.info.handshake_complete || s->tls.info.server_hello,
-		  s->smtp.info.cleartext_mail, s->mf.dane, s->mf.sts);
+	correlate_tally_add(m->corr, &f->srv, domain,
+			    s->tls.info.handshake_complete || s->tls.info.server_hello,
+			    s->smtp.info.cleartext_mail, s->mf.dane, s->mf.sts);
 	tls_free(&s->tls);
 	m->session_bytes -= sizeof(*s);
 	free(s);

@@ -25,6 +25,7 @@
 #include "pipeline.h"
 #include "report.h"
 #include "setup.h"
+#include "worker.h"
 
 #define MX_VERSION "0.1.0"
 
@@ -64,6 +65,11 @@ static void usage(FILE *out)
 		"  --stats-interval SEC  write a stats record every SEC seconds (live default 60)\n"
 		"  --redact              hide local parts of mail addresses\n"
 		"  --pidfile FILE        write the process id to FILE\n"
+		"  --workers N           live: N worker threads, flows spread by address pair\n"
+		"                        (default: the number of CPUs, or workers: in the file);\n"
+		"                        offline runs always use one thread in packet order, so\n"
+		"                        the same input gives the same output whatever N\n"
+		"  --worker-queue MIB    live: each worker's queue (default 16; full: dropped, counted)\n"
 		"  -V, --version   -h, --help\n"
 		"exit status: 0 ok, 1 error, 2 usage, 3 an input capture was truncated or corrupt\n");
 }
@@ -83,21 +89,35 @@ static bool parse_long(const char *s, long min, long max, long *out)
 
 static int parse_options(int argc, char **argv, struct cli_options *o)
 {
-	enum { O_TA = 256, O_SNAP, O_BUF, O_NOPROMISC, O_IMM, O_ALL, O_STATS, O_REDACT, O_PID };
+	enum {
+		O_TA = 256,
+		O_SNAP,
+		O_BUF,
+		O_NOPROMISC,
+		O_IMM,
+		O_ALL,
+		O_STATS,
+		O_REDACT,
+		O_PID,
+		O_WORKERS,
+		O_WQUEUE
+	};
 	static const struct option longopts[] = {
-		{"check", no_argument, NULL, 'T'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{"trust-anchor", required_argument, NULL, O_TA},
-		{"snaplen", required_argument, NULL, O_SNAP},
-		{"buffer-size", required_argument, NULL, O_BUF},
-		{"no-promisc", no_argument, NULL, O_NOPROMISC},
-		{"immediate", no_argument, NULL, O_IMM},
-		{"all-traffic", no_argument, NULL, O_ALL},
-		{"stats-interval", required_argument, NULL, O_STATS},
-		{"redact", no_argument, NULL, O_REDACT},
-		{"pidfile", required_argument, NULL, O_PID},
-		{NULL, 0, NULL, 0},
+	    {"check", no_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"trust-anchor", required_argument, NULL, O_TA},
+	    {"snaplen", required_argument, NULL, O_SNAP},
+	    {"buffer-size", required_argument, NULL, O_BUF},
+	    {"no-promisc", no_argument, NULL, O_NOPROMISC},
+	    {"immediate", no_argument, NULL, O_IMM},
+	    {"all-traffic", no_argument, NULL, O_ALL},
+	    {"stats-interval", required_argument, NULL, O_STATS},
+	    {"redact", no_argument, NULL, O_REDACT},
+	    {"pidfile", required_argument, NULL, O_PID},
+	    {"workers", required_argument, NULL, O_WORKERS},
+	    {"worker-queue", required_argument, NULL, O_WQUEUE},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	long v;
@@ -198,6 +218,21 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 		case O_PID:
 			o->pidfile = optarg;
 			break;
+		case O_WORKERS:
+			if (!parse_long(optarg, 1, WORKER_MAX, &v)) {
+				fprintf(stderr, "mxsentry: --workers: 1..%d expected\n",
+					WORKER_MAX);
+				return EXIT_USAGE;
+			}
+			o->workers = (int)v;
+			break;
+		case O_WQUEUE:
+			if (!parse_long(optarg, 1, 1024, &v)) {
+				fprintf(stderr, "mxsentry: --worker-queue: 1..1024 MiB expected\n");
+				return EXIT_USAGE;
+			}
+			o->worker_queue_mib = (int)v;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -265,11 +300,13 @@ static bool write_pidfile(const char *path)
 }
 
 struct run_ctx {
-	struct pipeline *pipe;
+	struct pipeline *pipe;	  /* one thread: offline, or live with one worker */
+	struct worker_pool *pool; /* live with several workers */
 	struct capture *cap;
 	struct eve *eve;
 	struct correlate *corr;
 	struct threshold_ctx *thr;
+	struct setup *reloaded; /* the last reload's setup: its rules back thr */
 	const struct cli_options *opts;
 	struct report *report;
 	const char *file; /* the capture file being read, for pcap_filename */
@@ -277,35 +314,73 @@ struct run_ctx {
 	bool warned_drops;
 };
 
+static uint64_t wall_us(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (uint64_t)now.tv_sec * MX_USEC + (uint64_t)now.tv_nsec / 1000;
+}
+
 /*
  * SIGHUP: loads configuration, rules and policies again. When they are
  * good, the rules, the suppression/threshold filter and the policies are
- * replaced; flows, caches and history stay. When they are not, every
- * error is reported and the running configuration is kept.
+ * replaced (under the correlate stage's lock: workers go on meanwhile);
+ * flows, caches and history stay. When they are not, every error is
+ * reported and the running configuration is kept.
  */
 static void reload(struct run_ctx *r)
 {
-	struct setup st;
+	struct setup *st = malloc(sizeof(*st)), *old = NULL;
 	struct threshold_ctx *thr;
 
-	if (!setup_load(&st, r->opts)) {
-		mx_errors_print(&st.errs, stderr);
-		fprintf(stderr, "mxsentry: reload refused (%zu errors); the running configuration stays\n",
-			mx_errors_count(&st.errs));
-		setup_free(&st);
+	if (st == NULL) {
+		fprintf(stderr, "mxsentry: reload: out of memory; the running configuration stays\n");
 		return;
 	}
-	thr = setup_apply(&st, r->corr);
-	if (thr == NULL) {
-		fprintf(stderr, "mxsentry: reload: out of memory; the running filter stays\n");
-	} else {
+	if (!setup_load(st, r->opts)) {
+		mx_errors_print(&st->errs, stderr);
+		fprintf(stderr, "mxsentry: reload refused (%zu errors); the running configuration stays\n",
+			mx_errors_count(&st->errs));
+		setup_free(st);
+		free(st);
+		return;
+	}
+	correlate_lock(r->corr);
+	thr = setup_apply(st, r->corr);
+	if (thr != NULL) {
+		/* The filter refers to the thresholds of st: st lives as long as it. */
 		threshold_ctx_free(r->thr);
 		r->thr = thr;
+		old = r->reloaded;
+		r->reloaded = st;
+	}
+	correlate_unlock(r->corr);
+	if (thr == NULL) {
+		fprintf(stderr, "mxsentry: reload: out of memory; the running filter stays\n");
+		setup_free(st);
+		free(st);
+		return;
+	}
+	if (r->pool != NULL)
+		worker_pool_replace_stats_source(r->pool, threshold_counter_desc,
+						 threshold_ctx_counters(thr));
+	else
 		pipeline_replace_stats_source(r->pipe, threshold_counter_desc,
 					      threshold_ctx_counters(thr));
+	if (old != NULL) {
+		setup_free(old);
+		free(old);
 	}
-	setup_free(&st);
 	fprintf(stderr, "mxsentry: configuration, rules and policies reloaded\n");
+}
+
+static void write_stats(struct run_ctx *r)
+{
+	if (r->pool != NULL)
+		worker_pool_write_stats(r->pool, wall_us());
+	else
+		pipeline_write_stats(r->pipe);
 }
 
 static void on_tick(void *ctx)
@@ -319,18 +394,18 @@ static void on_tick(void *ctx)
 	}
 	if (usr1_flag) {
 		usr1_flag = 0;
-		pipeline_write_stats(r->pipe);
+		write_stats(r);
 	}
 	if (r->live) {
-		struct timespec now;
-
 		if (capture_refresh_stats(r->cap) && !r->warned_drops) {
 			fprintf(stderr, "mxsentry: warning: the kernel is dropping packets (%llu so far)\n",
 				(unsigned long long)capture_counters(r->cap)->kernel_drops);
 			r->warned_drops = true;
 		}
-		clock_gettime(CLOCK_REALTIME, &now);
-		pipeline_tick(r->pipe, (uint64_t)now.tv_sec * MX_USEC + (uint64_t)now.tv_nsec / 1000);
+		if (r->pool != NULL)
+			worker_pool_tick(r->pool, wall_us());
+		else
+			pipeline_tick(r->pipe, wall_us());
 		eve_flush(r->eve);
 	}
 	if (r->report != NULL)
@@ -348,6 +423,51 @@ static void on_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame, 
 		eve_set_pcap_filename(r->eve, file);
 	}
 	pipeline_packet(r->pipe, dlt, ts_us, frame, caplen, wirelen);
+}
+
+/* Live with workers: the capture thread only hands frames out. */
+static void on_packet_pool(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame,
+			   uint32_t caplen, uint32_t wirelen)
+{
+	struct run_ctx *r = ctx;
+
+	worker_pool_packet(r->pool, dlt, ts_us, frame, caplen, wirelen);
+}
+
+/*
+ * Builds what processes the packets: one pipeline, or (live with more
+ * than one worker) the worker pool; and registers the counter tables of
+ * the stats record. False with a message in err.
+ */
+static bool build_processing(struct run_ctx *r, const struct setup *st,
+			     const struct pipeline_config *pcfg, char *err, size_t errlen)
+{
+	if (r->live && st->cfg.workers > 1) {
+		struct worker_pool_config wcfg;
+
+		worker_pool_config_defaults(&wcfg);
+		wcfg.workers = st->cfg.workers;
+		if (r->opts->worker_queue_mib > 0)
+			wcfg.queue_bytes = (size_t)r->opts->worker_queue_mib << 20;
+		wcfg.pipe = *pcfg;
+		wcfg.stats_interval_s = pcfg->stats_interval_s;
+		r->pool = worker_pool_new(&wcfg, r->eve, r->corr, err, errlen);
+		if (r->pool == NULL)
+			return false;
+		worker_pool_add_stats_source(r->pool, capture_counters(r->cap),
+					     capture_counter_desc, false);
+		worker_pool_add_stats_source(r->pool, threshold_ctx_counters(r->thr),
+					     threshold_counter_desc, true);
+		return true;
+	}
+	r->pipe = pipeline_new(pcfg, r->eve, r->corr, err, errlen);
+	if (r->pipe == NULL)
+		return false;
+	pipeline_add_stats_source(r->pipe, eve_counters(r->eve), eve_counter_desc);
+	pipeline_add_stats_source(r->pipe, capture_counters(r->cap), capture_counter_desc);
+	pipeline_add_stats_source(r->pipe, threshold_ctx_counters(r->thr), threshold_counter_desc);
+	correlate_add_stats_sources(r->corr, r->pipe);
+	return true;
 }
 
 static int install_signals(void)
@@ -425,19 +545,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mxsentry: cannot open output: %s\n", err[0] ? err : "out of memory");
 		goto out_eve;
 	}
-	corr = correlate_new(&kcfg, r.eve, err, sizeof(err));
+	corr = correlate_new(&kcfg, err, sizeof(err));
 	thr = corr != NULL ? setup_apply(&st, corr) : NULL;
-	r.pipe = thr != NULL ? pipeline_new(&pcfg, r.eve, corr, err, sizeof(err)) : NULL;
-	if (r.pipe == NULL) {
-		fprintf(stderr, "mxsentry: %s\n", err[0] ? err : "out of memory");
-		goto out_corr;
-	}
 	r.corr = corr;
 	r.thr = thr;
 	r.opts = &o;
-	pipeline_add_stats_source(r.pipe, capture_counters(r.cap), capture_counter_desc);
-	pipeline_add_stats_source(r.pipe, threshold_ctx_counters(thr), threshold_counter_desc);
-	correlate_add_stats_sources(corr, r.pipe);
+	if (thr == NULL || !build_processing(&r, &st, &pcfg, err, sizeof(err))) {
+		fprintf(stderr, "mxsentry: %s\n", err[0] ? err : "out of memory");
+		goto out_pipe;
+	}
 	if (!o.quiet && !r.live && isatty(STDERR_FILENO))
 		r.report = report_new(r.pipe, corr);
 	if (install_signals() != 0) {
@@ -445,11 +561,15 @@ int main(int argc, char **argv)
 		goto out_pipe;
 	}
 
-	res = capture_run(r.cap, on_packet, on_tick, &r, &stop_flag);
-	pipeline_flush(r.pipe);
+	res = capture_run(r.cap, r.pool != NULL ? on_packet_pool : on_packet, on_tick, &r,
+			  &stop_flag);
+	if (r.pool != NULL)
+		worker_pool_stop(r.pool); /* drains the queues, ends every worker's flows */
+	else
+		pipeline_flush(r.pipe);
 	if (r.live)
 		capture_refresh_stats(r.cap);
-	pipeline_write_stats(r.pipe);
+	write_stats(&r);
 	eve_flush(r.eve);
 	if (r.report != NULL)
 		report_summary(r.report, stderr);
@@ -468,10 +588,14 @@ int main(int argc, char **argv)
 	}
 out_pipe:
 	report_free(r.report);
+	worker_pool_free(r.pool);
 	pipeline_free(r.pipe);
-out_corr:
 	correlate_free(corr);
-	threshold_ctx_free(r.thr != NULL ? r.thr : thr);
+	threshold_ctx_free(r.thr);
+	if (r.reloaded != NULL) {
+		setup_free(r.reloaded);
+		free(r.reloaded);
+	}
 out_eve:
 	eve_free(r.eve);
 	if (st.cfg.pid_file[0])

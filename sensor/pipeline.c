@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PIPELINE_MAX_SOURCES 16
+#define PIPELINE_MAX_SOURCES 32
 
 struct pipeline {
 	struct pipeline_config cfg;
@@ -20,6 +20,7 @@ struct pipeline {
 	uint64_t first_ts, last_ts;
 	uint64_t next_tick_ts;  /* timeouts run once a second of packet time */
 	uint64_t next_stats_ts; /* 0: no periodic stats */
+	uint64_t flow_counter;	/* flows created, for worker flow ids */
 	struct pipeline_counters ctr;
 	struct stats_source sources[PIPELINE_MAX_SOURCES];
 	size_t nsources;
@@ -101,7 +102,6 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct eve *eve
 	pipeline_add_stats_source(p, flow_table_counters(p->flows), flow_counter_desc);
 	pipeline_add_stats_source(p, stream_engine_counters(p->streams), stream_counter_desc);
 	pipeline_add_stats_source(p, &p->ctr, pipeline_counter_desc);
-	pipeline_add_stats_source(p, eve_counters(eve), eve_counter_desc);
 	app_add_stats_sources(p->app, p);
 	return p;
 }
@@ -149,6 +149,24 @@ void pipeline_tick(struct pipeline *p, uint64_t now_us)
 	}
 }
 
+/*
+ * A flow id unique across workers: the flow table numbers its flows on its
+ * own, so with several workers the pipeline gives each new flow the id of
+ * counter * count + index, scattered by a bijection of the 51-bit id space
+ * (ids stay exact in JSON consumers that use doubles).
+ */
+static uint64_t worker_flow_id(struct pipeline *p)
+{
+	const uint64_t mask = (1ULL << 51) - 1;
+	uint64_t x = (++p->flow_counter * p->cfg.worker_count + p->cfg.worker_index) & mask;
+
+	x = (x * 0x9e3779b97f4a7c15ULL) & mask; /* odd: invertible modulo 2^51 */
+	x ^= x >> 23;
+	x = (x * 0xbf58476d1ce4e5b9ULL) & mask;
+	x ^= x >> 27;
+	return x;
+}
+
 void pipeline_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame, uint32_t caplen,
 		     uint32_t wirelen)
 {
@@ -185,6 +203,8 @@ void pipeline_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame, u
 		p->ctr.flow_none++;
 		return;
 	}
+	if (f->pkts[0] + f->pkts[1] == 1 && p->cfg.worker_count > 1)
+		f->flow_id = worker_flow_id(p);
 	if (f->pkts[0] + f->pkts[1] == 1 && app_flow_start(p->app, f, &pkt, dir) &&
 	    pkt.proto == IPPROTO_TCP)
 		stream_attach(p->streams, f);

@@ -20,6 +20,13 @@ struct pipeline_config {
 	struct stream_config stream;
 	struct app_config app;
 	uint32_t stats_interval_s; /* 0: only the final stats record */
+	/*
+	 * Several pipelines running side by side (workers): this one is number
+	 * worker_index of worker_count, and gives its flows ids no other
+	 * worker gives. worker_count 0 or 1: the only pipeline, flow ids as
+	 * the flow table numbers them.
+	 */
+	unsigned worker_index, worker_count;
 };
 
 /* Fills every stage's defaults. */
@@ -32,7 +39,9 @@ struct pipeline_counters {
 struct pipeline;
 
 /*
- * Builds every stage. The pipeline writes to eve but does not own it.
+ * Builds every stage. The pipeline writes to eve (a writer of the
+ * calling thread's) but does not own it; the writer's counters are not
+ * among the pipeline's stats sources (add them once for all pipelines).
  * Returns NULL with a message in err on failure.
  */
 struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct eve *eve,

@@ -9,6 +9,7 @@
 
 #include "kinds.h"
 #include "trust_anchor.h"
+#include "worker.h"
 
 static void copy_text(char *dst, size_t len, const char *src)
 {
@@ -74,6 +75,8 @@ static bool apply_flags(struct setup *s, const struct cli_options *o)
 		c->stats_interval_s = 0;
 	if (o->stats_interval >= 0)
 		c->stats_interval_s = (uint32_t)o->stats_interval;
+	if (o->workers > 0)
+		c->workers = (uint32_t)o->workers;
 	if (!ok)
 		mx_errors_add(&s->errs, "command line", 0, 0, "too many inputs or policy files");
 	return ok;
@@ -103,10 +106,14 @@ bool setup_load(struct setup *s, const struct cli_options *o)
 		mx_errors_add(&s->errs, "mxsentry", 0, 0, "out of memory");
 		return false;
 	}
+	/* 0 until the file or a flag sets it: then the default of the run's mode. */
+	s->cfg.workers = 0;
 	if (o->config != NULL)
 		config_load_file(&s->cfg, o->config, &s->errs);
 	apply_flags(s, o);
 	s->live = s->cfg.capture.interface[0] != '\0';
+	if (s->cfg.workers == 0)
+		s->cfg.workers = s->live ? worker_default_count() : 1;
 	rules_load_builtin(&s->rules, &s->errs);
 	if (s->cfg.rules_dir[0] != '\0')
 		rules_load_dir(&s->rules, s->policies, s->cfg.rules_dir, &s->errs);

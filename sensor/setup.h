@@ -39,6 +39,8 @@ struct cli_options {
 	bool check_only, quiet, all_traffic, redact;
 	int snaplen, buffer_mib, promisc, immediate;
 	long stats_interval;
+	int workers;	      /* --workers; 0: not given */
+	int worker_queue_mib; /* --worker-queue; 0: not given */
 };
 
 struct setup {
@@ -52,7 +54,9 @@ struct setup {
 /*
  * Loads everything in order (defaults < file < flags) and checks it.
  * Returns true when no error was reported; the errors are in s->errs.
- * s must be released with setup_free either way.
+ * s must be released with setup_free either way. workers, when neither
+ * the file nor the flags set it, is the number of online CPUs for a live
+ * run and 1 offline (offline runs use one thread whatever it says).
  */
 bool setup_load(struct setup *s, const struct cli_options *o);
 void setup_free(struct setup *s);
@@ -70,7 +74,9 @@ bool setup_outputs(const struct setup *s, struct eve *e, char *err, size_t errle
  * Gives the rules, the suppression/threshold filter and the policies to
  * the correlate stage (the policies move: s no longer holds them).
  * Returns the filter's state, to be freed with threshold_ctx_free after
- * the correlate stage; NULL on allocation failure.
+ * the correlate stage; it refers to the thresholds of s, so s must stay
+ * (not setup_free'd) while the filter is installed. NULL on allocation
+ * failure. With workers running, call it under the correlate stage's lock.
  */
 struct threshold_ctx *setup_apply(struct setup *s, struct correlate *c);
 

@@ -1278,13 +1278,22 @@ static void test_tcp_gap_in_message(void **state)
 	assert_int_equal(p.counters.tcp_gap_msgs, 2);
 	capture_free(&c);
 
-	/* the gap runs past the message: framing is lost for this direction */
+	/* the gap runs past the message: where the next one starts is unknown;
+	   data after the hole that starts with a message restores the framing */
 	dns_tcp_feed(&st, 1, buf, 12, &p, &c);
 	dns_tcp_gap(&st, 1, l1 + 1, &p);
-	assert_int_equal(p.counters.tcp_lost, 1);
+	assert_int_equal(p.counters.tcp_lost, 0);
 	dns_tcp_feed(&st, 1, buf + 2 + l1, off - 2 - l1, &p, &c);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(p.counters.tcp_resync, 1);
+	capture_free(&c);
+	/* data after the hole that starts inside a message: the direction is lost */
+	dns_tcp_feed(&st, 1, buf, 12, &p, &c);
+	dns_tcp_gap(&st, 1, l1 + 1, &p);
+	dns_tcp_feed(&st, 1, buf + 2 + l1 + 3, off - 2 - l1 - 3, &p, &c);
 	assert_int_equal(c.n, 0);
-	assert_int_equal(p.counters.tcp_lost_bytes, off - 2 - l1);
+	assert_int_equal(p.counters.tcp_lost, 1);
+	assert_int_equal(p.counters.tcp_lost_bytes, off - 2 - l1 - 3);
 	dns_tcp_gap(&st, 1, 3, &p);
 	assert_int_equal(p.counters.tcp_lost, 1);
 
@@ -1313,20 +1322,29 @@ static void test_tcp_gap_at_boundary(void **state)
 	dns_tcp_init(&st);
 	dns_tcp_feed(&st, 0, buf, off, &p, &c);
 	assert_int_equal(c.n, 1);
+	/* a whole message lost at a boundary: the next one is found again */
 	dns_tcp_gap(&st, 0, 10, &p);
 	dns_tcp_feed(&st, 0, buf, off, &p, &c);
-	assert_int_equal(c.n, 1);
-	assert_int_equal(p.counters.tcp_lost, 1);
-	assert_int_equal(p.counters.tcp_lost_bytes, off);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(p.counters.tcp_resync, 1);
+	assert_int_equal(p.counters.tcp_lost, 0);
 	assert_int_equal(p.counters.tcp_gap_msgs, 0);
-	/* a gap inside a length prefix loses the framing too */
+	/* after another gap, bytes that are no message start: lost */
+	dns_tcp_gap(&st, 0, 10, &p);
+	dns_tcp_feed(&st, 0, (const uint8_t *)"\x00\x05" "abcde", 7, &p, &c);
+	assert_int_equal(p.counters.tcp_lost, 1);
+	assert_int_equal(p.counters.tcp_lost_bytes, 7);
+	dns_tcp_feed(&st, 0, buf, off, &p, &c);
+	assert_int_equal(c.n, 2);
+	/* a gap inside a length prefix, then the rest of that message: lost */
 	dns_tcp_feed(&st, 1, buf, 1, &p, &c);
 	dns_tcp_gap(&st, 1, 1, &p);
+	dns_tcp_feed(&st, 1, buf + 2, off - 2, &p, &c);
 	assert_int_equal(p.counters.tcp_lost, 2);
 	/* a fresh state starts over */
 	dns_tcp_free(&st, &p);
 	dns_tcp_feed(&st, 0, buf, off, &p, &c);
-	assert_int_equal(c.n, 2);
+	assert_int_equal(c.n, 3);
 	capture_free(&c);
 	free(a);
 }
