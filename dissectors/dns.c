@@ -240,3 +240,22 @@ bool dns_parse_udp(const uint8_t *payload, size_t len, struct dns_parser *p, voi
 {
 	return dns_message_deliver(payload, len, false, p, ctx);
 }
+
+bool dns_probe(const uint8_t *payload, size_t len)
+{
+	struct dns_config cfg;
+	struct dns_wire_info info;
+	ldns_pkt *pkt;
+
+	if (payload == NULL || len < DNS_HEADER_LEN || len > DNS_MSG_MAX)
+		return false;
+	if (((payload[2] >> 3) & 0x0f) != 0 || (payload[3] & 0x40) != 0 ||
+	    (payload[4] << 8 | payload[5]) != 1)
+		return false;
+	dns_config_defaults(&cfg);
+	pkt = dns_wire_parse(&cfg, payload, len, &info);
+	if (pkt == NULL)
+		return false;
+	ldns_pkt_free(pkt);
+	return true;
+}

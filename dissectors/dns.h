@@ -255,6 +255,14 @@ void dns_tcp_gap(struct dns_tcp_state *st, int dir, size_t len, struct dns_parse
  */
 void dns_tcp_free(struct dns_tcp_state *st, struct dns_parser *p);
 
+/*
+ * True when payload is a whole DNS message over UDP: opcode QUERY, the
+ * reserved Z bit clear, exactly one question, and every record parses
+ * (with the default limits). For classifying UDP flows on other ports;
+ * nothing is counted.
+ */
+bool dns_probe(const uint8_t *payload, size_t len);
+
 /* Short name of a malformed reason ("short_header", "parse", ...). */
 const char *dns_malformed_reason_str(enum dns_malformed_reason r);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns.h"
 #include "dns_flow.h"
 #include "mail_session.h"
 #include "pipeline.h"
@@ -44,6 +45,7 @@ static const struct mx_counter_desc app_counter_desc[] = {
 	MX_COUNTER("app_layer.ndpi.classified", struct app_counters, ndpi_classified),
 	MX_COUNTER("app_layer.ndpi.gave_up", struct app_counters, ndpi_gave_up),
 	MX_COUNTER("app_layer.ndpi.memcap", struct app_counters, ndpi_memcap),
+	MX_COUNTER("app_layer.dns_probed", struct app_counters, dns_probed),
 	MX_COUNTER("app_layer.session_memcap", struct app_counters, session_memcap),
 	{NULL, 0},
 };
@@ -318,6 +320,12 @@ void app_datagram(struct app *a, struct flow *f, int dir, const struct mx_packet
 	if (af->proto == APP_PENDING) {
 		enum app_proto proto = ndpi_look(a, af, p);
 
+		/* nDPI knows DNS only on its usual ports: a datagram that parses
+		   as a whole DNS message with one question is DNS on any port. */
+		if (proto != APP_DNS && dns_probe(p->payload, p->payload_len)) {
+			a->ctr.dns_probed++;
+			proto = APP_DNS;
+		}
 		if (proto == APP_PENDING)
 			return;
 		if (proto != APP_DNS) {

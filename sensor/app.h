@@ -40,7 +40,7 @@ void app_config_defaults(struct app_config *cfg);
 
 struct app_counters {
 	uint64_t flows_smtp, flows_smtps, flows_dns, ndpi_flows, ndpi_classified, ndpi_gave_up,
-		ndpi_memcap, session_memcap;
+		ndpi_memcap, session_memcap, dns_probed;
 };
 
 struct app;

@@ -350,7 +350,8 @@ static void learn(struct correlate *c, struct eve *e, struct flow *f, const stru
 
 	if (m->rcode != LDNS_RCODE_NOERROR || m->ancount == 0)
 		return;
-	if (m->qtype == LDNS_RR_TYPE_MX && collect_mx(m, &mx, &ttl) > 0) {
+	/* An MX RRset of the name asked for, whatever the query type (ANY). */
+	if (collect_mx(m, &mx, &ttl) > 0) {
 		mx.trust = trust;
 		mx.expires_us = ts_us + TTL_US(c, ttl);
 		if (f != NULL)

@@ -219,6 +219,10 @@ static void check_race(struct dns_ctx *d, struct query_slot *q, const struct dns
 /* Messages whose dns record is written without the all-answers option. */
 static bool mail_relevant(struct dns_ctx *d, const struct dns_message *m)
 {
+	/* An ANY (or other) query whose answer holds MX or TLSA records. */
+	if (m->qr && (dns_count_type(m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_MX) > 0 ||
+		      dns_count_type(m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_TLSA) > 0))
+		return true;
 	switch (m->qtype) {
 	case LDNS_RR_TYPE_MX:
 	case LDNS_RR_TYPE_TLSA:

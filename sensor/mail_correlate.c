@@ -773,7 +773,7 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 {
 	struct tlsa_expect te;
 	const char *why = NULL, *source = NULL;
-	bool dane_expected, sts_expected = false, visible;
+	bool dane_expected, sts_expected = false, visible, blind;
 
 	targets(c, mf, ts_us);
 	for (unsigned i = 0; i < mf->si->nrcpt; i++)
@@ -792,10 +792,15 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 	(void)why;
 	(void)source;
 	visible = mf->ti->cert_visibility == TLS_CERT_VISIBLE;
+	/* Picked up mid-stream with no cleartext mail seen: the start, where
+	   STARTTLS and the handshake were, is missing; say so, never "fail". */
+	blind = mf->si->midstream && !mf->si->cleartext_mail && !mf->ti->server_hello;
 
 	mf->dane = VERDICT_NONE;
 	if (dane_expected) {
-		if (!tls_ok(mf) || mf->alerted[KIND_TLSA_MISMATCH])
+		if (blind && !mf->alerted[KIND_TLSA_MISMATCH])
+			mf->dane = VERDICT_UNVERIFIABLE;
+		else if (!tls_ok(mf) || mf->alerted[KIND_TLSA_MISMATCH])
 			mf->dane = VERDICT_FAIL;
 		else if (!visible)
 			mf->dane = VERDICT_UNVERIFIABLE;
@@ -804,8 +809,11 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 	}
 	mf->sts = VERDICT_NONE;
 	if (sts_expected) {
-		if (!tls_ok(mf) || mf->alerted[KIND_CERTIFICATE_HOST_MISMATCH] ||
-		    mf->alerted[KIND_MX_REDIRECT])
+		if (blind && !mf->alerted[KIND_CERTIFICATE_HOST_MISMATCH] &&
+		    !mf->alerted[KIND_MX_REDIRECT])
+			mf->sts = VERDICT_UNVERIFIABLE;
+		else if (!tls_ok(mf) || mf->alerted[KIND_CERTIFICATE_HOST_MISMATCH] ||
+			 mf->alerted[KIND_MX_REDIRECT])
 			mf->sts = VERDICT_FAIL;
 		else if (!visible)
 			mf->sts = VERDICT_UNVERIFIABLE;
