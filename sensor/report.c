@@ -3,6 +3,7 @@
  */
 #include "report.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -74,12 +75,13 @@ void report_summary(struct report *r, FILE *out)
 
 	if (r->drawn)
 		fprintf(out, "\r%*s\r", 72, "");
-	fprintf(out, "mxsentry: %llu packets, %llu SMTP sessions, %llu DNS flows, %llu alerts in %.1f s\n",
-		(unsigned long long)counter(r, "decoder.pkts"),
-		(unsigned long long)(counter(r, "app_layer.flow.smtp") +
-				     counter(r, "app_layer.flow.smtps")),
-		(unsigned long long)counter(r, "app_layer.flow.dns"),
-		(unsigned long long)ac->written, wall_now() - r->start);
+	uint64_t smtp = counter(r, "app_layer.flow.smtp") + counter(r, "app_layer.flow.smtps");
+
+	fprintf(out,
+		"mxsentry: %" PRIu64 " packets, %" PRIu64 " SMTP sessions, %" PRIu64
+		" DNS flows, %" PRIu64 " alerts in %.1f s\n",
+		counter(r, "decoder.pkts"), smtp, counter(r, "app_layer.flow.dns"), ac->written,
+		wall_now() - r->start);
 	if (t->n > 0 || t->rows[TALLY_MAX_ROWS].other) {
 		fprintf(out, "\n%-39s %-24s %5s %4s %5s  %-22s %-22s\n", "server", "domain", "sess",
 			"tls", "clear", "dane ok/unv/fail", "mta-sts ok/unv/fail");
