@@ -21,6 +21,7 @@ struct app_flow {
 	uint8_t ndpi_pkts;
 	uint8_t fin_seen; /* bit per direction that closed */
 	bool done;        /* the session ended at FIN/RST; only the flow remains */
+	bool no_session;  /* the session memcap refused this flow's session */
 	struct ndpi_flow_struct *ndpi;
 	struct mail_session *mail;
 	struct dns_flow *dns;
@@ -166,13 +167,12 @@ static void set_proto(struct app *a, struct flow *f, struct app_flow *af, enum a
 	switch (proto) {
 	case APP_SMTP:
 	case APP_SMTPS:
+		/* The session state comes with the first data (see app_stream):
+		   a SYN flood costs flow structs only. */
 		if (proto == APP_SMTP)
 			a->ctr.flows_smtp++;
 		else
 			a->ctr.flows_smtps++;
-		af->mail = mail_session_new(a->mail, f, proto == APP_SMTPS);
-		if (af->mail == NULL)
-			a->ctr.session_memcap++;
 		break;
 	case APP_DNS:
 		a->ctr.flows_dns++;
@@ -291,6 +291,14 @@ void app_stream(struct app *a, struct flow *f, int dir, enum stream_chunk kind,
 
 	if (af == NULL || af->done)
 		return;
+	if (af->mail == NULL && (af->proto == APP_SMTP || af->proto == APP_SMTPS) &&
+	    (kind == STREAM_DATA || kind == STREAM_GAP) && !af->no_session) {
+		af->mail = mail_session_new(a->mail, f, af->proto == APP_SMTPS);
+		if (af->mail == NULL) {
+			a->ctr.session_memcap++;
+			af->no_session = true; /* counted once; the flow is not followed */
+		}
+	}
 	if (af->mail != NULL)
 		mail_session_stream(a->mail, af->mail, f, dir, kind, data, len);
 	else if (af->dns != NULL)

@@ -29,6 +29,10 @@ void config_defaults(struct mx_config *cfg)
 	cfg->defrag.timeout_s = 60;
 	cfg->defrag.max_trains = 4096;
 	cfg->dns_cache_memcap = 16ull << 20;
+	cfg->app.session_memcap = 64ull << 20;
+	cfg->app.ndpi_memcap = 16ull << 20;
+	cfg->app.ndpi_max_packets = 8;
+	cfg->expect_memcap = 32ull << 20;
 	cfg->tls_handshake_buffer = 64ull << 10;
 	cfg->threshold_table_size = 16384;
 	cfg->n_outputs = 1;
@@ -354,6 +358,29 @@ static void load_defrag(struct mx_config_defrag *d, const struct ydoc_node *m,
 	}
 }
 
+static void load_app(struct mx_config_app *a, const struct ydoc_node *m, struct mx_errors *errs)
+{
+	static const char *const keys[] = {"session-memcap", "ndpi-memcap", "ndpi-max-packets",
+					   NULL};
+
+	if (!ydoc_expect(m, YDOC_MAP, "app", errs))
+		return;
+	ydoc_check_keys(m, keys, "app", errs);
+	for (uint32_t i = 0; i < m->n; i++) {
+		const char *k = ydoc_key(m, i);
+		const struct ydoc_node *v = m->items[2 * i + 1];
+
+		if (k == NULL)
+			continue;
+		if (KEY_IS(k, "session-memcap"))
+			get_size(v, 1ull << 20, 16ull << 30, k, errs, &a->session_memcap);
+		else if (KEY_IS(k, "ndpi-memcap"))
+			get_size(v, 64ull << 10, 16ull << 30, k, errs, &a->ndpi_memcap);
+		else if (KEY_IS(k, "ndpi-max-packets"))
+			get_u32(v, 1, 255, k, errs, &a->ndpi_max_packets);
+	}
+}
+
 static void load_single_size(const struct ydoc_node *m, const char *section, const char *key,
 			     uint64_t min, uint64_t max, struct mx_errors *errs, uint64_t *dst)
 {
@@ -538,6 +565,8 @@ static void load_root(struct mx_config *cfg, const struct ydoc_node *root, struc
 					   "user",
 					   "group",
 					   "workers",
+					   "app",
+					   "expectations",
 					   NULL};
 
 	if (!ydoc_expect(root, YDOC_MAP, "configuration", errs))
@@ -557,6 +586,11 @@ static void load_root(struct mx_config *cfg, const struct ydoc_node *root, struc
 			load_stream(&cfg->stream, v, errs);
 		else if (KEY_IS(k, "defrag"))
 			load_defrag(&cfg->defrag, v, errs);
+		else if (KEY_IS(k, "app"))
+			load_app(&cfg->app, v, errs);
+		else if (KEY_IS(k, "expectations"))
+			load_single_size(v, "expectations", "memcap", 64ull << 10, 16ull << 30, errs,
+					 &cfg->expect_memcap);
 		else if (KEY_IS(k, "dns"))
 			load_single_size(v, "dns", "cache-memcap", 64ull << 10, 16ull << 30, errs,
 					 &cfg->dns_cache_memcap);

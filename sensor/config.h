@@ -19,6 +19,8 @@
  *   stream: {memcap: 64mb, stream-memcap: 256kb, recent-window: 4kb,
  *            max-segments: 256}
  *   defrag: {memcap: 16mb, timeout: 60, max-trains: 4096}
+ *   app: {session-memcap: 64mb, ndpi-memcap: 16mb, ndpi-max-packets: 8}
+ *   expectations: {memcap: 32mb}
  *   dns: {cache-memcap: 16mb}
  *   tls: {handshake-buffer: 64kb}
  *   alerts: {threshold-table-size: 16384}
@@ -98,11 +100,19 @@ struct mx_config_defrag {
 	uint32_t max_trains;
 };
 
+struct mx_config_app {
+	uint64_t session_memcap; /* SMTP/TLS/DNS session state, all flows */
+	uint64_t ndpi_memcap;    /* nDPI per-flow state */
+	uint32_t ndpi_max_packets;
+};
+
 struct mx_config {
 	struct mx_config_capture capture;
 	struct mx_config_flow flow;
 	struct mx_config_stream stream;
 	struct mx_config_defrag defrag;
+	struct mx_config_app app;
+	uint64_t expect_memcap;	       /* the expectation store */
 	uint64_t dns_cache_memcap;
 	uint64_t tls_handshake_buffer; /* bytes of handshake kept per direction */
 	uint32_t threshold_table_size;

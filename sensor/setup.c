@@ -172,6 +172,9 @@ void setup_pipeline_config(const struct setup *s, struct pipeline_config *pc)
 	pc->decode.defrag_timeout_s = c->defrag.timeout_s;
 	pc->decode.defrag_max_trains = c->defrag.max_trains;
 	pc->app.tls_max_handshake = c->tls_handshake_buffer;
+	pc->app.session_memcap = c->app.session_memcap;
+	pc->app.ndpi_memcap = c->app.ndpi_memcap;
+	pc->app.ndpi_max_pkts = c->app.ndpi_max_packets;
 	pc->app.redact_local_parts = c->redact_local_parts;
 	pc->app.ndpi = true;
 	pc->stats_interval_s = c->stats_interval_s;
@@ -187,6 +190,7 @@ void setup_correlate_config(const struct setup *s, struct correlate_config *kc)
 	correlate_config_defaults(kc);
 	kc->trust_anchor_file = s->cfg.trust_anchor_file[0] ? s->cfg.trust_anchor_file : NULL;
 	kc->dnssec_memcap = s->cfg.dns_cache_memcap;
+	kc->expect.memcap = s->cfg.expect_memcap;
 	for (size_t i = 0; i < s->cfg.n_trusted_resolvers && i < CORRELATE_MAX_TRUSTED; i++)
 		kc->trusted_resolvers[kc->n_trusted_resolvers++] = s->cfg.trusted_resolvers[i];
 	if (stripped != NULL && stripped->history_min_sightings)
