@@ -285,13 +285,33 @@ void eve_set_pcap_filename(struct eve *e, const char *name)
 
 void eve_format_time(uint64_t ts_us, char *buf, size_t len)
 {
+	/* Records come in packet-time order: the date of the last second is
+	   kept (per thread) and only the microseconds are written each time. */
+	static __thread time_t last_sec = (time_t)-1;
+	static __thread char date[32];
 	time_t sec = (time_t)(ts_us / MX_USEC);
-	struct tm tm;
-	char date[32];
+	unsigned us = (unsigned)(ts_us % MX_USEC);
+	char tail[16];
 
-	if (gmtime_r(&sec, &tm) == NULL || strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		snprintf(date, sizeof(date), "1970-01-01T00:00:00");
-	snprintf(buf, len, "%s.%06u+0000", date, (unsigned)(ts_us % MX_USEC));
+	if (sec != last_sec) {
+		struct tm tm;
+
+		if (gmtime_r(&sec, &tm) == NULL ||
+		    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			snprintf(date, sizeof(date), "1970-01-01T00:00:00");
+		last_sec = sec;
+	}
+	tail[0] = '.';
+	for (int i = 6; i >= 1; i--, us /= 10)
+		tail[i] = (char)('0' + us % 10);
+	memcpy(tail + 7, "+0000", 6);
+	if (len > 0) {
+		size_t d = strlen(date);
+
+		mx_strlcpy(buf, date, len);
+		if (d < len)
+			mx_strlcpy(buf + d, tail, len - d);
+	}
 }
 
 size_t eve_escape_bytes(const uint8_t *val, size_t n, char *buf, size_t len)
