@@ -340,70 +340,6 @@ static void pending_retry(struct dnssec_validator *v, uint64_t now_us)
 /* ------------------------------------------------------------------ */
 /* Harvesting a message */
 
-struct group {
-	uint16_t type;
-	struct dname owner;
-	ldns_rr_list *rrset; /* borrowed records */
-	ldns_rr_list *sigs;
-};
-
-static struct group *group_get(struct dnssec_validator *v, struct group *g, size_t *ng,
-			       uint16_t type, const struct dname *owner)
-{
-	for (size_t i = 0; i < *ng; i++)
-		if (g[i].type == type && dnssec_name_equal(&g[i].owner, owner))
-			return &g[i];
-	if (*ng >= DNSSEC_MAX_GROUPS)
-		return NULL;
-	g[*ng].type = type;
-	g[*ng].owner = *owner;
-	g[*ng].rrset = ldns_rr_list_new();
-	g[*ng].sigs = ldns_rr_list_new();
-	if (g[*ng].rrset == NULL || g[*ng].sigs == NULL) {
-		ldns_rr_list_free(g[*ng].rrset);
-		ldns_rr_list_free(g[*ng].sigs);
-		v->ctr.alloc_fail++;
-		return NULL;
-	}
-	return &g[(*ng)++];
-}
-
-/* Collects the DNSKEY and DS RRsets of one section with their RRSIGs. */
-static size_t harvest(struct dnssec_validator *v, const ldns_rr_list *sec, struct group *g)
-{
-	size_t ng = 0;
-
-	for (size_t i = 0; sec != NULL && i < ldns_rr_list_rr_count(sec); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(sec, i);
-		uint16_t t = ldns_rr_get_type(rr);
-		struct group *grp;
-		struct dname owner;
-
-		if ((t != LDNS_RR_TYPE_DNSKEY && t != LDNS_RR_TYPE_DS) ||
-		    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
-		    !dnssec_name_from_rdf(&owner, ldns_rr_owner(rr)))
-			continue;
-		grp = group_get(v, g, &ng, t, &owner);
-		if (grp != NULL && ldns_rr_list_rr_count(grp->rrset) < DNSSEC_MAX_RRSET)
-			(void)ldns_rr_list_push_rr(grp->rrset, rr);
-	}
-	for (size_t i = 0; ng > 0 && i < ldns_rr_list_rr_count(sec); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(sec, i);
-		struct rrsig_info si;
-		struct dname owner;
-
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG || !dnssec_rrsig_parse(rr, &si) ||
-		    !dnssec_name_from_rdf(&owner, ldns_rr_owner(rr)))
-			continue;
-		for (size_t k = 0; k < ng; k++)
-			if (g[k].type == si.type_covered &&
-			    dnssec_name_equal(&g[k].owner, &owner) &&
-			    ldns_rr_list_rr_count(g[k].sigs) < DNSSEC_MAX_SIGS)
-				(void)ldns_rr_list_push_rr(g[k].sigs, rr);
-	}
-	return ng;
-}
-
 /* Marks child insecure when the denial proves it has no DS. */
 static void learn_no_ds(struct dnssec_validator *v, const struct dname *child,
 			const ldns_rr_list *auth, uint64_t ts_us)
@@ -480,8 +416,9 @@ void dnssec_observe_pkt(struct dnssec_validator *v, const ldns_pkt *pkt, uint64_
 	secs[1] = ldns_pkt_authority(pkt);
 	secs[2] = ldns_pkt_additional(pkt);
 	for (size_t s = 0; s < 3; s++) {
-		struct group g[DNSSEC_MAX_GROUPS];
-		size_t ng = harvest(v, secs[s], g);
+		struct dnssec_group g[DNSSEC_MAX_GROUPS];
+		size_t ng = dnssec_collect(v, secs[s], LDNS_RR_TYPE_DNSKEY, LDNS_RR_TYPE_DS, g,
+					   DNSSEC_MAX_GROUPS, DNSSEC_MAX_RRSET);
 
 		/* DS first: a DS validated here may validate a DNSKEY RRset next */
 		for (int pass = 0; pass < 2; pass++) {
@@ -499,10 +436,7 @@ void dnssec_observe_pkt(struct dnssec_validator *v, const ldns_pkt *pkt, uint64_
 						    g[i].sigs, ts_us);
 			}
 		}
-		for (size_t i = 0; i < ng; i++) {
-			ldns_rr_list_free(g[i].rrset);
-			ldns_rr_list_free(g[i].sigs);
-		}
+		dnssec_groups_free(g, ng);
 	}
 	if (progress)
 		pending_retry(v, ts_us);

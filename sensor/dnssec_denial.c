@@ -41,12 +41,12 @@ struct nsec3_rec {
 	size_t bmlen;
 };
 
-/* One NSEC/NSEC3 RRset of the section with its RRSIGs (records borrowed). */
-struct dset {
-	ldns_rr_list *rrset, *sigs;
-	uint16_t type;
-	struct dname owner;
-	struct dname signer;
+/* The NSEC/NSEC3 RRsets of the section (dnssec_collect) and the signer
+   zone of each once validated. */
+struct dsets {
+	struct dnssec_group g[DNSSEC_MAX_DENIAL_SETS];
+	struct dname signer[DNSSEC_MAX_DENIAL_SETS];
+	size_t n;
 };
 
 /* The proof at hand. */
@@ -462,76 +462,21 @@ static enum dnssec_status nsec3_prove(struct proof *p, bool nxdomain, enum dnsse
 /* ------------------------------------------------------------------ */
 /* The section */
 
-static struct dset *dset_get(struct dset *d, size_t *nd, uint16_t type, const struct dname *owner,
-			     struct dnssec_validator *v)
-{
-	for (size_t i = 0; i < *nd; i++)
-		if (d[i].type == type && dnssec_name_equal(&d[i].owner, owner))
-			return &d[i];
-	if (*nd >= DNSSEC_MAX_DENIAL_SETS)
-		return NULL;
-	d[*nd].type = type;
-	d[*nd].owner = *owner;
-	d[*nd].rrset = ldns_rr_list_new();
-	d[*nd].sigs = ldns_rr_list_new();
-	if (d[*nd].rrset == NULL || d[*nd].sigs == NULL) {
-		ldns_rr_list_free(d[*nd].rrset);
-		ldns_rr_list_free(d[*nd].sigs);
-		v->ctr.alloc_fail++;
-		return NULL;
-	}
-	return &d[(*nd)++];
-}
-
-static size_t collect(struct dnssec_validator *v, const ldns_rr_list *sec, struct dset *d)
-{
-	size_t nd = 0;
-
-	for (size_t i = 0; sec != NULL && i < ldns_rr_list_rr_count(sec); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(sec, i);
-		uint16_t t = ldns_rr_get_type(rr);
-		struct dname owner;
-		struct dset *s;
-
-		if ((t != LDNS_RR_TYPE_NSEC && t != LDNS_RR_TYPE_NSEC3) ||
-		    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
-		    !dnssec_name_from_rdf(&owner, ldns_rr_owner(rr)))
-			continue;
-		s = dset_get(d, &nd, t, &owner, v);
-		if (s != NULL && ldns_rr_list_rr_count(s->rrset) < 4)
-			(void)ldns_rr_list_push_rr(s->rrset, rr);
-	}
-	for (size_t i = 0; nd > 0 && i < ldns_rr_list_rr_count(sec); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(sec, i);
-		struct rrsig_info si;
-		struct dname owner;
-
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG || !dnssec_rrsig_parse(rr, &si) ||
-		    !dnssec_name_from_rdf(&owner, ldns_rr_owner(rr)))
-			continue;
-		for (size_t k = 0; k < nd; k++)
-			if (d[k].type == si.type_covered &&
-			    dnssec_name_equal(&d[k].owner, &owner) &&
-			    ldns_rr_list_rr_count(d[k].sigs) < DNSSEC_MAX_SIGS)
-				(void)ldns_rr_list_push_rr(d[k].sigs, rr);
-	}
-	return nd;
-}
-
 /*
  * Validates every set; false (with *out set) unless all are SECURE. The
  * first SECURE result's signature details are kept in *first.
  */
-static bool validate_sets(struct dnssec_validator *v, struct dset *d, size_t nd, uint64_t ts_us,
+static bool validate_sets(struct dnssec_validator *v, struct dsets *d, uint64_t ts_us,
 			  struct dnssec_result *out, struct dnssec_result *first, uint64_t *exp)
 {
 	struct dnssec_result r, undecided;
 	bool have_undecided = false, have_first = false;
 
-	for (size_t i = 0; i < nd; i++) {
+	for (size_t i = 0; i < d->n; i++) {
 		uint64_t e = 0;
 
-		switch (dnssec_val_rrset(v, d[i].rrset, d[i].sigs, ts_us, &r, &e, &d[i].signer)) {
+		switch (dnssec_val_rrset(v, d->g[i].rrset, d->g[i].sigs, ts_us, &r, &e,
+					 &d->signer[i])) {
 		case DNSSEC_SECURE:
 			if (!have_first)
 				*first = r;
@@ -540,7 +485,7 @@ static bool validate_sets(struct dnssec_validator *v, struct dset *d, size_t nd,
 			break;
 		case DNSSEC_BOGUS:
 			*out = r;
-			out->denial_type = d[i].type;
+			out->denial_type = d->g[i].type;
 			return false;
 		case DNSSEC_INDETERMINATE:
 			if (!have_undecided || undecided.status != DNSSEC_INDETERMINATE)
@@ -565,49 +510,49 @@ void dnssec_denial_prove(struct dnssec_validator *v, const struct dname *sname, 
 			 bool nxdomain, const ldns_rr_list *section, uint64_t ts_us,
 			 struct dnssec_result *out, uint64_t *exp_us)
 {
-	struct dset d[DNSSEC_MAX_DENIAL_SETS];
+	struct dsets d;
 	struct dnssec_result first;
 	struct proof p;
 	enum dnssec_reason why;
 	enum dnssec_status st;
 	uint64_t exp = 0;
-	size_t nd;
 
 	memset(out, 0, sizeof(*out));
 	memset(&first, 0, sizeof(first));
 	if (exp_us != NULL)
 		*exp_us = 0;
-	nd = collect(v, section, d);
-	if (nd == 0) {
+	d.n = dnssec_collect(v, section, LDNS_RR_TYPE_NSEC, LDNS_RR_TYPE_NSEC3, d.g,
+			     DNSSEC_MAX_DENIAL_SETS, 4);
+	if (d.n == 0) {
 		out->status = DNSSEC_NO_PROOF;
 		return;
 	}
-	if (!validate_sets(v, d, nd, ts_us, out, &first, &exp))
+	if (!validate_sets(v, &d, ts_us, out, &first, &exp))
 		goto done;
 
 	memset(&p, 0, sizeof(p));
 	p.v = v;
 	p.sname = sname;
 	p.qtype = qtype;
-	for (size_t i = 0; i < nd; i++) {
-		for (size_t k = 0; k < ldns_rr_list_rr_count(d[i].rrset); k++) {
-			const ldns_rr *rr = ldns_rr_list_rr(d[i].rrset, k);
+	for (size_t i = 0; i < d.n; i++) {
+		for (size_t k = 0; k < ldns_rr_list_rr_count(d.g[i].rrset); k++) {
+			const ldns_rr *rr = ldns_rr_list_rr(d.g[i].rrset, k);
 
-			if (d[i].type == LDNS_RR_TYPE_NSEC && p.nnsec < DNSSEC_MAX_DENIAL_SETS) {
-				if (!dnssec_name_is_subdomain(sname, &d[i].signer))
+			if (d.g[i].type == LDNS_RR_TYPE_NSEC && p.nnsec < DNSSEC_MAX_DENIAL_SETS) {
+				if (!dnssec_name_is_subdomain(sname, &d.signer[i]))
 					continue;
-				if (nsec_parse(rr, &d[i].signer, &p.nsec[p.nnsec]))
+				if (nsec_parse(rr, &d.signer[i], &p.nsec[p.nnsec]))
 					p.nnsec++;
 				else
 					v->ctr.malformed++;
-			} else if (d[i].type == LDNS_RR_TYPE_NSEC3 &&
+			} else if (d.g[i].type == LDNS_RR_TYPE_NSEC3 &&
 				   p.nnsec3 < DNSSEC_MAX_DENIAL_SETS) {
 				if (!nsec3_parse(rr, &p.nsec3[p.nnsec3])) {
 					v->ctr.malformed++;
 					continue;
 				}
 				/* an NSEC3 lives at the apex of its signer's zone */
-				if (dnssec_name_equal(&p.nsec3[p.nnsec3].zone, &d[i].signer))
+				if (dnssec_name_equal(&p.nsec3[p.nnsec3].zone, &d.signer[i]))
 					p.nnsec3++;
 			}
 		}
@@ -630,8 +575,5 @@ void dnssec_denial_prove(struct dnssec_validator *v, const struct dname *sname, 
 	if (exp_us != NULL && (st == DNSSEC_SECURE || why == DNSSEC_R_NSEC3_OPTOUT))
 		*exp_us = exp;
 done:
-	for (size_t i = 0; i < nd; i++) {
-		ldns_rr_list_free(d[i].rrset);
-		ldns_rr_list_free(d[i].sigs);
-	}
+	dnssec_groups_free(d.g, d.n);
 }

@@ -185,4 +185,25 @@ void dnssec_denial_prove(struct dnssec_validator *v, const struct dname *sname, 
 /* True when the type bitmap (NSEC/NSEC3 wire form) has type. */
 bool dnssec_bitmap_has(const uint8_t *bm, size_t len, uint16_t type);
 
+/* One RRset of a message section (records borrowed) and the RRSIGs of the
+   same section that cover it. */
+struct dnssec_group {
+	ldns_rr_list *rrset, *sigs;
+	uint16_t type;
+	struct dname owner;
+};
+
+/*
+ * Groups the class IN records of type t1 or t2 in section sec by owner and
+ * type, at most max groups of at most max_rrs records, and adds the RRSIGs
+ * of the section covering each (at most DNSSEC_MAX_SIGS). The lists are
+ * new, their records borrowed: free them with dnssec_groups_free. Returns
+ * how many groups were made.
+ */
+size_t dnssec_collect(struct dnssec_validator *v, const ldns_rr_list *sec, uint16_t t1,
+		      uint16_t t2, struct dnssec_group *g, size_t max, size_t max_rrs);
+
+/* Frees the lists (not the records) of n groups. */
+void dnssec_groups_free(struct dnssec_group *g, size_t n);
+
 #endif
