@@ -29,7 +29,10 @@ void correlate_config_defaults(struct correlate_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	expect_config_defaults(&cfg->expect);
-	cfg->starttls_history_min = 3;
+	cfg->starttls_history = (struct history_knobs){3, 30 * 86400};
+	cfg->version_history = (struct history_knobs){3, 30 * 86400};
+	cfg->tlsa_history = (struct history_knobs){1, 30 * 86400};
+	cfg->sts_history = (struct history_knobs){1, 30 * 86400};
 	cfg->fallback_window_s = 600;
 	cfg->tls_version_floor = 0;
 	cfg->trust_anchor_file = NULL;

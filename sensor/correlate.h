@@ -30,8 +30,12 @@ struct correlate_config {
 	/* Resolvers whose AD bit counts as validation. */
 	struct mx_addr trusted_resolvers[CORRELATE_MAX_TRUSTED];
 	size_t n_trusted_resolvers;
-	/* Consecutive sessions offering STARTTLS that make a history expectation. */
-	uint32_t starttls_history_min;
+	/* What makes a history expectation, per kind: how many sightings, and
+	   how old the last of them may be (seconds of packet time). */
+	struct history_knobs {
+		uint32_t min_sightings;
+		uint64_t max_age_s;
+	} starttls_history, version_history, tlsa_history, sts_history;
 	/* Seconds after a failed TLS attempt in which cleartext mail is a fallback. */
 	uint32_t fallback_window_s;
 	/* Lowest acceptable TLS version (wire value, 0x0303 = TLS 1.2); 0 = none. */

@@ -259,6 +259,24 @@ static void check_mx_answer(struct correlate *c, struct eve *e, struct flow *f,
 	}
 }
 
+/*
+ * Whether a record seen earlier makes an expectation now: seen recently
+ * enough for the kind's max-age, and either validated or seen the kind's
+ * minimum number of times (a history expectation). *trust says which.
+ */
+static bool known_enough(enum expect_trust seen_trust, uint32_t sightings, uint64_t last_seen_us,
+			 const struct history_knobs *k, uint64_t ts, enum expect_trust *trust)
+{
+	if (ts > last_seen_us + k->max_age_s * MX_USEC)
+		return false;
+	if (expect_trust_validated(seen_trust)) {
+		*trust = seen_trust;
+		return true;
+	}
+	*trust = EXPECT_HISTORY;
+	return sightings >= k->min_sightings;
+}
+
 /* A TLSA query answered without TLSA for a host known to have TLSA. */
 static bool check_tlsa_gone(struct correlate *c, struct eve *e, struct flow *f,
 			    const struct dns_message *m, bool denial_secure, uint64_t ts)
@@ -276,10 +294,8 @@ static bool check_tlsa_gone(struct correlate *c, struct eve *e, struct flow *f,
 	if (denial_secure)
 		return false;
 	known = expect_get_tlsa(correlate_expect(c), host, port, ts, &live);
-	if (known != NULL) {
-		exp.trust = known->trust == EXPECT_DNSSEC ? EXPECT_DNSSEC : EXPECT_HISTORY;
-		if (known->trust == EXPECT_CONFIGURED)
-			exp.trust = EXPECT_CONFIGURED;
+	if (known != NULL && known_enough(known->trust, known->sightings, known->last_seen_us,
+					  &correlate_config(c)->tlsa_history, ts, &exp.trust)) {
 		exp.tlsa = known->rec;
 		exp.ntlsa = known->n;
 	} else if (policy_tlsa_for_host(correlate_policies(c), host, port, pinned, 1) > 0) {
@@ -316,8 +332,9 @@ static bool check_sts_gone(struct correlate *c, struct eve *e, struct flow *f,
 		exp.trust = EXPECT_CONFIGURED;
 		exp.policy_id = pol->id;
 		exp.source = "policy";
-	} else if (known != NULL) {
-		exp.trust = known->trust == EXPECT_DNSSEC ? EXPECT_DNSSEC : EXPECT_HISTORY;
+	} else if (known != NULL &&
+		   known_enough(known->trust, known->sightings, known->last_seen_us,
+				&correlate_config(c)->sts_history, ts, &exp.trust)) {
 		exp.detail = "domain known to publish an MTA-STS TXT record";
 	} else {
 		return false;

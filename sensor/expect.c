@@ -79,7 +79,7 @@ bool expect_trust_validated(enum expect_trust t)
 void expect_config_defaults(struct expect_config *cfg)
 {
 	cfg->memcap = 32u << 20;
-	cfg->history_days = 30;
+	cfg->history_s = 30 * 86400;
 	cfg->min_ttl_s = 60;
 	cfg->max_ttl_s = 7 * 86400;
 }
@@ -261,7 +261,7 @@ static struct entry *insert(struct expect_store *st, uint8_t kind, const char *n
 
 static uint64_t history_us(const struct expect_store *st)
 {
-	return (uint64_t)st->cfg.history_days * 86400ULL * MX_USEC;
+	return st->cfg.history_s * MX_USEC;
 }
 
 /* A new value of the given trust may replace the old one. */
@@ -463,14 +463,24 @@ void expect_put_tlsa(struct expect_store *st, const char *host, uint16_t port,
 
 	if (!expect_norm_name(host, h))
 		return;
+	uint32_t seen = 0;
+
 	e = lookup(st, K_TLSA, h, NULL, port);
-	if (e != NULL && !may_replace(e->v.tlsa.trust, e->v.tlsa.expires_us, t->trust, now_us))
-		return;
+	if (e != NULL) {
+		seen = e->v.tlsa.sightings;
+		if (!may_replace(e->v.tlsa.trust, e->v.tlsa.expires_us, t->trust, now_us)) {
+			/* Not believed over what stands, but seen once more. */
+			e->v.tlsa.sightings = seen + 1;
+			e->v.tlsa.last_seen_us = now_us;
+			return;
+		}
+	}
 	e = insert(st, K_TLSA, h, NULL, port, now_us);
 	if (e == NULL)
 		return;
 	e->v.tlsa = *t;
 	e->v.tlsa.last_seen_us = now_us;
+	e->v.tlsa.sightings = seen + 1;
 }
 
 const struct expect_tlsa *expect_get_tlsa(struct expect_store *st, const char *host,
@@ -502,14 +512,23 @@ void expect_put_sts(struct expect_store *st, const char *domain, const struct ex
 
 	if (!expect_norm_name(domain, d))
 		return;
+	uint32_t seen = 0;
+
 	e = lookup(st, K_STS, d, NULL, 0);
-	if (e != NULL && !may_replace(e->v.sts.trust, e->v.sts.expires_us, s->trust, now_us))
-		return;
+	if (e != NULL) {
+		seen = e->v.sts.sightings;
+		if (!may_replace(e->v.sts.trust, e->v.sts.expires_us, s->trust, now_us)) {
+			e->v.sts.sightings = seen + 1;
+			e->v.sts.last_seen_us = now_us;
+			return;
+		}
+	}
 	e = insert(st, K_STS, d, NULL, 0, now_us);
 	if (e == NULL)
 		return;
 	e->v.sts = *s;
 	e->v.sts.last_seen_us = now_us;
+	e->v.sts.sightings = seen + 1;
 }
 
 const struct expect_sts *expect_get_sts(struct expect_store *st, const char *domain,

@@ -65,6 +65,7 @@ struct expect_tlsa {
 	enum expect_trust trust;
 	uint64_t expires_us;  /* end of the RRset's TTL */
 	uint64_t last_seen_us; /* for "known to have TLSA" after expiry */
+	uint32_t sightings;    /* answers with TLSA seen for this host and port */
 };
 
 struct expect_sts {
@@ -72,6 +73,7 @@ struct expect_sts {
 	enum expect_trust trust;
 	uint64_t expires_us;
 	uint64_t last_seen_us;
+	uint32_t sightings; /* answers with an STSv1 record seen for this domain */
 };
 
 /* What a server address did in earlier sessions. */
@@ -79,7 +81,10 @@ struct server_history {
 	uint32_t sessions;       /* sessions with an EHLO reply */
 	uint32_t starttls_offers;/* of those, STARTTLS offered */
 	uint32_t starttls_streak;/* consecutive sessions offering STARTTLS */
+	uint64_t starttls_last_us;/* last session that offered it */
 	uint16_t max_tls_version;/* highest TLS version negotiated (wire value) */
+	uint32_t version_sightings;/* sessions that negotiated max_tls_version */
+	uint64_t version_last_us;/* the last of them */
 	uint64_t last_seen_us;
 };
 
@@ -90,7 +95,7 @@ extern const struct mx_counter_desc expect_counter_desc[];
 
 struct expect_config {
 	size_t memcap;            /* bytes of entries held at most */
-	uint32_t history_days;    /* how long "known to have" and server history last */
+	uint64_t history_s;       /* how long "known to have" and server history are kept */
 	uint32_t min_ttl_s;       /* TTLs below this are raised to it */
 	uint32_t max_ttl_s;       /* TTLs above this are cut to it */
 };

@@ -277,7 +277,8 @@ static bool tls_expected(struct correlate *c, struct mail_facts *mf, uint64_t ts
 	if (!with_history)
 		return false;
 	h = expect_history(correlate_expect(c), &mf->f->srv, ts, false);
-	if (h == NULL || h->starttls_streak < correlate_config(c)->starttls_history_min)
+	if (h == NULL || h->starttls_streak < correlate_config(c)->starttls_history.min_sightings ||
+	    ts > h->starttls_last_us + correlate_config(c)->starttls_history.max_age_s * MX_USEC)
 		return false;
 	snprintf(se->detail, sizeof(se->detail), "STARTTLS offered in the last %u sessions",
 		 h->starttls_streak);
@@ -724,7 +725,9 @@ static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64
 		return;
 	}
 	h = expect_history(correlate_expect(c), &mf->f->srv, ts_us, false);
-	if (h != NULL && h->max_tls_version > v) {
+	if (h != NULL && h->max_tls_version > v &&
+	    h->version_sightings >= correlate_config(c)->version_history.min_sightings &&
+	    ts_us <= h->version_last_us + correlate_config(c)->version_history.max_age_s * MX_USEC) {
 		ve.expected = h->max_tls_version;
 		ve.why = "below what this server negotiated before";
 		exp.source = "history";
@@ -761,12 +764,18 @@ static void update_history(struct correlate *c, struct mail_facts *mf, uint64_t 
 		if (si->starttls_offered) {
 			h->starttls_offers++;
 			h->starttls_streak++;
+			h->starttls_last_us = ts;
 		} else {
 			h->starttls_streak = 0;
 		}
 	}
-	if (mf->ti->handshake_complete && mf->ti->version > h->max_tls_version)
+	if (mf->ti->handshake_complete && mf->ti->version >= h->max_tls_version) {
+		if (mf->ti->version > h->max_tls_version)
+			h->version_sightings = 0;
 		h->max_tls_version = mf->ti->version;
+		h->version_sightings++;
+		h->version_last_us = ts;
+	}
 }
 
 static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)

@@ -278,14 +278,18 @@ static void not_tls_evidence(struct eve *e, const void *arg)
 static void raise_once(struct mail_session *s, enum mx_kind k, int dir, uint64_t ts,
 		       alert_evidence_fn fn, const void *arg, const struct alert_expectation *exp)
 {
-	struct alert_keys keys = {dir == FLOW_TOSERVER ? &s->f->cli : &s->f->srv,
-				  dir == FLOW_TOSERVER ? &s->f->srv : &s->f->cli,
-				  s->mf.ndomains ? s->mf.domains[0] : NULL,
-				  s->mf.nhosts ? s->mf.hosts[0] : NULL};
+	struct alert_keys keys;
 
 	if (s->mf.alerted[k])
 		return;
 	s->mf.alerted[k] = true;
+	/* The MX host and domain of the server, for suppressions and
+	   thresholds by domain or MX host. */
+	mail_correlate_targets(s->m->corr, &s->mf, ts);
+	keys = (struct alert_keys){dir == FLOW_TOSERVER ? &s->f->cli : &s->f->srv,
+				   dir == FLOW_TOSERVER ? &s->f->srv : &s->f->cli,
+				   s->mf.ndomains ? s->mf.domains[0] : NULL,
+				   s->mf.nhosts ? s->mf.hosts[0] : NULL};
 	correlate_raise(s->m->corr, s->m->eve, k, ts, s->f, dir, "smtp", &keys, exp, fn, arg);
 }
 

@@ -29,7 +29,7 @@ static const struct kind_info {
     [RULE_MX_REDIRECT] = {"mx-redirect", "validation-failure", 0},
     [RULE_TLSA_MISMATCH] = {"tlsa-mismatch", "tlsa-invalid", 0},
     [RULE_DNSSEC_BOGUS] = {"dnssec-bogus", "dnssec-invalid", 0},
-    [RULE_DNSSEC_STRIPPED] = {"dnssec-stripped", "dnssec-invalid", KNOB_HISTORY},
+    [RULE_DNSSEC_STRIPPED] = {"dnssec-stripped", "dnssec-invalid", 0},
     [RULE_TLSA_STRIPPED] = {"tlsa-stripped", "tlsa-invalid", KNOB_HISTORY},
     [RULE_MTA_STS_STRIPPED] = {"mta-sts-stripped", "sts-policy-fetch-error", KNOB_HISTORY},
     [RULE_STARTTLS_COMMAND_INJECTION] = {"starttls-command-injection", NULL, 0},

@@ -180,6 +180,17 @@ void setup_pipeline_config(const struct setup *s, struct pipeline_config *pc)
 	pc->stats_interval_s = c->stats_interval_s;
 }
 
+/* A kind's history knobs, where its rule has them. */
+static void history_knobs(const struct rule *r, struct history_knobs *h)
+{
+	if (r == NULL)
+		return;
+	if (r->history_min_sightings)
+		h->min_sightings = r->history_min_sightings;
+	if (r->history_max_age_s)
+		h->max_age_s = r->history_max_age_s;
+}
+
 void setup_correlate_config(const struct setup *s, struct correlate_config *kc)
 {
 	const struct rule *stripped = rules_get(&s->rules, RULE_STARTTLS_STRIPPED);
@@ -193,10 +204,14 @@ void setup_correlate_config(const struct setup *s, struct correlate_config *kc)
 	kc->expect.memcap = s->cfg.expect_memcap;
 	for (size_t i = 0; i < s->cfg.n_trusted_resolvers && i < CORRELATE_MAX_TRUSTED; i++)
 		kc->trusted_resolvers[kc->n_trusted_resolvers++] = s->cfg.trusted_resolvers[i];
-	if (stripped != NULL && stripped->history_min_sightings)
-		kc->starttls_history_min = stripped->history_min_sightings;
-	if (stripped != NULL && stripped->history_max_age_s)
-		kc->expect.history_days = MX_MAX(1u, stripped->history_max_age_s / 86400u);
+	history_knobs(stripped, &kc->starttls_history);
+	history_knobs(version, &kc->version_history);
+	history_knobs(rules_get(&s->rules, RULE_TLSA_STRIPPED), &kc->tlsa_history);
+	history_knobs(rules_get(&s->rules, RULE_MTA_STS_STRIPPED), &kc->sts_history);
+	/* The store keeps history as long as the longest-lived kind needs it. */
+	kc->expect.history_s =
+	    MX_MAX(MX_MAX(kc->starttls_history.max_age_s, kc->version_history.max_age_s),
+		   MX_MAX(kc->tlsa_history.max_age_s, kc->sts_history.max_age_s));
 	if (fallback != NULL && fallback->fallback_window_s)
 		kc->fallback_window_s = fallback->fallback_window_s;
 	if (version != NULL)
@@ -267,8 +282,12 @@ struct threshold_ctx *setup_apply(struct setup *s, struct correlate *c)
 		ar.sid = r->sid;
 		ar.rev = r->rev;
 		ar.severity = r->severity;
-		ar.history_severity = r->history_severity;
-		ar.expected_severity = r->expected_severity;
+		/* The severity knobs count only for the kinds that have them. */
+		if (k == KIND_STARTTLS_STRIPPED || k == KIND_TLS_VERSION_DOWNGRADE ||
+		    k == KIND_TLSA_STRIPPED || k == KIND_MTA_STS_STRIPPED)
+			ar.history_severity = r->history_severity;
+		if (k == KIND_STARTTLS_REJECTED)
+			ar.expected_severity = r->expected_severity;
 		mx_strlcpy(ar.signature, r->signature, sizeof(ar.signature));
 		mx_strlcpy(ar.category, r->category, sizeof(ar.category));
 		alert_set_rule(a, (enum mx_kind)k, &ar);

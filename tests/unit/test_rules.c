@@ -301,7 +301,7 @@ static void test_knobs(void **state)
 {
 	static const struct knob_case cases[] = {
 	    {"starttls-stripped", "history-min-sightings", "5", "0"},
-	    {"dnssec-stripped", "history-min-sightings", "1", "1000001"},
+	    {"mta-sts-stripped", "history-min-sightings", "1", "1000001"},
 	    {"tlsa-stripped", "history-max-age", "86400", "59"},
 	    {"mta-sts-stripped", "history-severity", "4", "5"},
 	    {"tls-version-downgrade", "history-min-sightings", "10", "x"},
