@@ -97,10 +97,76 @@ unsigned eve_type_parse(const char *name)
 	return 0;
 }
 
+/*
+ * jansson's allocations for one record come from a per-thread arena that
+ * is emptied once the record is written: a record costs no malloc/free
+ * per key. What does not fit in what is left goes to malloc. The arena is
+ * freed when its thread ends.
+ */
+#define ARENA_SIZE (256u * 1024u)
+
+struct arena {
+	uint8_t *base;
+	size_t used;
+	unsigned open; /* records under construction on this thread */
+};
+
+static __thread struct arena arena;
+static pthread_key_t arena_key;
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+
+static void arena_release(void *p)
+{
+	free(p);
+}
+
+static void *arena_alloc(size_t n)
+{
+	size_t need = (n + 15) & ~(size_t)15;
+
+	if (arena.base == NULL) {
+		arena.base = malloc(ARENA_SIZE);
+		if (arena.base != NULL)
+			pthread_setspecific(arena_key, arena.base);
+	}
+	if (arena.base != NULL && need >= n && arena.used + need <= ARENA_SIZE) {
+		void *p = arena.base + arena.used;
+
+		arena.used += need;
+		return p;
+	}
+	return malloc(n);
+}
+
+static void arena_free(void *p)
+{
+	if (arena.base != NULL && (uint8_t *)p >= arena.base &&
+	    (uint8_t *)p < arena.base + ARENA_SIZE)
+		return;
+	free(p);
+}
+
+/* A record's tree is gone: once no other record is being built on this
+   thread, the arena starts over. */
+static void arena_done(void)
+{
+	if (arena.open > 0)
+		arena.open--;
+	if (arena.open == 0)
+		arena.used = 0;
+}
+
+static void arena_setup(void)
+{
+	pthread_key_create(&arena_key, arena_release);
+	json_set_alloc_funcs(arena_alloc, arena_free);
+}
+
 static struct eve *builder_new(struct eve_out *out, bool owns)
 {
 	struct eve *e = calloc(1, sizeof(*e));
 
+	pthread_once(&arena_once, arena_setup);
 	if (e == NULL)
 		return NULL;
 	e->line = malloc(EVE_MAX_LINE);
@@ -160,8 +226,10 @@ void eve_free(struct eve *e)
 		return;
 	if (e->owns_out)
 		close_outputs(e->out);
-	if (e->depth >= 0)
+	if (e->depth >= 0) {
 		json_decref(e->stack[0]);
+		arena_done();
+	}
 	free(e->line);
 	free(e);
 }
@@ -429,9 +497,13 @@ void eve_begin(struct eve *e, unsigned type, uint64_t ts_us, const struct flow *
 {
 	char tbuf[48], abuf[64];
 
-	if (e->depth >= 0)
+	if (e->depth >= 0) {
 		json_decref(e->stack[0]);
+		arena_done();
+	}
 	e->stack[0] = json_object();
+	if (e->stack[0] != NULL)
+		arena.open++;
 	e->depth = e->stack[0] != NULL ? 0 : -1;
 	e->overflow = 0;
 	e->cur_type = type;
@@ -546,6 +618,7 @@ void eve_commit(struct eve *e)
 	e->open_record = false;
 	len = json_dumpb(e->stack[0], buf, EVE_MAX_LINE, JSON_COMPACT);
 	json_decref(e->stack[0]);
+	arena_done();
 	e->depth = -1;
 	/* The line is built outside the lock; only its write is serialised. */
 	pthread_mutex_lock(&o->lock);
