@@ -111,6 +111,13 @@ live_cleanup() {
 		live_kill_wait "$p" 5
 	done
 	[ -z "$LIVE_WATCH_PID" ] || live_kill_wait "$LIVE_WATCH_PID" 5
+	# A Postfix whose start a signal interrupted is not yet in the lab's
+	# list: stop every instance of this lab by its master's pid file.
+	if [ -n "${LAB_TMP:-}" ]; then
+		for p in "$LAB_TMP"/postfix-*; do
+			[ -d "$p" ] && lab_postfix_stop "$p"
+		done
+	fi
 	lab_down 2>/dev/null
 	if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -s "$LIVE_LABLOG" ]; then
 		printf 'live: last lines of %s:\n' "$LIVE_LABLOG"

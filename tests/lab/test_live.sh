@@ -16,7 +16,8 @@
 #   - every alert became visible in the file (polled every 100 ms) within
 #     1 s of its packet time, while its scenario ran; clean scenarios: none
 #   - SIGHUP: eve.json is reopened, nothing is written twice or lost
-#   - SIGTERM: exit 0; the final stats record shows zero kernel drops, and
+#   - SIGTERM: exit 0; the final stats record shows zero drops (kernel,
+#     interface, worker queues), and
 #     the sensor decoded exactly the packets a tcpdump beside it captured
 #     through the same filter
 #   - no sanitizer report on stderr
@@ -99,24 +100,29 @@ finish() {
 	lab_publish_zone "$LAB_MAT/example.test.zone.v3"
 }
 
+# Runs one scenario and writes its window to windows.txt: name, phase,
+# benign/attack, start, end of its traffic, and the moment it had settled
+# (resolver retries included) before the next one began.
 run_scenario() {
-	local phase=$1 name=$2 t0 t1 kind
+	local phase=$1 name=$2 t0 t1 t2 kind
 	prepare "$name" 2>>"$LIVE_LABLOG"
 	LAB_WARNINGS=0
 	t0=$(date +%s.%N)
 	"scenario_$name" 2>>"$LIVE_LABLOG"
 	t1=$(date +%s.%N)
-	case $benign in
-	*" $name "*) kind=benign ;;
-	*) kind=attack ;;
-	esac
-	printf '%s %s %s %s %s\n' "$name" "$phase" "$kind" "$t0" "$t1" >>"$out/windows.txt"
-	live_log "$(printf '%-17s %-6s %5.1f s' "$name" "$phase" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
+	live_log "$(printf '%-21s %-6s %5.1f s' "$name" "$phase" \
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")"
 	[ "$LAB_WARNINGS" = 0 ] ||
 		live_fail "scenario $name did not go as planned (lab problem, see $out/lab.log)"
 	finish "$name" 2>>"$LIVE_LABLOG"
 	# Let the last alerts reach the file before the next scenario.
 	sleep 1.2
+	t2=$(date +%s.%N)
+	case $benign in
+	*" $name "*) kind=benign ;;
+	*) kind=attack ;;
+	esac
+	printf '%s %s %s %s %s %s\n' "$name" "$phase" "$kind" "$t0" "$t1" "$t2" >>"$out/windows.txt"
 }
 
 # The scenarios of a phase this lab defines.
@@ -134,7 +140,8 @@ PHASE1=$(available "$PHASE1")
 PHASE2=$(available "$PHASE2")
 
 capture_start "$(lab_router_iface)" "$out/run.pcap"
-live_sensor_start "$SENSOR" "$out" -u "$user" --stats-interval 5
+# shellcheck disable=SC2086 # LIVE_SENSOR_ARGS: extra flags, split on purpose
+live_sensor_start "$SENSOR" "$out" -u "$user" --stats-interval 5 ${LIVE_SENSOR_ARGS:-}
 uid=$(ps -o uid= -p "$LIVE_SENSOR_PID" | tr -d ' ')
 [ "$uid" = "$(id -u "$user")" ] ||
 	live_fail "mxsentry runs as uid $uid, not as $user ($(id -u "$user")) after -u $user"
