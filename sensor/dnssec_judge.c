@@ -40,7 +40,6 @@ static void bogus_evidence(struct eve *e, const void *arg)
 	}
 	if (b->r->zone[0])
 		eve_str(e, "signed_zone", b->r->zone);
-	eve_bool(e, "query_do", true);
 	eve_u64(e, "rrsigs", dns_count_type(b->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
 }
 
