@@ -112,8 +112,14 @@ bool setup_load(struct setup *s, const struct cli_options *o)
 		config_load_file(&s->cfg, o->config, &s->errs);
 	apply_flags(s, o);
 	s->live = s->cfg.capture.interface[0] != '\0';
+	/*
+	 * One worker unless asked for more: with several, a DNS answer and the
+	 * SMTP session that relies on it can sit on different workers, and the
+	 * session can be judged before the answer is learned (an alert or a
+	 * verdict lost). More workers trade that for throughput, on request.
+	 */
 	if (s->cfg.workers == 0)
-		s->cfg.workers = s->live ? worker_default_count() : 1;
+		s->cfg.workers = 1;
 	rules_load_builtin(&s->rules, &s->errs);
 	if (s->cfg.rules_dir[0] != '\0')
 		rules_load_dir(&s->rules, s->policies, s->cfg.rules_dir, &s->errs);

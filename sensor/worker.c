@@ -96,15 +96,6 @@ void worker_pool_config_defaults(struct worker_pool_config *cfg)
 	pipeline_config_defaults(&cfg->pipe);
 }
 
-unsigned worker_default_count(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (n < 1)
-		return 1;
-	return n > WORKER_MAX ? WORKER_MAX : (unsigned)n;
-}
-
 static size_t share(size_t v, unsigned n)
 {
 	return v / n > 0 ? v / n : 1;

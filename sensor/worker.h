@@ -46,11 +46,7 @@ struct worker_pool_config {
 /* Fills cfg: one worker, the default queue, pipeline defaults, no stats interval. */
 void worker_pool_config_defaults(struct worker_pool_config *cfg);
 
-/*
- * The number of workers a live run uses by default: the online CPUs,
- * between 1 and WORKER_MAX.
- */
-unsigned worker_default_count(void);
+
 
 /*
  * Divides the memcaps, trains and hash buckets of pc among n pipelines

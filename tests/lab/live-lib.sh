@@ -15,6 +15,7 @@ LIVE_SENSOR_PID=""
 LIVE_WATCH_PID=""
 LIVE_WATCHDOG_PID=""
 LIVE_LABLOG=""
+LIVE_FAILED=""
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -29,6 +30,7 @@ live_skip() {
 
 # Exit 1 with the reason as the last line.
 live_fail() {
+	LIVE_FAILED=$*
 	printf 'FAIL: %s\n' "$*"
 	exit 1
 }
@@ -38,8 +40,9 @@ live_fail() {
 live_preflight() {
 	local t missing="" probe=mxlprobe$$
 	[ "$(id -u)" = 0 ] || live_skip "needs root (the lab uses network namespaces)"
-	command -v ip >/dev/null && ip netns list >/dev/null 2>&1 ||
+	if ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1; then
 		live_skip "ip netns is not available"
+	fi
 	ip netns add "$probe" >/dev/null 2>&1 || live_skip "cannot create a network namespace here"
 	ip netns del "$probe"
 	for t in postfix swaks posttls-finger nsd unbound unbound-checkconf ldns-keygen \
@@ -75,7 +78,7 @@ live_user() {
 	fi
 	id -u mxsentry-test >/dev/null 2>&1 ||
 		useradd --system --no-create-home --shell /usr/sbin/nologin mxsentry-test ||
-		live_fail "could not create the user mxsentry-test"
+		live_fail "could not create the user mxsentry-test" >&2
 	printf 'mxsentry-test\n'
 }
 
@@ -119,10 +122,14 @@ live_cleanup() {
 		done
 	fi
 	lab_down 2>/dev/null
-	if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -s "$LIVE_LABLOG" ]; then
-		printf 'live: last lines of %s:\n' "$LIVE_LABLOG"
-		tail -n 15 "$LIVE_LABLOG"
-		printf 'FAIL: exit status %s (the reason is above)\n' "$rc"
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ] && [ -z "$LIVE_FAILED" ]; then
+		# Not a verdict of the test: the lab gave up (lab_die) or a
+		# signal or the watchdog ended the run.
+		if [ -s "$LIVE_LABLOG" ]; then
+			printf 'live: last lines of %s:\n' "$LIVE_LABLOG"
+			tail -n 15 "$LIVE_LABLOG"
+		fi
+		printf 'FAIL: exit status %s (the lab log above says why)\n' "$rc"
 	fi
 	exit $rc
 }
@@ -174,6 +181,7 @@ live_sensor_start() {
 	live_log "mxsentry $LIVE_SENSOR_PID capturing on $(lab_router_iface) in $(lab_router_ns)"
 }
 
+# shellcheck disable=SC2034 # LIVE_SENSOR_RC is for the tests
 # Sends SIGTERM to the sensor and waits up to SECS seconds (default 60) for
 # it to exit; leaves its exit status in LIVE_SENSOR_RC (124 when it had to be
 # killed).

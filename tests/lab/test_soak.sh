@@ -55,7 +55,7 @@ live_begin $((SECONDS_LOAD + 240))
 	ip netns exec "$(lab_router_ns)" nft add rule ip mxlab pre iifname "$(lab_router_iface)" \
 		ip saddr "$ATTACK_SRC" tcp dport 25 redirect to :"$LAB_MITM_SMTP_PORT"
 } 2>>"$LIVE_LABLOG" || live_fail "the lab did not come up (see $LIVE_LABLOG)"
-user=$(live_user)
+user=$(live_user) || exit 1
 chown "$user" "$out"
 
 # Two workers (the default on two CPUs, fixed here). Each worker's frame
@@ -81,6 +81,7 @@ sleep 1
 
 # RSS every 3 s while the load runs.
 (
+	# shellcheck disable=SC2031 # sp is this subshell's own
 	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
 	while kill -0 "$LIVE_SENSOR_PID" 2>/dev/null; do
 		printf '%s %s\n' "$(date +%s.%N)" "$(ps -o rss= -p "$LIVE_SENSOR_PID" | tr -d ' ')"
@@ -112,8 +113,10 @@ sleep 2
 kill -TERM $sampler 2>/dev/null
 wait $sampler 2>/dev/null
 kill -0 "$LIVE_SENSOR_PID" 2>/dev/null || live_fail "mxsentry died under load"
-read -r cpu age < <(ps -o times=,etimes= -p "$LIVE_SENSOR_PID")
-live_log "sensor CPU time ${cpu} s over ${age} s of wall time"
+# utime and stime (fields 14, 15 of /proc/PID/stat, in clock ticks), all threads.
+cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+	"/proc/$LIVE_SENSOR_PID/stat")
+live_log "sensor CPU time $cpu s over $(ps -o etimes= -p "$LIVE_SENSOR_PID" | tr -d ' ') s"
 live_sensor_stop 60
 live_log "SIGTERM: exit status $LIVE_SENSOR_RC"
 [ "$load_rc" = 0 ] || live_fail "the load client's sessions did not all go as planned (lab problem?)"
