@@ -21,6 +21,8 @@
 #include "config.h"
 #include "yaml_doc.h"
 
+#include "expected_errors.h"
+
 /* ---- fixtures: tests/config next to tests/unit ---- */
 
 static void fixture_dir(char *buf, size_t len)
@@ -35,51 +37,6 @@ static void fixture_dir(char *buf, size_t len)
 		snprintf(buf, len, "../config");
 	else
 		snprintf(buf, len, "%.*sconfig", (int)(unit - file), file);
-}
-
-/* Reads every "# expect: " line of path, in order; returns how many. */
-static size_t read_expects(const char *path, char exp[][MX_ERROR_LEN], size_t max)
-{
-	FILE *f = fopen(path, "r");
-	char line[1024];
-	size_t n = 0;
-	static const char tag[] = "# expect: ";
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t l = strlen(line);
-
-		while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r'))
-			line[--l] = '\0';
-		if (strncmp(line, tag, sizeof(tag) - 1) == 0 && n < max) {
-			int r =
-			    snprintf(exp[n++], MX_ERROR_LEN, "%s:%s", path, line + sizeof(tag) - 1);
-
-			assert_true(r > 0 && r < MX_ERROR_LEN);
-		}
-	}
-	fclose(f);
-	return n;
-}
-
-static void compare_errors(const char *path, const struct mx_errors *errs)
-{
-	char exp[16][MX_ERROR_LEN];
-	size_t n = read_expects(path, exp, 16);
-
-	if (n == 0)
-		fail_msg("%s has no '# expect:' line", path);
-	for (size_t i = 0; i < n || i < mx_errors_count(errs); i++) {
-		const char *got = mx_errors_get(errs, i);
-
-		if (i >= n)
-			fail_msg("%s: unexpected error: %s", path, got ? got : "?");
-		if (got == NULL)
-			fail_msg("%s: missing error: %s", path, exp[i]);
-		if (strcmp(got, exp[i]) != 0)
-			fail_msg("%s: error %zu\n  got:      %s\n  expected: %s", path, i, got,
-				 exp[i]);
-	}
 }
 
 static void test_fixtures(void **state)
@@ -105,7 +62,7 @@ static void test_fixtures(void **state)
 		config_defaults(&cfg);
 		mx_errors_init(&errs);
 		assert_false(config_load_file(&cfg, path, &errs));
-		compare_errors(path, &errs);
+		compare_errors(NULL, path, NULL, &errs);
 		config_free(&cfg);
 		count++;
 	}

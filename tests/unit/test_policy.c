@@ -19,80 +19,9 @@
 
 #include "policy.h"
 
+#include "expected_errors.h"
+
 /* ---- fixtures ---- */
-
-/* The tests/ directory, from this file's compile-time path. */
-static void tests_dir(char *buf, size_t len)
-{
-	const char *file = __FILE__;
-	const char *unit = strstr(file, "unit/test_policy.c");
-
-	if (unit == NULL || unit == file)
-		snprintf(buf, len, "..");
-	else
-		snprintf(buf, len, "%.*s", (int)(unit - file - 1), file);
-}
-
-static void replace_token(char *s, size_t cap, const char *token, const char *with)
-{
-	char *at = strstr(s, token);
-	char tail[1024];
-
-	if (at == NULL)
-		return;
-	snprintf(tail, sizeof(tail), "%s", at + strlen(token));
-	snprintf(at, cap - (size_t)(at - s), "%s%s", with, tail);
-}
-
-/*
- * Reads the "# expect: L:C: msg" (error in this file) and
- * "# expect-file: NAME:L:C: msg" (error in a file beside it) lines.
- */
-static size_t read_expects(const char *dir, const char *path, char exp[][MX_ERROR_LEN], size_t max)
-{
-	FILE *f = fopen(path, "r");
-	char line[1024];
-	size_t n = 0;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f) != NULL && n < max) {
-		size_t l = strlen(line);
-		int r = 0;
-
-		while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r'))
-			line[--l] = '\0';
-		if (strncmp(line, "# expect: ", 10) == 0)
-			r = snprintf(exp[n++], MX_ERROR_LEN, "%s:%s", path, line + 10);
-		else if (strncmp(line, "# expect-file: ", 15) == 0)
-			r = snprintf(exp[n++], MX_ERROR_LEN, "%s/%s", dir, line + 15);
-		else
-			continue;
-		assert_true(r > 0 && r < MX_ERROR_LEN);
-		replace_token(exp[n - 1], MX_ERROR_LEN, "POLICYFILE", path);
-	}
-	fclose(f);
-	return n;
-}
-
-static void compare_errors(const char *dir, const char *path, const struct mx_errors *errs)
-{
-	char exp[16][MX_ERROR_LEN];
-	size_t n = read_expects(dir, path, exp, 16);
-
-	if (n == 0)
-		fail_msg("%s has no '# expect:' line", path);
-	for (size_t i = 0; i < n || i < mx_errors_count(errs); i++) {
-		const char *got = mx_errors_get(errs, i);
-
-		if (i >= n)
-			fail_msg("%s: unexpected error: %s", path, got ? got : "?");
-		if (got == NULL)
-			fail_msg("%s: missing error: %s", path, exp[i]);
-		if (strcmp(got, exp[i]) != 0)
-			fail_msg("%s: error %zu\n  got:      %s\n  expected: %s", path, i, got,
-				 exp[i]);
-	}
-}
 
 static void test_fixtures(void **state)
 {
@@ -102,7 +31,7 @@ static void test_fixtures(void **state)
 	size_t count = 0;
 
 	(void)state;
-	tests_dir(tdir, sizeof(tdir));
+	tests_dir(__FILE__, "unit/test_policy.c", tdir, sizeof(tdir));
 	snprintf(dir, sizeof(dir), "%s/config", tdir);
 	d = opendir(dir);
 	if (d == NULL)
@@ -122,7 +51,7 @@ static void test_fixtures(void **state)
 		assert_non_null(s);
 		mx_errors_init(&errs);
 		assert_false(policy_load_file(s, path, &errs));
-		compare_errors(dir, path, &errs);
+		compare_errors(dir, path, "POLICYFILE", &errs);
 		policy_set_free(s);
 		count++;
 	}
@@ -305,7 +234,7 @@ static void test_example_file(void **state)
 	const struct policy_tlsa *t[2];
 
 	(void)state;
-	tests_dir(tdir, sizeof(tdir));
+	tests_dir(__FILE__, "unit/test_policy.c", tdir, sizeof(tdir));
 	snprintf(path, sizeof(path), "%s/../rules/example-policies.yaml", tdir);
 	mx_errors_init(&errs);
 	if (!policy_load_file(s, path, &errs))
