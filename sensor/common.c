@@ -69,3 +69,32 @@ size_t mx_strlcpy(char *dst, const char *src, size_t size)
 	}
 	return n;
 }
+
+uint32_t mx_fnv1a(uint32_t h, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+void mx_hex(const uint8_t *b, size_t n, char *out, size_t outlen, char sep)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (outlen == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		size_t need = (sep && i > 0 ? 1 : 0) + 2;
+
+		if (o + need >= outlen)
+			break;
+		if (sep && i > 0)
+			out[o++] = sep;
+		out[o++] = digits[b[i] >> 4];
+		out[o++] = digits[b[i] & 15];
+	}
+	out[o] = '\0';
+}

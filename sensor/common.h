@@ -44,6 +44,16 @@ int mx_addr_cmp(const struct mx_addr *x, const struct mx_addr *y);
  */
 size_t mx_strlcpy(char *dst, const char *src, size_t size);
 
+/* FNV-1a: the start value, and h extended over len bytes of data. */
+#define MX_FNV_SEED 2166136261u
+uint32_t mx_fnv1a(uint32_t h, const void *data, size_t len);
+
+/*
+ * Writes n bytes as lowercase hex into out (outlen bytes, always
+ * terminated, cut on a byte boundary), sep between bytes when not 0.
+ */
+void mx_hex(const uint8_t *b, size_t n, char *out, size_t outlen, char sep);
+
 /*
  * One counter of a stage, for the EVE stats record: `name` is the dotted
  * path below "stats" (Suricata's name where Suricata has one, e.g.

@@ -73,11 +73,7 @@ static const struct mx_counter_desc dns_ctx_counter_desc[] = {
 
 static uint32_t str_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	return mx_fnv1a(MX_FNV_SEED, s, strlen(s));
 }
 
 static uint32_t query_slot_index(const struct mx_addr *cli, uint16_t cport, uint16_t id,
@@ -85,9 +81,7 @@ static uint32_t query_slot_index(const struct mx_addr *cli, uint16_t cport, uint
 {
 	uint32_t h = name_hash ^ ((uint32_t)id << 16) ^ cport;
 
-	for (size_t i = 0; i < sizeof(cli->b); i++)
-		h = (h ^ cli->b[i]) * 16777619u;
-	return h & (QTABLE_SIZE - 1);
+	return mx_fnv1a(h, cli->b, sizeof(cli->b)) & (QTABLE_SIZE - 1);
 }
 
 /* Hash of what a response says: rcode and every answer record's wire form. */

@@ -131,17 +131,13 @@ bool expect_norm_name(const char *name, char out[EXPECT_NAME_MAX])
 /* FNV-1a over the key parts. */
 static uint32_t key_hash(uint8_t kind, const char *name, const struct mx_addr *addr, uint16_t port)
 {
-	uint32_t h = 2166136261u;
+	uint8_t p[2] = {(uint8_t)(port >> 8), (uint8_t)port};
+	uint32_t h = mx_fnv1a(MX_FNV_SEED, &kind, 1);
 
-	h = (h ^ kind) * 16777619u;
-	for (const char *p = name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 16777619u;
+	h = mx_fnv1a(h, name, strlen(name));
 	if (addr != NULL)
-		for (size_t i = 0; i < sizeof(addr->b); i++)
-			h = (h ^ addr->b[i]) * 16777619u;
-	h = (h ^ (port >> 8)) * 16777619u;
-	h = (h ^ (port & 0xff)) * 16777619u;
-	return h;
+		h = mx_fnv1a(h, addr->b, sizeof(addr->b));
+	return mx_fnv1a(h, p, sizeof(p));
 }
 
 static void lru_unlink(struct expect_store *st, struct entry *e)

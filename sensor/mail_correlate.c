@@ -593,25 +593,16 @@ static void full_match(struct correlate *c, struct mail_facts *mf, struct cert_d
 static void cert_evidence(struct eve *e, const void *arg)
 {
 	const struct mail_facts *mf = arg;
-	char h[129];
-	static const char digits[] = "0123456789abcdef";
+	char h[65];
 
 	eve_list_begin(e, "chain_sha256");
 	for (unsigned i = 0; i < mf->ncerts; i++) {
-		for (size_t j = 0; j < 32; j++) {
-			h[2 * j] = digits[mf->certs[i].cert_sha256[j] >> 4];
-			h[2 * j + 1] = digits[mf->certs[i].cert_sha256[j] & 15];
-		}
-		h[64] = '\0';
+		mx_hex(mf->certs[i].cert_sha256, 32, h, sizeof(h), 0);
 		eve_list_str(e, h);
 	}
 	eve_list_end(e);
 	if (mf->ncerts > 0 && mf->certs[0].spki_ok) {
-		for (size_t j = 0; j < 32; j++) {
-			h[2 * j] = digits[mf->certs[0].spki_sha256[j] >> 4];
-			h[2 * j + 1] = digits[mf->certs[0].spki_sha256[j] & 15];
-		}
-		h[64] = '\0';
+		mx_hex(mf->certs[0].spki_sha256, 32, h, sizeof(h), 0);
 		eve_str(e, "spki_sha256", h);
 	}
 	if (mf->cn[0])

@@ -139,13 +139,8 @@ void mail_ctx_add_stats_sources(struct mail_ctx *m, struct pipeline *p)
 
 static uint32_t pair_hash(const struct mx_addr *a, const struct mx_addr *b)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < sizeof(a->b); i++)
-		h = (h ^ a->b[i]) * 16777619u;
-	for (size_t i = 0; i < sizeof(b->b); i++)
-		h = (h ^ b->b[i]) * 16777619u;
-	return h & (FALLBACK_SLOTS - 1);
+	return mx_fnv1a(mx_fnv1a(MX_FNV_SEED, a->b, sizeof(a->b)), b->b, sizeof(b->b)) &
+	       (FALLBACK_SLOTS - 1);
 }
 
 /* Remembers that TLS failed between the session's client and server. */
@@ -396,24 +391,6 @@ static const struct smtp_callbacks smtp_cb = {on_smtp_event};
 
 /* ---- TLS events ---- */
 
-static void hex(const uint8_t *b, size_t n, char *out, size_t outlen, char sep)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t need = (sep && i > 0 ? 1 : 0) + 2;
-
-		if (o + need >= outlen)
-			break;
-		if (sep && i > 0)
-			out[o++] = sep;
-		out[o++] = digits[b[i] >> 4];
-		out[o++] = digits[b[i] & 15];
-	}
-	out[o] = '\0';
-}
-
 static void on_certificate(struct mail_session *s, const struct tls_event *ev, uint64_t ts)
 {
 	unsigned idx = ev->u.cert.index;
@@ -440,7 +417,7 @@ static void on_certificate(struct mail_session *s, const struct tls_event *ev, u
 	snprintf(s->subject, sizeof(s->subject), "%s", ev->u.cert.subject);
 	snprintf(s->issuer, sizeof(s->issuer), "%s", ev->u.cert.issuer);
 	snprintf(s->serial, sizeof(s->serial), "%s", ev->u.cert.serial);
-	hex(ev->u.cert.sha1, sizeof(ev->u.cert.sha1), s->fingerprint, sizeof(s->fingerprint), ':');
+	mx_hex(ev->u.cert.sha1, sizeof(ev->u.cert.sha1), s->fingerprint, sizeof(s->fingerprint), ':');
 }
 
 static void check_certificate(struct mail_session *s, uint64_t ts)
@@ -635,12 +612,12 @@ static void write_tls_object(struct eve *e, const struct mail_session *s, const 
 	if (ti->cert_visibility == TLS_CERT_VISIBLE && ti->cert_count > 0) {
 		eve_list_begin(e, "chain_sha256");
 		for (unsigned i = 0; i < MX_MIN(ti->cert_count, (unsigned)TLS_CHAIN_MAX); i++) {
-			hex(ti->chain[i].sha256, 32, h, sizeof(h), 0);
+			mx_hex(ti->chain[i].sha256, 32, h, sizeof(h), 0);
 			eve_list_str(e, h);
 		}
 		eve_list_end(e);
 		if (ti->chain[0].spki_ok) {
-			hex(ti->chain[0].spki_sha256, 32, h, sizeof(h), 0);
+			mx_hex(ti->chain[0].spki_sha256, 32, h, sizeof(h), 0);
 			eve_str(e, "spki_sha256", h);
 		}
 		if (s->mf.cn[0])

@@ -159,11 +159,7 @@ static struct ydoc_node *node_new(struct parser *p, enum ydoc_type t, const yaml
 
 static uint32_t anchor_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h % ANCHOR_BUCKETS;
+	return mx_fnv1a(MX_FNV_SEED, s, strlen(s)) % ANCHOR_BUCKETS;
 }
 
 static struct ydoc_node *anchor_find(struct parser *p, const char *name)
