@@ -29,6 +29,14 @@
 #define ET_MPLS_UC	 0x8847
 #define ET_MPLS_MC	 0x8848
 
+#define PROTO_TCP    6
+#define PROTO_UDP    17
+#define IP6_HOPOPTS  0
+#define IP6_ROUTING  43
+#define IP6_FRAGMENT 44
+#define IP6_DSTOPTS  60
+#define DNS_PORT     53
+
 #define PPP_IPV4 0x0021
 #define PPP_IPV6 0x0057
 
@@ -37,127 +45,217 @@ static uint16_t be16(const uint8_t *b)
 	return (uint16_t)(b[0] << 8 | b[1]);
 }
 
-/* The addresses of the IP header at b; want is 4, 6, or 0 for either. */
-static int ip_addrs(int want, const uint8_t *b, uint32_t len, struct mx_addr *src,
-		    struct mx_addr *dst)
-{
-	int v;
+/* Where the outermost IP header of a frame starts: want is 4, 6, or 0 for either. */
+struct ip_at {
+	const uint8_t *b;
+	uint32_t len;
+	int want;
+};
 
-	if (len < 1)
-		return 0;
-	v = b[0] >> 4;
-	if (want != 0 && v != want)
-		return 0;
-	if (v == 4 && len >= 20) {
-		mx_addr_from_v4(src, b + 12);
-		mx_addr_from_v4(dst, b + 16);
-		return 4;
-	}
-	if (v == 6 && len >= 40) {
-		mx_addr_from_v6(src, b + 8);
-		mx_addr_from_v6(dst, b + 24);
-		return 6;
-	}
-	return 0;
+static bool ip_here(int want, const uint8_t *b, uint32_t len, struct ip_at *at)
+{
+	at->b = b;
+	at->len = len;
+	at->want = want;
+	return true;
 }
 
 /* An MPLS label stack, then IPv4 or IPv6 told apart by the version nibble. */
-static int mpls_addrs(const uint8_t *b, uint32_t len, struct mx_addr *src, struct mx_addr *dst)
+static bool mpls_ip(const uint8_t *b, uint32_t len, struct ip_at *at)
 {
 	for (unsigned i = 0; i < DISPATCH_MAX_TAGS; i++) {
 		bool bottom;
 
 		if (len < MPLS_LABEL)
-			return 0;
+			return false;
 		bottom = (b[2] & 1) != 0;
 		b += MPLS_LABEL;
 		len -= MPLS_LABEL;
 		if (bottom)
-			return ip_addrs(0, b, len, src, dst);
+			return ip_here(0, b, len, at);
 	}
-	return 0;
+	return false;
 }
 
 /* What follows an Ethernet type field: tags, PPPoE, MPLS, then IP. */
-static int ethertype_addrs(uint16_t type, const uint8_t *b, uint32_t len, struct mx_addr *src,
-			   struct mx_addr *dst)
+static bool ethertype_ip(uint16_t type, const uint8_t *b, uint32_t len, struct ip_at *at)
 {
 	unsigned tags = 0;
 
 	while (type == ET_8021Q || type == ET_8021AD || type == ET_QINQ9100) {
 		if (tags++ == DISPATCH_MAX_TAGS || len < VLAN_TAG)
-			return 0;
+			return false;
 		type = be16(b + 2);
 		b += VLAN_TAG;
 		len -= VLAN_TAG;
 	}
 	switch (type) {
 	case ET_IPV4:
-		return ip_addrs(4, b, len, src, dst);
+		return ip_here(4, b, len, at);
 	case ET_IPV6:
-		return ip_addrs(6, b, len, src, dst);
+		return ip_here(6, b, len, at);
 	case ET_PPPOE_SESSION:
 		if (len < PPPOE_HDR + 2)
-			return 0;
+			return false;
 		if (be16(b + PPPOE_HDR) == PPP_IPV4)
-			return ip_addrs(4, b + PPPOE_HDR + 2, len - PPPOE_HDR - 2, src, dst);
+			return ip_here(4, b + PPPOE_HDR + 2, len - PPPOE_HDR - 2, at);
 		if (be16(b + PPPOE_HDR) == PPP_IPV6)
-			return ip_addrs(6, b + PPPOE_HDR + 2, len - PPPOE_HDR - 2, src, dst);
-		return 0;
+			return ip_here(6, b + PPPOE_HDR + 2, len - PPPOE_HDR - 2, at);
+		return false;
 	case ET_MPLS_UC:
 	case ET_MPLS_MC:
-		return mpls_addrs(b, len, src, dst);
+		return mpls_ip(b, len, at);
 	default:
-		return 0;
+		return false;
 	}
 }
 
 /* BSD loopback: the address family in either byte order (INET, and INET6 of the BSDs). */
-static int null_addrs(const uint8_t *b, uint32_t len, struct mx_addr *src, struct mx_addr *dst)
+static bool null_ip(const uint8_t *b, uint32_t len, struct ip_at *at)
 {
 	uint32_t be, le;
 
 	if (len < NULL_HDR)
-		return 0;
+		return false;
 	be = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 	le = (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
 	if (be == 2 || le == 2)
-		return ip_addrs(4, b + NULL_HDR, len - NULL_HDR, src, dst);
+		return ip_here(4, b + NULL_HDR, len - NULL_HDR, at);
 	if (be == 24 || le == 24 || be == 28 || le == 28 || be == 30 || le == 30)
-		return ip_addrs(6, b + NULL_HDR, len - NULL_HDR, src, dst);
-	return 0;
+		return ip_here(6, b + NULL_HDR, len - NULL_HDR, at);
+	return false;
+}
+
+/* The outermost IP header of a frame of link type dlt; false when there is none. */
+static bool find_ip(int dlt, const uint8_t *frame, uint32_t caplen, struct ip_at *at)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+		if (caplen < ETH_HDR)
+			return false;
+		return ethertype_ip(be16(frame + 12), frame + ETH_HDR, caplen - ETH_HDR, at);
+	case DLT_LINUX_SLL:
+		if (caplen < SLL_HDR)
+			return false;
+		return ethertype_ip(be16(frame + 14), frame + SLL_HDR, caplen - SLL_HDR, at);
+	case DLT_LINUX_SLL2:
+		if (caplen < SLL2_HDR)
+			return false;
+		return ethertype_ip(be16(frame), frame + SLL2_HDR, caplen - SLL2_HDR, at);
+	case DLT_RAW:
+	case LINKTYPE_RAW_IP:
+		return ip_here(0, frame, caplen, at);
+	case DLT_IPV4:
+		return ip_here(4, frame, caplen, at);
+	case DLT_IPV6:
+		return ip_here(6, frame, caplen, at);
+	case DLT_NULL:
+	case DLT_LOOP:
+		return null_ip(frame, caplen, at);
+	default:
+		return false;
+	}
+}
+
+/* The IP version at at (4 or 6), 0 when the header is not the one wanted. */
+static int ip_version(const struct ip_at *at)
+{
+	int v;
+
+	if (at->len < 1)
+		return 0;
+	v = at->b[0] >> 4;
+	if ((at->want != 0 && v != at->want) || (v != 4 && v != 6))
+		return 0;
+	return v;
 }
 
 int dispatch_peek_addrs(int dlt, const uint8_t *frame, uint32_t caplen, struct mx_addr *src,
 			struct mx_addr *dst)
 {
-	switch (dlt) {
-	case DLT_EN10MB:
-		if (caplen < ETH_HDR)
-			return 0;
-		return ethertype_addrs(be16(frame + 12), frame + ETH_HDR, caplen - ETH_HDR, src,
-				       dst);
-	case DLT_LINUX_SLL:
-		if (caplen < SLL_HDR)
-			return 0;
-		return ethertype_addrs(be16(frame + 14), frame + SLL_HDR, caplen - SLL_HDR, src,
-				       dst);
-	case DLT_LINUX_SLL2:
-		if (caplen < SLL2_HDR)
-			return 0;
-		return ethertype_addrs(be16(frame), frame + SLL2_HDR, caplen - SLL2_HDR, src, dst);
-	case DLT_RAW:
-	case LINKTYPE_RAW_IP:
-		return ip_addrs(0, frame, caplen, src, dst);
-	case DLT_IPV4:
-		return ip_addrs(4, frame, caplen, src, dst);
-	case DLT_IPV6:
-		return ip_addrs(6, frame, caplen, src, dst);
-	case DLT_NULL:
-	case DLT_LOOP:
-		return null_addrs(frame, caplen, src, dst);
-	default:
+	struct ip_at at;
+	int v;
+
+	if (!find_ip(dlt, frame, caplen, &at))
 		return 0;
+	v = ip_version(&at);
+	if (v == 4 && at.len >= 20) {
+		mx_addr_from_v4(src, at.b + 12);
+		mx_addr_from_v4(dst, at.b + 16);
+		return 4;
+	}
+	if (v == 6 && at.len >= 40) {
+		mx_addr_from_v6(src, at.b + 8);
+		mx_addr_from_v6(dst, at.b + 24);
+		return 6;
+	}
+	return 0;
+}
+
+/* Whether a UDP or TCP header at b (len bytes seen) has port 53 on either side. */
+static bool port_53(const uint8_t *b, uint32_t len)
+{
+	return len >= 4 && (be16(b) == DNS_PORT || be16(b + 2) == DNS_PORT);
+}
+
+/* IPv4: a fragment, or UDP/TCP to or from port 53. */
+static bool v4_dns(const uint8_t *b, uint32_t len)
+{
+	uint32_t ihl = (uint32_t)(b[0] & 0x0f) * 4;
+
+	if (len < 20)
+		return false;
+	if ((be16(b + 6) & 0x3fff) != 0) /* MF, or an offset */
+		return true;
+	if (ihl < 20 || ihl > len || (b[9] != PROTO_UDP && b[9] != PROTO_TCP))
+		return false;
+	return port_53(b + ihl, len - ihl);
+}
+
+/* IPv6: a fragment header, or UDP/TCP to or from port 53 after the usual extension headers. */
+static bool v6_dns(const uint8_t *b, uint32_t len)
+{
+	uint32_t off = 40;
+	uint8_t nh;
+
+	if (len < 40)
+		return false;
+	nh = b[6];
+	for (unsigned i = 0; i < DISPATCH_MAX_TAGS; i++) {
+		switch (nh) {
+		case PROTO_UDP:
+		case PROTO_TCP:
+			return off <= len && port_53(b + off, len - off);
+		case IP6_FRAGMENT:
+			return true;
+		case IP6_HOPOPTS:
+		case IP6_ROUTING:
+		case IP6_DSTOPTS:
+			if (off + 2 > len)
+				return false;
+			nh = b[off];
+			off += 8 + (uint32_t)b[off + 1] * 8;
+			break;
+		default:
+			return false;
+		}
+	}
+	return false;
+}
+
+bool dispatch_may_be_dns(int dlt, const uint8_t *frame, uint32_t caplen)
+{
+	struct ip_at at;
+
+	if (!find_ip(dlt, frame, caplen, &at))
+		return false;
+	switch (ip_version(&at)) {
+	case 4:
+		return v4_dns(at.b, at.len);
+	case 6:
+		return v6_dns(at.b, at.len);
+	default:
+		return false;
 	}
 }
 

@@ -4,6 +4,8 @@
  * any state: the same for both directions of a connection, for every
  * fragment of a datagram (ports are not looked at) and whatever VLAN tags
  * the frame carries. Frames without a visible IP header go to worker 0.
+ * It also tells the frames that may carry DNS, which the workers run in
+ * capture order (order.h).
  */
 #ifndef MX_DISPATCH_H
 #define MX_DISPATCH_H
@@ -35,5 +37,13 @@ uint32_t dispatch_pair_hash(const struct mx_addr *a, const struct mx_addr *b);
  * addresses; 0 when it has none or n <= 1.
  */
 unsigned dispatch_worker(int dlt, const uint8_t *frame, uint32_t caplen, unsigned n);
+
+/*
+ * Whether the outermost IP packet of a frame may carry DNS: UDP or TCP
+ * with port 53 on either side, or any IP fragment (ports are in the first
+ * fragment only, and large DNSSEC answers arrive fragmented). DNS inside
+ * a tunnel is not looked for. Never reads beyond caplen.
+ */
+bool dispatch_may_be_dns(int dlt, const uint8_t *frame, uint32_t caplen);
 
 #endif

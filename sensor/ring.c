@@ -22,6 +22,7 @@ struct rec_hdr {
 	int32_t dlt;   /* REC_PAD for padding: only size and dlt are written */
 	uint64_t ts_us;
 	uint32_t caplen, wirelen;
+	uint64_t seq;
 };
 
 #define REC_PAD	  (-0x7fffffff)
@@ -86,8 +87,8 @@ static bool has_room(struct frame_ring *r, uint64_t head, size_t need)
 	return r->cap - (size_t)(head - r->cached_tail) >= need;
 }
 
-bool frame_ring_push(struct frame_ring *r, int dlt, uint64_t ts_us, const uint8_t *frame,
-		     uint32_t caplen, uint32_t wirelen)
+bool frame_ring_push(struct frame_ring *r, uint64_t seq, int dlt, uint64_t ts_us,
+		     const uint8_t *frame, uint32_t caplen, uint32_t wirelen)
 {
 	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	size_t size = ALIGN8(sizeof(struct rec_hdr) + (size_t)caplen);
@@ -101,7 +102,7 @@ bool frame_ring_push(struct frame_ring *r, int dlt, uint64_t ts_us, const uint8_
 		return false;
 	}
 	if (pad > 0) {
-		struct rec_hdr p = {(uint32_t)pad, REC_PAD, 0, 0, 0};
+		struct rec_hdr p = {(uint32_t)pad, REC_PAD, 0, 0, 0, 0};
 
 		/* to_end is at least 8: every position is 8-byte aligned. */
 		memcpy(r->buf + at, &p, 8);
@@ -113,6 +114,7 @@ bool frame_ring_push(struct frame_ring *r, int dlt, uint64_t ts_us, const uint8_
 	h.ts_us = ts_us;
 	h.caplen = caplen;
 	h.wirelen = wirelen;
+	h.seq = seq;
 	memcpy(r->buf + at, &h, sizeof(h));
 	if (caplen > 0)
 		memcpy(r->buf + at + sizeof(h), frame, caplen);
@@ -143,6 +145,7 @@ bool frame_ring_peek(struct frame_ring *r, struct frame_ring_item *it)
 		atomic_store_explicit(&r->tail, tail, memory_order_release);
 	}
 	memcpy(&h, r->buf + tail % r->cap, sizeof(h));
+	it->seq = h.seq;
 	it->dlt = h.dlt;
 	it->ts_us = h.ts_us;
 	it->caplen = h.caplen;

@@ -15,6 +15,7 @@
 
 /* One frame as the consumer sees it; frame points into the ring. */
 struct frame_ring_item {
+	uint64_t seq; /* as pushed */
 	int dlt;
 	uint64_t ts_us;
 	uint32_t caplen, wirelen;
@@ -31,12 +32,13 @@ struct frame_ring *frame_ring_new(size_t bytes);
 void frame_ring_free(struct frame_ring *r);
 
 /*
- * Producer: copies one frame in. Returns false, and counts the frame in
- * frame_ring_drops, when there is no room for it now (or ever: a frame
- * larger than the ring).
+ * Producer: copies one frame in, with its sequence number seq (any value
+ * the producer likes; the consumer gets it back). Returns false, and
+ * counts the frame in frame_ring_drops, when there is no room for it now
+ * (or ever: a frame larger than half the ring).
  */
-bool frame_ring_push(struct frame_ring *r, int dlt, uint64_t ts_us, const uint8_t *frame,
-		     uint32_t caplen, uint32_t wirelen);
+bool frame_ring_push(struct frame_ring *r, uint64_t seq, int dlt, uint64_t ts_us,
+		     const uint8_t *frame, uint32_t caplen, uint32_t wirelen);
 
 /*
  * Consumer: the oldest frame, left in place; false when the ring is

@@ -11,6 +11,7 @@
 #include "worker.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "dispatch.h"
+#include "order.h"
 #include "ring.h"
 
 /* Frames a worker runs through its pipeline per hold of its run lock. */
@@ -28,6 +30,16 @@
 #define WORKER_IDLE_US 100000ULL
 /* Counter tables in one stats record at most. */
 #define POOL_MAX_SOURCES 64
+/*
+ * Longest wait for an older DNS frame on another worker. A worker that
+ * far behind is overloaded: the frame then runs (counted), and the DNS
+ * frames it waited for no longer hold this worker back.
+ */
+#define ORDER_WAIT_MAX_US 1000000ULL
+/* Yields before a waiting worker starts to sleep between checks. */
+#define ORDER_SPINS 64
+/* Smallest frame record in a queue (ring.c's header and an IP header): bytes per order slot. */
+#define ORDER_BYTES_PER_SLOT 48
 
 struct worker {
 	struct worker_pool *pool;
@@ -42,6 +54,9 @@ struct worker {
 	pthread_cond_t wake;
 	atomic_int sleeping; /* the worker waits (or is about to) on wake */
 	uint64_t next_tick_us;
+	struct order_queue *order; /* its DNS frames not yet run */
+	uint64_t ignore_below;	   /* older DNS frames elsewhere no longer wait for */
+	_Atomic uint64_t order_waits, order_timeouts;
 };
 
 enum src_kind {
@@ -61,10 +76,14 @@ struct pool_source {
 
 struct pool_counters {
 	uint64_t queue_drops;
+	uint64_t order_waits, order_timeouts, order_unqueued;
 };
 
 static const struct mx_counter_desc pool_counter_desc[] = {
     MX_COUNTER("capture.worker_queue_drops", struct pool_counters, queue_drops),
+    MX_COUNTER("capture.worker_order_waits", struct pool_counters, order_waits),
+    MX_COUNTER("capture.worker_order_timeouts", struct pool_counters, order_timeouts),
+    MX_COUNTER("capture.worker_order_unqueued", struct pool_counters, order_unqueued),
     {NULL, 0},
 };
 
@@ -72,6 +91,8 @@ struct worker_pool {
 	struct worker_pool_config cfg;
 	unsigned n;
 	struct worker *w;
+	struct order_queue **orders; /* each worker's, by index */
+	uint64_t seq;		     /* of the last frame handed out (capture thread) */
 	struct eve *eve;
 	struct correlate *corr;
 	atomic_bool stopping;
@@ -94,6 +115,15 @@ void worker_pool_config_defaults(struct worker_pool_config *cfg)
 	cfg->workers = 1;
 	cfg->queue_bytes = WORKER_QUEUE_DEFAULT;
 	pipeline_config_defaults(&cfg->pipe);
+}
+
+unsigned worker_default_count(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > WORKER_MAX ? WORKER_MAX : (unsigned)n;
 }
 
 static size_t share(size_t v, unsigned n)
@@ -152,17 +182,68 @@ static void wake(struct worker *w)
 	pthread_mutex_unlock(&w->wait_mu);
 }
 
-/* Runs up to WORKER_BATCH queued frames and the due tick; returns the frames run. */
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * MX_USEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Whether frame seq of w may run now (order.h). */
+static bool may_run(struct worker *w, uint64_t seq)
+{
+	uint64_t blocker;
+
+	return w->pool->n == 1 ||
+	       order_may_run(w->pool->orders, w->pool->n, w->index, seq, w->ignore_below, &blocker);
+}
+
+/*
+ * Waits, without the run lock, until frame seq of w may run, or
+ * ORDER_WAIT_MAX_US passed: then the DNS frames older than seq on other
+ * workers stop holding w back.
+ */
+static void order_wait(struct worker *w, uint64_t seq)
+{
+	const struct timespec nap = {0, 20000}; /* 20 us */
+	uint64_t deadline = monotonic_us() + ORDER_WAIT_MAX_US;
+
+	atomic_fetch_add_explicit(&w->order_waits, 1, memory_order_relaxed);
+	for (unsigned spins = 0; !may_run(w, seq); spins++) {
+		if (spins < ORDER_SPINS) {
+			sched_yield();
+			continue;
+		}
+		if (monotonic_us() >= deadline) {
+			w->ignore_below = seq;
+			atomic_fetch_add_explicit(&w->order_timeouts, 1, memory_order_relaxed);
+			return;
+		}
+		nanosleep(&nap, NULL);
+	}
+}
+
+/*
+ * Runs up to WORKER_BATCH queued frames, each once no other worker holds
+ * an older DNS frame, and the due tick; returns the frames run.
+ */
 static unsigned run_batch(struct worker *w)
 {
 	struct frame_ring_item it;
 	unsigned n = 0;
-	uint64_t now;
+	uint64_t now, blocked = 0;
 
 	pthread_mutex_lock(&w->run);
 	while (n < WORKER_BATCH && frame_ring_peek(w->ring, &it)) {
+		if (!may_run(w, it.seq)) {
+			blocked = it.seq;
+			break;
+		}
 		pipeline_packet(w->pipe, it.dlt, it.ts_us, it.frame, it.caplen, it.wirelen);
 		frame_ring_pop(w->ring);
+		if (w->pool->n > 1)
+			order_queue_release(w->order, it.seq);
 		n++;
 	}
 	now = w->pool->cfg.clock_us();
@@ -171,6 +252,11 @@ static unsigned run_batch(struct worker *w)
 		pipeline_tick(w->pipe, now);
 	}
 	pthread_mutex_unlock(&w->run);
+	if (blocked != 0) {
+		order_wait(w, blocked);
+		/* Not idle: the frame waited for is still queued. */
+		return n > 0 ? n : 1;
+	}
 	return n;
 }
 
@@ -235,9 +321,14 @@ static bool worker_init(struct worker_pool *wp, struct worker *w, unsigned index
 	w->pool = wp;
 	w->index = index;
 	atomic_init(&w->sleeping, 0);
+	atomic_init(&w->order_waits, 0);
+	atomic_init(&w->order_timeouts, 0);
 	w->ring = frame_ring_new(wp->cfg.queue_bytes);
 	w->eve = eve_writer_new(wp->eve);
-	if (w->ring == NULL || w->eve == NULL) {
+	if (w->ring != NULL)
+		w->order = order_queue_new(frame_ring_capacity(w->ring) / ORDER_BYTES_PER_SLOT);
+	wp->orders[index] = w->order;
+	if (w->ring == NULL || w->eve == NULL || w->order == NULL) {
 		snprintf(err, errlen, "out of memory for worker %u", index);
 		return false;
 	}
@@ -339,7 +430,8 @@ struct worker_pool *worker_pool_new(const struct worker_pool_config *cfg, struct
 	wp->corr = corr;
 	atomic_init(&wp->stopping, false);
 	wp->w = calloc(wp->n, sizeof(*wp->w));
-	if (wp->w == NULL || !worker_table(wp)) {
+	wp->orders = calloc(wp->n, sizeof(*wp->orders));
+	if (wp->w == NULL || wp->orders == NULL || !worker_table(wp)) {
 		snprintf(err, errlen, "out of memory");
 		worker_pool_free(wp);
 		return NULL;
@@ -405,6 +497,7 @@ void worker_pool_free(struct worker_pool *wp)
 				pipeline_free(w->pipe);
 			eve_free(w->eve);
 			frame_ring_free(w->ring);
+			order_queue_free(w->order);
 			pthread_mutex_destroy(&w->run);
 			pthread_mutex_destroy(&w->wait_mu);
 			pthread_cond_destroy(&w->wake);
@@ -413,6 +506,7 @@ void worker_pool_free(struct worker_pool *wp)
 	for (size_t i = 0; i < wp->nsrc; i++)
 		free(wp->src[i].snap);
 	free(wp->w);
+	free(wp->orders);
 	free(wp->wvals);
 	free(wp->wdesc);
 	free(wp->wnames);
@@ -426,9 +520,20 @@ void worker_pool_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame
 {
 	struct worker_pool *wp = ctx;
 	struct worker *w = &wp->w[dispatch_worker(dlt, frame, caplen, wp->n)];
+	uint64_t seq = ++wp->seq;
+	bool noted = false;
 
-	if (!frame_ring_push(w->ring, dlt, ts_us, frame, caplen, wirelen))
+	/* The note comes first: no frame queued after this one may be seen before it. */
+	if (wp->n > 1 && dispatch_may_be_dns(dlt, frame, caplen)) {
+		noted = order_queue_add(w->order, seq);
+		if (!noted)
+			wp->ctr.order_unqueued++;
+	}
+	if (!frame_ring_push(w->ring, seq, dlt, ts_us, frame, caplen, wirelen)) {
+		if (noted)
+			order_queue_unadd(w->order);
 		return; /* counted by the ring */
+	}
 	/* seq_cst after the push's seq_cst store: pairs with idle_wait. */
 	if (atomic_load(&w->sleeping))
 		wake(w);
@@ -473,10 +578,17 @@ static void put_counter(uint64_t *snap, const struct mx_counter_desc *d, uint64_
 static size_t snapshot(struct worker_pool *wp)
 {
 	wp->ctr.queue_drops = 0;
+	wp->ctr.order_waits = 0;
+	wp->ctr.order_timeouts = 0;
 	for (unsigned i = 0; i < wp->n; i++) {
-		wp->wvals[2 * i] = frame_ring_pushed(wp->w[i].ring);
-		wp->wvals[2 * i + 1] = frame_ring_drops(wp->w[i].ring);
+		struct worker *w = &wp->w[i];
+
+		wp->wvals[2 * i] = frame_ring_pushed(w->ring);
+		wp->wvals[2 * i + 1] = frame_ring_drops(w->ring);
 		wp->ctr.queue_drops += wp->wvals[2 * i + 1];
+		wp->ctr.order_waits += atomic_load_explicit(&w->order_waits, memory_order_relaxed);
+		wp->ctr.order_timeouts +=
+		    atomic_load_explicit(&w->order_timeouts, memory_order_relaxed);
 	}
 	for (size_t s = 0; s < wp->nsrc; s++)
 		if (wp->src[s].kind == SRC_WORKERS)

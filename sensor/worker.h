@@ -9,6 +9,10 @@
  * correlate stage (expectations, DNSSEC validator, policies, alerts,
  * tally) and the EVE outputs are shared under their locks.
  *
+ * A worker runs a frame only when no other worker still holds an older
+ * frame that may carry DNS (order.h): what DNS teaches is learned before
+ * any frame captured after it is judged, as with one thread.
+ *
  * A worker with nothing queued sleeps at most 100 ms, then runs its
  * pipeline's timeouts by the wall clock, so sessions end and alerts are
  * written on a quiet link too. A frame whose worker's queue is full is
@@ -46,7 +50,8 @@ struct worker_pool_config {
 /* Fills cfg: one worker, the default queue, pipeline defaults, no stats interval. */
 void worker_pool_config_defaults(struct worker_pool_config *cfg);
 
-
+/* The default number of live workers: the online CPUs, within 1..WORKER_MAX. */
+unsigned worker_default_count(void);
 
 /*
  * Divides the memcaps, trains and hash buckets of pc among n pipelines

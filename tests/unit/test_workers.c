@@ -7,7 +7,10 @@
  * pool fed a synthetic capture (DNS answers from a trusted resolver that
  * make a DANE expectation, a fragmented one among them, then SMTP
  * sessions over IPv4, IPv6 and VLANs) writes the same records as one
- * pipeline fed the same frames.
+ * pipeline fed the same frames. DNS frames are told apart at dispatch,
+ * and a worker does not run a frame while another worker still holds an
+ * older DNS frame: sessions on one worker wait for the answers a slower
+ * worker has not reached yet.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,11 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "correlate.h"
 #include "dispatch.h"
 #include "eve.h"
+#include "order.h"
 #include "pipeline.h"
 #include "ring.h"
 #include "worker.h"
@@ -462,6 +467,113 @@ static void test_hash_spreads(void **state)
 		assert_true(count[w] > 800 && count[w] < 1200);
 }
 
+/* ---- DNS frames, and their order ------------------------------------------ */
+
+/* An IPv6 frame: hop-by-hop options, then a UDP header with the given ports. */
+static uint32_t v6_hbh_udp(uint8_t *f, uint16_t sport, uint16_t dport)
+{
+	struct ip a = ip6(0x10), b = ip6(0x53);
+	uint32_t n = eth_hdr(f, NULL, 0, 0x86dd);
+
+	n += ip_hdr(f + n, &a, &b, 0, 16, 0, 0);
+	memset(f + n, 0, 16);
+	f[n] = 17; /* next: UDP, length 8 bytes */
+	n += 8;
+	w16(f + n, sport);
+	w16(f + n + 2, dport);
+	return n + 8;
+}
+
+static void test_dispatch_tells_dns_frames(void **state)
+{
+	struct stream st;
+	struct ip res = ip4(192, 0, 2, 53), cli = ip4(192, 0, 2, 10), r6 = ip6(0x53), c6 = ip6(1);
+	uint16_t vids[2] = {7, 8};
+	uint8_t dns[64] = {0}, f[8][128];
+	uint32_t len[8];
+	int dlt[8];
+	struct conn cn = {
+	    .c = ip4(192, 0, 2, 10), .s = ip4(198, 51, 100, 25), .cport = 40000, .sport = 25};
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	add_udp53(&st, NULL, 0, &res, &cli, 40001, dns, 40, false);
+	add_udp53(&st, vids, 2, &res, &cli, 40001, dns, 40, false);
+	add_udp53(&st, NULL, 0, &res, &cli, 40001, dns, 60, true); /* two fragments */
+	add_udp53(&st, NULL, 0, &r6, &c6, 40001, dns, 40, false);
+	for (size_t i = 0; i < st.n; i++)
+		assert_true(dispatch_may_be_dns(st.f[i].dlt, st.f[i].b, st.f[i].len));
+	/* a query: port 53 on the destination side; over TCP too */
+	cn.sport = 53;
+	tcp_seg(&st, &cn, 0, 0x02, NULL);
+	assert_true(dispatch_may_be_dns(DLT_EN10MB, st.f[st.n - 1].b, st.f[st.n - 1].len));
+	/* SMTP is not */
+	cn.sport = 25;
+	tcp_seg(&st, &cn, 1, 0x12, NULL);
+	assert_false(dispatch_may_be_dns(DLT_EN10MB, st.f[st.n - 1].b, st.f[st.n - 1].len));
+	/* every link type, ports 0: not DNS */
+	frames_v4(0, f, len, dlt);
+	for (int k = 0; k < 8; k++)
+		assert_false(dispatch_may_be_dns(dlt[k], f[k], len[k]));
+	/* ports cut off by the capture length */
+	assert_false(dispatch_may_be_dns(DLT_EN10MB, st.f[0].b, 14 + 20 + 1));
+	/* IPv6 after an extension header; its fragment header (test above: next 44) */
+	len[0] = v6_hbh_udp(f[0], 5353, 53);
+	assert_true(dispatch_may_be_dns(DLT_EN10MB, f[0], len[0]));
+	assert_false(dispatch_may_be_dns(DLT_EN10MB, f[0], len[0] - 6));
+	len[0] = v6_hbh_udp(f[0], 5353, 5354);
+	assert_false(dispatch_may_be_dns(DLT_EN10MB, f[0], len[0]));
+	f[0][14 + 40] = 44;
+	assert_true(dispatch_may_be_dns(DLT_EN10MB, f[0], len[0]));
+	free(st.f);
+}
+
+static void test_order_queue(void **state)
+{
+	struct order_queue *q[3];
+	uint64_t v = 0, blocker = 0;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		q[i] = order_queue_new(4);
+		assert_non_null(q[i]);
+	}
+	assert_false(order_queue_oldest(q[0], &v));
+	assert_true(order_queue_add(q[0], 5));
+	assert_true(order_queue_add(q[0], 9));
+	assert_true(order_queue_oldest(q[0], &v));
+	assert_int_equal(v, 5);
+	order_queue_release(q[0], 7); /* frame 7 run: releases 5, not 9 */
+	assert_true(order_queue_oldest(q[0], &v));
+	assert_int_equal(v, 9);
+	/* full at four pending; a note taken back frees its slot */
+	assert_true(order_queue_add(q[0], 12));
+	assert_true(order_queue_add(q[0], 13));
+	assert_true(order_queue_add(q[0], 14));
+	assert_false(order_queue_add(q[0], 15));
+	order_queue_unadd(q[0]);
+	assert_true(order_queue_add(q[0], 15));
+	assert_true(order_queue_oldest(q[0], &v));
+	assert_int_equal(v, 9);
+	/* worker 1's frames wait for worker 0's older DNS frames only */
+	assert_true(order_may_run(q, 3, 1, 9, 0, &blocker));
+	assert_false(order_may_run(q, 3, 1, 10, 0, &blocker));
+	assert_int_equal(blocker, 9);
+	assert_true(order_queue_add(q[2], 3));
+	assert_false(order_may_run(q, 3, 1, 10, 0, &blocker));
+	assert_int_equal(blocker, 3);
+	/* its own are not waited for; those below ignore_below neither */
+	assert_true(order_may_run(q, 3, 0, 100, 4, &blocker));
+	assert_false(order_may_run(q, 3, 2, 100, 0, &blocker));
+	assert_true(order_may_run(q, 3, 1, 100, 100, &blocker));
+	order_queue_release(q[0], 100);
+	order_queue_release(q[2], 3);
+	assert_false(order_queue_oldest(q[0], &v));
+	assert_true(order_may_run(q, 3, 1, 1000, 0, &blocker));
+	for (int i = 0; i < 3; i++)
+		order_queue_free(q[i]);
+}
+
 /* ---- the frame ring ------------------------------------------------------- */
 
 static void test_ring_drops_and_counts_when_full(void **state)
@@ -480,7 +592,7 @@ static void test_ring_drops_and_counts_when_full(void **state)
 	assert_false(frame_ring_peek(r, &it));
 	for (unsigned i = 0; i < 200; i++) {
 		memset(frame, (int)i, sizeof(frame));
-		if (frame_ring_push(r, 1, i, frame, sizeof(frame), 1500)) {
+		if (frame_ring_push(r, 1000 + i, 1, i, frame, sizeof(frame), 1500)) {
 			assert_int_equal(dropped, 0); /* once full, it stays full */
 			pushed++;
 		} else {
@@ -493,11 +605,12 @@ static void test_ring_drops_and_counts_when_full(void **state)
 	assert_int_equal(frame_ring_pushed(r), pushed);
 	assert_int_equal(frame_ring_drops(r), dropped);
 	/* larger than half the ring: never queued */
-	assert_false(frame_ring_push(r, 1, 0, huge, FRAME_RING_MIN_BYTES, FRAME_RING_MIN_BYTES));
+	assert_false(frame_ring_push(r, 1, 1, 0, huge, FRAME_RING_MIN_BYTES, FRAME_RING_MIN_BYTES));
 	assert_int_equal(frame_ring_drops(r), dropped + 1);
 	for (unsigned i = 0; i < pushed; i++) {
 		assert_true(frame_ring_peek(r, &it));
 		assert_int_equal(it.ts_us, i);
+		assert_int_equal(it.seq, 1000 + i);
 		assert_int_equal(it.dlt, 1);
 		assert_int_equal(it.caplen, sizeof(frame));
 		assert_int_equal(it.wirelen, 1500);
@@ -509,7 +622,7 @@ static void test_ring_drops_and_counts_when_full(void **state)
 	assert_true(frame_ring_empty(r));
 	/* room again once drained, across the end of the buffer */
 	for (unsigned i = 0; i < 3 * pushed; i++) {
-		assert_true(frame_ring_push(r, 1, i, frame, sizeof(frame), 1500));
+		assert_true(frame_ring_push(r, i, 1, i, frame, sizeof(frame), 1500));
 		assert_true(frame_ring_peek(r, &it));
 		assert_int_equal(it.ts_us, i);
 		frame_ring_pop(r);
@@ -532,12 +645,13 @@ static void test_ring_wraps_in_order(void **state)
 		uint32_t len = (uint32_t)(next_in * 37 % 2999) + 1;
 
 		memset(frame, (int)(next_in & 0xff), len);
-		if (frame_ring_push(r, (int)(next_in % 7), next_in, frame, len, len))
+		if (frame_ring_push(r, 3 * next_in, (int)(next_in % 7), next_in, frame, len, len))
 			next_in++;
 		if (round % 3 != 0 && frame_ring_peek(r, &it)) {
 			uint32_t want = (uint32_t)(next_out * 37 % 2999) + 1;
 
 			assert_int_equal(it.ts_us, next_out);
+			assert_int_equal(it.seq, 3 * next_out);
 			assert_int_equal(it.dlt, (int)(next_out % 7));
 			assert_int_equal(it.caplen, want);
 			assert_int_equal(it.frame[0], next_out & 0xff);
@@ -576,7 +690,7 @@ static void *ring_consumer(void *arg)
 			continue;
 		}
 		/* strictly increasing; a gap only where frames were dropped */
-		if (it.ts_us <= last || it.caplen != it.ts_us % 500 + 1 ||
+		if (it.ts_us <= last || it.seq != it.ts_us + 7 || it.caplen != it.ts_us % 500 + 1 ||
 		    it.frame[it.caplen - 1] != (uint8_t)it.ts_us)
 			t->bad++;
 		last = it.ts_us;
@@ -602,7 +716,7 @@ static void test_ring_two_threads(void **state)
 		uint32_t len = (uint32_t)(i % 500) + 1;
 
 		frame[len - 1] = (uint8_t)i;
-		frame_ring_push(t.r, 1, i, frame, len, len);
+		frame_ring_push(t.r, i + 7, 1, i, frame, len, len);
 	}
 	atomic_store(&t.done, true);
 	pthread_join(th, NULL);
@@ -853,8 +967,22 @@ static void run_one(const struct capture_plan *cp, char *path)
 	eve_free(e);
 }
 
-/* A pool of n workers; the shared state settles between the phases. */
-static void run_pool(const struct capture_plan *cp, unsigned n, char *path)
+/* What a pool run counted about the order of DNS frames. */
+struct order_counts {
+	uint64_t waits, timeouts, unqueued;
+};
+
+/* How run_pool feeds the pool. */
+enum feed {
+	FEED_SETTLED,	   /* the shared state settles between the phases */
+	FEED_BACK_TO_BACK, /* the frames come back to back */
+	/* back to back with the correlate stage's lock held, and for 100 ms more */
+	FEED_HOLD_CORRELATE,
+};
+
+/* A pool of n workers fed the capture; alerts: the alerts expected. */
+static void run_pool(const struct capture_plan *cp, unsigned n, enum feed feed, uint64_t alerts,
+		     char *path, struct order_counts *oc)
 {
 	struct eve *e = new_eve(path);
 	struct correlate *c = new_correlate();
@@ -871,13 +999,25 @@ static void run_pool(const struct capture_plan *cp, unsigned n, char *path)
 	wp = worker_pool_new(&wc, e, c, err, sizeof(err));
 	assert_non_null(wp);
 	assert_int_equal(worker_pool_count(wp), n);
+	if (feed == FEED_HOLD_CORRELATE)
+		correlate_lock(c);
 	for (int ph = 0; ph < 3; ph++) {
 		for (; i < cp->phase_end[ph]; i++)
 			worker_pool_packet(wp, cp->st.f[i].dlt, cp->st.f[i].ts_us, cp->st.f[i].b,
 					   cp->st.f[i].len, cp->st.f[i].len);
-		worker_pool_drain(wp);
+		if (feed == FEED_SETTLED)
+			worker_pool_drain(wp);
+	}
+	if (feed == FEED_HOLD_CORRELATE) {
+		const struct timespec hold = {0, 100000000};
+
+		nanosleep(&hold, NULL);
+		correlate_unlock(c);
 	}
 	worker_pool_stop(wp);
+	oc->waits = worker_pool_counter(wp, "capture.worker_order_waits");
+	oc->timeouts = worker_pool_counter(wp, "capture.worker_order_timeouts");
+	oc->unqueued = worker_pool_counter(wp, "capture.worker_order_unqueued");
 	assert_int_equal(worker_pool_counter(wp, "capture.worker_queue_drops"), 0);
 	for (unsigned w = 0; w < n; w++) {
 		char name[64];
@@ -887,7 +1027,7 @@ static void run_pool(const struct capture_plan *cp, unsigned n, char *path)
 	}
 	assert_int_equal(pushed, cp->st.n);
 	assert_int_equal(worker_pool_counter(wp, "decoder.pkts"), cp->st.n);
-	assert_int_equal(worker_pool_counter(wp, "detect.alert"), 12 * 2 + 16);
+	assert_int_equal(worker_pool_counter(wp, "detect.alert"), alerts);
 	worker_pool_free(wp);
 	correlate_free(c);
 	eve_free(e);
@@ -914,8 +1054,15 @@ static void test_workers_write_what_one_pipeline_writes(void **state)
 	assert_int_equal(count_matching(&one, "\"expectation\":{\"source\":\"dane\",\"validated\":"
 					      "true,\"trust\":\"ad-trusted-resolver\""),
 			 24);
-	for (unsigned n = 1; n <= 4; n *= 2) {
-		run_pool(&cp, n, pool_path);
+	/* With the phases settled, then back to back (the order of DNS frames holds). */
+	for (unsigned run = 0; run < 6; run++) {
+		unsigned n = 1u << (run % 3);
+		struct order_counts oc;
+
+		run_pool(&cp, n, run < 3 ? FEED_SETTLED : FEED_BACK_TO_BACK, 12 * 2 + 16, pool_path,
+			 &oc);
+		assert_int_equal(oc.timeouts, 0);
+		assert_int_equal(oc.unqueued, 0);
 		nids = 0;
 		many = read_lines(pool_path, ids, &nids);
 		assert_int_equal(many.n, one.n);
@@ -929,6 +1076,81 @@ static void test_workers_write_what_one_pipeline_writes(void **state)
 		free_lines(&many);
 		unlink(pool_path);
 	}
+	free_lines(&one);
+	unlink(one_path);
+	free(cp.st.f);
+}
+
+/*
+ * The DNS answers go to one worker, held up at the correlate stage's lock;
+ * the sessions that rely on them, captured after them, go to the other
+ * worker, which would otherwise judge them as soon as the lock is free,
+ * maybe first. They wait for the answers: the records are those of one
+ * pipeline, and the waits are counted. The other worker is given 100 ms
+ * to reach the sessions; a run where it did not is tried again.
+ */
+static void test_sessions_wait_for_older_dns_on_another_worker(void **state)
+{
+	struct capture_plan cp;
+	struct ip cli = ip4(192, 0, 2, 10), srv = ip4(198, 51, 100, 25);
+	uint8_t dns[512], rd[64];
+	char one_path[64], pool_path[64];
+	struct lines one, many;
+	struct order_counts oc;
+	unsigned dns_worker, nsess = 0;
+	uint32_t n;
+
+	(void)state;
+	memset(&cp, 0, sizeof(cp));
+	/* The answers that make the DANE expectation of example.test. */
+	n = dns_name(rd + 2, "mx1.example.test");
+	w16(rd, 10);
+	add_udp53(&cp.st, NULL, 0, resolver(), &cli, 40001, dns,
+		  dns_response(dns, 1, "example.test", 15, rd, (uint16_t)(n + 2)), false);
+	add_udp53(&cp.st, NULL, 0, resolver(), &cli, 40002, dns,
+		  dns_response(dns, 2, "mx1.example.test", 1, srv.a, 4), false);
+	memset(rd, 0xa0, sizeof(rd));
+	rd[0] = 3;
+	rd[1] = 1;
+	rd[2] = 1;
+	add_udp53(&cp.st, NULL, 0, resolver(), &cli, 40003, dns,
+		  dns_response(dns, 3, "_25._tcp.mx1.example.test", 52, rd, 35), true);
+	dns_worker = dispatch_worker(DLT_EN10MB, cp.st.f[0].b, cp.st.f[0].len, 2);
+	/* Then sessions to the MX without STARTTLS, from clients on the other worker. */
+	for (unsigned i = 0; nsess < 8 && i < 200; i++) {
+		struct conn cn = {.c = ip4(203, 0, 113, (uint8_t)i),
+				  .s = srv,
+				  .cport = (uint16_t)(30000 + i),
+				  .sport = 25,
+				  .seq = {1000 * i + 1, 7000000 + 999 * i}};
+		size_t at = cp.st.n;
+
+		smtp_session(&cp.st, &cn, EHLO_NONE, "example.test");
+		if (dispatch_worker(DLT_EN10MB, cp.st.f[at].b, cp.st.f[at].len, 2) == dns_worker)
+			cp.st.n = at; /* same worker as the answers: not this client */
+		else
+			nsess++;
+	}
+	assert_int_equal(nsess, 8);
+	cp.phase_end[0] = cp.phase_end[1] = cp.phase_end[2] = cp.st.n;
+	run_one(&cp, one_path);
+	one = read_lines(one_path, NULL, NULL);
+	assert_int_equal(count_matching(&one, "\"kind\":\"starttls-stripped\""), 8);
+	assert_int_equal(count_matching(&one, "\"expectation\":{\"source\":\"dane\""), 16);
+	for (int attempt = 0; attempt < 5; attempt++) {
+		run_pool(&cp, 2, FEED_HOLD_CORRELATE, 16, pool_path, &oc);
+		many = read_lines(pool_path, NULL, NULL);
+		assert_int_equal(many.n, one.n);
+		for (size_t i = 0; i < one.n; i++)
+			assert_string_equal(many.l[i], one.l[i]);
+		assert_int_equal(oc.timeouts, 0);
+		assert_int_equal(oc.unqueued, 0);
+		free_lines(&many);
+		unlink(pool_path);
+		if (oc.waits > 0)
+			break;
+	}
+	assert_true(oc.waits > 0);
 	free_lines(&one);
 	unlink(one_path);
 	free(cp.st.f);
@@ -1018,10 +1240,13 @@ int main(void)
 	    cmocka_unit_test(test_hash_ipv6_and_fragments),
 	    cmocka_unit_test(test_hash_no_ip_goes_to_worker_0),
 	    cmocka_unit_test(test_hash_spreads),
+	    cmocka_unit_test(test_dispatch_tells_dns_frames),
+	    cmocka_unit_test(test_order_queue),
 	    cmocka_unit_test(test_ring_drops_and_counts_when_full),
 	    cmocka_unit_test(test_ring_wraps_in_order),
 	    cmocka_unit_test(test_ring_two_threads),
 	    cmocka_unit_test(test_workers_write_what_one_pipeline_writes),
+	    cmocka_unit_test(test_sessions_wait_for_older_dns_on_another_worker),
 	    cmocka_unit_test(test_pool_full_queue_drops_and_counts),
 	    cmocka_unit_test(test_share_limits),
 	};
