@@ -24,6 +24,7 @@ BASE_CFLAGS := $(CSTD) $(WARN) $(INCS) -g
 REL_CFLAGS  := $(BASE_CFLAGS) -O2
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN_FLAGS)
+TSAN_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=thread -fno-omit-frame-pointer
 
 LIB_SRCS  := $(sort $(filter-out sensor/main.c,$(wildcard sensor/*.c dissectors/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -36,8 +37,11 @@ GEN_SRCS  := build/gen/rules_default.c
 REL_OBJS  := $(LIB_SRCS:%.c=build/rel/%.o) build/rel/gen/rules_default.o
 ASAN_OBJS := $(LIB_SRCS:%.c=build/asan/%.o) build/asan/gen/rules_default.o
 FUZZ_OBJS := $(LIB_SRCS:%.c=build/fuzz/%.o) build/fuzz/gen/rules_default.o
+TSAN_OBJS := $(LIB_SRCS:%.c=build/tsan/%.o) build/tsan/gen/rules_default.o
 
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
+# The unit tests that run threads, built once more with ThreadSanitizer.
+TSAN_BINS   := build/tsan/tests/test_workers
 REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/asan/replay/%)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/bin/%)
 TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=build/rel/tools/%)
@@ -70,7 +74,8 @@ run: deps build/rel/mxsentry
 test: deps-test check-build
 	@tests/run-tests
 
-check-build: build/rel/mxsentry build/asan/mxsentry $(UNIT_BINS) $(REPLAY_BINS) $(TOOL_BINS)
+check-build: build/rel/mxsentry build/asan/mxsentry $(UNIT_BINS) $(TSAN_BINS) $(REPLAY_BINS) \
+	     $(TOOL_BINS)
 
 build/gen/rules_default.c: rules/default.yaml rules/embed.sh
 	@mkdir -p $(dir $@)
@@ -83,6 +88,10 @@ build/rel/gen/%.o: build/gen/%.c
 build/asan/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+build/tsan/gen/%.o: build/gen/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(TSAN_CFLAGS) -c $< -o $@
 
 build/fuzz/gen/%.o: build/gen/%.c
 	@mkdir -p $(dir $@)
@@ -98,6 +107,11 @@ build/asan/%.o: %.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
 
+build/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(TSAN_CFLAGS) -MMD -MP -c $< -o $@
+
 build/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CLANG   $@"
@@ -108,6 +122,10 @@ build/rel/libmx.a: $(REL_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 build/asan/libmx.a: $(ASAN_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/tsan/libmx.a: $(TSAN_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -127,6 +145,11 @@ build/asan/tests/%: tests/unit/%.c build/asan/libmx.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) -Itests/unit $< build/asan/libmx.a $(PKG_LIBS) -lcmocka -lm -o $@
+
+build/tsan/tests/%: tests/unit/%.c build/tsan/libmx.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(TSAN_CFLAGS) -Itests/unit $< build/tsan/libmx.a $(PKG_LIBS) -lcmocka -lm -o $@
 
 # Fuzz targets linked with a plain main() that replays files: used by make test.
 build/asan/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c build/asan/libmx.a
