@@ -66,7 +66,7 @@ static void usage(FILE *out)
 		"  --redact              hide local parts of mail addresses\n"
 		"  --pidfile FILE        write the process id to FILE\n"
 		"  --workers N           live: N worker threads, flows spread by address pair\n"
-		"                        (default 1, or workers: in the file);\n"
+		"                        (default: the online CPUs, or workers: in the file);\n"
 		"                        offline runs always use one thread in packet order, so\n"
 		"                        the same input gives the same output whatever N\n"
 		"  --worker-queue MIB    live: each worker's queue (default 16; full: dropped, counted)\n"

@@ -44,8 +44,8 @@ static bool apply_flags(struct setup *s, const struct cli_options *o)
 		/* -e replaces the file's outputs with one EVE output of every type. */
 		memset(c->outputs, 0, sizeof(c->outputs));
 		c->n_outputs = 1;
-		c->outputs[0].type = strcmp(o->eve_path, "-") == 0 ? MX_OUTPUT_STDOUT
-								   : MX_OUTPUT_EVE_FILE;
+		c->outputs[0].type =
+		    strcmp(o->eve_path, "-") == 0 ? MX_OUTPUT_STDOUT : MX_OUTPUT_EVE_FILE;
 		copy_text(c->outputs[0].path, sizeof(c->outputs[0].path), o->eve_path);
 		c->outputs[0].event_types = MX_EVT_ALL;
 		c->outputs[0].append = true;
@@ -112,14 +112,9 @@ bool setup_load(struct setup *s, const struct cli_options *o)
 		config_load_file(&s->cfg, o->config, &s->errs);
 	apply_flags(s, o);
 	s->live = s->cfg.capture.interface[0] != '\0';
-	/*
-	 * One worker unless asked for more: with several, a DNS answer and the
-	 * SMTP session that relies on it can sit on different workers, and the
-	 * session can be judged before the answer is learned (an alert or a
-	 * verdict lost). More workers trade that for throughput, on request.
-	 */
+	/* Live: one worker per online CPU unless told; offline runs use one thread. */
 	if (s->cfg.workers == 0)
-		s->cfg.workers = 1;
+		s->cfg.workers = s->live ? worker_default_count() : 1;
 	rules_load_builtin(&s->rules, &s->errs);
 	if (s->cfg.rules_dir[0] != '\0')
 		rules_load_dir(&s->rules, s->policies, s->cfg.rules_dir, &s->errs);
@@ -128,8 +123,9 @@ bool setup_load(struct setup *s, const struct cli_options *o)
 	rules_finish(&s->rules, &s->errs);
 	check_trust_anchor(s);
 	if (!o->check_only && !s->live && s->cfg.capture.n_files == 0)
-		mx_errors_add(&s->errs, "command line", 0, 0,
-			      "nothing to read: give -r FILE or -i IFACE (or capture: in the configuration)");
+		mx_errors_add(
+		    &s->errs, "command line", 0, 0,
+		    "nothing to read: give -r FILE or -i IFACE (or capture: in the configuration)");
 	return mx_errors_count(&s->errs) == 0;
 }
 

@@ -118,6 +118,14 @@ def check_drops(st):
     for k, v in sorted(drops.items()):
         if v != 0:
             fail(f"packets dropped: {k}={v}")
+    # With several workers, DNS frames kept their capture order throughout.
+    order = {k: cap.get(k) for k in ("worker_order_waits", "worker_order_timeouts",
+                                     "worker_order_unqueued") if k in cap}
+    if order:
+        print("  order of DNS frames: " + " ".join(f"{k}={v}" for k, v in order.items()))
+        for k in ("worker_order_timeouts", "worker_order_unqueued"):
+            if order.get(k, 0) != 0:
+                fail(f"DNS frames ran out of capture order: capture.{k}={order[k]}")
 
 
 def tshark_rows(pcap, fields, display):

@@ -142,7 +142,7 @@ PHASE2=$(available "$PHASE2")
 
 capture_start "$(lab_router_iface)" "$out/run.pcap"
 # shellcheck disable=SC2086 # LIVE_SENSOR_ARGS: extra flags, split on purpose
-live_sensor_start "$SENSOR" "$out" -u "$user" --stats-interval 5 ${LIVE_SENSOR_ARGS:-}
+live_sensor_start "$SENSOR" "$out" -u "$user" --stats-interval 5 ${LIVE_SENSOR_ARGS:---workers 2}
 uid=$(ps -o uid= -p "$LIVE_SENSOR_PID" | tr -d ' ')
 [ "$uid" = "$(id -u "$user")" ] ||
 	live_fail "mxsentry runs as uid $uid, not as $user ($(id -u "$user")) after -u $user"
