@@ -1,7 +1,9 @@
 /*
  * app.c - protocol selection and dispatch of the application layer; see
  * app.h. nDPI is consulted only for flows that no port identifies, for a
- * bounded number of packets, with its per-flow state under a memcap.
+ * bounded number of packets, with its per-flow state under a memcap. Such
+ * a TCP flow is reassembled meanwhile and its first bytes are kept (under
+ * the same memcap) for the SMTP probe and for the session that may follow.
  */
 #include "app.h"
 
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app_prefix.h"
 #include "dns.h"
 #include "dns_flow.h"
 #include "mail_session.h"
@@ -20,9 +23,11 @@ struct app_flow {
 	uint8_t proto; /* enum app_proto */
 	uint8_t ndpi_pkts;
 	uint8_t fin_seen; /* bit per direction that closed */
-	bool done;        /* the session ended at FIN/RST; only the flow remains */
+	bool done;	  /* the session ended at FIN/RST; only the flow remains */
 	bool no_session;  /* the session memcap refused this flow's session */
+	bool ndpi_done;	  /* nDPI gave up on this pending flow */
 	struct ndpi_flow_struct *ndpi;
+	struct app_prefix prefix; /* a pending TCP flow's first bytes */
 	struct mail_session *mail;
 	struct dns_flow *dns;
 };
@@ -39,16 +44,19 @@ struct app {
 };
 
 static const struct mx_counter_desc app_counter_desc[] = {
-	MX_COUNTER("app_layer.flow.smtp", struct app_counters, flows_smtp),
-	MX_COUNTER("app_layer.flow.smtps", struct app_counters, flows_smtps),
-	MX_COUNTER("app_layer.flow.dns", struct app_counters, flows_dns),
-	MX_COUNTER("app_layer.ndpi.flows", struct app_counters, ndpi_flows),
-	MX_COUNTER("app_layer.ndpi.classified", struct app_counters, ndpi_classified),
-	MX_COUNTER("app_layer.ndpi.gave_up", struct app_counters, ndpi_gave_up),
-	MX_COUNTER("app_layer.ndpi.memcap", struct app_counters, ndpi_memcap),
-	MX_COUNTER("app_layer.dns_probed", struct app_counters, dns_probed),
-	MX_COUNTER("app_layer.session_memcap", struct app_counters, session_memcap),
-	{NULL, 0},
+    MX_COUNTER("app_layer.flow.smtp", struct app_counters, flows_smtp),
+    MX_COUNTER("app_layer.flow.smtps", struct app_counters, flows_smtps),
+    MX_COUNTER("app_layer.flow.dns", struct app_counters, flows_dns),
+    MX_COUNTER("app_layer.ndpi.flows", struct app_counters, ndpi_flows),
+    MX_COUNTER("app_layer.ndpi.classified", struct app_counters, ndpi_classified),
+    MX_COUNTER("app_layer.ndpi.gave_up", struct app_counters, ndpi_gave_up),
+    MX_COUNTER("app_layer.ndpi.memcap", struct app_counters, ndpi_memcap),
+    MX_COUNTER("app_layer.dns_probed", struct app_counters, dns_probed),
+    MX_COUNTER("app_layer.smtp_probed", struct app_counters, smtp_probed),
+    MX_COUNTER("app_layer.prefix.replayed", struct app_counters, prefix_replayed),
+    MX_COUNTER("app_layer.prefix.truncated", struct app_counters, prefix_truncated),
+    MX_COUNTER("app_layer.session_memcap", struct app_counters, session_memcap),
+    {NULL, 0},
 };
 
 void app_config_defaults(struct app_config *cfg)
@@ -93,7 +101,7 @@ static struct ndpi_detection_module_struct *ndpi_setup(void)
 }
 
 struct app *app_new(const struct app_config *cfg, struct eve *eve, struct correlate *corr,
-		   char *err, size_t errlen)
+		    char *err, size_t errlen)
 {
 	struct app *a = calloc(1, sizeof(*a));
 
@@ -150,6 +158,7 @@ static struct app_flow *app_flow_get(struct app *a, struct flow *f)
 	return af;
 }
 
+/* Frees nDPI's state of the flow. */
 static void ndpi_release(struct app *a, struct app_flow *af)
 {
 	if (af->ndpi == NULL)
@@ -164,6 +173,7 @@ static void set_proto(struct app *a, struct flow *f, struct app_flow *af, enum a
 {
 	af->proto = (uint8_t)proto;
 	ndpi_release(a, af);
+	af->ndpi_done = true;
 	switch (proto) {
 	case APP_SMTP:
 	case APP_SMTPS:
@@ -208,7 +218,7 @@ bool app_flow_start(struct app *a, struct flow *f, const struct mx_packet *p, in
 		return false;
 	if (proto == APP_NONE) {
 		af->proto = APP_PENDING;
-		return false;
+		return f->proto == IPPROTO_TCP;
 	}
 	set_proto(a, f, af, proto);
 	return true;
@@ -234,9 +244,8 @@ static enum app_proto ndpi_look(struct app *a, struct app_flow *af, const struct
 		a->ndpi_bytes += SIZEOF_FLOW_STRUCT;
 		a->ctr.ndpi_flows++;
 	}
-	r = ndpi_detection_process_packet(a->ndpi, af->ndpi, p->l3,
-					  (unsigned short)MX_MIN(p->l3_len, 65535u),
-					  p->ts_us / 1000);
+	r = ndpi_detection_process_packet(
+	    a->ndpi, af->ndpi, p->l3, (unsigned short)MX_MIN(p->l3_len, 65535u), p->ts_us / 1000);
 	id = r.app_protocol != NDPI_PROTOCOL_UNKNOWN ? r.app_protocol : r.master_protocol;
 	if (id == NDPI_PROTOCOL_MAIL_SMTP)
 		return APP_SMTP;
@@ -251,25 +260,76 @@ static enum app_proto ndpi_look(struct app *a, struct app_flow *af, const struct
 	return APP_PENDING;
 }
 
-bool app_wants_stream(struct app *a, struct flow *f, const struct mx_packet *p, int dir)
+struct replay_ctx {
+	struct app *a;
+	struct flow *f;
+};
+
+static void replay_chunk(void *ctx, int dir, enum stream_chunk kind, const uint8_t *data,
+			 size_t len)
+{
+	struct replay_ctx *rc = ctx;
+
+	app_stream(rc->a, rc->f, dir, kind, data, len);
+}
+
+/*
+ * A pending TCP flow turns out to be proto: the session gets the bytes
+ * kept so far, then the prefix is freed.
+ */
+static void identified(struct app *a, struct flow *f, struct app_flow *af, enum app_proto proto)
+{
+	struct app_prefix kept = af->prefix;
+	struct replay_ctx rc = {a, f};
+
+	memset(&af->prefix, 0, sizeof(af->prefix));
+	set_proto(a, f, af, proto);
+	if (kept.len > 0 || kept.cut)
+		a->ctr.prefix_replayed++;
+	app_prefix_replay(&kept, replay_chunk, &rc);
+	if (kept.cut) {
+		/* Bytes were not kept: how many is unknown, but not none. */
+		a->ctr.prefix_truncated++;
+		app_stream(a, f, FLOW_TOSERVER, STREAM_GAP, NULL, 1);
+		app_stream(a, f, FLOW_TOCLIENT, STREAM_GAP, NULL, 1);
+	}
+	app_prefix_free(&kept, &a->ndpi_bytes);
+}
+
+/* A pending flow is neither mail nor DNS: what identification held is freed. */
+static void unidentified(struct app *a, struct app_flow *af)
+{
+	af->proto = APP_NONE;
+	ndpi_release(a, af);
+	app_prefix_free(&af->prefix, &a->ndpi_bytes);
+}
+
+enum app_stream_want app_classify(struct app *a, struct flow *f, const struct mx_packet *p, int dir)
 {
 	struct app_flow *af = f->app;
-	enum app_proto proto;
 
 	(void)dir;
 	if (af == NULL || af->proto != APP_PENDING)
-		return false;
-	proto = ndpi_look(a, af, p);
-	if (proto == APP_PENDING)
-		return false;
-	if (proto == APP_NONE) {
-		af->proto = APP_NONE;
-		ndpi_release(a, af);
-		return false;
+		return APP_STREAM_AS_IS;
+	if (!af->ndpi_done) {
+		enum app_proto proto = ndpi_look(a, af, p);
+
+		if (proto != APP_PENDING && proto != APP_NONE) {
+			a->ctr.ndpi_classified++;
+			identified(a, f, af, proto);
+			return af->done ? APP_STREAM_AS_IS : APP_STREAM_ATTACH;
+		}
+		if (proto == APP_NONE) {
+			af->ndpi_done = true;
+			ndpi_release(a, af);
+		}
 	}
-	a->ctr.ndpi_classified++;
-	set_proto(a, f, af, proto);
-	return true;
+	/* nDPI gave up: the flow is pending as long as the SMTP probe is unsure. */
+	if (af->ndpi_done && app_prefix_probe(&af->prefix) == APP_PROBE_NO) {
+		unidentified(a, af);
+		return APP_STREAM_DETACH;
+	}
+	return APP_STREAM_AS_IS;
 }
 
 /* Ends the mail or DNS session of a flow: final checks, records, free. */
@@ -284,13 +344,27 @@ static void end_session(struct app *a, struct app_flow *af, struct flow *f)
 	af->done = true;
 }
 
-void app_stream(struct app *a, struct flow *f, int dir, enum stream_chunk kind,
-		const uint8_t *data, size_t len)
+void app_stream(struct app *a, struct flow *f, int dir, enum stream_chunk kind, const uint8_t *data,
+		size_t len)
 {
 	struct app_flow *af = f->app;
 
 	if (af == NULL || af->done)
 		return;
+	if (af->proto == APP_PENDING && f->proto == IPPROTO_TCP) {
+		bool was_cut = af->prefix.cut;
+
+		if (!app_prefix_add(&af->prefix, dir, kind, data, len, &a->ndpi_bytes,
+				    a->cfg.ndpi_memcap) &&
+		    !was_cut && af->prefix.buf == NULL)
+			a->ctr.ndpi_memcap++;
+		if (app_prefix_probe(&af->prefix) == APP_PROBE_SMTP) {
+			/* This chunk is in the prefix: the session gets it from there. */
+			a->ctr.smtp_probed++;
+			identified(a, f, af, APP_SMTP);
+			return;
+		}
+	}
 	if (af->mail == NULL && (af->proto == APP_SMTP || af->proto == APP_SMTPS) &&
 	    (kind == STREAM_DATA || kind == STREAM_GAP) && !af->no_session) {
 		af->mail = mail_session_new(a->mail, f, af->proto == APP_SMTPS);
@@ -426,6 +500,7 @@ void app_flow_end(struct app *a, struct flow *f, enum flow_end_reason why)
 		proto = af->proto == APP_PENDING ? APP_NONE : (enum app_proto)af->proto;
 		end_session(a, af, f);
 		ndpi_release(a, af);
+		app_prefix_free(&af->prefix, &a->ndpi_bytes);
 		free(af);
 		a->app_flow_bytes -= sizeof(*af);
 		f->app = NULL;

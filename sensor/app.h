@@ -26,21 +26,21 @@ struct app_config {
 	uint16_t smtp_ports[APP_MAX_PORTS];  /* 0-terminated */
 	uint16_t smtps_ports[APP_MAX_PORTS]; /* 0-terminated */
 	uint16_t dns_ports[APP_MAX_PORTS];   /* 0-terminated */
-	bool ndpi;                   /* classify flows on other ports with nDPI */
-	uint32_t ndpi_max_pkts;      /* payload packets nDPI may look at per flow */
-	size_t ndpi_memcap;          /* bytes of nDPI flow state held at most */
-	size_t session_memcap;       /* bytes of SMTP/TLS/DNS session state */
-	size_t tls_max_handshake;    /* handshake bytes buffered per direction */
-	bool redact_local_parts;     /* MAIL FROM / RCPT TO local parts hidden */
-	bool all_dns_answers;        /* dns records for every answer, not only mail ones */
-	bool flow_records_all;       /* flow records for every flow, not only mail/DNS */
+	bool ndpi;			     /* classify flows on other ports with nDPI */
+	uint32_t ndpi_max_pkts;		     /* payload packets nDPI may look at per flow */
+	size_t ndpi_memcap;		     /* bytes of nDPI flow state held at most */
+	size_t session_memcap;		     /* bytes of SMTP/TLS/DNS session state */
+	size_t tls_max_handshake;	     /* handshake bytes buffered per direction */
+	bool redact_local_parts;	     /* MAIL FROM / RCPT TO local parts hidden */
+	bool all_dns_answers;		     /* dns records for every answer, not only mail ones */
+	bool flow_records_all;		     /* flow records for every flow, not only mail/DNS */
 };
 
 void app_config_defaults(struct app_config *cfg);
 
 struct app_counters {
 	uint64_t flows_smtp, flows_smtps, flows_dns, ndpi_flows, ndpi_classified, ndpi_gave_up,
-		ndpi_memcap, session_memcap, dns_probed;
+	    ndpi_memcap, session_memcap, dns_probed, smtp_probed, prefix_replayed, prefix_truncated;
 };
 
 struct app;
@@ -50,24 +50,37 @@ struct correlate;
 
 /* The application layer; corr receives what the sessions learn and see. */
 struct app *app_new(const struct app_config *cfg, struct eve *eve, struct correlate *corr,
-		   char *err, size_t errlen);
+		    char *err, size_t errlen);
 void app_free(struct app *a);
 
 /*
  * Called with the first packet of a new flow. Returns true when the flow
- * is a mail or DNS flow by its port (TCP flows then get reassembly).
+ * gets reassembly (TCP): a mail or DNS flow by its port, or one that is
+ * still to be identified (its first bytes are kept meanwhile, see
+ * app_prefix.h).
  */
 bool app_flow_start(struct app *a, struct flow *f, const struct mx_packet *p, int dir);
 
+/* What app_classify asks of the flow's reassembly. */
+enum app_stream_want {
+	APP_STREAM_AS_IS,  /* no change */
+	APP_STREAM_ATTACH, /* the flow is now known to be mail or DNS: reassemble it */
+	APP_STREAM_DETACH, /* neither mail nor DNS: reassembly no longer needed */
+};
+
 /*
- * For a TCP flow not yet reassembled: looks at the packet (nDPI) and
- * returns true once the flow is known to be SMTP, SMTPS or DNS.
+ * Called with every TCP packet before its reassembly. A flow still to be
+ * identified is shown to nDPI (its first packets with payload); it is
+ * SMTP, SMTPS or DNS once nDPI or the SMTP probe over its reassembled
+ * first bytes (app_prefix.h) says so, and then the bytes kept are handed
+ * to the new session first. It is neither once both have given up.
  */
-bool app_wants_stream(struct app *a, struct flow *f, const struct mx_packet *p, int dir);
+enum app_stream_want app_classify(struct app *a, struct flow *f, const struct mx_packet *p,
+				  int dir);
 
 /* Reassembled TCP data of flow f (stream_data_fn semantics). */
-void app_stream(struct app *a, struct flow *f, int dir, enum stream_chunk kind,
-		const uint8_t *data, size_t len);
+void app_stream(struct app *a, struct flow *f, int dir, enum stream_chunk kind, const uint8_t *data,
+		size_t len);
 
 /*
  * True once the flow's session ended at FIN from both sides or RST: the

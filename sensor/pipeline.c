@@ -18,7 +18,7 @@ struct pipeline {
 	struct app *app;
 	struct eve *eve;
 	uint64_t first_ts, last_ts;
-	uint64_t next_tick_ts;  /* timeouts run once a second of packet time */
+	uint64_t next_tick_ts;	/* timeouts run once a second of packet time */
 	uint64_t next_stats_ts; /* 0: no periodic stats */
 	uint64_t flow_counter;	/* flows created, for worker flow ids */
 	struct pipeline_counters ctr;
@@ -27,12 +27,12 @@ struct pipeline {
 };
 
 static const struct mx_counter_desc pipeline_counter_desc[] = {
-	MX_COUNTER("pipeline.decode_ok", struct pipeline_counters, decode_ok),
-	MX_COUNTER("pipeline.fragments_held", struct pipeline_counters, decode_held),
-	MX_COUNTER("pipeline.not_tcp_udp", struct pipeline_counters, decode_skip),
-	MX_COUNTER("pipeline.decode_invalid", struct pipeline_counters, decode_invalid),
-	MX_COUNTER("pipeline.no_flow", struct pipeline_counters, flow_none),
-	{NULL, 0},
+    MX_COUNTER("pipeline.decode_ok", struct pipeline_counters, decode_ok),
+    MX_COUNTER("pipeline.fragments_held", struct pipeline_counters, decode_held),
+    MX_COUNTER("pipeline.not_tcp_udp", struct pipeline_counters, decode_skip),
+    MX_COUNTER("pipeline.decode_invalid", struct pipeline_counters, decode_invalid),
+    MX_COUNTER("pipeline.no_flow", struct pipeline_counters, flow_none),
+    {NULL, 0},
 };
 
 void pipeline_config_defaults(struct pipeline_config *cfg)
@@ -210,8 +210,12 @@ void pipeline_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame, u
 		stream_attach(p->streams, f);
 
 	if (pkt.proto == IPPROTO_TCP) {
-		if (f->tcp == NULL && app_wants_stream(p->app, f, &pkt, dir))
+		enum app_stream_want want = app_classify(p->app, f, &pkt, dir);
+
+		if (want == APP_STREAM_ATTACH && f->tcp == NULL)
 			stream_attach(p->streams, f);
+		else if (want == APP_STREAM_DETACH)
+			stream_detach(p->streams, f);
 		if (f->tcp != NULL) {
 			stream_packet(p->streams, f, dir, &pkt);
 			if (app_flow_done(p->app, f))
