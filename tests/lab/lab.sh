@@ -529,6 +529,9 @@ lab_postfix_config() {
 # NS with resolver RESOLVER and waits for its master.
 lab_postfix_start() {
 	local ns=$1 d=$2 resolver=$3
+	# Known to lab_down before it starts: a signal during the start cannot
+	# leave a master running that nothing stops.
+	LAB_POSTFIX_DIRS+=("$d")
 	# postfix(1) reports errors on stderr only when it is a terminal.
 	lab_exec_resolver "$ns" "$resolver" script -qec "postfix -c $d/conf start" /dev/null \
 		>>"$d/start.log" 2>&1 ||
@@ -536,7 +539,6 @@ lab_postfix_start() {
 			cat "$d/start.log" >&2
 			lab_die "postfix in $d did not start"
 		}
-	LAB_POSTFIX_DIRS+=("$d")
 	lab_wait "postfix master in $d" 10 test -s "$d/queue/pid/master.pid"
 }
 

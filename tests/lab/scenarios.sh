@@ -106,12 +106,19 @@ scenario_stripped-mta-sts() {
 	lab_exec cli dig +dnssec TXT _mta-sts.example.test | grep -E 'status|TXT' >&2
 }
 
+# Marks where the current scenario's lines of the sending Postfix's log
+# begin: lab_sender_log_has looks only after the mark.
+lab_sender_log_mark() {
+	LAB_SENDER_LOG_FROM=$(stat -c %s "$LAB_SENDER_DIR/maillog" 2>/dev/null || echo 0)
+}
+
 # Warns (a scenario that did not go as planned) unless the sending Postfix's
-# log has a line matching the extended regular expression PATTERN; WHAT says
-# what was expected.
+# log has, since lab_sender_log_mark, a line matching the extended regular
+# expression PATTERN; WHAT says what was expected.
 lab_sender_log_has() {
 	local pattern=$1 what=$2
-	if grep -Eq -- "$pattern" "$LAB_SENDER_DIR/maillog" 2>/dev/null; then
+	if tail -c +"$((${LAB_SENDER_LOG_FROM:-0} + 1))" "$LAB_SENDER_DIR/maillog" 2>/dev/null |
+		grep -Eq -- "$pattern"; then
 		lab_log "as planned: $what"
 	else
 		lab_log "warning: not seen: $what"
@@ -217,14 +224,21 @@ lab_tshark_first() {
 	lab_tshark_all "$@" | head -n1
 }
 
+# Prints, one per line, the main.cf lines scenario NAME's sending Postfix
+# needs beyond the defaults: TLS 1.2 only where the scenario must see the
+# certificates (TLS 1.3 encrypts them).
+lab_scenario_sender_opts() {
+	case $1 in
+	clean-tls12 | mx-change | dane-ta)
+		printf '%s\n' "smtp_tls_protocols = >=TLSv1.2, <=TLSv1.2" \
+			"smtp_tls_mandatory_protocols = >=TLSv1.2, <=TLSv1.2" ;;
+	esac
+}
+
 # Runs scenario NAME in a fresh lab, capturing on the router into FILE.
 lab_run_scenario() {
 	local name=$1 file=$2 senderopts=()
-	case $name in
-	clean-tls12 | mx-change | dane-ta)
-		senderopts=("smtp_tls_protocols = >=TLSv1.2, <=TLSv1.2"
-			"smtp_tls_mandatory_protocols = >=TLSv1.2, <=TLSv1.2") ;;
-	esac
+	mapfile -t senderopts < <(lab_scenario_sender_opts "$name")
 	lab_world "${senderopts[@]}"
 	case $name in
 	forged-mx) start_postfix_receiver evil "$LAB_EVIL_ADDR" ;;
@@ -239,6 +253,7 @@ lab_run_scenario() {
 	esac
 	capture_start "$(lab_router_iface)" "$file"
 	lab_hook start "$name"
+	lab_sender_log_mark
 	"scenario_$name"
 	lab_hook stop "$name"
 	capture_stop

@@ -84,11 +84,7 @@ prepare() {
 	stop_unbound plain
 	stop_unbound validating
 	start_unbound validating
-	case $name in
-	clean-tls12 | mx-change | dane-ta)
-		opts=("smtp_tls_protocols = >=TLSv1.2, <=TLSv1.2"
-			"smtp_tls_mandatory_protocols = >=TLSv1.2, <=TLSv1.2") ;;
-	esac
+	mapfile -t opts < <(lab_scenario_sender_opts "$name")
 	start_postfix_sender dane "${opts[@]}" >/dev/null
 }
 
@@ -108,6 +104,7 @@ run_scenario() {
 	local phase=$1 name=$2 t0 t1 t2 kind
 	prepare "$name" 2>>"$LIVE_LABLOG"
 	LAB_WARNINGS=0
+	lab_sender_log_mark
 	t0=$(date +%s.%N)
 	"scenario_$name" 2>>"$LIVE_LABLOG"
 	t1=$(date +%s.%N)
