@@ -17,10 +17,10 @@
 
 /* Framing phase of a direction (struct dns_tcp_dir.phase). */
 enum {
-	PH_LEN0, /* at a message boundary: next byte is the high length byte */
-	PH_LEN1, /* high length byte read (len_hi), low one next */
-	PH_BODY, /* inside a message of `need` bytes, `have` buffered */
-	PH_SKIP, /* discarding `skip` bytes of a message we do not parse */
+	PH_LEN0,   /* at a message boundary: next byte is the high length byte */
+	PH_LEN1,   /* high length byte read (len_hi), low one next */
+	PH_BODY,   /* inside a message of `need` bytes, `have` buffered */
+	PH_SKIP,   /* discarding `skip` bytes of a message we do not parse */
 	PH_LOST,   /* framing lost after a gap: everything is ignored */
 	PH_RESYNC, /* after a gap: the next data is probed for a message start */
 };

@@ -116,9 +116,9 @@ struct tls_event {
 			uint8_t sha1[20];   /* of the DER certificate */
 			bool spki_ok;
 			uint8_t spki_sha256[32]; /* of its SubjectPublicKeyInfo */
-			uint8_t sha512[64];      /* of the DER certificate */
+			uint8_t sha512[64];	 /* of the DER certificate */
 			uint8_t spki_sha512[64]; /* of its SubjectPublicKeyInfo */
-			bool cached;             /* taken from the certificate cache */
+			bool cached;		 /* taken from the certificate cache */
 			const char *subject_cn;	 /* "" if none */
 			const char *subject;	 /* "C=.., O=.., CN=.." */
 			const char *issuer;

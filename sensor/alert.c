@@ -17,30 +17,30 @@ struct alert_ctx {
 #define KIND_COUNTER(k, n) MX_COUNTER("detect.kind." n, struct alert_counters, by_kind[k])
 
 const struct mx_counter_desc alert_counter_desc[] = {
-	MX_COUNTER("detect.alert", struct alert_counters, written),
-	MX_COUNTER("detect.alerts_raised", struct alert_counters, raised),
-	MX_COUNTER("detect.alerts_disabled", struct alert_counters, disabled),
-	MX_COUNTER("detect.alerts_suppressed", struct alert_counters, suppressed),
-	MX_COUNTER("detect.alerts_rate_limited", struct alert_counters, rate_limited),
-	KIND_COUNTER(KIND_STARTTLS_STRIPPED, "starttls_stripped"),
-	KIND_COUNTER(KIND_STARTTLS_MASKED, "starttls_masked"),
-	KIND_COUNTER(KIND_STARTTLS_REJECTED, "starttls_rejected"),
-	KIND_COUNTER(KIND_TLS_FALLBACK_CLEARTEXT, "tls_fallback_cleartext"),
-	KIND_COUNTER(KIND_CLEARTEXT_POLICY_VIOLATION, "cleartext_policy_violation"),
-	KIND_COUNTER(KIND_MX_REDIRECT, "mx_redirect"),
-	KIND_COUNTER(KIND_TLSA_MISMATCH, "tlsa_mismatch"),
-	KIND_COUNTER(KIND_DNSSEC_BOGUS, "dnssec_bogus"),
-	KIND_COUNTER(KIND_DNSSEC_STRIPPED, "dnssec_stripped"),
-	KIND_COUNTER(KIND_TLSA_STRIPPED, "tlsa_stripped"),
-	KIND_COUNTER(KIND_MTA_STS_STRIPPED, "mta_sts_stripped"),
-	KIND_COUNTER(KIND_STARTTLS_COMMAND_INJECTION, "starttls_command_injection"),
-	KIND_COUNTER(KIND_STARTTLS_RESPONSE_INJECTION, "starttls_response_injection"),
-	KIND_COUNTER(KIND_EHLO_DOWNGRADE, "ehlo_downgrade"),
-	KIND_COUNTER(KIND_DNS_ANSWER_RACE, "dns_answer_race"),
-	KIND_COUNTER(KIND_REQUIRETLS_VIOLATION, "requiretls_violation"),
-	KIND_COUNTER(KIND_TLS_VERSION_DOWNGRADE, "tls_version_downgrade"),
-	KIND_COUNTER(KIND_CERTIFICATE_HOST_MISMATCH, "certificate_host_mismatch"),
-	{NULL, 0},
+    MX_COUNTER("detect.alert", struct alert_counters, written),
+    MX_COUNTER("detect.alerts_raised", struct alert_counters, raised),
+    MX_COUNTER("detect.alerts_disabled", struct alert_counters, disabled),
+    MX_COUNTER("detect.alerts_suppressed", struct alert_counters, suppressed),
+    MX_COUNTER("detect.alerts_rate_limited", struct alert_counters, rate_limited),
+    KIND_COUNTER(KIND_STARTTLS_STRIPPED, "starttls_stripped"),
+    KIND_COUNTER(KIND_STARTTLS_MASKED, "starttls_masked"),
+    KIND_COUNTER(KIND_STARTTLS_REJECTED, "starttls_rejected"),
+    KIND_COUNTER(KIND_TLS_FALLBACK_CLEARTEXT, "tls_fallback_cleartext"),
+    KIND_COUNTER(KIND_CLEARTEXT_POLICY_VIOLATION, "cleartext_policy_violation"),
+    KIND_COUNTER(KIND_MX_REDIRECT, "mx_redirect"),
+    KIND_COUNTER(KIND_TLSA_MISMATCH, "tlsa_mismatch"),
+    KIND_COUNTER(KIND_DNSSEC_BOGUS, "dnssec_bogus"),
+    KIND_COUNTER(KIND_DNSSEC_STRIPPED, "dnssec_stripped"),
+    KIND_COUNTER(KIND_TLSA_STRIPPED, "tlsa_stripped"),
+    KIND_COUNTER(KIND_MTA_STS_STRIPPED, "mta_sts_stripped"),
+    KIND_COUNTER(KIND_STARTTLS_COMMAND_INJECTION, "starttls_command_injection"),
+    KIND_COUNTER(KIND_STARTTLS_RESPONSE_INJECTION, "starttls_response_injection"),
+    KIND_COUNTER(KIND_EHLO_DOWNGRADE, "ehlo_downgrade"),
+    KIND_COUNTER(KIND_DNS_ANSWER_RACE, "dns_answer_race"),
+    KIND_COUNTER(KIND_REQUIRETLS_VIOLATION, "requiretls_violation"),
+    KIND_COUNTER(KIND_TLS_VERSION_DOWNGRADE, "tls_version_downgrade"),
+    KIND_COUNTER(KIND_CERTIFICATE_HOST_MISMATCH, "certificate_host_mismatch"),
+    {NULL, 0},
 };
 
 struct alert_ctx *alert_ctx_new(void)
@@ -56,7 +56,8 @@ struct alert_ctx *alert_ctx_new(void)
 		r->sid = kind_sid((enum mx_kind)k);
 		r->rev = 1;
 		r->severity = 2;
-		snprintf(r->signature, sizeof(r->signature), "MXSENTRY %s", kind_name((enum mx_kind)k));
+		snprintf(r->signature, sizeof(r->signature), "MXSENTRY %s",
+			 kind_name((enum mx_kind)k));
 		snprintf(r->category, sizeof(r->category), "Mail transport downgrade");
 	}
 	return a;

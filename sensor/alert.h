@@ -17,7 +17,7 @@
 struct alert_rule {
 	bool enabled;
 	uint32_t sid, rev;
-	int severity; /* 1 (highest) .. 4 */
+	int severity;	       /* 1 (highest) .. 4 */
 	int history_severity;  /* for alerts resting on history only; 0: severity + 2 */
 	int expected_severity; /* when a validated expectation stood behind it; 0: severity */
 	char signature[160];
@@ -26,14 +26,14 @@ struct alert_rule {
 
 /* Where the expectation an alert was judged against came from. */
 struct alert_expectation {
-	const char *source;    /* "dane", "mta-sts", "policy", "history" */
+	const char *source; /* "dane", "mta-sts", "policy", "history" */
 	enum expect_trust trust;
 	const char *domain;    /* may be NULL */
 	const char *mx_host;   /* may be NULL */
 	const char *policy_id; /* policy file:line, may be NULL */
 	const struct tlsa_record *tlsa;
 	size_t ntlsa;
-	const char *detail;    /* a short free text, may be NULL */
+	const char *detail; /* a short free text, may be NULL */
 };
 
 /* What the filter says about an alert about to be written. */

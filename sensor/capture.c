@@ -595,8 +595,8 @@ static enum open_status open_input(struct capture *c, const struct input *in)
 		}
 		setvbuf(c->fp, NULL, _IOFBF, GZ_BUFFER);
 		c->reading = true;
-		c->pcap = pcap_fopen_offline_with_tstamp_precision(c->fp, PCAP_TSTAMP_PRECISION_MICRO,
-								   ebuf);
+		c->pcap = pcap_fopen_offline_with_tstamp_precision(
+		    c->fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
 		if (c->pcap == NULL) {
 			snprintf(c->why, sizeof(c->why), "%s", ebuf);
 			snprintf(c->err, sizeof(c->err), "%s: %s", name, c->why);

@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #define MX_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define MX_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MX_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MX_MIN(a, b)	((a) < (b) ? (a) : (b))
+#define MX_MAX(a, b)	((a) > (b) ? (a) : (b))
 
 /* Microseconds per second: packet time is kept in microseconds. */
 #define MX_USEC 1000000ULL
@@ -65,7 +65,10 @@ struct mx_counter_desc {
 	size_t offset;
 };
 
-#define MX_COUNTER(path, type, field) { path, offsetof(type, field) }
+#define MX_COUNTER(path, type, field)                                                              \
+	{                                                                                          \
+		path, offsetof(type, field)                                                        \
+	}
 
 /* Reads counter `d` out of the counters struct at base. */
 static inline uint64_t mx_counter_get(const void *base, const struct mx_counter_desc *d)

@@ -589,8 +589,8 @@ static void load_root(struct mx_config *cfg, const struct ydoc_node *root, struc
 		else if (KEY_IS(k, "app"))
 			load_app(&cfg->app, v, errs);
 		else if (KEY_IS(k, "expectations"))
-			load_single_size(v, "expectations", "memcap", 64ull << 10, 16ull << 30, errs,
-					 &cfg->expect_memcap);
+			load_single_size(v, "expectations", "memcap", 64ull << 10, 16ull << 30,
+					 errs, &cfg->expect_memcap);
 		else if (KEY_IS(k, "dns"))
 			load_single_size(v, "dns", "cache-memcap", 64ull << 10, 16ull << 30, errs,
 					 &cfg->dns_cache_memcap);

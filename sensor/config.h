@@ -102,7 +102,7 @@ struct mx_config_defrag {
 
 struct mx_config_app {
 	uint64_t session_memcap; /* SMTP/TLS/DNS session state, all flows */
-	uint64_t ndpi_memcap;    /* nDPI per-flow state */
+	uint64_t ndpi_memcap;	 /* nDPI per-flow state */
 	uint32_t ndpi_max_packets;
 };
 
@@ -112,7 +112,7 @@ struct mx_config {
 	struct mx_config_stream stream;
 	struct mx_config_defrag defrag;
 	struct mx_config_app app;
-	uint64_t expect_memcap;	       /* the expectation store */
+	uint64_t expect_memcap; /* the expectation store */
 	uint64_t dns_cache_memcap;
 	uint64_t tls_handshake_buffer; /* bytes of handshake kept per direction */
 	uint32_t threshold_table_size;

@@ -225,12 +225,11 @@ static void check_mx_answer(struct correlate *c, struct eve *e, struct flow *f,
 	if (known != NULL && expect_trust_validated(known->trust) &&
 	    !expect_trust_validated(ans->trust)) {
 		for (size_t i = 0; i < ans->n; i++) {
-			struct alert_expectation exp = {.source = known->trust == EXPECT_CONFIGURED
-									  ? "policy"
-									  : "dane",
-							.trust = known->trust,
-							.domain = m->qname,
-							.detail = "MX answer differs from the validated MX set"};
+			struct alert_expectation exp = {
+			    .source = known->trust == EXPECT_CONFIGURED ? "policy" : "dane",
+			    .trust = known->trust,
+			    .domain = m->qname,
+			    .detail = "MX answer differs from the validated MX set"};
 
 			if (mx_in_set(known, ans->mx[i].host))
 				continue;
@@ -242,13 +241,13 @@ static void check_mx_answer(struct correlate *c, struct eve *e, struct flow *f,
 	if (pol != NULL && pol->has_sts && pol->sts.mode != MTASTS_MODE_NONE) {
 		for (size_t i = 0; i < ans->n; i++) {
 			struct alert_expectation exp = {
-				.source = "mta-sts",
-				.trust = EXPECT_CONFIGURED,
-				.domain = m->qname,
-				.policy_id = pol->id,
-				.detail = pol->sts.mode == MTASTS_MODE_ENFORCE
-						  ? "MX not allowed by the enforced MTA-STS policy"
-						  : "MX not allowed by the MTA-STS policy (testing)"};
+			    .source = "mta-sts",
+			    .trust = EXPECT_CONFIGURED,
+			    .domain = m->qname,
+			    .policy_id = pol->id,
+			    .detail = pol->sts.mode == MTASTS_MODE_ENFORCE
+					  ? "MX not allowed by the enforced MTA-STS policy"
+					  : "MX not allowed by the MTA-STS policy (testing)"};
 
 			if (policy_mx_allowed(pol, ans->mx[i].host))
 				continue;
@@ -396,7 +395,7 @@ static void learn(struct correlate *c, struct eve *e, struct flow *f, const stru
  * validated again once new keys are validated, so the expectation they
  * carry is upgraded to DNSSEC.
  */
-#define RETRY_SLOTS 32
+#define RETRY_SLOTS	  32
 #define RETRY_LIFETIME_US (60 * MX_USEC)
 
 struct retry_slot {
@@ -411,10 +410,10 @@ struct dns_retry {
 };
 
 static const struct mx_counter_desc retry_counter_desc[] = {
-	MX_COUNTER("dnssec.retry_kept", struct dns_retry, kept),
-	MX_COUNTER("dnssec.retry_upgraded", struct dns_retry, upgraded),
-	MX_COUNTER("dnssec.retry_dropped", struct dns_retry, dropped),
-	{NULL, 0},
+    MX_COUNTER("dnssec.retry_kept", struct dns_retry, kept),
+    MX_COUNTER("dnssec.retry_upgraded", struct dns_retry, upgraded),
+    MX_COUNTER("dnssec.retry_dropped", struct dns_retry, dropped),
+    {NULL, 0},
 };
 
 struct dns_retry *dns_retry_new(void)

@@ -15,8 +15,8 @@
 
 /* How the sensor judged a response, for its dns record. */
 struct dns_verdict {
-	const char *status;   /* "secure", "bogus", "insecure", "indeterminate", "unsigned" */
-	char reason[96];      /* why bogus/indeterminate; may be empty */
+	const char *status; /* "secure", "bogus", "insecure", "indeterminate", "unsigned" */
+	char reason[96];    /* why bogus/indeterminate; may be empty */
 	enum expect_trust trust;
 };
 

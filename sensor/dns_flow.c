@@ -16,7 +16,7 @@
 /* Queries remembered for matching, all flows together. */
 #define QTABLE_SIZE 16384
 /* A response this long after its query no longer matches it. */
-#define QUERY_LIFETIME_US (30 * MX_USEC)
+#define QUERY_LIFETIME_US   (30 * MX_USEC)
 #define DNS_EVE_MAX_ANSWERS 32
 
 struct query_slot {
@@ -41,7 +41,7 @@ struct dns_flow {
 
 struct dns_ctx_counters {
 	uint64_t flows, queries_tracked, responses_matched, responses_unmatched, query_evicted,
-		races, records_written, ad_responses;
+	    races, records_written, ad_responses;
 };
 
 struct dns_ctx {
@@ -59,16 +59,15 @@ struct dns_ctx {
 };
 
 static const struct mx_counter_desc dns_ctx_counter_desc[] = {
-	MX_COUNTER("app_layer.dns.flows", struct dns_ctx_counters, flows),
-	MX_COUNTER("app_layer.dns.queries_tracked", struct dns_ctx_counters, queries_tracked),
-	MX_COUNTER("app_layer.dns.responses_matched", struct dns_ctx_counters, responses_matched),
-	MX_COUNTER("app_layer.dns.responses_unmatched", struct dns_ctx_counters,
-		   responses_unmatched),
-	MX_COUNTER("app_layer.dns.query_evicted", struct dns_ctx_counters, query_evicted),
-	MX_COUNTER("app_layer.dns.races", struct dns_ctx_counters, races),
-	MX_COUNTER("app_layer.dns.records", struct dns_ctx_counters, records_written),
-	MX_COUNTER("dns.ad_responses", struct dns_ctx_counters, ad_responses),
-	{NULL, 0},
+    MX_COUNTER("app_layer.dns.flows", struct dns_ctx_counters, flows),
+    MX_COUNTER("app_layer.dns.queries_tracked", struct dns_ctx_counters, queries_tracked),
+    MX_COUNTER("app_layer.dns.responses_matched", struct dns_ctx_counters, responses_matched),
+    MX_COUNTER("app_layer.dns.responses_unmatched", struct dns_ctx_counters, responses_unmatched),
+    MX_COUNTER("app_layer.dns.query_evicted", struct dns_ctx_counters, query_evicted),
+    MX_COUNTER("app_layer.dns.races", struct dns_ctx_counters, races),
+    MX_COUNTER("app_layer.dns.records", struct dns_ctx_counters, records_written),
+    MX_COUNTER("dns.ad_responses", struct dns_ctx_counters, ad_responses),
+    {NULL, 0},
 };
 
 static uint32_t str_hash(const char *s)

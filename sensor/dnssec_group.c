@@ -29,8 +29,8 @@ static struct dnssec_group *group_get(struct dnssec_validator *v, struct dnssec_
 	return &g[(*ng)++];
 }
 
-size_t dnssec_collect(struct dnssec_validator *v, const ldns_rr_list *sec, uint16_t t1,
-		      uint16_t t2, struct dnssec_group *g, size_t max, size_t max_rrs)
+size_t dnssec_collect(struct dnssec_validator *v, const ldns_rr_list *sec, uint16_t t1, uint16_t t2,
+		      struct dnssec_group *g, size_t max, size_t max_rrs)
 {
 	size_t ng = 0;
 
@@ -56,7 +56,8 @@ size_t dnssec_collect(struct dnssec_validator *v, const ldns_rr_list *sec, uint1
 		    !dnssec_name_from_rdf(&owner, ldns_rr_owner(rr)))
 			continue;
 		for (size_t k = 0; k < ng; k++)
-			if (g[k].type == si.type_covered && dnssec_name_equal(&g[k].owner, &owner) &&
+			if (g[k].type == si.type_covered &&
+			    dnssec_name_equal(&g[k].owner, &owner) &&
 			    ldns_rr_list_rr_count(g[k].sigs) < DNSSEC_MAX_SIGS)
 				(void)ldns_rr_list_push_rr(g[k].sigs, rr);
 	}

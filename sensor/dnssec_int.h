@@ -200,8 +200,8 @@ struct dnssec_group {
  * new, their records borrowed: free them with dnssec_groups_free. Returns
  * how many groups were made.
  */
-size_t dnssec_collect(struct dnssec_validator *v, const ldns_rr_list *sec, uint16_t t1,
-		      uint16_t t2, struct dnssec_group *g, size_t max, size_t max_rrs);
+size_t dnssec_collect(struct dnssec_validator *v, const ldns_rr_list *sec, uint16_t t1, uint16_t t2,
+		      struct dnssec_group *g, size_t max, size_t max_rrs);
 
 /* Frees the lists (not the records) of n groups. */
 void dnssec_groups_free(struct dnssec_group *g, size_t n);

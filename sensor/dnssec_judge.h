@@ -15,10 +15,10 @@
 #include "flow.h"
 
 struct dnssec_judgement {
-	const char *status;      /* "secure", "bogus", "insecure", "indeterminate", "no-proof" */
-	char reason[96];         /* validator reason, "" when none */
+	const char *status;	 /* "secure", "bogus", "insecure", "indeterminate", "no-proof" */
+	char reason[96];	 /* validator reason, "" when none */
 	enum expect_trust trust; /* what the answer's records may be trusted as */
-	bool denial_secure;      /* NXDOMAIN/NODATA proven (DNSSEC or trusted AD) */
+	bool denial_secure;	 /* NXDOMAIN/NODATA proven (DNSSEC or trusted AD) */
 	/* A denial without proof from a zone known to be signed, to a DO query:
 	   dnssec-stripped unless a more specific kind (tlsa-stripped,
 	   mta-sts-stripped) covers it; see correlate_denial_stripped(). */

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #define EVE_MAX_OUTPUTS 8
-#define EVE_PATH_MAX 4096
+#define EVE_PATH_MAX	4096
 /* Longest escaped string field written; longer values are cut. */
 #define EVE_MAX_FIELD 4096
 /* Nesting of objects and arrays in one record. */
@@ -59,26 +59,26 @@ struct eve {
 	unsigned cur_type;
 	bool open_record;
 	json_t *stack[EVE_MAX_DEPTH];
-	int depth;                       /* stack[0] is the record */
-	unsigned overflow;               /* containers opened past the depth limit */
+	int depth;	   /* stack[0] is the record */
+	unsigned overflow; /* containers opened past the depth limit */
 	char *line;
 	char scratch[EVE_MAX_FIELD * 4 + 8];
 };
 
 const struct mx_counter_desc eve_counter_desc[] = {
-	MX_COUNTER("eve.lines", struct eve_counters, lines),
-	MX_COUNTER("eve.alerts", struct eve_counters, alerts),
-	MX_COUNTER("eve.write_errors", struct eve_counters, write_errors),
-	MX_COUNTER("eve.reopens", struct eve_counters, reopens),
-	{NULL, 0},
+    MX_COUNTER("eve.lines", struct eve_counters, lines),
+    MX_COUNTER("eve.alerts", struct eve_counters, alerts),
+    MX_COUNTER("eve.write_errors", struct eve_counters, write_errors),
+    MX_COUNTER("eve.reopens", struct eve_counters, reopens),
+    {NULL, 0},
 };
 
 static const struct {
 	unsigned bit;
 	const char *name;
 } type_names[] = {
-	{EVE_ALERT, "alert"}, {EVE_SMTP, "smtp"}, {EVE_DNS, "dns"},
-	{EVE_TLS, "tls"},     {EVE_FLOW, "flow"}, {EVE_STATS, "stats"},
+    {EVE_ALERT, "alert"}, {EVE_SMTP, "smtp"}, {EVE_DNS, "dns"},
+    {EVE_TLS, "tls"},	  {EVE_FLOW, "flow"}, {EVE_STATS, "stats"},
 };
 
 const char *eve_type_name(unsigned type)
@@ -236,8 +236,8 @@ void eve_free(struct eve *e)
 
 static FILE *open_append(const char *path, bool truncate)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0),
-		      0640);
+	int fd =
+	    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0640);
 	FILE *fp;
 
 	if (fd < 0)

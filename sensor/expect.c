@@ -29,7 +29,7 @@ struct entry {
 	size_t size;
 	uint64_t touched_us;
 	char name[EXPECT_NAME_MAX]; /* domain or host; empty for address keys */
-	struct mx_addr addr;        /* address keys */
+	struct mx_addr addr;	    /* address keys */
 	union {
 		struct expect_mxset mx;
 		struct expect_addrs addrs;
@@ -49,21 +49,21 @@ struct expect_store {
 };
 
 const struct mx_counter_desc expect_counter_desc[] = {
-	MX_COUNTER("expect.entries", struct expect_counters, entries),
-	MX_COUNTER("expect.memuse", struct expect_counters, bytes),
-	MX_COUNTER("expect.inserts", struct expect_counters, inserts),
-	MX_COUNTER("expect.updates", struct expect_counters, updates),
-	MX_COUNTER("expect.evicted", struct expect_counters, evicted),
-	MX_COUNTER("expect.memcap_drop", struct expect_counters, memcap_drop),
-	{NULL, 0},
+    MX_COUNTER("expect.entries", struct expect_counters, entries),
+    MX_COUNTER("expect.memuse", struct expect_counters, bytes),
+    MX_COUNTER("expect.inserts", struct expect_counters, inserts),
+    MX_COUNTER("expect.updates", struct expect_counters, updates),
+    MX_COUNTER("expect.evicted", struct expect_counters, evicted),
+    MX_COUNTER("expect.memcap_drop", struct expect_counters, memcap_drop),
+    {NULL, 0},
 };
 
 static const char *const trust_names[] = {
-	[EXPECT_CONFIGURED] = "policy-file",
-	[EXPECT_DNSSEC] = "dnssec",
-	[EXPECT_AD_TRUSTED] = "ad-trusted-resolver",
-	[EXPECT_UNVALIDATED] = "unvalidated",
-	[EXPECT_HISTORY] = "history",
+    [EXPECT_CONFIGURED] = "policy-file",
+    [EXPECT_DNSSEC] = "dnssec",
+    [EXPECT_AD_TRUSTED] = "ad-trusted-resolver",
+    [EXPECT_UNVALIDATED] = "unvalidated",
+    [EXPECT_HISTORY] = "history",
 };
 
 const char *expect_trust_name(enum expect_trust t)
@@ -184,7 +184,8 @@ static struct entry *lookup(struct expect_store *st, uint8_t kind, const char *n
 	uint32_t h = key_hash(kind, name, addr, port);
 
 	for (struct entry *e = st->buckets[h & (st->nbuckets - 1)]; e != NULL; e = e->hnext) {
-		if (e->hash != h || e->kind != kind || e->port != port || strcmp(e->name, name) != 0)
+		if (e->hash != h || e->kind != kind || e->port != port ||
+		    strcmp(e->name, name) != 0)
 			continue;
 		if (addr != NULL && mx_addr_cmp(&e->addr, addr) != 0)
 			continue;
@@ -479,8 +480,8 @@ void expect_put_tlsa(struct expect_store *st, const char *host, uint16_t port,
 	e->v.tlsa.sightings = seen + 1;
 }
 
-const struct expect_tlsa *expect_get_tlsa(struct expect_store *st, const char *host,
-					  uint16_t port, uint64_t now_us, bool *live)
+const struct expect_tlsa *expect_get_tlsa(struct expect_store *st, const char *host, uint16_t port,
+					  uint64_t now_us, bool *live)
 {
 	char h[EXPECT_NAME_MAX];
 	struct entry *e;

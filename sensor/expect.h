@@ -13,20 +13,20 @@
 
 #include "common.h"
 
-#define EXPECT_NAME_MAX 256
-#define EXPECT_MAX_MX 16
-#define EXPECT_MAX_ADDRS 16
-#define EXPECT_MAX_TLSA 8
+#define EXPECT_NAME_MAX	     256
+#define EXPECT_MAX_MX	     16
+#define EXPECT_MAX_ADDRS     16
+#define EXPECT_MAX_TLSA	     8
 #define EXPECT_TLSA_DATA_MAX 64
-#define EXPECT_STS_ID_MAX 64
+#define EXPECT_STS_ID_MAX    64
 
 /* How an expectation was established, strongest first. */
 enum expect_trust {
-	EXPECT_CONFIGURED,    /* a policy file says so */
-	EXPECT_DNSSEC,        /* DNSSEC-validated by the sensor */
-	EXPECT_AD_TRUSTED,    /* AD bit from a resolver listed as trusted */
-	EXPECT_UNVALIDATED,   /* plain DNS answer */
-	EXPECT_HISTORY,       /* learned from earlier sessions */
+	EXPECT_CONFIGURED,  /* a policy file says so */
+	EXPECT_DNSSEC,	    /* DNSSEC-validated by the sensor */
+	EXPECT_AD_TRUSTED,  /* AD bit from a resolver listed as trusted */
+	EXPECT_UNVALIDATED, /* plain DNS answer */
+	EXPECT_HISTORY,	    /* learned from earlier sessions */
 };
 
 /* "dnssec", "ad-trusted-resolver", ... for the EVE expectation object. */
@@ -63,7 +63,7 @@ struct expect_tlsa {
 	size_t n;
 	struct tlsa_record rec[EXPECT_MAX_TLSA];
 	enum expect_trust trust;
-	uint64_t expires_us;  /* end of the RRset's TTL */
+	uint64_t expires_us;   /* end of the RRset's TTL */
 	uint64_t last_seen_us; /* for "known to have TLSA" after expiry */
 	uint32_t sightings;    /* answers with TLSA seen for this host and port */
 };
@@ -78,13 +78,13 @@ struct expect_sts {
 
 /* What a server address did in earlier sessions. */
 struct server_history {
-	uint32_t sessions;       /* sessions with an EHLO reply */
-	uint32_t starttls_offers;/* of those, STARTTLS offered */
-	uint32_t starttls_streak;/* consecutive sessions offering STARTTLS */
-	uint64_t starttls_last_us;/* last session that offered it */
-	uint16_t max_tls_version;/* highest TLS version negotiated (wire value) */
-	uint32_t version_sightings;/* sessions that negotiated max_tls_version */
-	uint64_t version_last_us;/* the last of them */
+	uint32_t sessions;	    /* sessions with an EHLO reply */
+	uint32_t starttls_offers;   /* of those, STARTTLS offered */
+	uint32_t starttls_streak;   /* consecutive sessions offering STARTTLS */
+	uint64_t starttls_last_us;  /* last session that offered it */
+	uint16_t max_tls_version;   /* highest TLS version negotiated (wire value) */
+	uint32_t version_sightings; /* sessions that negotiated max_tls_version */
+	uint64_t version_last_us;   /* the last of them */
 	uint64_t last_seen_us;
 };
 
@@ -94,10 +94,10 @@ struct expect_counters {
 extern const struct mx_counter_desc expect_counter_desc[];
 
 struct expect_config {
-	size_t memcap;            /* bytes of entries held at most */
-	uint64_t history_s;       /* how long "known to have" and server history are kept */
-	uint32_t min_ttl_s;       /* TTLs below this are raised to it */
-	uint32_t max_ttl_s;       /* TTLs above this are cut to it */
+	size_t memcap;	    /* bytes of entries held at most */
+	uint64_t history_s; /* how long "known to have" and server history are kept */
+	uint32_t min_ttl_s; /* TTLs below this are raised to it */
+	uint32_t max_ttl_s; /* TTLs above this are cut to it */
 };
 
 void expect_config_defaults(struct expect_config *cfg);
@@ -154,8 +154,8 @@ void expect_put_tlsa(struct expect_store *st, const char *host, uint16_t port,
  * The TLSA RRset of host:port. *live is set when its TTL still runs; an
  * expired entry is still returned while it is remembered as history.
  */
-const struct expect_tlsa *expect_get_tlsa(struct expect_store *st, const char *host,
-					  uint16_t port, uint64_t now_us, bool *live);
+const struct expect_tlsa *expect_get_tlsa(struct expect_store *st, const char *host, uint16_t port,
+					  uint64_t now_us, bool *live);
 
 /* Records a domain's _mta-sts TXT id. */
 void expect_put_sts(struct expect_store *st, const char *domain, const struct expect_sts *s,

@@ -209,14 +209,14 @@ static struct alert_keys session_keys(const struct mail_facts *mf, int dir)
 {
 	struct alert_keys k = {dir == FLOW_TOSERVER ? &mf->f->cli : &mf->f->srv,
 			       dir == FLOW_TOSERVER ? &mf->f->srv : &mf->f->cli,
-			       mf->ndomains ? mf->domains[0] : NULL, mf->nhosts ? mf->hosts[0] : NULL};
+			       mf->ndomains ? mf->domains[0] : NULL,
+			       mf->nhosts ? mf->hosts[0] : NULL};
 
 	return k;
 }
 
-static void raise(struct correlate *c, struct mail_facts *mf, enum mx_kind k, int dir,
-		  uint64_t ts, const struct alert_expectation *exp, alert_evidence_fn fn,
-		  const void *arg)
+static void raise(struct correlate *c, struct mail_facts *mf, enum mx_kind k, int dir, uint64_t ts,
+		  const struct alert_expectation *exp, alert_evidence_fn fn, const void *arg)
 {
 	struct alert_keys keys = session_keys(mf, dir);
 
@@ -251,9 +251,8 @@ struct session_expect {
  * then (when with_history) the server's own STARTTLS history. Fills exp,
  * whose pointers refer to se and to the stores.
  */
-static bool tls_expected(struct correlate *c, struct mail_facts *mf, uint64_t ts,
-			 bool with_history, struct session_expect *se,
-			 struct alert_expectation *exp)
+static bool tls_expected(struct correlate *c, struct mail_facts *mf, uint64_t ts, bool with_history,
+			 struct session_expect *se, struct alert_expectation *exp)
 {
 	const struct policy *p;
 	const char *why = NULL, *source = NULL;
@@ -261,7 +260,8 @@ static bool tls_expected(struct correlate *c, struct mail_facts *mf, uint64_t ts
 
 	targets(c, mf, ts);
 	if (session_tlsa(c, mf, ts, &se->te)) {
-		exp_from_tlsa(&se->te, exp, "MX host publishes TLSA records: STARTTLS is mandatory");
+		exp_from_tlsa(&se->te, exp,
+			      "MX host publishes TLSA records: STARTTLS is mandatory");
 		return true;
 	}
 	memset(exp, 0, sizeof(*exp));
@@ -315,7 +315,8 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 				continue;
 			for (size_t k = 0; k < mx->n; k++) {
 				listed |= strcmp(mx->mx[k].host, mf->hosts[i]) == 0;
-				reachable |= host_has_server(c, mx->mx[k].host, &mf->f->srv, ts) == 1;
+				reachable |=
+				    host_has_server(c, mx->mx[k].host, &mf->f->srv, ts) == 1;
 			}
 			if (listed || reachable)
 				continue;
@@ -324,8 +325,10 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 			exp.trust = mx->trust;
 			exp.domain = doms[j];
 			exp.mx_host = mf->hosts[i];
-			exp.detail = "server known only by an MX name the validated MX set does not hold";
-			raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts, &exp, redirect_evidence, &re);
+			exp.detail =
+			    "server known only by an MX name the validated MX set does not hold";
+			raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts, &exp, redirect_evidence,
+			      &re);
 			return;
 		}
 	}
@@ -403,7 +406,6 @@ static void judge_cleartext_mail(struct correlate *c, struct mail_facts *mf,
 	}
 }
 
-
 static void redirect_evidence(struct eve *e, const void *arg)
 {
 	const struct redirect_evidence *re = arg;
@@ -479,9 +481,10 @@ static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *r
 			re.mx = mx;
 			exp.source = mx->trust == EXPECT_CONFIGURED ? "policy" : "dane";
 			exp.trust = mx->trust;
-			exp.detail = "server address belongs to none of the domain's validated MX hosts";
-			raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts_us, &exp, redirect_evidence,
-			      &re);
+			exp.detail =
+			    "server address belongs to none of the domain's validated MX hosts";
+			raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts_us, &exp,
+			      redirect_evidence, &re);
 			return;
 		}
 	}
@@ -567,8 +570,8 @@ static void full_match(struct correlate *c, struct mail_facts *mf, struct cert_d
 		hosts[nh++] = mf->hosts[i];
 	/* Full-data records longer than EXPECT_TLSA_DATA_MAX live only in policies. */
 	for (size_t h = 0; h < nh; h++) {
-		size_t np = policy_tlsa_for_host(correlate_policies(c), hosts[h], 25, pins,
-						 MAX_TLSA_SEEN);
+		size_t np =
+		    policy_tlsa_for_host(correlate_policies(c), hosts[h], 25, pins, MAX_TLSA_SEEN);
 
 		for (size_t i = 0; i < MX_MIN(np, (size_t)MAX_TLSA_SEEN); i++) {
 			if (pins[i]->mtype != 0)
@@ -651,7 +654,8 @@ static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64
 			matched = tlsa_usable(&te.rec[i]) && tlsa_matches(&te.rec[i], mf);
 		if (!matched) {
 			exp_from_tlsa(&te, &exp, "certificate chain matches no TLSA record");
-			raise(c, mf, KIND_TLSA_MISMATCH, FLOW_TOCLIENT, ts_us, &exp, cert_evidence, mf);
+			raise(c, mf, KIND_TLSA_MISMATCH, FLOW_TOCLIENT, ts_us, &exp, cert_evidence,
+			      mf);
 		}
 	}
 	for (size_t i = 0; i < mf->ndomains; i++) {
@@ -718,7 +722,8 @@ static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64
 	h = expect_history(correlate_expect(c), &mf->f->srv, ts_us, false);
 	if (h != NULL && h->max_tls_version > v &&
 	    h->version_sightings >= correlate_config(c)->version_history.min_sightings &&
-	    ts_us <= h->version_last_us + correlate_config(c)->version_history.max_age_s * MX_USEC) {
+	    ts_us <=
+		h->version_last_us + correlate_config(c)->version_history.max_age_s * MX_USEC) {
 		ve.expected = h->max_tls_version;
 		ve.why = "below what this server negotiated before";
 		exp.source = "history";

@@ -16,8 +16,8 @@
 #include "tally.h"
 #include "tls.h"
 
-#define MAIL_MAX_SAN 16
-#define MAIL_MAX_TARGETS 4
+#define MAIL_MAX_SAN	  16
+#define MAIL_MAX_TARGETS  4
 #define MAIL_EVIDENCE_MAX 512
 
 /* Digests of one certificate of the server's chain, for TLSA matching. */

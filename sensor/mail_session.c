@@ -37,7 +37,7 @@ struct fallback_slot {
 
 struct mail_counters {
 	uint64_t sessions, implicit_tls, starttls_offered, starttls_issued, tls_handshakes,
-		cleartext_mail, records, memcap, fallback_evicted;
+	    cleartext_mail, records, memcap, fallback_evicted;
 };
 
 struct mail_ctx {
@@ -71,32 +71,31 @@ struct mail_session {
 };
 
 static const struct mx_counter_desc mail_counter_desc[] = {
-	MX_COUNTER("app_layer.smtp.sessions", struct mail_counters, sessions),
-	MX_COUNTER("app_layer.smtp.implicit_tls", struct mail_counters, implicit_tls),
-	MX_COUNTER("app_layer.smtp.starttls_offered", struct mail_counters, starttls_offered),
-	MX_COUNTER("app_layer.smtp.starttls_issued", struct mail_counters, starttls_issued),
-	MX_COUNTER("app_layer.smtp.tls_handshakes", struct mail_counters, tls_handshakes),
-	MX_COUNTER("app_layer.smtp.cleartext_mail", struct mail_counters, cleartext_mail),
-	MX_COUNTER("app_layer.smtp.records", struct mail_counters, records),
-	MX_COUNTER("app_layer.smtp.memcap", struct mail_counters, memcap),
-	MX_COUNTER("app_layer.smtp.fallback_evicted", struct mail_counters, fallback_evicted),
-	{NULL, 0},
+    MX_COUNTER("app_layer.smtp.sessions", struct mail_counters, sessions),
+    MX_COUNTER("app_layer.smtp.implicit_tls", struct mail_counters, implicit_tls),
+    MX_COUNTER("app_layer.smtp.starttls_offered", struct mail_counters, starttls_offered),
+    MX_COUNTER("app_layer.smtp.starttls_issued", struct mail_counters, starttls_issued),
+    MX_COUNTER("app_layer.smtp.tls_handshakes", struct mail_counters, tls_handshakes),
+    MX_COUNTER("app_layer.smtp.cleartext_mail", struct mail_counters, cleartext_mail),
+    MX_COUNTER("app_layer.smtp.records", struct mail_counters, records),
+    MX_COUNTER("app_layer.smtp.memcap", struct mail_counters, memcap),
+    MX_COUNTER("app_layer.smtp.fallback_evicted", struct mail_counters, fallback_evicted),
+    {NULL, 0},
 };
 
 static const struct mx_counter_desc cert_cache_desc[] = {
-	MX_COUNTER("app_layer.tls.cert_cache_hits", struct tls_cert_cache_counters, hits),
-	MX_COUNTER("app_layer.tls.cert_cache_misses", struct tls_cert_cache_counters, misses),
-	{NULL, 0},
+    MX_COUNTER("app_layer.tls.cert_cache_hits", struct tls_cert_cache_counters, hits),
+    MX_COUNTER("app_layer.tls.cert_cache_misses", struct tls_cert_cache_counters, misses),
+    {NULL, 0},
 };
 
 static const struct mx_counter_desc tls_mc_desc[] = {
-	MX_COUNTER("app_layer.tls.memuse", struct tls_memcap, used),
-	MX_COUNTER("app_layer.tls.memcap", struct tls_memcap, fail),
-	{NULL, 0},
+    MX_COUNTER("app_layer.tls.memuse", struct tls_memcap, used),
+    MX_COUNTER("app_layer.tls.memcap", struct tls_memcap, fail),
+    {NULL, 0},
 };
 
-struct mail_ctx *mail_ctx_new(const struct app_config *cfg, struct eve *eve,
-			      struct correlate *corr)
+struct mail_ctx *mail_ctx_new(const struct app_config *cfg, struct eve *eve, struct correlate *corr)
 {
 	struct mail_ctx *m = calloc(1, sizeof(*m));
 
@@ -151,8 +150,8 @@ static void note_tls_failure(struct mail_session *s, const char *why, uint64_t t
 	if (s->tls_failed_noted)
 		return;
 	s->tls_failed_noted = true;
-	if (slot->used && (mx_addr_cmp(&slot->cli, &s->f->cli) != 0 ||
-			   mx_addr_cmp(&slot->srv, &s->f->srv) != 0))
+	if (slot->used &&
+	    (mx_addr_cmp(&slot->cli, &s->f->cli) != 0 || mx_addr_cmp(&slot->srv, &s->f->srv) != 0))
 		s->m->ctr.fallback_evicted++;
 	slot->used = true;
 	slot->cli = s->f->cli;
@@ -206,7 +205,8 @@ static void write_reply_lines(struct eve *e, const char *key, const struct smtp_
 		return;
 	eve_list_begin(e, key);
 	for (unsigned i = 0; i < ev->u.reply.nlines; i++)
-		eve_list_bytes(e, (const uint8_t *)ev->u.reply.lines[i].p, ev->u.reply.lines[i].len);
+		eve_list_bytes(e, (const uint8_t *)ev->u.reply.lines[i].p,
+			       ev->u.reply.lines[i].len);
 	eve_list_end(e);
 }
 
@@ -417,7 +417,8 @@ static void on_certificate(struct mail_session *s, const struct tls_event *ev, u
 	snprintf(s->subject, sizeof(s->subject), "%s", ev->u.cert.subject);
 	snprintf(s->issuer, sizeof(s->issuer), "%s", ev->u.cert.issuer);
 	snprintf(s->serial, sizeof(s->serial), "%s", ev->u.cert.serial);
-	mx_hex(ev->u.cert.sha1, sizeof(ev->u.cert.sha1), s->fingerprint, sizeof(s->fingerprint), ':');
+	mx_hex(ev->u.cert.sha1, sizeof(ev->u.cert.sha1), s->fingerprint, sizeof(s->fingerprint),
+	       ':');
 }
 
 static void check_certificate(struct mail_session *s, uint64_t ts)
@@ -430,8 +431,8 @@ static void check_certificate(struct mail_session *s, uint64_t ts)
 
 static bool looks_like_reply(const uint8_t *b, size_t n)
 {
-	return n >= 3 && b[0] >= '1' && b[0] <= '5' && b[1] >= '0' && b[1] <= '9' &&
-	       b[2] >= '0' && b[2] <= '9';
+	return n >= 3 && b[0] >= '1' && b[0] <= '5' && b[1] >= '0' && b[1] <= '9' && b[2] >= '0' &&
+	       b[2] <= '9';
 }
 
 static void on_tls_event(void *ctx, const struct tls_event *ev)
@@ -573,8 +574,10 @@ void mail_session_stream(struct mail_ctx *m, struct mail_session *s, struct flow
 		/* After a gap across TLS records completion cannot be judged. */
 		if (s->tls.info.client_hello && !s->tls.info.handshake_complete &&
 		    !s->tls.info.lost[0] && !s->tls.info.lost[1])
-			note_tls_failure(s, kind == STREAM_RST ? "connection reset during TLS handshake"
-							      : "connection closed during TLS handshake",
+			note_tls_failure(s,
+					 kind == STREAM_RST
+					     ? "connection reset during TLS handshake"
+					     : "connection closed during TLS handshake",
 					 f->last_ts);
 		break;
 	default:
@@ -607,8 +610,8 @@ static void write_tls_object(struct eve *e, const struct mail_session *s, const 
 	eve_bool(e, "certificate_visible", ti->cert_visibility == TLS_CERT_VISIBLE);
 	eve_str(e, "certificate",
 		ti->cert_visibility == TLS_CERT_VISIBLE
-			? "visible"
-			: (ti->cert_visibility == TLS_CERT_ENCRYPTED ? "encrypted" : "not-seen"));
+		    ? "visible"
+		    : (ti->cert_visibility == TLS_CERT_ENCRYPTED ? "encrypted" : "not-seen"));
 	if (ti->cert_visibility == TLS_CERT_VISIBLE && ti->cert_count > 0) {
 		eve_list_begin(e, "chain_sha256");
 		for (unsigned i = 0; i < MX_MIN(ti->cert_count, (unsigned)TLS_CHAIN_MAX); i++) {
@@ -630,7 +633,8 @@ static void write_tls_object(struct eve *e, const struct mail_session *s, const 
 		}
 	}
 	if (ti->alert_seen) {
-		eve_str(e, "alert", ti->alert_encrypted ? "encrypted" : tls_alert_name(ti->alert_desc));
+		eve_str(e, "alert",
+			ti->alert_encrypted ? "encrypted" : tls_alert_name(ti->alert_desc));
 		eve_str(e, "alert_from", ti->alert_dir == FLOW_TOSERVER ? "client" : "server");
 	}
 	if (ti->not_tls[FLOW_TOCLIENT])
@@ -702,7 +706,8 @@ static void write_smtp_record(struct mail_ctx *m, struct mail_session *s)
 	if (si->requiretls)
 		eve_bool(e, "requiretls", true);
 	if (si->tls_required != SMTP_TLSREQ_NONE)
-		eve_str(e, "tls_required_header", si->tls_required == SMTP_TLSREQ_NO ? "No" : "other");
+		eve_str(e, "tls_required_header",
+			si->tls_required == SMTP_TLSREQ_NO ? "No" : "other");
 	if (si->auth_mech[0]) {
 		eve_obj_begin(e, "auth");
 		eve_str(e, "mechanism", si->auth_mech);

@@ -45,33 +45,37 @@ static void on_signal(int sig)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: mxsentry [-r FILE|DIR|- ...] [-i IFACE] [options]\n"
-		"  -r FILE       read a capture (pcap, pcapng, gzip; a directory; - for stdin); repeatable\n"
-		"  -i IFACE      capture live on IFACE\n"
-		"  -f BPF        capture filter (live default: mail and DNS ports, VLAN-tagged too)\n"
-		"  -c FILE       configuration file (YAML)\n"
-		"  -R DIR        rules and policies directory\n"
-		"  -p FILE       one more policy file (repeatable)\n"
-		"  -l DIR        log directory (default .)\n"
-		"  -e PATH       EVE output (default LOGDIR/eve.json; - for stdout)\n"
-		"  -T, --check   validate configuration, rules and policies, then exit\n"
-		"  -u USER       drop privileges to USER once the capture is open\n"
-		"  -g GROUP      drop privileges to GROUP once the capture is open\n"
-		"  -q            no progress line and no summary on stderr\n"
-		"  --trust-anchor FILE   DS/DNSKEY lines (zone-file format) replacing the root anchors\n"
-		"  --snaplen N, --buffer-size MIB, --no-promisc, --immediate\n"
-		"  --all-traffic         live: no filter, nDPI finds SMTP/DNS on any port\n"
-		"  --stats-interval SEC  write a stats record every SEC seconds (live default 60)\n"
-		"  --redact              hide local parts of mail addresses\n"
-		"  --pidfile FILE        write the process id to FILE\n"
-		"  --workers N           live: N worker threads, flows spread by address pair\n"
-		"                        (default: the online CPUs, or workers: in the file);\n"
-		"                        offline runs always use one thread in packet order, so\n"
-		"                        the same input gives the same output whatever N\n"
-		"  --worker-queue MIB    live: each worker's queue (default 16; full: dropped, counted)\n"
-		"  -V, --version   -h, --help\n"
-		"exit status: 0 ok, 1 error, 2 usage, 3 an input capture was truncated or corrupt\n");
+	fprintf(
+	    out,
+	    "usage: mxsentry [-r FILE|DIR|- ...] [-i IFACE] [options]\n"
+	    "  -r FILE       read a capture (pcap, pcapng, gzip; a directory; - for stdin); "
+	    "repeatable\n"
+	    "  -i IFACE      capture live on IFACE\n"
+	    "  -f BPF        capture filter (live default: mail and DNS ports, VLAN-tagged too)\n"
+	    "  -c FILE       configuration file (YAML)\n"
+	    "  -R DIR        rules and policies directory\n"
+	    "  -p FILE       one more policy file (repeatable)\n"
+	    "  -l DIR        log directory (default .)\n"
+	    "  -e PATH       EVE output (default LOGDIR/eve.json; - for stdout)\n"
+	    "  -T, --check   validate configuration, rules and policies, then exit\n"
+	    "  -u USER       drop privileges to USER once the capture is open\n"
+	    "  -g GROUP      drop privileges to GROUP once the capture is open\n"
+	    "  -q            no progress line and no summary on stderr\n"
+	    "  --trust-anchor FILE   DS/DNSKEY lines (zone-file format) replacing the root "
+	    "anchors\n"
+	    "  --snaplen N, --buffer-size MIB, --no-promisc, --immediate\n"
+	    "  --all-traffic         live: no filter, nDPI finds SMTP/DNS on any port\n"
+	    "  --stats-interval SEC  write a stats record every SEC seconds (live default 60)\n"
+	    "  --redact              hide local parts of mail addresses\n"
+	    "  --pidfile FILE        write the process id to FILE\n"
+	    "  --workers N           live: N worker threads, flows spread by address pair\n"
+	    "                        (default: the online CPUs, or workers: in the file);\n"
+	    "                        offline runs always use one thread in packet order, so\n"
+	    "                        the same input gives the same output whatever N\n"
+	    "  --worker-queue MIB    live: each worker's queue (default 16; full: dropped, "
+	    "counted)\n"
+	    "  -V, --version   -h, --help\n"
+	    "exit status: 0 ok, 1 error, 2 usage, 3 an input capture was truncated or corrupt\n");
 }
 
 static bool parse_long(const char *s, long min, long max, long *out)
@@ -335,12 +339,14 @@ static void reload(struct run_ctx *r)
 	struct threshold_ctx *thr;
 
 	if (st == NULL) {
-		fprintf(stderr, "mxsentry: reload: out of memory; the running configuration stays\n");
+		fprintf(stderr,
+			"mxsentry: reload: out of memory; the running configuration stays\n");
 		return;
 	}
 	if (!setup_load(st, r->opts)) {
 		mx_errors_print(&st->errs, stderr);
-		fprintf(stderr, "mxsentry: reload refused (%zu errors); the running configuration stays\n",
+		fprintf(stderr,
+			"mxsentry: reload refused (%zu errors); the running configuration stays\n",
 			mx_errors_count(&st->errs));
 		setup_free(st);
 		free(st);
@@ -398,7 +404,8 @@ static void on_tick(void *ctx)
 	}
 	if (r->live) {
 		if (capture_refresh_stats(r->cap) && !r->warned_drops) {
-			fprintf(stderr, "mxsentry: warning: the kernel is dropping packets (%llu so far)\n",
+			fprintf(stderr,
+				"mxsentry: warning: the kernel is dropping packets (%llu so far)\n",
 				(unsigned long long)capture_counters(r->cap)->kernel_drops);
 			r->warned_drops = true;
 		}
@@ -517,7 +524,8 @@ int main(int argc, char **argv)
 		return o.check_only ? EXIT_ERR : EXIT_USAGE;
 	}
 	if (o.check_only) {
-		printf("mxsentry: configuration OK (%zu policies)\n", policy_set_count(st.policies));
+		printf("mxsentry: configuration OK (%zu policies)\n",
+		       policy_set_count(st.policies));
 		setup_free(&st);
 		return EXIT_OK;
 	}
@@ -542,7 +550,8 @@ int main(int argc, char **argv)
 		goto out_capture;
 	r.eve = eve_new();
 	if (r.eve == NULL || !setup_outputs(&st, r.eve, err, sizeof(err))) {
-		fprintf(stderr, "mxsentry: cannot open output: %s\n", err[0] ? err : "out of memory");
+		fprintf(stderr, "mxsentry: cannot open output: %s\n",
+			err[0] ? err : "out of memory");
 		goto out_eve;
 	}
 	corr = correlate_new(&kcfg, err, sizeof(err));

@@ -17,15 +17,15 @@
 #define MX_TCP_URG 0x20
 
 struct mx_packet {
-	uint64_t ts_us;          /* packet time, microseconds since the epoch */
-	uint32_t caplen;         /* bytes captured of the link-layer frame */
-	uint32_t wirelen;        /* bytes on the wire */
-	uint16_t vlan[2];        /* outer, inner 802.1Q/802.1ad ids */
-	uint8_t vlan_count;      /* 0, 1 or 2 */
-	uint8_t ip_version;      /* 4 or 6 */
-	uint8_t proto;           /* IPPROTO_TCP or IPPROTO_UDP */
-	uint8_t ttl;             /* IPv4 TTL or IPv6 hop limit */
-	bool reassembled;        /* the datagram was rebuilt from IP fragments */
+	uint64_t ts_us;	    /* packet time, microseconds since the epoch */
+	uint32_t caplen;    /* bytes captured of the link-layer frame */
+	uint32_t wirelen;   /* bytes on the wire */
+	uint16_t vlan[2];   /* outer, inner 802.1Q/802.1ad ids */
+	uint8_t vlan_count; /* 0, 1 or 2 */
+	uint8_t ip_version; /* 4 or 6 */
+	uint8_t proto;	    /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t ttl;	    /* IPv4 TTL or IPv6 hop limit */
+	bool reassembled;   /* the datagram was rebuilt from IP fragments */
 	struct mx_addr src, dst;
 	uint16_t sport, dport;
 	/* TCP only */

@@ -63,7 +63,8 @@ void report_progress(struct report *r, const struct capture *cap)
 	fprintf(stderr, "\r%6.1f%%  %llu of %llu MB  %.0f pkts/s  %llu alerts   ",
 		total ? 100.0 * (double)done / (double)total : 0.0,
 		(unsigned long long)(done >> 20), (unsigned long long)(total >> 20),
-		(double)pkts / secs, (unsigned long long)alert_counters(correlate_alerts(r->corr))->written);
+		(double)pkts / secs,
+		(unsigned long long)alert_counters(correlate_alerts(r->corr))->written);
 	r->drawn = true;
 }
 
@@ -92,16 +93,19 @@ void report_summary(struct report *r, FILE *out)
 				i = TALLY_MAX_ROWS;
 			if (i == TALLY_MAX_ROWS && !row->other)
 				break;
-			fprintf(out, "%-39s %-24.24s %5llu %4llu %5llu  %6llu/%llu/%-10llu %6llu/%llu/%llu\n",
-				row->other ? "(other)" : mx_addr_str(&row->server, addr, sizeof(addr)),
-				row->other ? "" : row->domain, (unsigned long long)row->sessions,
-				(unsigned long long)row->tls, (unsigned long long)row->cleartext_mail,
-				(unsigned long long)row->dane[VERDICT_OK],
-				(unsigned long long)row->dane[VERDICT_UNVERIFIABLE],
-				(unsigned long long)row->dane[VERDICT_FAIL],
-				(unsigned long long)row->sts[VERDICT_OK],
-				(unsigned long long)row->sts[VERDICT_UNVERIFIABLE],
-				(unsigned long long)row->sts[VERDICT_FAIL]);
+			fprintf(
+			    out,
+			    "%-39s %-24.24s %5llu %4llu %5llu  %6llu/%llu/%-10llu "
+			    "%6llu/%llu/%llu\n",
+			    row->other ? "(other)" : mx_addr_str(&row->server, addr, sizeof(addr)),
+			    row->other ? "" : row->domain, (unsigned long long)row->sessions,
+			    (unsigned long long)row->tls, (unsigned long long)row->cleartext_mail,
+			    (unsigned long long)row->dane[VERDICT_OK],
+			    (unsigned long long)row->dane[VERDICT_UNVERIFIABLE],
+			    (unsigned long long)row->dane[VERDICT_FAIL],
+			    (unsigned long long)row->sts[VERDICT_OK],
+			    (unsigned long long)row->sts[VERDICT_UNVERIFIABLE],
+			    (unsigned long long)row->sts[VERDICT_FAIL]);
 		}
 	}
 	if (ac->written > 0) {

@@ -18,7 +18,7 @@
 #include "rules.h"
 #include "threshold.h"
 
-#define SETUP_MAX_INPUTS 256
+#define SETUP_MAX_INPUTS       256
 #define SETUP_MAX_POLICY_FILES 16
 
 /* What the command line says; NULL / -1 / false: not given. */
@@ -62,8 +62,7 @@ bool setup_load(struct setup *s, const struct cli_options *o);
 void setup_free(struct setup *s);
 
 /* The stage configurations; pointers in them refer into s. */
-void setup_capture_config(const struct setup *s, struct capture_config *cc,
-			  const char **paths);
+void setup_capture_config(const struct setup *s, struct capture_config *cc, const char **paths);
 void setup_pipeline_config(const struct setup *s, struct pipeline_config *pc);
 void setup_correlate_config(const struct setup *s, struct correlate_config *kc);
 

@@ -13,8 +13,7 @@ const char *verdict_name(enum verdict v)
 	return (unsigned)v < VERDICT_COUNT ? names[v] : "none";
 }
 
-static struct tally_row *find_row(struct tally *t, const struct mx_addr *server,
-				  const char *domain)
+static struct tally_row *find_row(struct tally *t, const struct mx_addr *server, const char *domain)
 {
 	struct tally_row *row;
 

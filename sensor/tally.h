@@ -9,7 +9,7 @@
 
 #include "common.h"
 
-#define TALLY_MAX_ROWS 512
+#define TALLY_MAX_ROWS	 512
 #define TALLY_DOMAIN_MAX 96
 
 enum verdict { VERDICT_NONE, VERDICT_OK, VERDICT_UNVERIFIABLE, VERDICT_FAIL, VERDICT_COUNT };
@@ -20,7 +20,7 @@ const char *verdict_name(enum verdict v);
 struct tally_row {
 	struct mx_addr server;
 	char domain[TALLY_DOMAIN_MAX]; /* first recipient domain, or "-" */
-	bool other;                    /* the overflow row */
+	bool other;		       /* the overflow row */
 	uint64_t sessions, tls, cleartext_mail;
 	uint64_t dane[VERDICT_COUNT], sts[VERDICT_COUNT];
 };

@@ -1331,7 +1331,10 @@ static void test_tcp_gap_at_boundary(void **state)
 	assert_int_equal(p.counters.tcp_gap_msgs, 0);
 	/* after another gap, bytes that are no message start: lost */
 	dns_tcp_gap(&st, 0, 10, &p);
-	dns_tcp_feed(&st, 0, (const uint8_t *)"\x00\x05" "abcde", 7, &p, &c);
+	dns_tcp_feed(&st, 0,
+		     (const uint8_t *)"\x00\x05"
+				      "abcde",
+		     7, &p, &c);
 	assert_int_equal(p.counters.tcp_lost, 1);
 	assert_int_equal(p.counters.tcp_lost_bytes, 7);
 	dns_tcp_feed(&st, 0, buf, off, &p, &c);

@@ -14,8 +14,8 @@
 
 #include "expect.h"
 
-#define SEC(x) ((uint64_t)(x) * MX_USEC)
-#define T0 SEC(1800000000)
+#define SEC(x) ((uint64_t)(x)*MX_USEC)
+#define T0     SEC(1800000000)
 
 static struct expect_store *store(size_t memcap)
 {
@@ -64,8 +64,8 @@ static void test_mx_trust(void **state)
 
 		assert_int_equal(expect_claims_of_host(st, "evil.example.test", d, 2), 1);
 		assert_string_equal(d[0], "example.test");
-		assert_int_equal(expect_domains_of_host(st, "evil.example.test", T0 + SEC(11), d, 2),
-				 0);
+		assert_int_equal(
+		    expect_domains_of_host(st, "evil.example.test", T0 + SEC(11), d, 2), 0);
 		assert_int_equal(expect_domains_of_host(st, "mx1.example.test", T0 + SEC(11), d, 2),
 				 1);
 	}
@@ -199,9 +199,9 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mx_trust),   cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_mx_trust),	 cmocka_unit_test(test_addresses),
 	    cmocka_unit_test(test_tlsa_history), cmocka_unit_test(test_history),
-	    cmocka_unit_test(test_memcap),     cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_memcap),	 cmocka_unit_test(test_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
