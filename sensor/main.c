@@ -316,6 +316,7 @@ struct run_ctx {
 	const char *file; /* the capture file being read, for pcap_filename */
 	bool live;
 	bool warned_drops;
+	bool warned_queue_drops;
 };
 
 static uint64_t wall_us(void)
@@ -408,6 +409,15 @@ static void on_tick(void *ctx)
 				"mxsentry: warning: the kernel is dropping packets (%llu so far)\n",
 				(unsigned long long)capture_counters(r->cap)->kernel_drops);
 			r->warned_drops = true;
+		}
+		if (r->pool != NULL && !r->warned_queue_drops &&
+		    worker_pool_queue_drops(r->pool) > 0) {
+			fprintf(
+			    stderr,
+			    "mxsentry: warning: worker queues are full, frames are being dropped "
+			    "(%llu so far; stats.workers.wN.queue_drops says where)\n",
+			    (unsigned long long)worker_pool_queue_drops(r->pool));
+			r->warned_queue_drops = true;
 		}
 		if (r->pool != NULL)
 			worker_pool_tick(r->pool, wall_us());

@@ -653,6 +653,15 @@ void worker_pool_tick(struct worker_pool *wp, uint64_t now_us)
 	}
 }
 
+uint64_t worker_pool_queue_drops(const struct worker_pool *wp)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < wp->n; i++)
+		n += frame_ring_drops(wp->w[i].ring);
+	return n;
+}
+
 unsigned worker_pool_count(const struct worker_pool *wp)
 {
 	return wp->n;

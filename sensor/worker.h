@@ -120,6 +120,12 @@ void worker_pool_replace_stats_source(struct worker_pool *wp, const struct mx_co
  */
 void worker_pool_write_stats(struct worker_pool *wp, uint64_t now_us);
 
+/*
+ * Frames dropped so far because their worker's queue was full. Cheap, for
+ * the capture thread (the only one that drops).
+ */
+uint64_t worker_pool_queue_drops(const struct worker_pool *wp);
+
 /* Number of workers. */
 unsigned worker_pool_count(const struct worker_pool *wp);
 

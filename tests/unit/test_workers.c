@@ -1206,6 +1206,7 @@ static void test_pool_full_queue_drops_and_counts(void **state)
 	/* 64 KiB hold at most 46 frames of 1400 bytes: most of 201 were dropped. */
 	assert_true(drops >= 201 - 47);
 	assert_int_equal(wdrops, drops);
+	assert_int_equal(worker_pool_queue_drops(wp), drops);
 	assert_int_equal(pushed + drops, st.n);
 	assert_int_equal(worker_pool_counter(wp, "decoder.pkts"), pushed);
 	worker_pool_free(wp);
