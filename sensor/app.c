@@ -2,8 +2,9 @@
  * app.c - protocol selection and dispatch of the application layer; see
  * app.h. nDPI is consulted only for flows that no port identifies, for a
  * bounded number of packets, with its per-flow state under a memcap. Such
- * a TCP flow is reassembled meanwhile and its first bytes are kept (under
- * the same memcap) for the SMTP probe and for the session that may follow.
+ * a TCP flow is reassembled meanwhile, as long as its first bytes may open
+ * an SMTP dialogue; they are kept (under the same memcap) for the SMTP
+ * probe and for the session that may follow.
  */
 #include "app.h"
 
@@ -26,6 +27,7 @@ struct app_flow {
 	bool done;	  /* the session ended at FIN/RST; only the flow remains */
 	bool no_session;  /* the session memcap refused this flow's session */
 	bool ndpi_done;	  /* nDPI gave up on this pending flow */
+	bool prefix_off;  /* not an SMTP opening: no prefix, no reassembly while pending */
 	struct ndpi_flow_struct *ndpi;
 	struct app_prefix prefix; /* a pending TCP flow's first bytes */
 	struct mail_session *mail;
@@ -325,7 +327,7 @@ enum app_stream_want app_classify(struct app *a, struct flow *f, const struct mx
 		}
 	}
 	/* nDPI gave up: the flow is pending as long as the SMTP probe is unsure. */
-	if (af->ndpi_done && app_prefix_probe(&af->prefix) == APP_PROBE_NO) {
+	if (af->ndpi_done && (af->prefix_off || app_prefix_probe(&af->prefix) == APP_PROBE_NO)) {
 		unidentified(a, af);
 		return APP_STREAM_DETACH;
 	}
@@ -351,18 +353,27 @@ void app_stream(struct app *a, struct flow *f, int dir, enum stream_chunk kind, 
 
 	if (af == NULL || af->done)
 		return;
-	if (af->proto == APP_PENDING && f->proto == IPPROTO_TCP) {
+	if (af->proto == APP_PENDING && f->proto == IPPROTO_TCP && !af->prefix_off) {
 		bool was_cut = af->prefix.cut;
 
-		if (!app_prefix_add(&af->prefix, dir, kind, data, len, &a->ndpi_bytes,
-				    a->cfg.ndpi_memcap) &&
-		    !was_cut && af->prefix.buf == NULL)
+		app_prefix_add(&af->prefix, dir, kind, data, len, &a->ndpi_bytes,
+			       a->cfg.ndpi_memcap);
+		if (af->prefix.cut && !was_cut && af->prefix.buf == NULL)
 			a->ctr.ndpi_memcap++;
-		if (app_prefix_probe(&af->prefix) == APP_PROBE_SMTP) {
+		switch (app_prefix_probe(&af->prefix)) {
+		case APP_PROBE_SMTP:
 			/* This chunk is in the prefix: the session gets it from there. */
 			a->ctr.smtp_probed++;
 			identified(a, f, af, APP_SMTP);
 			return;
+		case APP_PROBE_NO:
+			/* Not an SMTP opening: nothing more is kept, and the flow is
+			   not reassembled unless nDPI names it (from that packet on). */
+			app_prefix_free(&af->prefix, &a->ndpi_bytes);
+			af->prefix_off = true;
+			break;
+		default:
+			break;
 		}
 	}
 	if (af->mail == NULL && (af->proto == APP_SMTP || af->proto == APP_SMTPS) &&
@@ -390,7 +401,7 @@ bool app_flow_done(const struct app *a, const struct flow *f)
 	const struct app_flow *af = f->app;
 
 	(void)a;
-	return af != NULL && af->done;
+	return af != NULL && (af->done || (af->proto == APP_PENDING && af->prefix_off));
 }
 
 void app_datagram(struct app *a, struct flow *f, int dir, const struct mx_packet *p)

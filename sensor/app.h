@@ -72,8 +72,10 @@ enum app_stream_want {
  * Called with every TCP packet before its reassembly. A flow still to be
  * identified is shown to nDPI (its first packets with payload); it is
  * SMTP, SMTPS or DNS once nDPI or the SMTP probe over its reassembled
- * first bytes (app_prefix.h) says so, and then the bytes kept are handed
- * to the new session first. It is neither once both have given up.
+ * first bytes (app_prefix.h) says so. When the probe names it, the
+ * session gets every byte from the first on; when nDPI does after the
+ * probe said no, the session starts at that packet. It is neither once
+ * both have given up.
  */
 enum app_stream_want app_classify(struct app *a, struct flow *f, const struct mx_packet *p,
 				  int dir);
@@ -83,8 +85,10 @@ void app_stream(struct app *a, struct flow *f, int dir, enum stream_chunk kind, 
 		size_t len);
 
 /*
- * True once the flow's session ended at FIN from both sides or RST: the
- * caller may release the flow's reassembly state.
+ * True once the flow's reassembly is no longer wanted: its session ended
+ * at FIN from both sides or RST, or it is still to be identified and its
+ * first bytes are no SMTP opening (app_classify asks for reassembly again
+ * if nDPI names it later). The caller may release the reassembly state.
  */
 bool app_flow_done(const struct app *a, const struct flow *f);
 

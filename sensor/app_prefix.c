@@ -48,7 +48,8 @@ bool app_prefix_add(struct app_prefix *p, int dir, enum stream_chunk kind, const
 	if (body > 0 && data == NULL)
 		return true;
 	note_head(p, dir, kind, data, len);
-	if (p->cut)
+	/* Bytes that cannot open an SMTP dialogue are not worth keeping. */
+	if (p->cut || app_prefix_probe(p) == APP_PROBE_NO)
 		return false;
 	if (p->buf == NULL) {
 		if (*bytes + APP_PREFIX_MAX > memcap || (p->buf = malloc(APP_PREFIX_MAX)) == NULL) {

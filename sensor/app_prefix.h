@@ -42,9 +42,12 @@ enum app_probe {
 /*
  * Keeps one chunk (dir is FLOW_TOSERVER or FLOW_TOCLIENT) as the
  * reassembly delivered it: data, gaps and differing overlaps; FIN and RST
- * are not kept. The buffer is allocated with the first chunk when *bytes
- * stays within memcap (*bytes then grows by APP_PREFIX_MAX). Returns false
- * when the chunk could not be kept: the prefix is cut from then on.
+ * are not kept. The buffer is allocated with the first chunk kept when
+ * *bytes stays within memcap (*bytes then grows by APP_PREFIX_MAX).
+ * Returns false when the chunk is not kept: once the probe says the bytes
+ * cannot open an SMTP dialogue (nothing is kept then: the caller drops the
+ * prefix), or when it does not fit or finds the memcap full (the prefix is
+ * cut from then on).
  */
 bool app_prefix_add(struct app_prefix *p, int dir, enum stream_chunk kind, const uint8_t *data,
 		    size_t len, size_t *bytes, size_t memcap);

@@ -1,10 +1,11 @@
 /*
  * test_app_prefix.c - unit tests of the first bytes kept for a TCP flow no
  * port identifies: chunks come back in order with their kinds, what does
- * not fit (or finds the memcap full) cuts the prefix, the memory is given
- * back; the SMTP probe says SMTP only for a 220 greeting one way and
- * EHLO/HELO the other, whatever the segment sizes, no as soon as either
- * side cannot be SMTP, and unsure while bytes are missing.
+ * not fit (or finds the memcap full) cuts the prefix, nothing is kept once
+ * the bytes cannot open an SMTP dialogue, the memory is given back; the
+ * SMTP probe says SMTP only for a 220 greeting one way and EHLO/HELO the
+ * other, whatever the segment sizes, no as soon as either side cannot be
+ * SMTP, and unsure while bytes are missing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,6 +57,7 @@ static void add_text(struct app_prefix *p, int dir, const char *text, size_t seg
 
 static void test_replay_in_order(void **state)
 {
+	static const char banner[] = "220 mx.test\r\n", ehlo[] = "EHLO c\r\n";
 	struct app_prefix p;
 	struct seen s;
 	size_t bytes = 0;
@@ -63,28 +65,31 @@ static void test_replay_in_order(void **state)
 	(void)state;
 	memset(&p, 0, sizeof(p));
 	memset(&s, 0, sizeof(s));
-	assert_true(app_prefix_add(&p, FLOW_TOCLIENT, STREAM_DATA, (const uint8_t *)"220 a\r\n", 7,
-				   &bytes, MEMCAP));
+	assert_true(app_prefix_add(&p, FLOW_TOCLIENT, STREAM_DATA, (const uint8_t *)banner,
+				   strlen(banner), &bytes, MEMCAP));
 	assert_int_equal(bytes, APP_PREFIX_MAX);
-	assert_true(app_prefix_add(&p, FLOW_TOSERVER, STREAM_GAP, NULL, 300, &bytes, MEMCAP));
+	/* a gap after a side's first 8 bytes does not hide its start */
+	assert_true(app_prefix_add(&p, FLOW_TOCLIENT, STREAM_GAP, NULL, 300, &bytes, MEMCAP));
 	assert_true(app_prefix_add(&p, FLOW_TOSERVER, STREAM_OVERLAP_DIFF, (const uint8_t *)"xy", 2,
 				   &bytes, MEMCAP));
 	/* FIN and RST are not kept (the flow's own handling sees them) */
 	assert_true(app_prefix_add(&p, FLOW_TOSERVER, STREAM_FIN, NULL, 0, &bytes, MEMCAP));
-	assert_true(app_prefix_add(&p, FLOW_TOSERVER, STREAM_DATA, (const uint8_t *)"QUIT\r\n", 6,
-				   &bytes, MEMCAP));
+	assert_true(app_prefix_add(&p, FLOW_TOSERVER, STREAM_DATA, (const uint8_t *)ehlo,
+				   strlen(ehlo), &bytes, MEMCAP));
+	assert_int_equal(app_prefix_probe(&p), APP_PROBE_SMTP);
 	app_prefix_replay(&p, collect, &s);
 	assert_int_equal(s.n, 4);
 	assert_int_equal(s.dir[0], FLOW_TOCLIENT);
 	assert_int_equal(s.kind[0], STREAM_DATA);
-	assert_int_equal(s.len[0], 7);
-	assert_memory_equal(s.data[0], "220 a\r\n", 7);
+	assert_int_equal(s.len[0], strlen(banner));
+	assert_memory_equal(s.data[0], banner, strlen(banner));
 	assert_int_equal(s.kind[1], STREAM_GAP);
 	assert_int_equal(s.len[1], 300);
+	assert_int_equal(s.dir[2], FLOW_TOSERVER);
 	assert_int_equal(s.kind[2], STREAM_OVERLAP_DIFF);
 	assert_memory_equal(s.data[2], "xy", 2);
 	assert_int_equal(s.kind[3], STREAM_DATA);
-	assert_memory_equal(s.data[3], "QUIT\r\n", 6);
+	assert_memory_equal(s.data[3], ehlo, strlen(ehlo));
 	app_prefix_free(&p, &bytes);
 	assert_int_equal(bytes, 0);
 	assert_null(p.buf);
@@ -101,20 +106,28 @@ static void test_cut_when_full_or_over_memcap(void **state)
 	memset(&p, 0, sizeof(p));
 	memset(&s, 0, sizeof(s));
 	memset(big, 'a', sizeof(big));
+	memcpy(big, "220 ", 4);
 	for (int i = 0; i < 10; i++)
-		kept += app_prefix_add(&p, FLOW_TOSERVER, STREAM_DATA, big, sizeof(big), &bytes,
+		kept += app_prefix_add(&p, FLOW_TOCLIENT, STREAM_DATA, big, sizeof(big), &bytes,
 				       MEMCAP);
 	/* four chunks of 1004 bytes fit in 4096, the fifth cuts */
 	assert_int_equal(kept, 4);
 	assert_true(p.cut);
 	assert_true(p.len <= APP_PREFIX_MAX);
 	/* once cut, nothing more is kept, even what would fit */
-	assert_false(app_prefix_add(&p, FLOW_TOSERVER, STREAM_DATA, big, 1, &bytes, MEMCAP));
+	assert_false(app_prefix_add(&p, FLOW_TOCLIENT, STREAM_DATA, big, 1, &bytes, MEMCAP));
 	app_prefix_free(&p, &bytes);
 	assert_int_equal(bytes, 0);
+	/* bytes that cannot open SMTP (a TLS record): not kept, no buffer */
+	assert_false(app_prefix_add(&p, FLOW_TOSERVER, STREAM_DATA, (const uint8_t *)"\x16\x03\x01",
+				    3, &bytes, MEMCAP));
+	assert_null(p.buf);
+	assert_false(p.cut);
+	assert_int_equal(app_prefix_probe(&p), APP_PROBE_NO);
+	app_prefix_free(&p, &bytes);
 	/* the memcap: no buffer at all */
 	bytes = MEMCAP - 10;
-	assert_false(app_prefix_add(&p, FLOW_TOSERVER, STREAM_DATA, big, 10, &bytes, MEMCAP));
+	assert_false(app_prefix_add(&p, FLOW_TOCLIENT, STREAM_DATA, big, 10, &bytes, MEMCAP));
 	assert_null(p.buf);
 	assert_true(p.cut);
 	assert_int_equal(bytes, MEMCAP - 10);
