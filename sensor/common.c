@@ -70,6 +70,14 @@ size_t mx_strlcpy(char *dst, const char *src, size_t size)
 	return n;
 }
 
+uint64_t mx_clock_us(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * MX_USEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
 uint32_t mx_fnv1a(uint32_t h, const void *data, size_t len)
 {
 	const uint8_t *p = data;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define MX_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MX_MIN(a, b)	((a) < (b) ? (a) : (b))
@@ -43,6 +44,9 @@ int mx_addr_cmp(const struct mx_addr *x, const struct mx_addr *y);
  * terminating it; returns strlen(src) so a cut shows as >= size.
  */
 size_t mx_strlcpy(char *dst, const char *src, size_t size);
+
+/* The time of clock clk (CLOCK_REALTIME, CLOCK_MONOTONIC, ...) in microseconds. */
+uint64_t mx_clock_us(clockid_t clk);
 
 /* FNV-1a: the start value, and h extended over len bytes of data. */
 #define MX_FNV_SEED 2166136261u

@@ -321,10 +321,7 @@ struct run_ctx {
 
 static uint64_t wall_us(void)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (uint64_t)now.tv_sec * MX_USEC + (uint64_t)now.tv_nsec / 1000;
+	return mx_clock_us(CLOCK_REALTIME);
 }
 
 /*

@@ -96,17 +96,16 @@ bool order_queue_oldest(const struct order_queue *q, uint64_t *seq)
 bool order_may_run(struct order_queue *const *qs, unsigned n, unsigned self, uint64_t seq,
 		   uint64_t ignore_below, uint64_t *blocker)
 {
-	bool ok = true;
+	uint64_t first = seq;
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t oldest;
 
-		if (i == self || !order_queue_oldest(qs[i], &oldest))
-			continue;
-		if (oldest < seq && oldest >= ignore_below && (ok || oldest < *blocker)) {
-			*blocker = oldest;
-			ok = false;
-		}
+		if (i != self && order_queue_oldest(qs[i], &oldest) && oldest >= ignore_below &&
+		    oldest < first)
+			first = oldest;
 	}
-	return ok;
+	if (first < seq && blocker != NULL)
+		*blocker = first;
+	return first == seq;
 }

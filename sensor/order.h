@@ -52,7 +52,8 @@ bool order_queue_oldest(const struct order_queue *q, uint64_t *seq);
  * Whether the frame numbered seq of the worker at index self may run now:
  * no queue of the n in qs other than its own holds a DNS frame older than
  * seq (and not older than ignore_below, which a worker that gave up
- * waiting raises). When it may not, *blocker is the oldest such frame.
+ * waiting raises). When it may not, *blocker (unless NULL) is the oldest
+ * such frame.
  */
 bool order_may_run(struct order_queue *const *qs, unsigned n, unsigned self, uint64_t seq,
 		   uint64_t ignore_below, uint64_t *blocker);

@@ -146,10 +146,7 @@ void worker_share_limits(struct pipeline_config *pc, unsigned n)
 
 static uint64_t wall_clock_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * MX_USEC + (uint64_t)ts.tv_nsec / 1000;
+	return mx_clock_us(CLOCK_REALTIME);
 }
 
 /* ---- the worker thread ---- */
@@ -182,21 +179,11 @@ static void wake(struct worker *w)
 	pthread_mutex_unlock(&w->wait_mu);
 }
 
-static uint64_t monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * MX_USEC + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* Whether frame seq of w may run now (order.h). */
 static bool may_run(struct worker *w, uint64_t seq)
 {
-	uint64_t blocker;
-
 	return w->pool->n == 1 ||
-	       order_may_run(w->pool->orders, w->pool->n, w->index, seq, w->ignore_below, &blocker);
+	       order_may_run(w->pool->orders, w->pool->n, w->index, seq, w->ignore_below, NULL);
 }
 
 /*
@@ -207,7 +194,7 @@ static bool may_run(struct worker *w, uint64_t seq)
 static void order_wait(struct worker *w, uint64_t seq)
 {
 	const struct timespec nap = {0, 20000}; /* 20 us */
-	uint64_t deadline = monotonic_us() + ORDER_WAIT_MAX_US;
+	uint64_t deadline = mx_clock_us(CLOCK_MONOTONIC) + ORDER_WAIT_MAX_US;
 
 	atomic_fetch_add_explicit(&w->order_waits, 1, memory_order_relaxed);
 	for (unsigned spins = 0; !may_run(w, seq); spins++) {
@@ -215,7 +202,7 @@ static void order_wait(struct worker *w, uint64_t seq)
 			sched_yield();
 			continue;
 		}
-		if (monotonic_us() >= deadline) {
+		if (mx_clock_us(CLOCK_MONOTONIC) >= deadline) {
 			w->ignore_below = seq;
 			atomic_fetch_add_explicit(&w->order_timeouts, 1, memory_order_relaxed);
 			return;
