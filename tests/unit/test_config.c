@@ -193,6 +193,8 @@ static void test_every_key(void **state)
 	    "dns: {cache-memcap: 4mb}\n"
 	    "tls: {handshake-buffer: 128kb}\n"
 	    "alerts: {threshold-table-size: 1000}\n"
+	    "app: {session-memcap: 32mb, ndpi-memcap: 1mb, ndpi-max-packets: 4}\n"
+	    "expectations: {memcap: 8mb}\n"
 	    "rules-dir: /etc/mxsentry/rules\n"
 	    "policy-files: [a.yaml, b.json]\n"
 	    "trust-anchor-file: /etc/mxsentry/root.key\n"
@@ -242,6 +244,10 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg.dns_cache_memcap, 4 << 20);
 	assert_int_equal(cfg.tls_handshake_buffer, 128 << 10);
 	assert_int_equal(cfg.threshold_table_size, 1000);
+	assert_int_equal(cfg.app.session_memcap, 32 << 20);
+	assert_int_equal(cfg.app.ndpi_memcap, 1 << 20);
+	assert_int_equal(cfg.app.ndpi_max_packets, 4);
+	assert_int_equal(cfg.expect_memcap, 8 << 20);
 	assert_string_equal(cfg.rules_dir, "/etc/mxsentry/rules");
 	assert_int_equal(cfg.n_policy_files, 2);
 	assert_string_equal(cfg.policy_files[1], "b.json");
