@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -223,188 +224,171 @@ static void get_addr_list(const struct ydoc_node *n, const char *what, struct mx
 	cfg->n_trusted_resolvers = nfresh;
 }
 
-#define KEY_IS(k, s) (strcmp((k), (s)) == 0)
+/* ---- sections, as tables of their keys ---- */
 
-/* ---- sections ---- */
+/* How a key's value is read. */
+enum field_type {
+	F_U32,	   /* an integer in [min, max] into a uint32_t */
+	F_SIZE,	   /* a size in [min, max] into a uint64_t */
+	F_BOOL,	   /* into a bool */
+	F_TEXT,	   /* a string into a char array of max bytes */
+	F_SECTION, /* a map, read by the table sub */
+	F_CUSTOM,  /* read by fn */
+};
 
-static void load_capture(struct mx_config_capture *c, const struct ydoc_node *m,
-			 struct mx_errors *errs)
+struct field {
+	const char *key;
+	enum field_type type;
+	size_t off; /* where the value goes, from the start of the section's struct */
+	uint64_t min, max;
+	const struct field *sub; /* F_SECTION */
+	const char *label;	 /* F_SECTION: its name in unknown-key errors (NULL: key) */
+	void (*fn)(void *at, const struct ydoc_node *v, const char *key, struct mx_errors *errs);
+};
+
+/* clang-format off */
+#define U32(k, T, m, lo, hi)        {k, F_U32, offsetof(T, m), lo, hi, NULL, NULL, NULL}
+#define SIZE(k, T, m, lo, hi)       {k, F_SIZE, offsetof(T, m), lo, hi, NULL, NULL, NULL}
+#define BOOL(k, T, m)               {k, F_BOOL, offsetof(T, m), 0, 0, NULL, NULL, NULL}
+#define TEXT(k, T, m)               {k, F_TEXT, offsetof(T, m), 0, sizeof(((T *)NULL)->m), NULL, NULL, NULL}
+#define SECTION(k, off, sub, label) {k, F_SECTION, off, 0, 0, sub, label, NULL}
+#define CUSTOM(k, fn)               {k, F_CUSTOM, 0, 0, 0, NULL, NULL, fn}
+#define FIELDS_END                  {NULL, F_U32, 0, 0, 0, NULL, NULL, NULL}
+/* clang-format on */
+
+/* Keys in one table at most. */
+#define FIELDS_MAX 32
+
+/*
+ * Reads map m, the section what, into base: unknown keys are reported
+ * first (as ydoc_check_keys does, with label), then every known key in the
+ * order of the file.
+ */
+static void load_fields(void *base, const struct field *fields, const struct ydoc_node *m,
+			const char *what, const char *label, struct mx_errors *errs)
 {
-	static const char *const keys[] = {"interface", "files",	   "bpf",
-					   "snaplen",	"buffer-size-mib", "promisc",
-					   "immediate", "watch-all",	   NULL};
+	const char *keys[FIELDS_MAX + 1];
+	size_t n = 0;
 
-	if (!ydoc_expect(m, YDOC_MAP, "capture", errs))
+	if (!ydoc_expect(m, YDOC_MAP, what, errs))
 		return;
-	ydoc_check_keys(m, keys, "capture", errs);
+	for (; n < FIELDS_MAX && fields[n].key != NULL; n++)
+		keys[n] = fields[n].key;
+	keys[n] = NULL;
+	ydoc_check_keys(m, keys, label != NULL ? label : what, errs);
 	for (uint32_t i = 0; i < m->n; i++) {
 		const char *k = ydoc_key(m, i);
 		const struct ydoc_node *v = m->items[2 * i + 1];
+		const struct field *f = fields;
+		void *at;
 
 		if (k == NULL)
 			continue;
-		if (KEY_IS(k, "interface"))
-			get_text(v, k, c->interface, sizeof(c->interface), errs);
-		else if (KEY_IS(k, "files"))
-			get_path_list(v, k, errs, &c->files, &c->n_files);
-		else if (KEY_IS(k, "bpf"))
-			get_text(v, k, c->bpf, sizeof(c->bpf), errs);
-		else if (KEY_IS(k, "snaplen"))
-			get_u32(v, 64, 262144, k, errs, &c->snaplen);
-		else if (KEY_IS(k, "buffer-size-mib"))
-			get_u32(v, 1, 4096, k, errs, &c->buffer_mib);
-		else if (KEY_IS(k, "promisc"))
-			get_bool(v, k, errs, &c->promisc);
-		else if (KEY_IS(k, "immediate"))
-			get_bool(v, k, errs, &c->immediate);
-		else if (KEY_IS(k, "watch-all"))
-			get_bool(v, k, errs, &c->watch_all);
-	}
-}
-
-static void load_timeouts(struct mx_config_flow *f, const struct ydoc_node *m,
-			  struct mx_errors *errs)
-{
-	static const char *const keys[] = {"new", "established", "closed", "udp", NULL};
-
-	if (!ydoc_expect(m, YDOC_MAP, "timeouts", errs))
-		return;
-	ydoc_check_keys(m, keys, "flow timeouts", errs);
-	for (uint32_t i = 0; i < m->n; i++) {
-		const char *k = ydoc_key(m, i);
-		const struct ydoc_node *v = m->items[2 * i + 1];
-
-		if (k == NULL)
+		while (f->key != NULL && strcmp(f->key, k) != 0)
+			f++;
+		if (f->key == NULL)
 			continue;
-		if (KEY_IS(k, "new"))
-			get_u32(v, 1, 86400, k, errs, &f->timeout_new_s);
-		else if (KEY_IS(k, "established"))
-			get_u32(v, 1, 86400, k, errs, &f->timeout_est_s);
-		else if (KEY_IS(k, "closed"))
-			get_u32(v, 1, 86400, k, errs, &f->timeout_closed_s);
-		else if (KEY_IS(k, "udp"))
-			get_u32(v, 1, 86400, k, errs, &f->timeout_udp_s);
+		at = (char *)base + f->off;
+		switch (f->type) {
+		case F_U32:
+			get_u32(v, (uint32_t)f->min, (uint32_t)f->max, k, errs, at);
+			break;
+		case F_SIZE:
+			get_size(v, f->min, f->max, k, errs, at);
+			break;
+		case F_BOOL:
+			get_bool(v, k, errs, at);
+			break;
+		case F_TEXT:
+			get_text(v, k, at, (size_t)f->max, errs);
+			break;
+		case F_SECTION:
+			load_fields(at, f->sub, v, k, f->label, errs);
+			break;
+		case F_CUSTOM:
+			f->fn(at, v, k, errs);
+			break;
+		}
 	}
 }
 
-static void load_flow(struct mx_config_flow *f, const struct ydoc_node *m, struct mx_errors *errs)
+static void load_capture_files(void *at, const struct ydoc_node *v, const char *key,
+			       struct mx_errors *errs)
 {
-	static const char *const keys[] = {"memcap", "hash-size", "timeouts", NULL};
+	struct mx_config_capture *c = at;
 
-	if (!ydoc_expect(m, YDOC_MAP, "flow", errs))
-		return;
-	ydoc_check_keys(m, keys, "flow", errs);
-	for (uint32_t i = 0; i < m->n; i++) {
-		const char *k = ydoc_key(m, i);
-		const struct ydoc_node *v = m->items[2 * i + 1];
-
-		if (k == NULL)
-			continue;
-		if (KEY_IS(k, "memcap"))
-			get_size(v, 1ull << 20, 64ull << 30, k, errs, &f->memcap);
-		else if (KEY_IS(k, "hash-size"))
-			get_u32(v, 1024, 1u << 24, k, errs, &f->hash_size);
-		else if (KEY_IS(k, "timeouts"))
-			load_timeouts(f, v, errs);
-	}
+	get_path_list(v, key, errs, &c->files, &c->n_files);
 }
 
-static void load_stream(struct mx_config_stream *s, const struct ydoc_node *m,
-			struct mx_errors *errs)
-{
-	static const char *const keys[] = {"memcap", "stream-memcap", "recent-window",
-					   "max-segments", NULL};
+static const struct field capture_fields[] = {
+    TEXT("interface", struct mx_config_capture, interface),
+    CUSTOM("files", load_capture_files),
+    TEXT("bpf", struct mx_config_capture, bpf),
+    U32("snaplen", struct mx_config_capture, snaplen, 64, 262144),
+    U32("buffer-size-mib", struct mx_config_capture, buffer_mib, 1, 4096),
+    BOOL("promisc", struct mx_config_capture, promisc),
+    BOOL("immediate", struct mx_config_capture, immediate),
+    BOOL("watch-all", struct mx_config_capture, watch_all),
+    FIELDS_END,
+};
 
-	if (!ydoc_expect(m, YDOC_MAP, "stream", errs))
-		return;
-	ydoc_check_keys(m, keys, "stream", errs);
-	for (uint32_t i = 0; i < m->n; i++) {
-		const char *k = ydoc_key(m, i);
-		const struct ydoc_node *v = m->items[2 * i + 1];
+static const struct field timeout_fields[] = {
+    U32("new", struct mx_config_flow, timeout_new_s, 1, 86400),
+    U32("established", struct mx_config_flow, timeout_est_s, 1, 86400),
+    U32("closed", struct mx_config_flow, timeout_closed_s, 1, 86400),
+    U32("udp", struct mx_config_flow, timeout_udp_s, 1, 86400),
+    FIELDS_END,
+};
 
-		if (k == NULL)
-			continue;
-		if (KEY_IS(k, "memcap"))
-			get_size(v, 1ull << 20, 64ull << 30, k, errs, &s->memcap);
-		else if (KEY_IS(k, "stream-memcap"))
-			get_size(v, 4ull << 10, 1ull << 30, k, errs, &s->stream_memcap);
-		else if (KEY_IS(k, "recent-window"))
-			get_size(v, 0, 1ull << 20, k, errs, &s->recent_window);
-		else if (KEY_IS(k, "max-segments"))
-			get_u32(v, 1, 65535, k, errs, &s->max_segments);
-	}
-}
+static const struct field flow_fields[] = {
+    SIZE("memcap", struct mx_config_flow, memcap, 1ull << 20, 64ull << 30),
+    U32("hash-size", struct mx_config_flow, hash_size, 1024, 1u << 24),
+    SECTION("timeouts", 0, timeout_fields, "flow timeouts"),
+    FIELDS_END,
+};
 
-static void load_defrag(struct mx_config_defrag *d, const struct ydoc_node *m,
-			struct mx_errors *errs)
-{
-	static const char *const keys[] = {"memcap", "timeout", "max-trains", NULL};
+static const struct field stream_fields[] = {
+    SIZE("memcap", struct mx_config_stream, memcap, 1ull << 20, 64ull << 30),
+    SIZE("stream-memcap", struct mx_config_stream, stream_memcap, 4ull << 10, 1ull << 30),
+    SIZE("recent-window", struct mx_config_stream, recent_window, 0, 1ull << 20),
+    U32("max-segments", struct mx_config_stream, max_segments, 1, 65535),
+    FIELDS_END,
+};
 
-	if (!ydoc_expect(m, YDOC_MAP, "defrag", errs))
-		return;
-	ydoc_check_keys(m, keys, "defrag", errs);
-	for (uint32_t i = 0; i < m->n; i++) {
-		const char *k = ydoc_key(m, i);
-		const struct ydoc_node *v = m->items[2 * i + 1];
+static const struct field defrag_fields[] = {
+    SIZE("memcap", struct mx_config_defrag, memcap, 64ull << 10, 16ull << 30),
+    U32("timeout", struct mx_config_defrag, timeout_s, 1, 3600),
+    U32("max-trains", struct mx_config_defrag, max_trains, 1, 1u << 20),
+    FIELDS_END,
+};
 
-		if (k == NULL)
-			continue;
-		if (KEY_IS(k, "memcap"))
-			get_size(v, 64ull << 10, 16ull << 30, k, errs, &d->memcap);
-		else if (KEY_IS(k, "timeout"))
-			get_u32(v, 1, 3600, k, errs, &d->timeout_s);
-		else if (KEY_IS(k, "max-trains"))
-			get_u32(v, 1, 1u << 20, k, errs, &d->max_trains);
-	}
-}
+static const struct field app_fields[] = {
+    SIZE("session-memcap", struct mx_config_app, session_memcap, 1ull << 20, 16ull << 30),
+    SIZE("ndpi-memcap", struct mx_config_app, ndpi_memcap, 64ull << 10, 16ull << 30),
+    U32("ndpi-max-packets", struct mx_config_app, ndpi_max_packets, 1, 255),
+    FIELDS_END,
+};
 
-static void load_app(struct mx_config_app *a, const struct ydoc_node *m, struct mx_errors *errs)
-{
-	static const char *const keys[] = {"session-memcap", "ndpi-memcap", "ndpi-max-packets",
-					   NULL};
+/* Sections of one key whose value sits in struct mx_config itself. */
+static const struct field expectations_fields[] = {
+    SIZE("memcap", struct mx_config, expect_memcap, 64ull << 10, 16ull << 30),
+    FIELDS_END,
+};
 
-	if (!ydoc_expect(m, YDOC_MAP, "app", errs))
-		return;
-	ydoc_check_keys(m, keys, "app", errs);
-	for (uint32_t i = 0; i < m->n; i++) {
-		const char *k = ydoc_key(m, i);
-		const struct ydoc_node *v = m->items[2 * i + 1];
+static const struct field dns_fields[] = {
+    SIZE("cache-memcap", struct mx_config, dns_cache_memcap, 64ull << 10, 16ull << 30),
+    FIELDS_END,
+};
 
-		if (k == NULL)
-			continue;
-		if (KEY_IS(k, "session-memcap"))
-			get_size(v, 1ull << 20, 16ull << 30, k, errs, &a->session_memcap);
-		else if (KEY_IS(k, "ndpi-memcap"))
-			get_size(v, 64ull << 10, 16ull << 30, k, errs, &a->ndpi_memcap);
-		else if (KEY_IS(k, "ndpi-max-packets"))
-			get_u32(v, 1, 255, k, errs, &a->ndpi_max_packets);
-	}
-}
+static const struct field tls_fields[] = {
+    SIZE("handshake-buffer", struct mx_config, tls_handshake_buffer, 16ull << 10, 16ull << 20),
+    FIELDS_END,
+};
 
-static void load_single_size(const struct ydoc_node *m, const char *section, const char *key,
-			     uint64_t min, uint64_t max, struct mx_errors *errs, uint64_t *dst)
-{
-	const char *const keys[] = {key, NULL};
-	const struct ydoc_node *v;
-
-	if (!ydoc_expect(m, YDOC_MAP, section, errs))
-		return;
-	ydoc_check_keys(m, keys, section, errs);
-	if ((v = ydoc_map_get(m, key)) != NULL)
-		get_size(v, min, max, key, errs, dst);
-}
-
-static void load_alerts(struct mx_config *cfg, const struct ydoc_node *m, struct mx_errors *errs)
-{
-	static const char *const keys[] = {"threshold-table-size", NULL};
-	const struct ydoc_node *v;
-
-	if (!ydoc_expect(m, YDOC_MAP, "alerts", errs))
-		return;
-	ydoc_check_keys(m, keys, "alerts", errs);
-	if ((v = ydoc_map_get(m, "threshold-table-size")) != NULL)
-		get_u32(v, 16, 1u << 24, "threshold-table-size", errs, &cfg->threshold_table_size);
-}
+static const struct field alerts_fields[] = {
+    U32("threshold-table-size", struct mx_config, threshold_table_size, 16, 1u << 24),
+    FIELDS_END,
+};
 
 static bool parse_event_types(const struct ydoc_node *n, struct mx_errors *errs, unsigned *out)
 {
@@ -544,87 +528,55 @@ static void load_outputs(struct mx_config *cfg, const struct ydoc_node *seq, str
 	cfg->n_outputs = seq->n;
 }
 
+static void load_policy_files(void *at, const struct ydoc_node *v, const char *key,
+			      struct mx_errors *errs)
+{
+	struct mx_config *cfg = at;
+
+	get_path_list(v, key, errs, &cfg->policy_files, &cfg->n_policy_files);
+}
+
+static void load_trusted_resolvers(void *at, const struct ydoc_node *v, const char *key,
+				   struct mx_errors *errs)
+{
+	get_addr_list(v, key, errs, at);
+}
+
+static void load_outputs_field(void *at, const struct ydoc_node *v, const char *key,
+			       struct mx_errors *errs)
+{
+	(void)key;
+	load_outputs(at, v, errs);
+}
+
+static const struct field root_fields[] = {
+    SECTION("capture", offsetof(struct mx_config, capture), capture_fields, NULL),
+    SECTION("flow", offsetof(struct mx_config, flow), flow_fields, NULL),
+    SECTION("stream", offsetof(struct mx_config, stream), stream_fields, NULL),
+    SECTION("defrag", offsetof(struct mx_config, defrag), defrag_fields, NULL),
+    SECTION("dns", 0, dns_fields, NULL),
+    SECTION("tls", 0, tls_fields, NULL),
+    SECTION("alerts", 0, alerts_fields, NULL),
+    TEXT("rules-dir", struct mx_config, rules_dir),
+    CUSTOM("policy-files", load_policy_files),
+    TEXT("trust-anchor-file", struct mx_config, trust_anchor_file),
+    CUSTOM("trusted-resolvers", load_trusted_resolvers),
+    CUSTOM("outputs", load_outputs_field),
+    U32("stats-interval", struct mx_config, stats_interval_s, 0, 86400),
+    BOOL("redact-local-parts", struct mx_config, redact_local_parts),
+    TEXT("log-dir", struct mx_config, log_dir),
+    TEXT("pid-file", struct mx_config, pid_file),
+    TEXT("user", struct mx_config, user),
+    TEXT("group", struct mx_config, group),
+    U32("workers", struct mx_config, workers, 1, 64),
+    SECTION("app", offsetof(struct mx_config, app), app_fields, NULL),
+    SECTION("expectations", 0, expectations_fields, NULL),
+    FIELDS_END,
+};
+
 static void load_root(struct mx_config *cfg, const struct ydoc_node *root, struct mx_errors *errs)
 {
-	static const char *const keys[] = {"capture",
-					   "flow",
-					   "stream",
-					   "defrag",
-					   "dns",
-					   "tls",
-					   "alerts",
-					   "rules-dir",
-					   "policy-files",
-					   "trust-anchor-file",
-					   "trusted-resolvers",
-					   "outputs",
-					   "stats-interval",
-					   "redact-local-parts",
-					   "log-dir",
-					   "pid-file",
-					   "user",
-					   "group",
-					   "workers",
-					   "app",
-					   "expectations",
-					   NULL};
-
-	if (!ydoc_expect(root, YDOC_MAP, "configuration", errs))
-		return;
-	ydoc_check_keys(root, keys, "configuration", errs);
-	for (uint32_t i = 0; i < root->n; i++) {
-		const char *k = ydoc_key(root, i);
-		const struct ydoc_node *v = root->items[2 * i + 1];
-
-		if (k == NULL)
-			continue;
-		if (KEY_IS(k, "capture"))
-			load_capture(&cfg->capture, v, errs);
-		else if (KEY_IS(k, "flow"))
-			load_flow(&cfg->flow, v, errs);
-		else if (KEY_IS(k, "stream"))
-			load_stream(&cfg->stream, v, errs);
-		else if (KEY_IS(k, "defrag"))
-			load_defrag(&cfg->defrag, v, errs);
-		else if (KEY_IS(k, "app"))
-			load_app(&cfg->app, v, errs);
-		else if (KEY_IS(k, "expectations"))
-			load_single_size(v, "expectations", "memcap", 64ull << 10, 16ull << 30,
-					 errs, &cfg->expect_memcap);
-		else if (KEY_IS(k, "dns"))
-			load_single_size(v, "dns", "cache-memcap", 64ull << 10, 16ull << 30, errs,
-					 &cfg->dns_cache_memcap);
-		else if (KEY_IS(k, "tls"))
-			load_single_size(v, "tls", "handshake-buffer", 16ull << 10, 16ull << 20,
-					 errs, &cfg->tls_handshake_buffer);
-		else if (KEY_IS(k, "alerts"))
-			load_alerts(cfg, v, errs);
-		else if (KEY_IS(k, "rules-dir"))
-			get_text(v, k, cfg->rules_dir, sizeof(cfg->rules_dir), errs);
-		else if (KEY_IS(k, "policy-files"))
-			get_path_list(v, k, errs, &cfg->policy_files, &cfg->n_policy_files);
-		else if (KEY_IS(k, "trust-anchor-file"))
-			get_text(v, k, cfg->trust_anchor_file, sizeof(cfg->trust_anchor_file),
-				 errs);
-		else if (KEY_IS(k, "trusted-resolvers"))
-			get_addr_list(v, k, errs, cfg);
-		else if (KEY_IS(k, "outputs"))
-			load_outputs(cfg, v, errs);
-		else if (KEY_IS(k, "stats-interval"))
-			get_u32(v, 0, 86400, k, errs, &cfg->stats_interval_s);
-		else if (KEY_IS(k, "redact-local-parts"))
-			get_bool(v, k, errs, &cfg->redact_local_parts);
-		else if (KEY_IS(k, "log-dir"))
-			get_text(v, k, cfg->log_dir, sizeof(cfg->log_dir), errs);
-		else if (KEY_IS(k, "pid-file"))
-			get_text(v, k, cfg->pid_file, sizeof(cfg->pid_file), errs);
-		else if (KEY_IS(k, "user"))
-			get_text(v, k, cfg->user, sizeof(cfg->user), errs);
-		else if (KEY_IS(k, "group"))
-			get_text(v, k, cfg->group, sizeof(cfg->group), errs);
-		else if (KEY_IS(k, "workers"))
-			get_u32(v, 1, 64, k, errs, &cfg->workers);
-	}
+	load_fields(cfg, root_fields, root, "configuration", NULL, errs);
 }
 
 static bool load_doc(struct mx_config *cfg, struct ydoc *d, struct mx_errors *errs)
