@@ -152,12 +152,12 @@ build/tsan/tests/%: tests/unit/%.c build/tsan/libmx.a
 	$(Q)$(CC) $(TSAN_CFLAGS) -Itests/unit $< build/tsan/libmx.a $(PKG_LIBS) -lcmocka -lm -o $@
 
 # Fuzz targets linked with a plain main() that replays files: used by make test.
-build/asan/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c build/asan/libmx.a
+build/asan/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c tests/fuzz/fuzz_digest.h build/asan/libmx.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ASAN_CFLAGS) $< tests/fuzz/replay_main.c build/asan/libmx.a $(PKG_LIBS) -lm -o $@
 
-build/fuzz/bin/%: tests/fuzz/%.c build/fuzz/libmx.a
+build/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz_digest.h build/fuzz/libmx.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CLANG) $(CSTD) $(INCS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $< build/fuzz/libmx.a $(PKG_LIBS) -lm -o $@
@@ -186,7 +186,7 @@ lint:
 
 format:
 	clang-format -i $(LIB_SRCS) sensor/main.c $(UNIT_SRCS) $(FUZZ_SRCS) $(TOOL_SRCS) \
-	  $(TOOL_LIB_SRCS) tests/tools/lib/*.h sensor/*.h dissectors/*.h
+	  $(TOOL_LIB_SRCS) tests/tools/lib/*.h tests/fuzz/*.h sensor/*.h dissectors/*.h
 
 clean:
 	rm -rf build

@@ -15,29 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_digest.h"
 #include "tls.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct digest {
-	uint64_t h;
-	uint64_t events;
-};
-
-static void mix(struct digest *d, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		d->h ^= b[i];
-		d->h *= 0x100000001b3ULL;
-	}
-}
-
-static void mix_u(struct digest *d, uint64_t v)
-{
-	mix(d, &v, sizeof(v));
-}
 
 static void on_event(void *ctx, const struct tls_event *ev)
 {
