@@ -2,13 +2,16 @@
  * expected_errors.h - for the loader tests: where tests/ is, and the
  * comparison of the errors a loader reported with the "# expect: L:C: msg"
  * lines (error in the fixture itself) and "# expect-file: NAME:L:C: msg"
- * lines (error in a file beside it) written in the fixture. Header-only:
- * each test program includes it once.
+ * lines (error in a file beside it) written in the fixture, and the walk
+ * over the fixtures of tests/config. Header-only: each test program
+ * includes it once.
  */
 #ifndef MX_EXPECTED_ERRORS_H
 #define MX_EXPECTED_ERRORS_H
 
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "yaml_doc.h"
@@ -42,7 +45,7 @@ static inline void replace_token(char *s, size_t cap, const char *token, const c
  * NULL) in them stands for path; expect-file names are below dir.
  */
 static inline size_t read_expects(const char *dir, const char *path, const char *token,
-			   char exp[][MX_ERROR_LEN], size_t max)
+				  char exp[][MX_ERROR_LEN], size_t max)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
@@ -71,7 +74,7 @@ static inline size_t read_expects(const char *dir, const char *path, const char 
 
 /* Fails unless errs holds exactly the fixture's expected errors, in order. */
 static inline void compare_errors(const char *dir, const char *path, const char *token,
-			   const struct mx_errors *errs)
+				  const struct mx_errors *errs)
 {
 	char exp[16][MX_ERROR_LEN];
 	size_t n = read_expects(dir, path, token, exp, 16);
@@ -89,6 +92,54 @@ static inline void compare_errors(const char *dir, const char *path, const char 
 			fail_msg("%s: error %zu\n  got:      %s\n  expected: %s", path, i, got,
 				 exp[i]);
 	}
+}
+
+/* Called by each_fixture with the fixture directory and one fixture's path. */
+typedef void (*fixture_fn)(const char *dir, const char *path, void *ctx);
+
+/*
+ * Runs fn on every file of tests/config (MX_TEST_CONFIG_DIR, when set,
+ * names another directory) whose name starts with prefix and ends with one
+ * of suffixes (NULL-terminated), from the test at compile-time path file
+ * named self below tests/ (see tests_dir). Returns how many ran; fails the
+ * test when the directory cannot be read.
+ */
+static inline size_t each_fixture(const char *file, const char *self, const char *prefix,
+				  const char *const *suffixes, fixture_fn fn, void *ctx)
+{
+	const char *env = getenv("MX_TEST_CONFIG_DIR");
+	char tdir[1024], dir[1100], path[2048];
+	struct dirent *e;
+	size_t count = 0;
+	DIR *d;
+
+	tests_dir(file, self, tdir, sizeof(tdir));
+	if (env != NULL)
+		snprintf(dir, sizeof(dir), "%s", env);
+	else
+		snprintf(dir, sizeof(dir), "%s/config", tdir);
+	d = opendir(dir);
+	if (d == NULL)
+		fail_msg("cannot open fixture directory %s", dir);
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		bool wanted = false;
+
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		for (size_t i = 0; suffixes[i] != NULL && !wanted; i++) {
+			size_t sl = strlen(suffixes[i]);
+
+			wanted = l > sl && strcmp(e->d_name + l - sl, suffixes[i]) == 0;
+		}
+		if (!wanted)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		fn(dir, path, ctx);
+		count++;
+	}
+	closedir(d);
+	return count;
 }
 
 #endif

@@ -25,49 +25,27 @@
 
 /* ---- fixtures: tests/config next to tests/unit ---- */
 
-static void fixture_dir(char *buf, size_t len)
+static void config_fixture(const char *dir, const char *path, void *ctx)
 {
-	const char *env = getenv("MX_TEST_CONFIG_DIR");
-	const char *file = __FILE__;
-	const char *unit = strstr(file, "unit/test_config.c");
+	struct mx_config cfg;
+	struct mx_errors errs;
 
-	if (env != NULL)
-		snprintf(buf, len, "%s", env);
-	else if (unit == NULL || unit == file)
-		snprintf(buf, len, "../config");
-	else
-		snprintf(buf, len, "%.*sconfig", (int)(unit - file), file);
+	(void)dir;
+	(void)ctx;
+	config_defaults(&cfg);
+	mx_errors_init(&errs);
+	assert_false(config_load_file(&cfg, path, &errs));
+	compare_errors(NULL, path, NULL, &errs);
+	config_free(&cfg);
 }
 
 static void test_fixtures(void **state)
 {
-	char dir[1024];
-	DIR *d;
-	struct dirent *e;
-	size_t count = 0;
+	static const char *const suffixes[] = {".yaml", NULL};
 
 	(void)state;
-	fixture_dir(dir, sizeof(dir));
-	d = opendir(dir);
-	if (d == NULL)
-		fail_msg("cannot open fixture directory %s", dir);
-	while ((e = readdir(d)) != NULL) {
-		char path[2048];
-		struct mx_config cfg;
-		struct mx_errors errs;
-
-		if (strncmp(e->d_name, "config-", 7) != 0 || strstr(e->d_name, ".yaml") == NULL)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		config_defaults(&cfg);
-		mx_errors_init(&errs);
-		assert_false(config_load_file(&cfg, path, &errs));
-		compare_errors(NULL, path, NULL, &errs);
-		config_free(&cfg);
-		count++;
-	}
-	closedir(d);
-	assert_true(count >= 15);
+	assert_true(each_fixture(__FILE__, "unit/test_config.c", "config-", suffixes,
+				 config_fixture, NULL) >= 15);
 }
 
 /* ---- defaults and the override order ---- */

@@ -23,40 +23,26 @@
 
 /* ---- fixtures ---- */
 
+static void policy_fixture(const char *dir, const char *path, void *ctx)
+{
+	struct policy_set *s = policy_set_new();
+	struct mx_errors errs;
+
+	(void)ctx;
+	assert_non_null(s);
+	mx_errors_init(&errs);
+	assert_false(policy_load_file(s, path, &errs));
+	compare_errors(dir, path, "POLICYFILE", &errs);
+	policy_set_free(s);
+}
+
 static void test_fixtures(void **state)
 {
-	char tdir[1024], dir[1100];
-	DIR *d;
-	struct dirent *e;
-	size_t count = 0;
+	static const char *const suffixes[] = {".yaml", ".json", NULL};
 
 	(void)state;
-	tests_dir(__FILE__, "unit/test_policy.c", tdir, sizeof(tdir));
-	snprintf(dir, sizeof(dir), "%s/config", tdir);
-	d = opendir(dir);
-	if (d == NULL)
-		fail_msg("cannot open fixture directory %s", dir);
-	while ((e = readdir(d)) != NULL) {
-		char path[2048];
-		struct policy_set *s;
-		struct mx_errors errs;
-		size_t l = strlen(e->d_name);
-
-		if (strncmp(e->d_name, "policy-", 7) != 0 ||
-		    !(strcmp(e->d_name + l - 5, ".yaml") == 0 ||
-		      strcmp(e->d_name + l - 5, ".json") == 0))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		s = policy_set_new();
-		assert_non_null(s);
-		mx_errors_init(&errs);
-		assert_false(policy_load_file(s, path, &errs));
-		compare_errors(dir, path, "POLICYFILE", &errs);
-		policy_set_free(s);
-		count++;
-	}
-	closedir(d);
-	assert_true(count >= 10);
+	assert_true(each_fixture(__FILE__, "unit/test_policy.c", "policy-", suffixes,
+				 policy_fixture, NULL) >= 10);
 }
 
 /* ---- loading and lookups ---- */

@@ -33,37 +33,28 @@ static void load_builtin(struct ruleset *rs)
 		fail_msg("%s", mx_errors_get(&errs, 0));
 }
 
+static void rules_fixture(const char *dir, const char *path, void *ctx)
+{
+	struct ruleset rs;
+	struct mx_errors errs;
+
+	(void)dir;
+	(void)ctx;
+	load_builtin(&rs);
+	mx_errors_init(&errs);
+	if (rules_load_file(&rs, path, &errs))
+		rules_finish(&rs, &errs);
+	compare_errors(NULL, path, "RULESFILE", &errs);
+	ruleset_free(&rs);
+}
+
 static void test_fixtures(void **state)
 {
-	char tdir[1024], dir[1100];
-	DIR *d;
-	struct dirent *e;
-	size_t count = 0;
+	static const char *const suffixes[] = {".yaml", NULL};
 
 	(void)state;
-	tests_dir(__FILE__, "unit/test_rules.c", tdir, sizeof(tdir));
-	snprintf(dir, sizeof(dir), "%s/config", tdir);
-	d = opendir(dir);
-	if (d == NULL)
-		fail_msg("cannot open fixture directory %s", dir);
-	while ((e = readdir(d)) != NULL) {
-		char path[2048];
-		struct ruleset rs;
-		struct mx_errors errs;
-
-		if (strncmp(e->d_name, "rules-", 6) != 0 || strstr(e->d_name, ".yaml") == NULL)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		load_builtin(&rs);
-		mx_errors_init(&errs);
-		if (rules_load_file(&rs, path, &errs))
-			rules_finish(&rs, &errs);
-		compare_errors(NULL, path, "RULESFILE", &errs);
-		ruleset_free(&rs);
-		count++;
-	}
-	closedir(d);
-	assert_true(count >= 8);
+	assert_true(each_fixture(__FILE__, "unit/test_rules.c", "rules-", suffixes, rules_fixture,
+				 NULL) >= 8);
 }
 
 /* ---- built-in rules ---- */
