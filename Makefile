@@ -9,7 +9,7 @@
 
 CC      ?= gcc
 CLANG   ?= clang
-PKGS    := libpcap libndpi ldns yaml-0.1 libcrypto zlib jansson
+PKGS    := libpcap libndpi ldns yaml-0.1 libcrypto zlib jansson sqlite3 hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -26,7 +26,7 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN_FLAGS)
 TSAN_CFLAGS := $(BASE_CFLAGS) -O1 -fsanitize=thread -fno-omit-frame-pointer
 
-LIB_SRCS  := $(sort $(filter-out sensor/main.c,$(wildcard sensor/*.c dissectors/*.c)))
+LIB_SRCS  := $(sort $(filter-out sensor/main.c,$(wildcard sensor/*.c sensor/*/*.c dissectors/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
@@ -48,9 +48,10 @@ TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=build/rel/tools/%)
 
 # Debian packages the build, the tests and the lab need.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libldns-dev libyaml-dev \
-             libssl-dev zlib1g-dev libjansson-dev
+             libssl-dev zlib1g-dev libjansson-dev libsqlite3-dev libhiredis-dev
 DEB_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 python3-yaml \
-             python3-jsonschema tcpdump iproute2 procps time
+             python3-jsonschema tcpdump iproute2 procps time sqlite3 redis-server \
+             chromium ca-certificates
 DEB_LINT  := clang-tidy clang-format cppcheck
 
 .PHONY: all run test deps deps-test fuzz bench lint format clean check-build lab-captures
@@ -67,11 +68,13 @@ deps-test: deps
 # A capture made in the lab: a man in the middle strips STARTTLS from a
 # DANE-protected MX; swaks then sends in cleartext.
 RUN_PCAP := pcaps/lab/strip-starttls.pcap
-run: deps build/rel/mxsentry
+run: deps
+	@$(MAKE) --no-print-directory build/rel/mxsentry
 	@./build/rel/mxsentry -r $(RUN_PCAP) --trust-anchor pcaps/lab/trust-anchor.ds -e - -q \
 	  | grep '"event_type":"alert"'
 
-test: deps-test check-build
+test: deps-test
+	@$(MAKE) --no-print-directory check-build
 	@tests/run-tests
 
 check-build: build/rel/mxsentry build/asan/mxsentry $(UNIT_BINS) $(TSAN_BINS) $(REPLAY_BINS) \
@@ -171,10 +174,12 @@ build/rel/tools/%: tests/tools/%.c $(TOOL_LIB_SRCS) build/rel/libmx.a
 lab-captures: deps-test
 	tests/lab/make-captures.sh
 
-fuzz: deps-test $(FUZZ_BINS)
+fuzz: deps-test
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 	@tests/fuzz/run-campaigns $(FUZZ_SECONDS)
 
-bench: deps build/rel/mxsentry $(TOOL_BINS)
+bench: deps
+	@$(MAKE) --no-print-directory build/rel/mxsentry $(TOOL_BINS)
 	@tests/bench/run-bench
 
 LINT_SRCS := $(LIB_SRCS) sensor/main.c
@@ -186,7 +191,7 @@ lint:
 
 format:
 	clang-format -i $(LIB_SRCS) sensor/main.c $(UNIT_SRCS) $(FUZZ_SRCS) $(TOOL_SRCS) \
-	  $(TOOL_LIB_SRCS) tests/tools/lib/*.h tests/fuzz/*.h sensor/*.h dissectors/*.h
+	  $(TOOL_LIB_SRCS) tests/tools/lib/*.h tests/fuzz/*.h sensor/*/*.h dissectors/*.h
 
 clean:
 	rm -rf build

@@ -19,13 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "correlate.h"
-#include "eve.h"
-#include "pipeline.h"
-#include "report.h"
-#include "setup.h"
-#include "worker.h"
+#include "capture/capture.h"
+#include "correlate/correlate.h"
+#include "output/eve.h"
+#include "run/pipeline.h"
+#include "run/report.h"
+#include "run/setup.h"
+#include "run/worker.h"
 
 #define MX_VERSION "0.1.0"
 

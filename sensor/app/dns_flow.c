@@ -1,0 +1,427 @@
+/*
+ * dns_flow.c - DNS flows: the DNS dissector on UDP datagrams and TCP
+ * streams, queries matched to responses, answer races, EVE dns records,
+ * and every response handed to the DNS correlation (dns_correlate.h).
+ */
+#include "app/dns_flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate/correlate.h"
+#include "dns.h"
+#include "correlate/dns_correlate.h"
+#include "run/pipeline.h"
+
+/* Queries remembered for matching, all flows together. */
+#define QTABLE_SIZE 16384
+/* A response this long after its query no longer matches it. */
+#define QUERY_LIFETIME_US   (30 * MX_USEC)
+#define DNS_EVE_MAX_ANSWERS 32
+
+struct query_slot {
+	bool used;
+	struct mx_addr cli, srv;
+	uint16_t cport, sport, id, qtype;
+	uint32_t name_hash;
+	char qname[EXPECT_NAME_MAX];
+	uint64_t ts_us;
+	bool do_bit;
+	bool answered;
+	uint64_t answer_ts;
+	uint64_t answer_hash;
+	uint16_t answer_rcode;
+	bool raced; /* a race was reported for this query */
+};
+
+struct dns_flow {
+	struct dns_tcp_state tcp;
+	bool is_tcp;
+};
+
+struct dns_ctx_counters {
+	uint64_t flows, queries_tracked, responses_matched, responses_unmatched, query_evicted,
+	    races, records_written, ad_responses;
+};
+
+struct dns_ctx {
+	struct app_config cfg;
+	struct eve *eve;
+	struct correlate *corr;
+	struct dns_parser parser;
+	struct query_slot *qtable;
+	struct dns_ctx_counters ctr;
+	struct dns_answer answers[DNS_EVE_MAX_ANSWERS];
+	/* the flow and direction of the message being delivered */
+	struct flow *cur_flow;
+	int cur_dir;
+	uint64_t cur_ts;
+};
+
+static const struct mx_counter_desc dns_ctx_counter_desc[] = {
+    MX_COUNTER("app_layer.dns.flows", struct dns_ctx_counters, flows),
+    MX_COUNTER("app_layer.dns.queries_tracked", struct dns_ctx_counters, queries_tracked),
+    MX_COUNTER("app_layer.dns.responses_matched", struct dns_ctx_counters, responses_matched),
+    MX_COUNTER("app_layer.dns.responses_unmatched", struct dns_ctx_counters, responses_unmatched),
+    MX_COUNTER("app_layer.dns.query_evicted", struct dns_ctx_counters, query_evicted),
+    MX_COUNTER("app_layer.dns.races", struct dns_ctx_counters, races),
+    MX_COUNTER("app_layer.dns.records", struct dns_ctx_counters, records_written),
+    MX_COUNTER("dns.ad_responses", struct dns_ctx_counters, ad_responses),
+    {NULL, 0},
+};
+
+static uint32_t str_hash(const char *s)
+{
+	return mx_fnv1a(MX_FNV_SEED, s, strlen(s));
+}
+
+static uint32_t query_slot_index(const struct mx_addr *cli, uint16_t cport, uint16_t id,
+				 uint32_t name_hash)
+{
+	uint32_t h = name_hash ^ ((uint32_t)id << 16) ^ cport;
+
+	return mx_fnv1a(h, cli->b, sizeof(cli->b)) & (QTABLE_SIZE - 1);
+}
+
+/* Hash of what a response says: rcode and every answer record's wire form. */
+static uint64_t answer_hash(const struct dns_message *m)
+{
+	const ldns_rr_list *ans = ldns_pkt_answer(m->pkt);
+	uint64_t sum = 0;
+
+	for (size_t i = 0; ans != NULL && i < ldns_rr_list_rr_count(ans); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(ans, i);
+		uint64_t h = 1469598103934665603ULL;
+
+		h = (h ^ ldns_rr_get_type(rr)) * 1099511628211ULL;
+		for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
+			const ldns_rdf *rd = ldns_rr_rdf(rr, j);
+			const uint8_t *d = ldns_rdf_data(rd);
+
+			for (size_t k = 0; k < ldns_rdf_size(rd); k++)
+				h = (h ^ d[k]) * 1099511628211ULL;
+		}
+		/* Order of records does not matter: sum the per-record hashes. */
+		sum += h;
+	}
+	return sum ^ ((uint64_t)m->rcode << 56);
+}
+
+static void flow_sides(const struct dns_ctx *d, const struct mx_addr **cli, uint16_t *cport,
+		       const struct mx_addr **srv, uint16_t *sport)
+{
+	const struct flow *f = d->cur_flow;
+
+	*cli = &f->cli;
+	*cport = f->cport;
+	*srv = &f->srv;
+	*sport = f->sport;
+}
+
+static struct query_slot *query_find(struct dns_ctx *d, const struct dns_message *m)
+{
+	const struct mx_addr *cli, *srv;
+	uint16_t cport, sport;
+	uint32_t nh = str_hash(m->qname);
+	struct query_slot *q;
+
+	flow_sides(d, &cli, &cport, &srv, &sport);
+	q = &d->qtable[query_slot_index(cli, cport, m->id, nh)];
+	if (!q->used || q->id != m->id || q->cport != cport || q->sport != sport ||
+	    q->qtype != m->qtype || q->name_hash != nh || mx_addr_cmp(&q->cli, cli) != 0 ||
+	    mx_addr_cmp(&q->srv, srv) != 0 || strcmp(q->qname, m->qname) != 0)
+		return NULL;
+	if (d->cur_ts > q->ts_us + QUERY_LIFETIME_US)
+		return NULL;
+	return q;
+}
+
+static void query_track(struct dns_ctx *d, const struct dns_message *m)
+{
+	const struct mx_addr *cli, *srv;
+	uint16_t cport, sport;
+	uint32_t nh = str_hash(m->qname);
+	struct query_slot *q;
+
+	flow_sides(d, &cli, &cport, &srv, &sport);
+	q = &d->qtable[query_slot_index(cli, cport, m->id, nh)];
+	if (q->used && d->cur_ts <= q->ts_us + QUERY_LIFETIME_US)
+		d->ctr.query_evicted++;
+	memset(q, 0, sizeof(*q));
+	q->used = true;
+	q->cli = *cli;
+	q->srv = *srv;
+	q->cport = cport;
+	q->sport = sport;
+	q->id = m->id;
+	q->qtype = m->qtype;
+	q->name_hash = nh;
+	mx_strlcpy(q->qname, m->qname, sizeof(q->qname));
+	q->ts_us = d->cur_ts;
+	q->do_bit = m->do_bit;
+	d->ctr.queries_tracked++;
+}
+
+struct race_evidence {
+	const struct dns_message *m;
+	const struct query_slot *q;
+	uint64_t ts_us;
+};
+
+static void race_evidence(struct eve *e, const void *arg)
+{
+	const struct race_evidence *r = arg;
+	const char *rc1 = dns_rcode_str(r->q->answer_rcode), *rc2 = dns_rcode_str(r->m->rcode);
+	char type[DNS_TYPE_STR_MAX];
+
+	eve_str(e, "rrname", r->m->qname);
+	eve_str(e, "rrtype", dns_type_str(r->m->qtype, type, sizeof(type)));
+	eve_u64(e, "id", r->m->id);
+	eve_str(e, "first_rcode", rc1 != NULL ? rc1 : "other");
+	eve_str(e, "second_rcode", rc2 != NULL ? rc2 : "other");
+	eve_u64(e, "second_answers", ldns_rr_list_rr_count(ldns_pkt_answer(r->m->pkt)));
+	eve_u64(e, "ms_after_query", (r->ts_us - r->q->ts_us) / 1000);
+}
+
+/* A second response to one query with another answer: an injection race. */
+static void check_race(struct dns_ctx *d, struct query_slot *q, const struct dns_message *m)
+{
+	uint64_t h = answer_hash(m);
+	struct race_evidence ev = {m, q, d->cur_ts};
+	struct alert_keys keys;
+
+	if (!q->answered) {
+		q->answered = true;
+		q->answer_ts = d->cur_ts;
+		q->answer_hash = h;
+		q->answer_rcode = m->rcode;
+		return;
+	}
+	if (q->answer_hash == h || q->raced)
+		return;
+	/* A late second answer is a resolver retry, not a race. */
+	if (d->cur_ts - q->answer_ts > (uint64_t)correlate_config(d->corr)->race_window_ms * 1000)
+		return;
+	q->raced = true;
+	d->ctr.races++;
+	keys = (struct alert_keys){&d->cur_flow->srv, &d->cur_flow->cli, m->qname, NULL};
+	correlate_raise(d->corr, d->eve, KIND_DNS_ANSWER_RACE, d->cur_ts, d->cur_flow,
+			FLOW_TOCLIENT, "dns", &keys, NULL, race_evidence, &ev);
+}
+
+/* Messages whose dns record is written without the all-answers option. */
+static bool mail_relevant(struct dns_ctx *d, const struct dns_message *m)
+{
+	/* An ANY (or other) query whose answer holds MX or TLSA records. */
+	if (m->qr && (dns_count_type(m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_MX) > 0 ||
+		      dns_count_type(m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_TLSA) > 0))
+		return true;
+	switch (m->qtype) {
+	case LDNS_RR_TYPE_MX:
+	case LDNS_RR_TYPE_TLSA:
+	case LDNS_RR_TYPE_DNSKEY:
+	case LDNS_RR_TYPE_DS:
+		return true;
+	case LDNS_RR_TYPE_TXT:
+		return strncmp(m->qname, "_mta-sts.", 9) == 0;
+	case LDNS_RR_TYPE_A:
+	case LDNS_RR_TYPE_AAAA:
+		return dns_correlate_is_mx_host(d->corr, m->qname, d->cur_ts);
+	default:
+		return false;
+	}
+}
+
+static void write_flags(struct eve *e, const struct dns_message *m)
+{
+	char flags[8];
+	unsigned v = (unsigned)m->qr << 15 | (unsigned)(m->opcode & 15) << 11 |
+		     (unsigned)m->aa << 10 | (unsigned)m->tc << 9 | (unsigned)m->rd << 8 |
+		     (unsigned)m->ra << 7 | (unsigned)m->ad << 5 | (unsigned)m->cd << 4 |
+		     (m->rcode & 15);
+
+	snprintf(flags, sizeof(flags), "%04x", v);
+	eve_str(e, "flags", flags);
+}
+
+static void write_record(struct dns_ctx *d, const struct dns_message *m,
+			 const struct dns_verdict *v)
+{
+	struct eve *e = d->eve;
+	char type[DNS_TYPE_STR_MAX];
+	const char *rcode = dns_rcode_str(m->rcode);
+	size_t n;
+
+	eve_begin(e, EVE_DNS, d->cur_ts, d->cur_flow, d->cur_dir, "dns");
+	eve_obj_begin(e, "dns");
+	eve_u64(e, "version", 3);
+	eve_str(e, "type", m->qr ? "response" : "request");
+	eve_u64(e, "id", m->id);
+	write_flags(e, m);
+	eve_bool(e, "qr", m->qr);
+	if (m->aa)
+		eve_bool(e, "aa", true);
+	if (m->tc)
+		eve_bool(e, "tc", true);
+	if (m->rd)
+		eve_bool(e, "rd", true);
+	if (m->ra)
+		eve_bool(e, "ra", true);
+	eve_bool(e, "ad", m->ad);
+	eve_bool(e, "do", m->do_bit);
+	eve_u64(e, "opcode", m->opcode);
+	if (m->qr)
+		eve_str(e, "rcode", rcode != NULL ? rcode : "other");
+	if (m->has_question) {
+		eve_list_begin(e, "queries");
+		eve_obj_begin(e, "");
+		eve_str(e, "rrname", m->qname);
+		eve_str(e, "rrtype", dns_type_str(m->qtype, type, sizeof(type)));
+		eve_obj_end(e);
+		eve_list_end(e);
+	}
+	n = m->qr ? dns_answer_summary(m->pkt, d->answers, DNS_EVE_MAX_ANSWERS) : 0;
+	if (n > 0) {
+		eve_list_begin(e, "answers");
+		for (size_t i = 0; i < n; i++) {
+			eve_obj_begin(e, "");
+			eve_str(e, "rrname", d->answers[i].rrname);
+			eve_str(e, "rrtype", d->answers[i].rrtype);
+			eve_u64(e, "ttl", d->answers[i].ttl);
+			eve_str(e, "rdata", d->answers[i].rdata);
+			eve_obj_end(e);
+		}
+		eve_list_end(e);
+	}
+	if (v != NULL && m->qr) {
+		eve_obj_begin(e, "dnssec");
+		eve_str(e, "status", v->status);
+		if (v->reason[0])
+			eve_str(e, "reason", v->reason);
+		eve_str(e, "trust", expect_trust_name(v->trust));
+		eve_obj_end(e);
+	}
+	eve_obj_end(e);
+	eve_commit(e);
+	d->ctr.records_written++;
+}
+
+static void on_message(void *ctx, const struct dns_message *m)
+{
+	struct dns_ctx *d = ctx;
+	struct query_slot *q = NULL;
+	struct dns_verdict v;
+	bool query_do = false, matched = false;
+
+	if (!m->qr) {
+		if (m->opcode == LDNS_PACKET_QUERY && m->has_question)
+			query_track(d, m);
+		if (d->cfg.all_dns_answers && eve_wants(d->eve, EVE_DNS))
+			write_record(d, m, NULL);
+		return;
+	}
+	if (m->ad)
+		d->ctr.ad_responses++;
+	if (m->has_question)
+		q = query_find(d, m);
+	if (q != NULL) {
+		matched = true;
+		query_do = q->do_bit;
+		d->ctr.responses_matched++;
+		check_race(d, q, m);
+	} else {
+		d->ctr.responses_unmatched++;
+	}
+	memset(&v, 0, sizeof(v));
+	dns_correlate_response(d->corr, d->eve, d->cur_flow, m, matched, query_do, d->cur_ts, &v);
+	if (eve_wants(d->eve, EVE_DNS) && (d->cfg.all_dns_answers || mail_relevant(d, m)))
+		write_record(d, m, &v);
+}
+
+struct dns_ctx *dns_ctx_new(const struct app_config *cfg, struct eve *eve, struct correlate *corr)
+{
+	struct dns_ctx *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->qtable = calloc(QTABLE_SIZE, sizeof(*d->qtable));
+	if (d->qtable == NULL) {
+		free(d);
+		return NULL;
+	}
+	d->cfg = *cfg;
+	d->eve = eve;
+	d->corr = corr;
+	dns_parser_init(&d->parser, on_message, NULL);
+	return d;
+}
+
+void dns_ctx_free(struct dns_ctx *d)
+{
+	if (d == NULL)
+		return;
+	free(d->qtable);
+	free(d);
+}
+
+void dns_ctx_tick(struct dns_ctx *d, uint64_t now_us)
+{
+	(void)d;
+	(void)now_us;
+}
+
+void dns_ctx_add_stats_sources(struct dns_ctx *d, struct pipeline *p)
+{
+	pipeline_add_stats_source(p, &d->parser.counters, dns_counter_desc);
+	pipeline_add_stats_source(p, &d->ctr, dns_ctx_counter_desc);
+}
+
+struct dns_flow *dns_flow_new(struct dns_ctx *d, struct flow *f)
+{
+	struct dns_flow *df = calloc(1, sizeof(*df));
+
+	if (df == NULL)
+		return NULL;
+	df->is_tcp = f->proto == 6;
+	dns_tcp_init(&df->tcp);
+	d->ctr.flows++;
+	return df;
+}
+
+static void set_current(struct dns_ctx *d, struct flow *f, int dir, uint64_t ts)
+{
+	d->cur_flow = f;
+	d->cur_dir = dir;
+	d->cur_ts = ts;
+}
+
+void dns_flow_datagram(struct dns_ctx *d, struct dns_flow *df, struct flow *f, int dir,
+		       const struct mx_packet *p)
+{
+	(void)df;
+	set_current(d, f, dir, p->ts_us);
+	dns_parse_udp(p->payload, p->payload_len, &d->parser, d);
+}
+
+void dns_flow_stream(struct dns_ctx *d, struct dns_flow *df, struct flow *f, int dir,
+		     enum stream_chunk kind, const uint8_t *data, size_t len)
+{
+	set_current(d, f, dir, f->last_ts);
+	switch (kind) {
+	case STREAM_DATA:
+		dns_tcp_feed(&df->tcp, dir, data, len, &d->parser, d);
+		break;
+	case STREAM_GAP:
+		dns_tcp_gap(&df->tcp, dir, len, &d->parser);
+		break;
+	default:
+		break;
+	}
+}
+
+void dns_flow_end(struct dns_ctx *d, struct dns_flow *df, struct flow *f)
+{
+	(void)f;
+	dns_tcp_free(&df->tcp, &d->parser);
+	free(df);
+}

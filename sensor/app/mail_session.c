@@ -1,0 +1,799 @@
+/*
+ * mail_session.c - one SMTP connection: drives the SMTP and TLS
+ * dissectors over the two reassembled directions, raises the detections
+ * that need no expectation (starttls-masked, starttls-rejected,
+ * STARTTLS command and response injection, ehlo-downgrade,
+ * requiretls-violation, tls-fallback-cleartext), hands the rest to
+ * mail_correlate.c, and writes the smtp and tls records.
+ */
+#include "app/mail_session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate/correlate.h"
+#include "correlate/mail_correlate.h"
+#include "run/pipeline.h"
+#include "smtp.h"
+#include "tls.h"
+
+/*
+ * Failed TLS attempts remembered for tls-fallback-cleartext. The table is
+ * one per mail_ctx, so one per worker when several run: a fallback is a
+ * later connection between the same two addresses, and frames are
+ * dispatched to workers by their address pair, so it always reaches the
+ * worker that saw the failure.
+ */
+#define FALLBACK_SLOTS 4096
+
+struct fallback_slot {
+	bool used;
+	struct mx_addr cli, srv;
+	uint64_t ts_us;
+	uint64_t flow_id;
+	const char *why;
+};
+
+struct mail_counters {
+	uint64_t sessions, implicit_tls, starttls_offered, starttls_issued, tls_handshakes,
+	    cleartext_mail, records, memcap, fallback_evicted;
+};
+
+struct mail_ctx {
+	struct app_config cfg;
+	struct eve *eve;
+	struct correlate *corr;
+	struct tls_memcap tls_mc;
+	struct tls_cert_cache *certs;
+	size_t session_bytes;
+	struct fallback_slot fallback[FALLBACK_SLOTS];
+	struct mail_counters ctr;
+};
+
+struct mail_session {
+	struct smtp_state smtp;
+	struct tls_state tls;
+	struct mail_facts mf;
+	struct mail_ctx *m;
+	struct flow *f;
+	bool sniffed;
+	bool implicit;
+	bool plaintext_banner;
+	char banner_text[64];
+	bool cert_checked;
+	bool fallback_checked;
+	bool tls_failed_noted;
+	bool response_injection_seen;
+	/* leaf certificate details for the tls record */
+	char subject[256], issuer[256], serial[80];
+	char fingerprint[60];
+};
+
+static const struct mx_counter_desc mail_counter_desc[] = {
+    MX_COUNTER("app_layer.smtp.sessions", struct mail_counters, sessions),
+    MX_COUNTER("app_layer.smtp.implicit_tls", struct mail_counters, implicit_tls),
+    MX_COUNTER("app_layer.smtp.starttls_offered", struct mail_counters, starttls_offered),
+    MX_COUNTER("app_layer.smtp.starttls_issued", struct mail_counters, starttls_issued),
+    MX_COUNTER("app_layer.smtp.tls_handshakes", struct mail_counters, tls_handshakes),
+    MX_COUNTER("app_layer.smtp.cleartext_mail", struct mail_counters, cleartext_mail),
+    MX_COUNTER("app_layer.smtp.records", struct mail_counters, records),
+    MX_COUNTER("app_layer.smtp.memcap", struct mail_counters, memcap),
+    MX_COUNTER("app_layer.smtp.fallback_evicted", struct mail_counters, fallback_evicted),
+    {NULL, 0},
+};
+
+static const struct mx_counter_desc cert_cache_desc[] = {
+    MX_COUNTER("app_layer.tls.cert_cache_hits", struct tls_cert_cache_counters, hits),
+    MX_COUNTER("app_layer.tls.cert_cache_misses", struct tls_cert_cache_counters, misses),
+    {NULL, 0},
+};
+
+static const struct mx_counter_desc tls_mc_desc[] = {
+    MX_COUNTER("app_layer.tls.memuse", struct tls_memcap, used),
+    MX_COUNTER("app_layer.tls.memcap", struct tls_memcap, fail),
+    {NULL, 0},
+};
+
+struct mail_ctx *mail_ctx_new(const struct app_config *cfg, struct eve *eve, struct correlate *corr)
+{
+	struct mail_ctx *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->cfg = *cfg;
+	m->eve = eve;
+	m->corr = corr;
+	m->tls_mc.limit = cfg->session_memcap / 4;
+	m->certs = tls_cert_cache_new();
+	if (m->certs == NULL) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void mail_ctx_free(struct mail_ctx *m)
+{
+	if (m == NULL)
+		return;
+	tls_cert_cache_free(m->certs);
+	free(m);
+}
+
+void mail_ctx_tick(struct mail_ctx *m, uint64_t now_us)
+{
+	(void)m;
+	(void)now_us;
+}
+
+void mail_ctx_add_stats_sources(struct mail_ctx *m, struct pipeline *p)
+{
+	pipeline_add_stats_source(p, &m->ctr, mail_counter_desc);
+	pipeline_add_stats_source(p, &m->tls_mc, tls_mc_desc);
+	pipeline_add_stats_source(p, tls_cert_cache_counters(m->certs), cert_cache_desc);
+}
+
+/* ---- tls-fallback-cleartext bookkeeping ---- */
+
+static uint32_t pair_hash(const struct mx_addr *a, const struct mx_addr *b)
+{
+	return mx_fnv1a(mx_fnv1a(MX_FNV_SEED, a->b, sizeof(a->b)), b->b, sizeof(b->b)) &
+	       (FALLBACK_SLOTS - 1);
+}
+
+/* Remembers that TLS failed between the session's client and server. */
+static void note_tls_failure(struct mail_session *s, const char *why, uint64_t ts)
+{
+	struct fallback_slot *slot = &s->m->fallback[pair_hash(&s->f->cli, &s->f->srv)];
+
+	if (s->tls_failed_noted)
+		return;
+	s->tls_failed_noted = true;
+	if (slot->used &&
+	    (mx_addr_cmp(&slot->cli, &s->f->cli) != 0 || mx_addr_cmp(&slot->srv, &s->f->srv) != 0))
+		s->m->ctr.fallback_evicted++;
+	slot->used = true;
+	slot->cli = s->f->cli;
+	slot->srv = s->f->srv;
+	slot->ts_us = ts;
+	slot->flow_id = s->f->flow_id;
+	slot->why = why;
+}
+
+struct fallback_evidence {
+	const struct fallback_slot *slot;
+	uint64_t ts;
+};
+
+static void fallback_evidence(struct eve *e, const void *arg)
+{
+	const struct fallback_evidence *fe = arg;
+
+	eve_str(e, "tls_failure", fe->slot->why);
+	eve_u64(e, "failed_flow_id", fe->slot->flow_id & 0x7ffffffffffffULL);
+	eve_u64(e, "seconds_after_failure", (fe->ts - fe->slot->ts_us) / MX_USEC);
+	eve_str(e, "cleartext", "MAIL FROM sent without TLS");
+}
+
+static void check_fallback(struct mail_session *s, uint64_t ts)
+{
+	struct fallback_slot *slot = &s->m->fallback[pair_hash(&s->f->cli, &s->f->srv)];
+	const struct correlate_config *cc = correlate_config(s->m->corr);
+	struct fallback_evidence fe = {slot, ts};
+	struct alert_keys keys = {&s->f->cli, &s->f->srv, NULL, NULL};
+
+	if (s->fallback_checked)
+		return;
+	s->fallback_checked = true;
+	if (!slot->used || slot->flow_id == s->f->flow_id ||
+	    mx_addr_cmp(&slot->cli, &s->f->cli) != 0 || mx_addr_cmp(&slot->srv, &s->f->srv) != 0)
+		return;
+	if (ts < slot->ts_us || ts - slot->ts_us > (uint64_t)cc->fallback_window_s * MX_USEC)
+		return;
+	correlate_raise(s->m->corr, s->m->eve, KIND_TLS_FALLBACK_CLEARTEXT, ts, s->f, FLOW_TOSERVER,
+			"smtp", &keys, NULL, fallback_evidence, &fe);
+	s->mf.alerted[KIND_TLS_FALLBACK_CLEARTEXT] = true;
+	slot->used = false;
+}
+
+/* ---- evidence writers ---- */
+
+static void write_reply_lines(struct eve *e, const char *key, const struct smtp_event *ev)
+{
+	if (ev->u.reply.nlines == 0)
+		return;
+	eve_list_begin(e, key);
+	for (unsigned i = 0; i < ev->u.reply.nlines; i++)
+		eve_list_bytes(e, (const uint8_t *)ev->u.reply.lines[i].p,
+			       ev->u.reply.lines[i].len);
+	eve_list_end(e);
+}
+
+static void masked_evidence(struct eve *e, const void *arg)
+{
+	const struct smtp_event *ev = arg;
+
+	eve_bytes(e, "masked_keyword", (const uint8_t *)ev->ehlo.masked, ev->ehlo.masked_len);
+	eve_bytes(e, "capability_line", (const uint8_t *)ev->ehlo.masked_line,
+		  ev->ehlo.masked_line_len);
+	write_reply_lines(e, "ehlo_reply", ev);
+}
+
+static void rejected_evidence(struct eve *e, const void *arg)
+{
+	const struct smtp_event *ev = arg;
+
+	eve_u64(e, "reply_code", ev->u.reply.code);
+	write_reply_lines(e, "reply", ev);
+}
+
+static void inject_evidence(struct eve *e, const void *arg)
+{
+	const struct smtp_event *ev = arg;
+
+	eve_u64(e, "injected_bytes", ev->u.inject.len);
+	eve_bytes(e, "first_bytes", ev->u.inject.bytes, ev->u.inject.bytes_len);
+}
+
+static void downgrade_evidence(struct eve *e, const void *arg)
+{
+	const struct smtp_event *ev = arg;
+
+	eve_u64(e, "ehlo_reply_code", ev->u.downgrade.ehlo_code);
+	eve_str(e, "fallback", "HELO");
+}
+
+static void requiretls_evidence(struct eve *e, const void *arg)
+{
+	const struct smtp_event *ev = arg;
+	const struct smtp_addr *from = ev->u.trans.from;
+
+	eve_str(e, "marking", "MAIL FROM ... REQUIRETLS");
+	eve_u64(e, "reply_code", ev->u.trans.code);
+	eve_u64(e, "recipients", ev->u.trans.rcpts);
+	eve_u64(e, "body_bytes", ev->u.trans.body_bytes);
+	if (from != NULL && from->domain[0])
+		eve_str(e, "mail_from_domain", from->domain);
+}
+
+struct tls_not_evidence {
+	const struct tls_event *ev;
+};
+
+static void not_tls_evidence(struct eve *e, const void *arg)
+{
+	const struct tls_event *ev = arg;
+
+	eve_u64(e, "injected_bytes", ev->u.not_tls.len);
+	eve_bytes(e, "first_bytes", ev->u.not_tls.bytes, ev->u.not_tls.len);
+	eve_str(e, "observed", "server bytes after 220 to STARTTLS are not TLS records");
+}
+
+static void raise_once(struct mail_session *s, enum mx_kind k, int dir, uint64_t ts,
+		       alert_evidence_fn fn, const void *arg, const struct alert_expectation *exp)
+{
+	struct alert_keys keys;
+
+	if (s->mf.alerted[k])
+		return;
+	s->mf.alerted[k] = true;
+	/* The MX host and domain of the server, for suppressions and
+	   thresholds by domain or MX host. */
+	mail_correlate_targets(s->m->corr, &s->mf, ts);
+	keys = (struct alert_keys){dir == FLOW_TOSERVER ? &s->f->cli : &s->f->srv,
+				   dir == FLOW_TOSERVER ? &s->f->srv : &s->f->cli,
+				   s->mf.ndomains ? s->mf.domains[0] : NULL,
+				   s->mf.nhosts ? s->mf.hosts[0] : NULL};
+	correlate_raise(s->m->corr, s->m->eve, k, ts, s->f, dir, "smtp", &keys, exp, fn, arg);
+}
+
+/* ---- SMTP events ---- */
+
+static void keep_ehlo_lines(struct mail_session *s, const struct smtp_event *ev)
+{
+	size_t o = 0;
+
+	for (unsigned i = 0; i < ev->u.reply.nlines; i++) {
+		size_t l = MX_MIN(ev->u.reply.lines[i].len, MAIL_EVIDENCE_MAX - o - 2);
+
+		if (o + 2 >= MAIL_EVIDENCE_MAX)
+			break;
+		memcpy(s->mf.ehlo_lines + o, ev->u.reply.lines[i].p, l);
+		o += l;
+		s->mf.ehlo_lines[o++] = '\n';
+	}
+	if (o > 0)
+		o--; /* no trailing newline */
+	s->mf.ehlo_lines_len = o;
+}
+
+static void on_command(struct mail_session *s, const struct smtp_event *ev, uint64_t ts)
+{
+	const char *rcpt_domain = NULL;
+
+	switch (ev->u.cmd.verb) {
+	case SMTP_VERB_RCPT:
+		if (ev->u.cmd.addr != NULL && ev->u.cmd.addr->domain[0])
+			rcpt_domain = ev->u.cmd.addr->domain;
+		if (rcpt_domain != NULL)
+			mail_correlate_rcpt(s->m->corr, &s->mf, rcpt_domain, ts);
+		/* fall through */
+	case SMTP_VERB_MAIL:
+	case SMTP_VERB_DATA:
+	case SMTP_VERB_BDAT:
+		if (smtp_dir_is_tls(&s->smtp, FLOW_TOSERVER))
+			break;
+		if (ev->u.cmd.verb == SMTP_VERB_MAIL)
+			check_fallback(s, ts);
+		mail_correlate_cleartext_mail(s->m->corr, &s->mf, rcpt_domain, ts);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_smtp_event(void *ctx, const struct smtp_event *ev)
+{
+	struct mail_session *s = ctx;
+	uint64_t ts = s->f->last_ts;
+
+	switch (ev->type) {
+	case SMTP_EV_EHLO_REPLY:
+		if (ev->u.reply.code / 100 == 2 && !ev->ehlo.helo &&
+		    !smtp_dir_is_tls(&s->smtp, FLOW_TOCLIENT)) {
+			keep_ehlo_lines(s, ev);
+			if (ev->ehlo.starttls)
+				s->m->ctr.starttls_offered++;
+			if (ev->ehlo.masked == NULL)
+				mail_correlate_ehlo(s->m->corr, &s->mf, ts);
+		}
+		break;
+	case SMTP_EV_STARTTLS_MASKED:
+		keep_ehlo_lines(s, ev);
+		raise_once(s, KIND_STARTTLS_MASKED, FLOW_TOCLIENT, ts, masked_evidence, ev, NULL);
+		break;
+	case SMTP_EV_STARTTLS_REPLY:
+		s->m->ctr.starttls_issued++;
+		if (!ev->starttls.accepted) {
+			if (ev->starttls.offered)
+				mail_correlate_rejected(s->m->corr, &s->mf, ts, rejected_evidence,
+							ev);
+			note_tls_failure(s, "STARTTLS refused", ts);
+		}
+		break;
+	case SMTP_EV_STARTTLS_COMMAND_INJECTION:
+		raise_once(s, KIND_STARTTLS_COMMAND_INJECTION, FLOW_TOSERVER, ts, inject_evidence,
+			   ev, NULL);
+		break;
+	case SMTP_EV_STARTTLS_RESPONSE_INJECTION:
+		s->response_injection_seen = true;
+		raise_once(s, KIND_STARTTLS_RESPONSE_INJECTION, FLOW_TOCLIENT, ts, inject_evidence,
+			   ev, NULL);
+		break;
+	case SMTP_EV_EHLO_DOWNGRADE:
+		raise_once(s, KIND_EHLO_DOWNGRADE, FLOW_TOSERVER, ts, downgrade_evidence, ev, NULL);
+		break;
+	case SMTP_EV_COMMAND:
+		on_command(s, ev, ts);
+		break;
+	case SMTP_EV_TRANSACTION:
+		if (ev->u.trans.requiretls && !smtp_dir_is_tls(&s->smtp, FLOW_TOSERVER))
+			raise_once(s, KIND_REQUIRETLS_VIOLATION, FLOW_TOSERVER, ts,
+				   requiretls_evidence, ev, NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct smtp_callbacks smtp_cb = {on_smtp_event};
+
+/* ---- TLS events ---- */
+
+static void on_certificate(struct mail_session *s, const struct tls_event *ev, uint64_t ts)
+{
+	unsigned idx = ev->u.cert.index;
+	struct cert_digest *d;
+
+	if (idx >= TLS_CHAIN_MAX)
+		return;
+	d = &s->mf.certs[idx];
+	memset(d, 0, sizeof(*d));
+	if (idx + 1 > s->mf.ncerts)
+		s->mf.ncerts = idx + 1;
+	memcpy(d->cert_sha256, ev->u.cert.sha256, 32);
+	memcpy(d->cert_sha512, ev->u.cert.sha512, 64);
+	d->spki_ok = ev->u.cert.spki_ok;
+	memcpy(d->spki_sha256, ev->u.cert.spki_sha256, 32);
+	memcpy(d->spki_sha512, ev->u.cert.spki_sha512, 64);
+	mail_correlate_full_match(s->m->corr, &s->mf, d, ev->u.cert.der, ev->u.cert.der_len, ts);
+	if (idx != 0)
+		return;
+	snprintf(s->mf.cn, sizeof(s->mf.cn), "%s", ev->u.cert.subject_cn);
+	s->mf.nsan = 0;
+	for (unsigned i = 0; i < ev->u.cert.nsan && s->mf.nsan < MAIL_MAX_SAN; i++)
+		snprintf(s->mf.san[s->mf.nsan++], EXPECT_NAME_MAX, "%s", ev->u.cert.san[i]);
+	snprintf(s->subject, sizeof(s->subject), "%s", ev->u.cert.subject);
+	snprintf(s->issuer, sizeof(s->issuer), "%s", ev->u.cert.issuer);
+	snprintf(s->serial, sizeof(s->serial), "%s", ev->u.cert.serial);
+	mx_hex(ev->u.cert.sha1, sizeof(ev->u.cert.sha1), s->fingerprint, sizeof(s->fingerprint),
+	       ':');
+}
+
+static void check_certificate(struct mail_session *s, uint64_t ts)
+{
+	if (s->cert_checked || s->tls.info.cert_visibility != TLS_CERT_VISIBLE)
+		return;
+	s->cert_checked = true;
+	mail_correlate_certificate(s->m->corr, &s->mf, ts);
+}
+
+static bool looks_like_reply(const uint8_t *b, size_t n)
+{
+	return n >= 3 && b[0] >= '1' && b[0] <= '5' && b[1] >= '0' && b[1] <= '9' && b[2] >= '0' &&
+	       b[2] <= '9';
+}
+
+static void on_tls_event(void *ctx, const struct tls_event *ev)
+{
+	struct mail_session *s = ctx;
+	uint64_t ts = s->f->last_ts;
+
+	switch (ev->type) {
+	case TLS_EV_SERVER_HELLO:
+		if (!ev->u.server_hello.hello_retry)
+			mail_correlate_tls_version(s->m->corr, &s->mf, ts);
+		break;
+	case TLS_EV_CERTIFICATE:
+		if (ev->dir == FLOW_TOCLIENT)
+			on_certificate(s, ev, ts);
+		break;
+	case TLS_EV_CHANGE_CIPHER_SPEC:
+		if (ev->dir == FLOW_TOCLIENT)
+			check_certificate(s, ts);
+		break;
+	case TLS_EV_HANDSHAKE_DONE:
+		s->m->ctr.tls_handshakes++;
+		check_certificate(s, ts);
+		break;
+	case TLS_EV_ALERT:
+		check_certificate(s, ts);
+		if (ev->u.alert.level == 2 && !s->tls.info.handshake_complete)
+			note_tls_failure(s, "fatal TLS alert during the handshake", ts);
+		break;
+	case TLS_EV_NOT_TLS:
+		if (ev->dir != FLOW_TOCLIENT)
+			break;
+		if (s->implicit && ev->u.not_tls.records_before == 0 &&
+		    looks_like_reply(ev->u.not_tls.bytes, ev->u.not_tls.len)) {
+			s->plaintext_banner = true;
+			snprintf(s->banner_text, sizeof(s->banner_text), "%.*s",
+				 (int)MX_MIN(ev->u.not_tls.len, sizeof(s->banner_text) - 1),
+				 (const char *)ev->u.not_tls.bytes);
+			break;
+		}
+		if (!s->implicit && !s->response_injection_seen &&
+		    ev->u.not_tls.records_before == 0) {
+			s->response_injection_seen = true;
+			raise_once(s, KIND_STARTTLS_RESPONSE_INJECTION, FLOW_TOCLIENT, ts,
+				   not_tls_evidence, ev, NULL);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct tls_callbacks tls_cb = {on_tls_event};
+
+/* ---- session ---- */
+
+struct mail_session *mail_session_new(struct mail_ctx *m, struct flow *f, bool implicit_tls)
+{
+	struct mail_session *s;
+
+	if (m->session_bytes + sizeof(*s) > m->cfg.session_memcap) {
+		m->ctr.memcap++;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		m->ctr.memcap++;
+		return NULL;
+	}
+	m->session_bytes += sizeof(*s);
+	s->m = m;
+	s->f = f;
+	s->implicit = implicit_tls;
+	smtp_init(&s->smtp, implicit_tls);
+	if (f->client_guessed)
+		smtp_set_midstream(&s->smtp);
+	tls_init(&s->tls, m->cfg.tls_max_handshake, &m->tls_mc);
+	tls_set_cert_cache(&s->tls, m->certs);
+	s->mf.f = f;
+	s->mf.eve = m->eve;
+	s->mf.si = smtp_info(&s->smtp);
+	s->mf.ti = tls_info(&s->tls);
+	s->mf.implicit_tls = implicit_tls;
+	m->ctr.sessions++;
+	if (implicit_tls)
+		m->ctr.implicit_tls++;
+	return s;
+}
+
+/* A TLS record header (handshake, TLS 1.0-1.3 record versions). */
+static bool starts_tls(const uint8_t *d, size_t n)
+{
+	return n >= 3 && d[0] == 0x16 && d[1] == 0x03 && d[2] <= 0x04;
+}
+
+/* On a plain SMTP port, a connection that opens with TLS is implicit TLS. */
+static void sniff(struct mail_session *s, const uint8_t *data, size_t len)
+{
+	s->sniffed = true;
+	if (s->implicit || !starts_tls(data, len))
+		return;
+	s->implicit = true;
+	s->mf.implicit_tls = true;
+	smtp_init(&s->smtp, true);
+	s->m->ctr.implicit_tls++;
+}
+
+static void feed(struct mail_session *s, int dir, const uint8_t *data, size_t len)
+{
+	size_t n;
+	const uint8_t *p;
+	size_t plen;
+
+	if (!s->sniffed)
+		sniff(s, data, len);
+	n = smtp_feed(&s->smtp, dir, data, len, &smtp_cb, s);
+	for (int d = 0; d < 2; d++)
+		if ((plen = smtp_take_tls_pending(&s->smtp, d, &p)) > 0)
+			tls_feed(&s->tls, d, p, plen, &tls_cb, s);
+	if (n < len)
+		tls_feed(&s->tls, dir, data + n, len - n, &tls_cb, s);
+}
+
+void mail_session_stream(struct mail_ctx *m, struct mail_session *s, struct flow *f, int dir,
+			 enum stream_chunk kind, const uint8_t *data, size_t len)
+{
+	(void)m;
+	s->f = f;
+	switch (kind) {
+	case STREAM_DATA:
+		feed(s, dir, data, len);
+		break;
+	case STREAM_GAP:
+		if (smtp_gap(&s->smtp, dir, len, &smtp_cb, s))
+			tls_gap(&s->tls, dir, len, &tls_cb, s);
+		break;
+	case STREAM_FIN:
+	case STREAM_RST:
+		/* After a gap across TLS records completion cannot be judged. */
+		if (s->tls.info.client_hello && !s->tls.info.handshake_complete &&
+		    !s->tls.info.lost[0] && !s->tls.info.lost[1])
+			note_tls_failure(s,
+					 kind == STREAM_RST
+					     ? "connection reset during TLS handshake"
+					     : "connection closed during TLS handshake",
+					 f->last_ts);
+		break;
+	default:
+		break;
+	}
+}
+
+static void write_addr(struct mail_ctx *m, const struct smtp_addr *a, char *buf, size_t len)
+{
+	if (a->null_path)
+		snprintf(buf, len, "<>");
+	else if (m->cfg.redact_local_parts)
+		snprintf(buf, len, "<redacted@%s>", a->domain);
+	else
+		snprintf(buf, len, "<%s@%s>", a->local, a->domain);
+}
+
+static void write_tls_object(struct eve *e, const struct mail_session *s, const char *key)
+{
+	const struct tls_info *ti = &s->tls.info;
+	char h[2 * 32 + 1];
+
+	eve_obj_begin(e, key);
+	eve_bool(e, "client_hello", ti->client_hello);
+	if (ti->sni[0])
+		eve_str(e, "sni", ti->sni);
+	if (ti->version != 0)
+		eve_str(e, "version", tls_version_name(ti->version));
+	eve_bool(e, "handshake_complete", ti->handshake_complete);
+	eve_bool(e, "certificate_visible", ti->cert_visibility == TLS_CERT_VISIBLE);
+	eve_str(e, "certificate",
+		ti->cert_visibility == TLS_CERT_VISIBLE
+		    ? "visible"
+		    : (ti->cert_visibility == TLS_CERT_ENCRYPTED ? "encrypted" : "not-seen"));
+	if (ti->cert_visibility == TLS_CERT_VISIBLE && ti->cert_count > 0) {
+		eve_list_begin(e, "chain_sha256");
+		for (unsigned i = 0; i < MX_MIN(ti->cert_count, (unsigned)TLS_CHAIN_MAX); i++) {
+			mx_hex(ti->chain[i].sha256, 32, h, sizeof(h), 0);
+			eve_list_str(e, h);
+		}
+		eve_list_end(e);
+		if (ti->chain[0].spki_ok) {
+			mx_hex(ti->chain[0].spki_sha256, 32, h, sizeof(h), 0);
+			eve_str(e, "spki_sha256", h);
+		}
+		if (s->mf.cn[0])
+			eve_str(e, "subject_cn", s->mf.cn);
+		if (s->mf.nsan > 0) {
+			eve_list_begin(e, "subjectaltname");
+			for (unsigned i = 0; i < s->mf.nsan; i++)
+				eve_list_str(e, s->mf.san[i]);
+			eve_list_end(e);
+		}
+	}
+	if (ti->alert_seen) {
+		eve_str(e, "alert",
+			ti->alert_encrypted ? "encrypted" : tls_alert_name(ti->alert_desc));
+		eve_str(e, "alert_from", ti->alert_dir == FLOW_TOSERVER ? "client" : "server");
+	}
+	if (ti->not_tls[FLOW_TOCLIENT])
+		eve_bool(e, "server_not_tls", true);
+	eve_obj_end(e);
+}
+
+static void write_caps(struct eve *e, uint32_t caps)
+{
+	if (caps == 0)
+		return;
+	eve_list_begin(e, "capabilities");
+	for (unsigned b = 0; b < 32; b++) {
+		const char *n = (caps & (1u << b)) ? smtp_cap_name(1u << b) : NULL;
+
+		if (n != NULL)
+			eve_list_str(e, n);
+	}
+	eve_list_end(e);
+}
+
+static void write_smtp_record(struct mail_ctx *m, struct mail_session *s)
+{
+	struct eve *e = m->eve;
+	const struct smtp_info *si = &s->smtp.info;
+	char buf[SMTP_LOCAL_MAX + SMTP_DOMAIN_MAX + 8];
+
+	eve_begin(e, EVE_SMTP, s->f->last_ts, s->f, FLOW_TOSERVER, "smtp");
+	eve_obj_begin(e, "smtp");
+	if (si->helo_name[0])
+		eve_str(e, "helo", si->helo_name);
+	if (si->nfrom > 0) {
+		write_addr(m, &si->from[0], buf, sizeof(buf));
+		eve_str(e, "mail_from", buf);
+	}
+	if (si->nrcpt > 0) {
+		eve_list_begin(e, "rcpt_to");
+		for (unsigned i = 0; i < si->nrcpt; i++) {
+			write_addr(m, &si->rcpt[i], buf, sizeof(buf));
+			eve_list_str(e, buf);
+		}
+		eve_list_end(e);
+	}
+	if (si->banner_host[0])
+		eve_str(e, "banner", si->banner_host);
+	if (si->greeting_code)
+		eve_u64(e, "greeting_code", si->greeting_code);
+	if (si->helo_verb != SMTP_VERB_NONE)
+		eve_str(e, "helo_verb", smtp_verb_name(si->helo_verb));
+	write_caps(e, si->caps);
+	eve_obj_begin(e, "starttls");
+	eve_bool(e, "offered", si->starttls_offered);
+	eve_bool(e, "masked", si->starttls_masked);
+	if (si->starttls_masked)
+		eve_str(e, "masked_keyword", si->masked_keyword);
+	eve_bool(e, "issued", si->starttls_issued);
+	if (si->starttls_code)
+		eve_u64(e, "reply_code", si->starttls_code);
+	eve_obj_end(e);
+	eve_bool(e, "implicit_tls", s->implicit);
+	if (s->plaintext_banner) {
+		eve_bool(e, "plaintext_banner", true);
+		eve_str(e, "plaintext_greeting", s->banner_text);
+	}
+	if (s->tls.info.client_hello || s->tls.info.server_hello || s->tls.info.not_tls[1])
+		write_tls_object(e, s, "tls");
+	eve_bool(e, "cleartext_transaction", si->cleartext_mail);
+	eve_u64(e, "transactions", si->transactions);
+	if (si->requiretls)
+		eve_bool(e, "requiretls", true);
+	if (si->tls_required != SMTP_TLSREQ_NONE)
+		eve_str(e, "tls_required_header",
+			si->tls_required == SMTP_TLSREQ_NO ? "No" : "other");
+	if (si->auth_mech[0]) {
+		eve_obj_begin(e, "auth");
+		eve_str(e, "mechanism", si->auth_mech);
+		eve_bool(e, "cleartext", true);
+		if (si->auth_code)
+			eve_u64(e, "reply_code", si->auth_code);
+		eve_obj_end(e);
+	}
+	if (si->ehlo_downgrade)
+		eve_bool(e, "ehlo_downgrade", true);
+	if (si->command_injection)
+		eve_u64(e, "command_injection_bytes", si->command_injection);
+	if (si->response_injection)
+		eve_u64(e, "response_injection_bytes", si->response_injection);
+	eve_bool(e, "midstream", si->midstream);
+	eve_u64(e, "commands", si->commands);
+	eve_u64(e, "replies", si->replies);
+	if (si->overlong_lines[0] + si->overlong_lines[1])
+		eve_u64(e, "overlong_lines", si->overlong_lines[0] + si->overlong_lines[1]);
+	if (si->gaps[0] + si->gaps[1])
+		eve_u64(e, "gaps", si->gaps[0] + si->gaps[1]);
+	eve_obj_begin(e, "verdict");
+	eve_str(e, "dane", verdict_name(s->mf.dane));
+	eve_str(e, "mta-sts", verdict_name(s->mf.sts));
+	eve_obj_end(e);
+	if (s->mf.nhosts > 0) {
+		eve_list_begin(e, "mx_hosts");
+		for (size_t i = 0; i < s->mf.nhosts; i++)
+			eve_list_str(e, s->mf.hosts[i]);
+		eve_list_end(e);
+	}
+	eve_obj_end(e);
+	eve_commit(e);
+	m->ctr.records++;
+}
+
+static void write_tls_record(struct mail_ctx *m, struct mail_session *s)
+{
+	struct eve *e = m->eve;
+	const struct tls_info *ti = &s->tls.info;
+
+	eve_begin(e, EVE_TLS, s->f->last_ts, s->f, FLOW_TOSERVER, "tls");
+	eve_obj_begin(e, "tls");
+	if (ti->sni[0])
+		eve_str(e, "sni", ti->sni);
+	eve_str(e, "version", tls_version_eve_name(ti->version));
+	if (ti->cert_visibility == TLS_CERT_VISIBLE) {
+		if (s->subject[0])
+			eve_str(e, "subject", s->subject);
+		if (s->issuer[0])
+			eve_str(e, "issuerdn", s->issuer);
+		if (s->serial[0])
+			eve_str(e, "serial", s->serial);
+		if (s->fingerprint[0])
+			eve_str(e, "fingerprint", s->fingerprint);
+	}
+	eve_str(e, "from_proto", s->implicit ? "smtps" : "smtp");
+	eve_obj_end(e);
+	write_tls_object(e, s, "mxsentry");
+	eve_commit(e);
+}
+
+void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f)
+{
+	uint64_t ts = f->last_ts;
+	const char *domain;
+
+	s->f = f;
+	smtp_finish(&s->smtp, &smtp_cb, s);
+	if (s->tls.info.client_hello && !s->tls.info.handshake_complete && !s->implicit &&
+	    s->smtp.info.starttls_code == 220 && !s->tls.info.lost[0] && !s->tls.info.lost[1])
+		note_tls_failure(s, "TLS handshake never completed", ts);
+	check_certificate(s, ts);
+	mail_correlate_end(m->corr, &s->mf, ts);
+	if (s->smtp.info.cleartext_mail)
+		m->ctr.cleartext_mail++;
+	if (eve_wants(m->eve, EVE_SMTP))
+		write_smtp_record(m, s);
+	if (eve_wants(m->eve, EVE_TLS) && (s->tls.info.client_hello || s->tls.info.server_hello))
+		write_tls_record(m, s);
+	domain = s->smtp.info.nrcpt > 0 ? s->smtp.info.rcpt[0].domain
+					: (s->mf.ndomains ? s->mf.domains[0] : NULL);
+	correlate_tally_add(m->corr, &f->srv, domain,
+			    s->tls.info.handshake_complete || s->tls.info.server_hello,
+			    s->smtp.info.cleartext_mail, s->mf.dane, s->mf.sts);
+	tls_free(&s->tls);
+	m->session_bytes -= sizeof(*s);
+	free(s);
+}

@@ -1,0 +1,211 @@
+/*
+ * correlate.c - construction and ownership of the correlate stage's
+ * parts; the detections live beside the sessions that feed them.
+ */
+#include "correlate/correlate.h"
+
+#include "correlate/dns_correlate.h"
+#include "dnssec/dnssec.h"
+#include "run/pipeline.h"
+#include "correlate/policy.h"
+#include "dnssec/trust_anchor.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct correlate {
+	pthread_mutex_t lock; /* recursive; see correlate.h */
+	struct correlate_config cfg;
+	struct alert_ctx *alerts;
+	struct expect_store *expect;
+	struct policy_set *policies;
+	struct dnssec_validator *dnssec;
+	struct dns_retry *retry;
+	struct tally tally;
+};
+
+void correlate_config_defaults(struct correlate_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	expect_config_defaults(&cfg->expect);
+	cfg->starttls_history = (struct history_knobs){3, 30 * 86400};
+	cfg->version_history = (struct history_knobs){3, 30 * 86400};
+	cfg->tlsa_history = (struct history_knobs){1, 30 * 86400};
+	cfg->sts_history = (struct history_knobs){1, 30 * 86400};
+	cfg->fallback_window_s = 600;
+	cfg->tls_version_floor = 0;
+	cfg->trust_anchor_file = NULL;
+	cfg->dnssec_memcap = 16u << 20;
+	cfg->race_window_ms = 2000;
+}
+
+static bool lock_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t attr;
+	bool ok;
+
+	if (pthread_mutexattr_init(&attr) != 0)
+		return false;
+	ok = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE) == 0 &&
+	     pthread_mutex_init(m, &attr) == 0;
+	pthread_mutexattr_destroy(&attr);
+	return ok;
+}
+
+struct correlate *correlate_new(const struct correlate_config *cfg, char *err, size_t errlen)
+{
+	struct correlate *c = calloc(1, sizeof(*c));
+	struct trust_anchors *ta;
+	struct dnssec_config dcfg;
+
+	if (c == NULL || !lock_init(&c->lock)) {
+		snprintf(err, errlen, "out of memory");
+		free(c);
+		return NULL;
+	}
+	c->cfg = *cfg;
+	c->cfg.trust_anchor_file = NULL;
+	ta = trust_anchors_setup(cfg->trust_anchor_file, err, errlen);
+	if (ta == NULL) {
+		pthread_mutex_destroy(&c->lock);
+		free(c);
+		return NULL;
+	}
+	dnssec_config_defaults(&dcfg);
+	dcfg.memcap = cfg->dnssec_memcap;
+	c->dnssec = dnssec_new(ta, &dcfg);
+	trust_anchors_free(ta);
+	c->alerts = alert_ctx_new();
+	c->expect = expect_new(&cfg->expect);
+	c->policies = policy_set_new();
+	c->retry = dns_retry_new();
+	if (c->alerts == NULL || c->expect == NULL || c->policies == NULL || c->dnssec == NULL ||
+	    c->retry == NULL) {
+		snprintf(err, errlen, "out of memory");
+		correlate_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void correlate_free(struct correlate *c)
+{
+	if (c == NULL)
+		return;
+	alert_ctx_free(c->alerts);
+	expect_free(c->expect);
+	policy_set_free(c->policies);
+	dnssec_free(c->dnssec);
+	dns_retry_free(c->retry);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+void correlate_lock(struct correlate *c)
+{
+	pthread_mutex_lock(&c->lock);
+}
+
+void correlate_unlock(struct correlate *c)
+{
+	pthread_mutex_unlock(&c->lock);
+}
+
+bool correlate_raise(struct correlate *c, struct eve *e, enum mx_kind k, uint64_t ts_us,
+		     struct flow *f, int dir, const char *app_proto, const struct alert_keys *keys,
+		     const struct alert_expectation *exp, alert_evidence_fn evidence,
+		     const void *arg)
+{
+	bool written;
+
+	correlate_lock(c);
+	written = alert_raise(c->alerts, e, k, ts_us, f, dir, app_proto, keys, exp, evidence, arg);
+	correlate_unlock(c);
+	return written;
+}
+
+void correlate_tally_add(struct correlate *c, const struct mx_addr *server, const char *domain,
+			 bool tls, bool cleartext_mail, enum verdict dane, enum verdict sts)
+{
+	correlate_lock(c);
+	tally_add(&c->tally, server, domain, tls, cleartext_mail, dane, sts);
+	correlate_unlock(c);
+}
+
+const struct correlate_config *correlate_config(const struct correlate *c)
+{
+	return &c->cfg;
+}
+
+struct alert_ctx *correlate_alerts(struct correlate *c)
+{
+	return c->alerts;
+}
+
+struct expect_store *correlate_expect(struct correlate *c)
+{
+	return c->expect;
+}
+
+void correlate_set_policies(struct correlate *c, struct policy_set *set)
+{
+	policy_set_free(c->policies);
+	c->policies = set;
+}
+
+const struct policy_set *correlate_policies(const struct correlate *c)
+{
+	return c->policies;
+}
+
+const struct policy *correlate_policy(const struct correlate *c, const char *domain)
+{
+	return policy_find(c->policies, domain);
+}
+
+struct dnssec_validator *correlate_dnssec(struct correlate *c)
+{
+	return c->dnssec;
+}
+
+struct dns_retry *correlate_dns_retry(struct correlate *c)
+{
+	return c->retry;
+}
+
+size_t correlate_stats_sources(struct correlate *c, struct stats_source *out, size_t max)
+{
+	const struct stats_source all[] = {
+	    {alert_counters(c->alerts), alert_counter_desc},
+	    {expect_counters(c->expect), expect_counter_desc},
+	    {dnssec_counters(c->dnssec), dnssec_counter_desc},
+	    {c->retry, dns_retry_counter_desc()},
+	};
+	size_t n = MX_MIN(max, MX_ARRAY_LEN(all));
+
+	memcpy(out, all, n * sizeof(all[0]));
+	return n;
+}
+
+void correlate_add_stats_sources(struct correlate *c, struct pipeline *p)
+{
+	struct stats_source src[8];
+	size_t n = correlate_stats_sources(c, src, MX_ARRAY_LEN(src));
+
+	for (size_t i = 0; i < n; i++)
+		pipeline_add_stats_source(p, src[i].base, src[i].desc);
+}
+
+struct tally *correlate_tally(struct correlate *c)
+{
+	return &c->tally;
+}
+
+bool correlate_resolver_trusted(const struct correlate *c, const struct mx_addr *addr)
+{
+	for (size_t i = 0; i < c->cfg.n_trusted_resolvers; i++)
+		if (mx_addr_cmp(&c->cfg.trusted_resolvers[i], addr) == 0)
+			return true;
+	return policy_is_trusted_resolver(c->policies, addr);
+}

@@ -1,0 +1,105 @@
+/*
+ * correlate.h - the correlate stage: owns the expectation store, the
+ * policies, the DNSSEC validator and the alert context, and holds the
+ * knobs of the detections that compare what happened with what should
+ * have happened.
+ *
+ * Threads: one correlate stage serves every worker. Its state (store,
+ * validator, policies, alert context with its filter, tally, counters) is
+ * guarded by one recursive lock, taken by the entry points the sessions
+ * call (mail_correlate_*, dns_correlate_*, correlate_judge_dns,
+ * correlate_denial_stripped, correlate_raise, correlate_tally_add) and by
+ * whoever replaces rules, filter or policies or reads the counters while
+ * workers run. The configuration (correlate_config) never changes after
+ * correlate_new and is read without the lock.
+ */
+#ifndef MX_CORRELATE_H
+#define MX_CORRELATE_H
+
+#include "output/alert.h"
+#include "util/common.h"
+#include "output/eve.h"
+#include "correlate/expect.h"
+#include "output/stats.h"
+#include "run/tally.h"
+
+#define CORRELATE_MAX_TRUSTED 16
+
+struct correlate_config {
+	struct expect_config expect;
+	/* Resolvers whose AD bit counts as validation. */
+	struct mx_addr trusted_resolvers[CORRELATE_MAX_TRUSTED];
+	size_t n_trusted_resolvers;
+	/* What makes a history expectation, per kind: how many sightings, and
+	   how old the last of them may be (seconds of packet time). */
+	struct history_knobs {
+		uint32_t min_sightings;
+		uint64_t max_age_s;
+	} starttls_history, version_history, tlsa_history, sts_history;
+	/* Seconds after a failed TLS attempt in which cleartext mail is a fallback. */
+	uint32_t fallback_window_s;
+	/* Lowest acceptable TLS version (wire value, 0x0303 = TLS 1.2); 0 = none. */
+	uint16_t tls_version_floor;
+	/* DS/DNSKEY trust anchors replacing the IANA root KSKs; NULL: the root. */
+	const char *trust_anchor_file;
+	size_t dnssec_memcap;
+	/* Two different answers to one query within this many ms are a race. */
+	uint32_t race_window_ms;
+};
+
+void correlate_config_defaults(struct correlate_config *cfg);
+
+struct correlate;
+struct policy;
+struct policy_set;
+struct dnssec_validator;
+struct dns_retry;
+struct pipeline;
+
+/* NULL with a message in err (bad trust anchor file, out of memory). */
+struct correlate *correlate_new(const struct correlate_config *cfg, char *err, size_t errlen);
+void correlate_free(struct correlate *c);
+
+/* Takes and releases the stage's lock (recursive: may be taken again inside). */
+void correlate_lock(struct correlate *c);
+void correlate_unlock(struct correlate *c);
+
+/* alert_raise on the stage's alert context, under the lock. */
+bool correlate_raise(struct correlate *c, struct eve *e, enum mx_kind k, uint64_t ts_us,
+		     struct flow *f, int dir, const char *app_proto, const struct alert_keys *keys,
+		     const struct alert_expectation *exp, alert_evidence_fn evidence,
+		     const void *arg);
+
+/* tally_add on the stage's tally, under the lock. */
+void correlate_tally_add(struct correlate *c, const struct mx_addr *server, const char *domain,
+			 bool tls, bool cleartext_mail, enum verdict dane, enum verdict sts);
+
+const struct correlate_config *correlate_config(const struct correlate *c);
+struct alert_ctx *correlate_alerts(struct correlate *c);
+struct expect_store *correlate_expect(struct correlate *c);
+struct dnssec_validator *correlate_dnssec(struct correlate *c);
+struct dns_retry *correlate_dns_retry(struct correlate *c);
+
+/*
+ * Installs the policy set (taken over, freed with the correlate stage or
+ * when replaced) and adds its trusted resolvers.
+ */
+void correlate_set_policies(struct correlate *c, struct policy_set *set);
+/* The policy set (never NULL: empty until one is installed). */
+const struct policy_set *correlate_policies(const struct correlate *c);
+/* The policy in effect for a mail domain, or NULL. */
+const struct policy *correlate_policy(const struct correlate *c, const char *domain);
+
+/* Session counts for the offline summary. */
+struct tally *correlate_tally(struct correlate *c);
+
+/* Registers the stage's counter tables with the pipeline. */
+void correlate_add_stats_sources(struct correlate *c, struct pipeline *p);
+
+/* The stage's counter tables (read them under the lock while workers run). */
+size_t correlate_stats_sources(struct correlate *c, struct stats_source *out, size_t max);
+
+/* True when addr is a resolver listed as trusted. */
+bool correlate_resolver_trusted(const struct correlate *c, const struct mx_addr *addr);
+
+#endif

@@ -1,0 +1,543 @@
+/*
+ * dns_correlate.c - DNS responses into expectations and DNS-side
+ * detections; see dns_correlate.h.
+ */
+#include "correlate/dns_correlate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnssec/dnssec.h"
+#include "correlate/dnssec_judge.h"
+#include "correlate/policy.h"
+
+#define TTL_US(c, ttl) ttl_us(correlate_config(c), (ttl))
+
+static uint64_t ttl_us(const struct correlate_config *cfg, uint32_t ttl)
+{
+	uint32_t t = ttl;
+
+	if (t < cfg->expect.min_ttl_s)
+		t = cfg->expect.min_ttl_s;
+	if (t > cfg->expect.max_ttl_s)
+		t = cfg->expect.max_ttl_s;
+	return (uint64_t)t * MX_USEC;
+}
+
+/* The host of a "_PORT._tcp.host" TLSA owner; false for other names. */
+static bool tlsa_owner_host(const char *owner, uint16_t *port, const char **host)
+{
+	unsigned p = 0;
+	const char *s = owner;
+
+	if (*s++ != '_')
+		return false;
+	while (*s >= '0' && *s <= '9' && p <= 65535)
+		p = p * 10 + (unsigned)(*s++ - '0');
+	if (p == 0 || p > 65535 || strncmp(s, "._tcp.", 6) != 0 || s[6] == '\0')
+		return false;
+	*port = (uint16_t)p;
+	*host = s + 6;
+	return true;
+}
+
+/* The domain of an "_mta-sts.domain" owner; NULL for other names. */
+static const char *sts_owner_domain(const char *owner)
+{
+	if (strncmp(owner, "_mta-sts.", 9) != 0 || owner[9] == '\0')
+		return NULL;
+	return owner + 9;
+}
+
+/* The MX RRset of qname in the answer section. */
+static size_t collect_mx(const struct dns_message *m, struct expect_mxset *set, uint32_t *min_ttl)
+{
+	struct dns_rr_iter it;
+	const ldns_rr *rr;
+
+	memset(set, 0, sizeof(*set));
+	*min_ttl = UINT32_MAX;
+	dns_rr_iter_init(&it, m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_MX);
+	while ((rr = dns_rr_iter_next(&it)) != NULL && set->n < EXPECT_MAX_MX) {
+		struct expect_mx *mx = &set->mx[set->n];
+
+		if (strcmp(it.owner, m->qname) != 0)
+			continue;
+		if (!dns_rr_mx(rr, &mx->pref, mx->host, sizeof(mx->host)))
+			continue;
+		set->n++;
+		*min_ttl = MX_MIN(*min_ttl, ldns_rr_ttl(rr));
+	}
+	return set->n;
+}
+
+static void learn_addresses(struct correlate *c, const struct dns_message *m,
+			    enum expect_trust trust, uint64_t ts)
+{
+	struct dns_rr_iter it;
+	const ldns_rr *rr;
+	struct expect_addrs a;
+	char owner[EXPECT_NAME_MAX] = "";
+
+	memset(&a, 0, sizeof(a));
+	/* Records of one owner are usually adjacent: flush at owner changes. */
+	dns_rr_iter_init(&it, m->pkt, DNS_SECTION_ANSWER, 0);
+	while ((rr = dns_rr_iter_next(&it)) != NULL) {
+		struct mx_addr addr;
+		uint32_t ttl = ldns_rr_ttl(rr);
+
+		if (!dns_rr_addr(rr, &addr))
+			continue;
+		if (strcmp(owner, it.owner) != 0) {
+			if (a.n > 0)
+				expect_put_addrs(correlate_expect(c), owner, &a, ts);
+			memset(&a, 0, sizeof(a));
+			mx_strlcpy(owner, it.owner, sizeof(owner));
+			a.trust = trust;
+			a.expires_us = UINT64_MAX;
+		}
+		if (a.n < EXPECT_MAX_ADDRS)
+			a.addr[a.n++] = addr;
+		a.expires_us = MX_MIN(a.expires_us, ts + TTL_US(c, ttl));
+	}
+	if (a.n > 0)
+		expect_put_addrs(correlate_expect(c), owner, &a, ts);
+}
+
+static void learn_tlsa(struct correlate *c, const struct dns_message *m, enum expect_trust trust,
+		       uint64_t ts)
+{
+	struct dns_rr_iter it;
+	const ldns_rr *rr;
+	struct expect_tlsa t;
+	uint16_t port = 0;
+	const char *host = NULL;
+
+	if (!tlsa_owner_host(m->qname, &port, &host))
+		return;
+	memset(&t, 0, sizeof(t));
+	t.trust = trust;
+	t.expires_us = UINT64_MAX;
+	dns_rr_iter_init(&it, m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_TLSA);
+	while ((rr = dns_rr_iter_next(&it)) != NULL && t.n < EXPECT_MAX_TLSA) {
+		struct dns_tlsa d;
+		struct tlsa_record *r = &t.rec[t.n];
+
+		if (strcmp(it.owner, m->qname) != 0 || !dns_rr_tlsa(rr, &d) ||
+		    d.len > EXPECT_TLSA_DATA_MAX)
+			continue;
+		r->usage = d.usage;
+		r->selector = d.selector;
+		r->mtype = d.matching_type;
+		r->len = (uint8_t)d.len;
+		memcpy(r->data, d.data, d.len);
+		t.n++;
+		t.expires_us = MX_MIN(t.expires_us, ts + TTL_US(c, ldns_rr_ttl(rr)));
+	}
+	if (t.n > 0)
+		expect_put_tlsa(correlate_expect(c), host, port, &t, ts);
+}
+
+/* The MTA-STS id of the response, "" when it has no STSv1 TXT. */
+static bool find_sts(const struct dns_message *m, char *id, size_t idlen, uint32_t *ttl)
+{
+	struct dns_rr_iter it;
+	const ldns_rr *rr;
+
+	dns_rr_iter_init(&it, m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_TXT);
+	while ((rr = dns_rr_iter_next(&it)) != NULL) {
+		if (strcmp(it.owner, m->qname) != 0)
+			continue;
+		if (dns_rr_sts(rr, id, idlen)) {
+			*ttl = ldns_rr_ttl(rr);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool answer_has_type(const struct dns_message *m, uint16_t type)
+{
+	return dns_count_type(m->pkt, DNS_SECTION_ANSWER, type) > 0;
+}
+
+struct dns_evidence {
+	const struct dns_message *m;
+	const char *what;
+	const struct expect_mxset *answer_mx;
+	const char *bad_host;
+};
+
+static void dns_evidence(struct eve *e, const void *arg)
+{
+	const struct dns_evidence *d = arg;
+	const char *rc = dns_rcode_str(d->m->rcode);
+	char type[DNS_TYPE_STR_MAX];
+
+	eve_str(e, "rrname", d->m->qname);
+	eve_str(e, "rrtype", dns_type_str(d->m->qtype, type, sizeof(type)));
+	eve_str(e, "rcode", rc != NULL ? rc : "other");
+	eve_u64(e, "id", d->m->id);
+	eve_bool(e, "ad", d->m->ad);
+	eve_u64(e, "answers", d->m->ancount);
+	eve_u64(e, "rrsigs", dns_count_type(d->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
+	if (d->what != NULL)
+		eve_str(e, "observed", d->what);
+	if (d->answer_mx != NULL && d->answer_mx->n > 0) {
+		eve_list_begin(e, "answer_mx");
+		for (size_t i = 0; i < d->answer_mx->n; i++)
+			eve_list_str(e, d->answer_mx->mx[i].host);
+		eve_list_end(e);
+	}
+	if (d->bad_host != NULL)
+		eve_str(e, "unexpected_mx", d->bad_host);
+}
+
+static void raise_dns(struct correlate *c, struct eve *e, enum mx_kind k, struct flow *f,
+		      uint64_t ts, const struct dns_evidence *ev,
+		      const struct alert_expectation *exp)
+{
+	struct alert_keys keys = {&f->srv, &f->cli, exp != NULL ? exp->domain : NULL,
+				  exp != NULL ? exp->mx_host : NULL};
+
+	alert_raise(correlate_alerts(c), e, k, ts, f, FLOW_TOCLIENT, "dns", &keys, exp,
+		    dns_evidence, ev);
+}
+
+static bool mx_in_set(const struct expect_mxset *set, const char *host)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcasecmp(set->mx[i].host, host) == 0)
+			return true;
+	return false;
+}
+
+/* An MX answer against the validated MX set and the MTA-STS patterns. */
+static void check_mx_answer(struct correlate *c, struct eve *e, struct flow *f,
+			    const struct dns_message *m, const struct expect_mxset *ans,
+			    uint64_t ts)
+{
+	const struct expect_mxset *known = expect_get_mx(correlate_expect(c), m->qname, ts);
+	const struct policy *pol = correlate_policy(c, m->qname);
+	struct dns_evidence ev = {m, "mx answer", ans, NULL};
+
+	if (known != NULL && expect_trust_validated(known->trust) &&
+	    !expect_trust_validated(ans->trust)) {
+		for (size_t i = 0; i < ans->n; i++) {
+			struct alert_expectation exp = {
+			    .source = known->trust == EXPECT_CONFIGURED ? "policy" : "dane",
+			    .trust = known->trust,
+			    .domain = m->qname,
+			    .detail = "MX answer differs from the validated MX set"};
+
+			if (mx_in_set(known, ans->mx[i].host))
+				continue;
+			ev.bad_host = ans->mx[i].host;
+			raise_dns(c, e, KIND_MX_REDIRECT, f, ts, &ev, &exp);
+			return;
+		}
+	}
+	if (pol != NULL && pol->has_sts && pol->sts.mode != MTASTS_MODE_NONE) {
+		for (size_t i = 0; i < ans->n; i++) {
+			struct alert_expectation exp = {
+			    .source = "mta-sts",
+			    .trust = EXPECT_CONFIGURED,
+			    .domain = m->qname,
+			    .policy_id = pol->id,
+			    .detail = pol->sts.mode == MTASTS_MODE_ENFORCE
+					  ? "MX not allowed by the enforced MTA-STS policy"
+					  : "MX not allowed by the MTA-STS policy (testing)"};
+
+			if (policy_mx_allowed(pol, ans->mx[i].host))
+				continue;
+			ev.bad_host = ans->mx[i].host;
+			raise_dns(c, e, KIND_MX_REDIRECT, f, ts, &ev, &exp);
+			return;
+		}
+	}
+}
+
+/*
+ * Whether a record seen earlier makes an expectation now: seen recently
+ * enough for the kind's max-age, and either validated or seen the kind's
+ * minimum number of times (a history expectation). *trust says which.
+ */
+static bool known_enough(enum expect_trust seen_trust, uint32_t sightings, uint64_t last_seen_us,
+			 const struct history_knobs *k, uint64_t ts, enum expect_trust *trust)
+{
+	if (ts > last_seen_us + k->max_age_s * MX_USEC)
+		return false;
+	if (expect_trust_validated(seen_trust)) {
+		*trust = seen_trust;
+		return true;
+	}
+	*trust = EXPECT_HISTORY;
+	return sightings >= k->min_sightings;
+}
+
+/* A TLSA query answered without TLSA for a host known to have TLSA. */
+static bool check_tlsa_gone(struct correlate *c, struct eve *e, struct flow *f,
+			    const struct dns_message *m, bool denial_secure, uint64_t ts)
+{
+	uint16_t port;
+	const char *host;
+	const struct expect_tlsa *known;
+	const struct policy_tlsa *pinned[1];
+	bool live;
+	struct alert_expectation exp = {.source = "dane"};
+	struct dns_evidence ev = {m, NULL, NULL, NULL};
+
+	if (!tlsa_owner_host(m->qname, &port, &host) || answer_has_type(m, LDNS_RR_TYPE_TLSA))
+		return false;
+	if (denial_secure)
+		return false;
+	known = expect_get_tlsa(correlate_expect(c), host, port, ts, &live);
+	if (known != NULL && known_enough(known->trust, known->sightings, known->last_seen_us,
+					  &correlate_config(c)->tlsa_history, ts, &exp.trust)) {
+		exp.tlsa = known->rec;
+		exp.ntlsa = known->n;
+	} else if (policy_tlsa_for_host(correlate_policies(c), host, port, pinned, 1) > 0) {
+		exp.source = "policy";
+		exp.trust = EXPECT_CONFIGURED;
+		exp.policy_id = pinned[0]->policy->id;
+	} else {
+		return false;
+	}
+	exp.mx_host = host;
+	exp.detail = "host known to publish TLSA records";
+	ev.what = m->rcode == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN without valid denial"
+						  : "NODATA without valid denial";
+	raise_dns(c, e, KIND_TLSA_STRIPPED, f, ts, &ev, &exp);
+	return true;
+}
+
+/* An _mta-sts TXT query answered without an STSv1 record, for a known domain. */
+static bool check_sts_gone(struct correlate *c, struct eve *e, struct flow *f,
+			   const struct dns_message *m, bool denial_secure, uint64_t ts)
+{
+	const char *domain = sts_owner_domain(m->qname);
+	const struct expect_sts *known;
+	const struct policy *pol;
+	bool live;
+	struct alert_expectation exp = {.source = "mta-sts"};
+	struct dns_evidence ev = {m, "no v=STSv1 TXT record", NULL, NULL};
+
+	if (domain == NULL || denial_secure)
+		return false;
+	known = expect_get_sts(correlate_expect(c), domain, ts, &live);
+	pol = correlate_policy(c, domain);
+	if (pol != NULL && pol->has_sts) {
+		exp.trust = EXPECT_CONFIGURED;
+		exp.policy_id = pol->id;
+		exp.source = "policy";
+	} else if (known != NULL &&
+		   known_enough(known->trust, known->sightings, known->last_seen_us,
+				&correlate_config(c)->sts_history, ts, &exp.trust)) {
+		exp.detail = "domain known to publish an MTA-STS TXT record";
+	} else {
+		return false;
+	}
+	exp.domain = domain;
+	raise_dns(c, e, KIND_MTA_STS_STRIPPED, f, ts, &ev, &exp);
+	return true;
+}
+
+bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts_us)
+{
+	char domains[1][EXPECT_NAME_MAX];
+	const struct policy_host *ph[1];
+	bool known;
+
+	correlate_lock(c);
+	known = expect_domains_of_host(correlate_expect(c), name, ts_us, domains, 1) > 0 ||
+		policy_hosts_for_name(correlate_policies(c), name, ph, 1) > 0;
+	correlate_unlock(c);
+	return known;
+}
+
+/* Teaches the store what a NOERROR answer says, trusted as far as trust. */
+static void learn(struct correlate *c, struct eve *e, struct flow *f, const struct dns_message *m,
+		  enum expect_trust trust, uint64_t ts_us)
+{
+	struct expect_mxset mx;
+	uint32_t ttl;
+	char id[DNS_STS_ID_MAX];
+
+	if (m->rcode != LDNS_RCODE_NOERROR || m->ancount == 0)
+		return;
+	/* An MX RRset of the name asked for, whatever the query type (ANY). */
+	if (collect_mx(m, &mx, &ttl) > 0) {
+		mx.trust = trust;
+		mx.expires_us = ts_us + TTL_US(c, ttl);
+		if (f != NULL)
+			check_mx_answer(c, e, f, m, &mx, ts_us);
+		expect_put_mx(correlate_expect(c), m->qname, &mx, ts_us);
+	}
+	learn_addresses(c, m, trust, ts_us);
+	if (m->qtype == LDNS_RR_TYPE_TLSA)
+		learn_tlsa(c, m, trust, ts_us);
+	if (m->qtype == LDNS_RR_TYPE_TXT && sts_owner_domain(m->qname) != NULL &&
+	    find_sts(m, id, sizeof(id), &ttl)) {
+		struct expect_sts st;
+
+		memset(&st, 0, sizeof(st));
+		mx_strlcpy(st.id, id, sizeof(st.id));
+		st.trust = trust;
+		st.expires_us = ts_us + TTL_US(c, ttl);
+		expect_put_sts(correlate_expect(c), sts_owner_domain(m->qname), &st, ts_us);
+	}
+}
+
+/*
+ * Signed answers that arrived before the keys that validate them (a
+ * resolver asks for the data and the DNSKEY at once): kept, bounded, and
+ * validated again once new keys are validated, so the expectation they
+ * carry is upgraded to DNSSEC.
+ */
+#define RETRY_SLOTS	  32
+#define RETRY_LIFETIME_US (60 * MX_USEC)
+
+struct retry_slot {
+	struct dns_message m; /* pkt is a clone owned by the slot */
+	uint64_t ts_us;
+};
+
+struct dns_retry {
+	struct retry_slot slot[RETRY_SLOTS];
+	size_t next;
+	uint64_t kept, upgraded, dropped;
+};
+
+static const struct mx_counter_desc retry_counter_desc[] = {
+    MX_COUNTER("dnssec.retry_kept", struct dns_retry, kept),
+    MX_COUNTER("dnssec.retry_upgraded", struct dns_retry, upgraded),
+    MX_COUNTER("dnssec.retry_dropped", struct dns_retry, dropped),
+    {NULL, 0},
+};
+
+struct dns_retry *dns_retry_new(void)
+{
+	return calloc(1, sizeof(struct dns_retry));
+}
+
+static void retry_clear(struct retry_slot *s)
+{
+	if (s->m.pkt != NULL)
+		ldns_pkt_free(s->m.pkt);
+	memset(s, 0, sizeof(*s));
+}
+
+void dns_retry_free(struct dns_retry *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < RETRY_SLOTS; i++)
+		retry_clear(&r->slot[i]);
+	free(r);
+}
+
+const struct mx_counter_desc *dns_retry_counter_desc(void)
+{
+	return retry_counter_desc;
+}
+
+static bool worth_keeping(const struct dns_message *m, const struct dnssec_judgement *j)
+{
+	if (m->rcode != LDNS_RCODE_NOERROR || m->ancount == 0 || j->trust != EXPECT_UNVALIDATED)
+		return false;
+	if (strcmp(j->reason, "keys-unknown") != 0)
+		return false;
+	return m->qtype == LDNS_RR_TYPE_MX || m->qtype == LDNS_RR_TYPE_TLSA ||
+	       m->qtype == LDNS_RR_TYPE_A || m->qtype == LDNS_RR_TYPE_AAAA ||
+	       (m->qtype == LDNS_RR_TYPE_TXT && sts_owner_domain(m->qname) != NULL);
+}
+
+static void retry_keep(struct dns_retry *r, const struct dns_message *m, uint64_t ts_us)
+{
+	struct retry_slot *s = &r->slot[r->next];
+	ldns_pkt *clone = ldns_pkt_clone(m->pkt);
+
+	if (clone == NULL)
+		return;
+	if (s->m.pkt != NULL)
+		r->dropped++;
+	retry_clear(s);
+	s->m = *m;
+	s->m.pkt = clone;
+	s->m.wire = NULL;
+	s->m.wire_len = 0;
+	s->ts_us = ts_us;
+	r->next = (r->next + 1) % RETRY_SLOTS;
+	r->kept++;
+}
+
+static void retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us)
+{
+	for (size_t i = 0; i < RETRY_SLOTS; i++) {
+		struct retry_slot *s = &r->slot[i];
+		struct dnssec_judgement j;
+
+		if (s->m.pkt == NULL)
+			continue;
+		if (ts_us > s->ts_us + RETRY_LIFETIME_US) {
+			retry_clear(s);
+			r->dropped++;
+			continue;
+		}
+		correlate_judge_dns(c, NULL, NULL, &s->m, false, s->ts_us, &j);
+		if (j.trust != EXPECT_DNSSEC)
+			continue;
+		learn(c, NULL, NULL, &s->m, EXPECT_DNSSEC, s->ts_us);
+		retry_clear(s);
+		r->upgraded++;
+	}
+}
+
+static void response(struct correlate *c, struct eve *e, struct flow *f,
+		     const struct dns_message *m, bool query_do, uint64_t ts_us,
+		     struct dns_verdict *v)
+{
+	struct dnssec_judgement j;
+	const struct dnssec_counters *dc = dnssec_counters(correlate_dnssec(c));
+	uint64_t keys_before = dc->keys_validated + dc->ds_validated;
+	uint32_t ttl;
+	char id[DNS_STS_ID_MAX];
+	bool specific = false;
+
+	memset(v, 0, sizeof(*v));
+	if (!m->has_question || m->opcode != LDNS_PACKET_QUERY) {
+		v->status = "unsigned";
+		v->trust = EXPECT_UNVALIDATED;
+		return;
+	}
+	correlate_judge_dns(c, e, f, m, query_do, ts_us, &j);
+	v->status = j.status;
+	mx_strlcpy(v->reason, j.reason, sizeof(v->reason));
+	v->trust = j.trust;
+	learn(c, e, f, m, j.trust, ts_us);
+	if (worth_keeping(m, &j))
+		retry_keep(correlate_dns_retry(c), m, ts_us);
+	if (dc->keys_validated + dc->ds_validated != keys_before)
+		retry_all(c, correlate_dns_retry(c), ts_us);
+
+	if ((m->rcode == LDNS_RCODE_NOERROR || m->rcode == LDNS_RCODE_NXDOMAIN) && !m->tc) {
+		if (m->qtype == LDNS_RR_TYPE_TLSA)
+			specific = check_tlsa_gone(c, e, f, m, j.denial_secure, ts_us);
+		else if (m->qtype == LDNS_RR_TYPE_TXT && !find_sts(m, id, sizeof(id), &ttl))
+			specific = check_sts_gone(c, e, f, m, j.denial_secure, ts_us);
+	}
+	/* The more specific kind says it all: no dnssec-stripped on top. */
+	if (!specific)
+		correlate_denial_stripped(c, e, f, m, &j, ts_us);
+}
+
+void dns_correlate_response(struct correlate *c, struct eve *e, struct flow *f,
+			    const struct dns_message *m, bool matched, bool query_do,
+			    uint64_t ts_us, struct dns_verdict *v)
+{
+	(void)matched;
+	correlate_lock(c);
+	response(c, e, f, m, query_do, ts_us, v);
+	correlate_unlock(c);
+}

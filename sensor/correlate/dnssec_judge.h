@@ -1,0 +1,47 @@
+/*
+ * dnssec_judge.h - how far a DNS response can be trusted: the passive
+ * validator learns the keys in it, then its answer RRsets are validated
+ * (or its denial of existence checked) at packet time; the AD bit counts
+ * only from a resolver listed as trusted. Raises dnssec-bogus (a
+ * signature or denial fails against validated keys) and dnssec-stripped
+ * (a DO query to a zone known to be signed answered without signatures
+ * or without denial records).
+ */
+#ifndef MX_DNSSEC_JUDGE_H
+#define MX_DNSSEC_JUDGE_H
+
+#include "correlate/correlate.h"
+#include "dns.h"
+#include "flow/flow.h"
+
+struct dnssec_judgement {
+	const char *status;	 /* "secure", "bogus", "insecure", "indeterminate", "no-proof" */
+	char reason[96];	 /* validator reason, "" when none */
+	enum expect_trust trust; /* what the answer's records may be trusted as */
+	bool denial_secure;	 /* NXDOMAIN/NODATA proven (DNSSEC or trusted AD) */
+	/* A denial without proof from a zone known to be signed, to a DO query:
+	   dnssec-stripped unless a more specific kind (tlsa-stripped,
+	   mta-sts-stripped) covers it; see correlate_denial_stripped(). */
+	bool denial_stripped;
+	char signed_zone[256];
+};
+
+/*
+ * Judges response m seen on flow f; query_do: the matching query set DO.
+ * Alerts are written with writer e. With f NULL nothing is raised (a
+ * re-validation of a kept response; e may then be NULL). Runs under the
+ * correlate stage's lock.
+ */
+void correlate_judge_dns(struct correlate *c, struct eve *e, struct flow *f,
+			 const struct dns_message *m, bool query_do, uint64_t ts_us,
+			 struct dnssec_judgement *j);
+
+/*
+ * Raises dnssec-stripped (written with writer e) for a response whose
+ * judgement says denial_stripped. Runs under the correlate stage's lock.
+ */
+void correlate_denial_stripped(struct correlate *c, struct eve *e, struct flow *f,
+			       const struct dns_message *m, const struct dnssec_judgement *j,
+			       uint64_t ts_us);
+
+#endif

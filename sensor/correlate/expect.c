@@ -1,0 +1,571 @@
+/*
+ * expect.c - the expectation store of expect.h: one hash table of typed
+ * entries with an LRU list and a byte memcap, plus reverse indexes
+ * (address -> hosts, host -> domains) kept as entries of their own and
+ * checked against the forward entries on every lookup.
+ */
+#include "correlate/expect.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REV_MAX 8 /* names remembered per reverse index entry */
+
+enum ekind { K_MX, K_ADDRS, K_TLSA, K_STS, K_HIST, K_REV_ADDR, K_REV_HOST };
+
+struct rev_names {
+	size_t n;
+	char name[REV_MAX][EXPECT_NAME_MAX];
+};
+
+struct entry {
+	struct entry *hnext;
+	struct entry *lru_prev, *lru_next;
+	uint32_t hash;
+	uint8_t kind;
+	uint16_t port;
+	size_t size;
+	uint64_t touched_us;
+	char name[EXPECT_NAME_MAX]; /* domain or host; empty for address keys */
+	struct mx_addr addr;	    /* address keys */
+	union {
+		struct expect_mxset mx;
+		struct expect_addrs addrs;
+		struct expect_tlsa tlsa;
+		struct expect_sts sts;
+		struct server_history hist;
+		struct rev_names rev;
+	} v;
+};
+
+struct expect_store {
+	struct expect_config cfg;
+	struct entry **buckets;
+	uint32_t nbuckets;
+	struct entry *lru_head, *lru_tail; /* head: most recent */
+	struct expect_counters ctr;
+};
+
+const struct mx_counter_desc expect_counter_desc[] = {
+    MX_COUNTER("expect.entries", struct expect_counters, entries),
+    MX_COUNTER("expect.memuse", struct expect_counters, bytes),
+    MX_COUNTER("expect.inserts", struct expect_counters, inserts),
+    MX_COUNTER("expect.updates", struct expect_counters, updates),
+    MX_COUNTER("expect.evicted", struct expect_counters, evicted),
+    MX_COUNTER("expect.memcap_drop", struct expect_counters, memcap_drop),
+    {NULL, 0},
+};
+
+static const char *const trust_names[] = {
+    [EXPECT_CONFIGURED] = "policy-file",
+    [EXPECT_DNSSEC] = "dnssec",
+    [EXPECT_AD_TRUSTED] = "ad-trusted-resolver",
+    [EXPECT_UNVALIDATED] = "unvalidated",
+    [EXPECT_HISTORY] = "history",
+};
+
+const char *expect_trust_name(enum expect_trust t)
+{
+	return (unsigned)t < MX_ARRAY_LEN(trust_names) ? trust_names[t] : "unknown";
+}
+
+bool expect_trust_validated(enum expect_trust t)
+{
+	return t == EXPECT_CONFIGURED || t == EXPECT_DNSSEC || t == EXPECT_AD_TRUSTED;
+}
+
+void expect_config_defaults(struct expect_config *cfg)
+{
+	cfg->memcap = 32u << 20;
+	cfg->history_s = 30 * 86400;
+	cfg->min_ttl_s = 60;
+	cfg->max_ttl_s = 7 * 86400;
+}
+
+struct expect_store *expect_new(const struct expect_config *cfg)
+{
+	struct expect_store *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return NULL;
+	st->cfg = *cfg;
+	st->nbuckets = 16384;
+	st->buckets = calloc(st->nbuckets, sizeof(*st->buckets));
+	if (st->buckets == NULL) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void expect_free(struct expect_store *st)
+{
+	struct entry *e, *next;
+
+	if (st == NULL)
+		return;
+	for (e = st->lru_head; e != NULL; e = next) {
+		next = e->lru_next;
+		free(e);
+	}
+	free(st->buckets);
+	free(st);
+}
+
+bool expect_norm_name(const char *name, char out[EXPECT_NAME_MAX])
+{
+	size_t n = strlen(name);
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	if (n >= EXPECT_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)name[i]);
+	out[n] = '\0';
+	return true;
+}
+
+/* FNV-1a over the key parts. */
+static uint32_t key_hash(uint8_t kind, const char *name, const struct mx_addr *addr, uint16_t port)
+{
+	uint8_t p[2] = {(uint8_t)(port >> 8), (uint8_t)port};
+	uint32_t h = mx_fnv1a(MX_FNV_SEED, &kind, 1);
+
+	h = mx_fnv1a(h, name, strlen(name));
+	if (addr != NULL)
+		h = mx_fnv1a(h, addr->b, sizeof(addr->b));
+	return mx_fnv1a(h, p, sizeof(p));
+}
+
+static void lru_unlink(struct expect_store *st, struct entry *e)
+{
+	if (st->lru_head == e)
+		st->lru_head = e->lru_next;
+	else if (e->lru_prev != NULL)
+		e->lru_prev->lru_next = e->lru_next;
+	if (st->lru_tail == e)
+		st->lru_tail = e->lru_prev;
+	else if (e->lru_next != NULL)
+		e->lru_next->lru_prev = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push(struct expect_store *st, struct entry *e)
+{
+	e->lru_prev = NULL;
+	e->lru_next = st->lru_head;
+	if (st->lru_head)
+		st->lru_head->lru_prev = e;
+	st->lru_head = e;
+	if (st->lru_tail == NULL)
+		st->lru_tail = e;
+}
+
+static void entry_remove(struct expect_store *st, struct entry *e)
+{
+	struct entry **pp = &st->buckets[e->hash & (st->nbuckets - 1)];
+
+	while (*pp != NULL && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp == e)
+		*pp = e->hnext;
+	lru_unlink(st, e);
+	st->ctr.entries--;
+	st->ctr.bytes -= e->size;
+	free(e);
+}
+
+static struct entry *lookup(struct expect_store *st, uint8_t kind, const char *name,
+			    const struct mx_addr *addr, uint16_t port)
+{
+	uint32_t h = key_hash(kind, name, addr, port);
+
+	for (struct entry *e = st->buckets[h & (st->nbuckets - 1)]; e != NULL; e = e->hnext) {
+		if (e->hash != h || e->kind != kind || e->port != port ||
+		    strcmp(e->name, name) != 0)
+			continue;
+		if (addr != NULL && mx_addr_cmp(&e->addr, addr) != 0)
+			continue;
+		lru_unlink(st, e);
+		lru_push(st, e);
+		return e;
+	}
+	return NULL;
+}
+
+/* Bytes of the union member a kind uses: entries are sized by kind. */
+static size_t payload_size(uint8_t kind)
+{
+	switch (kind) {
+	case K_MX:
+		return sizeof(struct expect_mxset);
+	case K_ADDRS:
+		return sizeof(struct expect_addrs);
+	case K_TLSA:
+		return sizeof(struct expect_tlsa);
+	case K_STS:
+		return sizeof(struct expect_sts);
+	case K_HIST:
+		return sizeof(struct server_history);
+	default:
+		return sizeof(struct rev_names);
+	}
+}
+
+static struct entry *insert(struct expect_store *st, uint8_t kind, const char *name,
+			    const struct mx_addr *addr, uint16_t port, uint64_t now_us)
+{
+	struct entry *e = lookup(st, kind, name, addr, port);
+	size_t size = offsetof(struct entry, v) + payload_size(kind);
+
+	if (e != NULL) {
+		st->ctr.updates++;
+		e->touched_us = now_us;
+		return e;
+	}
+	if (size > st->cfg.memcap) {
+		st->ctr.memcap_drop++;
+		return NULL;
+	}
+	while (st->ctr.bytes + size > st->cfg.memcap && st->lru_tail != NULL) {
+		entry_remove(st, st->lru_tail);
+		st->ctr.evicted++;
+	}
+	e = calloc(1, size);
+	if (e == NULL) {
+		st->ctr.memcap_drop++;
+		return NULL;
+	}
+	e->kind = kind;
+	e->port = port;
+	e->size = size;
+	e->touched_us = now_us;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	if (addr != NULL)
+		e->addr = *addr;
+	e->hash = key_hash(kind, name, addr, port);
+	e->hnext = st->buckets[e->hash & (st->nbuckets - 1)];
+	st->buckets[e->hash & (st->nbuckets - 1)] = e;
+	lru_push(st, e);
+	st->ctr.entries++;
+	st->ctr.bytes += size;
+	st->ctr.inserts++;
+	return e;
+}
+
+static uint64_t history_us(const struct expect_store *st)
+{
+	return st->cfg.history_s * MX_USEC;
+}
+
+/* A new value of the given trust may replace the old one. */
+static bool may_replace(enum expect_trust old, uint64_t old_expires, enum expect_trust neu,
+			uint64_t now_us)
+{
+	return neu <= old || now_us >= old_expires;
+}
+
+static void rev_add(struct expect_store *st, uint8_t kind, const char *name,
+		    const struct mx_addr *addr, const char *value, uint64_t now_us)
+{
+	struct entry *e = insert(st, kind, name, addr, 0, now_us);
+	struct rev_names *r;
+
+	if (e == NULL)
+		return;
+	r = &e->v.rev;
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->name[i], value) == 0)
+			return;
+	if (r->n == REV_MAX) {
+		memmove(&r->name[0], &r->name[1], sizeof(r->name[0]) * (REV_MAX - 1));
+		r->n--;
+	}
+	snprintf(r->name[r->n++], EXPECT_NAME_MAX, "%s", value);
+}
+
+void expect_put_mx(struct expect_store *st, const char *domain, const struct expect_mxset *set,
+		   uint64_t now_us)
+{
+	char d[EXPECT_NAME_MAX];
+	struct entry *e;
+	bool fresh;
+
+	if (!expect_norm_name(domain, d))
+		return;
+	/* Every claim is remembered, also one that does not replace the set. */
+	for (size_t i = 0; i < set->n && i < EXPECT_MAX_MX; i++) {
+		char h[EXPECT_NAME_MAX];
+
+		if (expect_norm_name(set->mx[i].host, h))
+			rev_add(st, K_REV_HOST, h, NULL, d, now_us);
+	}
+	e = lookup(st, K_MX, d, NULL, 0);
+	fresh = e == NULL;
+	if (!fresh && !may_replace(e->v.mx.trust, e->v.mx.expires_us, set->trust, now_us))
+		return;
+	e = insert(st, K_MX, d, NULL, 0, now_us);
+	if (e == NULL)
+		return;
+	e->v.mx = *set;
+	for (size_t i = 0; i < set->n && i < EXPECT_MAX_MX; i++)
+		expect_norm_name(set->mx[i].host, e->v.mx.mx[i].host);
+}
+
+const struct expect_mxset *expect_get_mx(struct expect_store *st, const char *domain,
+					 uint64_t now_us)
+{
+	char d[EXPECT_NAME_MAX];
+	struct entry *e;
+
+	if (!expect_norm_name(domain, d))
+		return NULL;
+	e = lookup(st, K_MX, d, NULL, 0);
+	if (e == NULL)
+		return NULL;
+	if (now_us >= e->v.mx.expires_us) {
+		st->ctr.expired_lookups++;
+		return NULL;
+	}
+	return &e->v.mx;
+}
+
+void expect_put_addrs(struct expect_store *st, const char *host, const struct expect_addrs *a,
+		      uint64_t now_us)
+{
+	char h[EXPECT_NAME_MAX];
+	struct entry *e;
+
+	if (!expect_norm_name(host, h))
+		return;
+	e = lookup(st, K_ADDRS, h, NULL, 0);
+	if (e != NULL && !may_replace(e->v.addrs.trust, e->v.addrs.expires_us, a->trust, now_us)) {
+		/* Same trust, other family (A then AAAA): merge. */
+		return;
+	}
+	e = insert(st, K_ADDRS, h, NULL, 0, now_us);
+	if (e == NULL)
+		return;
+	if (e->v.addrs.n > 0 && e->v.addrs.trust == a->trust && now_us < e->v.addrs.expires_us) {
+		for (size_t i = 0; i < a->n; i++) {
+			bool dup = false;
+
+			for (size_t j = 0; j < e->v.addrs.n; j++)
+				dup |= mx_addr_cmp(&e->v.addrs.addr[j], &a->addr[i]) == 0;
+			if (!dup && e->v.addrs.n < EXPECT_MAX_ADDRS)
+				e->v.addrs.addr[e->v.addrs.n++] = a->addr[i];
+		}
+		e->v.addrs.expires_us = MX_MIN(e->v.addrs.expires_us, a->expires_us);
+	} else {
+		e->v.addrs = *a;
+	}
+	for (size_t i = 0; i < a->n && i < EXPECT_MAX_ADDRS; i++)
+		rev_add(st, K_REV_ADDR, "", &a->addr[i], h, now_us);
+}
+
+const struct expect_addrs *expect_get_addrs(struct expect_store *st, const char *host,
+					    uint64_t now_us)
+{
+	char h[EXPECT_NAME_MAX];
+	struct entry *e;
+
+	if (!expect_norm_name(host, h))
+		return NULL;
+	e = lookup(st, K_ADDRS, h, NULL, 0);
+	if (e == NULL)
+		return NULL;
+	if (now_us >= e->v.addrs.expires_us) {
+		st->ctr.expired_lookups++;
+		return NULL;
+	}
+	return &e->v.addrs;
+}
+
+static bool addrs_hold(const struct expect_addrs *a, const struct mx_addr *addr)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (mx_addr_cmp(&a->addr[i], addr) == 0)
+			return true;
+	return false;
+}
+
+size_t expect_hosts_of_addr(struct expect_store *st, const struct mx_addr *addr, uint64_t now_us,
+			    char hosts[][EXPECT_NAME_MAX], size_t max)
+{
+	struct entry *r = lookup(st, K_REV_ADDR, "", addr, 0);
+	struct rev_names names;
+	size_t n = 0;
+
+	if (r == NULL)
+		return 0;
+	names = r->v.rev; /* lookups below may reorder the LRU, not free */
+	for (size_t i = 0; i < names.n && n < max; i++) {
+		const struct expect_addrs *a = expect_get_addrs(st, names.name[i], now_us);
+
+		if (a != NULL && addrs_hold(a, addr))
+			snprintf(hosts[n++], EXPECT_NAME_MAX, "%s", names.name[i]);
+	}
+	return n;
+}
+
+size_t expect_domains_of_host(struct expect_store *st, const char *host, uint64_t now_us,
+			      char domains[][EXPECT_NAME_MAX], size_t max)
+{
+	char h[EXPECT_NAME_MAX];
+	struct entry *r;
+	struct rev_names names;
+	size_t n = 0;
+
+	if (!expect_norm_name(host, h))
+		return 0;
+	r = lookup(st, K_REV_HOST, h, NULL, 0);
+	if (r == NULL)
+		return 0;
+	names = r->v.rev;
+	for (size_t i = 0; i < names.n && n < max; i++) {
+		const struct expect_mxset *m = expect_get_mx(st, names.name[i], now_us);
+		bool named = false;
+
+		for (size_t j = 0; m != NULL && j < m->n; j++)
+			named |= strcmp(m->mx[j].host, h) == 0;
+		if (named)
+			snprintf(domains[n++], EXPECT_NAME_MAX, "%s", names.name[i]);
+	}
+	return n;
+}
+
+size_t expect_claims_of_host(struct expect_store *st, const char *host,
+			     char domains[][EXPECT_NAME_MAX], size_t max)
+{
+	char h[EXPECT_NAME_MAX];
+	struct entry *r;
+	size_t n = 0;
+
+	if (!expect_norm_name(host, h))
+		return 0;
+	r = lookup(st, K_REV_HOST, h, NULL, 0);
+	for (size_t i = 0; r != NULL && i < r->v.rev.n && n < max; i++)
+		mx_strlcpy(domains[n++], r->v.rev.name[i], EXPECT_NAME_MAX);
+	return n;
+}
+
+void expect_put_tlsa(struct expect_store *st, const char *host, uint16_t port,
+		     const struct expect_tlsa *t, uint64_t now_us)
+{
+	char h[EXPECT_NAME_MAX];
+	struct entry *e;
+
+	if (!expect_norm_name(host, h))
+		return;
+	uint32_t seen = 0;
+
+	e = lookup(st, K_TLSA, h, NULL, port);
+	if (e != NULL) {
+		seen = e->v.tlsa.sightings;
+		if (!may_replace(e->v.tlsa.trust, e->v.tlsa.expires_us, t->trust, now_us)) {
+			/* Not believed over what stands, but seen once more. */
+			e->v.tlsa.sightings = seen + 1;
+			e->v.tlsa.last_seen_us = now_us;
+			return;
+		}
+	}
+	e = insert(st, K_TLSA, h, NULL, port, now_us);
+	if (e == NULL)
+		return;
+	e->v.tlsa = *t;
+	e->v.tlsa.last_seen_us = now_us;
+	e->v.tlsa.sightings = seen + 1;
+}
+
+const struct expect_tlsa *expect_get_tlsa(struct expect_store *st, const char *host, uint16_t port,
+					  uint64_t now_us, bool *live)
+{
+	char h[EXPECT_NAME_MAX];
+	struct entry *e;
+
+	*live = false;
+	if (!expect_norm_name(host, h))
+		return NULL;
+	e = lookup(st, K_TLSA, h, NULL, port);
+	if (e == NULL)
+		return NULL;
+	if (now_us >= e->v.tlsa.last_seen_us + history_us(st) &&
+	    e->v.tlsa.trust != EXPECT_CONFIGURED) {
+		entry_remove(st, e);
+		return NULL;
+	}
+	*live = now_us < e->v.tlsa.expires_us;
+	return &e->v.tlsa;
+}
+
+void expect_put_sts(struct expect_store *st, const char *domain, const struct expect_sts *s,
+		    uint64_t now_us)
+{
+	char d[EXPECT_NAME_MAX];
+	struct entry *e;
+
+	if (!expect_norm_name(domain, d))
+		return;
+	uint32_t seen = 0;
+
+	e = lookup(st, K_STS, d, NULL, 0);
+	if (e != NULL) {
+		seen = e->v.sts.sightings;
+		if (!may_replace(e->v.sts.trust, e->v.sts.expires_us, s->trust, now_us)) {
+			e->v.sts.sightings = seen + 1;
+			e->v.sts.last_seen_us = now_us;
+			return;
+		}
+	}
+	e = insert(st, K_STS, d, NULL, 0, now_us);
+	if (e == NULL)
+		return;
+	e->v.sts = *s;
+	e->v.sts.last_seen_us = now_us;
+	e->v.sts.sightings = seen + 1;
+}
+
+const struct expect_sts *expect_get_sts(struct expect_store *st, const char *domain,
+					uint64_t now_us, bool *live)
+{
+	char d[EXPECT_NAME_MAX];
+	struct entry *e;
+
+	*live = false;
+	if (!expect_norm_name(domain, d))
+		return NULL;
+	e = lookup(st, K_STS, d, NULL, 0);
+	if (e == NULL)
+		return NULL;
+	if (now_us >= e->v.sts.last_seen_us + history_us(st)) {
+		entry_remove(st, e);
+		return NULL;
+	}
+	*live = now_us < e->v.sts.expires_us;
+	return &e->v.sts;
+}
+
+struct server_history *expect_history(struct expect_store *st, const struct mx_addr *addr,
+				      uint64_t now_us, bool create)
+{
+	struct entry *e = lookup(st, K_HIST, "", addr, 0);
+
+	if (e != NULL && now_us >= e->v.hist.last_seen_us + history_us(st)) {
+		entry_remove(st, e);
+		e = NULL;
+	}
+	if (e == NULL && create) {
+		e = insert(st, K_HIST, "", addr, 0, now_us);
+		if (e != NULL)
+			e->v.hist.last_seen_us = now_us;
+	}
+	return e != NULL ? &e->v.hist : NULL;
+}
+
+const struct expect_counters *expect_counters(const struct expect_store *st)
+{
+	return &st->ctr;
+}

@@ -1,0 +1,898 @@
+/*
+ * mail_correlate.c - SMTP sessions judged against expectations; see
+ * mail_correlate.h. An expectation for a server address comes from the
+ * MX host names it is known by (A/AAAA answers, policy addresses, the SNI
+ * a client sent) and the mail domains those hosts serve (MX answers,
+ * policies); the strongest source wins: DANE TLSA records, a policy file,
+ * an MTA-STS policy, then the server's own STARTTLS history.
+ */
+#include "correlate/mail_correlate.h"
+
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "correlate/policy.h"
+
+#define MAX_TLSA_SEEN 8
+
+static void add_unique(char list[][EXPECT_NAME_MAX], size_t *n, size_t max, const char *name)
+{
+	char norm[EXPECT_NAME_MAX];
+
+	if (!expect_norm_name(name, norm) || norm[0] == '\0')
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(list[i], norm) == 0)
+			return;
+	if (*n < max)
+		snprintf(list[(*n)++], EXPECT_NAME_MAX, "%s", norm);
+}
+
+static void targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	struct expect_store *st = correlate_expect(c);
+	char hosts[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
+	char doms[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
+	struct policy_addr_ref refs[MAIL_MAX_TARGETS];
+	size_t n, nrefs;
+
+	if (mf->targets_known)
+		return;
+	mf->targets_known = true;
+	n = expect_hosts_of_addr(st, &mf->f->srv, ts_us, hosts, MAIL_MAX_TARGETS);
+	for (size_t i = 0; i < n; i++) {
+		size_t nd = expect_domains_of_host(st, hosts[i], ts_us, doms, MAIL_MAX_TARGETS);
+
+		add_unique(mf->hosts, &mf->nhosts, MAIL_MAX_TARGETS, hosts[i]);
+		for (size_t j = 0; j < nd; j++)
+			add_unique(mf->domains, &mf->ndomains, MAIL_MAX_TARGETS, doms[j]);
+	}
+	nrefs = policy_refs_for_addr(correlate_policies(c), &mf->f->srv, refs, MAIL_MAX_TARGETS);
+	for (size_t i = 0; i < MX_MIN(nrefs, (size_t)MAIL_MAX_TARGETS); i++) {
+		add_unique(mf->hosts, &mf->nhosts, MAIL_MAX_TARGETS, refs[i].mx_host);
+		add_unique(mf->domains, &mf->ndomains, MAIL_MAX_TARGETS, refs[i].policy->domain);
+	}
+}
+
+/* Usable DANE records for SMTP (RFC 7672 3.1.3): DANE-TA(2) and DANE-EE(3). */
+static bool tlsa_usable(const struct tlsa_record *r)
+{
+	return (r->usage == 2 || r->usage == 3) && r->selector <= 1 && r->mtype <= 2;
+}
+
+/* The TLSA expectation of one host: DNS (live, validated) or a policy pin. */
+struct tlsa_expect {
+	struct tlsa_record rec[MAX_TLSA_SEEN];
+	size_t n;
+	enum expect_trust trust;
+	const char *source;
+	const char *policy_id;
+	char host[EXPECT_NAME_MAX];
+};
+
+static bool host_tlsa(struct correlate *c, const char *host, uint64_t ts, struct tlsa_expect *te)
+{
+	const struct expect_tlsa *t;
+	const struct policy_tlsa *pins[MAX_TLSA_SEEN];
+	size_t np;
+	bool live;
+
+	memset(te, 0, sizeof(*te));
+	snprintf(te->host, sizeof(te->host), "%s", host);
+	np = policy_tlsa_for_host(correlate_policies(c), host, 25, pins, MAX_TLSA_SEEN);
+	for (size_t i = 0; i < MX_MIN(np, (size_t)MAX_TLSA_SEEN); i++) {
+		struct tlsa_record *r = &te->rec[te->n];
+
+		if (pins[i]->len > EXPECT_TLSA_DATA_MAX)
+			continue;
+		r->usage = pins[i]->usage;
+		r->selector = pins[i]->selector;
+		r->mtype = pins[i]->mtype;
+		r->len = (uint8_t)pins[i]->len;
+		memcpy(r->data, pins[i]->data, pins[i]->len);
+		te->n++;
+		te->policy_id = pins[i]->policy->id;
+	}
+	if (te->n > 0) {
+		te->trust = EXPECT_CONFIGURED;
+		te->source = "policy";
+		return true;
+	}
+	t = expect_get_tlsa(correlate_expect(c), host, 25, ts, &live);
+	if (t == NULL || !live || !expect_trust_validated(t->trust))
+		return false;
+	for (size_t i = 0; i < t->n && te->n < MAX_TLSA_SEEN; i++)
+		if (tlsa_usable(&t->rec[i]))
+			te->rec[te->n++] = t->rec[i];
+	te->trust = t->trust;
+	te->source = "dane";
+	return te->n > 0;
+}
+
+/* The first host of the session (SNI first, then the known names) with TLSA. */
+static bool session_tlsa(struct correlate *c, struct mail_facts *mf, uint64_t ts,
+			 struct tlsa_expect *te)
+{
+	if (mf->ti != NULL && mf->ti->sni[0] && host_tlsa(c, mf->ti->sni, ts, te))
+		return true;
+	targets(c, mf, ts);
+	for (size_t i = 0; i < mf->nhosts; i++)
+		if (host_tlsa(c, mf->hosts[i], ts, te))
+			return true;
+	return false;
+}
+
+/* Fills exp from te; the caller keeps te alive while exp is used. */
+static void exp_from_tlsa(const struct tlsa_expect *te, struct alert_expectation *exp,
+			  const char *detail)
+{
+	memset(exp, 0, sizeof(*exp));
+	exp->source = te->source;
+	exp->trust = te->trust;
+	exp->mx_host = te->host;
+	exp->policy_id = te->policy_id;
+	exp->tlsa = te->rec;
+	exp->ntlsa = te->n;
+	exp->detail = detail;
+}
+
+/* A policy among the session's domains that requires TLS; why says how. */
+static const struct policy *session_policy(struct correlate *c, struct mail_facts *mf,
+					   const char *extra_domain, const char **why,
+					   const char **source)
+{
+	const char *doms[MAIL_MAX_TARGETS + 1];
+	size_t n = 0;
+
+	if (extra_domain != NULL)
+		doms[n++] = extra_domain;
+	for (size_t i = 0; i < mf->ndomains; i++)
+		doms[n++] = mf->domains[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct policy *p = correlate_policy(c, doms[i]);
+
+		if (p == NULL)
+			continue;
+		if (p->dane == POLICY_DANE_REQUIRED) {
+			*why = "policy requires DANE";
+			*source = "policy";
+			return p;
+		}
+		if (p->require_tls) {
+			*why = "policy requires TLS";
+			*source = "policy";
+			return p;
+		}
+		if (p->has_sts && p->sts.mode == MTASTS_MODE_ENFORCE) {
+			*why = "MTA-STS policy in enforce mode";
+			*source = "mta-sts";
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* DANE for a recipient domain: its validated MX hosts publish TLSA. */
+static bool domain_dane(struct correlate *c, const char *domain, uint64_t ts,
+			struct tlsa_expect *te)
+{
+	const struct expect_mxset *mx = expect_get_mx(correlate_expect(c), domain, ts);
+
+	if (mx == NULL || !expect_trust_validated(mx->trust))
+		return false;
+	for (size_t i = 0; i < mx->n; i++)
+		if (host_tlsa(c, mx->mx[i].host, ts, te))
+			return true;
+	return false;
+}
+
+static void ehlo_evidence(struct eve *e, const void *arg)
+{
+	const struct mail_facts *mf = arg;
+	const char *p = mf->ehlo_lines, *end = mf->ehlo_lines + mf->ehlo_lines_len;
+
+	eve_str(e, "observed", "EHLO reply without STARTTLS");
+	eve_list_begin(e, "ehlo_reply");
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+
+		eve_list_bytes(e, (const uint8_t *)p, l);
+		p += l + 1;
+	}
+	eve_list_end(e);
+}
+
+static struct alert_keys session_keys(const struct mail_facts *mf, int dir)
+{
+	struct alert_keys k = {dir == FLOW_TOSERVER ? &mf->f->cli : &mf->f->srv,
+			       dir == FLOW_TOSERVER ? &mf->f->srv : &mf->f->cli,
+			       mf->ndomains ? mf->domains[0] : NULL,
+			       mf->nhosts ? mf->hosts[0] : NULL};
+
+	return k;
+}
+
+static void raise(struct correlate *c, struct mail_facts *mf, enum mx_kind k, int dir, uint64_t ts,
+		  const struct alert_expectation *exp, alert_evidence_fn fn, const void *arg)
+{
+	struct alert_keys keys = session_keys(mf, dir);
+
+	if (mf->alerted[k])
+		return;
+	mf->alerted[k] = true;
+	if (exp != NULL && exp->domain != NULL)
+		keys.domain = exp->domain;
+	if (exp != NULL && exp->mx_host != NULL)
+		keys.mx_host = exp->mx_host;
+	alert_raise(correlate_alerts(c), mf->eve, k, ts, mf->f, dir, "smtp", &keys, exp, fn, arg);
+}
+
+struct redirect_evidence {
+	const struct mail_facts *mf;
+	const char *domain;
+	const struct expect_mxset *mx;
+};
+static void redirect_evidence(struct eve *e, const void *arg);
+static int host_has_server(struct correlate *c, const char *host, const struct mx_addr *srv,
+			   uint64_t ts);
+
+/* Room for an expectation the session is judged against. */
+struct session_expect {
+	struct tlsa_expect te;
+	char detail[96];
+};
+
+/*
+ * The expectation that TLS is mandatory toward the session's server:
+ * DANE TLSA, then a policy (require-tls, dane required, MTA-STS enforce),
+ * then (when with_history) the server's own STARTTLS history. Fills exp,
+ * whose pointers refer to se and to the stores.
+ */
+static bool tls_expected(struct correlate *c, struct mail_facts *mf, uint64_t ts, bool with_history,
+			 struct session_expect *se, struct alert_expectation *exp)
+{
+	const struct policy *p;
+	const char *why = NULL, *source = NULL;
+	const struct server_history *h;
+
+	targets(c, mf, ts);
+	if (session_tlsa(c, mf, ts, &se->te)) {
+		exp_from_tlsa(&se->te, exp,
+			      "MX host publishes TLSA records: STARTTLS is mandatory");
+		return true;
+	}
+	memset(exp, 0, sizeof(*exp));
+	p = session_policy(c, mf, NULL, &why, &source);
+	if (p != NULL) {
+		exp->source = source;
+		exp->trust = EXPECT_CONFIGURED;
+		exp->domain = p->domain;
+		exp->policy_id = p->id;
+		exp->detail = why;
+		return true;
+	}
+	if (!with_history)
+		return false;
+	h = expect_history(correlate_expect(c), &mf->f->srv, ts, false);
+	if (h == NULL || h->starttls_streak < correlate_config(c)->starttls_history.min_sightings ||
+	    ts > h->starttls_last_us + correlate_config(c)->starttls_history.max_age_s * MX_USEC)
+		return false;
+	snprintf(se->detail, sizeof(se->detail), "STARTTLS offered in the last %u sessions",
+		 h->starttls_streak);
+	exp->source = "history";
+	exp->trust = EXPECT_HISTORY;
+	exp->mx_host = mf->nhosts ? mf->hosts[0] : NULL;
+	exp->detail = se->detail;
+	return true;
+}
+
+/*
+ * The server is known only by names that an MX answer claimed for a
+ * domain whose validated MX set does not hold them: mail for that domain
+ * went to the wrong place (seen even when the recipients hide in TLS).
+ */
+static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint64_t ts)
+{
+	struct expect_store *st = correlate_expect(c);
+	char doms[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
+
+	if (mf->f->sport != 25 || mf->alerted[KIND_MX_REDIRECT] || mf->si->midstream)
+		return;
+	targets(c, mf, ts);
+	for (size_t i = 0; i < mf->nhosts; i++) {
+		size_t nd = expect_claims_of_host(st, mf->hosts[i], doms, MAIL_MAX_TARGETS);
+
+		for (size_t j = 0; j < nd; j++) {
+			const struct expect_mxset *mx = expect_get_mx(st, doms[j], ts);
+			struct alert_expectation exp;
+			struct redirect_evidence re = {mf, doms[j], mx};
+			bool listed = false, reachable = false;
+
+			if (mx == NULL || !expect_trust_validated(mx->trust))
+				continue;
+			for (size_t k = 0; k < mx->n; k++) {
+				listed |= strcmp(mx->mx[k].host, mf->hosts[i]) == 0;
+				reachable |=
+				    host_has_server(c, mx->mx[k].host, &mf->f->srv, ts) == 1;
+			}
+			if (listed || reachable)
+				continue;
+			memset(&exp, 0, sizeof(exp));
+			exp.source = mx->trust == EXPECT_CONFIGURED ? "policy" : "dane";
+			exp.trust = mx->trust;
+			exp.domain = doms[j];
+			exp.mx_host = mf->hosts[i];
+			exp.detail =
+			    "server known only by an MX name the validated MX set does not hold";
+			raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts, &exp, redirect_evidence,
+			      &re);
+			return;
+		}
+	}
+}
+
+static void judge_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	check_server_claims(c, mf, ts_us);
+	struct session_expect se;
+	struct alert_expectation exp;
+
+	if (mf->si->starttls_offered || mf->si->midstream || mf->implicit_tls)
+		return;
+	if (tls_expected(c, mf, ts_us, true, &se, &exp))
+		raise(c, mf, KIND_STARTTLS_STRIPPED, FLOW_TOCLIENT, ts_us, &exp, ehlo_evidence, mf);
+}
+
+static void judge_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+			   alert_evidence_fn evidence, const void *arg)
+{
+	struct session_expect se;
+	struct alert_expectation exp;
+	bool have = tls_expected(c, mf, ts_us, true, &se, &exp);
+
+	raise(c, mf, KIND_STARTTLS_REJECTED, FLOW_TOCLIENT, ts_us, have ? &exp : NULL, evidence,
+	      arg);
+}
+
+struct cleartext_evidence {
+	const struct mail_facts *mf;
+	const char *rcpt_domain;
+};
+
+static void cleartext_evidence(struct eve *e, const void *arg)
+{
+	const struct cleartext_evidence *ce = arg;
+
+	eve_str(e, "observed", "mail transaction in cleartext");
+	if (ce->rcpt_domain != NULL)
+		eve_str(e, "rcpt_domain", ce->rcpt_domain);
+	eve_bool(e, "starttls_offered", ce->mf->si->starttls_offered);
+	eve_bool(e, "starttls_issued", ce->mf->si->starttls_issued);
+}
+
+static void judge_cleartext_mail(struct correlate *c, struct mail_facts *mf,
+				 const char *rcpt_domain, uint64_t ts_us)
+{
+	struct tlsa_expect te;
+	struct alert_expectation exp;
+	const struct policy *p;
+	const char *why = NULL, *source = NULL;
+	struct cleartext_evidence ce = {mf, rcpt_domain};
+
+	if (mf->alerted[KIND_CLEARTEXT_POLICY_VIOLATION] || mf->si->midstream)
+		return;
+	targets(c, mf, ts_us);
+	if (session_tlsa(c, mf, ts_us, &te) ||
+	    (rcpt_domain != NULL && domain_dane(c, rcpt_domain, ts_us, &te))) {
+		exp_from_tlsa(&te, &exp, "DANE: TLS is mandatory toward this MX host");
+		exp.domain = rcpt_domain;
+		raise(c, mf, KIND_CLEARTEXT_POLICY_VIOLATION, FLOW_TOSERVER, ts_us, &exp,
+		      cleartext_evidence, &ce);
+		return;
+	}
+	p = session_policy(c, mf, rcpt_domain, &why, &source);
+	if (p != NULL) {
+		memset(&exp, 0, sizeof(exp));
+		exp.source = source;
+		exp.trust = EXPECT_CONFIGURED;
+		exp.domain = p->domain;
+		exp.policy_id = p->id;
+		exp.detail = why;
+		raise(c, mf, KIND_CLEARTEXT_POLICY_VIOLATION, FLOW_TOSERVER, ts_us, &exp,
+		      cleartext_evidence, &ce);
+	}
+}
+
+static void redirect_evidence(struct eve *e, const void *arg)
+{
+	const struct redirect_evidence *re = arg;
+
+	eve_str(e, "mail_domain", re->domain);
+	eve_addr(e, "server", &re->mf->f->srv);
+	if (re->mf->nhosts > 0) {
+		eve_list_begin(e, "server_known_as");
+		for (size_t i = 0; i < re->mf->nhosts; i++)
+			eve_list_str(e, re->mf->hosts[i]);
+		eve_list_end(e);
+	}
+	if (re->mx != NULL && re->mx->n > 0) {
+		eve_list_begin(e, "expected_mx");
+		for (size_t i = 0; i < re->mx->n; i++)
+			eve_list_str(e, re->mx->mx[i].host);
+		eve_list_end(e);
+	}
+}
+
+/*
+ * Whether the server address is one of host's addresses: 1 yes, 0 no,
+ * -1 unknown (no address set known for host).
+ */
+static int host_has_server(struct correlate *c, const char *host, const struct mx_addr *srv,
+			   uint64_t ts)
+{
+	const struct expect_addrs *a = expect_get_addrs(correlate_expect(c), host, ts);
+	const struct policy_host *ph[4];
+	size_t np = policy_hosts_for_name(correlate_policies(c), host, ph, 4);
+	bool known = false;
+
+	if (a != NULL) {
+		known = true;
+		for (size_t i = 0; i < a->n; i++)
+			if (mx_addr_cmp(&a->addr[i], srv) == 0)
+				return 1;
+	}
+	for (size_t i = 0; i < MX_MIN(np, (size_t)4); i++) {
+		known = true;
+		for (size_t j = 0; j < ph[i]->n_addrs; j++)
+			if (mx_addr_cmp(&ph[i]->addrs[j], srv) == 0)
+				return 1;
+	}
+	return known ? 0 : -1;
+}
+
+static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *rcpt_domain,
+		       uint64_t ts_us)
+{
+	const struct expect_mxset *mx;
+	const struct policy *p;
+	struct alert_expectation exp;
+	struct redirect_evidence re = {mf, rcpt_domain, NULL};
+	bool all_known = true, any = false;
+
+	if (mf->alerted[KIND_MX_REDIRECT] || mf->si->midstream || mf->f->sport != 25)
+		return;
+	targets(c, mf, ts_us);
+	memset(&exp, 0, sizeof(exp));
+	exp.domain = rcpt_domain;
+	mx = expect_get_mx(correlate_expect(c), rcpt_domain, ts_us);
+	if (mx != NULL && expect_trust_validated(mx->trust) && mx->n > 0) {
+		for (size_t i = 0; i < mx->n; i++) {
+			int r = host_has_server(c, mx->mx[i].host, &mf->f->srv, ts_us);
+
+			if (r == 1)
+				return;
+			any |= r == 0;
+			all_known &= r == 0;
+		}
+		if (any && all_known) {
+			re.mx = mx;
+			exp.source = mx->trust == EXPECT_CONFIGURED ? "policy" : "dane";
+			exp.trust = mx->trust;
+			exp.detail =
+			    "server address belongs to none of the domain's validated MX hosts";
+			raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts_us, &exp,
+			      redirect_evidence, &re);
+			return;
+		}
+	}
+	p = correlate_policy(c, rcpt_domain);
+	if (p == NULL || !p->has_sts || p->sts.mode == MTASTS_MODE_NONE)
+		return;
+	/* Names the server is known by: is one of them allowed by the policy? */
+	if (mf->nhosts > 0) {
+		for (size_t i = 0; i < mf->nhosts; i++)
+			if (policy_mx_allowed(p, mf->hosts[i]))
+				return;
+		exp.source = "mta-sts";
+		exp.trust = EXPECT_CONFIGURED;
+		exp.policy_id = p->id;
+		exp.detail = "server is known only by names the MTA-STS policy does not allow";
+		raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts_us, &exp, redirect_evidence, &re);
+	}
+}
+
+/* Does one TLSA record match the chain? */
+static bool tlsa_matches(const struct tlsa_record *r, const struct mail_facts *mf)
+{
+	unsigned first = r->usage == 3 ? 0 : 0, last = r->usage == 3 ? 1 : mf->ncerts;
+
+	for (unsigned i = first; i < last && i < mf->ncerts; i++) {
+		const struct cert_digest *d = &mf->certs[i];
+		const uint8_t *h = NULL;
+		size_t hl = 0;
+
+		if (r->mtype == 0) {
+			if (r->selector == 0 ? d->full_match_cert : d->full_match_spki)
+				return true;
+			continue;
+		}
+		if (r->selector == 1 && !d->spki_ok)
+			continue;
+		if (r->mtype == 1) {
+			h = r->selector == 0 ? d->cert_sha256 : d->spki_sha256;
+			hl = 32;
+		} else if (r->mtype == 2) {
+			h = r->selector == 0 ? d->cert_sha512 : d->spki_sha512;
+			hl = 64;
+		}
+		if (h != NULL && r->len == hl && memcmp(h, r->data, hl) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The DER SubjectPublicKeyInfo of a certificate (OPENSSL_free it); NULL if none. */
+static uint8_t *spki_of(const uint8_t *der, size_t len, size_t *spki_len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	unsigned char *out = NULL;
+	int n = -1;
+
+	if (x != NULL) {
+		n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &out);
+		X509_free(x);
+	}
+	if (n <= 0) {
+		OPENSSL_free(out);
+		return NULL;
+	}
+	*spki_len = (size_t)n;
+	return out;
+}
+
+static void full_match(struct correlate *c, struct mail_facts *mf, struct cert_digest *d,
+		       const uint8_t *der, size_t der_len, uint64_t ts_us)
+{
+	const struct policy_tlsa *pins[MAX_TLSA_SEEN];
+	const char *hosts[MAIL_MAX_TARGETS + 1];
+	uint8_t *spki = NULL;
+	size_t nh = 0, spki_len = 0;
+	bool spki_tried = false;
+
+	targets(c, mf, ts_us);
+	if (mf->ti != NULL && mf->ti->sni[0])
+		hosts[nh++] = mf->ti->sni;
+	for (size_t i = 0; i < mf->nhosts; i++)
+		hosts[nh++] = mf->hosts[i];
+	/* Full-data records longer than EXPECT_TLSA_DATA_MAX live only in policies. */
+	for (size_t h = 0; h < nh; h++) {
+		size_t np =
+		    policy_tlsa_for_host(correlate_policies(c), hosts[h], 25, pins, MAX_TLSA_SEEN);
+
+		for (size_t i = 0; i < MX_MIN(np, (size_t)MAX_TLSA_SEEN); i++) {
+			if (pins[i]->mtype != 0)
+				continue;
+			if (pins[i]->selector == 0 && pins[i]->len == der_len &&
+			    memcmp(pins[i]->data, der, der_len) == 0)
+				d->full_match_cert = true;
+			if (pins[i]->selector != 1)
+				continue;
+			if (!spki_tried) {
+				spki_tried = true;
+				spki = spki_of(der, der_len, &spki_len);
+			}
+			if (spki != NULL && pins[i]->len == spki_len &&
+			    memcmp(pins[i]->data, spki, spki_len) == 0)
+				d->full_match_spki = true;
+		}
+	}
+	OPENSSL_free(spki);
+}
+
+static void cert_evidence(struct eve *e, const void *arg)
+{
+	const struct mail_facts *mf = arg;
+	char h[65];
+
+	eve_list_begin(e, "chain_sha256");
+	for (unsigned i = 0; i < mf->ncerts; i++) {
+		mx_hex(mf->certs[i].cert_sha256, 32, h, sizeof(h), 0);
+		eve_list_str(e, h);
+	}
+	eve_list_end(e);
+	if (mf->ncerts > 0 && mf->certs[0].spki_ok) {
+		mx_hex(mf->certs[0].spki_sha256, 32, h, sizeof(h), 0);
+		eve_str(e, "spki_sha256", h);
+	}
+	if (mf->cn[0])
+		eve_str(e, "subject_cn", mf->cn);
+	if (mf->nsan > 0) {
+		eve_list_begin(e, "subjectaltname");
+		for (unsigned i = 0; i < mf->nsan; i++)
+			eve_list_str(e, mf->san[i]);
+		eve_list_end(e);
+	}
+	if (mf->ti != NULL && mf->ti->sni[0])
+		eve_str(e, "sni", mf->ti->sni);
+}
+
+/* RFC 6125 style: exact, or "*." matching exactly one left-most label. */
+static bool name_matches(const char *pattern, const char *host)
+{
+	const char *dot;
+
+	if (strcasecmp(pattern, host) == 0)
+		return true;
+	if (strncmp(pattern, "*.", 2) != 0)
+		return false;
+	dot = strchr(host, '.');
+	return dot != NULL && dot != host && strcasecmp(dot + 1, pattern + 2) == 0;
+}
+
+static bool cert_names_host(const struct mail_facts *mf, const char *host)
+{
+	for (unsigned i = 0; i < mf->nsan; i++)
+		if (name_matches(mf->san[i], host))
+			return true;
+	return mf->nsan == 0 && mf->cn[0] && name_matches(mf->cn, host);
+}
+
+static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	struct tlsa_expect te;
+	struct alert_expectation exp;
+	bool matched = false;
+
+	if (mf->ncerts == 0)
+		return;
+	if (session_tlsa(c, mf, ts_us, &te)) {
+		for (size_t i = 0; i < te.n && !matched; i++)
+			matched = tlsa_usable(&te.rec[i]) && tlsa_matches(&te.rec[i], mf);
+		if (!matched) {
+			exp_from_tlsa(&te, &exp, "certificate chain matches no TLSA record");
+			raise(c, mf, KIND_TLSA_MISMATCH, FLOW_TOCLIENT, ts_us, &exp, cert_evidence,
+			      mf);
+		}
+	}
+	for (size_t i = 0; i < mf->ndomains; i++) {
+		const struct policy *p = correlate_policy(c, mf->domains[i]);
+		const char *want = NULL;
+
+		if (p == NULL || !p->has_sts || p->sts.mode != MTASTS_MODE_ENFORCE)
+			continue;
+		if (mf->ti->sni[0] && policy_mx_allowed(p, mf->ti->sni))
+			want = mf->ti->sni;
+		for (size_t h = 0; want == NULL && h < mf->nhosts; h++)
+			if (policy_mx_allowed(p, mf->hosts[h]))
+				want = mf->hosts[h];
+		if (want == NULL || cert_names_host(mf, want))
+			continue;
+		memset(&exp, 0, sizeof(exp));
+		exp.source = "mta-sts";
+		exp.trust = EXPECT_CONFIGURED;
+		exp.domain = p->domain;
+		exp.mx_host = want;
+		exp.policy_id = p->id;
+		exp.detail = "certificate does not name the MX host (MTA-STS enforce)";
+		raise(c, mf, KIND_CERTIFICATE_HOST_MISMATCH, FLOW_TOCLIENT, ts_us, &exp,
+		      cert_evidence, mf);
+		break;
+	}
+}
+
+struct version_evidence {
+	uint16_t version, expected;
+	const char *why;
+};
+
+static void version_evidence(struct eve *e, const void *arg)
+{
+	const struct version_evidence *ve = arg;
+
+	eve_str(e, "negotiated", tls_version_name(ve->version));
+	eve_str(e, "expected_at_least", tls_version_name(ve->expected));
+	eve_str(e, "reason", ve->why);
+}
+
+static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	uint16_t v = mf->ti->version;
+	uint16_t floor = correlate_config(c)->tls_version_floor;
+	const struct server_history *h;
+	struct version_evidence ve = {v, 0, NULL};
+	struct alert_expectation exp;
+
+	if (v == 0)
+		return;
+	memset(&exp, 0, sizeof(exp));
+	if (floor != 0 && v < floor) {
+		ve.expected = floor;
+		ve.why = "below the configured TLS version floor";
+		exp.source = "policy";
+		exp.trust = EXPECT_CONFIGURED;
+		exp.detail = "tls version floor";
+		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, FLOW_TOCLIENT, ts_us, &exp,
+		      version_evidence, &ve);
+		return;
+	}
+	h = expect_history(correlate_expect(c), &mf->f->srv, ts_us, false);
+	if (h != NULL && h->max_tls_version > v &&
+	    h->version_sightings >= correlate_config(c)->version_history.min_sightings &&
+	    ts_us <=
+		h->version_last_us + correlate_config(c)->version_history.max_age_s * MX_USEC) {
+		ve.expected = h->max_tls_version;
+		ve.why = "below what this server negotiated before";
+		exp.source = "history";
+		exp.trust = EXPECT_HISTORY;
+		exp.detail = "highest TLS version seen from this server";
+		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, FLOW_TOCLIENT, ts_us, &exp,
+		      version_evidence, &ve);
+	}
+}
+
+static bool tls_ok(const struct mail_facts *mf)
+{
+	return mf->ti->server_hello && mf->ti->version >= 0x0301 && !mf->ti->fatal_alert &&
+	       !mf->ti->not_tls[0] && !mf->ti->not_tls[1];
+}
+
+static void update_history(struct correlate *c, struct mail_facts *mf, uint64_t ts)
+{
+	struct server_history *h;
+	const struct smtp_info *si = mf->si;
+
+	if (mf->history_counted || si->midstream)
+		return;
+	mf->history_counted = true;
+	if (mf->alerted[KIND_STARTTLS_STRIPPED] || mf->alerted[KIND_STARTTLS_MASKED] ||
+	    mf->alerted[KIND_TLS_VERSION_DOWNGRADE])
+		return; /* an attacked session teaches nothing */
+	h = expect_history(correlate_expect(c), &mf->f->srv, ts, true);
+	if (h == NULL)
+		return;
+	h->last_seen_us = ts;
+	if (si->ehlo_code / 100 == 2 && si->helo_verb == SMTP_VERB_EHLO) {
+		h->sessions++;
+		if (si->starttls_offered) {
+			h->starttls_offers++;
+			h->starttls_streak++;
+			h->starttls_last_us = ts;
+		} else {
+			h->starttls_streak = 0;
+		}
+	}
+	if (mf->ti->handshake_complete && mf->ti->version >= h->max_tls_version) {
+		if (mf->ti->version > h->max_tls_version)
+			h->version_sightings = 0;
+		h->max_tls_version = mf->ti->version;
+		h->version_sightings++;
+		h->version_last_us = ts;
+	}
+}
+
+static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	struct tlsa_expect te;
+	const char *why = NULL, *source = NULL;
+	bool dane_expected, sts_expected = false, visible, blind;
+
+	targets(c, mf, ts_us);
+	for (unsigned i = 0; i < mf->si->nrcpt; i++)
+		add_unique(mf->domains, &mf->ndomains, MAIL_MAX_TARGETS, mf->si->rcpt[i].domain);
+	dane_expected = session_tlsa(c, mf, ts_us, &te);
+	for (size_t i = 0; i < mf->ndomains && !dane_expected; i++) {
+		const struct policy *p = correlate_policy(c, mf->domains[i]);
+
+		dane_expected = p != NULL && p->dane == POLICY_DANE_REQUIRED;
+	}
+	for (size_t i = 0; i < mf->ndomains; i++) {
+		const struct policy *p = correlate_policy(c, mf->domains[i]);
+
+		sts_expected |= p != NULL && p->has_sts && p->sts.mode != MTASTS_MODE_NONE;
+	}
+	(void)why;
+	(void)source;
+	visible = mf->ti->cert_visibility == TLS_CERT_VISIBLE;
+	/* Picked up mid-stream with no cleartext mail seen: the start, where
+	   STARTTLS and the handshake were, is missing; say so, never "fail". */
+	blind = mf->si->midstream && !mf->si->cleartext_mail && !mf->ti->server_hello;
+
+	mf->dane = VERDICT_NONE;
+	if (dane_expected) {
+		if (blind && !mf->alerted[KIND_TLSA_MISMATCH])
+			mf->dane = VERDICT_UNVERIFIABLE;
+		else if (!tls_ok(mf) || mf->alerted[KIND_TLSA_MISMATCH])
+			mf->dane = VERDICT_FAIL;
+		else if (!visible)
+			mf->dane = VERDICT_UNVERIFIABLE;
+		else
+			mf->dane = VERDICT_OK;
+	}
+	mf->sts = VERDICT_NONE;
+	if (sts_expected) {
+		if (blind && !mf->alerted[KIND_CERTIFICATE_HOST_MISMATCH] &&
+		    !mf->alerted[KIND_MX_REDIRECT])
+			mf->sts = VERDICT_UNVERIFIABLE;
+		else if (!tls_ok(mf) || mf->alerted[KIND_CERTIFICATE_HOST_MISMATCH] ||
+			 mf->alerted[KIND_MX_REDIRECT])
+			mf->sts = VERDICT_FAIL;
+		else if (!visible)
+			mf->sts = VERDICT_UNVERIFIABLE;
+		else
+			mf->sts = VERDICT_OK;
+	}
+	update_history(c, mf, ts_us);
+}
+
+/* ---- the public entry points: each runs under the correlate stage's lock ---- */
+
+void mail_correlate_targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	correlate_lock(c);
+	targets(c, mf, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	correlate_lock(c);
+	judge_ehlo(c, mf, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+			     alert_evidence_fn evidence, const void *arg)
+{
+	correlate_lock(c);
+	judge_rejected(c, mf, ts_us, evidence, arg);
+	correlate_unlock(c);
+}
+
+void mail_correlate_cleartext_mail(struct correlate *c, struct mail_facts *mf,
+				   const char *rcpt_domain, uint64_t ts_us)
+{
+	correlate_lock(c);
+	judge_cleartext_mail(c, mf, rcpt_domain, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_rcpt(struct correlate *c, struct mail_facts *mf, const char *rcpt_domain,
+			 uint64_t ts_us)
+{
+	correlate_lock(c);
+	judge_rcpt(c, mf, rcpt_domain, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_full_match(struct correlate *c, struct mail_facts *mf, struct cert_digest *d,
+			       const uint8_t *der, size_t der_len, uint64_t ts_us)
+{
+	correlate_lock(c);
+	full_match(c, mf, d, der, der_len, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	correlate_lock(c);
+	judge_certificate(c, mf, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	correlate_lock(c);
+	judge_tls_version(c, mf, ts_us);
+	correlate_unlock(c);
+}
+
+void mail_correlate_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+{
+	correlate_lock(c);
+	judge_end(c, mf, ts_us);
+	correlate_unlock(c);
+}

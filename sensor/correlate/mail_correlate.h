@@ -1,0 +1,100 @@
+/*
+ * mail_correlate.h - the detections that judge an SMTP session against
+ * what should have happened for its server and its recipients' domains:
+ * starttls-stripped, cleartext-policy-violation, mx-redirect,
+ * tlsa-mismatch, certificate-host-mismatch, tls-version-downgrade; the
+ * server's STARTTLS/TLS history; and the session's DANE and MTA-STS
+ * verdicts. Every function takes the correlate stage's lock for its run
+ * (the session's mail_facts belong to the caller's thread).
+ */
+#ifndef MX_MAIL_CORRELATE_H
+#define MX_MAIL_CORRELATE_H
+
+#include "correlate/correlate.h"
+#include "flow/flow.h"
+#include "smtp.h"
+#include "run/tally.h"
+#include "tls.h"
+
+#define MAIL_MAX_SAN	  16
+#define MAIL_MAX_TARGETS  4
+#define MAIL_EVIDENCE_MAX 512
+
+/* Digests of one certificate of the server's chain, for TLSA matching. */
+struct cert_digest {
+	uint8_t cert_sha256[32], cert_sha512[64];
+	uint8_t spki_sha256[32], spki_sha512[64];
+	bool spki_ok;
+	/* full-data TLSA (matching type 0) is compared while the DER is at hand */
+	bool full_match_cert, full_match_spki;
+};
+
+/* What the correlation knows of one session; filled by mail_session.c. */
+struct mail_facts {
+	struct flow *f;
+	struct eve *eve; /* the writer of the session's records and alerts */
+	const struct smtp_info *si;
+	const struct tls_info *ti;
+	bool implicit_tls;
+	struct cert_digest certs[TLS_CHAIN_MAX];
+	unsigned ncerts;
+	char san[MAIL_MAX_SAN][EXPECT_NAME_MAX];
+	unsigned nsan;
+	char cn[EXPECT_NAME_MAX];
+	/* the EHLO reply lines as seen, '\n'-joined, for evidence */
+	char ehlo_lines[MAIL_EVIDENCE_MAX];
+	size_t ehlo_lines_len;
+	bool alerted[KIND_COUNT];
+	/* MX hosts the server address is known as, and their mail domains */
+	bool targets_known;
+	char hosts[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
+	size_t nhosts;
+	char domains[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
+	size_t ndomains;
+	bool history_counted;
+	enum verdict dane, sts;
+};
+
+/* A successful EHLO reply in cleartext: starttls-stripped. */
+void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us);
+
+/*
+ * STARTTLS offered and then refused: raises starttls-rejected, naming the
+ * expectation behind it when there is one (its severity is then higher).
+ */
+void mail_correlate_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+			     alert_evidence_fn evidence, const void *arg);
+
+/*
+ * A mail command (MAIL, RCPT, DATA, BDAT) in cleartext; rcpt_domain is
+ * the recipient's domain for RCPT, else NULL: cleartext-policy-violation
+ * and mx-redirect.
+ */
+void mail_correlate_cleartext_mail(struct correlate *c, struct mail_facts *mf,
+				   const char *rcpt_domain, uint64_t ts_us);
+
+/* A recipient seen over TLS or in cleartext: mx-redirect. */
+void mail_correlate_rcpt(struct correlate *c, struct mail_facts *mf, const char *rcpt_domain,
+			 uint64_t ts_us);
+
+/* The server's certificate chain was read: tlsa-mismatch, certificate-host-mismatch. */
+void mail_correlate_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us);
+
+/* The ServerHello fixed the version: tls-version-downgrade. */
+void mail_correlate_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us);
+
+/* The session ended: history update, DANE and MTA-STS verdicts in mf. */
+void mail_correlate_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us);
+
+/*
+ * The full-data TLSA records (matching type 0) pinned for the server of
+ * mf, compared with one certificate's DER (and its SPKI, taken out of it
+ * only when such a record asks for it) while they are at hand.
+ */
+void mail_correlate_full_match(struct correlate *c, struct mail_facts *mf, struct cert_digest *d,
+			       const uint8_t *der, size_t der_len, uint64_t ts_us);
+
+/* Fills mf's MX hosts and domains from the server address (once). */
+void mail_correlate_targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us);
+
+#endif

@@ -1,0 +1,205 @@
+/*
+ * alert.c - the EVE alert record of alert.h.
+ */
+#include "output/alert.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct alert_ctx {
+	struct alert_rule rules[KIND_COUNT];
+	alert_filter_fn filter;
+	void *filter_ctx;
+	struct alert_counters ctr;
+};
+
+#define KIND_COUNTER(k, n) MX_COUNTER("detect.kind." n, struct alert_counters, by_kind[k])
+
+const struct mx_counter_desc alert_counter_desc[] = {
+    MX_COUNTER("detect.alert", struct alert_counters, written),
+    MX_COUNTER("detect.alerts_raised", struct alert_counters, raised),
+    MX_COUNTER("detect.alerts_disabled", struct alert_counters, disabled),
+    MX_COUNTER("detect.alerts_suppressed", struct alert_counters, suppressed),
+    MX_COUNTER("detect.alerts_rate_limited", struct alert_counters, rate_limited),
+    KIND_COUNTER(KIND_STARTTLS_STRIPPED, "starttls_stripped"),
+    KIND_COUNTER(KIND_STARTTLS_MASKED, "starttls_masked"),
+    KIND_COUNTER(KIND_STARTTLS_REJECTED, "starttls_rejected"),
+    KIND_COUNTER(KIND_TLS_FALLBACK_CLEARTEXT, "tls_fallback_cleartext"),
+    KIND_COUNTER(KIND_CLEARTEXT_POLICY_VIOLATION, "cleartext_policy_violation"),
+    KIND_COUNTER(KIND_MX_REDIRECT, "mx_redirect"),
+    KIND_COUNTER(KIND_TLSA_MISMATCH, "tlsa_mismatch"),
+    KIND_COUNTER(KIND_DNSSEC_BOGUS, "dnssec_bogus"),
+    KIND_COUNTER(KIND_DNSSEC_STRIPPED, "dnssec_stripped"),
+    KIND_COUNTER(KIND_TLSA_STRIPPED, "tlsa_stripped"),
+    KIND_COUNTER(KIND_MTA_STS_STRIPPED, "mta_sts_stripped"),
+    KIND_COUNTER(KIND_STARTTLS_COMMAND_INJECTION, "starttls_command_injection"),
+    KIND_COUNTER(KIND_STARTTLS_RESPONSE_INJECTION, "starttls_response_injection"),
+    KIND_COUNTER(KIND_EHLO_DOWNGRADE, "ehlo_downgrade"),
+    KIND_COUNTER(KIND_DNS_ANSWER_RACE, "dns_answer_race"),
+    KIND_COUNTER(KIND_REQUIRETLS_VIOLATION, "requiretls_violation"),
+    KIND_COUNTER(KIND_TLS_VERSION_DOWNGRADE, "tls_version_downgrade"),
+    KIND_COUNTER(KIND_CERTIFICATE_HOST_MISMATCH, "certificate_host_mismatch"),
+    {NULL, 0},
+};
+
+struct alert_ctx *alert_ctx_new(void)
+{
+	struct alert_ctx *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	for (int k = 0; k < KIND_COUNT; k++) {
+		struct alert_rule *r = &a->rules[k];
+
+		r->enabled = true;
+		r->sid = kind_sid((enum mx_kind)k);
+		r->rev = 1;
+		r->severity = 2;
+		snprintf(r->signature, sizeof(r->signature), "MXSENTRY %s",
+			 kind_name((enum mx_kind)k));
+		snprintf(r->category, sizeof(r->category), "Mail transport downgrade");
+	}
+	return a;
+}
+
+void alert_ctx_free(struct alert_ctx *a)
+{
+	free(a);
+}
+
+void alert_set_rule(struct alert_ctx *a, enum mx_kind k, const struct alert_rule *r)
+{
+	if ((unsigned)k < KIND_COUNT)
+		a->rules[k] = *r;
+}
+
+const struct alert_rule *alert_get_rule(const struct alert_ctx *a, enum mx_kind k)
+{
+	return (unsigned)k < KIND_COUNT ? &a->rules[k] : NULL;
+}
+
+void alert_set_filter(struct alert_ctx *a, alert_filter_fn fn, void *ctx)
+{
+	a->filter = fn;
+	a->filter_ctx = ctx;
+}
+
+void alert_format_tlsa(const struct tlsa_record *r, char *buf, size_t len)
+{
+	size_t o;
+
+	o = (size_t)snprintf(buf, len, "%u %u %u ", r->usage, r->selector, r->mtype);
+	for (size_t i = 0; i < r->len && o + 3 <= len; i++, o += 2)
+		snprintf(buf + o, len - o, "%02x", r->data[i]);
+}
+
+static int adjusted_severity(const struct alert_rule *r, const struct alert_expectation *exp)
+{
+	int sev = r->severity;
+
+	if (exp == NULL)
+		return sev;
+	if (exp->trust == EXPECT_HISTORY)
+		sev = r->history_severity ? r->history_severity : sev + 2;
+	else if (!expect_trust_validated(exp->trust))
+		sev += 1;
+	else if (r->expected_severity)
+		sev = r->expected_severity;
+	return MX_MAX(1, MX_MIN(sev, 4));
+}
+
+static void write_expectation(struct eve *e, const struct alert_expectation *exp)
+{
+	char buf[EXPECT_TLSA_DATA_MAX * 2 + 16];
+
+	eve_obj_begin(e, "expectation");
+	eve_str(e, "source", exp->source);
+	eve_bool(e, "validated", expect_trust_validated(exp->trust));
+	eve_str(e, "trust", expect_trust_name(exp->trust));
+	if (exp->domain != NULL)
+		eve_str(e, "domain", exp->domain);
+	if (exp->mx_host != NULL)
+		eve_str(e, "mx_host", exp->mx_host);
+	if (exp->policy_id != NULL)
+		eve_str(e, "policy_id", exp->policy_id);
+	if (exp->ntlsa > 0) {
+		eve_list_begin(e, "tlsa");
+		for (size_t i = 0; i < exp->ntlsa; i++) {
+			alert_format_tlsa(&exp->tlsa[i], buf, sizeof(buf));
+			eve_list_str(e, buf);
+		}
+		eve_list_end(e);
+	}
+	if (exp->detail != NULL)
+		eve_str(e, "detail", exp->detail);
+	eve_obj_end(e);
+}
+
+bool alert_raise(struct alert_ctx *a, struct eve *e, enum mx_kind k, uint64_t ts_us, struct flow *f,
+		 int dir, const char *app_proto, const struct alert_keys *keys,
+		 const struct alert_expectation *exp, alert_evidence_fn evidence, const void *arg)
+{
+	const struct alert_rule *r;
+	const char *tlsrpt;
+
+	if ((unsigned)k >= KIND_COUNT)
+		return false;
+	r = &a->rules[k];
+	a->ctr.raised++;
+	if (!r->enabled) {
+		a->ctr.disabled++;
+		return false;
+	}
+	if (a->filter != NULL && keys != NULL) {
+		enum alert_verdict v = a->filter(a->filter_ctx, r->sid, keys, ts_us);
+
+		if (v == ALERT_SUPPRESSED) {
+			a->ctr.suppressed++;
+			return false;
+		}
+		if (v == ALERT_RATE_LIMITED) {
+			a->ctr.rate_limited++;
+			return false;
+		}
+	}
+	a->ctr.written++;
+	a->ctr.by_kind[k]++;
+	if (f != NULL)
+		f->alerted = true;
+	if (!eve_wants(e, EVE_ALERT))
+		return true;
+
+	eve_begin(e, EVE_ALERT, ts_us, f, dir, app_proto);
+	eve_obj_begin(e, "alert");
+	eve_str(e, "action", "allowed");
+	eve_u64(e, "gid", 1);
+	eve_u64(e, "signature_id", r->sid);
+	eve_u64(e, "rev", r->rev);
+	eve_str(e, "signature", r->signature);
+	eve_str(e, "category", r->category);
+	eve_u64(e, "severity", (uint64_t)adjusted_severity(r, exp));
+	eve_obj_end(e);
+
+	eve_obj_begin(e, "downgrade");
+	eve_str(e, "kind", kind_name(k));
+	tlsrpt = kind_tlsrpt(k);
+	if (k == KIND_MX_REDIRECT && exp != NULL && strcmp(exp->source, "mta-sts") == 0)
+		tlsrpt = "sts-policy-invalid";
+	if (tlsrpt != NULL)
+		eve_str(e, "tlsrpt_result", tlsrpt);
+	eve_obj_begin(e, "evidence");
+	if (evidence != NULL)
+		evidence(e, arg);
+	eve_obj_end(e);
+	if (exp != NULL)
+		write_expectation(e, exp);
+	eve_obj_end(e);
+	eve_commit(e);
+	return true;
+}
+
+const struct alert_counters *alert_counters(const struct alert_ctx *a)
+{
+	return &a->ctr;
+}

@@ -1,0 +1,659 @@
+/*
+ * eve.c - EVE JSON records built with jansson (a stack of open objects and
+ * arrays, serialized compactly in insertion order) and written as lines
+ * to files, stdout and syslog. Each writer has its own builder; the
+ * outputs are shared and locked around each finished line. See eve.h for
+ * the escaping of traffic bytes: every string handed to jansson is
+ * printable ASCII, so it never refuses one and every line is valid JSON.
+ */
+#include "output/eve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EVE_MAX_OUTPUTS 8
+#define EVE_PATH_MAX	4096
+/* Longest escaped string field written; longer values are cut. */
+#define EVE_MAX_FIELD 4096
+/* Nesting of objects and arrays in one record. */
+#define EVE_MAX_DEPTH 16
+/* Longest record line; longer ones are counted and dropped. */
+#define EVE_MAX_LINE (1u << 20)
+
+enum sink_kind { SINK_FILE, SINK_STDOUT, SINK_SYSLOG };
+
+struct eve_sink {
+	enum sink_kind kind;
+	unsigned mask;
+	FILE *fp;
+	char path[EVE_PATH_MAX];
+};
+
+/*
+ * The outputs, shared by the writer that created them and every writer
+ * made from it; lock guards the sinks' streams and the counters.
+ */
+struct eve_out {
+	pthread_mutex_t lock;
+	struct eve_sink sinks[EVE_MAX_OUTPUTS];
+	size_t nsinks;
+	unsigned wanted; /* union of the sinks' masks */
+	char pcap_filename[EVE_PATH_MAX];
+	bool have_pcap_filename;
+	struct eve_counters ctr;
+};
+
+/* A record builder; the first one (eve_new) also owns the outputs. */
+struct eve {
+	struct eve_out *out;
+	bool owns_out;
+	unsigned cur_type;
+	bool open_record;
+	json_t *stack[EVE_MAX_DEPTH];
+	int depth;	   /* stack[0] is the record */
+	unsigned overflow; /* containers opened past the depth limit */
+	char *line;
+	char scratch[EVE_MAX_FIELD * 4 + 8];
+};
+
+const struct mx_counter_desc eve_counter_desc[] = {
+    MX_COUNTER("eve.lines", struct eve_counters, lines),
+    MX_COUNTER("eve.alerts", struct eve_counters, alerts),
+    MX_COUNTER("eve.write_errors", struct eve_counters, write_errors),
+    MX_COUNTER("eve.reopens", struct eve_counters, reopens),
+    {NULL, 0},
+};
+
+static const struct {
+	unsigned bit;
+	const char *name;
+} type_names[] = {
+    {EVE_ALERT, "alert"}, {EVE_SMTP, "smtp"}, {EVE_DNS, "dns"},
+    {EVE_TLS, "tls"},	  {EVE_FLOW, "flow"}, {EVE_STATS, "stats"},
+};
+
+const char *eve_type_name(unsigned type)
+{
+	for (size_t i = 0; i < MX_ARRAY_LEN(type_names); i++)
+		if (type_names[i].bit == type)
+			return type_names[i].name;
+	return "unknown";
+}
+
+unsigned eve_type_parse(const char *name)
+{
+	for (size_t i = 0; i < MX_ARRAY_LEN(type_names); i++)
+		if (strcmp(type_names[i].name, name) == 0)
+			return type_names[i].bit;
+	return 0;
+}
+
+/*
+ * jansson's allocations for one record come from a per-thread arena that
+ * is emptied once the record is written: a record costs no malloc/free
+ * per key. What does not fit in what is left goes to malloc. The arena is
+ * freed when its thread ends.
+ */
+#define ARENA_SIZE (256u * 1024u)
+
+struct arena {
+	uint8_t *base;
+	size_t used;
+	unsigned open; /* records under construction on this thread */
+};
+
+static __thread struct arena arena;
+static pthread_key_t arena_key;
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+
+static void arena_release(void *p)
+{
+	free(p);
+}
+
+static void *arena_alloc(size_t n)
+{
+	size_t need = (n + 15) & ~(size_t)15;
+
+	if (arena.base == NULL) {
+		arena.base = malloc(ARENA_SIZE);
+		if (arena.base != NULL)
+			pthread_setspecific(arena_key, arena.base);
+	}
+	if (arena.base != NULL && need >= n && arena.used + need <= ARENA_SIZE) {
+		void *p = arena.base + arena.used;
+
+		arena.used += need;
+		return p;
+	}
+	return malloc(n);
+}
+
+static void arena_free(void *p)
+{
+	if (arena.base != NULL && (uint8_t *)p >= arena.base &&
+	    (uint8_t *)p < arena.base + ARENA_SIZE)
+		return;
+	free(p);
+}
+
+/* A record's tree is gone: once no other record is being built on this
+   thread, the arena starts over. */
+static void arena_done(void)
+{
+	if (arena.open > 0)
+		arena.open--;
+	if (arena.open == 0)
+		arena.used = 0;
+}
+
+static void arena_setup(void)
+{
+	pthread_key_create(&arena_key, arena_release);
+	json_set_alloc_funcs(arena_alloc, arena_free);
+}
+
+static struct eve *builder_new(struct eve_out *out, bool owns)
+{
+	struct eve *e = calloc(1, sizeof(*e));
+
+	pthread_once(&arena_once, arena_setup);
+	if (e == NULL)
+		return NULL;
+	e->line = malloc(EVE_MAX_LINE);
+	if (e->line == NULL) {
+		free(e);
+		return NULL;
+	}
+	e->out = out;
+	e->owns_out = owns;
+	e->depth = -1;
+	return e;
+}
+
+struct eve *eve_new(void)
+{
+	struct eve_out *out = calloc(1, sizeof(*out));
+	struct eve *e;
+
+	if (out == NULL)
+		return NULL;
+	if (pthread_mutex_init(&out->lock, NULL) != 0) {
+		free(out);
+		return NULL;
+	}
+	e = builder_new(out, true);
+	if (e == NULL) {
+		pthread_mutex_destroy(&out->lock);
+		free(out);
+	}
+	return e;
+}
+
+struct eve *eve_writer_new(struct eve *e)
+{
+	return builder_new(e->out, false);
+}
+
+static void close_outputs(struct eve_out *o)
+{
+	for (size_t i = 0; i < o->nsinks; i++) {
+		struct eve_sink *s = &o->sinks[i];
+
+		if (s->kind == SINK_FILE && s->fp != NULL)
+			fclose(s->fp);
+		else if (s->kind == SINK_STDOUT)
+			fflush(stdout);
+		else if (s->kind == SINK_SYSLOG)
+			closelog();
+	}
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+}
+
+void eve_free(struct eve *e)
+{
+	if (e == NULL)
+		return;
+	if (e->owns_out)
+		close_outputs(e->out);
+	if (e->depth >= 0) {
+		json_decref(e->stack[0]);
+		arena_done();
+	}
+	free(e->line);
+	free(e);
+}
+
+static FILE *open_append(const char *path, bool truncate)
+{
+	int fd =
+	    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0640);
+	FILE *fp;
+
+	if (fd < 0)
+		return NULL;
+	fp = fdopen(fd, "a");
+	if (fp == NULL)
+		close(fd);
+	return fp;
+}
+
+bool eve_add_file(struct eve *e, const char *path, unsigned mask, bool append, char *err,
+		  size_t errlen)
+{
+	struct eve_out *o = e->out;
+	struct eve_sink *s;
+
+	if (o->nsinks == EVE_MAX_OUTPUTS) {
+		snprintf(err, errlen, "too many outputs (at most %d)", EVE_MAX_OUTPUTS);
+		return false;
+	}
+	s = &o->sinks[o->nsinks];
+	memset(s, 0, sizeof(*s));
+	s->mask = mask;
+	if (strcmp(path, "-") == 0) {
+		s->kind = SINK_STDOUT;
+		s->fp = stdout;
+	} else {
+		s->kind = SINK_FILE;
+		if (strlen(path) >= sizeof(s->path)) {
+			snprintf(err, errlen, "%s: path too long", path);
+			return false;
+		}
+		strcpy(s->path, path);
+		s->fp = open_append(path, !append);
+		if (s->fp == NULL) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return false;
+		}
+	}
+	o->nsinks++;
+	o->wanted |= mask;
+	return true;
+}
+
+bool eve_add_syslog(struct eve *e, int facility, unsigned mask)
+{
+	struct eve_out *o = e->out;
+	struct eve_sink *s;
+
+	if (o->nsinks == EVE_MAX_OUTPUTS)
+		return false;
+	s = &o->sinks[o->nsinks++];
+	memset(s, 0, sizeof(*s));
+	s->kind = SINK_SYSLOG;
+	s->mask = mask;
+	openlog("mxsentry", LOG_PID | LOG_NDELAY, facility ? facility : LOG_DAEMON);
+	o->wanted |= mask;
+	return true;
+}
+
+void eve_reopen(struct eve *e)
+{
+	struct eve_out *o = e->out;
+
+	pthread_mutex_lock(&o->lock);
+	for (size_t i = 0; i < o->nsinks; i++) {
+		struct eve_sink *s = &o->sinks[i];
+		FILE *fp;
+
+		if (s->kind != SINK_FILE)
+			continue;
+		fp = open_append(s->path, false);
+		if (fp == NULL) {
+			/* Keep writing to the old file rather than losing records. */
+			o->ctr.write_errors++;
+			continue;
+		}
+		if (s->fp != NULL)
+			fclose(s->fp);
+		s->fp = fp;
+		o->ctr.reopens++;
+	}
+	pthread_mutex_unlock(&o->lock);
+}
+
+void eve_flush(struct eve *e)
+{
+	struct eve_out *o = e->out;
+
+	pthread_mutex_lock(&o->lock);
+	for (size_t i = 0; i < o->nsinks; i++)
+		if (o->sinks[i].fp != NULL && fflush(o->sinks[i].fp) != 0)
+			o->ctr.write_errors++;
+	pthread_mutex_unlock(&o->lock);
+}
+
+bool eve_wants(const struct eve *e, unsigned type)
+{
+	return (e->out->wanted & type) != 0;
+}
+
+void eve_set_pcap_filename(struct eve *e, const char *name)
+{
+	struct eve_out *o = e->out;
+
+	if (name == NULL) {
+		o->have_pcap_filename = false;
+		return;
+	}
+	snprintf(o->pcap_filename, sizeof(o->pcap_filename), "%s", name);
+	o->have_pcap_filename = true;
+}
+
+void eve_format_time(uint64_t ts_us, char *buf, size_t len)
+{
+	/* Records come in packet-time order: the date of the last second is
+	   kept (per thread) and only the microseconds are written each time. */
+	static __thread time_t last_sec = (time_t)-1;
+	static __thread char date[32];
+	time_t sec = (time_t)(ts_us / MX_USEC);
+	unsigned us = (unsigned)(ts_us % MX_USEC);
+	char tail[16];
+
+	if (sec != last_sec) {
+		struct tm tm;
+
+		if (gmtime_r(&sec, &tm) == NULL ||
+		    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			snprintf(date, sizeof(date), "1970-01-01T00:00:00");
+		last_sec = sec;
+	}
+	tail[0] = '.';
+	for (int i = 6; i >= 1; i--, us /= 10)
+		tail[i] = (char)('0' + us % 10);
+	memcpy(tail + 7, "+0000", 6);
+	if (len > 0) {
+		size_t d = strlen(date);
+
+		mx_strlcpy(buf, date, len);
+		if (d < len)
+			mx_strlcpy(buf + d, tail, len - d);
+	}
+}
+
+size_t eve_escape_bytes(const uint8_t *val, size_t n, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = val[i];
+
+		if (c >= 0x20 && c <= 0x7e && c != '\\') {
+			if (o + 1 >= len)
+				break;
+			buf[o++] = (char)c;
+		} else {
+			if (o + 4 >= len)
+				break;
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		}
+	}
+	buf[o] = '\0';
+	return o;
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+void eve_community_id(const struct flow *f, char *buf, size_t len)
+{
+	uint8_t in[2 + 16 + 16 + 1 + 1 + 2 + 2];
+	uint8_t digest[SHA_DIGEST_LENGTH];
+	char b64[64];
+	size_t alen = mx_addr_is_v4(&f->cli) ? 4 : 16;
+	size_t off = alen == 4 ? 12 : 0;
+	const struct mx_addr *a = &f->cli, *b = &f->srv;
+	uint16_t pa = f->cport, pb = f->sport;
+	int c = memcmp(a->b + off, b->b + off, alen);
+	size_t n = 0;
+
+	if (c > 0 || (c == 0 && pa > pb)) {
+		const struct mx_addr *t = a;
+		uint16_t tp = pa;
+
+		a = b;
+		b = t;
+		pa = pb;
+		pb = tp;
+	}
+	put_be16(in, 0);
+	n = 2;
+	memcpy(in + n, a->b + off, alen);
+	n += alen;
+	memcpy(in + n, b->b + off, alen);
+	n += alen;
+	in[n++] = f->proto;
+	in[n++] = 0;
+	put_be16(in + n, pa);
+	n += 2;
+	put_be16(in + n, pb);
+	n += 2;
+	SHA1(in, n, digest);
+	EVP_EncodeBlock((unsigned char *)b64, digest, SHA_DIGEST_LENGTH);
+	snprintf(buf, len, "1:%s", b64);
+}
+
+/* Adds v (reference stolen) under key to the innermost open container. */
+static void put(struct eve *e, const char *key, json_t *v)
+{
+	json_t *top;
+
+	if (v == NULL)
+		return;
+	if (e->depth < 0 || e->overflow > 0) {
+		json_decref(v);
+		return;
+	}
+	top = e->stack[e->depth];
+	if (json_is_array(top))
+		json_array_append_new(top, v);
+	else
+		json_object_set_new(top, key, v);
+}
+
+static void open_container(struct eve *e, const char *key, json_t *c)
+{
+	if (c == NULL || e->depth < 0 || e->overflow > 0 || e->depth + 1 >= EVE_MAX_DEPTH) {
+		json_decref(c);
+		e->overflow++;
+		return;
+	}
+	json_incref(c);
+	put(e, key, c);
+	e->stack[++e->depth] = c;
+	json_decref(c);
+}
+
+static void close_container(struct eve *e)
+{
+	if (e->overflow > 0)
+		e->overflow--;
+	else if (e->depth > 0)
+		e->depth--;
+}
+
+void eve_begin(struct eve *e, unsigned type, uint64_t ts_us, const struct flow *f, int dir,
+	       const char *app_proto)
+{
+	char tbuf[48], abuf[64];
+
+	if (e->depth >= 0) {
+		json_decref(e->stack[0]);
+		arena_done();
+	}
+	e->stack[0] = json_object();
+	if (e->stack[0] != NULL)
+		arena.open++;
+	e->depth = e->stack[0] != NULL ? 0 : -1;
+	e->overflow = 0;
+	e->cur_type = type;
+	e->open_record = e->depth == 0;
+	eve_format_time(ts_us, tbuf, sizeof(tbuf));
+	eve_str(e, "timestamp", tbuf);
+	if (f != NULL) {
+		eve_u64(e, "flow_id", f->flow_id & 0x7ffffffffffffULL);
+		eve_community_id(f, abuf, sizeof(abuf));
+		eve_str(e, "community_id", abuf);
+	}
+	if (e->out->have_pcap_filename)
+		eve_bytes(e, "pcap_filename", (const uint8_t *)e->out->pcap_filename,
+			  strlen(e->out->pcap_filename));
+	eve_str(e, "event_type", eve_type_name(type));
+	if (f != NULL) {
+		const struct mx_addr *src = dir == FLOW_TOSERVER ? &f->cli : &f->srv;
+		const struct mx_addr *dst = dir == FLOW_TOSERVER ? &f->srv : &f->cli;
+
+		if (f->vlan[0] != 0 || f->vlan[1] != 0) {
+			eve_list_begin(e, "vlan");
+			put(e, NULL, json_integer(f->vlan[0]));
+			if (f->vlan[1] != 0)
+				put(e, NULL, json_integer(f->vlan[1]));
+			eve_list_end(e);
+		}
+		eve_addr(e, "src_ip", src);
+		eve_u64(e, "src_port", dir == FLOW_TOSERVER ? f->cport : f->sport);
+		eve_addr(e, "dest_ip", dst);
+		eve_u64(e, "dest_port", dir == FLOW_TOSERVER ? f->sport : f->cport);
+		eve_str(e, "proto", f->proto == 6 ? "TCP" : "UDP");
+		if (app_proto != NULL)
+			eve_str(e, "app_proto", app_proto);
+		if (type == EVE_ALERT)
+			eve_str(e, "direction", dir == FLOW_TOSERVER ? "to_server" : "to_client");
+	}
+}
+
+void eve_str(struct eve *e, const char *key, const char *val)
+{
+	eve_bytes(e, key, (const uint8_t *)val, strlen(val));
+}
+
+void eve_bytes(struct eve *e, const char *key, const uint8_t *val, size_t len)
+{
+	size_t n = eve_escape_bytes(val, MX_MIN(len, (size_t)EVE_MAX_FIELD), e->scratch,
+				    sizeof(e->scratch));
+
+	put(e, key, json_stringn_nocheck(e->scratch, n));
+}
+
+void eve_u64(struct eve *e, const char *key, uint64_t val)
+{
+	put(e, key, json_integer(val > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)val));
+}
+
+void eve_i64(struct eve *e, const char *key, int64_t val)
+{
+	put(e, key, json_integer(val));
+}
+
+void eve_bool(struct eve *e, const char *key, bool val)
+{
+	put(e, key, json_boolean(val));
+}
+
+void eve_addr(struct eve *e, const char *key, const struct mx_addr *a)
+{
+	char buf[64];
+
+	eve_str(e, key, mx_addr_str(a, buf, sizeof(buf)));
+}
+
+void eve_obj_begin(struct eve *e, const char *key)
+{
+	open_container(e, key, json_object());
+}
+
+void eve_obj_end(struct eve *e)
+{
+	close_container(e);
+}
+
+void eve_list_begin(struct eve *e, const char *key)
+{
+	open_container(e, key, json_array());
+}
+
+void eve_list_end(struct eve *e)
+{
+	close_container(e);
+}
+
+void eve_list_str(struct eve *e, const char *val)
+{
+	eve_bytes(e, "", (const uint8_t *)val, strlen(val));
+}
+
+void eve_list_bytes(struct eve *e, const uint8_t *val, size_t len)
+{
+	eve_bytes(e, "", val, len);
+}
+
+void eve_commit(struct eve *e)
+{
+	struct eve_out *o = e->out;
+	size_t len;
+	char *buf = e->line;
+
+	if (!e->open_record)
+		return;
+	e->open_record = false;
+	len = json_dumpb(e->stack[0], buf, EVE_MAX_LINE, JSON_COMPACT);
+	json_decref(e->stack[0]);
+	arena_done();
+	e->depth = -1;
+	/* The line is built outside the lock; only its write is serialised. */
+	pthread_mutex_lock(&o->lock);
+	if (len == 0 || len > EVE_MAX_LINE) {
+		o->ctr.write_errors++;
+		pthread_mutex_unlock(&o->lock);
+		return;
+	}
+	o->ctr.lines++;
+	if (e->cur_type == EVE_ALERT)
+		o->ctr.alerts++;
+	for (size_t i = 0; i < o->nsinks; i++) {
+		struct eve_sink *s = &o->sinks[i];
+
+		if ((s->mask & e->cur_type) == 0)
+			continue;
+		if (s->kind == SINK_SYSLOG) {
+			syslog(e->cur_type == EVE_ALERT ? LOG_WARNING : LOG_INFO, "%.*s", (int)len,
+			       buf);
+			continue;
+		}
+		if (fwrite(buf, 1, len, s->fp) != len || fputc('\n', s->fp) == EOF)
+			o->ctr.write_errors++;
+	}
+	pthread_mutex_unlock(&o->lock);
+}
+
+const struct eve_counters *eve_counters(const struct eve *e)
+{
+	return &e->out->ctr;
+}
+
+void eve_counters_read(const struct eve *e, struct eve_counters *out)
+{
+	pthread_mutex_lock(&e->out->lock);
+	*out = e->out->ctr;
+	pthread_mutex_unlock(&e->out->lock);
+}
