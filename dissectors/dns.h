@@ -49,7 +49,7 @@
 
 #include <ldns/ldns.h>
 
-#include "common.h"
+#include "util/common.h"
 
 _Static_assert((bool)2 == 1, "<ldns/ldns.h> was included before <stdbool.h>: bool is not _Bool");
 

@@ -6,7 +6,7 @@
 #ifndef MX_SMTP_INT_H
 #define MX_SMTP_INT_H
 
-#include "common.h"
+#include "util/common.h"
 #include "smtp.h"
 
 /* Client direction modes. */

@@ -6,7 +6,7 @@
 #ifndef MX_TLS_INT_H
 #define MX_TLS_INT_H
 
-#include "common.h"
+#include "util/common.h"
 #include "tls.h"
 
 /* One tls_feed/tls_gap call: the state and where events go. */

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app_prefix.h"
-#include "flow.h"
+#include "app/app_prefix.h"
+#include "flow/flow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

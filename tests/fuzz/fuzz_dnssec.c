@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnssec.h"
-#include "trust_anchor.h"
+#include "dnssec/dnssec.h"
+#include "dnssec/trust_anchor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

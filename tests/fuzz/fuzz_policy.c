@@ -9,10 +9,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "config.h"
-#include "policy.h"
-#include "rules.h"
-#include "threshold.h"
+#include "conf/config.h"
+#include "correlate/policy.h"
+#include "conf/rules.h"
+#include "correlate/threshold.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -26,7 +26,7 @@
 
 #include <netinet/in.h>
 
-#include "stream.h"
+#include "flow/stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yaml_doc.h"
+#include "conf/yaml_doc.h"
 
 /* The tests/ directory, from the compile-time path `file` of the test whose
    name below tests/ is `self` (e.g. "unit/test_rules.c"). */

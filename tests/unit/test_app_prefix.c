@@ -15,8 +15,8 @@
 
 #include <string.h>
 
-#include "app_prefix.h"
-#include "flow.h"
+#include "app/app_prefix.h"
+#include "flow/flow.h"
 
 #define MEMCAP (1u << 20)
 

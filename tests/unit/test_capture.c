@@ -28,8 +28,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "capture.h"
-#include "pcapng_norm.h"
+#include "capture/capture.h"
+#include "capture/pcapng_norm.h"
 
 #define MAX_REC 256
 

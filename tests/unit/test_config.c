@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "yaml_doc.h"
+#include "conf/config.h"
+#include "conf/yaml_doc.h"
 
 #include "expected_errors.h"
 

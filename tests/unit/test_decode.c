@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
+#include "decode/decode.h"
 #include "decode_frames.h"
 
 /* ---- link layers --------------------------------------------------------- */

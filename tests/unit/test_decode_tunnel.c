@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
+#include "decode/decode.h"
 #include "decode_frames.h"
 
 #define BUF 2048

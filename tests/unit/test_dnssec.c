@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "dnssec.h"
-#include "trust_anchor.h"
+#include "dnssec/dnssec.h"
+#include "dnssec/trust_anchor.h"
 
 /* Packet time of the tests and the validity window of the signatures. */
 #define T0	   1700000000u

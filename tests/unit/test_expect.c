@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "expect.h"
+#include "correlate/expect.h"
 
 #define SEC(x) ((uint64_t)(x)*MX_USEC)
 #define T0     SEC(1800000000)

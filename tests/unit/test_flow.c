@@ -13,7 +13,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "flow.h"
+#include "flow/flow.h"
 
 #define MAX_ENDS 64
 

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "mtasts.h"
+#include "correlate/mtasts.h"
 
 static struct mx_pattern pat(const char *s, enum mx_pattern_syntax syn)
 {

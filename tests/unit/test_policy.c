@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "policy.h"
+#include "correlate/policy.h"
 
 #include "expected_errors.h"
 

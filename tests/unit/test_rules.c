@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "rules.h"
+#include "conf/rules.h"
 
 #include "expected_errors.h"
 

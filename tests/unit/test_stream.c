@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stream.h"
+#include "flow/stream.h"
 
 #define REC_MAX	 16384
 #define EVS_MAX	 4096

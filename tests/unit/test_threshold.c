@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "threshold.h"
+#include "correlate/threshold.h"
 
 #define SEC(s) ((uint64_t)(s)*MX_USEC)
 

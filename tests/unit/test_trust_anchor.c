@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "trust_anchor.h"
+#include "dnssec/trust_anchor.h"
 
 /*
  * The root KSKs as published in the root zone (KSK-2017 and KSK-2024):

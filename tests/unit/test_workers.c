@@ -27,13 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "correlate.h"
-#include "dispatch.h"
-#include "eve.h"
-#include "order.h"
-#include "pipeline.h"
-#include "ring.h"
-#include "worker.h"
+#include "correlate/correlate.h"
+#include "run/dispatch.h"
+#include "output/eve.h"
+#include "run/order.h"
+#include "run/pipeline.h"
+#include "run/ring.h"
+#include "run/worker.h"
 
 #define TS0	  1790000000000000ULL
 #define FRAME_MAX 1600
