@@ -1,7 +1,8 @@
 /*
  * benchgen.c - writes the deterministic benchmark capture.
  *
- * Usage: benchgen OUT.pcap [SIZE_MB]      (default 300; MB = 10^6 bytes)
+ * Usage: benchgen [--profile bulk|mail] OUT.pcap [SIZE_MB]
+ *                                         (default bulk, 300; MB = 10^6 bytes)
  *        benchgen --version               (prints the generator version)
  *
  * The capture mixes, interleaved over a pool of concurrent sessions:
@@ -21,7 +22,14 @@
  * About 10% of sessions are IPv6 and about 10% are VLAN tagged (a fifth
  * of those QinQ). Everything comes from a fixed-seed PRNG, so the same
  * version and size always give the same bytes.
+ *
+ * The mail profile is a mail gateway's uplink instead: almost no bulk
+ * TLS, SMTP sessions carry most packets, 3,000 domains whose MX hosts
+ * each present a certificate of their own (a per-host Ed25519 key, so each
+ * signed domain has its own TLSA digest), 15% IPv6, and a few percent of
+ * sessions attacked (STARTTLS masked, or stripped for a signed domain).
  */
+#include "benchcert.h"
 #include "pcapwrite.h"
 
 #include <stdarg.h>
@@ -36,6 +44,7 @@
 #define POOL	       48
 #define MAX_OPS	       48
 #define N_DOMAINS      1000
+#define N_DOMAINS_MAIL 3000
 #define START_US       (1800000000ll * 1000000) /* 2027-01-15T08:00:00Z */
 #define PACKET_GAP_US  3
 #define TLS_REC_MAX    16401 /* TLS 1.3 ciphertext: 2^14 + type + 16-byte tag */
@@ -162,9 +171,19 @@ struct session {
 };
 
 struct stats {
-	uint64_t web, smtp, smtp_tls, smtp_masked, dns, v6, vlan;
+	uint64_t web, smtp, smtp_tls, smtp_masked, smtp_stripped, dns, v6, vlan;
 };
 
+/* The certificate of one MX host in the mail profile, made on first use. */
+struct mx_cert {
+	uint8_t *der;
+	size_t len;
+	uint8_t spki_sha256[32];
+};
+
+static int mail;
+static unsigned n_domains = N_DOMAINS;
+static struct mx_cert *mx_certs;
 static struct pw_writer *w;
 static struct session pool[POOL];
 static struct stats st;
@@ -395,7 +414,7 @@ static void client_hello(struct session *s, const char *sni, int tls13)
 }
 
 /* Appends a TLS 1.2 ServerHello, Certificate, ServerKeyExchange and ServerHelloDone. */
-static void server_flight12(struct session *s)
+static void server_flight12(struct session *s, const uint8_t *cert, size_t cert_len)
 {
 	size_t rec, hs, m;
 
@@ -415,8 +434,8 @@ static void server_flight12(struct session *s)
 	hs = hs_begin(s, 11);
 	m = s->len;
 	app24(s, 0);
-	app24(s, sizeof(server_cert));
-	appbytes(s, server_cert, sizeof(server_cert));
+	app24(s, (uint32_t)cert_len);
+	appbytes(s, cert, cert_len);
 	patch_len(s, m, 3);
 	patch_len(s, hs, 3);
 	patch_len(s, rec, 2);
@@ -536,7 +555,7 @@ static void client_ep(struct pw_endpoint *ep, int ipv6, unsigned g, uint64_t n, 
 /* Address of mail server j (mx1 of domain j; mx2 when second is set). */
 static void mx_ep(struct pw_endpoint *ep, int ipv6, unsigned j, int second)
 {
-	unsigned k = j + (second ? N_DOMAINS : 0);
+	unsigned k = j + (second ? n_domains : 0);
 
 	if (ipv6)
 		v6(ep, 0x0025, k + 1, 25);
@@ -547,7 +566,7 @@ static void mx_ep(struct pw_endpoint *ep, int ipv6, unsigned j, int second)
 /* Chooses tagging and family for a new session's path. */
 static int new_path(struct session *s)
 {
-	int ipv6 = chance(10);
+	int ipv6 = chance(mail ? 15 : 10);
 
 	memset(&s->path, 0, sizeof(s->path));
 	if (chance(10)) {
@@ -637,7 +656,7 @@ static void start_web(struct session *s)
  * as opaque application data records (sizes of the plaintext dialogue plus
  * the AES-GCM overhead), then close_notify alerts both ways.
  */
-static void smtp_tls(struct session *s, const char *host)
+static void smtp_tls(struct session *s, const char *host, const uint8_t *cert, size_t cert_len)
 {
 	/* EHLO, capabilities, MAIL+RCPT+DATA, replies, body (0), queued, QUIT, bye. */
 	static const unsigned dialogue[][2] = {
@@ -652,7 +671,7 @@ static void smtp_tls(struct session *s, const char *host)
 	client_hello(s, host, 0);
 	msg_end(s, OP_TCP);
 	msg_begin(s, PW_TO_CLIENT);
-	server_flight12(s);
+	server_flight12(s, cert, cert_len);
 	msg_end(s, OP_TCP);
 	msg_begin(s, PW_TO_SERVER);
 	client_finish12(s);
@@ -674,19 +693,36 @@ static void smtp_tls(struct session *s, const char *host)
 	msg_end(s, OP_TCP);
 }
 
+/* The certificate of mx1.dom<j>.example in the mail profile, made on first use. */
+static const struct mx_cert *mx_cert(unsigned j)
+{
+	struct mx_cert *c = &mx_certs[j];
+	char host[64];
+
+	if (!c->der) {
+		snprintf(host, sizeof(host), "mx1.dom%u.example", j);
+		if (bc_make(host, 0x6d78000000ull + j, START_US / 1000000 - 30 * 86400, &c->der,
+			    &c->len, c->spki_sha256) != 0)
+			die("cannot make the certificate of %s", host);
+	}
+	return c;
+}
+
 static void start_smtp(struct session *s)
 {
 	uint64_t n = serial++;
 	int ipv6 = new_path(s);
-	unsigned j = rnd(N_DOMAINS), un = (unsigned)n;
+	unsigned j = rnd(n_domains), un = (unsigned)n;
 	int offer = domain_starttls(j), masked = offer && chance(2);
-	int tls = offer && !masked && chance(95);
+	int strip = mail && offer && !masked && domain_signed(j) && chance(2);
+	int tls = offer && !masked && !strip && chance(95);
 	char host[64];
 
 	reset_session(s);
 	st.smtp++;
 	st.smtp_tls += tls;
 	st.smtp_masked += masked;
+	st.smtp_stripped += strip;
 	client_ep(&s->path.client, ipv6, 2, n, ephemeral(n));
 	mx_ep(&s->path.server, ipv6, j, 0);
 	s->mss = ipv6 ? 1428 : 1448;
@@ -697,12 +733,18 @@ static void start_smtp(struct session *s)
 	say(s, PW_TO_SERVER, "EHLO mta%u.sender%u.example\r\n", un % 50, un % 89);
 	msg_begin(s, PW_TO_CLIENT);
 	appf(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n250-VRFY\r\n250-ETRN\r\n", host);
-	if (offer)
+	if (offer && !strip)
 		appf(s, "250-%s\r\n", masked ? "XXXXXXXA" : "STARTTLS");
 	appf(s, "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250 SMTPUTF8\r\n");
 	msg_end(s, OP_TCP);
 	if (tls) {
-		smtp_tls(s, host);
+		if (mail) {
+			const struct mx_cert *c = mx_cert(j);
+
+			smtp_tls(s, host, c->der, c->len);
+		} else {
+			smtp_tls(s, host, server_cert, sizeof(server_cert));
+		}
 	} else {
 		say(s, PW_TO_SERVER, "MAIL FROM:<user%u@sender%u.example> SIZE=%u\r\n", un % 997,
 		    un % 89, 1000 + rnd(4000));
@@ -781,7 +823,7 @@ static void start_dns(struct session *s)
 {
 	uint64_t n = serial++;
 	int ipv6 = new_path(s);
-	unsigned j = rnd(N_DOMAINS), r = rnd(100), labels = 3, i;
+	unsigned j = rnd(n_domains), r = rnd(100), labels = 3, i;
 	int sig = domain_signed(j), nx = 0;
 	uint16_t qtype, id = (uint16_t)rng(), qoff = 12;
 	char qname[64];
@@ -862,7 +904,7 @@ static void start_dns(struct session *s)
 		app8(s, 3);
 		app8(s, 1);
 		app8(s, 1);
-		appbytes(s, cert_spki_sha256, 32);
+		appbytes(s, mail ? mx_cert(j)->spki_sha256 : cert_spki_sha256, 32);
 		patch_len(s, rd, 2);
 		ancount++;
 	}
@@ -897,6 +939,15 @@ static void start_session(struct session *s)
 {
 	uint32_t r = rnd(1000);
 
+	if (mail) {
+		if (r < 2)
+			start_web(s);
+		else if (r < 450)
+			start_smtp(s);
+		else
+			start_dns(s);
+		return;
+	}
 	if (r < 25)
 		start_web(s);
 	else if (r < 400)
@@ -1000,9 +1051,24 @@ int main(int argc, char **argv)
 		printf("benchgen %d\n", BENCHGEN_VERSION);
 		return 0;
 	}
+	if (argc >= 3 && strcmp(argv[1], "--profile") == 0) {
+		if (strcmp(argv[2], "mail") == 0)
+			mail = 1;
+		else if (strcmp(argv[2], "bulk") != 0)
+			die("unknown profile %s (bulk or mail)", argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2 || argc > 3 || argv[1][0] == '\0') {
-		fprintf(stderr, "usage: benchgen OUT.pcap [SIZE_MB]\n       benchgen --version\n");
+		fprintf(stderr, "usage: benchgen [--profile bulk|mail] OUT.pcap [SIZE_MB]\n"
+				"       benchgen --version\n");
 		return 2;
+	}
+	if (mail) {
+		n_domains = N_DOMAINS_MAIL;
+		mx_certs = calloc(n_domains, sizeof(*mx_certs));
+		if (!mx_certs)
+			die("out of memory");
 	}
 	if (argc == 3) {
 		char *end;
@@ -1043,13 +1109,17 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"benchgen: %llu packets, %llu bytes; %llu web, %llu smtp (%llu STARTTLS, %llu "
-		"masked), %llu dns; %llu IPv6, %llu VLAN sessions\n",
+		"masked, %llu stripped), %llu dns; %llu IPv6, %llu VLAN sessions\n",
 		(unsigned long long)pw_packets(w), (unsigned long long)pw_bytes(w),
 		(unsigned long long)st.web, (unsigned long long)st.smtp,
 		(unsigned long long)st.smtp_tls, (unsigned long long)st.smtp_masked,
+		(unsigned long long)st.smtp_stripped,
 		(unsigned long long)st.dns, (unsigned long long)st.v6, (unsigned long long)st.vlan);
 	for (i = 0; i < POOL; i++)
 		free(pool[i].data);
+	for (i = 0; mx_certs && i < n_domains; i++)
+		free(mx_certs[i].der);
+	free(mx_certs);
 	if (pw_close(w) != 0)
 		die("%s: write error", argv[1]);
 	return 0;
