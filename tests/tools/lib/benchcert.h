@@ -1,9 +1,9 @@
 /*
  * benchcert.h - deterministic server certificates for generated captures:
- * one self-signed Ed25519 certificate per host name, derived from a seed.
- * EdDSA signatures are deterministic, so the same host and seed always
- * give the same bytes, and every host gets its own key (its own TLSA
- * digest) and its own certificate.
+ * one certificate per host name with a P-256 key derived from a seed,
+ * issued by a fixed Ed25519 test CA. EdDSA signatures are deterministic,
+ * so the same host and seed always give the same bytes, and every host
+ * gets its own key (its own TLSA digest) and its own certificate.
  */
 #ifndef BENCHCERT_H
 #define BENCHCERT_H
