@@ -58,6 +58,7 @@ static const struct mx_counter_desc app_counter_desc[] = {
     MX_COUNTER("app_layer.prefix.replayed", struct app_counters, prefix_replayed),
     MX_COUNTER("app_layer.prefix.truncated", struct app_counters, prefix_truncated),
     MX_COUNTER("app_layer.session_memcap", struct app_counters, session_memcap),
+    MX_COUNTER("app_layer.flow.no_data", struct app_counters, flows_no_data),
     {NULL, 0},
 };
 
@@ -482,6 +483,12 @@ static void write_flow_record(struct app *a, const struct flow *f, enum app_prot
 		return;
 	if (proto == APP_NONE && !a->cfg.flow_records_all)
 		return;
+	/* A TCP flow that never carried payload (a scan, a SYN flood, a
+	   refused connection) is counted, not written, unless asked for. */
+	if (f->proto == IPPROTO_TCP && !flow_carried_data(f) && !a->cfg.flow_records_no_data) {
+		a->ctr.flows_no_data++;
+		return;
+	}
 	eve_begin(a->eve, EVE_FLOW, f->last_ts, f, FLOW_TOSERVER,
 		  proto == APP_NONE ? NULL : app_proto_name(proto));
 	eve_obj_begin(a->eve, "flow");

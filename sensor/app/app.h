@@ -34,13 +34,15 @@ struct app_config {
 	bool redact_local_parts;	     /* MAIL FROM / RCPT TO local parts hidden */
 	bool all_dns_answers;		     /* dns records for every answer, not only mail ones */
 	bool flow_records_all;		     /* flow records for every flow, not only mail/DNS */
+	bool flow_records_no_data;	     /* ... also for TCP flows that carried no payload */
 };
 
 void app_config_defaults(struct app_config *cfg);
 
 struct app_counters {
 	uint64_t flows_smtp, flows_smtps, flows_dns, ndpi_flows, ndpi_classified, ndpi_gave_up,
-	    ndpi_memcap, session_memcap, dns_probed, smtp_probed, prefix_replayed, prefix_truncated;
+	    ndpi_memcap, session_memcap, dns_probed, smtp_probed, prefix_replayed, prefix_truncated,
+	    flows_no_data;
 };
 
 struct app;

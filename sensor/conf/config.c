@@ -366,6 +366,7 @@ static const struct field app_fields[] = {
     SIZE("session-memcap", struct mx_config_app, session_memcap, 1ull << 20, 16ull << 30),
     SIZE("ndpi-memcap", struct mx_config_app, ndpi_memcap, 64ull << 10, 16ull << 30),
     U32("ndpi-max-packets", struct mx_config_app, ndpi_max_packets, 1, 255),
+    BOOL("flow-records-without-data", struct mx_config_app, flow_records_no_data),
     FIELDS_END,
 };
 

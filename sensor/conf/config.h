@@ -104,6 +104,7 @@ struct mx_config_app {
 	uint64_t session_memcap; /* SMTP/TLS/DNS session state, all flows */
 	uint64_t ndpi_memcap;	 /* nDPI per-flow state */
 	uint32_t ndpi_max_packets;
+	bool flow_records_no_data; /* flow records also for TCP flows that carried no payload */
 };
 
 struct mx_config {

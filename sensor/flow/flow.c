@@ -561,6 +561,11 @@ void flow_table_flush(struct flow_table *t)
 		flow_end(t, f, FLOW_END_SHUTDOWN, false);
 }
 
+bool flow_carried_data(const struct flow *f)
+{
+	return f->proto != IPPROTO_TCP || (f->seen & (SEEN_DATA_TS | SEEN_DATA_TC)) != 0;
+}
+
 const struct flow_counters *flow_table_counters(const struct flow_table *t)
 {
 	return &t->c;

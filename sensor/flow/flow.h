@@ -116,6 +116,9 @@ void flow_table_timeout(struct flow_table *t, uint64_t now_us);
 /* Ends every flow (FLOW_END_SHUTDOWN), leaving the table empty. */
 void flow_table_flush(struct flow_table *t);
 
+/* True when the flow carried payload in either direction (always for UDP). */
+bool flow_carried_data(const struct flow *f);
+
 /* The table's counters, updated in place (valid until flow_table_free). */
 const struct flow_counters *flow_table_counters(const struct flow_table *t);
 

@@ -177,6 +177,7 @@ void setup_pipeline_config(const struct setup *s, struct pipeline_config *pc)
 	pc->app.session_memcap = c->app.session_memcap;
 	pc->app.ndpi_memcap = c->app.ndpi_memcap;
 	pc->app.ndpi_max_pkts = c->app.ndpi_max_packets;
+	pc->app.flow_records_no_data = c->app.flow_records_no_data;
 	pc->app.redact_local_parts = c->redact_local_parts;
 	pc->app.ndpi = true;
 	pc->stats_interval_s = c->stats_interval_s;
