@@ -229,14 +229,20 @@ void tls_init(struct tls_state *t, size_t max_handshake, struct tls_memcap *mc);
 /*
  * A cache of parsed certificates, keyed by the SHA-256 of their DER and
  * shared by many connections (the same MX certificate is seen again and
- * again): a hit gives the same event without parsing. Bounded (LRU).
+ * again, and a mail gateway talks to thousands of MX hosts): a hit gives
+ * the same event without parsing. Set-associative (TLS_CERT_CACHE_SETS
+ * sets of TLS_CERT_CACHE_WAYS entries, LRU within a set, so a flood of
+ * certificates aimed at one set only evicts that set), each entry sized
+ * to its strings, all of it under a memcap.
  */
-#define TLS_CERT_CACHE_SLOTS 64
+#define TLS_CERT_CACHE_SETS	    1024
+#define TLS_CERT_CACHE_WAYS	    8
+#define TLS_CERT_CACHE_MEMCAP	    (4u << 20)
 struct tls_cert_cache;
 struct tls_cert_cache_counters {
-	uint64_t hits, misses;
+	uint64_t hits, misses, evicted, memcap, memuse, entries;
 };
-/* An empty cache; NULL on allocation failure. */
+/* An empty cache under TLS_CERT_CACHE_MEMCAP; NULL on allocation failure. */
 struct tls_cert_cache *tls_cert_cache_new(void);
 void tls_cert_cache_free(struct tls_cert_cache *c);
 const struct tls_cert_cache_counters *tls_cert_cache_counters(const struct tls_cert_cache *c);

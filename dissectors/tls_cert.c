@@ -18,21 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#define DN_MAX	   512
-#define SERIAL_MAX 64
-#define SAN_POOL   4096
-
-/* Scratch space for the strings of one certificate event. */
-struct cert_text {
-	char cn[TLS_NAME_MAX + 1];
-	char subject[DN_MAX];
-	char issuer[DN_MAX];
-	char serial[SERIAL_MAX * 3 + 1];
-	char pool[SAN_POOL];
-	size_t pool_used;
-	const char *san[TLS_SAN_MAX];
-};
-
 /* Appends src (len bytes) to dst of size cap at *used, control bytes
  * replaced, always NUL-terminated; stops when full. */
 static void append(char *dst, size_t cap, size_t *used, const unsigned char *src, size_t len)
@@ -163,112 +148,6 @@ static bool spki_hash(const X509 *x, uint8_t out256[32], uint8_t out512[64])
 	return ok;
 }
 
-/* One parsed certificate as the cache keeps it: the event's values and
- * its strings, SAN names as offsets into the text pool. */
-struct cert_entry {
-	bool used;
-	uint64_t last_use;
-	uint8_t sha256[32];
-	bool parsed, spki_ok;
-	uint8_t sha1[20], sha512[64], spki_sha256[32], spki_sha512[64];
-	int64_t not_before, not_after;
-	unsigned nsan, san_dropped;
-	uint16_t san_off[TLS_SAN_MAX];
-	struct cert_text tx;
-};
-
-struct tls_cert_cache {
-	struct cert_entry e[TLS_CERT_CACHE_SLOTS];
-	uint64_t clock;
-	struct tls_cert_cache_counters ctr;
-};
-
-struct tls_cert_cache *tls_cert_cache_new(void)
-{
-	return calloc(1, sizeof(struct tls_cert_cache));
-}
-
-void tls_cert_cache_free(struct tls_cert_cache *c)
-{
-	free(c);
-}
-
-const struct tls_cert_cache_counters *tls_cert_cache_counters(const struct tls_cert_cache *c)
-{
-	return &c->ctr;
-}
-
-void tls_set_cert_cache(struct tls_state *t, struct tls_cert_cache *cache)
-{
-	t->cache = cache;
-}
-
-static struct cert_entry *cache_find(struct tls_cert_cache *c, const uint8_t sha256[32])
-{
-	for (size_t i = 0; i < TLS_CERT_CACHE_SLOTS; i++)
-		if (c->e[i].used && memcmp(c->e[i].sha256, sha256, 32) == 0)
-			return &c->e[i];
-	return NULL;
-}
-
-/* The slot to overwrite: a free one, else the least recently used. */
-static struct cert_entry *cache_victim(struct tls_cert_cache *c)
-{
-	struct cert_entry *v = &c->e[0];
-
-	for (size_t i = 0; i < TLS_CERT_CACHE_SLOTS; i++) {
-		if (!c->e[i].used)
-			return &c->e[i];
-		if (c->e[i].last_use < v->last_use)
-			v = &c->e[i];
-	}
-	return v;
-}
-
-static void cache_store(struct tls_cert_cache *c, const struct tls_event *ev,
-			const struct cert_text *tx)
-{
-	struct cert_entry *e = cache_victim(c);
-
-	e->used = true;
-	e->last_use = ++c->clock;
-	memcpy(e->sha256, ev->u.cert.sha256, 32);
-	memcpy(e->sha1, ev->u.cert.sha1, 20);
-	memcpy(e->sha512, ev->u.cert.sha512, 64);
-	memcpy(e->spki_sha256, ev->u.cert.spki_sha256, 32);
-	memcpy(e->spki_sha512, ev->u.cert.spki_sha512, 64);
-	e->parsed = ev->u.cert.parsed;
-	e->spki_ok = ev->u.cert.spki_ok;
-	e->not_before = ev->u.cert.not_before;
-	e->not_after = ev->u.cert.not_after;
-	e->nsan = ev->u.cert.nsan;
-	e->san_dropped = ev->u.cert.san_dropped;
-	for (unsigned i = 0; i < e->nsan; i++)
-		e->san_off[i] = (uint16_t)(tx->san[i] - tx->pool);
-	e->tx = *tx;
-}
-
-/* Fills the event and its strings from a cache entry. */
-static void cache_load(struct tls_cert_cache *c, struct cert_entry *e, struct tls_event *ev,
-		       struct cert_text *tx)
-{
-	e->last_use = ++c->clock;
-	*tx = e->tx;
-	memcpy(ev->u.cert.sha1, e->sha1, 20);
-	memcpy(ev->u.cert.sha512, e->sha512, 64);
-	memcpy(ev->u.cert.spki_sha256, e->spki_sha256, 32);
-	memcpy(ev->u.cert.spki_sha512, e->spki_sha512, 64);
-	ev->u.cert.parsed = e->parsed;
-	ev->u.cert.spki_ok = e->spki_ok;
-	ev->u.cert.not_before = e->not_before;
-	ev->u.cert.not_after = e->not_after;
-	ev->u.cert.nsan = e->nsan;
-	ev->u.cert.san_dropped = e->san_dropped;
-	for (unsigned i = 0; i < e->nsan; i++)
-		tx->san[i] = tx->pool + e->san_off[i];
-	ev->u.cert.cached = true;
-}
-
 static void one_cert(struct tls_run *r, int dir, unsigned index, const uint8_t *der, size_t len)
 {
 	struct tls_info *in = &r->t->info;
@@ -276,7 +155,6 @@ static void one_cert(struct tls_run *r, int dir, unsigned index, const uint8_t *
 	struct cert_text tx;
 	const unsigned char *p = der;
 	X509 *x = NULL;
-	struct cert_entry *e;
 
 	memset(&ev, 0, sizeof(ev));
 	tx.cn[0] = tx.subject[0] = tx.issuer[0] = tx.serial[0] = '\0';
@@ -292,12 +170,8 @@ static void one_cert(struct tls_run *r, int dir, unsigned index, const uint8_t *
 	ev.u.cert.serial = tx.serial;
 	ev.u.cert.san = tx.san;
 	EVP_Digest(der, len, ev.u.cert.sha256, NULL, EVP_sha256(), NULL);
-	e = r->t->cache != NULL ? cache_find(r->t->cache, ev.u.cert.sha256) : NULL;
-	if (e != NULL) {
-		r->t->cache->ctr.hits++;
-		cache_load(r->t->cache, e, &ev, &tx);
+	if (r->t->cache != NULL && tls_cert_cache_get(r->t->cache, &ev, &tx))
 		goto parsed;
-	}
 	EVP_Digest(der, len, ev.u.cert.sha1, NULL, EVP_sha1(), NULL);
 	EVP_Digest(der, len, ev.u.cert.sha512, NULL, EVP_sha512(), NULL);
 	x = d2i_X509(NULL, &p, (long)len); /* len < 2^24 */
@@ -313,10 +187,8 @@ static void one_cert(struct tls_run *r, int dir, unsigned index, const uint8_t *
 		san_names(x, &tx, &ev);
 		X509_free(x);
 	}
-	if (r->t->cache != NULL) {
-		r->t->cache->ctr.misses++;
-		cache_store(r->t->cache, &ev, &tx);
-	}
+	if (r->t->cache != NULL)
+		tls_cert_cache_put(r->t->cache, &ev, &tx);
 parsed:
 	if (dir == TLS_DIR_TOCLIENT && index < TLS_CHAIN_MAX) {
 		memcpy(in->chain[index].sha256, ev.u.cert.sha256, 32);

@@ -79,4 +79,31 @@ void tls_sslv2_hello(struct tls_run *r, const uint8_t *p, size_t len);
 /* tls_cert.c: body of a TLS <= 1.2 Certificate message. */
 void tls_certificate(struct tls_run *r, int dir, const uint8_t *p, size_t len);
 
+/* Bounds of the strings of one certificate (tls_cert.c). */
+#define DN_MAX	   512
+#define SERIAL_MAX 64
+#define SAN_POOL   4096
+
+/* Scratch space for the strings of one certificate event. */
+struct cert_text {
+	char cn[TLS_NAME_MAX + 1];
+	char subject[DN_MAX];
+	char issuer[DN_MAX];
+	char serial[SERIAL_MAX * 3 + 1];
+	char pool[SAN_POOL];
+	size_t pool_used;
+	const char *san[TLS_SAN_MAX];
+};
+
+/*
+ * Looks the certificate of ev (its u.cert.sha256 set) up in c. On a hit
+ * fills the rest of ev's certificate fields and tx (ev's string pointers
+ * must already point into tx) and returns true; counts the hit or miss.
+ */
+bool tls_cert_cache_get(struct tls_cert_cache *c, struct tls_event *ev, struct cert_text *tx);
+
+/* Keeps the parsed certificate of ev and its strings tx in c (may evict). */
+void tls_cert_cache_put(struct tls_cert_cache *c, const struct tls_event *ev,
+			const struct cert_text *tx);
+
 #endif

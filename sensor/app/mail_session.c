@@ -86,6 +86,10 @@ static const struct mx_counter_desc mail_counter_desc[] = {
 static const struct mx_counter_desc cert_cache_desc[] = {
     MX_COUNTER("app_layer.tls.cert_cache_hits", struct tls_cert_cache_counters, hits),
     MX_COUNTER("app_layer.tls.cert_cache_misses", struct tls_cert_cache_counters, misses),
+    MX_COUNTER("app_layer.tls.cert_cache_evicted", struct tls_cert_cache_counters, evicted),
+    MX_COUNTER("app_layer.tls.cert_cache_memcap", struct tls_cert_cache_counters, memcap),
+    MX_COUNTER("app_layer.tls.cert_cache_memuse", struct tls_cert_cache_counters, memuse),
+    MX_COUNTER("app_layer.tls.cert_cache_entries", struct tls_cert_cache_counters, entries),
     {NULL, 0},
 };
 

@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "tls.h"
+#include "tls_int.h"
 
 #define BUF_MAX	  65536
 #define MX_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -512,6 +513,85 @@ static void test_tls12_certificate(void **state)
 	tls_cert_cache_free(cache);
 }
 
+/* A fake certificate event for the cache: digest from n (its first two
+ * bytes spread like a hash's, or both 0xff when aimed), strings naming n. */
+static void cache_event(unsigned n, bool aimed, struct tls_event *ev, struct cert_text *tx)
+{
+	uint32_t h = n * 2654435761u;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = TLS_EV_CERTIFICATE;
+	ev->u.cert.sha256[0] = aimed ? 0xff : (uint8_t)(h >> 24);
+	ev->u.cert.sha256[1] = aimed ? 0xff : (uint8_t)(h >> 16);
+	memcpy(ev->u.cert.sha256 + 2, &n, sizeof(n));
+	ev->u.cert.spki_sha256[0] = (uint8_t)n;
+	ev->u.cert.parsed = ev->u.cert.spki_ok = true;
+	ev->u.cert.not_after = n;
+	snprintf(tx->cn, sizeof(tx->cn), "mx%u.example", n);
+	snprintf(tx->subject, sizeof(tx->subject), "CN=mx%u.example", n);
+	snprintf(tx->issuer, sizeof(tx->issuer), "CN=CA %u", n % 7);
+	snprintf(tx->serial, sizeof(tx->serial), "%02X", n & 0xff);
+	tx->pool_used = (size_t)snprintf(tx->pool, sizeof(tx->pool), "mx%u.example", n) + 1;
+	tx->san[0] = tx->pool;
+	ev->u.cert.nsan = 1;
+}
+
+/* The certificate cache holds the certificates of thousands of MX hosts,
+ * gives back exactly what was put, stays under its memcap, and a flood of
+ * certificates aimed at one set evicts only that set. */
+static void test_cert_cache_many(void **state)
+{
+	struct tls_cert_cache *c = tls_cert_cache_new();
+	const struct tls_cert_cache_counters *ctr;
+	struct tls_event ev, got;
+	struct cert_text tx, gtx;
+	char want[64];
+
+	(void)state;
+	assert_non_null(c);
+	ctr = tls_cert_cache_counters(c);
+	for (unsigned n = 0; n < 3000; n++) {
+		cache_event(n, false, &ev, &tx);
+		tls_cert_cache_put(c, &ev, &tx);
+	}
+	assert_int_equal(ctr->entries, 3000);
+	assert_int_equal(ctr->evicted, 0);
+	assert_true(ctr->memuse <= TLS_CERT_CACHE_MEMCAP);
+	for (unsigned n = 0; n < 3000; n++) {
+		cache_event(n, false, &ev, &tx);
+		memset(&got, 0, sizeof(got));
+		memcpy(got.u.cert.sha256, ev.u.cert.sha256, 32);
+		assert_true(tls_cert_cache_get(c, &got, &gtx));
+		assert_true(got.u.cert.cached);
+		assert_int_equal(got.u.cert.not_after, n);
+		assert_int_equal(got.u.cert.spki_sha256[0], (uint8_t)n);
+		snprintf(want, sizeof(want), "mx%u.example", n);
+		assert_string_equal(gtx.cn, want);
+		assert_int_equal(got.u.cert.nsan, 1);
+		assert_string_equal(gtx.san[0], want);
+		snprintf(want, sizeof(want), "CN=CA %u", n % 7);
+		assert_string_equal(gtx.issuer, want);
+	}
+	assert_int_equal(ctr->hits, 3000);
+	/* 1000 more certificates, all in one set: only that set's ways are
+	   replaced; everything else stays. */
+	for (unsigned n = 10000; n < 11000; n++) {
+		cache_event(n, true, &ev, &tx);
+		tls_cert_cache_put(c, &ev, &tx);
+	}
+	assert_int_equal(ctr->evicted, 1000 - TLS_CERT_CACHE_WAYS);
+	assert_int_equal(ctr->entries, 3000 + TLS_CERT_CACHE_WAYS);
+	for (unsigned n = 0; n < 3000; n++) {
+		cache_event(n, false, &ev, &tx);
+		assert_true(tls_cert_cache_get(c, &ev, &gtx));
+	}
+	cache_event(10000, true, &ev, &tx);
+	assert_false(tls_cert_cache_get(c, &ev, &gtx));
+	cache_event(10999, true, &ev, &tx);
+	assert_true(tls_cert_cache_get(c, &ev, &gtx));
+	tls_cert_cache_free(c);
+}
+
 static void test_tls13(void **state)
 {
 	static const uint16_t v[] = {0x0304, 0x0303};
@@ -878,7 +958,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_client_hello), cmocka_unit_test(test_tls12_certificate),
 	    cmocka_unit_test(test_tls13),	 cmocka_unit_test(test_hrr_downgrade),
-	    cmocka_unit_test(test_alert),	 cmocka_unit_test(test_not_tls),
+	    cmocka_unit_test(test_cert_cache_many), cmocka_unit_test(test_alert),	 cmocka_unit_test(test_not_tls),
 	    cmocka_unit_test(test_garbage),	 cmocka_unit_test(test_memcap),
 	    cmocka_unit_test(test_gap),		 cmocka_unit_test(test_names),
 	};
