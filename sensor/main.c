@@ -22,6 +22,7 @@
 #include "capture/capture.h"
 #include "correlate/correlate.h"
 #include "output/eve.h"
+#include "output/redis_out.h"
 #include "run/pipeline.h"
 #include "run/report.h"
 #include "run/setup.h"
@@ -472,6 +473,9 @@ static bool build_processing(struct run_ctx *r, const struct setup *st,
 					     capture_counter_desc, false);
 		worker_pool_add_stats_source(r->pool, threshold_ctx_counters(r->thr),
 					     threshold_counter_desc, true);
+		if (redis_out_open_count() > 0)
+			worker_pool_add_stats_source(r->pool, redis_out_counters(),
+						     redis_counter_desc, false);
 		return true;
 	}
 	r->pipe = pipeline_new(pcfg, r->eve, r->corr, err, errlen);
@@ -480,6 +484,8 @@ static bool build_processing(struct run_ctx *r, const struct setup *st,
 	pipeline_add_stats_source(r->pipe, eve_counters(r->eve), eve_counter_desc);
 	pipeline_add_stats_source(r->pipe, capture_counters(r->cap), capture_counter_desc);
 	pipeline_add_stats_source(r->pipe, threshold_ctx_counters(r->thr), threshold_counter_desc);
+	if (redis_out_open_count() > 0)
+		pipeline_add_stats_source(r->pipe, redis_out_counters(), redis_counter_desc);
 	correlate_add_stats_sources(r->corr, r->pipe);
 	return true;
 }
@@ -520,6 +526,7 @@ int main(int argc, char **argv)
 	const char *paths[CONFIG_MAX_LIST];
 	enum capture_result res;
 	char err[512] = "";
+	bool refused = false;
 	int rc;
 
 	rc = parse_options(argc, argv, &o);
@@ -556,9 +563,11 @@ int main(int argc, char **argv)
 	if (st.cfg.pid_file[0] && !write_pidfile(st.cfg.pid_file))
 		goto out_capture;
 	r.eve = eve_new();
-	if (r.eve == NULL || !setup_outputs(&st, r.eve, err, sizeof(err))) {
+	if (r.eve == NULL || !setup_outputs(&st, r.eve, &refused, err, sizeof(err))) {
 		fprintf(stderr, "mxsentry: cannot open output: %s\n",
 			err[0] ? err : "out of memory");
+		if (refused)
+			rc = EXIT_USAGE;
 		goto out_eve;
 	}
 	corr = correlate_new(&kcfg, err, sizeof(err));
@@ -585,6 +594,7 @@ int main(int argc, char **argv)
 		pipeline_flush(r.pipe);
 	if (r.live)
 		capture_refresh_stats(r.cap);
+	eve_drain(r.eve); /* the last stats record counts what the Redis outputs sent */
 	write_stats(&r);
 	eve_flush(r.eve);
 	if (r.report != NULL)

@@ -107,6 +107,8 @@ const char *config_output_type_name(enum mx_output_type t)
 		return "stdout";
 	case MX_OUTPUT_SYSLOG:
 		return "syslog";
+	case MX_OUTPUT_REDIS:
+		return "redis";
 	case MX_OUTPUT_EVE_FILE:
 		break;
 	}
@@ -461,6 +463,62 @@ static bool parse_facility(const struct ydoc_node *n, struct mx_errors *errs, in
 	return false;
 }
 
+static void load_redis_output(struct mx_output_redis *r, const struct ydoc_node *m,
+			      struct mx_errors *errs)
+{
+	static const char *const keys[] = {"type",	    "server",	     "mode",   "key",
+					   "username",	    "password",	     "memcap", "stream-maxlen",
+					   "batch",	    "flush-timeout", "timeout-ms", "event-types",
+					   NULL};
+	static const char *const modes[] = {"list", "channel", "stream"};
+	const struct ydoc_node *v;
+	uint32_t secs = 5;
+	const char *s;
+
+	ydoc_check_keys(m, keys, "redis output", errs);
+	snprintf(r->key, sizeof(r->key), "mxsentry");
+	r->mode = MX_REDIS_LIST;
+	r->memcap = 64ull << 20;
+	r->stream_maxlen = 100000;
+	r->batch = 256;
+	r->timeout_ms = 2000;
+	if ((v = ydoc_map_get(m, "server")) == NULL)
+		ydoc_error(errs, m, "missing required field 'server' in redis output");
+	else
+		get_text(v, "server", r->server, sizeof(r->server), errs);
+	if ((v = ydoc_map_get(m, "mode")) != NULL && ydoc_get_str(v, 32, "mode", errs, &s)) {
+		size_t i = 0;
+
+		while (i < MX_ARRAY_LEN(modes) && strcmp(modes[i], s) != 0)
+			i++;
+		if (i == MX_ARRAY_LEN(modes))
+			ydoc_error(errs, v, "bad redis mode '%.32s' (expected list, channel or stream)",
+				   s);
+		else
+			r->mode = (enum mx_redis_mode)i;
+	}
+	if ((v = ydoc_map_get(m, "key")) != NULL) {
+		get_text(v, "key", r->key, sizeof(r->key), errs);
+		if (r->key[0] == '\0')
+			ydoc_error(errs, v, "empty value for 'key'");
+	}
+	if ((v = ydoc_map_get(m, "username")) != NULL)
+		get_text(v, "username", r->username, sizeof(r->username), errs);
+	if ((v = ydoc_map_get(m, "password")) != NULL)
+		get_text(v, "password", r->password, sizeof(r->password), errs);
+	if ((v = ydoc_map_get(m, "memcap")) != NULL)
+		get_size(v, 64ull << 10, 64ull << 30, "memcap", errs, &r->memcap);
+	if ((v = ydoc_map_get(m, "stream-maxlen")) != NULL)
+		ydoc_get_u64(v, 0, 1ull << 40, "stream-maxlen", errs, &r->stream_maxlen);
+	if ((v = ydoc_map_get(m, "batch")) != NULL)
+		get_u32(v, 1, 65536, "batch", errs, &r->batch);
+	if ((v = ydoc_map_get(m, "flush-timeout")) != NULL)
+		get_u32(v, 0, 3600, "flush-timeout", errs, &secs);
+	r->flush_timeout_ms = secs * 1000u;
+	if ((v = ydoc_map_get(m, "timeout-ms")) != NULL)
+		get_u32(v, 10, 600000, "timeout-ms", errs, &r->timeout_ms);
+}
+
 static bool load_output(struct mx_output *o, const struct ydoc_node *m, struct mx_errors *errs)
 {
 	static const char *const eve_keys[] = {"type", "path", "append", "event-types", NULL};
@@ -500,9 +558,13 @@ static bool load_output(struct mx_output *o, const struct ydoc_node *m, struct m
 		ydoc_check_keys(m, syslog_keys, "syslog output", errs);
 		if ((v = ydoc_map_get(m, "facility")) != NULL)
 			parse_facility(v, errs, &o->facility);
+	} else if (strcmp(s, "redis") == 0) {
+		o->type = MX_OUTPUT_REDIS;
+		load_redis_output(&o->redis, m, errs);
 	} else {
 		ydoc_error(errs, type,
-			   "bad output type '%.32s' (expected eve-file, stdout or syslog)", s);
+			   "bad output type '%.32s' (expected eve-file, stdout, syslog or redis)",
+			   s);
 		return false;
 	}
 	if ((v = ydoc_map_get(m, "event-types")) != NULL)

@@ -33,6 +33,10 @@
  *        event-types: [alert, smtp, dns, tls, flow, stats]}
  *     - {type: stdout, event-types: [alert]}
  *     - {type: syslog, facility: local5, event-types: [alert]}
+ *     - {type: redis, server: "redis://user:pw@127.0.0.1:6379/0", mode: list,
+ *        key: mxsentry, username: "", password: "", memcap: 64mb,
+ *        stream-maxlen: 100000, batch: 256, flush-timeout: 5, timeout-ms: 2000,
+ *        event-types: [alert]}
  *   stats-interval: 60
  *   redact-local-parts: false
  *   log-dir: /var/log/mxsentry
@@ -62,7 +66,23 @@
 #define MX_EVT_STATS 0x20u
 #define MX_EVT_ALL   0x3fu
 
-enum mx_output_type { MX_OUTPUT_EVE_FILE, MX_OUTPUT_STDOUT, MX_OUTPUT_SYSLOG };
+enum mx_output_type { MX_OUTPUT_EVE_FILE, MX_OUTPUT_STDOUT, MX_OUTPUT_SYSLOG, MX_OUTPUT_REDIS };
+
+/* A redis output: how each line is written (RPUSH, PUBLISH or XADD). */
+enum mx_redis_mode { MX_REDIS_LIST, MX_REDIS_CHANNEL, MX_REDIS_STREAM };
+
+struct mx_output_redis {
+	char server[CONFIG_PATH_MAX]; /* redis://[user:password@]host:port/db or a socket path */
+	enum mx_redis_mode mode;
+	char key[256];
+	char username[128]; /* "" = as in server, else the default user */
+	char password[256]; /* "" = as in server, else none */
+	uint64_t memcap;	   /* queue bytes while Redis is slow or away */
+	uint64_t stream_maxlen;	   /* XADD MAXLEN ~ N; 0 = unbounded */
+	uint32_t batch;		   /* lines per pipelined write */
+	uint32_t flush_timeout_ms; /* at exit */
+	uint32_t timeout_ms;	   /* connect and reply */
+};
 
 struct mx_output {
 	enum mx_output_type type;
@@ -70,6 +90,7 @@ struct mx_output {
 	int facility;		    /* syslog: a LOG_* facility value */
 	unsigned event_types;	    /* MX_EVT_* mask */
 	bool append;		    /* eve-file: append instead of truncating */
+	struct mx_output_redis redis; /* redis */
 };
 
 struct mx_config_capture {
@@ -169,7 +190,7 @@ void config_clear_capture_files(struct mx_config *cfg);
 /* Appends a policy file (for -p); false on allocation failure or a full list. */
 bool config_add_policy_file(struct mx_config *cfg, const char *path);
 
-/* "eve-file", "stdout", "syslog". */
+/* "eve-file", "stdout", "syslog", "redis". */
 const char *config_output_type_name(enum mx_output_type t);
 
 #endif

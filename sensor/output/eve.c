@@ -29,12 +29,13 @@
 /* Longest record line; longer ones are counted and dropped. */
 #define EVE_MAX_LINE (1u << 20)
 
-enum sink_kind { SINK_FILE, SINK_STDOUT, SINK_SYSLOG };
+enum sink_kind { SINK_FILE, SINK_STDOUT, SINK_SYSLOG, SINK_HOOK };
 
 struct eve_sink {
 	enum sink_kind kind;
 	unsigned mask;
 	FILE *fp;
+	struct eve_hook hook;
 	char path[EVE_PATH_MAX];
 };
 
@@ -215,6 +216,8 @@ static void close_outputs(struct eve_out *o)
 			fflush(stdout);
 		else if (s->kind == SINK_SYSLOG)
 			closelog();
+		else if (s->kind == SINK_HOOK && s->hook.close != NULL)
+			s->hook.close(s->hook.ctx);
 	}
 	pthread_mutex_destroy(&o->lock);
 	free(o);
@@ -296,6 +299,31 @@ bool eve_add_syslog(struct eve *e, int facility, unsigned mask)
 	openlog("mxsentry", LOG_PID | LOG_NDELAY, facility ? facility : LOG_DAEMON);
 	o->wanted |= mask;
 	return true;
+}
+
+bool eve_add_hook(struct eve *e, const struct eve_hook *hook, unsigned mask)
+{
+	struct eve_out *o = e->out;
+	struct eve_sink *s;
+
+	if (o->nsinks == EVE_MAX_OUTPUTS)
+		return false;
+	s = &o->sinks[o->nsinks++];
+	memset(s, 0, sizeof(*s));
+	s->kind = SINK_HOOK;
+	s->mask = mask;
+	s->hook = *hook;
+	o->wanted |= mask;
+	return true;
+}
+
+void eve_drain(struct eve *e)
+{
+	struct eve_out *o = e->out;
+
+	for (size_t i = 0; i < o->nsinks; i++)
+		if (o->sinks[i].kind == SINK_HOOK && o->sinks[i].hook.drain != NULL)
+			o->sinks[i].hook.drain(o->sinks[i].hook.ctx);
 }
 
 void eve_reopen(struct eve *e)
@@ -638,6 +666,10 @@ void eve_commit(struct eve *e)
 		if (s->kind == SINK_SYSLOG) {
 			syslog(e->cur_type == EVE_ALERT ? LOG_WARNING : LOG_INFO, "%.*s", (int)len,
 			       buf);
+			continue;
+		}
+		if (s->kind == SINK_HOOK) {
+			s->hook.push(s->hook.ctx, buf, len);
 			continue;
 		}
 		if (fwrite(buf, 1, len, s->fp) != len || fputc('\n', s->fp) == EOF)

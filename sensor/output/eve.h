@@ -66,6 +66,23 @@ bool eve_add_file(struct eve *e, const char *path, unsigned mask, bool append, c
 		  size_t errlen);
 /* Adds syslog output (LOG_DAEMON unless facility says otherwise). */
 bool eve_add_syslog(struct eve *e, int facility, unsigned mask);
+/*
+ * An output that hands each selected line to code of its own (the Redis
+ * output): push gets the line (without newline) under the output lock
+ * and must not block; drain waits, within its own bound, until what was
+ * pushed has left; close drains and releases ctx. drain and close may be
+ * NULL.
+ */
+struct eve_hook {
+	void (*push)(void *ctx, const char *line, size_t len);
+	void (*drain)(void *ctx);
+	void (*close)(void *ctx);
+	void *ctx;
+};
+/* Adds a hook output taking the types in mask; false when the outputs are full. */
+bool eve_add_hook(struct eve *e, const struct eve_hook *hook, unsigned mask);
+/* Lets every hook output drain (before the last stats record at exit). */
+void eve_drain(struct eve *e);
 /* Reopens every file output (log rotation, SIGHUP). */
 void eve_reopen(struct eve *e);
 /* Flushes buffered output of every file output. */

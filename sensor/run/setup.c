@@ -9,6 +9,7 @@
 
 #include "correlate/kinds.h"
 #include "dnssec/trust_anchor.h"
+#include "output/redis_out.h"
 #include "run/worker.h"
 
 static void copy_text(char *dst, size_t len, const char *src)
@@ -223,8 +224,72 @@ void setup_correlate_config(const struct setup *s, struct correlate_config *kc)
 		kc->race_window_ms = race->race_window_ms;
 }
 
-bool setup_outputs(const struct setup *s, struct eve *e, char *err, size_t errlen)
+static void redis_hook_push(void *ctx, const char *line, size_t len)
 {
+	redis_out_push(ctx, line, len);
+}
+
+static void redis_hook_drain(void *ctx)
+{
+	redis_out_drain(ctx);
+}
+
+static void redis_hook_close(void *ctx)
+{
+	redis_out_free(ctx);
+}
+
+/*
+ * Opens a redis output on e. Offline, an unreachable server is an error
+ * (the run would only fill the queue); live, the sensor starts and the
+ * output keeps trying. A refused login is an error either way (*refused).
+ */
+static bool add_redis_output(const struct setup *s, const struct mx_output *o, struct eve *e,
+			     bool *refused, char *err, size_t errlen)
+{
+	static const enum redis_mode modes[] = {[MX_REDIS_LIST] = REDIS_MODE_LIST,
+						[MX_REDIS_CHANNEL] = REDIS_MODE_CHANNEL,
+						[MX_REDIS_STREAM] = REDIS_MODE_STREAM};
+	const struct mx_output_redis *c = &o->redis;
+	struct redis_out_config rc;
+	enum redis_open_result res;
+	struct eve_hook hook;
+	struct redis_out *r;
+
+	memset(&rc, 0, sizeof(rc));
+	if (!redis_target_parse(c->server, &rc.target, err, errlen)) {
+		*refused = true;
+		return false;
+	}
+	if (c->username[0])
+		snprintf(rc.target.user, sizeof(rc.target.user), "%s", c->username);
+	if (c->password[0])
+		snprintf(rc.target.password, sizeof(rc.target.password), "%s", c->password);
+	rc.mode = modes[c->mode];
+	snprintf(rc.key, sizeof(rc.key), "%s", c->key);
+	rc.memcap = c->memcap;
+	rc.stream_maxlen = c->stream_maxlen;
+	rc.batch = c->batch;
+	rc.flush_timeout_ms = c->flush_timeout_ms;
+	rc.timeout_ms = c->timeout_ms;
+	rc.must_connect = !s->live;
+	r = redis_out_new(&rc, &res, err, errlen);
+	if (r == NULL) {
+		*refused = res == REDIS_OPEN_REFUSED;
+		return false;
+	}
+	hook = (struct eve_hook){redis_hook_push, redis_hook_drain, redis_hook_close, r};
+	if (!eve_add_hook(e, &hook, o->event_types)) {
+		redis_out_free(r);
+		snprintf(err, errlen, "too many outputs");
+		return false;
+	}
+	return true;
+}
+
+bool setup_outputs(const struct setup *s, struct eve *e, bool *refused, char *err, size_t errlen)
+{
+	*refused = false;
 	for (size_t i = 0; i < s->cfg.n_outputs; i++) {
 		const struct mx_output *o = &s->cfg.outputs[i];
 		char path[CONFIG_PATH_MAX * 2 + 2];
@@ -239,6 +304,10 @@ bool setup_outputs(const struct setup *s, struct eve *e, char *err, size_t errle
 				snprintf(err, errlen, "too many outputs");
 				return false;
 			}
+			break;
+		case MX_OUTPUT_REDIS:
+			if (!add_redis_output(s, o, e, refused, err, errlen))
+				return false;
 			break;
 		case MX_OUTPUT_EVE_FILE:
 		default:

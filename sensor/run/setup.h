@@ -66,8 +66,12 @@ void setup_capture_config(const struct setup *s, struct capture_config *cc, cons
 void setup_pipeline_config(const struct setup *s, struct pipeline_config *pc);
 void setup_correlate_config(const struct setup *s, struct correlate_config *kc);
 
-/* Opens the configured outputs on e; false with a message in err. */
-bool setup_outputs(const struct setup *s, struct eve *e, char *err, size_t errlen);
+/*
+ * Opens the configured outputs on e; false with a message in err, and
+ * *refused set when a Redis server refused the login or (offline) cannot
+ * be reached, or its server string is malformed: a usage error.
+ */
+bool setup_outputs(const struct setup *s, struct eve *e, bool *refused, char *err, size_t errlen);
 
 /*
  * Gives the rules, the suppression/threshold filter and the policies to
