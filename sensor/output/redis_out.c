@@ -175,8 +175,8 @@ static void send_batch(struct redis_out *r, struct entry *first, uint32_t n)
 
 		if (redisGetReply(r->ctx, &reply) != REDIS_OK || reply == NULL) {
 			fprintf(stderr,
-				"mxsentry: warning: redis %s: connection lost (%s); %u lines kept "
-				"for later, reconnecting\n",
+				"mxsentry: warning: redis %s: connection lost (%s); %u unanswered "
+				"lines kept for later, reconnecting\n",
 				r->where, r->ctx->errstr[0] ? r->ctx->errstr : "no reply",
 				n - done);
 			redisFree(r->ctx);
@@ -289,6 +289,12 @@ struct redis_out *redis_out_new(const struct redis_out_config *cfg, enum redis_o
 	r->ctx = redis_conn_open(&cfg->target, cfg->timeout_ms, &st, err, errlen);
 	if (r->ctx == NULL) {
 		if (st == REDIS_CONN_REFUSED || cfg->must_connect) {
+			size_t n = strlen(err);
+
+			if (st != REDIS_CONN_REFUSED && n < errlen)
+				snprintf(err + n, errlen - n,
+					 " (reading captures needs the server at start; a live "
+					 "sensor starts anyway and keeps trying)");
 			*res = REDIS_OPEN_REFUSED;
 			free(r);
 			return NULL;
