@@ -31,6 +31,8 @@
 #include "output/redis_conn.h"
 #include "output/redis_out.h"
 
+#include "redis_server.h"
+
 static void test_tcp_urls(void **state)
 {
 	struct redis_target t;
@@ -247,42 +249,9 @@ static void *pusher(void *arg)
 	return NULL;
 }
 
-/* Starts redis-server on a unix socket in dir; its pid, or -1 when it cannot run. */
-static pid_t start_server(const char *dir, const char *sock)
-{
-	struct timespec ts = {0, 20 * 1000 * 1000};
-	struct stat sb;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int null = open("/dev/null", 0);
-
-		dup2(null, 1);
-		dup2(null, 2);
-		execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--dir",
-		       dir, "--save", "", "--appendonly", "no", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 250 && pid > 0; i++) {
-		int status;
-
-		if (stat(sock, &sb) == 0)
-			return pid;
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return -1;
-		nanosleep(&ts, NULL);
-	}
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
-	return -1;
-}
-
 static void test_threads_against_server(void **state)
 {
-	char dir[] = "/tmp/mxsentry-redis-unit.XXXXXX";
-	char sock[96];
+	struct redis_server srv;
 	struct redis_out_config c;
 	enum redis_open_result res;
 	const struct redis_counters *k = redis_out_counters();
@@ -293,18 +262,12 @@ static void test_threads_against_server(void **state)
 	redisReply *rep;
 	enum redis_conn_status st;
 	char err[512];
-	pid_t pid;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(sock, sizeof(sock), "%s/redis.sock", dir);
-	pid = start_server(dir, sock);
-	if (pid < 0) {
-		rmdir(dir);
+	if (!redis_server_start(&srv))
 		skip();
-	}
 	memset(&c, 0, sizeof(c));
-	snprintf(c.target.unix_path, sizeof(c.target.unix_path), "%s", sock);
+	snprintf(c.target.unix_path, sizeof(c.target.unix_path), "%s", srv.sock);
 	c.mode = REDIS_MODE_LIST;
 	snprintf(c.key, sizeof(c.key), "mx-threads");
 	c.timeout_ms = 2000;
@@ -329,10 +292,7 @@ static void test_threads_against_server(void **state)
 	assert_int_equal(rep->integer, PUSHERS * LINES_PER_PUSHER);
 	freeReplyObject(rep);
 	redisFree(rc);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	unlink(sock);
-	rmdir(dir);
+	redis_server_stop(&srv);
 }
 
 int main(void)
