@@ -15,6 +15,7 @@
 
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u
+#define LINGER_MS	2u
 
 struct entry {
 	struct entry *next;
@@ -224,9 +225,11 @@ static void reconnect(struct redis_out *r, unsigned *backoff_ms)
 	}
 	pthread_mutex_lock(&r->lock);
 	until = now_ms() + *backoff_ms;
-	if (r->stopping && r->deadline_ms < until)
-		until = r->deadline_ms;
-	wait_until(&r->more, &r->lock, until);
+	/* Lines arriving do not cut the backoff short; stopping does. */
+	while (now_ms() < until && !r->stopping)
+		wait_until(&r->more, &r->lock, until);
+	if (r->stopping && now_ms() < MX_MIN(until, r->deadline_ms))
+		wait_until(&r->more, &r->lock, MX_MIN(until, r->deadline_ms));
 	pthread_mutex_unlock(&r->lock);
 	*backoff_ms = *backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *backoff_ms * 2;
 }
@@ -252,6 +255,9 @@ static void *sender_main(void *arg)
 			reconnect(r, &backoff);
 			continue;
 		}
+		if (r->head == r->tail && !r->stopping)
+			/* One line waiting: let a few more join it (fewer, larger writes). */
+			wait_until(&r->more, &r->lock, now_ms() + LINGER_MS);
 		first = last = r->head;
 		n = 1;
 		while (n < r->cfg.batch && last->next != NULL) {
@@ -351,14 +357,16 @@ void redis_out_push(struct redis_out *r, const char *line, size_t len)
 	e->next = NULL;
 	e->len = len;
 	memcpy(e->data, line, len);
-	if (r->tail != NULL)
+	if (r->tail != NULL) {
 		r->tail->next = e;
-	else
+	} else {
+		/* The sender waits only on an empty queue: wake it on the first line. */
 		r->head = e;
+		pthread_cond_signal(&r->more);
+	}
 	r->tail = e;
 	r->bytes += need;
 	ctr_add(&g_ctr.pending, 1);
-	pthread_cond_signal(&r->more);
 	pthread_mutex_unlock(&r->lock);
 }
 
