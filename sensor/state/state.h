@@ -166,7 +166,10 @@ const struct state_counters *state_counters(struct state *st);
 /* The backend's name ("sqlite", "redis"). */
 const char *state_backend_name(const struct state *st);
 
-/* Backends, for state.c's choice; a backend not built in is NULL. */
+/*
+ * Backends, for state.c's choice. state.c holds a weak NULL state_redis_ops;
+ * the Redis backend's file defines the strong one pointing at its ops.
+ */
 extern const struct state_ops state_sqlite_ops;
 extern const struct state_ops *const state_redis_ops;
 
