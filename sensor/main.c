@@ -23,6 +23,8 @@
 #include "correlate/correlate.h"
 #include "output/eve.h"
 #include "output/redis_out.h"
+#include "correlate/correlate_state.h"
+#include "run/persist.h"
 #include "run/pipeline.h"
 #include "run/report.h"
 #include "run/setup.h"
@@ -59,6 +61,7 @@ static void usage(FILE *out)
 	    "  -l DIR        log directory (default .)\n"
 	    "  -e PATH       EVE output (default LOGDIR/eve.json; - for stdout)\n"
 	    "  -T, --check   validate configuration, rules and policies, then exit\n"
+	    "  --state FILE  keep what was learned in FILE (SQLite) across runs\n"
 	    "  -u USER       drop privileges to USER once the capture is open\n"
 	    "  -g GROUP      drop privileges to GROUP once the capture is open\n"
 	    "  -q            no progress line and no summary on stderr\n"
@@ -105,7 +108,8 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 		O_REDACT,
 		O_PID,
 		O_WORKERS,
-		O_WQUEUE
+		O_WQUEUE,
+		O_STATE
 	};
 	static const struct option longopts[] = {
 	    {"check", no_argument, NULL, 'T'},
@@ -122,6 +126,7 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 	    {"pidfile", required_argument, NULL, O_PID},
 	    {"workers", required_argument, NULL, O_WORKERS},
 	    {"worker-queue", required_argument, NULL, O_WQUEUE},
+	    {"state", required_argument, NULL, O_STATE},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -238,6 +243,9 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 			}
 			o->worker_queue_mib = (int)v;
 			break;
+		case O_STATE:
+			o->state = optarg;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -314,6 +322,7 @@ struct run_ctx {
 	struct setup *reloaded; /* the last reload's setup: its rules back thr */
 	const struct cli_options *opts;
 	struct report *report;
+	struct state *state; /* --state; NULL: in memory only */
 	const char *file; /* the capture file being read, for pcap_filename */
 	bool live;
 	bool warned_drops;
@@ -401,6 +410,8 @@ static void on_tick(void *ctx)
 		usr1_flag = 0;
 		write_stats(r);
 	}
+	if (r->state != NULL)
+		correlate_poll_state(r->corr, 4096);
 	if (r->live) {
 		if (capture_refresh_stats(r->cap) && !r->warned_drops) {
 			fprintf(stderr,
@@ -579,6 +590,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mxsentry: %s\n", err[0] ? err : "out of memory");
 		goto out_pipe;
 	}
+	r.state = persist_open(st.cfg.state, st.cfg.state_max_rows, !r.live, corr, err,
+			       sizeof(err));
+	if (r.state == NULL && err[0] != '\0') {
+		fprintf(stderr, "mxsentry: %s\n", err);
+		rc = EXIT_USAGE;
+		goto out_pipe;
+	}
+	if (r.state != NULL && r.pool != NULL)
+		worker_pool_add_stats_source(r.pool, state_counters(r.state), state_counter_desc,
+					     true);
+	else if (r.state != NULL)
+		pipeline_add_stats_source(r.pipe, state_counters(r.state), state_counter_desc);
 	if (!o.quiet && !r.live && isatty(STDERR_FILENO))
 		r.report = report_new(r.pipe, corr);
 	if (install_signals() != 0) {
@@ -595,6 +618,9 @@ int main(int argc, char **argv)
 	if (r.live)
 		capture_refresh_stats(r.cap);
 	eve_drain(r.eve); /* the last stats record counts what the Redis outputs sent */
+	persist_sync(r.state, corr);
+	if (r.state != NULL)
+		(void)state_counters(r.state);
 	write_stats(&r);
 	eve_flush(r.eve);
 	if (r.report != NULL)
@@ -613,6 +639,7 @@ int main(int argc, char **argv)
 		break;
 	}
 out_pipe:
+	persist_close(r.state, corr);
 	report_free(r.report);
 	worker_pool_free(r.pool);
 	pipeline_free(r.pipe);

@@ -36,6 +36,7 @@ void config_defaults(struct mx_config *cfg)
 	cfg->expect_memcap = 32ull << 20;
 	cfg->tls_handshake_buffer = 64ull << 10;
 	cfg->threshold_table_size = 16384;
+	cfg->state_max_rows = 1000000;
 	cfg->n_outputs = 1;
 	cfg->outputs[0].type = MX_OUTPUT_EVE_FILE;
 	snprintf(cfg->outputs[0].path, sizeof(cfg->outputs[0].path), "eve.json");
@@ -632,6 +633,8 @@ static const struct field root_fields[] = {
     TEXT("user", struct mx_config, user),
     TEXT("group", struct mx_config, group),
     U32("workers", struct mx_config, workers, 1, 64),
+    TEXT("state", struct mx_config, state),
+    U32("state-max-rows", struct mx_config, state_max_rows, 100, 1000000000),
     SECTION("app", offsetof(struct mx_config, app), app_fields, NULL),
     SECTION("expectations", 0, expectations_fields, NULL),
     FIELDS_END,

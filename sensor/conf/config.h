@@ -44,6 +44,8 @@
  *   user: mxsentry
  *   group: mxsentry
  *   workers: 1
+ *   state: /var/lib/mxsentry/state.db
+ *   state-max-rows: 1000000
  */
 #ifndef MX_CONFIG_H
 #define MX_CONFIG_H
@@ -153,6 +155,8 @@ struct mx_config {
 	char user[CONFIG_NAME_MAX];	/* "" = keep privileges */
 	char group[CONFIG_NAME_MAX];
 	uint32_t workers;
+	char state[CONFIG_PATH_MAX]; /* "" = in memory only */
+	uint32_t state_max_rows;     /* facts the state store keeps at most */
 };
 
 /*

@@ -23,6 +23,7 @@ struct correlate {
 	struct dnssec_validator *dnssec;
 	struct dns_retry *retry;
 	struct tally tally;
+	struct correlate_state_link *state; /* correlate_state.c; NULL without --state */
 };
 
 void correlate_config_defaults(struct correlate_config *cfg)
@@ -98,6 +99,7 @@ void correlate_free(struct correlate *c)
 	policy_set_free(c->policies);
 	dnssec_free(c->dnssec);
 	dns_retry_free(c->retry);
+	free(c->state);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -195,6 +197,11 @@ void correlate_add_stats_sources(struct correlate *c, struct pipeline *p)
 
 	for (size_t i = 0; i < n; i++)
 		pipeline_add_stats_source(p, src[i].base, src[i].desc);
+}
+
+struct correlate_state_link **correlate_state_slot(struct correlate *c)
+{
+	return &c->state;
 }
 
 struct tally *correlate_tally(struct correlate *c)

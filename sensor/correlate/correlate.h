@@ -90,6 +90,10 @@ const struct policy_set *correlate_policies(const struct correlate *c);
 /* The policy in effect for a mail domain, or NULL. */
 const struct policy *correlate_policy(const struct correlate *c, const char *domain);
 
+/* Where correlate_state.c keeps its link to the state store (freed with c). */
+struct correlate_state_link;
+struct correlate_state_link **correlate_state_slot(struct correlate *c);
+
 /* Session counts for the offline summary. */
 struct tally *correlate_tally(struct correlate *c);
 

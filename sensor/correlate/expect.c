@@ -11,14 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REV_MAX 8 /* names remembered per reverse index entry */
+#define REV_MAX EXPECT_NAMES_MAX /* names remembered per reverse index entry */
 
 enum ekind { K_MX, K_ADDRS, K_TLSA, K_STS, K_HIST, K_REV_ADDR, K_REV_HOST };
 
-struct rev_names {
-	size_t n;
-	char name[REV_MAX][EXPECT_NAME_MAX];
-};
+#define rev_names expect_names
 
 struct entry {
 	struct entry *hnext;
@@ -46,6 +43,9 @@ struct expect_store {
 	uint32_t nbuckets;
 	struct entry *lru_head, *lru_tail; /* head: most recent */
 	struct expect_counters ctr;
+	expect_observer_fn observe;
+	void *observe_arg;
+	struct entry *held; /* a server history handed out for writing, not yet shown */
 };
 
 const struct mx_counter_desc expect_counter_desc[] = {
@@ -168,6 +168,8 @@ static void entry_remove(struct expect_store *st, struct entry *e)
 {
 	struct entry **pp = &st->buckets[e->hash & (st->nbuckets - 1)];
 
+	if (st->held == e)
+		st->held = NULL;
 	while (*pp != NULL && *pp != e)
 		pp = &(*pp)->hnext;
 	if (*pp == e)
@@ -178,10 +180,14 @@ static void entry_remove(struct expect_store *st, struct entry *e)
 	free(e);
 }
 
+static void show(struct expect_store *st, const struct entry *e);
+
 static struct entry *lookup(struct expect_store *st, uint8_t kind, const char *name,
 			    const struct mx_addr *addr, uint16_t port)
 {
 	uint32_t h = key_hash(kind, name, addr, port);
+
+	expect_flush_observed(st);
 
 	for (struct entry *e = st->buckets[h & (st->nbuckets - 1)]; e != NULL; e = e->hnext) {
 		if (e->hash != h || e->kind != kind || e->port != port ||
@@ -261,6 +267,97 @@ static uint64_t history_us(const struct expect_store *st)
 	return st->cfg.history_s * MX_USEC;
 }
 
+static const enum expect_fact_kind fact_kinds[] = {
+    [K_MX] = EXPECT_F_MX,
+    [K_ADDRS] = EXPECT_F_ADDRS,
+    [K_TLSA] = EXPECT_F_TLSA,
+    [K_STS] = EXPECT_F_STS,
+    [K_HIST] = EXPECT_F_HISTORY,
+    [K_REV_ADDR] = EXPECT_F_HOSTS_OF_ADDR,
+    [K_REV_HOST] = EXPECT_F_MX_CLAIMS,
+};
+
+/* Packet time after which an entry's value no longer counts. */
+static uint64_t keep_until(const struct expect_store *st, const struct entry *e)
+{
+	switch (e->kind) {
+	case K_MX:
+		return e->v.mx.expires_us;
+	case K_ADDRS:
+		return e->v.addrs.expires_us;
+	case K_TLSA:
+		return e->v.tlsa.last_seen_us + history_us(st);
+	case K_STS:
+		return e->v.sts.last_seen_us + history_us(st);
+	case K_HIST:
+		return e->v.hist.last_seen_us + history_us(st);
+	default:
+		return e->touched_us + history_us(st);
+	}
+}
+
+/* Shows e's current value to the observer. */
+static void show(struct expect_store *st, const struct entry *e)
+{
+	struct expect_fact f;
+
+	if (st->observe == NULL)
+		return;
+	f.kind = fact_kinds[e->kind];
+	f.name = e->name;
+	f.addr = e->addr;
+	f.port = e->port;
+	f.value = &e->v;
+	f.touched_us = e->touched_us;
+	f.keep_until_us = keep_until(st, e);
+	st->observe(st->observe_arg, &f);
+}
+
+void expect_set_observer(struct expect_store *st, expect_observer_fn fn, void *arg)
+{
+	st->observe = fn;
+	st->observe_arg = arg;
+	st->held = NULL;
+}
+
+void expect_flush_observed(struct expect_store *st)
+{
+	struct entry *e = st->held;
+
+	st->held = NULL;
+	if (e != NULL)
+		show(st, e);
+}
+
+bool expect_restore(struct expect_store *st, const struct expect_fact *f)
+{
+	static const uint8_t kinds[] = {
+	    [EXPECT_F_MX] = K_MX,
+	    [EXPECT_F_ADDRS] = K_ADDRS,
+	    [EXPECT_F_TLSA] = K_TLSA,
+	    [EXPECT_F_STS] = K_STS,
+	    [EXPECT_F_HISTORY] = K_HIST,
+	    [EXPECT_F_HOSTS_OF_ADDR] = K_REV_ADDR,
+	    [EXPECT_F_MX_CLAIMS] = K_REV_HOST,
+	};
+	bool by_addr = f->kind == EXPECT_F_HISTORY || f->kind == EXPECT_F_HOSTS_OF_ADDR;
+	char name[EXPECT_NAME_MAX] = "";
+	struct entry *e;
+	uint8_t kind;
+
+	if ((unsigned)f->kind >= MX_ARRAY_LEN(kinds))
+		return false;
+	kind = kinds[f->kind];
+	if (!by_addr && !expect_norm_name(f->name, name))
+		return false;
+	e = insert(st, kind, name, by_addr ? &f->addr : NULL, kind == K_TLSA ? f->port : 0,
+		   f->touched_us);
+	if (e == NULL)
+		return false;
+	memcpy(&e->v, f->value, payload_size(kind));
+	return true;
+}
+
 /* A new value of the given trust may replace the old one. */
 static bool may_replace(enum expect_trust old, uint64_t old_expires, enum expect_trust neu,
 			uint64_t now_us)
@@ -285,6 +382,7 @@ static void rev_add(struct expect_store *st, uint8_t kind, const char *name,
 		r->n--;
 	}
 	snprintf(r->name[r->n++], EXPECT_NAME_MAX, "%s", value);
+	show(st, e);
 }
 
 void expect_put_mx(struct expect_store *st, const char *domain, const struct expect_mxset *set,
@@ -313,6 +411,7 @@ void expect_put_mx(struct expect_store *st, const char *domain, const struct exp
 	e->v.mx = *set;
 	for (size_t i = 0; i < set->n && i < EXPECT_MAX_MX; i++)
 		expect_norm_name(set->mx[i].host, e->v.mx.mx[i].host);
+	show(st, e);
 }
 
 const struct expect_mxset *expect_get_mx(struct expect_store *st, const char *domain,
@@ -362,6 +461,7 @@ void expect_put_addrs(struct expect_store *st, const char *host, const struct ex
 	} else {
 		e->v.addrs = *a;
 	}
+	show(st, e);
 	for (size_t i = 0; i < a->n && i < EXPECT_MAX_ADDRS; i++)
 		rev_add(st, K_REV_ADDR, "", &a->addr[i], h, now_us);
 }
@@ -469,6 +569,8 @@ void expect_put_tlsa(struct expect_store *st, const char *host, uint16_t port,
 			/* Not believed over what stands, but seen once more. */
 			e->v.tlsa.sightings = seen + 1;
 			e->v.tlsa.last_seen_us = now_us;
+			e->touched_us = now_us;
+			show(st, e);
 			return;
 		}
 	}
@@ -478,6 +580,7 @@ void expect_put_tlsa(struct expect_store *st, const char *host, uint16_t port,
 	e->v.tlsa = *t;
 	e->v.tlsa.last_seen_us = now_us;
 	e->v.tlsa.sightings = seen + 1;
+	show(st, e);
 }
 
 const struct expect_tlsa *expect_get_tlsa(struct expect_store *st, const char *host, uint16_t port,
@@ -517,6 +620,8 @@ void expect_put_sts(struct expect_store *st, const char *domain, const struct ex
 		if (!may_replace(e->v.sts.trust, e->v.sts.expires_us, s->trust, now_us)) {
 			e->v.sts.sightings = seen + 1;
 			e->v.sts.last_seen_us = now_us;
+			e->touched_us = now_us;
+			show(st, e);
 			return;
 		}
 	}
@@ -526,6 +631,7 @@ void expect_put_sts(struct expect_store *st, const char *domain, const struct ex
 	e->v.sts = *s;
 	e->v.sts.last_seen_us = now_us;
 	e->v.sts.sightings = seen + 1;
+	show(st, e);
 }
 
 const struct expect_sts *expect_get_sts(struct expect_store *st, const char *domain,
@@ -561,6 +667,10 @@ struct server_history *expect_history(struct expect_store *st, const struct mx_a
 		e = insert(st, K_HIST, "", addr, 0, now_us);
 		if (e != NULL)
 			e->v.hist.last_seen_us = now_us;
+	}
+	if (e != NULL && create) {
+		e->touched_us = now_us;
+		st->held = e; /* the caller writes it now; shown at the next call */
 	}
 	return e != NULL ? &e->v.hist : NULL;
 }

@@ -169,4 +169,50 @@ struct server_history *expect_history(struct expect_store *st, const struct mx_a
 
 const struct expect_counters *expect_counters(const struct expect_store *st);
 
+/*
+ * Persistence (state/): every change the store makes is shown to an
+ * observer as a fact holding the whole new value of one entry, so that
+ * replaying the facts in order (expect_restore) rebuilds the same store.
+ */
+#define EXPECT_NAMES_MAX 8
+
+/* Names kept by a reverse index (address -> hosts, host -> claiming domains). */
+struct expect_names {
+	size_t n;
+	char name[EXPECT_NAMES_MAX][EXPECT_NAME_MAX];
+};
+
+enum expect_fact_kind {
+	EXPECT_F_MX,		 /* name: domain; value: struct expect_mxset */
+	EXPECT_F_ADDRS,		 /* name: host; value: struct expect_addrs */
+	EXPECT_F_TLSA,		 /* name: host, port; value: struct expect_tlsa */
+	EXPECT_F_STS,		 /* name: domain; value: struct expect_sts */
+	EXPECT_F_HISTORY,	 /* addr; value: struct server_history */
+	EXPECT_F_HOSTS_OF_ADDR,	 /* addr; value: struct expect_names */
+	EXPECT_F_MX_CLAIMS,	 /* name: host; value: struct expect_names */
+};
+
+struct expect_fact {
+	enum expect_fact_kind kind;
+	const char *name; /* "" for address keys */
+	struct mx_addr addr;
+	uint16_t port;
+	const void *value;
+	uint64_t touched_us;	/* packet time of the change */
+	uint64_t keep_until_us; /* packet time after which the entry means nothing */
+};
+
+typedef void (*expect_observer_fn)(void *arg, const struct expect_fact *f);
+
+/*
+ * Shows every later change to fn (NULL: none). A server history handed out
+ * for writing is shown at the next call into the store or at
+ * expect_flush_observed.
+ */
+void expect_set_observer(struct expect_store *st, expect_observer_fn fn, void *arg);
+/* Shows the change still held back (a server history being written), if any. */
+void expect_flush_observed(struct expect_store *st);
+/* Sets the entry f describes to f's value, without showing it; false if it cannot be held. */
+bool expect_restore(struct expect_store *st, const struct expect_fact *f);
+
 #endif

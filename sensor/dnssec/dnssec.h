@@ -246,4 +246,31 @@ const char *dnssec_status_name(enum dnssec_status s);
 /* The stable reason names listed with enum dnssec_reason ("" for NONE). */
 const char *dnssec_reason_name(enum dnssec_reason r);
 
+/*
+ * Persistence (state/): each validated DNSKEY RRset, DS RRset and no-DS
+ * proof the cache stores is shown to an observer; dnssec_restore puts one
+ * back, so replaying them in order rebuilds the cache.
+ */
+enum dnssec_fact_kind { DNSSEC_F_KEYS, DNSSEC_F_DS, DNSSEC_F_INSECURE };
+
+struct dnssec_fact {
+	enum dnssec_fact_kind kind;
+	char zone[DNSSEC_NAME_MAX];
+	const ldns_rr_list *rrs; /* KEYS and DS; NULL for INSECURE */
+	bool ds_usable;		 /* DS: one of them has a supported digest and algorithm */
+	uint64_t learned_us;	 /* packet time it was validated */
+	uint64_t expires_us;
+};
+
+typedef void (*dnssec_observer_fn)(void *arg, const struct dnssec_fact *f);
+
+/* Shows every part stored from now on to fn (NULL: none). */
+void dnssec_set_observer(struct dnssec_validator *v, dnssec_observer_fn fn, void *arg);
+
+/*
+ * Stores f (its records copied) as validated at f->learned_us, without
+ * showing it; false when malformed or already expired then.
+ */
+bool dnssec_restore(struct dnssec_validator *v, const struct dnssec_fact *f);
+
 #endif

@@ -234,6 +234,14 @@ static bool settle(struct zone_cache *c, struct zone_entry *e,
 	return false;
 }
 
+/* Shows a stored part to the observer; true. */
+static bool shown(struct zone_cache *c, const struct zone_entry *e, int part, uint64_t ts_us)
+{
+	if (c->observe != NULL)
+		c->observe(c->observe_arg, e, part, ts_us);
+	return true;
+}
+
 bool dnssec_cache_set_keys(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
 			   uint64_t exp_us, uint64_t ts_us)
 {
@@ -252,7 +260,7 @@ bool dnssec_cache_set_keys(struct zone_cache *c, const struct dname *name, ldns_
 	e->keys = list;
 	e->keys_exp = exp_us;
 	c->ctr->keys_cached++;
-	return settle(c, e, drop_keys);
+	return settle(c, e, drop_keys) && shown(c, e, ZONE_PART_KEYS, ts_us);
 }
 
 bool dnssec_cache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
@@ -275,7 +283,7 @@ bool dnssec_cache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr
 	e->ds_exp = exp_us;
 	e->dnssec_ds_usable = usable;
 	c->ctr->ds_cached++;
-	return settle(c, e, drop_ds);
+	return settle(c, e, drop_ds) && shown(c, e, ZONE_PART_DS, ts_us);
 }
 
 bool dnssec_cache_set_insecure(struct zone_cache *c, const struct dname *name, uint64_t exp_us,
@@ -293,7 +301,7 @@ bool dnssec_cache_set_insecure(struct zone_cache *c, const struct dname *name, u
 	if (e->insecure_exp == 0)
 		c->ctr->insecure_cached++;
 	e->insecure_exp = exp_us;
-	return settle(c, e, drop_insecure);
+	return settle(c, e, drop_insecure) && shown(c, e, ZONE_PART_INSECURE, ts_us);
 }
 
 void dnssec_cache_expire(struct zone_cache *c, uint64_t ts_us)

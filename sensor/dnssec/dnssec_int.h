@@ -45,7 +45,13 @@ struct zone_cache {
 	struct zone_entry *oldest, *newest;
 	size_t memcap, memuse;
 	struct dnssec_counters *ctr;
+	/* Shown each part stored (dnssec_state.c); NULL: nobody watches. */
+	void (*observe)(void *arg, const struct zone_entry *e, int part, uint64_t ts_us);
+	void *observe_arg;
 };
+
+/* The parts of a zone entry, for the observer. */
+enum { ZONE_PART_KEYS, ZONE_PART_DS, ZONE_PART_INSECURE };
 
 /* Estimated bytes ldns holds for one record / a list of records. */
 size_t dnssec_rr_mem(const ldns_rr *rr);
@@ -104,6 +110,8 @@ struct dnssec_validator {
 	size_t pending_mem;
 	uint32_t budget; /* verifications left in the current call */
 	uint64_t last_purge;
+	dnssec_observer_fn observe; /* dnssec_state.c */
+	void *observe_arg;
 };
 
 /* Packet time in seconds, as RRSIG times count it (RFC 1982 arithmetic wraps). */

@@ -59,6 +59,8 @@ static bool apply_flags(struct setup *s, const struct cli_options *o)
 		copy_text(c->group, sizeof(c->group), o->group);
 	if (o->pidfile != NULL)
 		copy_text(c->pid_file, sizeof(c->pid_file), o->pidfile);
+	if (o->state != NULL)
+		copy_text(c->state, sizeof(c->state), o->state);
 	if (o->all_traffic)
 		c->capture.watch_all = true;
 	if (o->redact)

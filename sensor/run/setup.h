@@ -36,6 +36,7 @@ struct cli_options {
 	const char *trust_anchor;
 	const char *user, *group;
 	const char *pidfile;
+	const char *state; /* --state FILE */
 	bool check_only, quiet, all_traffic, redact;
 	int snaplen, buffer_mib, promisc, immediate;
 	long stats_interval;
