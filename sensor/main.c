@@ -28,6 +28,7 @@
 #include "run/pipeline.h"
 #include "run/report.h"
 #include "run/setup.h"
+#include "run/state_show.h"
 #include "run/worker.h"
 
 #define MX_VERSION "0.1.0"
@@ -51,6 +52,7 @@ static void usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: mxsentry [-r FILE|DIR|- ...] [-i IFACE] [options]\n"
+	    "       mxsentry state show [--state FILE | -c CONFIG] [DOMAIN|HOST|ADDRESS]\n"
 	    "  -r FILE       read a capture (pcap, pcapng, gzip; a directory; - for stdin); "
 	    "repeatable\n"
 	    "  -i IFACE      capture live on IFACE\n"
@@ -540,6 +542,8 @@ int main(int argc, char **argv)
 	bool refused = false;
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "state") == 0)
+		return state_show_main(argc - 1, argv + 1);
 	rc = parse_options(argc, argv, &o);
 	if (rc != EXIT_OK)
 		return rc;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "correlate/correlate.h"
+#include "correlate/correlate_state.h"
 #include "correlate/mail_correlate.h"
 #include "run/pipeline.h"
 #include "smtp.h"
@@ -32,7 +33,7 @@ struct fallback_slot {
 	struct mx_addr cli, srv;
 	uint64_t ts_us;
 	uint64_t flow_id;
-	const char *why;
+	char why[48];
 };
 
 struct mail_counters {
@@ -114,6 +115,8 @@ struct mail_ctx *mail_ctx_new(const struct app_config *cfg, struct eve *eve, str
 		free(m);
 		return NULL;
 	}
+	/* Failed TLS attempts of an earlier run come back at load (run/persist.c). */
+	correlate_state_handler(corr, STATE_TLS_FAILURE, mail_ctx_restore, m);
 	return m;
 }
 
@@ -140,10 +143,68 @@ void mail_ctx_add_stats_sources(struct mail_ctx *m, struct pipeline *p)
 
 /* ---- tls-fallback-cleartext bookkeeping ---- */
 
+static uint32_t pair_hash(const struct mx_addr *a, const struct mx_addr *b);
+
 static uint32_t pair_hash(const struct mx_addr *a, const struct mx_addr *b)
 {
 	return mx_fnv1a(mx_fnv1a(MX_FNV_SEED, a->b, sizeof(a->b)), b->b, sizeof(b->b)) &
 	       (FALLBACK_SLOTS - 1);
+}
+
+/*
+ * Puts a slot to the state store (correlate_state.h), so that a fallback
+ * after a restart is still seen: {"used","ts_us","flow_id","why"}.
+ */
+static void persist_slot(struct mail_ctx *m, const struct fallback_slot *slot)
+{
+	const struct correlate_config *cc = correlate_config(m->corr);
+	char c[64], v[64], value[192];
+	struct state_fact f;
+	int n;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = STATE_TLS_FAILURE;
+	snprintf(f.key, sizeof(f.key), "%s %s", mx_addr_str(&slot->cli, c, sizeof(c)),
+		 mx_addr_str(&slot->srv, v, sizeof(v)));
+	n = snprintf(value, sizeof(value),
+		     "{\"used\":%s,\"ts_us\":%llu,\"flow_id\":%llu,\"why\":\"%s\"}",
+		     slot->used ? "true" : "false", (unsigned long long)slot->ts_us,
+		     (unsigned long long)slot->flow_id, slot->why);
+	if (n < 0 || (size_t)n >= sizeof(value))
+		return;
+	f.value = value;
+	f.value_len = (size_t)n;
+	f.learned_us = slot->ts_us;
+	f.expires_us = slot->ts_us + (uint64_t)cc->fallback_window_s * MX_USEC;
+	mx_strlcpy(f.source, "SMTP session whose TLS failed", sizeof(f.source));
+	mx_strlcpy(f.trust, "seen", sizeof(f.trust));
+	correlate_state_put(m->corr, &f);
+}
+
+bool mail_ctx_restore(void *arg, const struct state_fact *f)
+{
+	struct mail_ctx *m = arg;
+	struct fallback_slot in;
+	char cli[64], srv[64], why[48] = "", used[8] = "";
+	unsigned long long ts, flow_id;
+	char *value = strndup(f->value, f->value_len);
+	int n;
+
+	if (value == NULL)
+		return false;
+	memset(&in, 0, sizeof(in));
+	n = sscanf(value, "{\"used\":%7[a-z],\"ts_us\":%llu,\"flow_id\":%llu,\"why\":\"%47[^\"]\"}",
+		   used, &ts, &flow_id, why);
+	free(value);
+	if (f->kind != STATE_TLS_FAILURE || n != 4 || sscanf(f->key, "%63s %63s", cli, srv) != 2 ||
+	    !mx_addr_parse(&in.cli, cli) || !mx_addr_parse(&in.srv, srv))
+		return false;
+	in.used = strcmp(used, "true") == 0;
+	in.ts_us = ts;
+	in.flow_id = flow_id;
+	mx_strlcpy(in.why, why, sizeof(in.why));
+	m->fallback[pair_hash(&in.cli, &in.srv)] = in;
+	return true;
 }
 
 /* Remembers that TLS failed between the session's client and server. */
@@ -162,7 +223,8 @@ static void note_tls_failure(struct mail_session *s, const char *why, uint64_t t
 	slot->srv = s->f->srv;
 	slot->ts_us = ts;
 	slot->flow_id = s->f->flow_id;
-	slot->why = why;
+	mx_strlcpy(slot->why, why, sizeof(slot->why));
+	persist_slot(s->m, slot);
 }
 
 struct fallback_evidence {
@@ -199,6 +261,7 @@ static void check_fallback(struct mail_session *s, uint64_t ts)
 			"smtp", &keys, NULL, fallback_evidence, &fe);
 	s->mf.alerted[KIND_TLS_FALLBACK_CLEARTEXT] = true;
 	slot->used = false;
+	persist_slot(s->m, slot);
 }
 
 /* ---- evidence writers ---- */

@@ -12,6 +12,7 @@
 #include "output/eve.h"
 #include "flow/flow.h"
 #include "flow/stream.h"
+#include "state/state.h"
 
 struct mail_ctx;
 struct mail_session;
@@ -25,6 +26,13 @@ struct mail_ctx *mail_ctx_new(const struct app_config *cfg, struct eve *eve,
 void mail_ctx_free(struct mail_ctx *m);
 void mail_ctx_tick(struct mail_ctx *m, uint64_t now_us);
 void mail_ctx_add_stats_sources(struct mail_ctx *m, struct pipeline *p);
+
+/*
+ * Puts back a failed TLS attempt stored by an earlier run (a
+ * state_apply_fn for STATE_TLS_FAILURE facts; arg: the mail_ctx). Call
+ * before traffic, while no worker reads the table.
+ */
+bool mail_ctx_restore(void *arg, const struct state_fact *f);
 
 /* Starts following flow f; NULL when the session memcap is reached. */
 struct mail_session *mail_session_new(struct mail_ctx *m, struct flow *f, bool implicit_tls);

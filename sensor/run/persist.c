@@ -28,6 +28,8 @@ struct state *persist_open(const char *spec, uint64_t max_rows, bool offline,
 		state_close(st);
 		return NULL;
 	}
+	/* The failed TLS attempts go to a worker's table: at load only, never polled. */
+	correlate_state_handler(c, STATE_TLS_FAILURE, NULL, NULL);
 	correlate_attach_state(c, st);
 	return st;
 }

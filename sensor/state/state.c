@@ -27,6 +27,7 @@ static const char *const kind_names[STATE_KIND_END] = {
     [STATE_MX_CLAIMS] = "mx-claims",
     [STATE_HISTORY] = "history",
     [STATE_RESOLVER_AD] = "resolver-ad",
+    [STATE_TLS_FAILURE] = "tls-failure",
 };
 
 const struct mx_counter_desc state_counter_desc[] = {

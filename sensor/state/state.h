@@ -53,6 +53,7 @@ enum state_kind {
 	STATE_MX_CLAIMS,    /* "mx-claims": domains any MX answer named a host for (key: host) */
 	STATE_HISTORY,	    /* "history": what a server did (key: address) */
 	STATE_RESOLVER_AD,  /* "resolver-ad": a zone answered with AD=1 (key: "zone resolver") */
+	STATE_TLS_FAILURE,  /* "tls-failure": a failed TLS attempt (key: "client server") */
 	STATE_KIND_END
 };
 
