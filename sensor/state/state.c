@@ -60,7 +60,7 @@ enum state_kind state_kind_parse(const char *name)
 
 void state_config_defaults(struct state_config *cfg)
 {
-	cfg->queue_max = 65536;
+	cfg->queue_max = 8192;
 	cfg->batch_max = 4096;
 	cfg->flush_ms = 500;
 	cfg->max_rows = 1000000;

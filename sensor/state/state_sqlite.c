@@ -157,11 +157,15 @@ static bool quick_check(struct sqlite_be *b, char *err, size_t errlen)
 		const char *r = (const char *)sqlite3_column_text(s, 0);
 
 		ok = r != NULL && strcmp(r, "ok") == 0;
-		if (!ok)
+		if (!ok) {
 			snprintf(err, errlen,
 				 "state %s: the database fails its integrity check (%s); refusing "
 				 "to start empty (move the file away to start afresh)",
 				 b->path, r != NULL ? r : "?");
+			for (char *p = err; *p != '\0'; p++)
+				if (*p == '\n')
+					*p = ' ';
+		}
 	} else {
 		fail(b, rc, "integrity check", err, errlen);
 	}
