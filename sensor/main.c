@@ -324,7 +324,8 @@ struct run_ctx {
 	struct setup *reloaded; /* the last reload's setup: its rules back thr */
 	const struct cli_options *opts;
 	struct report *report;
-	struct state *state; /* --state; NULL: in memory only */
+	struct persist *state; /* --state; NULL: in memory only */
+	bool state_failed;     /* the state could not be loaded: exit 2 */
 	const char *file; /* the capture file being read, for pcap_filename */
 	bool live;
 	bool warned_drops;
@@ -412,7 +413,7 @@ static void on_tick(void *ctx)
 		usr1_flag = 0;
 		write_stats(r);
 	}
-	if (r->state != NULL)
+	if (r->state != NULL && !r->state_failed)
 		correlate_poll_state(r->corr, 4096);
 	if (r->live) {
 		if (capture_refresh_stats(r->cap) && !r->warned_drops) {
@@ -445,7 +446,14 @@ static void on_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame, 
 {
 	struct run_ctx *r = ctx;
 	const char *file = capture_current_file(r->cap);
+	char err[512];
 
+	if (r->state != NULL && !persist_packet(r->state, ts_us, err, sizeof(err))) {
+		fprintf(stderr, "mxsentry: %s\n", err);
+		r->state_failed = true;
+		stop_flag = 1;
+		return;
+	}
 	if (file != r->file) {
 		r->file = file;
 		eve_set_pcap_filename(r->eve, file);
@@ -602,10 +610,11 @@ int main(int argc, char **argv)
 		goto out_pipe;
 	}
 	if (r.state != NULL && r.pool != NULL)
-		worker_pool_add_stats_source(r.pool, state_counters(r.state), state_counter_desc,
-					     true);
+		worker_pool_add_stats_source(r.pool, state_counters(persist_state(r.state)),
+					     state_counter_desc, true);
 	else if (r.state != NULL)
-		pipeline_add_stats_source(r.pipe, state_counters(r.state), state_counter_desc);
+		pipeline_add_stats_source(r.pipe, state_counters(persist_state(r.state)),
+					  state_counter_desc);
 	if (!o.quiet && !r.live && isatty(STDERR_FILENO))
 		r.report = report_new(r.pipe, corr);
 	if (install_signals() != 0) {
@@ -622,9 +631,9 @@ int main(int argc, char **argv)
 	if (r.live)
 		capture_refresh_stats(r.cap);
 	eve_drain(r.eve); /* the last stats record counts what the Redis outputs sent */
-	persist_sync(r.state, corr);
+	persist_sync(r.state);
 	if (r.state != NULL)
-		(void)state_counters(r.state);
+		(void)state_counters(persist_state(r.state));
 	write_stats(&r);
 	eve_flush(r.eve);
 	if (r.report != NULL)
@@ -642,8 +651,10 @@ int main(int argc, char **argv)
 		rc = EXIT_OK;
 		break;
 	}
+	if (r.state_failed)
+		rc = EXIT_USAGE;
 out_pipe:
-	persist_close(r.state, corr);
+	persist_close(r.state);
 	report_free(r.report);
 	worker_pool_free(r.pool);
 	pipeline_free(r.pipe);

@@ -7,47 +7,97 @@
 #include "correlate/correlate_state.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
-struct state *persist_open(const char *spec, uint64_t max_rows, bool offline,
-			   struct correlate *c, char *err, size_t errlen)
+struct persist {
+	struct state *st;
+	struct correlate *c;
+	char spec[256];
+	bool load_pending; /* offline: load at the first packet */
+};
+
+/* Loads the store into c; then failed TLS attempts are no longer taken. */
+static bool load(struct persist *p, char *err, size_t errlen)
+{
+	bool ok = correlate_load_state(p->c, p->st, err, errlen);
+
+	/* The failed TLS attempts go to a worker's table: at load only, never polled. */
+	correlate_state_handler(p->c, STATE_TLS_FAILURE, NULL, NULL);
+	return ok;
+}
+
+struct persist *persist_open(const char *spec, uint64_t max_rows, bool offline,
+			     struct correlate *c, char *err, size_t errlen)
 {
 	struct state_config cfg;
-	struct state *st;
+	struct persist *p;
 
 	err[0] = '\0';
 	if (spec == NULL || spec[0] == '\0')
 		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->c = c;
+	mx_strlcpy(p->spec, spec, sizeof(p->spec));
 	state_config_defaults(&cfg);
 	if (max_rows > 0)
 		cfg.max_rows = max_rows;
 	cfg.block_when_full = offline;
-	st = state_open(spec, &cfg, err, errlen);
-	if (st == NULL)
-		return NULL;
-	if (!correlate_load_state(c, st, err, errlen)) {
-		state_close(st);
+	p->st = state_open(spec, &cfg, err, errlen);
+	if (p->st == NULL || (!offline && !load(p, err, errlen))) {
+		state_close(p->st);
+		free(p);
 		return NULL;
 	}
-	/* The failed TLS attempts go to a worker's table: at load only, never polled. */
-	correlate_state_handler(c, STATE_TLS_FAILURE, NULL, NULL);
-	correlate_attach_state(c, st);
-	return st;
-}
-
-void persist_sync(struct state *st, struct correlate *c)
-{
-	if (st == NULL)
-		return;
-	correlate_flush_state(c);
-	state_sync(st);
-}
-
-void persist_close(struct state *st, struct correlate *c)
-{
-	if (st == NULL)
-		return;
+	p->load_pending = offline;
 	correlate_lock(c);
-	correlate_attach_state(c, NULL);
+	correlate_attach_state(c, p->st);
 	correlate_unlock(c);
-	state_close(st);
+	return p;
+}
+
+bool persist_packet(struct persist *p, uint64_t ts_us, char *err, size_t errlen)
+{
+	uint64_t newest;
+
+	if (p == NULL || !p->load_pending)
+		return true;
+	p->load_pending = false;
+	newest = state_newest_us(p->st);
+	if (ts_us < newest) {
+		fprintf(stderr,
+			"mxsentry: state %s: the capture starts %.3f s before the newest packet "
+			"the state has seen; a new timeline: starting without its facts\n",
+			p->spec, (double)(newest - ts_us) / MX_USEC);
+		correlate_state_handler(p->c, STATE_TLS_FAILURE, NULL, NULL);
+		return true;
+	}
+	return load(p, err, errlen);
+}
+
+struct state *persist_state(struct persist *p)
+{
+	return p != NULL ? p->st : NULL;
+}
+
+void persist_sync(struct persist *p)
+{
+	if (p == NULL)
+		return;
+	correlate_flush_state(p->c);
+	state_sync(p->st);
+}
+
+void persist_close(struct persist *p)
+{
+	if (p == NULL)
+		return;
+	correlate_lock(p->c);
+	correlate_attach_state(p->c, NULL);
+	correlate_unlock(p->c);
+	state_close(p->st);
+	free(p);
 }

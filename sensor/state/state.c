@@ -93,6 +93,7 @@ struct state {
 	struct state_counters wctr; /* the writer's counters */
 
 	struct state_counters ctr; /* the caller's copy (state_counters) */
+	uint64_t newest_at_open;
 };
 
 static void *writer_main(void *arg);
@@ -131,6 +132,7 @@ struct state *state_open(const char *spec, const struct state_config *cfg, char 
 		state_close(st);
 		return NULL;
 	}
+	st->newest_at_open = ops->newest != NULL ? ops->newest(st->be) : 0;
 	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
 		snprintf(err, errlen, "state %s: cannot start the writer thread", spec);
 		state_close(st);
@@ -348,6 +350,11 @@ const struct state_counters *state_counters(struct state *st)
 	st->ctr = st->wctr;
 	pthread_mutex_unlock(&st->lock);
 	return &st->ctr;
+}
+
+uint64_t state_newest_us(const struct state *st)
+{
+	return st->newest_at_open;
 }
 
 const char *state_backend_name(const struct state *st)

@@ -22,6 +22,7 @@
  * Backends: "sqlite" (a file path, state/state_sqlite.c) and "redis"
  * (redis://..., a later backend). A backend implements struct state_ops;
  * the queue, the writer thread and the counters are common (state.c).
+ * Adding a kind or an optional op at the end keeps other backends as they are.
  *
  * Threads: state_put, state_poll and state_counters are called under the
  * caller's lock (the correlate stage's); state_put takes only the queue's
@@ -129,6 +130,8 @@ struct state_ops {
 		      struct state_counters *ctr);
 	size_t (*poll)(void *be, state_apply_fn fn, void *arg, size_t max);
 	void (*close)(void *be);
+	/* May be NULL: the newest packet time stored facts were learned at, 0 if none. */
+	uint64_t (*newest)(void *be);
 };
 
 struct state;
@@ -148,6 +151,12 @@ struct state *state_open(const char *spec, const struct state_config *cfg, char 
  * once at start; a new capture timeline skips it and starts empty.
  */
 bool state_load(struct state *st, state_apply_fn fn, void *arg, char *err, size_t errlen);
+
+/*
+ * The newest packet time the store has recorded (0: empty or unknown), read
+ * at open: a capture older than it belongs to another timeline.
+ */
+uint64_t state_newest_us(const struct state *st);
 
 /* Queues a copy of f for the writer; never blocks unless block_when_full. */
 void state_put(struct state *st, const struct state_fact *f);

@@ -28,7 +28,8 @@ static const char *const migrations[] = {
     " source TEXT NOT NULL, trust TEXT NOT NULL,"
     " PRIMARY KEY (kind, key)) WITHOUT ROWID;"
     "CREATE INDEX facts_expires ON facts (expires_us);"
-    "CREATE INDEX facts_learned ON facts (learned_us);",
+    "CREATE INDEX facts_learned ON facts (learned_us);"
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)MX_ARRAY_LEN(migrations))
 
@@ -37,7 +38,7 @@ struct sqlite_be {
 	int lock_fd;
 	char path[512];
 	uint64_t max_rows;
-	sqlite3_stmt *upsert, *expire, *count, *evict;
+	sqlite3_stmt *upsert, *expire, *count, *evict, *newest;
 };
 
 static void be_free(struct sqlite_be *b)
@@ -46,6 +47,7 @@ static void be_free(struct sqlite_be *b)
 	sqlite3_finalize(b->expire);
 	sqlite3_finalize(b->count);
 	sqlite3_finalize(b->evict);
+	sqlite3_finalize(b->newest);
 	if (b->db != NULL)
 		sqlite3_close(b->db);
 	if (b->lock_fd >= 0)
@@ -188,6 +190,9 @@ static bool prepare(struct sqlite_be *b, char *err, size_t errlen)
 	    {offsetof(struct sqlite_be, evict),
 	     "DELETE FROM facts WHERE (kind, key) IN (SELECT kind, key FROM facts "
 	     "ORDER BY learned_us LIMIT ?1)"},
+	    {offsetof(struct sqlite_be, newest),
+	     "INSERT INTO meta (name, value) VALUES ('newest_us', ?1) ON CONFLICT (name) "
+	     "DO UPDATE SET value = max(value, excluded.value)"},
 	};
 
 	for (size_t i = 0; i < MX_ARRAY_LEN(stmts); i++) {
@@ -374,6 +379,12 @@ static bool sqlite_write(void *be, const struct state_fact *facts, size_t n, uin
 	for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
 		if (state_kind_name(facts[i].kind) != NULL)
 			rc = upsert(b, &facts[i]);
+	if (rc == SQLITE_OK) {
+		sqlite3_reset(b->newest);
+		sqlite3_bind_int64(b->newest, 1, (sqlite3_int64)MX_MIN(now_us, INT64_MAX));
+		rc = sqlite3_step(b->newest) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(b->db);
+		sqlite3_reset(b->newest);
+	}
 	if (rc == SQLITE_OK)
 		rc = trim(b, now_us, &c);
 	if (rc == SQLITE_OK)
@@ -386,6 +397,15 @@ static bool sqlite_write(void *be, const struct state_fact *facts, size_t n, uin
 	ctr->evicted += c.evicted;
 	ctr->rows = c.rows;
 	return true;
+}
+
+static uint64_t sqlite_newest(void *be)
+{
+	struct sqlite_be *b = be;
+	int rc;
+	int64_t v = query_int(b, "SELECT value FROM meta WHERE name = 'newest_us'", &rc);
+
+	return rc == SQLITE_OK && v > 0 ? (uint64_t)v : 0;
 }
 
 static void sqlite_close(void *be)
@@ -403,4 +423,5 @@ const struct state_ops state_sqlite_ops = {
     .write = sqlite_write,
     .poll = NULL,
     .close = sqlite_close,
+    .newest = sqlite_newest,
 };
