@@ -13,8 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-__attribute__((weak)) const struct state_ops *const state_redis_ops = NULL;
-
 static const char *const kind_names[STATE_KIND_END] = {
     [STATE_DNSKEY] = "dnskey",
     [STATE_DS] = "ds",

@@ -177,8 +177,9 @@ const struct state_counters *state_counters(struct state *st);
 const char *state_backend_name(const struct state *st);
 
 /*
- * Backends, for state.c's choice. state.c holds a weak NULL state_redis_ops;
- * the Redis backend's file defines the strong one pointing at its ops.
+ * Backends, for state.c's choice. state_backends.c defines state_redis_ops
+ * (NULL until the Redis backend is built in: it then points it at its
+ * ops there; a weak symbol would not pull the backend out of libmx.a).
  */
 extern const struct state_ops state_sqlite_ops;
 extern const struct state_ops *const state_redis_ops;
