@@ -41,7 +41,8 @@ TSAN_OBJS := $(LIB_SRCS:%.c=build/tsan/%.o) build/tsan/gen/rules_default.o
 
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 # The unit tests that run threads, built once more with ThreadSanitizer.
-TSAN_BINS   := build/tsan/tests/test_workers build/tsan/tests/test_redis_output
+TSAN_BINS   := build/tsan/tests/test_workers build/tsan/tests/test_redis_output \
+	       build/tsan/tests/test_state
 REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/asan/replay/%)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/bin/%)
 TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=build/rel/tools/%)
