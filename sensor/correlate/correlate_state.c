@@ -12,7 +12,8 @@
  *   mta-sts       {"trust","expires_us","last_seen_us","sightings","id"}
  *   history       {"sessions","starttls_offers","starttls_streak",
  *                  "starttls_last_us","max_tls_version","version_sightings",
- *                  "version_last_us","last_seen_us"}
+ *                  "version_last_us","last_seen_us","spki_last_us",
+ *                  "spki_sha256":["hex",...]}
  *   hosts-of-addr, mx-claims  {"names":[...]}
  *   dnskey, ds    {"expires_us","rrs":["zone-file line",...]} (+ "usable" for ds)
  *   insecure      {"expires_us"}
@@ -240,6 +241,18 @@ static void encode_expect(const struct expect_fact *f, struct jbuf *j, struct st
 		jb_u64(j, "version_sightings", h->version_sightings);
 		jb_u64(j, "version_last_us", h->version_last_us);
 		jb_u64(j, "last_seen_us", h->last_seen_us);
+		jb_u64(j, "spki_last_us", h->spki_last_us);
+		jb_key(j, "spki_sha256");
+		jb_put(j, "[", 1);
+		for (size_t i = 0; i < h->n_spki && i < EXPECT_SPKI_MAX; i++) {
+			char hex[65];
+
+			mx_hex(h->spki_sha256[i], 32, hex, sizeof(hex), 0);
+			if (i > 0)
+				jb_put(j, ",", 1);
+			jb_str(j, hex);
+		}
+		jb_put(j, "]", 1);
 		mx_strlcpy(sf->source, "SMTP sessions seen", sizeof(sf->source));
 		mx_strlcpy(sf->trust, "history", sizeof(sf->trust));
 		break;
@@ -527,6 +540,18 @@ static bool decode_expect(const struct state_fact *sf, json_t *o, struct expect_
 		h->version_sightings = (uint32_t)ju64(o, "version_sightings");
 		h->version_last_us = ju64(o, "version_last_us");
 		h->last_seen_us = ju64(o, "last_seen_us");
+		h->spki_last_us = ju64(o, "spki_last_us");
+		a = json_object_get(o, "spki_sha256");
+		json_array_foreach(a, i, v)
+		{
+			uint8_t len = 0;
+
+			if (h->n_spki >= EXPECT_SPKI_MAX || !json_is_string(v) ||
+			    !hex_decode(json_string_value(v), h->spki_sha256[h->n_spki], 32, &len) ||
+			    len != 32)
+				return false;
+			h->n_spki++;
+		}
 		return mx_addr_parse(&f->addr, sf->key);
 	}
 	case STATE_HOSTS_OF_ADDR:

@@ -675,6 +675,20 @@ struct server_history *expect_history(struct expect_store *st, const struct mx_a
 	return e != NULL ? &e->v.hist : NULL;
 }
 
+void expect_history_add_spki(struct server_history *h, const uint8_t spki[32], uint64_t now_us)
+{
+	size_t at = h->n_spki < EXPECT_SPKI_MAX ? h->n_spki : EXPECT_SPKI_MAX - 1;
+
+	for (size_t i = 0; i < h->n_spki; i++)
+		if (memcmp(h->spki_sha256[i], spki, 32) == 0)
+			at = i;
+	memmove(h->spki_sha256[1], h->spki_sha256[0], at * sizeof(h->spki_sha256[0]));
+	memcpy(h->spki_sha256[0], spki, 32);
+	if (at == h->n_spki)
+		h->n_spki++;
+	h->spki_last_us = now_us;
+}
+
 const struct expect_counters *expect_counters(const struct expect_store *st)
 {
 	return &st->ctr;

@@ -19,6 +19,7 @@
 #define EXPECT_MAX_TLSA	     8
 #define EXPECT_TLSA_DATA_MAX 64
 #define EXPECT_STS_ID_MAX    64
+#define EXPECT_SPKI_MAX	     4
 
 /* How an expectation was established, strongest first. */
 enum expect_trust {
@@ -86,7 +87,17 @@ struct server_history {
 	uint32_t version_sightings; /* sessions that negotiated max_tls_version */
 	uint64_t version_last_us;   /* the last of them */
 	uint64_t last_seen_us;
+	uint8_t spki_sha256[EXPECT_SPKI_MAX][32]; /* server certificate keys seen, newest first */
+	uint8_t n_spki;
+	uint64_t spki_last_us; /* when the newest was seen */
 };
+
+/*
+ * Records the SHA-256 of the server certificate's SubjectPublicKeyInfo in
+ * h: moved to the front when known, else added in front, the oldest
+ * dropped beyond EXPECT_SPKI_MAX.
+ */
+void expect_history_add_spki(struct server_history *h, const uint8_t spki[32], uint64_t now_us);
 
 struct expect_counters {
 	uint64_t entries, bytes, inserts, updates, evicted, memcap_drop, expired_lookups;

@@ -772,6 +772,8 @@ static void update_history(struct correlate *c, struct mail_facts *mf, uint64_t 
 		h->version_sightings++;
 		h->version_last_us = ts;
 	}
+	if (mf->ti->cert_count > 0 && mf->ti->chain[0].spki_ok)
+		expect_history_add_spki(h, mf->ti->chain[0].spki_sha256, ts);
 }
 
 static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)

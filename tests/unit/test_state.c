@@ -4,7 +4,7 @@
  * time and the row cap with their counters, the newest packet time), the
  * writer thread under concurrent puts, and the correlate stage's facts: an
  * expectation store and a server history written, reloaded into a fresh
- * stage, read back the same.
+ * stage, read back the same (certificate keys of the history included).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -258,6 +258,9 @@ static void test_expectations_round_trip(void **unused)
 	h->starttls_streak = 4;
 	h->starttls_last_us = T0 + 3;
 	h->max_tls_version = 0x0303;
+	expect_history_add_spki(h, (const uint8_t[32]){1}, T0 + 3);
+	expect_history_add_spki(h, (const uint8_t[32]){2}, T0 + 3);
+	expect_history_add_spki(h, (const uint8_t[32]){1}, T0 + 3); /* known: to the front */
 	correlate_flush_state(c);
 	state_sync(st);
 	correlate_attach_state(c, NULL);
@@ -297,6 +300,9 @@ static void test_expectations_round_trip(void **unused)
 	assert_int_equal(h2->starttls_streak, 4);
 	assert_int_equal(h2->max_tls_version, 0x0303);
 	assert_int_equal(h2->last_seen_us, T0 + 3);
+	assert_int_equal(h2->n_spki, 2);
+	assert_int_equal(h2->spki_sha256[0][0], 1);
+	assert_int_equal(h2->spki_sha256[1][0], 2);
 	/* Loading writes nothing back. */
 	state_sync(st);
 	assert_int_equal(state_counters(st)->written, 0);
