@@ -6,7 +6,7 @@
  *
  *   rules:
  *     - kind: starttls-stripped
- *       sid: 2100001
+ *       sid: 9000001
  *       rev: 1
  *       signature: "MXSENTRY STARTTLS stripped from EHLO reply"
  *       category: "Attempted Information Leak"

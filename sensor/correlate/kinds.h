@@ -29,11 +29,11 @@ enum mx_kind {
 	KIND_COUNT
 };
 
-#define KIND_SID_BASE 2100001u
+#define KIND_SID_BASE 9000001u
 
 /* The kind's stable name, e.g. "starttls-stripped". */
 const char *kind_name(enum mx_kind k);
-/* The kind's fixed signature id (2100001 + k). */
+/* The kind's fixed signature id (KIND_SID_BASE + k: 9000001 upwards, README). */
 uint32_t kind_sid(enum mx_kind k);
 /* The TLSRPT result type, or NULL where none fits. */
 const char *kind_tlsrpt(enum mx_kind k);

@@ -3,11 +3,11 @@
  * Suricata's threshold.config, written in the rules YAML:
  *
  *   thresholds:
- *     - {sid: 2100002, type: limit, track: by_src, count: 1, seconds: 60}
+ *     - {sid: 9000002, type: limit, track: by_src, count: 1, seconds: 60}
  *   suppress:
- *     - {sid: 2100001, track: by_src, ip: 192.0.2.0/24}   # or one address
+ *     - {sid: 9000001, track: by_src, ip: 192.0.2.0/24}   # or one address
  *     - {sid: 0, domain: example.test, subdomains: true}  # sid 0: every rule
- *     - {sid: 2100006, mx: mx1.example.test}
+ *     - {sid: 9000006, mx: mx1.example.test}
  *
  * type: limit (at most count alerts per window), threshold (one alert for
  * every count events in a window), both (one alert per window, once count

@@ -57,7 +57,7 @@ static void exercise_rules(const char *text, size_t size)
 		mx_addr_from_v4(&a, v4);
 		for (uint32_t i = 0; i < 40; i++) {
 			struct thr_event ev = {
-			    i % 4 == 0 ? 0 : 2100000 + i % 20, (uint64_t)i * 7 * MX_USEC, &a, &a,
+			    i % 4 == 0 ? 0 : 9000000 + i % 20, (uint64_t)i * 7 * MX_USEC, &a, &a,
 			    i % 3 ? "mx.example.test" : NULL,  "mx.example.test"};
 
 			v4[3] = (uint8_t)i;

@@ -105,15 +105,15 @@ static void test_builtin_table(void **state)
 		assert_true(r->defined);
 		assert_true(r->enabled);
 		assert_false(r->user_set);
-		assert_int_equal(r->sid, 2100001 + i);
+		assert_int_equal(r->sid, 9000001 + i);
 		assert_int_equal(r->rev, 1);
 		assert_in_range(r->severity, 1, 3);
 		assert_int_equal(strncmp(r->signature, "MXSENTRY ", 9), 0);
 		assert_true(strlen(r->category) > 0);
-		assert_ptr_equal(rules_by_sid(&rs, 2100001 + i), r);
+		assert_ptr_equal(rules_by_sid(&rs, 9000001 + i), r);
 		assert_non_null(strstr(r->origin, "<built-in rules/default.yaml>:"));
 	}
-	assert_null(rules_by_sid(&rs, 2100019));
+	assert_null(rules_by_sid(&rs, 9000001 + RULE_KIND_COUNT));
 	assert_null(rules_by_sid(&rs, 0));
 	assert_null(rules_get(&rs, RULE_KIND_COUNT));
 	assert_string_equal(rule_kind_name(RULE_KIND_COUNT), "unknown");
@@ -184,7 +184,7 @@ static void test_override_fields(void **state)
 			  "  - kind: dns-answer-race\n"
 			  "    enabled: false\n"
 			  "  - kind: mx-redirect\n"
-			  "    sid: 9000006\n"
+			  "    sid: 9000906\n"
 			  "    rev: 4\n"
 			  "    severity: 4\n"
 			  "    signature: \"LOCAL mail went to a strange MX\"\n"
@@ -192,18 +192,18 @@ static void test_override_fields(void **state)
 			  &errs));
 	/* only what the file names changes */
 	assert_false(r->enabled);
-	assert_int_equal(r->sid, 2100015);
+	assert_int_equal(r->sid, 9000015);
 	assert_string_equal(r->signature, before_sig);
 	assert_true(r->user_set);
 	assert_string_equal(r->origin, "o.yaml:2:5");
 	r = rules_get(&rs, RULE_MX_REDIRECT);
-	assert_int_equal(r->sid, 9000006);
+	assert_int_equal(r->sid, 9000906);
 	assert_int_equal(r->rev, 4);
 	assert_int_equal(r->severity, 4);
 	assert_string_equal(r->signature, "LOCAL mail went to a strange MX");
 	assert_string_equal(r->category, "Misc activity");
-	assert_ptr_equal(rules_by_sid(&rs, 9000006), r);
-	assert_null(rules_by_sid(&rs, 2100006));
+	assert_ptr_equal(rules_by_sid(&rs, 9000906), r);
+	assert_null(rules_by_sid(&rs, 9000006));
 	assert_true(rules_get(&rs, RULE_TLSA_MISMATCH)->enabled);
 
 	/* a faulty entry changes nothing of its rule */
@@ -335,23 +335,23 @@ static void test_whole_set_checks(void **state)
 	load_builtin(&rs);
 	assert_true(
 	    apply(&rs,
-		  "rules: [{kind: mx-redirect, sid: 9000006}]\n"
+		  "rules: [{kind: mx-redirect, sid: 9000906}]\n"
 		  "thresholds:\n"
-		  "  - {sid: 2100002, type: limit, track: by_src, count: 1, seconds: 600}\n"
-		  "  - {sid: 9000006, type: both, track: by_domain, count: 2, seconds: 60}\n"
+		  "  - {sid: 9000002, type: limit, track: by_src, count: 1, seconds: 600}\n"
+		  "  - {sid: 9000906, type: both, track: by_domain, count: 2, seconds: 60}\n"
 		  "  - {sid: 0, type: limit, track: by_rule, count: 100, seconds: 60}\n"
 		  "suppress:\n"
-		  "  - {sid: 2100015, ip: \"2001:db8::/32\"}\n",
+		  "  - {sid: 9000015, ip: \"2001:db8::/32\"}\n",
 		  &errs));
 	assert_int_equal(rs.thr.n_thr, 3);
 	assert_int_equal(rs.thr.n_sup, 1);
 	/* the old sid is gone: a threshold on it is an error */
 	assert_false(apply(&rs,
-			   "thresholds: [{sid: 2100006, type: limit, track: by_src, count: 1, "
+			   "thresholds: [{sid: 9000006, type: limit, track: by_src, count: 1, "
 			   "seconds: 1}]\n",
 			   &errs));
 	assert_string_equal(mx_errors_get(&errs, 0),
-			    "o.yaml:1:14: threshold for unknown sid 2100006");
+			    "o.yaml:1:14: threshold for unknown sid 9000006");
 	ruleset_free(&rs);
 }
 
@@ -399,7 +399,7 @@ static void test_load_dir(void **state)
 	assert_non_null(dir);
 	put(dir, "10-local.yaml",
 	    "rules:\n  - {kind: ehlo-downgrade, severity: 3}\n"
-	    "suppress:\n  - {sid: 2100014, domain: lab.test, subdomains: true}\n");
+	    "suppress:\n  - {sid: 9000014, domain: lab.test, subdomains: true}\n");
 	put(dir, "20-partners.yml",
 	    "policies:\n  - domain: partner.test\n    require-tls: true\n"
 	    "    mta-sts-file: partner.test.txt\n"
