@@ -408,19 +408,50 @@ bool dns_rrset(const ldns_pkt *pkt, enum dns_section sec, const ldns_rdf *owner,
 bool dns_rrset_by_name(const ldns_pkt *pkt, enum dns_section sec, const char *owner, uint16_t type,
 		       uint16_t rrclass, ldns_rr_list **rrset, ldns_rr_list **sigs);
 
-/* One answer record for the EVE dns record. */
+/* How an answer's rdata is written (as Suricata's EVE dns records do). */
+enum dns_rdata_form {
+	DNS_RDATA_STRING, /* rdata: A/AAAA address, CNAME/MX/NS/PTR host name, one TXT
+			     string (raw bytes), or ldns presentation for types
+			     Suricata does not spell out (TLSA, DNSKEY, DS, RRSIG ...) */
+	DNS_RDATA_SOA,	  /* soa holds the fields, rdata is empty */
+	DNS_RDATA_SRV,	  /* srv holds the fields, rdata is empty */
+};
+
+struct dns_soa {
+	char mname[DNS_NAME_STR_MAX], rname[DNS_NAME_STR_MAX];
+	uint32_t serial, refresh, retry, expire, minimum;
+};
+
+struct dns_srv {
+	uint16_t priority, weight, port;
+	char name[DNS_NAME_STR_MAX];
+};
+
+/* One answer entry for the EVE dns record. */
 struct dns_answer {
 	char rrname[DNS_NAME_STR_MAX];
 	char rrtype[DNS_TYPE_STR_MAX];
+	uint16_t type;
 	uint32_t ttl;
-	char rdata[DNS_RDATA_STR_MAX]; /* ldns presentation of the rdata fields */
-	bool rdata_truncated;	       /* rdata was cut to fit (on a character boundary) */
+	enum dns_rdata_form form;
+	char rdata[DNS_RDATA_STR_MAX]; /* DNS_RDATA_STRING: rdata_len bytes, NUL after them */
+	size_t rdata_len;
+	bool rdata_truncated; /* rdata was cut to fit */
+	union {
+		struct dns_soa soa;
+		struct dns_srv srv;
+	} u;
 };
 
 /*
- * Fills out[0..max) with the first answers of the answer section, in
- * order. Returns how many were written (less than ancount when max is
- * smaller or a record could not be formatted for lack of memory).
+ * Fills out[0..max) with the entries of the answer section, in order, as
+ * Suricata writes them: one entry per record, except a TXT record, which
+ * gives one entry per character-string (without quotes or escapes; the
+ * bytes as sent). MX gives the exchange host name, SOA and SRV their
+ * fields; names are lowercased without the trailing dot, AAAA is eight
+ * groups of four hex digits. Returns how many entries were written (the
+ * first max; fewer when a record could not be formatted for lack of
+ * memory).
  */
 size_t dns_answer_summary(const ldns_pkt *pkt, struct dns_answer *out, size_t max);
 

@@ -2,7 +2,9 @@
  * dns_str.c - presentation strings of the DNS dissector: domain names
  * (lowercased, no trailing dot), RR type and rcode mnemonics, and the
  * bounded answer summary the EVE dns record is written from. All text
- * comes from ldns's presentation functions.
+ * comes from ldns's presentation functions, except the answer entries
+ * Suricata spells its own way (addresses, host names, TXT strings, SOA
+ * and SRV fields).
  */
 #include "dns.h"
 
@@ -143,6 +145,114 @@ static bool rdata_text(ldns_buffer *b, ldns_buffer *tmp, const ldns_rr *rr)
 	return ldns_buffer_status_ok(b) || rdata_generic(b, tmp, rr);
 }
 
+/* Copies len bytes of text into the entry's rdata, cut to fit. */
+static void set_rdata(struct dns_answer *a, const void *p, size_t len)
+{
+	a->rdata_truncated = len >= sizeof(a->rdata);
+	if (a->rdata_truncated)
+		len = sizeof(a->rdata) - 1;
+	memcpy(a->rdata, p, len);
+	a->rdata[len] = '\0';
+	a->rdata_len = len;
+}
+
+static bool rdf_name(const ldns_rr *rr, size_t i, char *buf, size_t cap)
+{
+	return i < ldns_rr_rd_count(rr) && dns_name_str(ldns_rr_rdf(rr, i), buf, cap);
+}
+
+static uint32_t rdf_u(const ldns_rr *rr, size_t i)
+{
+	const ldns_rdf *f = i < ldns_rr_rd_count(rr) ? ldns_rr_rdf(rr, i) : NULL;
+	const uint8_t *d = f != NULL ? ldns_rdf_data(f) : NULL;
+	size_t n = f != NULL ? ldns_rdf_size(f) : 0;
+	uint32_t v = 0;
+
+	for (size_t k = 0; d != NULL && k < n && k < 4; k++)
+		v = v << 8 | d[k];
+	return v;
+}
+
+/* The address of an A/AAAA record as Suricata prints it; false if malformed. */
+static bool addr_text(const ldns_rr *rr, char *buf, size_t cap)
+{
+	const ldns_rdf *f = ldns_rr_rd_count(rr) == 1 ? ldns_rr_rdf(rr, 0) : NULL;
+	const uint8_t *d = f != NULL ? ldns_rdf_data(f) : NULL;
+	size_t o = 0;
+
+	if (d != NULL && ldns_rdf_size(f) == 4) {
+		snprintf(buf, cap, "%u.%u.%u.%u", d[0], d[1], d[2], d[3]);
+		return true;
+	}
+	if (d == NULL || ldns_rdf_size(f) != 16 || cap < 40)
+		return false;
+	for (int i = 0; i < 16; i += 2)
+		o += (size_t)snprintf(buf + o, cap - o, "%s%02x%02x", i ? ":" : "", d[i], d[i + 1]);
+	return true;
+}
+
+/*
+ * The entry of one record that is not TXT: Suricata's spelling where it
+ * has one, ldns presentation otherwise (also for a record whose fields do
+ * not parse as its type says).
+ */
+static bool format_entry(struct dns_answer *a, const ldns_rr *rr, ldns_buffer *b,
+			 ldns_buffer *tmp)
+{
+	char text[DNS_NAME_STR_MAX];
+
+	a->form = DNS_RDATA_STRING;
+	switch (ldns_rr_get_type(rr)) {
+	case LDNS_RR_TYPE_A:
+	case LDNS_RR_TYPE_AAAA:
+		if (!addr_text(rr, text, sizeof(text)))
+			break;
+		set_rdata(a, text, strlen(text));
+		return true;
+	case LDNS_RR_TYPE_CNAME:
+	case LDNS_RR_TYPE_NS:
+	case LDNS_RR_TYPE_PTR:
+		if (ldns_rr_rd_count(rr) != 1 || !rdf_name(rr, 0, text, sizeof(text)))
+			break;
+		set_rdata(a, text, strlen(text));
+		return true;
+	case LDNS_RR_TYPE_MX:
+		if (ldns_rr_rd_count(rr) != 2 || !rdf_name(rr, 1, text, sizeof(text)))
+			break;
+		set_rdata(a, text, strlen(text));
+		return true;
+	case LDNS_RR_TYPE_SOA:
+		if (ldns_rr_rd_count(rr) != 7 ||
+		    !rdf_name(rr, 0, a->u.soa.mname, sizeof(a->u.soa.mname)) ||
+		    !rdf_name(rr, 1, a->u.soa.rname, sizeof(a->u.soa.rname)))
+			break;
+		a->u.soa.serial = rdf_u(rr, 2);
+		a->u.soa.refresh = rdf_u(rr, 3);
+		a->u.soa.retry = rdf_u(rr, 4);
+		a->u.soa.expire = rdf_u(rr, 5);
+		a->u.soa.minimum = rdf_u(rr, 6);
+		a->form = DNS_RDATA_SOA;
+		set_rdata(a, "", 0);
+		return true;
+	case LDNS_RR_TYPE_SRV:
+		if (ldns_rr_rd_count(rr) != 4 ||
+		    !rdf_name(rr, 3, a->u.srv.name, sizeof(a->u.srv.name)))
+			break;
+		a->u.srv.priority = (uint16_t)rdf_u(rr, 0);
+		a->u.srv.weight = (uint16_t)rdf_u(rr, 1);
+		a->u.srv.port = (uint16_t)rdf_u(rr, 2);
+		a->form = DNS_RDATA_SRV;
+		set_rdata(a, "", 0);
+		return true;
+	default:
+		break;
+	}
+	if (!rdata_text(b, tmp, rr))
+		return false;
+	set_rdata(a, ldns_buffer_begin(b), ldns_buffer_position(b));
+	return true;
+}
+
 size_t dns_answer_summary(const ldns_pkt *pkt, struct dns_answer *out, size_t max)
 {
 	const ldns_rr_list *list = pkt != NULL ? ldns_pkt_answer(pkt) : NULL;
@@ -160,21 +270,40 @@ size_t dns_answer_summary(const ldns_pkt *pkt, struct dns_answer *out, size_t ma
 	}
 	for (size_t i = 0; i < count && n < max; i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(list, i);
+		uint16_t type = (uint16_t)ldns_rr_get_type(rr);
 		struct dns_answer *a = &out[n];
-		size_t len;
 
-		if (!dns_name_str(ldns_rr_owner(rr), a->rrname, sizeof(a->rrname)) ||
-		    !rdata_text(b, tmp, rr))
+		if (!dns_name_str(ldns_rr_owner(rr), a->rrname, sizeof(a->rrname)))
 			break;
-		dns_type_str((uint16_t)ldns_rr_get_type(rr), a->rrtype, sizeof(a->rrtype));
+		dns_type_str(type, a->rrtype, sizeof(a->rrtype));
+		a->type = type;
 		a->ttl = ldns_rr_ttl(rr);
-		len = ldns_buffer_position(b);
-		a->rdata_truncated = len >= sizeof(a->rdata);
-		if (a->rdata_truncated)
-			len = sizeof(a->rdata) - 1;
-		memcpy(a->rdata, ldns_buffer_begin(b), len);
-		a->rdata[len] = '\0';
-		n++;
+		if (type != LDNS_RR_TYPE_TXT) {
+			if (!format_entry(a, rr, b, tmp))
+				break;
+			n++;
+			continue;
+		}
+		/* TXT: one entry per character-string (a length byte, then the bytes) */
+		for (size_t k = 0; k < ldns_rr_rd_count(rr) && n < max; k++) {
+			const ldns_rdf *f = ldns_rr_rdf(rr, k);
+			const uint8_t *d = ldns_rdf_data(f);
+			size_t len = ldns_rdf_size(f);
+
+			a = &out[n];
+			if (k > 0) {
+				memcpy(a->rrname, out[n - 1].rrname, sizeof(a->rrname));
+				memcpy(a->rrtype, out[n - 1].rrtype, sizeof(a->rrtype));
+				a->type = type;
+				a->ttl = ldns_rr_ttl(rr);
+			}
+			a->form = DNS_RDATA_STRING;
+			if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_STR && len >= 1 && d[0] + 1u <= len)
+				set_rdata(a, d + 1, d[0]);
+			else
+				set_rdata(a, "", 0);
+			n++;
+		}
 	}
 	ldns_buffer_free(b);
 	ldns_buffer_free(tmp);

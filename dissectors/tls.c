@@ -95,26 +95,6 @@ const char *tls_version_name(uint16_t version)
 	case TLS_V_10:
 		return "TLSv1";
 	case TLS_V_11:
-		return "TLSv1.1";
-	case TLS_V_12:
-		return "TLSv1.2";
-	case TLS_V_13:
-		return "TLSv1.3";
-	default:
-		return "unknown";
-	}
-}
-
-const char *tls_version_eve_name(uint16_t version)
-{
-	switch (version) {
-	case TLS_V_SSL2:
-		return "SSLv2";
-	case TLS_V_SSL3:
-		return "SSLv3";
-	case TLS_V_10:
-		return "TLSv1";
-	case TLS_V_11:
 		return "TLS 1.1";
 	case TLS_V_12:
 		return "TLS 1.2";

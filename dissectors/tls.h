@@ -6,7 +6,7 @@
  * It reads what is visible without keys: ClientHello (offered versions
  * incl. supported_versions, SNI), ServerHello (negotiated version incl.
  * supported_versions, cipher, HelloRetryRequest, the RFC 8446 downgrade
- * sentinel), the Certificate message of TLS <= 1.2 (SHA-256 of each DER
+ * sentinel), JA3 and JA3S fingerprints, the Certificate message of TLS <= 1.2 (SHA-256 of each DER
  * certificate and of its SubjectPublicKeyInfo, subject, issuer, SAN DNS
  * names, via libcrypto), alerts (plaintext, or marked encrypted), whether
  * the handshake completed, and "not TLS" when a direction does not start
@@ -35,6 +35,8 @@
 #define TLS_VERSIONS_MAX	  16  /* versions reported per ClientHello */
 #define TLS_EVIDENCE_MAX	  64  /* bytes carried by TLS_EV_NOT_TLS */
 #define TLS_NAME_MAX		  255 /* subject CN kept in the summary */
+#define TLS_JA3_MAX		  1023 /* JA3/JA3S string kept (the hash covers all of it) */
+#define TLS_JA3_HASH_LEN	  32   /* MD5 in hex */
 #define TLS_DEFAULT_MAX_HANDSHAKE 65536
 
 /* Protocol versions on the wire. */
@@ -164,6 +166,12 @@ struct tls_info {
 	uint16_t version; /* negotiated, 0 if unknown */
 	uint16_t cipher;
 	uint8_t downgrade_sentinel;
+	/* JA3 of the first ClientHello, JA3S of the final ServerHello ("" if
+	   not seen): the string (cut at TLS_JA3_MAX, ja3_truncated) and the
+	   MD5 of the whole string in lowercase hex */
+	char ja3[TLS_JA3_MAX + 1], ja3_hash[TLS_JA3_HASH_LEN + 1];
+	bool ja3_truncated;
+	char ja3s[TLS_JA3_MAX + 1], ja3s_hash[TLS_JA3_HASH_LEN + 1];
 	enum tls_cert_visibility cert_visibility;
 	unsigned cert_count; /* certificates in the server's message */
 	struct tls_chain_cert chain[TLS_CHAIN_MAX];
@@ -269,12 +277,10 @@ void tls_gap(struct tls_state *t, int dir, size_t len, const struct tls_callback
 /* The session record so far. */
 const struct tls_info *tls_info(const struct tls_state *t);
 
-/* "SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" or "unknown". */
+/* The version as Suricata's EVE tls.version writes it, the one spelling
+ * mxsentry uses everywhere: "SSLv2", "SSLv3", "TLSv1", "TLS 1.1",
+ * "TLS 1.2", "TLS 1.3", "UNDETERMINED" (0 or any other value). */
 const char *tls_version_name(uint16_t version);
-
-/* The same as Suricata's EVE writes it: "SSLv3", "TLSv1", "TLS 1.1",
- * "TLS 1.2", "TLS 1.3", "UNDETERMINED". */
-const char *tls_version_eve_name(uint16_t version);
 
 /* Name of an alert description ("handshake_failure", ...) or "unknown". */
 const char *tls_alert_name(uint8_t desc);

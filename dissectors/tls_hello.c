@@ -2,8 +2,9 @@
  * tls_hello.c - ClientHello and ServerHello bodies: offered versions
  * (legacy field and supported_versions, GREASE skipped), SNI, the
  * negotiated version and cipher, HelloRetryRequest and the downgrade
- * sentinel of RFC 8446 4.1.3. Every length is checked against what is
- * left; a message that does not fit is reported as malformed.
+ * sentinel of RFC 8446 4.1.3, and the fields JA3/JA3S take (tls_ja3.c).
+ * Every length is checked against what is left; a message that does not
+ * fit is reported as malformed.
  */
 #include "tls_int.h"
 
@@ -77,7 +78,7 @@ void tls_client_hello(struct tls_run *r, int dir, const uint8_t *p, size_t len)
 {
 	struct tls_info *in = &r->t->info;
 	struct tls_event ev;
-	struct tls_rd rd, sub, exts = {NULL, 0, false};
+	struct tls_rd rd, sub, ciphers, exts = {NULL, 0, false}, exts_all = {NULL, 0, false};
 	const uint8_t *sni = NULL;
 	size_t sni_len = 0;
 	char sni_buf[TLS_SNI_MAX + 1];
@@ -89,8 +90,8 @@ void tls_client_hello(struct tls_run *r, int dir, const uint8_t *p, size_t len)
 	ev.u.client_hello.legacy_version = (uint16_t)tls_rd_u(&rd, 2);
 	tls_rd_sub(&rd, 32, &sub);
 	tls_rd_sub(&rd, tls_rd_u(&rd, 1), &sub);
-	tls_rd_sub(&rd, tls_rd_u(&rd, 2), &sub);
-	ev.u.client_hello.cipher_suites = (unsigned)(sub.left / 2);
+	tls_rd_sub(&rd, tls_rd_u(&rd, 2), &ciphers);
+	ev.u.client_hello.cipher_suites = (unsigned)(ciphers.left / 2);
 	tls_rd_sub(&rd, tls_rd_u(&rd, 1), &sub);
 	if (rd.bad) {
 		malformed(r, dir, 1);
@@ -99,6 +100,7 @@ void tls_client_hello(struct tls_run *r, int dir, const uint8_t *p, size_t len)
 	if (rd.left >= 2 && !tls_rd_sub(&rd, tls_rd_u(&rd, 2), &exts)) {
 		malformed(r, dir, 1);
 	} else if (!rd.bad && exts.p != NULL) {
+		exts_all = exts;
 		while (exts.left >= 4) {
 			uint16_t type = (uint16_t)tls_rd_u(&exts, 2);
 			struct tls_rd e;
@@ -140,6 +142,7 @@ void tls_client_hello(struct tls_run *r, int dir, const uint8_t *p, size_t len)
 	if (!in->client_hello) {
 		in->client_version = ev.u.client_hello.max_version;
 		in->offered = ev.u.client_hello.offered;
+		tls_ja3_client(in, ev.u.client_hello.legacy_version, ciphers, exts_all);
 	}
 	in->client_hello = true;
 	tls_emit(r, &ev);
@@ -174,7 +177,7 @@ void tls_server_hello(struct tls_run *r, int dir, const uint8_t *p, size_t len)
 {
 	struct tls_state *t = r->t;
 	struct tls_event ev;
-	struct tls_rd rd, sub, exts = {NULL, 0, false};
+	struct tls_rd rd, sub, exts = {NULL, 0, false}, exts_all = {NULL, 0, false};
 	const uint8_t *random;
 
 	memset(&ev, 0, sizeof(ev));
@@ -195,6 +198,7 @@ void tls_server_hello(struct tls_run *r, int dir, const uint8_t *p, size_t len)
 	if (rd.left >= 2 && !tls_rd_sub(&rd, tls_rd_u(&rd, 2), &exts)) {
 		malformed(r, dir, 2);
 	} else if (!rd.bad && exts.p != NULL) {
+		exts_all = exts;
 		while (exts.left >= 4) {
 			uint16_t type = (uint16_t)tls_rd_u(&exts, 2);
 			struct tls_rd e;
@@ -219,6 +223,8 @@ void tls_server_hello(struct tls_run *r, int dir, const uint8_t *p, size_t len)
 		t->info.version = ev.u.server_hello.version;
 		t->info.cipher = ev.u.server_hello.cipher;
 		t->info.downgrade_sentinel = ev.u.server_hello.downgrade;
+		tls_ja3_server(&t->info, ev.u.server_hello.legacy_version, ev.u.server_hello.cipher,
+			       exts_all);
 		if (t->info.version == TLS_V_13) {
 			/* Everything after this ServerHello is protected. */
 			t->tls13 = true;

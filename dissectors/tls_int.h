@@ -76,6 +76,13 @@ void tls_server_hello(struct tls_run *r, int dir, const uint8_t *p, size_t len);
 /* An SSLv2-format ClientHello record (without its 2-byte header). */
 void tls_sslv2_hello(struct tls_run *r, const uint8_t *p, size_t len);
 
+/* tls_ja3.c: the JA3 of a ClientHello (its legacy version, the cipher
+ * suites list and the extensions block) into in->ja3 / in->ja3_hash, and
+ * the JA3S of a ServerHello into in->ja3s / in->ja3s_hash. */
+void tls_ja3_client(struct tls_info *in, uint16_t version, struct tls_rd ciphers,
+		    struct tls_rd exts);
+void tls_ja3_server(struct tls_info *in, uint16_t version, uint16_t cipher, struct tls_rd exts);
+
 /* tls_cert.c: body of a TLS <= 1.2 Certificate message. */
 void tls_certificate(struct tls_run *r, int dir, const uint8_t *p, size_t len);
 

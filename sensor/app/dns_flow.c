@@ -1,7 +1,9 @@
 /*
  * dns_flow.c - DNS flows: the DNS dissector on UDP datagrams and TCP
- * streams, queries matched to responses, answer races, EVE dns records,
- * and every response handed to the DNS correlation (dns_correlate.h).
+ * streams, queries matched to responses, answer races, EVE dns records
+ * (in Suricata's version 3 layout, or version 2 for outputs that ask for
+ * it), the dns object of alerts raised on a message, and every response
+ * handed to the DNS correlation (dns_correlate.h).
  */
 #include "app/dns_flow.h"
 
@@ -56,6 +58,8 @@ struct dns_ctx {
 	struct flow *cur_flow;
 	int cur_dir;
 	uint64_t cur_ts;
+	const struct dns_message *cur_msg;
+	long cur_nanswers; /* entries in answers[] for cur_msg; -1: not summarised yet */
 };
 
 static const struct mx_counter_desc dns_ctx_counter_desc[] = {
@@ -232,6 +236,7 @@ static bool mail_relevant(struct dns_ctx *d, const struct dns_message *m)
 	}
 }
 
+/* The header flags as Suricata writes them: hex without leading zeros. */
 static void write_flags(struct eve *e, const struct dns_message *m)
 {
 	char flags[8];
@@ -240,25 +245,114 @@ static void write_flags(struct eve *e, const struct dns_message *m)
 		     (unsigned)m->ra << 7 | (unsigned)m->ad << 5 | (unsigned)m->cd << 4 |
 		     (m->rcode & 15);
 
-	snprintf(flags, sizeof(flags), "%04x", v);
+	snprintf(flags, sizeof(flags), "%x", v);
 	eve_str(e, "flags", flags);
 }
 
-static void write_record(struct dns_ctx *d, const struct dns_message *m,
-			 const struct dns_verdict *v)
+/* The answer entries of the message being written (summarised once). */
+static size_t answers_of(struct dns_ctx *d, const struct dns_message *m)
 {
-	struct eve *e = d->eve;
-	char type[DNS_TYPE_STR_MAX];
-	const char *rcode = dns_rcode_str(m->rcode);
-	size_t n;
+	if (d->cur_nanswers < 0)
+		d->cur_nanswers = m->qr ? (long)dns_answer_summary(m->pkt, d->answers,
+								   DNS_EVE_MAX_ANSWERS)
+					: 0;
+	return (size_t)d->cur_nanswers;
+}
 
-	eve_begin(e, EVE_DNS, d->cur_ts, d->cur_flow, d->cur_dir, "dns");
-	eve_obj_begin(e, "dns");
-	eve_u64(e, "version", 3);
-	eve_str(e, "type", m->qr ? "response" : "request");
-	eve_u64(e, "id", m->id);
-	write_flags(e, m);
-	eve_bool(e, "qr", m->qr);
+static void write_soa(struct eve *e, const char *key, const struct dns_soa *soa)
+{
+	eve_obj_begin(e, key);
+	eve_str(e, "mname", soa->mname);
+	eve_str(e, "rname", soa->rname);
+	eve_u64(e, "serial", soa->serial);
+	eve_u64(e, "refresh", soa->refresh);
+	eve_u64(e, "retry", soa->retry);
+	eve_u64(e, "expire", soa->expire);
+	eve_u64(e, "minimum", soa->minimum);
+	eve_obj_end(e);
+}
+
+static void write_srv(struct eve *e, const char *key, const struct dns_srv *srv)
+{
+	eve_obj_begin(e, key);
+	eve_u64(e, "priority", srv->priority);
+	eve_u64(e, "weight", srv->weight);
+	eve_u64(e, "port", srv->port);
+	eve_str(e, "name", srv->name);
+	eve_obj_end(e);
+}
+
+/* Types Suricata lists under dns.grouped. */
+static bool groupable(uint16_t t)
+{
+	switch (t) {
+	case LDNS_RR_TYPE_A:
+	case LDNS_RR_TYPE_AAAA:
+	case LDNS_RR_TYPE_CNAME:
+	case LDNS_RR_TYPE_MX:
+	case LDNS_RR_TYPE_NS:
+	case LDNS_RR_TYPE_PTR:
+	case LDNS_RR_TYPE_TXT:
+	case LDNS_RR_TYPE_NULL:
+	case LDNS_RR_TYPE_SOA:
+	case LDNS_RR_TYPE_SRV:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* dns.answers (one object per entry) and dns.grouped (the rdata by type). */
+static void write_answers(struct eve *e, const struct dns_answer *a, size_t n)
+{
+	bool done[DNS_EVE_MAX_ANSWERS] = {false};
+	bool any_grouped = false;
+
+	if (n == 0)
+		return;
+	eve_list_begin(e, "answers");
+	for (size_t i = 0; i < n; i++) {
+		eve_obj_begin(e, "");
+		eve_str(e, "rrname", a[i].rrname);
+		eve_str(e, "rrtype", a[i].rrtype);
+		eve_u64(e, "ttl", a[i].ttl);
+		if (a[i].form == DNS_RDATA_SOA)
+			write_soa(e, "soa", &a[i].u.soa);
+		else if (a[i].form == DNS_RDATA_SRV)
+			write_srv(e, "srv", &a[i].u.srv);
+		else
+			eve_bytes(e, "rdata", (const uint8_t *)a[i].rdata, a[i].rdata_len);
+		eve_obj_end(e);
+		any_grouped |= groupable(a[i].type);
+	}
+	eve_list_end(e);
+	if (!any_grouped)
+		return;
+	eve_obj_begin(e, "grouped");
+	for (size_t i = 0; i < n; i++) {
+		if (done[i] || !groupable(a[i].type))
+			continue;
+		eve_list_begin(e, a[i].rrtype);
+		for (size_t j = i; j < n; j++) {
+			if (a[j].type != a[i].type)
+				continue;
+			done[j] = true;
+			if (a[j].form == DNS_RDATA_SOA) {
+				write_soa(e, "", &a[j].u.soa);
+			} else if (a[j].form == DNS_RDATA_SRV) {
+				write_srv(e, "", &a[j].u.srv);
+			} else {
+				eve_list_bytes(e, (const uint8_t *)a[j].rdata, a[j].rdata_len);
+			}
+		}
+		eve_list_end(e);
+	}
+	eve_obj_end(e);
+}
+
+/* The header bits Suricata writes only when set, then mxsentry's ad and do. */
+static void write_bits(struct eve *e, const struct dns_message *m)
+{
 	if (m->aa)
 		eve_bool(e, "aa", true);
 	if (m->tc)
@@ -269,6 +363,35 @@ static void write_record(struct dns_ctx *d, const struct dns_message *m,
 		eve_bool(e, "ra", true);
 	eve_bool(e, "ad", m->ad);
 	eve_bool(e, "do", m->do_bit);
+}
+
+static void write_dnssec(struct eve *e, const struct dns_message *m, const struct dns_verdict *v)
+{
+	if (v == NULL || !m->qr)
+		return;
+	eve_obj_begin(e, "dnssec");
+	eve_str(e, "status", v->status);
+	if (v->reason[0])
+		eve_str(e, "reason", v->reason);
+	eve_str(e, "trust", expect_trust_name(v->trust));
+	eve_obj_end(e);
+}
+
+/* The dns object in Suricata's version 3 layout (dns records and alerts). */
+static void dns_object_v3(struct dns_ctx *d, const struct dns_message *m,
+			  const struct dns_verdict *v)
+{
+	struct eve *e = d->eve;
+	char type[DNS_TYPE_STR_MAX];
+	const char *rcode = dns_rcode_str(m->rcode);
+
+	eve_obj_begin(e, "dns");
+	eve_u64(e, "version", 3);
+	eve_str(e, "type", m->qr ? "response" : "request");
+	eve_u64(e, "id", m->id);
+	write_flags(e, m);
+	eve_bool(e, "qr", m->qr);
+	write_bits(e, m);
 	eve_u64(e, "opcode", m->opcode);
 	if (m->qr)
 		eve_str(e, "rcode", rcode != NULL ? rcode : "other");
@@ -280,30 +403,81 @@ static void write_record(struct dns_ctx *d, const struct dns_message *m,
 		eve_obj_end(e);
 		eve_list_end(e);
 	}
-	n = m->qr ? dns_answer_summary(m->pkt, d->answers, DNS_EVE_MAX_ANSWERS) : 0;
-	if (n > 0) {
-		eve_list_begin(e, "answers");
-		for (size_t i = 0; i < n; i++) {
-			eve_obj_begin(e, "");
-			eve_str(e, "rrname", d->answers[i].rrname);
-			eve_str(e, "rrtype", d->answers[i].rrtype);
-			eve_u64(e, "ttl", d->answers[i].ttl);
-			eve_str(e, "rdata", d->answers[i].rdata);
-			eve_obj_end(e);
-		}
-		eve_list_end(e);
-	}
-	if (v != NULL && m->qr) {
-		eve_obj_begin(e, "dnssec");
-		eve_str(e, "status", v->status);
-		if (v->reason[0])
-			eve_str(e, "reason", v->reason);
-		eve_str(e, "trust", expect_trust_name(v->trust));
-		eve_obj_end(e);
-	}
+	write_answers(e, d->answers, answers_of(d, m));
+	write_dnssec(e, m, v);
 	eve_obj_end(e);
-	eve_commit(e);
+}
+
+/*
+ * The dns object in Suricata's version 2 layout: a request is
+ * {type: query, id, rrname, rrtype, opcode}, a response {type: answer,
+ * id, flags, bits, opcode, rrname, rrtype (of the question), rcode,
+ * answers[], grouped{}}.
+ */
+static void dns_object_v2(struct dns_ctx *d, const struct dns_message *m,
+			  const struct dns_verdict *v)
+{
+	struct eve *e = d->eve;
+	char type[DNS_TYPE_STR_MAX];
+	const char *rcode = dns_rcode_str(m->rcode);
+
+	eve_obj_begin(e, "dns");
+	eve_u64(e, "version", 2);
+	eve_str(e, "type", m->qr ? "answer" : "query");
+	eve_u64(e, "id", m->id);
+	if (m->qr) {
+		write_flags(e, m);
+		eve_bool(e, "qr", true);
+		write_bits(e, m);
+	} else {
+		eve_bool(e, "ad", m->ad);
+		eve_bool(e, "do", m->do_bit);
+	}
+	if (!m->qr && m->has_question) {
+		eve_str(e, "rrname", m->qname);
+		eve_str(e, "rrtype", dns_type_str(m->qtype, type, sizeof(type)));
+	}
+	eve_u64(e, "opcode", m->opcode);
+	if (m->qr) {
+		if (m->has_question) {
+			eve_str(e, "rrname", m->qname);
+			eve_str(e, "rrtype", dns_type_str(m->qtype, type, sizeof(type)));
+		}
+		eve_str(e, "rcode", rcode != NULL ? rcode : "other");
+		write_answers(e, d->answers, answers_of(d, m));
+	}
+	write_dnssec(e, m, v);
+	eve_obj_end(e);
+}
+
+/* One dns record per layout some output wants. */
+static void write_record(struct dns_ctx *d, const struct dns_message *m,
+			 const struct dns_verdict *v)
+{
+	struct eve *e = d->eve;
+
+	for (int version = 3; version >= 2; version--) {
+		if (!eve_wants_dns_version(e, version))
+			continue;
+		eve_begin(e, EVE_DNS, d->cur_ts, d->cur_flow, d->cur_dir, "dns");
+		eve_only_dns_version(e, version);
+		if (version == 2)
+			dns_object_v2(d, m, v);
+		else
+			dns_object_v3(d, m, v);
+		eve_commit(e);
+	}
 	d->ctr.records_written++;
+}
+
+/* The app-layer object of alerts raised on this message: Suricata 8
+   writes the version 3 object there whatever the dns records' layout. */
+static void alert_dns_object(struct eve *e, const void *arg)
+{
+	struct dns_ctx *d = (struct dns_ctx *)arg;
+
+	if (e == d->eve && d->cur_msg != NULL)
+		dns_object_v3(d, d->cur_msg, NULL);
 }
 
 static void on_message(void *ctx, const struct dns_message *m)
@@ -313,12 +487,15 @@ static void on_message(void *ctx, const struct dns_message *m)
 	struct dns_verdict v;
 	bool query_do = false, matched = false;
 
+	d->cur_msg = m;
+	d->cur_nanswers = -1;
+	eve_set_app_layer(d->eve, d->cur_flow, alert_dns_object, d);
 	if (!m->qr) {
 		if (m->opcode == LDNS_PACKET_QUERY && m->has_question)
 			query_track(d, m);
 		if (d->cfg.all_dns_answers && eve_wants(d->eve, EVE_DNS))
 			write_record(d, m, NULL);
-		return;
+		goto done;
 	}
 	if (m->ad)
 		d->ctr.ad_responses++;
@@ -336,6 +513,9 @@ static void on_message(void *ctx, const struct dns_message *m)
 	dns_correlate_response(d->corr, d->eve, d->cur_flow, m, matched, query_do, d->cur_ts, &v);
 	if (eve_wants(d->eve, EVE_DNS) && (d->cfg.all_dns_answers || mail_relevant(d, m)))
 		write_record(d, m, &v);
+done:
+	eve_set_app_layer(d->eve, NULL, NULL, NULL);
+	d->cur_msg = NULL;
 }
 
 struct dns_ctx *dns_ctx_new(const struct app_config *cfg, struct eve *eve, struct correlate *corr)

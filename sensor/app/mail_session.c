@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "correlate/correlate.h"
 #include "correlate/correlate_state.h"
@@ -69,6 +70,7 @@ struct mail_session {
 	/* leaf certificate details for the tls record */
 	char subject[256], issuer[256], serial[80];
 	char fingerprint[60];
+	int64_t not_before, not_after; /* 0: not seen */
 };
 
 static const struct mx_counter_desc mail_counter_desc[] = {
@@ -486,6 +488,8 @@ static void on_certificate(struct mail_session *s, const struct tls_event *ev, u
 	snprintf(s->serial, sizeof(s->serial), "%s", ev->u.cert.serial);
 	mx_hex(ev->u.cert.sha1, sizeof(ev->u.cert.sha1), s->fingerprint, sizeof(s->fingerprint),
 	       ':');
+	s->not_before = ev->u.cert.not_before;
+	s->not_after = ev->u.cert.not_after;
 }
 
 static void check_certificate(struct mail_session *s, uint64_t ts)
@@ -623,11 +627,13 @@ static void feed(struct mail_session *s, int dir, const uint8_t *data, size_t le
 		tls_feed(&s->tls, dir, data + n, len - n, &tls_cb, s);
 }
 
+static void alert_app_objects(struct eve *e, const void *arg);
+
 void mail_session_stream(struct mail_ctx *m, struct mail_session *s, struct flow *f, int dir,
 			 enum stream_chunk kind, const uint8_t *data, size_t len)
 {
-	(void)m;
 	s->f = f;
+	eve_set_app_layer(m->eve, f, alert_app_objects, s);
 	switch (kind) {
 	case STREAM_DATA:
 		feed(s, dir, data, len);
@@ -650,6 +656,7 @@ void mail_session_stream(struct mail_ctx *m, struct mail_session *s, struct flow
 	default:
 		break;
 	}
+	eve_set_app_layer(m->eve, NULL, NULL, NULL);
 }
 
 static void write_addr(struct mail_ctx *m, const struct smtp_addr *a, char *buf, size_t len)
@@ -811,16 +818,38 @@ static void write_smtp_record(struct mail_ctx *m, struct mail_session *s)
 	m->ctr.records++;
 }
 
-static void write_tls_record(struct mail_ctx *m, struct mail_session *s)
+/* A certificate time as Suricata's tls.notbefore/notafter: 2026-11-29T15:32:35 (UTC). */
+static void eve_cert_time(struct eve *e, const char *key, int64_t t)
 {
-	struct eve *e = m->eve;
+	time_t sec = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	if (gmtime_r(&sec, &tm) == NULL || tm.tm_year + 1900 < 1000 || tm.tm_year + 1900 > 2999 ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		return;
+	eve_str(e, key, buf);
+}
+
+static void write_ja3(struct eve *e, const char *key, const char *hash, const char *str)
+{
+	if (hash[0] == '\0')
+		return;
+	eve_obj_begin(e, key);
+	eve_str(e, "hash", hash);
+	eve_str(e, "string", str);
+	eve_obj_end(e);
+}
+
+/* Suricata's tls object: of the tls record, and of alerts on a session that saw TLS. */
+static void write_suricata_tls(struct eve *e, const struct mail_session *s)
+{
 	const struct tls_info *ti = &s->tls.info;
 
-	eve_begin(e, EVE_TLS, s->f->last_ts, s->f, FLOW_TOSERVER, "tls");
 	eve_obj_begin(e, "tls");
 	if (ti->sni[0])
 		eve_str(e, "sni", ti->sni);
-	eve_str(e, "version", tls_version_eve_name(ti->version));
+	eve_str(e, "version", tls_version_name(ti->version));
 	if (ti->cert_visibility == TLS_CERT_VISIBLE) {
 		if (s->subject[0])
 			eve_str(e, "subject", s->subject);
@@ -830,11 +859,59 @@ static void write_tls_record(struct mail_ctx *m, struct mail_session *s)
 			eve_str(e, "serial", s->serial);
 		if (s->fingerprint[0])
 			eve_str(e, "fingerprint", s->fingerprint);
+		if (s->not_before != 0)
+			eve_cert_time(e, "notbefore", s->not_before);
+		if (s->not_after != 0)
+			eve_cert_time(e, "notafter", s->not_after);
+		if (s->mf.nsan > 0) {
+			eve_list_begin(e, "subjectaltname");
+			for (unsigned i = 0; i < s->mf.nsan; i++)
+				eve_list_str(e, s->mf.san[i]);
+			eve_list_end(e);
+		}
 	}
+	write_ja3(e, "ja3", ti->ja3_hash, ti->ja3);
+	write_ja3(e, "ja3s", ti->ja3s_hash, ti->ja3s);
 	eve_str(e, "from_proto", s->implicit ? "smtps" : "smtp");
 	eve_obj_end(e);
+}
+
+static void write_tls_record(struct mail_ctx *m, struct mail_session *s)
+{
+	struct eve *e = m->eve;
+
+	eve_begin(e, EVE_TLS, s->f->last_ts, s->f, FLOW_TOSERVER, "tls");
+	write_suricata_tls(e, s);
 	write_tls_object(e, s, "mxsentry");
 	eve_commit(e);
+}
+
+/* The app-layer objects of an alert on this session, as Suricata's: smtp
+   {helo, mail_from, rcpt_to} and, once TLS was seen, tls. */
+static void alert_app_objects(struct eve *e, const void *arg)
+{
+	const struct mail_session *s = arg;
+	const struct smtp_info *si = &s->smtp.info;
+	char buf[SMTP_LOCAL_MAX + SMTP_DOMAIN_MAX + 8];
+
+	eve_obj_begin(e, "smtp");
+	if (si->helo_name[0])
+		eve_str(e, "helo", si->helo_name);
+	if (si->nfrom > 0) {
+		write_addr(s->m, &si->from[0], buf, sizeof(buf));
+		eve_str(e, "mail_from", buf);
+	}
+	if (si->nrcpt > 0) {
+		eve_list_begin(e, "rcpt_to");
+		for (unsigned i = 0; i < si->nrcpt; i++) {
+			write_addr(s->m, &si->rcpt[i], buf, sizeof(buf));
+			eve_list_str(e, buf);
+		}
+		eve_list_end(e);
+	}
+	eve_obj_end(e);
+	if (s->tls.info.client_hello || s->tls.info.server_hello)
+		write_suricata_tls(e, s);
 }
 
 void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f)
@@ -843,6 +920,7 @@ void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f
 	const char *domain;
 
 	s->f = f;
+	eve_set_app_layer(m->eve, f, alert_app_objects, s);
 	smtp_finish(&s->smtp, &smtp_cb, s);
 	if (s->tls.info.client_hello && !s->tls.info.handshake_complete && !s->implicit &&
 	    s->smtp.info.starttls_code == 220 && !s->tls.info.lost[0] && !s->tls.info.lost[1])
@@ -860,6 +938,7 @@ void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f
 	correlate_tally_add(m->corr, &f->srv, domain,
 			    s->tls.info.handshake_complete || s->tls.info.server_hello,
 			    s->smtp.info.cleartext_mail, s->mf.dane, s->mf.sts);
+	eve_set_app_layer(m->eve, NULL, NULL, NULL);
 	tls_free(&s->tls);
 	m->session_bytes -= sizeof(*s);
 	free(s);

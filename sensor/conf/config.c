@@ -43,6 +43,8 @@ void config_defaults(struct mx_config *cfg)
 	cfg->outputs[0].facility = LOG_LOCAL5;
 	cfg->outputs[0].event_types = MX_EVT_ALL;
 	cfg->outputs[0].append = true;
+	cfg->outputs[0].filemode = 0640;
+	cfg->outputs[0].dns_version = 3;
 	cfg->stats_interval_s = 60;
 	snprintf(cfg->log_dir, sizeof(cfg->log_dir), ".");
 	cfg->workers = 1;
@@ -110,6 +112,8 @@ const char *config_output_type_name(enum mx_output_type t)
 		return "syslog";
 	case MX_OUTPUT_REDIS:
 		return "redis";
+	case MX_OUTPUT_FAST:
+		return "fast";
 	case MX_OUTPUT_EVE_FILE:
 		break;
 	}
@@ -520,10 +524,46 @@ static void load_redis_output(struct mx_output_redis *r, const struct ydoc_node 
 		get_u32(v, 10, 600000, "timeout-ms", errs, &r->timeout_ms);
 }
 
+/* filemode: octal permission bits, as Suricata's outputs take them (0640, 644). */
+static void parse_filemode(const struct ydoc_node *n, struct mx_errors *errs, unsigned *out)
+{
+	const char *s;
+	unsigned v = 0;
+	size_t len;
+
+	if (!ydoc_get_str(n, 8, "filemode", errs, &s))
+		return;
+	len = strlen(s);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '7' || len > 4 || len < 3) {
+			ydoc_error(errs, n, "bad filemode '%.8s' (expected octal permission bits such as 0640)",
+				   s);
+			return;
+		}
+		v = v * 8 + (unsigned)(s[i] - '0');
+	}
+	if (v > 0777) {
+		ydoc_error(errs, n, "bad filemode '%.8s' (expected octal permission bits such as 0640)",
+			   s);
+		return;
+	}
+	*out = v;
+}
+
+static void parse_dns_version(const struct ydoc_node *n, struct mx_errors *errs, int *out)
+{
+	uint32_t v;
+
+	if (ydoc_get_u32(n, 2, 3, "dns-version", errs, &v))
+		*out = (int)v;
+}
+
 static bool load_output(struct mx_output *o, const struct ydoc_node *m, struct mx_errors *errs)
 {
-	static const char *const eve_keys[] = {"type", "path", "append", "event-types", NULL};
-	static const char *const stdout_keys[] = {"type", "event-types", NULL};
+	static const char *const eve_keys[] = {"type",	   "path",	  "append", "event-types",
+					       "filemode", "dns-version", NULL};
+	static const char *const fast_keys[] = {"type", "path", "append", "filemode", NULL};
+	static const char *const stdout_keys[] = {"type", "event-types", "dns-version", NULL};
 	static const char *const syslog_keys[] = {"type", "facility", "event-types", NULL};
 	const struct ydoc_node *type, *v;
 	size_t before = mx_errors_count(errs);
@@ -535,6 +575,8 @@ static bool load_output(struct mx_output *o, const struct ydoc_node *m, struct m
 	o->event_types = MX_EVT_ALL;
 	o->facility = LOG_LOCAL5;
 	o->append = true;
+	o->filemode = 0640;
+	o->dns_version = 3;
 	type = ydoc_map_get(m, "type");
 	if (type == NULL) {
 		ydoc_error(errs, m, "missing required field 'type' in output");
@@ -542,15 +584,22 @@ static bool load_output(struct mx_output *o, const struct ydoc_node *m, struct m
 	}
 	if (!ydoc_get_str(type, 32, "type", errs, &s))
 		return false;
-	if (strcmp(s, "eve-file") == 0) {
-		o->type = MX_OUTPUT_EVE_FILE;
-		ydoc_check_keys(m, eve_keys, "eve-file output", errs);
+	if (strcmp(s, "eve-file") == 0 || strcmp(s, "fast") == 0) {
+		bool fast = strcmp(s, "fast") == 0;
+
+		o->type = fast ? MX_OUTPUT_FAST : MX_OUTPUT_EVE_FILE;
+		ydoc_check_keys(m, fast ? fast_keys : eve_keys,
+				fast ? "fast output" : "eve-file output", errs);
 		if ((v = ydoc_map_get(m, "path")) == NULL)
-			ydoc_error(errs, m, "missing required field 'path' in eve-file output");
+			ydoc_error(errs, m, "missing required field 'path' in %s output", s);
 		else
 			get_text(v, "path", o->path, sizeof(o->path), errs);
 		if ((v = ydoc_map_get(m, "append")) != NULL)
 			get_bool(v, "append", errs, &o->append);
+		if ((v = ydoc_map_get(m, "filemode")) != NULL)
+			parse_filemode(v, errs, &o->filemode);
+		if (fast)
+			o->event_types = MX_EVT_ALERT;
 	} else if (strcmp(s, "stdout") == 0) {
 		o->type = MX_OUTPUT_STDOUT;
 		ydoc_check_keys(m, stdout_keys, "stdout output", errs);
@@ -564,12 +613,14 @@ static bool load_output(struct mx_output *o, const struct ydoc_node *m, struct m
 		load_redis_output(&o->redis, m, errs);
 	} else {
 		ydoc_error(errs, type,
-			   "bad output type '%.32s' (expected eve-file, stdout, syslog or redis)",
+			   "bad output type '%.32s' (expected eve-file, fast, stdout, syslog or redis)",
 			   s);
 		return false;
 	}
 	if ((v = ydoc_map_get(m, "event-types")) != NULL)
 		parse_event_types(v, errs, &o->event_types);
+	if ((v = ydoc_map_get(m, "dns-version")) != NULL)
+		parse_dns_version(v, errs, &o->dns_version);
 	return mx_errors_count(errs) == before;
 }
 

@@ -68,7 +68,8 @@
 #define MX_EVT_STATS 0x20u
 #define MX_EVT_ALL   0x3fu
 
-enum mx_output_type { MX_OUTPUT_EVE_FILE, MX_OUTPUT_STDOUT, MX_OUTPUT_SYSLOG, MX_OUTPUT_REDIS };
+enum mx_output_type { MX_OUTPUT_EVE_FILE, MX_OUTPUT_STDOUT, MX_OUTPUT_SYSLOG, MX_OUTPUT_REDIS,
+		      MX_OUTPUT_FAST };
 
 /* A redis output: how each line is written (RPUSH, PUBLISH or XADD). */
 enum mx_redis_mode { MX_REDIS_LIST, MX_REDIS_CHANNEL, MX_REDIS_STREAM };
@@ -91,7 +92,9 @@ struct mx_output {
 	char path[CONFIG_PATH_MAX]; /* eve-file: relative paths are under log_dir */
 	int facility;		    /* syslog: a LOG_* facility value */
 	unsigned event_types;	    /* MX_EVT_* mask */
-	bool append;		    /* eve-file: append instead of truncating */
+	bool append;		    /* eve-file, fast: append instead of truncating */
+	unsigned filemode;	    /* eve-file, fast: permission bits (default 0640) */
+	int dns_version;	    /* eve-file, stdout: dns record layout, 2 or 3 (default) */
 	struct mx_output_redis redis; /* redis */
 };
 
@@ -194,7 +197,7 @@ void config_clear_capture_files(struct mx_config *cfg);
 /* Appends a policy file (for -p); false on allocation failure or a full list. */
 bool config_add_policy_file(struct mx_config *cfg, const char *path);
 
-/* "eve-file", "stdout", "syslog", "redis". */
+/* "eve-file", "stdout", "syslog", "redis", "fast". */
 const char *config_output_type_name(enum mx_output_type t);
 
 #endif

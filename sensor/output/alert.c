@@ -1,5 +1,7 @@
 /*
- * alert.c - the EVE alert record of alert.h.
+ * alert.c - the EVE alert record of alert.h: Suricata's alert object
+ * (with metadata), mxsentry's downgrade object, then the app-layer object
+ * of the flow (eve_app_layer), as Suricata's alert records carry it.
  */
 #include "output/alert.h"
 
@@ -136,6 +138,27 @@ static void write_expectation(struct eve *e, const struct alert_expectation *exp
 	eve_obj_end(e);
 }
 
+static void meta_list(struct eve *e, const char *key, const char *val)
+{
+	eve_list_begin(e, key);
+	eve_list_str(e, val);
+	eve_list_end(e);
+}
+
+/* alert.metadata: what a SIEM filters on, as Suricata's rule metadata
+   (every value an array of strings). */
+static void write_metadata(struct eve *e, enum mx_kind k, const char *tlsrpt,
+			   const struct alert_expectation *exp)
+{
+	eve_obj_begin(e, "metadata");
+	meta_list(e, "kind", kind_name(k));
+	if (tlsrpt != NULL)
+		meta_list(e, "tlsrpt_result", tlsrpt);
+	if (exp != NULL)
+		meta_list(e, "expectation_source", exp->source);
+	eve_obj_end(e);
+}
+
 bool alert_raise(struct alert_ctx *a, struct eve *e, enum mx_kind k, uint64_t ts_us, struct flow *f,
 		 int dir, const char *app_proto, const struct alert_keys *keys,
 		 const struct alert_expectation *exp, alert_evidence_fn evidence, const void *arg)
@@ -179,13 +202,14 @@ bool alert_raise(struct alert_ctx *a, struct eve *e, enum mx_kind k, uint64_t ts
 	eve_str(e, "signature", r->signature);
 	eve_str(e, "category", r->category);
 	eve_u64(e, "severity", (uint64_t)adjusted_severity(r, exp));
+	tlsrpt = kind_tlsrpt(k);
+	if (k == KIND_MX_REDIRECT && exp != NULL && strcmp(exp->source, "mta-sts") == 0)
+		tlsrpt = "sts-policy-invalid";
+	write_metadata(e, k, tlsrpt, exp);
 	eve_obj_end(e);
 
 	eve_obj_begin(e, "downgrade");
 	eve_str(e, "kind", kind_name(k));
-	tlsrpt = kind_tlsrpt(k);
-	if (k == KIND_MX_REDIRECT && exp != NULL && strcmp(exp->source, "mta-sts") == 0)
-		tlsrpt = "sts-policy-invalid";
 	if (tlsrpt != NULL)
 		eve_str(e, "tlsrpt_result", tlsrpt);
 	eve_obj_begin(e, "evidence");
@@ -195,6 +219,7 @@ bool alert_raise(struct alert_ctx *a, struct eve *e, enum mx_kind k, uint64_t ts
 	if (exp != NULL)
 		write_expectation(e, exp);
 	eve_obj_end(e);
+	eve_app_layer(e, f);
 	eve_commit(e);
 	return true;
 }

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,9 @@ struct eve_sink {
 	FILE *fp;
 	struct eve_hook hook;
 	char path[EVE_PATH_MAX];
+	unsigned filemode;
+	int dns_version; /* layout of dns records: 2 or 3 */
+	bool fast;	 /* one fast.log line per alert instead of JSON */
 };
 
 /*
@@ -47,7 +51,8 @@ struct eve_out {
 	pthread_mutex_t lock;
 	struct eve_sink sinks[EVE_MAX_OUTPUTS];
 	size_t nsinks;
-	unsigned wanted; /* union of the sinks' masks */
+	unsigned wanted;       /* union of the sinks' masks */
+	unsigned dns_versions; /* bit v set: a sink takes dns records in layout v */
 	char pcap_filename[EVE_PATH_MAX];
 	bool have_pcap_filename;
 	struct eve_counters ctr;
@@ -58,7 +63,13 @@ struct eve {
 	struct eve_out *out;
 	bool owns_out;
 	unsigned cur_type;
+	uint64_t cur_ts;
+	int cur_dns_version; /* 0: the record goes to every selected sink */
 	bool open_record;
+	/* what writes the app-layer object of the flow being processed */
+	const void *app_flow;
+	eve_app_fn app_fn;
+	const void *app_arg;
 	json_t *stack[EVE_MAX_DEPTH];
 	int depth;	   /* stack[0] is the record */
 	unsigned overflow; /* containers opened past the depth limit */
@@ -237,14 +248,20 @@ void eve_free(struct eve *e)
 	free(e);
 }
 
-static FILE *open_append(const char *path, bool truncate)
+static FILE *open_append(const char *path, bool truncate, unsigned mode)
 {
 	int fd =
-	    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0640);
+	    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), mode);
+	struct stat st;
 	FILE *fp;
 
 	if (fd < 0)
 		return NULL;
+	/* A regular file gets the configured mode, whatever the umask or an
+	   older file said (a device such as /dev/null is left as it is); a
+	   file mxsentry may write but not chmod keeps its mode. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) != mode)
+		(void)fchmod(fd, mode);
 	fp = fdopen(fd, "a");
 	if (fp == NULL)
 		close(fd);
@@ -254,8 +271,17 @@ static FILE *open_append(const char *path, bool truncate)
 bool eve_add_file(struct eve *e, const char *path, unsigned mask, bool append, char *err,
 		  size_t errlen)
 {
+	struct eve_output_opts opts = {mask, append, 0, 0, false};
+
+	return eve_add_output(e, path, &opts, err, errlen);
+}
+
+bool eve_add_output(struct eve *e, const char *path, const struct eve_output_opts *opts, char *err,
+		    size_t errlen)
+{
 	struct eve_out *o = e->out;
 	struct eve_sink *s;
+	bool append = opts->append;
 
 	if (o->nsinks == EVE_MAX_OUTPUTS) {
 		snprintf(err, errlen, "too many outputs (at most %d)", EVE_MAX_OUTPUTS);
@@ -263,7 +289,10 @@ bool eve_add_file(struct eve *e, const char *path, unsigned mask, bool append, c
 	}
 	s = &o->sinks[o->nsinks];
 	memset(s, 0, sizeof(*s));
-	s->mask = mask;
+	s->fast = opts->fast;
+	s->mask = opts->fast ? EVE_ALERT : opts->mask;
+	s->filemode = opts->filemode ? opts->filemode & 07777 : EVE_DEFAULT_FILEMODE;
+	s->dns_version = opts->dns_version == 2 ? 2 : 3;
 	if (strcmp(path, "-") == 0) {
 		s->kind = SINK_STDOUT;
 		s->fp = stdout;
@@ -274,14 +303,16 @@ bool eve_add_file(struct eve *e, const char *path, unsigned mask, bool append, c
 			return false;
 		}
 		strcpy(s->path, path);
-		s->fp = open_append(path, !append);
+		s->fp = open_append(path, !append, s->filemode);
 		if (s->fp == NULL) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			return false;
 		}
 	}
 	o->nsinks++;
-	o->wanted |= mask;
+	o->wanted |= s->mask;
+	if (s->mask & EVE_DNS)
+		o->dns_versions |= 1u << s->dns_version;
 	return true;
 }
 
@@ -296,6 +327,9 @@ bool eve_add_syslog(struct eve *e, int facility, unsigned mask)
 	memset(s, 0, sizeof(*s));
 	s->kind = SINK_SYSLOG;
 	s->mask = mask;
+	s->dns_version = 3;
+	if (mask & EVE_DNS)
+		o->dns_versions |= 1u << 3;
 	openlog("mxsentry", LOG_PID | LOG_NDELAY, facility ? facility : LOG_DAEMON);
 	o->wanted |= mask;
 	return true;
@@ -313,6 +347,9 @@ bool eve_add_hook(struct eve *e, const struct eve_hook *hook, unsigned mask)
 	s->kind = SINK_HOOK;
 	s->mask = mask;
 	s->hook = *hook;
+	s->dns_version = 3;
+	if (mask & EVE_DNS)
+		o->dns_versions |= 1u << 3;
 	o->wanted |= mask;
 	return true;
 }
@@ -337,7 +374,7 @@ void eve_reopen(struct eve *e)
 
 		if (s->kind != SINK_FILE)
 			continue;
-		fp = open_append(s->path, false);
+		fp = open_append(s->path, false, s->filemode);
 		if (fp == NULL) {
 			/* Keep writing to the old file rather than losing records. */
 			o->ctr.write_errors++;
@@ -365,6 +402,29 @@ void eve_flush(struct eve *e)
 bool eve_wants(const struct eve *e, unsigned type)
 {
 	return (e->out->wanted & type) != 0;
+}
+
+bool eve_wants_dns_version(const struct eve *e, int version)
+{
+	return version >= 0 && version < 32 && (e->out->dns_versions & (1u << version)) != 0;
+}
+
+void eve_only_dns_version(struct eve *e, int version)
+{
+	e->cur_dns_version = version;
+}
+
+void eve_set_app_layer(struct eve *e, const void *flow, eve_app_fn fn, const void *arg)
+{
+	e->app_flow = flow;
+	e->app_fn = fn;
+	e->app_arg = arg;
+}
+
+void eve_app_layer(struct eve *e, const void *flow)
+{
+	if (flow != NULL && flow == e->app_flow && e->app_fn != NULL)
+		e->app_fn(e, e->app_arg);
 }
 
 void eve_set_pcap_filename(struct eve *e, const char *name)
@@ -535,6 +595,8 @@ void eve_begin(struct eve *e, unsigned type, uint64_t ts_us, const struct flow *
 	e->depth = e->stack[0] != NULL ? 0 : -1;
 	e->overflow = 0;
 	e->cur_type = type;
+	e->cur_ts = ts_us;
+	e->cur_dns_version = 0;
 	e->open_record = e->depth == 0;
 	eve_format_time(ts_us, tbuf, sizeof(tbuf));
 	eve_str(e, "timestamp", tbuf);
@@ -635,16 +697,86 @@ void eve_list_bytes(struct eve *e, const uint8_t *val, size_t len)
 	eve_bytes(e, "", val, len);
 }
 
+/* The month/day/year time of fast.log lines, UTC: 11/29/2026-15:32:35.251547 */
+static void fast_time(uint64_t ts_us, char *buf, size_t len)
+{
+	time_t sec = (time_t)(ts_us / MX_USEC);
+	struct tm tm;
+
+	if (gmtime_r(&sec, &tm) == NULL) {
+		snprintf(buf, len, "ts-error");
+		return;
+	}
+	snprintf(buf, len, "%02d/%02d/%04d-%02d:%02d:%02d.%06u", tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(ts_us % MX_USEC));
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL ? v : "";
+}
+
+static long long jint(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/*
+ * The alert record as one fast.log line (Suricata's alert-fastlog layout):
+ * time  [**] [gid:sid:rev] signature [**] [Classification: category]
+ * [Priority: severity] {PROTO} src:port -> dest:port
+ */
+static size_t format_fast(const struct eve *e, char *buf, size_t cap)
+{
+	const json_t *r = e->stack[0];
+	const json_t *a = json_object_get(r, "alert");
+	char tbuf[48];
+	int n;
+
+	fast_time(e->cur_ts, tbuf, sizeof(tbuf));
+	n = snprintf(buf, cap,
+		     "%s  [**] [%lld:%lld:%lld] %s [**] [Classification: %s] [Priority: %lld] {%s} "
+		     "%s:%lld -> %s:%lld",
+		     tbuf, jint(a, "gid"), jint(a, "signature_id"), jint(a, "rev"),
+		     jstr(a, "signature"), jstr(a, "category"), jint(a, "severity"),
+		     json_object_get(r, "proto") != NULL ? jstr(r, "proto") : "UNKNOWN",
+		     jstr(r, "src_ip"), jint(r, "src_port"), jstr(r, "dest_ip"),
+		     jint(r, "dest_port"));
+	if (n < 0)
+		return 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* Whether sink s takes the record being committed. */
+static bool sink_takes(const struct eve *e, const struct eve_sink *s)
+{
+	if ((s->mask & e->cur_type) == 0)
+		return false;
+	if (e->cur_type == EVE_DNS && e->cur_dns_version != 0 &&
+	    s->dns_version != e->cur_dns_version)
+		return false;
+	return true;
+}
+
 void eve_commit(struct eve *e)
 {
 	struct eve_out *o = e->out;
-	size_t len;
+	size_t len, fast_len = 0;
 	char *buf = e->line;
+	char fast[EVE_MAX_FIELD * 2];
+	bool any = false;
 
 	if (!e->open_record)
 		return;
 	e->open_record = false;
 	len = json_dumpb(e->stack[0], buf, EVE_MAX_LINE, JSON_COMPACT);
+	if (e->cur_type == EVE_ALERT)
+		for (size_t i = 0; i < o->nsinks; i++)
+			if (o->sinks[i].fast && sink_takes(e, &o->sinks[i]))
+				fast_len = format_fast(e, fast, sizeof(fast));
 	json_decref(e->stack[0]);
 	arena_done();
 	e->depth = -1;
@@ -655,14 +787,14 @@ void eve_commit(struct eve *e)
 		pthread_mutex_unlock(&o->lock);
 		return;
 	}
-	o->ctr.lines++;
-	if (e->cur_type == EVE_ALERT)
-		o->ctr.alerts++;
 	for (size_t i = 0; i < o->nsinks; i++) {
 		struct eve_sink *s = &o->sinks[i];
+		const char *text = s->fast ? fast : buf;
+		size_t n = s->fast ? fast_len : len;
 
-		if ((s->mask & e->cur_type) == 0)
+		if (!sink_takes(e, s))
 			continue;
+		any = true;
 		if (s->kind == SINK_SYSLOG) {
 			syslog(e->cur_type == EVE_ALERT ? LOG_WARNING : LOG_INFO, "%.*s", (int)len,
 			       buf);
@@ -672,8 +804,13 @@ void eve_commit(struct eve *e)
 			s->hook.push(s->hook.ctx, buf, len);
 			continue;
 		}
-		if (fwrite(buf, 1, len, s->fp) != len || fputc('\n', s->fp) == EOF)
+		if (fwrite(text, 1, n, s->fp) != n || fputc('\n', s->fp) == EOF)
 			o->ctr.write_errors++;
+	}
+	if (any || e->cur_type != EVE_DNS || e->cur_dns_version == 0) {
+		o->ctr.lines++;
+		if (e->cur_type == EVE_ALERT)
+			o->ctr.alerts++;
 	}
 	pthread_mutex_unlock(&o->lock);
 }

@@ -10,6 +10,10 @@
  * counters are serialised by a lock, so lines never interleave. Outputs
  * are added, and pcap_filename set, only while no other thread writes.
  *
+ * Outputs are EVE JSON lines, except a `fast` output: one line per alert
+ * in the layout of Suricata's fast.log. dns records come in Suricata's
+ * layout 3 (the default) or 2, chosen per output (eve_output_opts).
+ *
  * Strings that come from traffic go through eve_bytes(), which keeps
  * printable ASCII (0x20-0x7e) except the backslash and writes every other
  * byte as the four characters \xNN, so any byte sequence round-trips and
@@ -56,12 +60,26 @@ struct eve *eve_writer_new(struct eve *e);
 /* Frees a writer; the one made by eve_new also flushes and closes every output. */
 void eve_free(struct eve *e);
 
+#define EVE_DEFAULT_FILEMODE 0640
+
+/* How one file (or stdout) output writes. */
+struct eve_output_opts {
+	unsigned mask;	   /* event types it receives (a fast output: alerts only) */
+	bool append;	   /* false: the file is truncated when opened first */
+	unsigned filemode; /* permission bits of the file; 0: EVE_DEFAULT_FILEMODE */
+	int dns_version;   /* dns record layout: 2 (Suricata's v2) or 3; 0: 3 */
+	bool fast;	   /* one fast.log line per alert instead of EVE JSON */
+};
+
 /*
- * Adds an output. A file is opened for append (created 0640), or
- * truncated first when append is false; "-" is stdout. `mask` selects
- * the event types it receives. Returns false and fills err when the file
- * cannot be opened.
+ * Adds an output: a file opened for append (or truncated first), given
+ * exactly opts->filemode however the umask or an existing file says, and
+ * again on every reopen; "-" is stdout. Returns false and fills err when
+ * the file cannot be opened.
  */
+bool eve_add_output(struct eve *e, const char *path, const struct eve_output_opts *opts, char *err,
+		    size_t errlen);
+/* eve_add_output with the default mode and the default dns layout. */
 bool eve_add_file(struct eve *e, const char *path, unsigned mask, bool append, char *err,
 		  size_t errlen);
 /* Adds syslog output (LOG_DAEMON unless facility says otherwise). */
@@ -90,6 +108,25 @@ void eve_flush(struct eve *e);
 
 /* True when some output takes records of this type. */
 bool eve_wants(const struct eve *e, unsigned type);
+/* True when some output takes dns records in layout `version` (2 or 3). */
+bool eve_wants_dns_version(const struct eve *e, int version);
+/*
+ * After eve_begin of a dns record: the record goes only to outputs that
+ * write dns records in layout `version` (a writer builds one record per
+ * layout some output wants).
+ */
+void eve_only_dns_version(struct eve *e, int version);
+
+/* Writes the app-layer object(s) of a flow into the record being built. */
+typedef void (*eve_app_fn)(struct eve *e, const void *arg);
+/*
+ * While the caller processes the data of `flow`, fn(e, arg) writes that
+ * flow's app-layer object (Suricata's smtp/tls/dns in alert records);
+ * eve_set_app_layer(e, NULL, NULL, NULL) when done. One per writer.
+ */
+void eve_set_app_layer(struct eve *e, const void *flow, eve_app_fn fn, const void *arg);
+/* Calls the app-layer writer when it was set for this very flow. */
+void eve_app_layer(struct eve *e, const void *flow);
 
 /* Sets the pcap_filename of following records (NULL for live capture). */
 void eve_set_pcap_filename(struct eve *e, const char *name);

@@ -295,10 +295,12 @@ bool setup_outputs(const struct setup *s, struct eve *e, bool *refused, char *er
 	for (size_t i = 0; i < s->cfg.n_outputs; i++) {
 		const struct mx_output *o = &s->cfg.outputs[i];
 		char path[CONFIG_PATH_MAX * 2 + 2];
+		struct eve_output_opts opts = {o->event_types, o->append, o->filemode,
+					       o->dns_version, o->type == MX_OUTPUT_FAST};
 
 		switch (o->type) {
 		case MX_OUTPUT_STDOUT:
-			if (!eve_add_file(e, "-", o->event_types, true, err, errlen))
+			if (!eve_add_output(e, "-", &opts, err, errlen))
 				return false;
 			break;
 		case MX_OUTPUT_SYSLOG:
@@ -312,12 +314,13 @@ bool setup_outputs(const struct setup *s, struct eve *e, bool *refused, char *er
 				return false;
 			break;
 		case MX_OUTPUT_EVE_FILE:
+		case MX_OUTPUT_FAST:
 		default:
 			if (o->path[0] == '/' || strcmp(o->path, "-") == 0)
 				snprintf(path, sizeof(path), "%s", o->path);
 			else
 				snprintf(path, sizeof(path), "%s/%s", s->cfg.log_dir, o->path);
-			if (!eve_add_file(e, path, o->event_types, o->append, err, errlen))
+			if (!eve_add_output(e, path, &opts, err, errlen))
 				return false;
 			break;
 		}

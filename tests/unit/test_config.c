@@ -88,6 +88,8 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.outputs[0].path, "eve.json");
 	assert_int_equal(cfg.outputs[0].event_types, MX_EVT_ALL);
 	assert_true(cfg.outputs[0].append);
+	assert_int_equal(cfg.outputs[0].filemode, 0640);
+	assert_int_equal(cfg.outputs[0].dns_version, 3);
 	assert_int_equal(cfg.stats_interval_s, 60);
 	assert_false(cfg.redact_local_parts);
 	assert_string_equal(cfg.log_dir, ".");
@@ -179,9 +181,10 @@ static void test_every_key(void **state)
 	    "trusted-resolvers: [192.0.2.53, \"2001:db8::53\"]\n"
 	    "outputs:\n"
 	    "  - {type: eve-file, path: /var/log/eve.json, append: false, "
-	    "event-types: [alert, stats]}\n"
+	    "event-types: [alert, stats], filemode: \"0644\", dns-version: 2}\n"
 	    "  - {type: stdout, event-types: [alert]}\n"
 	    "  - {type: syslog, facility: mail}\n"
+	    "  - {type: fast, path: fast.log, filemode: 600}\n"
 	    "stats-interval: 0\n"
 	    "redact-local-parts: true\n"
 	    "log-dir: /var/log/mxsentry\n"
@@ -234,13 +237,21 @@ static void test_every_key(void **state)
 	assert_true(mx_addr_parse(&a, "2001:db8::53"));
 	assert_int_equal(mx_addr_cmp(&a, &cfg.trusted_resolvers[1]), 0);
 	assert_string_equal(mx_addr_str(&cfg.trusted_resolvers[0], buf, sizeof(buf)), "192.0.2.53");
-	assert_int_equal(cfg.n_outputs, 3);
+	assert_int_equal(cfg.n_outputs, 4);
 	assert_int_equal(cfg.outputs[0].type, MX_OUTPUT_EVE_FILE);
 	assert_string_equal(cfg.outputs[0].path, "/var/log/eve.json");
 	assert_false(cfg.outputs[0].append);
 	assert_int_equal(cfg.outputs[0].event_types, MX_EVT_ALERT | MX_EVT_STATS);
+	assert_int_equal(cfg.outputs[0].filemode, 0644);
+	assert_int_equal(cfg.outputs[0].dns_version, 2);
 	assert_int_equal(cfg.outputs[1].type, MX_OUTPUT_STDOUT);
 	assert_int_equal(cfg.outputs[1].event_types, MX_EVT_ALERT);
+	assert_int_equal(cfg.outputs[1].dns_version, 3);
+	assert_int_equal(cfg.outputs[3].type, MX_OUTPUT_FAST);
+	assert_string_equal(config_output_type_name(cfg.outputs[3].type), "fast");
+	assert_int_equal(cfg.outputs[3].filemode, 0600);
+	assert_int_equal(cfg.outputs[3].event_types, MX_EVT_ALERT);
+	assert_true(cfg.outputs[3].append);
 	assert_int_equal(cfg.outputs[2].type, MX_OUTPUT_SYSLOG);
 	assert_int_equal(cfg.outputs[2].facility, LOG_MAIL);
 	assert_int_equal(cfg.outputs[2].event_types, MX_EVT_ALL);

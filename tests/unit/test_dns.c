@@ -251,11 +251,12 @@ static void test_mx_response(void **state)
 	assert_string_equal(ans[0].rrname, "example.test");
 	assert_string_equal(ans[0].rrtype, "MX");
 	assert_int_equal(ans[0].ttl, 300);
-	/* rdata as ldns presents it: the name shares the question's spelling
-	   through compression */
-	assert_string_equal(ans[0].rdata, "10 mx1.Example.TEST.");
+	/* rdata as Suricata writes it: the exchange host name only (here
+	   lowercased, without the trailing dot) */
+	assert_string_equal(ans[0].rdata, "mx1.example.test");
+	assert_int_equal(ans[0].form, DNS_RDATA_STRING);
 	assert_false(ans[0].rdata_truncated);
-	assert_string_equal(ans[1].rdata, "20 MX2.Example.TEST.");
+	assert_string_equal(ans[1].rdata, "mx2.example.test");
 	assert_int_equal(dns_answer_summary(c.pkt[0], ans, 1), 1);
 
 	capture_free(&c);
@@ -743,7 +744,7 @@ static void test_summary_truncation(void **state)
 {
 	struct dns_parser p;
 	struct capture c = {0};
-	struct dns_answer ans[1];
+	static struct dns_answer ans[12];
 	char line[1400];
 	size_t len, off;
 	ldns_pkt *pkt = new_pkt(5, true, "long.example.test. IN TXT");
@@ -760,14 +761,49 @@ static void test_summary_truncation(void **state)
 	}
 	line[off] = '\0';
 	add_rr(pkt, LDNS_SECTION_ANSWER, line);
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "Example.TEST. 60 IN SOA NS1.example.test. hostmaster.example.test. "
+	       "2026112901 7200 3600 1209600 300");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "mx1.example.test. 60 IN AAAA 2001:db8:25::25");
+	add_rr(pkt, LDNS_SECTION_ANSWER, "_25._tcp.example.test. 60 IN SRV 10 5 25 mx1.example.test.");
+	off = (size_t)snprintf(line, sizeof(line), "_25._tcp.mx1.example.test. 60 IN TLSA 3 1 1 ");
+	memset(line + off, 'a', 1200);
+	line[off + 1200] = '\0';
+	add_rr(pkt, LDNS_SECTION_ANSWER, line);
 	wire = to_wire(pkt, &len);
 	dns_parser_init(&p, on_message, on_error);
 	assert_true(dns_parse_udp(wire, len, &p, &c));
-	assert_int_equal(dns_answer_summary(c.pkt[0], ans, 1), 1);
-	assert_true(ans[0].rdata_truncated);
-	assert_int_equal(strlen(ans[0].rdata), DNS_RDATA_STR_MAX - 1);
-	assert_int_equal(ans[0].rdata[0], '"');
-	assert_string_equal(ans[0].rrtype, "TXT");
+	/* one entry per character-string, the bytes without quotes */
+	assert_int_equal(dns_answer_summary(c.pkt[0], ans, 4), 4);
+	for (int s = 0; s < 4; s++) {
+		assert_string_equal(ans[s].rrtype, "TXT");
+		assert_string_equal(ans[s].rrname, "long.example.test");
+		assert_int_equal(ans[s].rdata_len, 250);
+		assert_int_equal(ans[s].rdata[0], 'a' + s);
+		assert_int_equal(ans[s].rdata[249], 'a' + s);
+		assert_false(ans[s].rdata_truncated);
+	}
+	assert_int_equal(dns_answer_summary(c.pkt[0], ans, 12), 9);
+	/* SOA and SRV as objects, AAAA in Suricata's eight groups */
+	assert_int_equal(ans[5].form, DNS_RDATA_SOA);
+	assert_string_equal(ans[5].u.soa.mname, "ns1.example.test");
+	assert_string_equal(ans[5].u.soa.rname, "hostmaster.example.test");
+	assert_int_equal(ans[5].u.soa.serial, 2026112901u);
+	assert_int_equal(ans[5].u.soa.refresh, 7200);
+	assert_int_equal(ans[5].u.soa.retry, 3600);
+	assert_int_equal(ans[5].u.soa.expire, 1209600);
+	assert_int_equal(ans[5].u.soa.minimum, 300);
+	assert_string_equal(ans[6].rdata, "2001:0db8:0025:0000:0000:0000:0000:0025");
+	assert_int_equal(ans[7].form, DNS_RDATA_SRV);
+	assert_int_equal(ans[7].u.srv.priority, 10);
+	assert_int_equal(ans[7].u.srv.weight, 5);
+	assert_int_equal(ans[7].u.srv.port, 25);
+	assert_string_equal(ans[7].u.srv.name, "mx1.example.test");
+	/* a type Suricata leaves out keeps ldns's presentation, cut to fit */
+	assert_string_equal(ans[8].rrtype, "TLSA");
+	assert_true(ans[8].rdata_truncated);
+	assert_int_equal(strlen(ans[8].rdata), DNS_RDATA_STR_MAX - 1);
+	assert_int_equal(strncmp(ans[8].rdata, "3 1 1 aaaa", 10), 0);
 	capture_free(&c);
 	free(wire);
 }

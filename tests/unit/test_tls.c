@@ -363,6 +363,12 @@ static void test_client_hello(void **state)
 	assert_string_equal(in->sni, "mx.example.org");
 	assert_int_equal(in->client_version, 0x0304);
 	assert_int_equal(in->offered, TLS_VBIT_13 | TLS_VBIT_12 | TLS_VBIT_11);
+	/* JA3: legacy version, ciphers, extension types (SNI, supported_versions),
+	   no groups, no point formats; MD5 computed outside mxsentry */
+	assert_string_equal(in->ja3, "771,4865-49199,0-43,,");
+	assert_string_equal(in->ja3_hash, "3207ef9f2e951242b53b44f07d8439d0");
+	assert_false(in->ja3_truncated);
+	assert_string_equal(in->ja3s, "");
 	assert_true(in->client_hello);
 	assert_false(in->not_tls[0]);
 	assert_int_equal(in->records[0], 1);
@@ -483,8 +489,7 @@ static void test_tls12_certificate(void **state)
 		assert_memory_equal(in->chain[1].spki_sha256, certs[1].spki_sha256, 32);
 		assert_string_equal(in->subject_cn, "mx.example.org");
 		assert_int_equal(in->version, 0x0303);
-		assert_string_equal(tls_version_name(in->version), "TLSv1.2");
-		assert_string_equal(tls_version_eve_name(in->version), "TLS 1.2");
+		assert_string_equal(tls_version_name(in->version), "TLS 1.2");
 		assert_false(in->handshake_complete);
 		feedn(r, 0, &cf, chunks[k]);
 		assert_false(in->handshake_complete);
@@ -614,9 +619,11 @@ static void test_tls13(void **state)
 	feedn(r, 1, &sf, 100000);
 	assert_int_equal(r->last[TLS_EV_SERVER_HELLO].u.server_hello.version, 0x0304);
 	assert_int_equal(r->last[TLS_EV_SERVER_HELLO].u.server_hello.legacy_version, 0x0303);
+	assert_string_equal(in->ja3s, "771,4865,43");
+	assert_string_equal(in->ja3s_hash, "cce84e7a8b742462e40afb585a3e3ccc");
 	assert_true(r->last[TLS_EV_SERVER_HELLO].u.server_hello.has_supported_versions);
 	assert_int_equal(in->version, 0x0304);
-	assert_string_equal(tls_version_name(in->version), "TLSv1.3");
+	assert_string_equal(tls_version_name(in->version), "TLS 1.3");
 	assert_int_equal(in->cert_visibility, TLS_CERT_ENCRYPTED);
 	assert_int_equal(in->cert_count, 0);
 	assert_int_equal(r->count[TLS_EV_CERTIFICATE], 0);
@@ -945,11 +952,11 @@ static void test_names(void **state)
 	(void)state;
 	assert_string_equal(tls_version_name(0x0300), "SSLv3");
 	assert_string_equal(tls_version_name(0x0301), "TLSv1");
-	assert_string_equal(tls_version_name(0x0302), "TLSv1.1");
-	assert_string_equal(tls_version_name(0x7f1c), "unknown");
-	assert_string_equal(tls_version_eve_name(0x0304), "TLS 1.3");
-	assert_string_equal(tls_version_eve_name(0x0301), "TLSv1");
-	assert_string_equal(tls_version_eve_name(0), "UNDETERMINED");
+	assert_string_equal(tls_version_name(0x0302), "TLS 1.1");
+	assert_string_equal(tls_version_name(0x0303), "TLS 1.2");
+	assert_string_equal(tls_version_name(0x0304), "TLS 1.3");
+	assert_string_equal(tls_version_name(0x7f1c), "UNDETERMINED");
+	assert_string_equal(tls_version_name(0), "UNDETERMINED");
 	assert_string_equal(tls_alert_name(48), "unknown_ca");
 }
 
