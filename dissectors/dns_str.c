@@ -196,8 +196,7 @@ static bool addr_text(const ldns_rr *rr, char *buf, size_t cap)
  * has one, ldns presentation otherwise (also for a record whose fields do
  * not parse as its type says).
  */
-static bool format_entry(struct dns_answer *a, const ldns_rr *rr, ldns_buffer *b,
-			 ldns_buffer *tmp)
+static bool format_entry(struct dns_answer *a, const ldns_rr *rr, ldns_buffer *b, ldns_buffer *tmp)
 {
 	char text[DNS_NAME_STR_MAX];
 
@@ -298,7 +297,8 @@ size_t dns_answer_summary(const ldns_pkt *pkt, struct dns_answer *out, size_t ma
 				a->ttl = ldns_rr_ttl(rr);
 			}
 			a->form = DNS_RDATA_STRING;
-			if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_STR && len >= 1 && d[0] + 1u <= len)
+			if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_STR && len >= 1 &&
+			    d[0] + 1u <= len)
 				set_rdata(a, d + 1, d[0]);
 			else
 				set_rdata(a, "", 0);

@@ -29,12 +29,12 @@
 #define TLS_DIR_TOCLIENT 1
 
 #define TLS_SNI_MAX		  255
-#define TLS_CHAIN_MAX		  4   /* certificates kept in the summary */
-#define TLS_CERTS_MAX		  16  /* certificates reported per message */
-#define TLS_SAN_MAX		  32  /* SAN DNS names reported per certificate */
-#define TLS_VERSIONS_MAX	  16  /* versions reported per ClientHello */
-#define TLS_EVIDENCE_MAX	  64  /* bytes carried by TLS_EV_NOT_TLS */
-#define TLS_NAME_MAX		  255 /* subject CN kept in the summary */
+#define TLS_CHAIN_MAX		  4    /* certificates kept in the summary */
+#define TLS_CERTS_MAX		  16   /* certificates reported per message */
+#define TLS_SAN_MAX		  32   /* SAN DNS names reported per certificate */
+#define TLS_VERSIONS_MAX	  16   /* versions reported per ClientHello */
+#define TLS_EVIDENCE_MAX	  64   /* bytes carried by TLS_EV_NOT_TLS */
+#define TLS_NAME_MAX		  255  /* subject CN kept in the summary */
 #define TLS_JA3_MAX		  1023 /* JA3/JA3S string kept (the hash covers all of it) */
 #define TLS_JA3_HASH_LEN	  32   /* MD5 in hex */
 #define TLS_DEFAULT_MAX_HANDSHAKE 65536

@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define EXT_SUPPORTED_GROUPS	 10
-#define EXT_EC_POINT_FORMATS	 11
+#define EXT_SUPPORTED_GROUPS 10
+#define EXT_EC_POINT_FORMATS 11
 
 /* The string under construction: the kept copy and the running digest. */
 struct ja3_buf {

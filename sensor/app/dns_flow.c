@@ -253,9 +253,8 @@ static void write_flags(struct eve *e, const struct dns_message *m)
 static size_t answers_of(struct dns_ctx *d, const struct dns_message *m)
 {
 	if (d->cur_nanswers < 0)
-		d->cur_nanswers = m->qr ? (long)dns_answer_summary(m->pkt, d->answers,
-								   DNS_EVE_MAX_ANSWERS)
-					: 0;
+		d->cur_nanswers =
+		    m->qr ? (long)dns_answer_summary(m->pkt, d->answers, DNS_EVE_MAX_ANSWERS) : 0;
 	return (size_t)d->cur_nanswers;
 }
 

@@ -471,10 +471,10 @@ static bool parse_facility(const struct ydoc_node *n, struct mx_errors *errs, in
 static void load_redis_output(struct mx_output_redis *r, const struct ydoc_node *m,
 			      struct mx_errors *errs)
 {
-	static const char *const keys[] = {"type",	    "server",	     "mode",   "key",
-					   "username",	    "password",	     "memcap", "stream-maxlen",
-					   "batch",	    "flush-timeout", "timeout-ms", "event-types",
-					   NULL};
+	static const char *const keys[] = {
+	    "type",   "server",	       "mode",	"key",		 "username",   "password",
+	    "memcap", "stream-maxlen", "batch", "flush-timeout", "timeout-ms", "event-types",
+	    NULL};
 	static const char *const modes[] = {"list", "channel", "stream"};
 	const struct ydoc_node *v;
 	uint32_t secs = 5;
@@ -497,8 +497,8 @@ static void load_redis_output(struct mx_output_redis *r, const struct ydoc_node 
 		while (i < MX_ARRAY_LEN(modes) && strcmp(modes[i], s) != 0)
 			i++;
 		if (i == MX_ARRAY_LEN(modes))
-			ydoc_error(errs, v, "bad redis mode '%.32s' (expected list, channel or stream)",
-				   s);
+			ydoc_error(errs, v,
+				   "bad redis mode '%.32s' (expected list, channel or stream)", s);
 		else
 			r->mode = (enum mx_redis_mode)i;
 	}
@@ -536,15 +536,16 @@ static void parse_filemode(const struct ydoc_node *n, struct mx_errors *errs, un
 	len = strlen(s);
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '7' || len > 4 || len < 3) {
-			ydoc_error(errs, n, "bad filemode '%.8s' (expected octal permission bits such as 0640)",
-				   s);
+			ydoc_error(
+			    errs, n,
+			    "bad filemode '%.8s' (expected octal permission bits such as 0640)", s);
 			return;
 		}
 		v = v * 8 + (unsigned)(s[i] - '0');
 	}
 	if (v > 0777) {
-		ydoc_error(errs, n, "bad filemode '%.8s' (expected octal permission bits such as 0640)",
-			   s);
+		ydoc_error(errs, n,
+			   "bad filemode '%.8s' (expected octal permission bits such as 0640)", s);
 		return;
 	}
 	*out = v;
@@ -612,9 +613,10 @@ static bool load_output(struct mx_output *o, const struct ydoc_node *m, struct m
 		o->type = MX_OUTPUT_REDIS;
 		load_redis_output(&o->redis, m, errs);
 	} else {
-		ydoc_error(errs, type,
-			   "bad output type '%.32s' (expected eve-file, fast, stdout, syslog or redis)",
-			   s);
+		ydoc_error(
+		    errs, type,
+		    "bad output type '%.32s' (expected eve-file, fast, stdout, syslog or redis)",
+		    s);
 		return false;
 	}
 	if ((v = ydoc_map_get(m, "event-types")) != NULL)

@@ -68,8 +68,13 @@
 #define MX_EVT_STATS 0x20u
 #define MX_EVT_ALL   0x3fu
 
-enum mx_output_type { MX_OUTPUT_EVE_FILE, MX_OUTPUT_STDOUT, MX_OUTPUT_SYSLOG, MX_OUTPUT_REDIS,
-		      MX_OUTPUT_FAST };
+enum mx_output_type {
+	MX_OUTPUT_EVE_FILE,
+	MX_OUTPUT_STDOUT,
+	MX_OUTPUT_SYSLOG,
+	MX_OUTPUT_REDIS,
+	MX_OUTPUT_FAST
+};
 
 /* A redis output: how each line is written (RPUSH, PUBLISH or XADD). */
 enum mx_redis_mode { MX_REDIS_LIST, MX_REDIS_CHANNEL, MX_REDIS_STREAM };
@@ -78,8 +83,8 @@ struct mx_output_redis {
 	char server[CONFIG_PATH_MAX]; /* redis://[user:password@]host:port/db or a socket path */
 	enum mx_redis_mode mode;
 	char key[256];
-	char username[128]; /* "" = as in server, else the default user */
-	char password[256]; /* "" = as in server, else none */
+	char username[128];	   /* "" = as in server, else the default user */
+	char password[256];	   /* "" = as in server, else none */
 	uint64_t memcap;	   /* queue bytes while Redis is slow or away */
 	uint64_t stream_maxlen;	   /* XADD MAXLEN ~ N; 0 = unbounded */
 	uint32_t batch;		   /* lines per pipelined write */
@@ -89,12 +94,12 @@ struct mx_output_redis {
 
 struct mx_output {
 	enum mx_output_type type;
-	char path[CONFIG_PATH_MAX]; /* eve-file: relative paths are under log_dir */
-	int facility;		    /* syslog: a LOG_* facility value */
-	unsigned event_types;	    /* MX_EVT_* mask */
-	bool append;		    /* eve-file, fast: append instead of truncating */
-	unsigned filemode;	    /* eve-file, fast: permission bits (default 0640) */
-	int dns_version;	    /* eve-file, stdout: dns record layout, 2 or 3 (default) */
+	char path[CONFIG_PATH_MAX];   /* eve-file: relative paths are under log_dir */
+	int facility;		      /* syslog: a LOG_* facility value */
+	unsigned event_types;	      /* MX_EVT_* mask */
+	bool append;		      /* eve-file, fast: append instead of truncating */
+	unsigned filemode;	      /* eve-file, fast: permission bits (default 0640) */
+	int dns_version;	      /* eve-file, stdout: dns record layout, 2 or 3 (default) */
 	struct mx_output_redis redis; /* redis */
 };
 

@@ -708,8 +708,7 @@ static void fast_time(uint64_t ts_us, char *buf, size_t len)
 		return;
 	}
 	snprintf(buf, len, "%02d/%02d/%04d-%02d:%02d:%02d.%06u", tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (unsigned)(ts_us % MX_USEC));
+		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ts_us % MX_USEC));
 }
 
 static const char *jstr(const json_t *o, const char *key)

@@ -765,7 +765,8 @@ static void test_summary_truncation(void **state)
 	       "Example.TEST. 60 IN SOA NS1.example.test. hostmaster.example.test. "
 	       "2026112901 7200 3600 1209600 300");
 	add_rr(pkt, LDNS_SECTION_ANSWER, "mx1.example.test. 60 IN AAAA 2001:db8:25::25");
-	add_rr(pkt, LDNS_SECTION_ANSWER, "_25._tcp.example.test. 60 IN SRV 10 5 25 mx1.example.test.");
+	add_rr(pkt, LDNS_SECTION_ANSWER,
+	       "_25._tcp.example.test. 60 IN SRV 10 5 25 mx1.example.test.");
 	off = (size_t)snprintf(line, sizeof(line), "_25._tcp.mx1.example.test. 60 IN TLSA 3 1 1 ");
 	memset(line + off, 'a', 1200);
 	line[off + 1200] = '\0';
