@@ -485,10 +485,11 @@ static void on_message(void *ctx, const struct dns_message *m)
 	struct query_slot *q = NULL;
 	struct dns_verdict v;
 	bool query_do = false, matched = false;
+	struct eve_app_layer prev;
 
 	d->cur_msg = m;
 	d->cur_nanswers = -1;
-	eve_set_app_layer(d->eve, d->cur_flow, alert_dns_object, d);
+	prev = eve_swap_app_layer(d->eve, (struct eve_app_layer){d->cur_flow, alert_dns_object, d});
 	if (!m->qr) {
 		if (m->opcode == LDNS_PACKET_QUERY && m->has_question)
 			query_track(d, m);
@@ -513,7 +514,7 @@ static void on_message(void *ctx, const struct dns_message *m)
 	if (eve_wants(d->eve, EVE_DNS) && (d->cfg.all_dns_answers || mail_relevant(d, m)))
 		write_record(d, m, &v);
 done:
-	eve_set_app_layer(d->eve, NULL, NULL, NULL);
+	eve_swap_app_layer(d->eve, prev);
 	d->cur_msg = NULL;
 }
 

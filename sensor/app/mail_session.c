@@ -632,8 +632,10 @@ static void alert_app_objects(struct eve *e, const void *arg);
 void mail_session_stream(struct mail_ctx *m, struct mail_session *s, struct flow *f, int dir,
 			 enum stream_chunk kind, const uint8_t *data, size_t len)
 {
+	struct eve_app_layer prev;
+
 	s->f = f;
-	eve_set_app_layer(m->eve, f, alert_app_objects, s);
+	prev = eve_swap_app_layer(m->eve, (struct eve_app_layer){f, alert_app_objects, s});
 	switch (kind) {
 	case STREAM_DATA:
 		feed(s, dir, data, len);
@@ -656,7 +658,7 @@ void mail_session_stream(struct mail_ctx *m, struct mail_session *s, struct flow
 	default:
 		break;
 	}
-	eve_set_app_layer(m->eve, NULL, NULL, NULL);
+	eve_swap_app_layer(m->eve, prev);
 }
 
 static void write_addr(struct mail_ctx *m, const struct smtp_addr *a, char *buf, size_t len)
@@ -918,9 +920,10 @@ void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f
 {
 	uint64_t ts = f->last_ts;
 	const char *domain;
+	struct eve_app_layer prev;
 
 	s->f = f;
-	eve_set_app_layer(m->eve, f, alert_app_objects, s);
+	prev = eve_swap_app_layer(m->eve, (struct eve_app_layer){f, alert_app_objects, s});
 	smtp_finish(&s->smtp, &smtp_cb, s);
 	if (s->tls.info.client_hello && !s->tls.info.handshake_complete && !s->implicit &&
 	    s->smtp.info.starttls_code == 220 && !s->tls.info.lost[0] && !s->tls.info.lost[1])
@@ -938,7 +941,7 @@ void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f
 	correlate_tally_add(m->corr, &f->srv, domain,
 			    s->tls.info.handshake_complete || s->tls.info.server_hello,
 			    s->smtp.info.cleartext_mail, s->mf.dane, s->mf.sts);
-	eve_set_app_layer(m->eve, NULL, NULL, NULL);
+	eve_swap_app_layer(m->eve, prev);
 	tls_free(&s->tls);
 	m->session_bytes -= sizeof(*s);
 	free(s);

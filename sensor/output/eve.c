@@ -66,10 +66,7 @@ struct eve {
 	uint64_t cur_ts;
 	int cur_dns_version; /* 0: the record goes to every selected sink */
 	bool open_record;
-	/* what writes the app-layer object of the flow being processed */
-	const void *app_flow;
-	eve_app_fn app_fn;
-	const void *app_arg;
+	struct eve_app_layer app; /* of the flow being processed */
 	json_t *stack[EVE_MAX_DEPTH];
 	int depth;	   /* stack[0] is the record */
 	unsigned overflow; /* containers opened past the depth limit */
@@ -414,17 +411,18 @@ void eve_only_dns_version(struct eve *e, int version)
 	e->cur_dns_version = version;
 }
 
-void eve_set_app_layer(struct eve *e, const void *flow, eve_app_fn fn, const void *arg)
+struct eve_app_layer eve_swap_app_layer(struct eve *e, struct eve_app_layer app)
 {
-	e->app_flow = flow;
-	e->app_fn = fn;
-	e->app_arg = arg;
+	struct eve_app_layer prev = e->app;
+
+	e->app = app;
+	return prev;
 }
 
 void eve_app_layer(struct eve *e, const void *flow)
 {
-	if (flow != NULL && flow == e->app_flow && e->app_fn != NULL)
-		e->app_fn(e, e->app_arg);
+	if (flow != NULL && flow == e->app.flow && e->app.fn != NULL)
+		e->app.fn(e, e->app.arg);
 }
 
 void eve_set_pcap_filename(struct eve *e, const char *name)

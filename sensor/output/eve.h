@@ -119,12 +119,20 @@ void eve_only_dns_version(struct eve *e, int version);
 
 /* Writes the app-layer object(s) of a flow into the record being built. */
 typedef void (*eve_app_fn)(struct eve *e, const void *arg);
+/* Who writes the app-layer object of which flow. */
+struct eve_app_layer {
+	const void *flow;
+	eve_app_fn fn;
+	const void *arg;
+};
 /*
- * While the caller processes the data of `flow`, fn(e, arg) writes that
- * flow's app-layer object (Suricata's smtp/tls/dns in alert records);
- * eve_set_app_layer(e, NULL, NULL, NULL) when done. One per writer.
+ * While the caller processes the data of app.flow, app.fn(e, app.arg)
+ * writes that flow's app-layer object (Suricata's smtp/tls/dns in alert
+ * records). Returns the one set before, which the caller puts back when
+ * done (so a session ended in the middle of another's data leaves the
+ * other's in place). One per writer.
  */
-void eve_set_app_layer(struct eve *e, const void *flow, eve_app_fn fn, const void *arg);
+struct eve_app_layer eve_swap_app_layer(struct eve *e, struct eve_app_layer app);
 /* Calls the app-layer writer when it was set for this very flow. */
 void eve_app_layer(struct eve *e, const void *flow);
 
