@@ -333,6 +333,60 @@ static void feedn(struct trec *r, int dir, const struct buf *b, size_t chunk)
 	}
 }
 
+/* JA3 leaves GREASE values out of ciphers, extensions and groups, and
+   takes the groups and point formats from their extensions. */
+static void test_ja3_grease(void **state)
+{
+	static struct buf body, ext, m, rec;
+	struct trec *r = trec_new(0, 0);
+	const struct tls_info *in = tls_info(&r->t);
+
+	(void)state;
+	body.n = ext.n = m.n = rec.n = 0;
+	put_u16(&body, 0x0303);
+	for (int i = 0; i < 32; i++)
+		put_u8(&body, i);
+	put_u8(&body, 0);
+	put_u16(&body, 6); /* ciphers: GREASE, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384 */
+	put_u16(&body, 0x1a1a);
+	put_u16(&body, 0x1301);
+	put_u16(&body, 0x1302);
+	put_u8(&body, 1);
+	put_u8(&body, 0);
+	put_u16(&ext, 0x2a2a); /* GREASE extension, empty */
+	put_u16(&ext, 0);
+	put_u16(&ext, 0); /* server_name: one host_name */
+	put_u16(&ext, 8);
+	put_u16(&ext, 6);
+	put_u8(&ext, 0);
+	put_u16(&ext, 3);
+	put(&ext, "a.b", 3);
+	put_u16(&ext, 10); /* supported_groups: GREASE, x25519, secp256r1 */
+	put_u16(&ext, 8);
+	put_u16(&ext, 6);
+	put_u16(&ext, 0x3a3a);
+	put_u16(&ext, 29);
+	put_u16(&ext, 23);
+	put_u16(&ext, 11); /* ec_point_formats: uncompressed, ansiX962_prime */
+	put_u16(&ext, 3);
+	put_u8(&ext, 2);
+	put_u8(&ext, 0);
+	put_u8(&ext, 1);
+	put_u16(&ext, 43); /* supported_versions: TLS 1.3 */
+	put_u16(&ext, 3);
+	put_u8(&ext, 2);
+	put_u16(&ext, 0x0304);
+	put_u16(&body, (unsigned)ext.n);
+	put(&body, ext.b, ext.n);
+	hs(&m, 1, &body);
+	records(&rec, 22, 0x0301, m.b, m.n, 16384);
+	feedn(r, 0, &rec, 7);
+	/* the MD5 computed outside mxsentry */
+	assert_string_equal(in->ja3, "771,4865-4866,0-10-11-43,29-23,0-1");
+	assert_string_equal(in->ja3_hash, "a19cfcbdc3da5e8fb135ac7ad9c57a9e");
+	trec_free(r);
+}
+
 static void test_client_hello(void **state)
 {
 	static const uint16_t v[] = {0x0a0a, 0x0304, 0x0303, 0x0302};
@@ -963,11 +1017,18 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_client_hello), cmocka_unit_test(test_tls12_certificate),
-	    cmocka_unit_test(test_tls13),	 cmocka_unit_test(test_hrr_downgrade),
-	    cmocka_unit_test(test_cert_cache_many), cmocka_unit_test(test_alert),	 cmocka_unit_test(test_not_tls),
-	    cmocka_unit_test(test_garbage),	 cmocka_unit_test(test_memcap),
-	    cmocka_unit_test(test_gap),		 cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_client_hello),
+	    cmocka_unit_test(test_ja3_grease),
+	    cmocka_unit_test(test_tls12_certificate),
+	    cmocka_unit_test(test_tls13),
+	    cmocka_unit_test(test_hrr_downgrade),
+	    cmocka_unit_test(test_cert_cache_many),
+	    cmocka_unit_test(test_alert),
+	    cmocka_unit_test(test_not_tls),
+	    cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_memcap),
+	    cmocka_unit_test(test_gap),
+	    cmocka_unit_test(test_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
