@@ -271,8 +271,11 @@ static void write_batch(struct state *st, struct qfact *list, size_t n)
 	if (ok) {
 		st->wctr.written += n;
 		st->wctr.batches++;
-	} else {
-		st->wctr.write_errors++;
+	} else if (st->wctr.write_errors++ == 0) {
+		fprintf(stderr,
+			"mxsentry: warning: state (%s): a batch of %zu facts could not be written; "
+			"stats.state.write_errors counts the batches lost\n",
+			st->ops->name, n);
 	}
 	st->wctr.expired += c.expired;
 	st->wctr.evicted += c.evicted;
