@@ -105,9 +105,23 @@ static bool parse_userinfo(const char *s, size_t n, struct redis_target *t)
 			    sizeof(t->password));
 }
 
-static bool parse_url(const char *url, struct redis_target *t, char *err, size_t errlen)
+/* The URL for messages: a user and password in it become "***". */
+static const char *shown(const char *url, char *buf, size_t len)
 {
 	const char *p = url + strlen("redis://");
+	const char *at = strchr(p, '@');
+
+	if (at == NULL || (size_t)(at - p) > strcspn(p, "/"))
+		return url;
+	snprintf(buf, len, "redis://***%s", at);
+	return buf;
+}
+
+static bool parse_url(const char *url_in, struct redis_target *t, char *err, size_t errlen)
+{
+	char safe[128];
+	const char *url = shown(url_in, safe, sizeof(safe));
+	const char *p = url_in + strlen("redis://");
 	const char *end = p + strcspn(p, "/");
 	const char *at = NULL, *hp, *port = NULL;
 	size_t hlen;

@@ -1,7 +1,8 @@
 /*
  * test_redis_output.c - the Redis output's pieces that need no server:
  * server strings (TCP, IPv6, unix socket, credentials with %XX escapes,
- * database) and every malformed form; the redis output section of the
+ * database) and every malformed form, whose message never shows a
+ * password; the redis output section of the
  * configuration with its defaults and every key; a connection to a port
  * nobody listens on reported as unreachable, not refused; and, when
  * redis-server is installed, four threads pushing at once into one output
@@ -99,6 +100,8 @@ static void test_bad_servers(void **state)
 	    "redis://user:trunc%4@host",
 	    "unix://relative.sock",
 	    "unix:///tmp/r.sock?database=1",
+	    "redis://sensor:pw-secret@host:port",
+	    "redis://:pw-secret@[2001:db8::1/0",
 	};
 	struct redis_target t;
 	char err[256];
@@ -109,6 +112,8 @@ static void test_bad_servers(void **state)
 		if (redis_target_parse(bad[i], &t, err, sizeof(err)))
 			fail_msg("accepted '%s'", bad[i]);
 		assert_true(err[0] != '\0');
+		if (strstr(err, "secret") != NULL)
+			fail_msg("the message shows the password: %s", err);
 	}
 }
 
