@@ -637,6 +637,14 @@ static bool apply(void *arg, const struct state_fact *sf)
 	memset(&f, 0, sizeof(f));
 	ok = val != NULL && decode_expect(sf, o, &f, val, name);
 	json_decref(o);
+	if (ok && strncmp(sf->source, "sensor ", 7) == 0) {
+		/* Shared by another sensor (state_redis.c names it): the alerts say so. */
+		if (sf->kind == STATE_MX)
+			mx_strlcpy(val->mx.learned_from, sf->source, sizeof(val->mx.learned_from));
+		else if (sf->kind == STATE_TLSA)
+			mx_strlcpy(val->tlsa.learned_from, sf->source,
+				   sizeof(val->tlsa.learned_from));
+	}
 	if (ok) {
 		f.touched_us = sf->learned_us;
 		f.keep_until_us = sf->expires_us;

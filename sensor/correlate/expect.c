@@ -329,6 +329,33 @@ void expect_flush_observed(struct expect_store *st)
 		show(st, e);
 }
 
+static bool may_replace(enum expect_trust old, uint64_t old_expires, enum expect_trust neu,
+			uint64_t now_us);
+
+/*
+ * A restored (or shared) value may replace e's as a fresh answer may:
+ * unless e's is better trusted and not yet expired at now_us.
+ */
+static bool restore_may_replace(const struct entry *e, const void *value, uint64_t now_us)
+{
+	switch (e->kind) {
+	case K_MX:
+		return may_replace(e->v.mx.trust, e->v.mx.expires_us,
+				   ((const struct expect_mxset *)value)->trust, now_us);
+	case K_ADDRS:
+		return may_replace(e->v.addrs.trust, e->v.addrs.expires_us,
+				   ((const struct expect_addrs *)value)->trust, now_us);
+	case K_TLSA:
+		return may_replace(e->v.tlsa.trust, e->v.tlsa.expires_us,
+				   ((const struct expect_tlsa *)value)->trust, now_us);
+	case K_STS:
+		return may_replace(e->v.sts.trust, e->v.sts.expires_us,
+				   ((const struct expect_sts *)value)->trust, now_us);
+	default:
+		return true;
+	}
+}
+
 bool expect_restore(struct expect_store *st, const struct expect_fact *f)
 {
 	static const uint8_t kinds[] = {
@@ -350,6 +377,9 @@ bool expect_restore(struct expect_store *st, const struct expect_fact *f)
 	kind = kinds[f->kind];
 	if (!by_addr && !expect_norm_name(f->name, name))
 		return false;
+	e = lookup(st, kind, name, by_addr ? &f->addr : NULL, kind == K_TLSA ? f->port : 0);
+	if (e != NULL && !restore_may_replace(e, f->value, f->touched_us))
+		return true; /* what memory holds is better trusted and still alive */
 	e = insert(st, kind, name, by_addr ? &f->addr : NULL, kind == K_TLSA ? f->port : 0,
 		   f->touched_us);
 	if (e == NULL)

@@ -20,6 +20,7 @@
 #define EXPECT_TLSA_DATA_MAX 64
 #define EXPECT_STS_ID_MAX    64
 #define EXPECT_SPKI_MAX	     4
+#define EXPECT_FROM_MAX	     64 /* learned_from: the sensor that shared a fact */
 
 /* How an expectation was established, strongest first. */
 enum expect_trust {
@@ -45,6 +46,7 @@ struct expect_mxset {
 	struct expect_mx mx[EXPECT_MAX_MX];
 	enum expect_trust trust;
 	uint64_t expires_us;
+	char learned_from[EXPECT_FROM_MAX]; /* "" unless another sensor shared it */
 };
 
 struct expect_addrs {
@@ -67,6 +69,7 @@ struct expect_tlsa {
 	uint64_t expires_us;   /* end of the RRset's TTL */
 	uint64_t last_seen_us; /* for "known to have TLSA" after expiry */
 	uint32_t sightings;    /* answers with TLSA seen for this host and port */
+	char learned_from[EXPECT_FROM_MAX]; /* "" unless another sensor shared it */
 };
 
 struct expect_sts {

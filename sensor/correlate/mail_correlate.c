@@ -69,6 +69,7 @@ struct tlsa_expect {
 	enum expect_trust trust;
 	const char *source;
 	const char *policy_id;
+	const char *learned_from; /* NULL unless another sensor shared the TLSA */
 	char host[EXPECT_NAME_MAX];
 };
 
@@ -108,6 +109,7 @@ static bool host_tlsa(struct correlate *c, const char *host, uint64_t ts, struct
 			te->rec[te->n++] = t->rec[i];
 	te->trust = t->trust;
 	te->source = "dane";
+	te->learned_from = t->learned_from[0] ? t->learned_from : NULL;
 	return te->n > 0;
 }
 
@@ -133,6 +135,7 @@ static void exp_from_tlsa(const struct tlsa_expect *te, struct alert_expectation
 	exp->trust = te->trust;
 	exp->mx_host = te->host;
 	exp->policy_id = te->policy_id;
+	exp->learned_from = te->learned_from;
 	exp->tlsa = te->rec;
 	exp->ntlsa = te->n;
 	exp->detail = detail;
@@ -323,6 +326,7 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 			memset(&exp, 0, sizeof(exp));
 			exp.source = mx->trust == EXPECT_CONFIGURED ? "policy" : "dane";
 			exp.trust = mx->trust;
+			exp.learned_from = mx->learned_from[0] ? mx->learned_from : NULL;
 			exp.domain = doms[j];
 			exp.mx_host = mf->hosts[i];
 			exp.detail =
@@ -481,6 +485,7 @@ static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *r
 			re.mx = mx;
 			exp.source = mx->trust == EXPECT_CONFIGURED ? "policy" : "dane";
 			exp.trust = mx->trust;
+			exp.learned_from = mx->learned_from[0] ? mx->learned_from : NULL;
 			exp.detail =
 			    "server address belongs to none of the domain's validated MX hosts";
 			raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts_us, &exp,

@@ -135,6 +135,8 @@ static void write_expectation(struct eve *e, const struct alert_expectation *exp
 	}
 	if (exp->detail != NULL)
 		eve_str(e, "detail", exp->detail);
+	if (exp->learned_from != NULL)
+		eve_str(e, "learned_from", exp->learned_from);
 	eve_obj_end(e);
 }
 

@@ -34,6 +34,8 @@ struct alert_expectation {
 	const struct tlsa_record *tlsa;
 	size_t ntlsa;
 	const char *detail; /* a short free text, may be NULL */
+	/* Shared by another sensor ("sensor NAME via redis: DNS TLSA answer"); may be NULL. */
+	const char *learned_from;
 };
 
 /* What the filter says about an alert about to be written. */

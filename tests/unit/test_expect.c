@@ -1,7 +1,8 @@
 /*
  * test_expect.c - the expectation store: trust rules when an answer
  * replaces another, lifetimes by packet time, reverse lookups, history
- * after expiry, and the memcap with counted evictions.
+ * after expiry, the memcap with counted evictions, and restored or shared
+ * facts under the same trust rules.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -142,6 +143,49 @@ static void test_tlsa_history(void **state)
 	expect_free(st);
 }
 
+/* A restored or shared fact follows the trust rules of a fresh answer. */
+static void test_restore_trust(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_tlsa t, plain;
+	struct expect_fact f;
+	const struct expect_tlsa *got;
+	bool live;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.trust = EXPECT_DNSSEC;
+	t.expires_us = T0 + SEC(300);
+	t.n = 1;
+	t.rec[0].usage = 3;
+	expect_put_tlsa(st, "mx1.example.test", 25, &t, T0);
+	plain = t;
+	plain.trust = EXPECT_UNVALIDATED;
+	plain.expires_us = T0 + SEC(3000);
+	plain.last_seen_us = T0 + SEC(400);
+	snprintf(plain.learned_from, sizeof(plain.learned_from), "sensor B via redis: x");
+	memset(&f, 0, sizeof(f));
+	f.kind = EXPECT_F_TLSA;
+	f.name = "mx1.example.test";
+	f.port = 25;
+	f.value = &plain;
+	f.touched_us = T0 + SEC(10);
+	f.keep_until_us = T0 + SEC(3000);
+	assert_true(expect_restore(st, &f));
+	got = expect_get_tlsa(st, "mx1.example.test", 25, T0 + SEC(20), &live);
+	assert_non_null(got);
+	assert_int_equal(got->trust, EXPECT_DNSSEC);
+	assert_string_equal(got->learned_from, "");
+	/* Once the validated RRset has expired, the shared plain one takes its place. */
+	f.touched_us = T0 + SEC(400);
+	assert_true(expect_restore(st, &f));
+	got = expect_get_tlsa(st, "mx1.example.test", 25, T0 + SEC(401), &live);
+	assert_non_null(got);
+	assert_int_equal(got->trust, EXPECT_UNVALIDATED);
+	assert_string_equal(got->learned_from, "sensor B via redis: x");
+	expect_free(st);
+}
+
 static void test_history(void **state)
 {
 	struct expect_store *st = store(0);
@@ -202,6 +246,7 @@ int main(void)
 	    cmocka_unit_test(test_mx_trust),	 cmocka_unit_test(test_addresses),
 	    cmocka_unit_test(test_tlsa_history), cmocka_unit_test(test_history),
 	    cmocka_unit_test(test_memcap),	 cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_restore_trust),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
