@@ -42,7 +42,7 @@ TSAN_OBJS := $(LIB_SRCS:%.c=build/tsan/%.o) build/tsan/gen/rules_default.o
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 # The unit tests that run threads, built once more with ThreadSanitizer.
 TSAN_BINS   := build/tsan/tests/test_workers build/tsan/tests/test_redis_output \
-	       build/tsan/tests/test_state
+	       build/tsan/tests/test_state build/tsan/tests/test_state_redis
 REPLAY_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/asan/replay/%)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/bin/%)
 TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=build/rel/tools/%)

@@ -25,6 +25,7 @@
 #include "output/redis_out.h"
 #include "correlate/correlate_state.h"
 #include "run/persist.h"
+#include "state/state_redis.h"
 #include "run/pipeline.h"
 #include "run/report.h"
 #include "run/setup.h"
@@ -615,6 +616,14 @@ int main(int argc, char **argv)
 	else if (r.state != NULL)
 		pipeline_add_stats_source(r.pipe, state_counters(persist_state(r.state)),
 					  state_counter_desc);
+	if (r.state != NULL && strcmp(state_backend_name(persist_state(r.state)), "redis") == 0) {
+		if (r.pool != NULL)
+			worker_pool_add_stats_source(r.pool, state_redis_counters(),
+						     state_redis_counter_desc, false);
+		else
+			pipeline_add_stats_source(r.pipe, state_redis_counters(),
+						  state_redis_counter_desc);
+	}
 	if (!o.quiet && !r.live && isatty(STDERR_FILENO))
 		r.report = report_new(r.pipe, corr);
 	if (install_signals() != 0) {

@@ -3,7 +3,8 @@
  * what the SQLite state store knows about a domain, an MX host, a zone or
  * a server address, and where each fact came from. It opens the file
  * read-only, so it also works beside a running sensor (WAL readers do not
- * block the writer).
+ * block the writer). A shared store (--state redis://...) is read once
+ * into an in-memory table of the same layout and shown the same way.
  *
  * For a domain it follows the facts: the domain's MX set and _mta-sts id,
  * then for each MX host its addresses, TLSA records and the domains that
@@ -170,6 +171,64 @@ static int show_all(sqlite3 *db, FILE *out)
 	return 0;
 }
 
+static bool copy_fact(void *arg, const struct state_fact *f)
+{
+	sqlite3_stmt *ins = arg;
+	bool ok;
+
+	sqlite3_reset(ins);
+	sqlite3_bind_text(ins, 1, state_kind_name(f->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 2, f->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, f->value, (int)f->value_len, SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 4, (sqlite3_int64)MX_MIN(f->learned_us, INT64_MAX));
+	sqlite3_bind_int64(ins, 5, (sqlite3_int64)MX_MIN(f->expires_us, INT64_MAX));
+	sqlite3_bind_text(ins, 6, f->source, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 7, f->trust, -1, SQLITE_STATIC);
+	ok = sqlite3_step(ins) == SQLITE_DONE;
+	sqlite3_reset(ins);
+	return ok;
+}
+
+/*
+ * A shared store (redis://, unix://): its facts loaded into an in-memory
+ * table of the SQLite layout, which the same queries then read. NULL with
+ * a message on stderr.
+ */
+static sqlite3 *open_shared(const char *spec)
+{
+	struct state_config cfg;
+	struct state *st;
+	sqlite3_stmt *ins = NULL;
+	sqlite3 *db = NULL;
+	char err[512] = "";
+	bool ok;
+
+	state_config_defaults(&cfg);
+	cfg.max_rows = 0;
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
+	    sqlite3_exec(db,
+			 "CREATE TABLE facts (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT "
+			 "NOT NULL, learned_us INTEGER NOT NULL, expires_us INTEGER NOT NULL, "
+			 "source TEXT NOT NULL, trust TEXT NOT NULL, PRIMARY KEY (kind, key))",
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO facts VALUES (?1,?2,?3,?4,?5,?6,?7)",
+			       -1, &ins, NULL) != SQLITE_OK) {
+		fprintf(stderr, "mxsentry state: %s\n", db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	st = state_open(spec, &cfg, err, sizeof(err));
+	ok = st != NULL && state_load(st, copy_fact, ins, err, sizeof(err));
+	state_close(st);
+	sqlite3_finalize(ins);
+	if (!ok) {
+		fprintf(stderr, "mxsentry state: %s\n", err[0] ? err : "cannot load");
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
 static void show_usage(FILE *out)
 {
 	fprintf(out, "usage: mxsentry state show [--state FILE | -c CONFIG] [DOMAIN|HOST|ADDRESS]\n");
@@ -233,8 +292,14 @@ int state_show_main(int argc, char **argv)
 		config_free(&cfg);
 		return 2;
 	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-	    sqlite3_exec(db, "SELECT 1 FROM facts LIMIT 1", NULL, NULL, NULL) != SQLITE_OK) {
+	if (strncmp(path, "redis://", 8) == 0 || strncmp(path, "unix://", 7) == 0) {
+		db = open_shared(path);
+		if (db == NULL) {
+			config_free(&cfg);
+			return 2;
+		}
+	} else if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+		   sqlite3_exec(db, "SELECT 1 FROM facts LIMIT 1", NULL, NULL, NULL) != SQLITE_OK) {
 		fprintf(stderr, "mxsentry state: %s: %s\n", path,
 			db != NULL ? sqlite3_errmsg(db) : "cannot open");
 		sqlite3_close(db);
