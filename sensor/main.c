@@ -65,6 +65,8 @@ static void usage(FILE *out)
 	    "  -e PATH       EVE output (default LOGDIR/eve.json; - for stdout)\n"
 	    "  -T, --check   validate configuration, rules and policies, then exit\n"
 	    "  --state FILE  keep what was learned in FILE (SQLite) across runs\n"
+	    "  --state redis://[user:pw@]host:port/db?ns=NAME&sensor=NAME\n"
+	    "                share it with the other sensors of namespace NAME\n"
 	    "  -u USER       drop privileges to USER once the capture is open\n"
 	    "  -g GROUP      drop privileges to GROUP once the capture is open\n"
 	    "  -q            no progress line and no summary on stderr\n"
