@@ -1,10 +1,13 @@
 /*
- * eve.c - EVE JSON records built with jansson (a stack of open objects and
- * arrays, serialized compactly in insertion order) and written as lines
- * to files, stdout and syslog. Each writer has its own builder; the
- * outputs are shared and locked around each finished line. See eve.h for
- * the escaping of traffic bytes: every string handed to jansson is
- * printable ASCII, so it never refuses one and every line is valid JSON.
+ * eve.c - EVE JSON records written straight into a per-writer line buffer
+ * as their fields arrive (compact JSON in the order written, a stack of
+ * the open objects and arrays), then as lines to files, stdout, syslog
+ * and hooks. No tree is built and nothing is allocated per record. Each
+ * writer has its own buffer; the outputs are shared and locked around
+ * each finished line. See eve.h for the escaping of traffic bytes: every
+ * string is printable ASCII once escaped, so every line is valid JSON.
+ * jansson is used only to read a finished alert line back for the fast
+ * output.
  */
 #include "output/eve.h"
 
@@ -67,10 +70,13 @@ struct eve {
 	int cur_dns_version; /* 0: the record goes to every selected sink */
 	bool open_record;
 	struct eve_app_layer app; /* of the flow being processed */
-	json_t *stack[EVE_MAX_DEPTH];
-	int depth;	   /* stack[0] is the record */
-	unsigned overflow; /* containers opened past the depth limit */
+	int depth;		  /* open containers; 0 is the record, -1 none */
+	unsigned overflow;	  /* containers opened past the depth limit */
+	bool is_list[EVE_MAX_DEPTH];
+	bool has_item[EVE_MAX_DEPTH]; /* a member was written: the next needs a comma */
 	char *line;
+	size_t len;
+	bool too_long; /* the record outgrew EVE_MAX_LINE: it is dropped */
 	char scratch[EVE_MAX_FIELD * 4 + 8];
 };
 
@@ -106,76 +112,10 @@ unsigned eve_type_parse(const char *name)
 	return 0;
 }
 
-/*
- * jansson's allocations for one record come from a per-thread arena that
- * is emptied once the record is written: a record costs no malloc/free
- * per key. What does not fit in what is left goes to malloc. The arena is
- * freed when its thread ends.
- */
-#define ARENA_SIZE (256u * 1024u)
-
-struct arena {
-	uint8_t *base;
-	size_t used;
-	unsigned open; /* records under construction on this thread */
-};
-
-static __thread struct arena arena;
-static pthread_key_t arena_key;
-static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
-
-static void arena_release(void *p)
-{
-	free(p);
-}
-
-static void *arena_alloc(size_t n)
-{
-	size_t need = (n + 15) & ~(size_t)15;
-
-	if (arena.base == NULL) {
-		arena.base = malloc(ARENA_SIZE);
-		if (arena.base != NULL)
-			pthread_setspecific(arena_key, arena.base);
-	}
-	if (arena.base != NULL && need >= n && arena.used + need <= ARENA_SIZE) {
-		void *p = arena.base + arena.used;
-
-		arena.used += need;
-		return p;
-	}
-	return malloc(n);
-}
-
-static void arena_free(void *p)
-{
-	if (arena.base != NULL && (uint8_t *)p >= arena.base &&
-	    (uint8_t *)p < arena.base + ARENA_SIZE)
-		return;
-	free(p);
-}
-
-/* A record's tree is gone: once no other record is being built on this
-   thread, the arena starts over. */
-static void arena_done(void)
-{
-	if (arena.open > 0)
-		arena.open--;
-	if (arena.open == 0)
-		arena.used = 0;
-}
-
-static void arena_setup(void)
-{
-	pthread_key_create(&arena_key, arena_release);
-	json_set_alloc_funcs(arena_alloc, arena_free);
-}
-
 static struct eve *builder_new(struct eve_out *out, bool owns)
 {
 	struct eve *e = calloc(1, sizeof(*e));
 
-	pthread_once(&arena_once, arena_setup);
 	if (e == NULL)
 		return NULL;
 	e->line = malloc(EVE_MAX_LINE);
@@ -237,10 +177,6 @@ void eve_free(struct eve *e)
 		return;
 	if (e->owns_out)
 		close_outputs(e->out);
-	if (e->depth >= 0) {
-		json_decref(e->stack[0]);
-		arena_done();
-	}
 	free(e->line);
 	free(e);
 }
@@ -539,43 +475,110 @@ void eve_community_id(const struct flow *f, char *buf, size_t len)
 	snprintf(buf, len, "1:%s", b64);
 }
 
-/* Adds v (reference stolen) under key to the innermost open container. */
-static void put(struct eve *e, const char *key, json_t *v)
+/* Appends n bytes to the record (marking it too long when they do not fit). */
+static void emit(struct eve *e, const char *p, size_t n)
 {
-	json_t *top;
-
-	if (v == NULL)
-		return;
-	if (e->depth < 0 || e->overflow > 0) {
-		json_decref(v);
+	if (e->too_long || n > EVE_MAX_LINE - e->len) {
+		e->too_long = true;
 		return;
 	}
-	top = e->stack[e->depth];
-	if (json_is_array(top))
-		json_array_append_new(top, v);
-	else
-		json_object_set_new(top, key, v);
+	memcpy(e->line + e->len, p, n);
+	e->len += n;
 }
 
-static void open_container(struct eve *e, const char *key, json_t *c)
+static void emit_c(struct eve *e, char c)
 {
-	if (c == NULL || e->depth < 0 || e->overflow > 0 || e->depth + 1 >= EVE_MAX_DEPTH) {
-		json_decref(c);
+	if (e->too_long || e->len >= EVE_MAX_LINE) {
+		e->too_long = true;
+		return;
+	}
+	e->line[e->len++] = c;
+}
+
+/* Appends s (n bytes) as a JSON string: quotes, and the two characters
+ * printable ASCII needs escaped. */
+static void emit_string(struct eve *e, const char *s, size_t n)
+{
+	size_t run = 0;
+
+	emit_c(e, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\' || c < 0x20) {
+			char esc[8];
+
+			emit(e, s + run, i - run);
+			if (c == '"' || c == '\\') {
+				esc[0] = '\\';
+				esc[1] = (char)c;
+				emit(e, esc, 2);
+			} else {
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				emit(e, esc, 6);
+			}
+			run = i + 1;
+		}
+	}
+	emit(e, s + run, n - run);
+	emit_c(e, '"');
+}
+
+/*
+ * Starts a member of the innermost open container: the comma before it
+ * and, inside an object, its key. False when nothing may be written (no
+ * record, or inside a container past the depth limit).
+ */
+static bool member(struct eve *e, const char *key)
+{
+	if (e->depth < 0 || e->overflow > 0)
+		return false;
+	if (e->has_item[e->depth])
+		emit_c(e, ',');
+	e->has_item[e->depth] = true;
+	if (!e->is_list[e->depth]) {
+		emit_string(e, key != NULL ? key : "", key != NULL ? strlen(key) : 0);
+		emit_c(e, ':');
+	}
+	return true;
+}
+
+static void open_container(struct eve *e, const char *key, bool list)
+{
+	if (e->depth < 0 || e->overflow > 0 || e->depth + 1 >= EVE_MAX_DEPTH) {
 		e->overflow++;
 		return;
 	}
-	json_incref(c);
-	put(e, key, c);
-	e->stack[++e->depth] = c;
-	json_decref(c);
+	member(e, key);
+	emit_c(e, list ? '[' : '{');
+	e->depth++;
+	e->is_list[e->depth] = list;
+	e->has_item[e->depth] = false;
 }
 
 static void close_container(struct eve *e)
 {
-	if (e->overflow > 0)
+	if (e->overflow > 0) {
 		e->overflow--;
-	else if (e->depth > 0)
+	} else if (e->depth > 0) {
+		emit_c(e, e->is_list[e->depth] ? ']' : '}');
 		e->depth--;
+	}
+}
+
+/* Writes v in decimal. */
+static void emit_i64(struct eve *e, int64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	emit(e, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 void eve_begin(struct eve *e, unsigned type, uint64_t ts_us, const struct flow *f, int dir,
@@ -583,19 +586,17 @@ void eve_begin(struct eve *e, unsigned type, uint64_t ts_us, const struct flow *
 {
 	char tbuf[48], abuf[64];
 
-	if (e->depth >= 0) {
-		json_decref(e->stack[0]);
-		arena_done();
-	}
-	e->stack[0] = json_object();
-	if (e->stack[0] != NULL)
-		arena.open++;
-	e->depth = e->stack[0] != NULL ? 0 : -1;
+	e->len = 0;
+	e->too_long = false;
+	e->line[e->len++] = '{';
+	e->depth = 0;
+	e->is_list[0] = false;
+	e->has_item[0] = false;
 	e->overflow = 0;
 	e->cur_type = type;
 	e->cur_ts = ts_us;
 	e->cur_dns_version = 0;
-	e->open_record = e->depth == 0;
+	e->open_record = true;
 	eve_format_time(ts_us, tbuf, sizeof(tbuf));
 	eve_str(e, "timestamp", tbuf);
 	if (f != NULL) {
@@ -613,9 +614,9 @@ void eve_begin(struct eve *e, unsigned type, uint64_t ts_us, const struct flow *
 
 		if (f->vlan[0] != 0 || f->vlan[1] != 0) {
 			eve_list_begin(e, "vlan");
-			put(e, NULL, json_integer(f->vlan[0]));
+			eve_u64(e, NULL, f->vlan[0]);
 			if (f->vlan[1] != 0)
-				put(e, NULL, json_integer(f->vlan[1]));
+				eve_u64(e, NULL, f->vlan[1]);
 			eve_list_end(e);
 		}
 		eve_addr(e, "src_ip", src);
@@ -637,25 +638,31 @@ void eve_str(struct eve *e, const char *key, const char *val)
 
 void eve_bytes(struct eve *e, const char *key, const uint8_t *val, size_t len)
 {
-	size_t n = eve_escape_bytes(val, MX_MIN(len, (size_t)EVE_MAX_FIELD), e->scratch,
-				    sizeof(e->scratch));
+	size_t n;
 
-	put(e, key, json_stringn_nocheck(e->scratch, n));
+	if (!member(e, key))
+		return;
+	n = eve_escape_bytes(val, MX_MIN(len, (size_t)EVE_MAX_FIELD), e->scratch,
+			     sizeof(e->scratch));
+	emit_string(e, e->scratch, n);
 }
 
 void eve_u64(struct eve *e, const char *key, uint64_t val)
 {
-	put(e, key, json_integer(val > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)val));
+	if (member(e, key))
+		emit_i64(e, val > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)val);
 }
 
 void eve_i64(struct eve *e, const char *key, int64_t val)
 {
-	put(e, key, json_integer(val));
+	if (member(e, key))
+		emit_i64(e, val);
 }
 
 void eve_bool(struct eve *e, const char *key, bool val)
 {
-	put(e, key, json_boolean(val));
+	if (member(e, key))
+		emit(e, val ? "true" : "false", val ? 4 : 5);
 }
 
 void eve_addr(struct eve *e, const char *key, const struct mx_addr *a)
@@ -667,7 +674,7 @@ void eve_addr(struct eve *e, const char *key, const struct mx_addr *a)
 
 void eve_obj_begin(struct eve *e, const char *key)
 {
-	open_container(e, key, json_object());
+	open_container(e, key, false);
 }
 
 void eve_obj_end(struct eve *e)
@@ -677,7 +684,7 @@ void eve_obj_end(struct eve *e)
 
 void eve_list_begin(struct eve *e, const char *key)
 {
-	open_container(e, key, json_array());
+	open_container(e, key, true);
 }
 
 void eve_list_end(struct eve *e)
@@ -728,7 +735,7 @@ static long long jint(const json_t *o, const char *key)
  */
 static size_t format_fast(const struct eve *e, char *buf, size_t cap)
 {
-	const json_t *r = e->stack[0];
+	json_t *r = json_loadb(e->line, e->len, 0, NULL);
 	const json_t *a = json_object_get(r, "alert");
 	char tbuf[48];
 	int n;
@@ -742,6 +749,7 @@ static size_t format_fast(const struct eve *e, char *buf, size_t cap)
 		     json_object_get(r, "proto") != NULL ? jstr(r, "proto") : "UNKNOWN",
 		     jstr(r, "src_ip"), jint(r, "src_port"), jstr(r, "dest_ip"),
 		     jint(r, "dest_port"));
+	json_decref(r);
 	if (n < 0)
 		return 0;
 	return (size_t)n < cap ? (size_t)n : cap - 1;
@@ -769,14 +777,17 @@ void eve_commit(struct eve *e)
 	if (!e->open_record)
 		return;
 	e->open_record = false;
-	len = json_dumpb(e->stack[0], buf, EVE_MAX_LINE, JSON_COMPACT);
-	if (e->cur_type == EVE_ALERT)
+	/* Containers still open are closed, the record last. */
+	e->overflow = 0;
+	while (e->depth > 0)
+		close_container(e);
+	emit_c(e, '}');
+	e->depth = -1;
+	len = e->too_long ? 0 : e->len;
+	if (e->cur_type == EVE_ALERT && len > 0)
 		for (size_t i = 0; i < o->nsinks; i++)
 			if (o->sinks[i].fast && sink_takes(e, &o->sinks[i]))
 				fast_len = format_fast(e, fast, sizeof(fast));
-	json_decref(e->stack[0]);
-	arena_done();
-	e->depth = -1;
 	/* The line is built outside the lock; only its write is serialised. */
 	pthread_mutex_lock(&o->lock);
 	if (len == 0 || len > EVE_MAX_LINE) {
