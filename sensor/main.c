@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "compliance/compliance.h"
 #include "correlate/correlate.h"
 #include "output/eve.h"
 #include "output/redis_out.h"
@@ -83,7 +84,12 @@ static void usage(FILE *out)
 	    "                        the same input gives the same output whatever N\n"
 	    "  --worker-queue MIB    live: each worker's queue (default 16; full: dropped, "
 	    "counted)\n"
+	    "  --home-net CIDR[,CIDR...]  our side: smtp records say direction and destination\n"
+	    "  --mail-relays CIDR[,...]   our sending MTAs (counted as home-net)\n"
+	    "  --summary FILE        write the end-of-run summary as JSON to FILE (live: at\n"
+	    "                        every stats interval too)\n"
 	    "  -V, --version   -h, --help\n"
+	    "       mxsentry report -o DIR [options] EVE... (mxsentry report -h)\n"
 	    "exit status: 0 ok, 1 error, 2 usage, 3 an input capture was truncated or corrupt\n");
 }
 
@@ -114,7 +120,10 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 		O_PID,
 		O_WORKERS,
 		O_WQUEUE,
-		O_STATE
+		O_STATE,
+		O_HOMENET,
+		O_RELAYS,
+		O_SUMMARY
 	};
 	static const struct option longopts[] = {
 	    {"check", no_argument, NULL, 'T'},
@@ -132,6 +141,9 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 	    {"workers", required_argument, NULL, O_WORKERS},
 	    {"worker-queue", required_argument, NULL, O_WQUEUE},
 	    {"state", required_argument, NULL, O_STATE},
+	    {"home-net", required_argument, NULL, O_HOMENET},
+	    {"mail-relays", required_argument, NULL, O_RELAYS},
+	    {"summary", required_argument, NULL, O_SUMMARY},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -251,6 +263,15 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 		case O_STATE:
 			o->state = optarg;
 			break;
+		case O_HOMENET:
+			o->home_net = optarg;
+			break;
+		case O_RELAYS:
+			o->mail_relays = optarg;
+			break;
+		case O_SUMMARY:
+			o->summary = optarg;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -329,7 +350,7 @@ struct run_ctx {
 	struct report *report;
 	struct persist *state; /* --state; NULL: in memory only */
 	bool state_failed;     /* the state could not be loaded: exit 2 */
-	const char *file; /* the capture file being read, for pcap_filename */
+	const char *file;      /* the capture file being read, for pcap_filename */
 	bool live;
 	bool warned_drops;
 	bool warned_queue_drops;
@@ -555,6 +576,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "state") == 0)
 		return state_show_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return compliance_main(argc - 1, argv + 1);
 	rc = parse_options(argc, argv, &o);
 	if (rc != EXIT_OK)
 		return rc;
@@ -605,8 +628,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mxsentry: %s\n", err[0] ? err : "out of memory");
 		goto out_pipe;
 	}
-	r.state = persist_open(st.cfg.state, st.cfg.state_max_rows, !r.live, corr, err,
-			       sizeof(err));
+	r.state =
+	    persist_open(st.cfg.state, st.cfg.state_max_rows, !r.live, corr, err, sizeof(err));
 	if (r.state == NULL && err[0] != '\0') {
 		fprintf(stderr, "mxsentry: %s\n", err);
 		rc = EXIT_USAGE;

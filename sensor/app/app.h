@@ -7,6 +7,7 @@
 #define MX_APP_H
 
 #include "util/common.h"
+#include "util/netset.h"
 #include "output/eve.h"
 #include "flow/flow.h"
 #include "decode/packet.h"
@@ -35,6 +36,8 @@ struct app_config {
 	bool all_dns_answers;		     /* dns records for every answer, not only mail ones */
 	bool flow_records_all;		     /* flow records for every flow, not only mail/DNS */
 	bool flow_records_no_data;	     /* ... also for TCP flows that carried no payload */
+	struct mx_netset home_net;	     /* our side; empty: smtp records say no direction */
+	struct mx_netset mail_relays;	     /* our sending MTAs, counted as home-net */
 };
 
 void app_config_defaults(struct app_config *cfg);

@@ -8,14 +8,17 @@
  */
 #include "app/mail_session.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "correlate/correlate.h"
 #include "correlate/correlate_state.h"
 #include "correlate/mail_correlate.h"
+#include "output/alert.h"
 #include "run/pipeline.h"
 #include "smtp.h"
 #include "tls.h"
@@ -732,6 +735,102 @@ static void write_caps(struct eve *e, uint32_t caps)
 	eve_list_end(e);
 }
 
+/*
+ * With home-net set: which way the session goes. outbound: the client is
+ * ours (home-net or mail-relays) and the server is not; inbound: the
+ * server is ours and the client is not; internal: both; external: neither.
+ */
+static const char *session_direction(const struct mail_ctx *m, const struct flow *f)
+{
+	bool cli = mx_netset_contains(&m->cfg.home_net, &f->cli) ||
+		   mx_netset_contains(&m->cfg.mail_relays, &f->cli);
+	bool srv = mx_netset_contains(&m->cfg.home_net, &f->srv) ||
+		   mx_netset_contains(&m->cfg.mail_relays, &f->srv);
+
+	if (cli)
+		return srv ? "internal" : "outbound";
+	return srv ? "inbound" : "external";
+}
+
+/*
+ * The destination domains: the recipients' domains where RCPT TO was seen
+ * in cleartext, else the mail domains of the MX hosts the server address
+ * is known as (the expectation store's address -> MX host -> domain).
+ */
+static void write_destination(struct eve *e, const struct mail_session *s)
+{
+	const struct smtp_info *si = &s->smtp.info;
+	char seen[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < si->nrcpt && n < MAIL_MAX_TARGETS; i++) {
+		bool dup = false;
+
+		if (si->rcpt[i].null_path || !si->rcpt[i].domain[0])
+			continue;
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = strcasecmp(seen[j], si->rcpt[i].domain) == 0;
+		if (!dup)
+			snprintf(seen[n++], EXPECT_NAME_MAX, "%s", si->rcpt[i].domain);
+	}
+	if (n > 0) {
+		eve_list_begin(e, "destination_domains");
+		for (size_t i = 0; i < n; i++) {
+			for (char *p = seen[i]; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			eve_list_str(e, seen[i]);
+		}
+		eve_list_end(e);
+		eve_str(e, "destination_from", "rcpt");
+		return;
+	}
+	if (s->mf.ndomains == 0)
+		return;
+	eve_list_begin(e, "destination_domains");
+	for (size_t i = 0; i < s->mf.ndomains; i++)
+		eve_list_str(e, s->mf.domains[i]);
+	eve_list_end(e);
+	eve_str(e, "destination_from", "mx");
+}
+
+/* The policies behind the verdicts, as the compliance report needs them. */
+static void write_policy(struct eve *e, const struct mail_policy_seen *ps)
+{
+	char buf[2 * EXPECT_TLSA_DATA_MAX + 16];
+
+	if (!ps->dane && !ps->sts)
+		return;
+	eve_obj_begin(e, "policy");
+	if (ps->dane) {
+		eve_obj_begin(e, "dane");
+		eve_str(e, "source", ps->dane_source != NULL ? ps->dane_source : "dane");
+		eve_str(e, "trust", expect_trust_name(ps->dane_trust));
+		if (ps->dane_host[0])
+			eve_str(e, "mx_host", ps->dane_host);
+		if (ps->ntlsa > 0) {
+			eve_list_begin(e, "tlsa");
+			for (size_t i = 0; i < ps->ntlsa; i++) {
+				alert_format_tlsa(&ps->tlsa[i], buf, sizeof(buf));
+				eve_list_str(e, buf);
+			}
+			eve_list_end(e);
+		}
+		eve_obj_end(e);
+	}
+	if (ps->sts) {
+		eve_obj_begin(e, "mta-sts");
+		eve_str(e, "mode", mtasts_mode_name(ps->sts_mode));
+		eve_str(e, "policy_domain", ps->sts_domain);
+		eve_u64(e, "max_age", ps->sts_max_age);
+		eve_list_begin(e, "mx");
+		for (size_t i = 0; i < ps->sts_nmx; i++)
+			eve_list_str(e, ps->sts_mx[i]);
+		eve_list_end(e);
+		eve_obj_end(e);
+	}
+	eve_obj_end(e);
+}
+
 static void write_smtp_record(struct mail_ctx *m, struct mail_session *s)
 {
 	struct eve *e = m->eve;
@@ -814,6 +913,11 @@ static void write_smtp_record(struct mail_ctx *m, struct mail_session *s)
 		for (size_t i = 0; i < s->mf.nhosts; i++)
 			eve_list_str(e, s->mf.hosts[i]);
 		eve_list_end(e);
+	}
+	if (m->cfg.home_net.n > 0) {
+		eve_str(e, "direction", session_direction(m, s->f));
+		write_destination(e, s);
+		write_policy(e, &s->mf.policy);
 	}
 	eve_obj_end(e);
 	eve_commit(e);

@@ -659,6 +659,48 @@ static void load_trusted_resolvers(void *at, const struct ydoc_node *v, const ch
 	get_addr_list(v, key, errs, at);
 }
 
+/* A list of address ranges: a sequence, or one comma-separated string. */
+static void get_netset(const struct ydoc_node *n, const char *what, struct mx_errors *errs,
+		       struct mx_netset *out)
+{
+	struct mx_netset fresh = {0};
+	char err[160];
+	const char *s;
+
+	if (n->type == YDOC_SCALAR) {
+		if (!ydoc_get_str(n, 4096, what, errs, &s))
+			return;
+		if (!mx_netset_add_list(&fresh, s, err, sizeof(err))) {
+			ydoc_error(errs, n, "%s in '%s'", err, what);
+			return;
+		}
+	} else {
+		if (!ydoc_expect(n, YDOC_SEQ, what, errs))
+			return;
+		for (uint32_t i = 0; i < n->n; i++) {
+			if (!ydoc_get_str(n->items[i], 64, what, errs, &s))
+				return;
+			if (!mx_netset_add_list(&fresh, s, err, sizeof(err))) {
+				ydoc_error(errs, n->items[i], "%s in '%s'", err, what);
+				return;
+			}
+		}
+	}
+	*out = fresh;
+}
+
+static void load_home_net(void *at, const struct ydoc_node *v, const char *key,
+			  struct mx_errors *errs)
+{
+	get_netset(v, key, errs, &((struct mx_config *)at)->home_net);
+}
+
+static void load_mail_relays(void *at, const struct ydoc_node *v, const char *key,
+			     struct mx_errors *errs)
+{
+	get_netset(v, key, errs, &((struct mx_config *)at)->mail_relays);
+}
+
 static void load_outputs_field(void *at, const struct ydoc_node *v, const char *key,
 			       struct mx_errors *errs)
 {
@@ -679,6 +721,9 @@ static const struct field root_fields[] = {
     TEXT("trust-anchor-file", struct mx_config, trust_anchor_file),
     CUSTOM("trusted-resolvers", load_trusted_resolvers),
     CUSTOM("outputs", load_outputs_field),
+    CUSTOM("home-net", load_home_net),
+    CUSTOM("mail-relays", load_mail_relays),
+    TEXT("summary", struct mx_config, summary_file),
     U32("stats-interval", struct mx_config, stats_interval_s, 0, 86400),
     BOOL("redact-local-parts", struct mx_config, redact_local_parts),
     TEXT("log-dir", struct mx_config, log_dir),

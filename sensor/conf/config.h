@@ -37,6 +37,9 @@
  *        key: mxsentry, username: "", password: "", memcap: 64mb,
  *        stream-maxlen: 100000, batch: 256, flush-timeout: 5, timeout-ms: 2000,
  *        event-types: [alert]}
+ *   home-net: [192.0.2.0/24, "2001:db8::/32"]   (or "192.0.2.0/24,2001:db8::/32")
+ *   mail-relays: [192.0.2.25]
+ *   summary: /var/log/mxsentry/summary.json
  *   stats-interval: 60
  *   redact-local-parts: false
  *   log-dir: /var/log/mxsentry
@@ -51,6 +54,7 @@
 #define MX_CONFIG_H
 
 #include "util/common.h"
+#include "util/netset.h"
 #include "conf/yaml_doc.h"
 
 #define CONFIG_PATH_MAX	   1024
@@ -163,8 +167,11 @@ struct mx_config {
 	char user[CONFIG_NAME_MAX];	/* "" = keep privileges */
 	char group[CONFIG_NAME_MAX];
 	uint32_t workers;
-	char state[CONFIG_PATH_MAX]; /* "" = in memory only */
-	uint32_t state_max_rows;     /* facts the state store keeps at most */
+	char state[CONFIG_PATH_MAX];	    /* "" = in memory only */
+	uint32_t state_max_rows;	    /* facts the state store keeps at most */
+	struct mx_netset home_net;	    /* our side of the link; empty: not set */
+	struct mx_netset mail_relays;	    /* our sending MTAs (counted as home-net) */
+	char summary_file[CONFIG_PATH_MAX]; /* "" = no summary file */
 };
 
 /*

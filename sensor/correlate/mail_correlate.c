@@ -781,6 +781,29 @@ static void update_history(struct correlate *c, struct mail_facts *mf, uint64_t 
 		expect_history_add_spki(h, mf->ti->chain[0].spki_sha256, ts);
 }
 
+/* Keeps the DANE expectation behind the verdict for the smtp record. */
+static void note_dane_policy(struct mail_policy_seen *ps, const struct tlsa_expect *te)
+{
+	ps->dane = true;
+	ps->dane_source = te->source;
+	ps->dane_trust = te->trust;
+	snprintf(ps->dane_host, sizeof(ps->dane_host), "%s", te->host);
+	ps->ntlsa = MX_MIN(te->n, (size_t)MAIL_POLICY_TLSA);
+	memcpy(ps->tlsa, te->rec, ps->ntlsa * sizeof(ps->tlsa[0]));
+}
+
+/* Keeps the MTA-STS policy behind the verdict for the smtp record. */
+static void note_sts_policy(struct mail_policy_seen *ps, const struct policy *p)
+{
+	ps->sts = true;
+	ps->sts_mode = p->sts.mode;
+	ps->sts_max_age = p->sts.max_age;
+	snprintf(ps->sts_domain, sizeof(ps->sts_domain), "%s", p->domain);
+	ps->sts_nmx = 0;
+	for (size_t i = 0; i < p->sts.n_mx && ps->sts_nmx < MAIL_POLICY_MX; i++)
+		mtasts_pattern_str(&p->sts.mx[i], ps->sts_mx[ps->sts_nmx++], EXPECT_NAME_MAX);
+}
+
 static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
 	struct tlsa_expect te;
@@ -791,14 +814,23 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 	for (unsigned i = 0; i < mf->si->nrcpt; i++)
 		add_unique(mf->domains, &mf->ndomains, MAIL_MAX_TARGETS, mf->si->rcpt[i].domain);
 	dane_expected = session_tlsa(c, mf, ts_us, &te);
+	if (dane_expected)
+		note_dane_policy(&mf->policy, &te);
 	for (size_t i = 0; i < mf->ndomains && !dane_expected; i++) {
 		const struct policy *p = correlate_policy(c, mf->domains[i]);
 
 		dane_expected = p != NULL && p->dane == POLICY_DANE_REQUIRED;
+		if (dane_expected) {
+			mf->policy.dane = true;
+			mf->policy.dane_source = "policy";
+			mf->policy.dane_trust = EXPECT_CONFIGURED;
+		}
 	}
 	for (size_t i = 0; i < mf->ndomains; i++) {
 		const struct policy *p = correlate_policy(c, mf->domains[i]);
 
+		if (p != NULL && p->has_sts && p->sts.mode != MTASTS_MODE_NONE && !sts_expected)
+			note_sts_policy(&mf->policy, p);
 		sts_expected |= p != NULL && p->has_sts && p->sts.mode != MTASTS_MODE_NONE;
 	}
 	(void)why;

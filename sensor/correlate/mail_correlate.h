@@ -11,6 +11,7 @@
 #define MX_MAIL_CORRELATE_H
 
 #include "correlate/correlate.h"
+#include "correlate/mtasts.h"
 #include "flow/flow.h"
 #include "smtp.h"
 #include "run/tally.h"
@@ -27,6 +28,28 @@ struct cert_digest {
 	bool spki_ok;
 	/* full-data TLSA (matching type 0) is compared while the DER is at hand */
 	bool full_match_cert, full_match_spki;
+};
+
+#define MAIL_POLICY_TLSA 8
+#define MAIL_POLICY_MX	 4
+
+/*
+ * The policies behind a session's verdicts, as judge_end found them (for
+ * the smtp record with home-net set, and from it the compliance report).
+ */
+struct mail_policy_seen {
+	bool dane;			     /* a DANE expectation was in force */
+	const char *dane_source;	     /* "dane" or "policy" (static string) */
+	enum expect_trust dane_trust;
+	char dane_host[EXPECT_NAME_MAX];     /* the MX host whose TLSA records apply */
+	struct tlsa_record tlsa[MAIL_POLICY_TLSA];
+	size_t ntlsa;
+	bool sts;			     /* an MTA-STS policy was in force */
+	enum mtasts_mode sts_mode;
+	uint32_t sts_max_age;
+	char sts_domain[EXPECT_NAME_MAX];    /* the policy domain */
+	char sts_mx[MAIL_POLICY_MX][EXPECT_NAME_MAX]; /* its mx patterns (first few) */
+	size_t sts_nmx;
 };
 
 /* What the correlation knows of one session; filled by mail_session.c. */
@@ -53,6 +76,7 @@ struct mail_facts {
 	size_t ndomains;
 	bool history_counted;
 	enum verdict dane, sts;
+	struct mail_policy_seen policy;
 };
 
 /* A successful EHLO reply in cleartext: starttls-stripped. */

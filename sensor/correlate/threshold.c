@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "util/netset.h"
+
 const struct mx_counter_desc threshold_counter_desc[] = {
     MX_COUNTER("alerts.checked", struct threshold_counters, checked),
     MX_COUNTER("alerts.passed", struct threshold_counters, passed),
@@ -64,66 +66,12 @@ void threshold_set_free(struct threshold_set *s)
 
 bool threshold_parse_cidr(const char *s, struct mx_addr *net, uint8_t *prefix, const char **why)
 {
-	char buf[64];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned plen, max;
-	bool v4;
-
-	if (alen == 0 || alen >= sizeof(buf)) {
-		*why = "not an address";
-		return false;
-	}
-	memcpy(buf, s, alen);
-	buf[alen] = '\0';
-	if (!mx_addr_parse(net, buf)) {
-		*why = "not an IPv4 or IPv6 address";
-		return false;
-	}
-	v4 = strchr(buf, ':') == NULL;
-	max = v4 ? 32 : 128;
-	plen = max;
-	if (slash != NULL) {
-		const char *p = slash + 1;
-
-		if (*p == '\0' || strlen(p) > 3) {
-			*why = "bad prefix length";
-			return false;
-		}
-		plen = 0;
-		for (; *p != '\0'; p++) {
-			if (*p < '0' || *p > '9') {
-				*why = "bad prefix length";
-				return false;
-			}
-			plen = plen * 10 + (unsigned)(*p - '0');
-		}
-		if (plen > max) {
-			*why = v4 ? "prefix length above 32" : "prefix length above 128";
-			return false;
-		}
-	}
-	if (v4)
-		plen += 96;
-	for (unsigned bit = plen; bit < 128; bit++) {
-		if (net->b[bit / 8] & (0x80 >> (bit % 8))) {
-			*why = "host bits set beyond the prefix length";
-			return false;
-		}
-	}
-	*prefix = (uint8_t)plen;
-	return true;
+	return mx_cidr_parse(s, net, prefix, why);
 }
 
 bool threshold_cidr_match(const struct mx_addr *net, uint8_t prefix, const struct mx_addr *a)
 {
-	unsigned full = prefix / 8, rest = prefix % 8;
-
-	if (memcmp(net->b, a->b, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	return ((net->b[full] ^ a->b[full]) & (uint8_t)(0xff << (8 - rest))) == 0;
+	return mx_cidr_match(net, prefix, a);
 }
 
 /* ---- loading ---- */

@@ -17,6 +17,22 @@ static void copy_text(char *dst, size_t len, const char *src)
 	mx_strlcpy(dst, src, len);
 }
 
+/* A range list given on the command line replaces the file's. */
+static void apply_netset(struct setup *s, struct mx_netset *dst, const char *list,
+			 const char *flag)
+{
+	struct mx_netset fresh = {0};
+	char err[160];
+
+	if (list == NULL)
+		return;
+	if (!mx_netset_add_list(&fresh, list, err, sizeof(err))) {
+		mx_errors_add(&s->errs, "command line", 0, 0, "%s: %s", flag, err);
+		return;
+	}
+	*dst = fresh;
+}
+
 /* Flags override what the file set. */
 static bool apply_flags(struct setup *s, const struct cli_options *o)
 {
@@ -80,6 +96,10 @@ static bool apply_flags(struct setup *s, const struct cli_options *o)
 		c->stats_interval_s = (uint32_t)o->stats_interval;
 	if (o->workers > 0)
 		c->workers = (uint32_t)o->workers;
+	if (o->summary != NULL)
+		copy_text(c->summary_file, sizeof(c->summary_file), o->summary);
+	apply_netset(s, &c->home_net, o->home_net, "--home-net");
+	apply_netset(s, &c->mail_relays, o->mail_relays, "--mail-relays");
 	if (!ok)
 		mx_errors_add(&s->errs, "command line", 0, 0, "too many inputs or policy files");
 	return ok;
@@ -182,6 +202,8 @@ void setup_pipeline_config(const struct setup *s, struct pipeline_config *pc)
 	pc->app.ndpi_max_pkts = c->app.ndpi_max_packets;
 	pc->app.flow_records_no_data = c->app.flow_records_no_data;
 	pc->app.redact_local_parts = c->redact_local_parts;
+	pc->app.home_net = c->home_net;
+	pc->app.mail_relays = c->mail_relays;
 	pc->app.ndpi = true;
 	pc->stats_interval_s = c->stats_interval_s;
 }

@@ -36,7 +36,9 @@ struct cli_options {
 	const char *trust_anchor;
 	const char *user, *group;
 	const char *pidfile;
-	const char *state; /* --state FILE */
+	const char *state;		    /* --state FILE */
+	const char *home_net, *mail_relays; /* --home-net, --mail-relays: CIDR lists */
+	const char *summary;		    /* --summary FILE */
 	bool check_only, quiet, all_traffic, redact;
 	int snaplen, buffer_mib, promisc, immediate;
 	long stats_interval;
