@@ -31,6 +31,7 @@
 #include "run/report.h"
 #include "run/setup.h"
 #include "run/state_show.h"
+#include "run/summary_file.h"
 #include "run/worker.h"
 
 #define MX_VERSION "0.1.0"
@@ -354,6 +355,10 @@ struct run_ctx {
 	bool live;
 	bool warned_drops;
 	bool warned_queue_drops;
+	const char *summary;	  /* --summary FILE, or NULL */
+	uint64_t summary_every_us; /* live: rewrite interval (the stats interval); 0: at the end */
+	uint64_t next_summary_us, start_us;
+	bool warned_summary;
 };
 
 static uint64_t wall_us(void)
@@ -424,6 +429,30 @@ static void write_stats(struct run_ctx *r)
 		pipeline_write_stats(r->pipe);
 }
 
+static uint64_t run_counter(void *ctx, const char *name)
+{
+	struct run_ctx *r = ctx;
+	const struct stats_source *src;
+
+	if (r->pool != NULL)
+		return worker_pool_counter(r->pool, name);
+	return stats_get(src, pipeline_stats_sources(r->pipe, &src), name);
+}
+
+/* Writes the --summary file; false (once with a message) when it cannot. */
+static bool write_summary_file(struct run_ctx *r, bool final)
+{
+	char err[512];
+
+	if (summary_write_json(r->summary, r->corr, run_counter, r, final,
+			       (double)(wall_us() - r->start_us) / 1e6, err, sizeof(err)))
+		return true;
+	if (!r->warned_summary || final)
+		fprintf(stderr, "mxsentry: cannot write the summary: %s\n", err);
+	r->warned_summary = true;
+	return false;
+}
+
 static void on_tick(void *ctx)
 {
 	struct run_ctx *r = ctx;
@@ -460,6 +489,11 @@ static void on_tick(void *ctx)
 		else
 			pipeline_tick(r->pipe, wall_us());
 		eve_flush(r->eve);
+		if (r->summary != NULL && r->summary_every_us > 0 &&
+		    wall_us() >= r->next_summary_us) {
+			r->next_summary_us = wall_us() + r->summary_every_us;
+			write_summary_file(r, false);
+		}
 	}
 	if (r->report != NULL)
 		report_progress(r->report, r->cap);
@@ -649,6 +683,12 @@ int main(int argc, char **argv)
 			pipeline_add_stats_source(r.pipe, state_redis_counters(),
 						  state_redis_counter_desc);
 	}
+	r.start_us = wall_us();
+	if (st.cfg.summary_file[0]) {
+		r.summary = st.cfg.summary_file;
+		r.summary_every_us = (uint64_t)pcfg.stats_interval_s * MX_USEC;
+		r.next_summary_us = r.start_us + r.summary_every_us;
+	}
 	if (!o.quiet && !r.live && isatty(STDERR_FILENO))
 		r.report = report_new(r.pipe, corr);
 	if (install_signals() != 0) {
@@ -687,6 +727,8 @@ int main(int argc, char **argv)
 	}
 	if (r.state_failed)
 		rc = EXIT_USAGE;
+	if (r.summary != NULL && !write_summary_file(&r, true) && rc == EXIT_OK)
+		rc = EXIT_ERR;
 out_pipe:
 	persist_close(r.state);
 	report_free(r.report);

@@ -623,7 +623,8 @@ bool ledger_finish(struct ledger *l)
 		ents[nents++] = (struct entry){a->domain != NULL ? a->domain : "(unknown)", a->day,
 					       (long)i, true};
 	}
-	qsort(ents, nents, sizeof(*ents), cmp_entry);
+	if (nents > 0)
+		qsort(ents, nents, sizeof(*ents), cmp_entry);
 	for (size_t i = 0; i < nents;) {
 		size_t j = i;
 		struct ledger_row *r;
