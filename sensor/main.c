@@ -355,7 +355,7 @@ struct run_ctx {
 	bool live;
 	bool warned_drops;
 	bool warned_queue_drops;
-	const char *summary;	  /* --summary FILE, or NULL */
+	const char *summary;	   /* --summary FILE, or NULL */
 	uint64_t summary_every_us; /* live: rewrite interval (the stats interval); 0: at the end */
 	uint64_t next_summary_us, start_us;
 	bool warned_summary;

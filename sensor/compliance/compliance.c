@@ -132,6 +132,12 @@ int compliance_main(int argc, char **argv)
 		ledger_free(l);
 		return 1;
 	}
+	if (l->not_kept > 0)
+		fprintf(
+		    stderr,
+		    "mxsentry report: warning: %llu sessions and alerts past the limit of %u "
+		    "each (or out of memory) were not counted; split the input by --from/--to\n",
+		    (unsigned long long)l->not_kept, LEDGER_MAX_KEPT);
 	if (!ledger_finish(l)) {
 		fprintf(stderr, "mxsentry report: out of memory\n");
 		ledger_free(l);

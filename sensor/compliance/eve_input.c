@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#define LINE_MAX_BYTES	 (16u << 20) /* an EVE line longer than this is garbage */
-#define GARBAGE_NAMED	 3	     /* bad lines named per file */
-#define DIR_MAX_ENTRIES	 100000
-#define DIR_MAX_DEPTH	 8
+#define LINE_MAX_BYTES	(16u << 20) /* an EVE line longer than this is garbage */
+#define GARBAGE_NAMED	3	    /* bad lines named per file */
+#define DIR_MAX_ENTRIES 100000
+#define DIR_MAX_DEPTH	8
 
 static bool is_blank(const char *s)
 {
@@ -91,7 +91,7 @@ static bool read_file(const char *path, eve_record_fn fn, void *ctx, struct eve_
 					"mxsentry report: %s:%llu: not an EVE record (%s); "
 					"skipped\n",
 					path, (unsigned long long)lineno,
-					too_long ? "line too long"
+					too_long      ? "line too long"
 					: rec == NULL ? jerr.text
 						      : "not a JSON object");
 			bad++;

@@ -10,10 +10,12 @@
 #include <time.h>
 
 const char *const ledger_result_types[LEDGER_RESULTS] = {
-    "starttls-not-supported", "certificate-host-mismatch", "certificate-expired",
-    "certificate-not-trusted", "validation-failure",	  "tlsa-invalid",
-    "dnssec-invalid",	      "dane-required",		  "sts-policy-fetch-error",
-    "sts-policy-invalid",     "sts-webpki-invalid",
+    "starttls-not-supported", "certificate-host-mismatch",
+    "certificate-expired",    "certificate-not-trusted",
+    "validation-failure",     "tlsa-invalid",
+    "dnssec-invalid",	      "dane-required",
+    "sts-policy-fetch-error", "sts-policy-invalid",
+    "sts-webpki-invalid",
 };
 
 /* ---- interned strings: equal strings share one pointer ---- */
@@ -262,8 +264,11 @@ static void add_session(struct ledger *l, json_t *rec, int64_t us, int32_t day)
 		l->outside_window++;
 		return;
 	}
-	if (!grow((void **)&l->sessions, &l->cap_sessions, l->nsessions, sizeof(*s)))
+	if (l->nsessions >= LEDGER_MAX_KEPT ||
+	    !grow((void **)&l->sessions, &l->cap_sessions, l->nsessions, sizeof(*s))) {
+		l->not_kept++;
 		return;
+	}
 	s = &l->sessions[l->nsessions++];
 	memset(s, 0, sizeof(*s));
 	s->ts_us = us;
@@ -275,7 +280,8 @@ static void add_session(struct ledger *l, json_t *rec, int64_t us, int32_t day)
 	s->dest_ip = intern(l->strings, get_str(rec, "dest_ip"));
 	s->direction = intern(l->strings, dir);
 	v = json_object_get(smtp, "destination_domains");
-	json_array_foreach(v, i, it) {
+	json_array_foreach(v, i, it)
+	{
 		if (json_is_string(it) && s->ndomains < LEDGER_MAX_DOMAINS) {
 			snprintf(dom, sizeof(dom), "%s", json_string_value(it));
 			lower(dom);
@@ -284,7 +290,8 @@ static void add_session(struct ledger *l, json_t *rec, int64_t us, int32_t day)
 	}
 	if (s->ndomains == 0) {
 		v = json_object_get(smtp, "rcpt_to");
-		json_array_foreach(v, i, it) {
+		json_array_foreach(v, i, it)
+		{
 			const char *d = rcpt_domain(json_string_value(it), dom, sizeof(dom));
 			bool dup = false;
 
@@ -318,18 +325,18 @@ static void add_session(struct ledger *l, json_t *rec, int64_t us, int32_t day)
 		s->dane_trust = intern(l->strings, get_str(pd, "trust"));
 		s->dane_source = intern(l->strings, get_str(pd, "source"));
 		s->dane_host = intern(l->strings, get_str(pd, "mx_host"));
-		json_array_foreach(json_object_get(pd, "tlsa"), i, it)
-			if (s->ntlsa < LEDGER_MAX_TLSA && json_is_string(it))
-				s->tlsa[s->ntlsa++] = intern(l->strings, json_string_value(it));
+		json_array_foreach(json_object_get(pd, "tlsa"), i,
+				   it) if (s->ntlsa < LEDGER_MAX_TLSA && json_is_string(it))
+		    s->tlsa[s->ntlsa++] = intern(l->strings, json_string_value(it));
 	}
 	ps = json_object_get(pol, "mta-sts");
 	if (json_is_object(ps)) {
 		s->sts_mode = intern(l->strings, get_str(ps, "mode"));
 		s->sts_domain = intern(l->strings, get_str(ps, "policy_domain"));
 		s->sts_max_age = (int64_t)get_u64(ps, "max_age");
-		json_array_foreach(json_object_get(ps, "mx"), i, it)
-			if (s->nsts_mx < LEDGER_MAX_STS_MX && json_is_string(it))
-				s->sts_mx[s->nsts_mx++] = intern(l->strings, json_string_value(it));
+		json_array_foreach(json_object_get(ps, "mx"), i,
+				   it) if (s->nsts_mx < LEDGER_MAX_STS_MX && json_is_string(it))
+		    s->sts_mx[s->nsts_mx++] = intern(l->strings, json_string_value(it));
 	}
 }
 
@@ -343,8 +350,11 @@ static void add_alert(struct ledger *l, json_t *rec, int64_t us, int32_t day)
 
 	if (!json_is_object(dg))
 		return;
-	if (!grow((void **)&l->alerts, &l->cap_alerts, l->nalerts, sizeof(*a)))
+	if (l->nalerts >= LEDGER_MAX_KEPT ||
+	    !grow((void **)&l->alerts, &l->cap_alerts, l->nalerts, sizeof(*a))) {
+		l->not_kept++;
 		return;
+	}
 	a = &l->alerts[l->nalerts++];
 	memset(a, 0, sizeof(*a));
 	a->ts_us = us;
@@ -597,8 +607,8 @@ bool ledger_finish(struct ledger *l)
 		for (int d = 0; d < l->sessions[i].ndomains; d++) {
 			if (!grow((void **)&ents, &cap, nents, sizeof(*ents)))
 				goto fail;
-			ents[nents++] = (struct entry){l->sessions[i].domains[d], l->sessions[i].day,
-						       (long)i, false};
+			ents[nents++] = (struct entry){l->sessions[i].domains[d],
+						       l->sessions[i].day, (long)i, false};
 		}
 	}
 	for (size_t i = 0; i < l->nalerts; i++) {
@@ -612,7 +622,8 @@ bool ledger_finish(struct ledger *l)
 			for (int d = 0; d < s->ndomains; d++) {
 				if (!grow((void **)&ents, &cap, nents, sizeof(*ents)))
 					goto fail;
-				ents[nents++] = (struct entry){s->domains[d], s->day, (long)i, true};
+				ents[nents++] =
+				    (struct entry){s->domains[d], s->day, (long)i, true};
 			}
 			continue;
 		}
@@ -667,7 +678,9 @@ fail:
 
 const char *ledger_row_policy(const struct ledger_row *r, char *buf, size_t len)
 {
-	const char *sts = r->sts_enforce ? "mta-sts enforce" : r->sts_testing ? "mta-sts testing" : NULL;
+	const char *sts = r->sts_enforce   ? "mta-sts enforce"
+			  : r->sts_testing ? "mta-sts testing"
+					   : NULL;
 
 	if (r->dane && sts != NULL)
 		snprintf(buf, len, "dane + %s", sts);

@@ -37,6 +37,8 @@
 #define LEDGER_MAX_STS_MX  4
 #define LEDGER_MAX_KINDS   32
 #define LEDGER_RESULTS	   11
+/* Sessions and alerts kept at most (each some 300 bytes); past it, counted in not_kept. */
+#define LEDGER_MAX_KEPT (16u << 20)
 
 enum outcome { OUT_NO_POLICY, OUT_VERIFIED, OUT_UNVERIFIABLE, OUT_FAILED };
 
@@ -48,7 +50,7 @@ struct ledger_session {
 	const char *domains[LEDGER_MAX_DOMAINS];
 	int ndomains;
 	bool domains_unknown; /* none in the record: an alert's expectation may name it */
-	const char *mx_host; /* the first of mx_hosts, or NULL */
+	const char *mx_host;  /* the first of mx_hosts, or NULL */
 	const char *dane_verdict, *sts_verdict;
 	bool tls, cleartext;
 	/* policy object (home-net runs) */
@@ -71,8 +73,8 @@ struct ledger_alert {
 	int64_t ts_us;
 	int32_t day;
 	uint64_t flow_id;
-	const char *timestamp, *community_id, *kind, *result, *domain, *mx_host, *src_ip,
-	    *dest_ip, *source, *app_proto;
+	const char *timestamp, *community_id, *kind, *result, *domain, *mx_host, *src_ip, *dest_ip,
+	    *source, *app_proto;
 	long session; /* index into sessions, -1 when none */
 };
 
@@ -110,6 +112,7 @@ struct ledger {
 	uint64_t smtp_records, alert_records, other_records;
 	uint64_t by_direction[5]; /* outbound, inbound, internal, external, unknown */
 	uint64_t outside_window;
+	uint64_t not_kept;	  /* sessions and alerts past LEDGER_MAX_KEPT, or out of memory */
 	int32_t from_day, to_day; /* inclusive; INT32_MIN/MAX: open */
 	struct pool *strings;
 };

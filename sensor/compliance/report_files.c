@@ -45,19 +45,22 @@ static json_t *row_json(const struct ledger_row *r)
 
 	for (size_t i = 0; i < r->nsources; i++)
 		json_array_append_new(sources, json_string(r->sources[i]));
-	o = json_pack("{s:s, s:s, s:{s:s, s:b, s:s, s:o}, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, "
-		      "s:o, s:I, s:s, s:s}",
-		      "domain", r->domain, "date", ledger_day_str(r->day, day, sizeof(day)),
-		      "policy", "in_force", ledger_row_policy(r, pol, sizeof(pol)), "dane", r->dane,
-		      "mta-sts", r->sts_enforce ? "enforce" : r->sts_testing ? "testing" : "none",
-		      "sources", sources, "sessions", (json_int_t)r->sessions, "tls",
-		      (json_int_t)r->tls, "verified", (json_int_t)r->verified, "unverifiable",
-		      (json_int_t)r->unverifiable, "failed", (json_int_t)r->failed,
-		      "failed_by_result", counts_obj(r->by_result, r->nresults), "cleartext",
-		      (json_int_t)r->cleartext, "no_policy", (json_int_t)r->no_policy, "alerts",
-		      counts_obj(r->alerts, r->nalerts), "alerts_total", (json_int_t)r->alerts_total,
-		      "first_seen", ledger_time_str(r->first_us, t1, sizeof(t1)), "last_seen",
-		      ledger_time_str(r->last_us, t2, sizeof(t2)));
+	o = json_pack(
+	    "{s:s, s:s, s:{s:s, s:b, s:s, s:o}, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, "
+	    "s:o, s:I, s:s, s:s}",
+	    "domain", r->domain, "date", ledger_day_str(r->day, day, sizeof(day)), "policy",
+	    "in_force", ledger_row_policy(r, pol, sizeof(pol)), "dane", r->dane, "mta-sts",
+	    r->sts_enforce   ? "enforce"
+	    : r->sts_testing ? "testing"
+			     : "none",
+	    "sources", sources, "sessions", (json_int_t)r->sessions, "tls", (json_int_t)r->tls,
+	    "verified", (json_int_t)r->verified, "unverifiable", (json_int_t)r->unverifiable,
+	    "failed", (json_int_t)r->failed, "failed_by_result",
+	    counts_obj(r->by_result, r->nresults), "cleartext", (json_int_t)r->cleartext,
+	    "no_policy", (json_int_t)r->no_policy, "alerts", counts_obj(r->alerts, r->nalerts),
+	    "alerts_total", (json_int_t)r->alerts_total, "first_seen",
+	    ledger_time_str(r->first_us, t1, sizeof(t1)), "last_seen",
+	    ledger_time_str(r->last_us, t2, sizeof(t2)));
 	return o;
 }
 
@@ -74,19 +77,20 @@ bool report_write_json(const char *dir, const struct ledger *l, const struct rep
 	for (size_t i = 0; i < l->nrows; i++)
 		json_array_append_new(rows, row_json(&l->rows[i]));
 	root = json_pack(
-	    "{s:s, s:{s:o, s:o}, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, "
+	    "{s:s, s:{s:o, s:o}, s:o, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}, "
 	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:s, s:o}",
 	    "generator", "mxsentry report", "window", "from",
 	    m->from ? json_string(m->from) : json_null(), "to",
 	    m->to ? json_string(m->to) : json_null(), "inputs", inputs, "records", "smtp",
 	    (json_int_t)l->smtp_records, "alert", (json_int_t)l->alert_records, "other",
-	    (json_int_t)l->other_records, "directions", "outbound", (json_int_t)l->by_direction[0],
-	    "inbound", (json_int_t)l->by_direction[1], "internal", (json_int_t)l->by_direction[2],
-	    "external", (json_int_t)l->by_direction[3], "unknown", (json_int_t)l->by_direction[4],
-	    "outside_window", (json_int_t)l->outside_window, "totals", "sessions",
-	    (json_int_t)sess, "policy_sessions", (json_int_t)(ver + unv + fail), "verified",
-	    (json_int_t)ver, "unverifiable", (json_int_t)unv, "failed", (json_int_t)fail,
-	    "cleartext", (json_int_t)clear, "tls", (json_int_t)tls, "note",
+	    (json_int_t)l->other_records, "not_kept", (json_int_t)l->not_kept, "directions",
+	    "outbound", (json_int_t)l->by_direction[0], "inbound", (json_int_t)l->by_direction[1],
+	    "internal", (json_int_t)l->by_direction[2], "external", (json_int_t)l->by_direction[3],
+	    "unknown", (json_int_t)l->by_direction[4], "outside_window",
+	    (json_int_t)l->outside_window, "totals", "sessions", (json_int_t)sess,
+	    "policy_sessions", (json_int_t)(ver + unv + fail), "verified", (json_int_t)ver,
+	    "unverifiable", (json_int_t)unv, "failed", (json_int_t)fail, "cleartext",
+	    (json_int_t)clear, "tls", (json_int_t)tls, "note",
 	    sess == 0 ? "no outbound SMTP sessions in the input and window"
 		      : "counts are per destination domain and UTC day; a session to several "
 			"domains counts in each; unverifiable (TLS 1.3 hides the certificate) is "
@@ -248,7 +252,8 @@ static json_t *policy_entry(json_t *arr, const struct ledger_session *s, const c
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(arr, i, e) {
+	json_array_foreach(arr, i, e)
+	{
 		json_t *p = json_object_get(e, "policy");
 
 		if (strcmp(json_string_value(json_object_get(p, "policy-type")), type) == 0 &&
@@ -275,24 +280,28 @@ static void add_failure(json_t *entry, const struct ledger_session *s, const cha
 	size_t i;
 	json_t *d;
 
-	json_array_foreach(fd, i, d) {
+	json_array_foreach(fd, i, d)
+	{
 		if (strcmp(json_string_value(json_object_get(d, "result-type")), s->result) == 0 &&
-		    strcmp(json_string_value(json_object_get(d, "sending-mta-ip")), s->src_ip) == 0 &&
-		    strcmp(json_string_value(json_object_get(d, "receiving-mx-hostname")), mx) == 0 &&
-		    strcmp(json_string_value(json_object_get(d, "receiving-ip")), s->dest_ip) == 0 &&
-		    strcmp(json_string_value(json_object_get(d, "failure-reason-code")), s->reason) ==
-			0) {
+		    strcmp(json_string_value(json_object_get(d, "sending-mta-ip")), s->src_ip) ==
+			0 &&
+		    strcmp(json_string_value(json_object_get(d, "receiving-mx-hostname")), mx) ==
+			0 &&
+		    strcmp(json_string_value(json_object_get(d, "receiving-ip")), s->dest_ip) ==
+			0 &&
+		    strcmp(json_string_value(json_object_get(d, "failure-reason-code")),
+			   s->reason) == 0) {
 			json_t *n = json_object_get(d, "failed-session-count");
 
 			json_integer_set(n, json_integer_value(n) + 1);
 			return;
 		}
 	}
-	json_array_append_new(fd, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "result-type",
-					    s->result, "sending-mta-ip", s->src_ip,
-					    "receiving-mx-hostname", mx, "receiving-ip", s->dest_ip,
-					    "failed-session-count", (json_int_t)1,
-					    "failure-reason-code", s->reason));
+	json_array_append_new(fd,
+			      json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "result-type", s->result,
+					"sending-mta-ip", s->src_ip, "receiving-mx-hostname", mx,
+					"receiving-ip", s->dest_ip, "failed-session-count",
+					(json_int_t)1, "failure-reason-code", s->reason));
 }
 
 static void bump(json_t *entry, const char *key)
@@ -350,8 +359,10 @@ bool report_write_tlsrpt(const char *dir, const struct ledger *l, const struct r
 		if (r->verified + r->unverifiable + r->failed == 0)
 			continue;
 		if (!safe_name(r->domain)) {
-			fprintf(stderr, "mxsentry report: no TLSRPT file for domain '%s' (not a "
-					"plain host name)\n", r->domain);
+			fprintf(stderr,
+				"mxsentry report: no TLSRPT file for domain '%s' (not a "
+				"plain host name)\n",
+				r->domain);
 			continue;
 		}
 		ledger_day_str(r->day, day, sizeof(day));

@@ -12,8 +12,8 @@
 #include "compliance/ledger.h"
 
 struct report_meta {
-	const char *org;     /* organization-name */
-	const char *contact; /* contact-info */
+	const char *org;       /* organization-name */
+	const char *contact;   /* contact-info */
 	const char *from, *to; /* the window as given, NULL: open */
 	const char *const *inputs;
 	int ninputs;

@@ -278,7 +278,8 @@ static void failures(FILE *f, const struct ledger *l)
 	for (size_t i = 0; i < l->nrows; i++)
 		for (size_t j = 0; j < l->rows[i].nresults; j++)
 			for (int k = 0; k < LEDGER_RESULTS; k++)
-				if (strcmp(l->rows[i].by_result[j].name, ledger_result_types[k]) == 0)
+				if (strcmp(l->rows[i].by_result[j].name, ledger_result_types[k]) ==
+				    0)
 					n[k] += l->rows[i].by_result[j].n;
 	for (int k = 0; k < LEDGER_RESULTS; k++) {
 		top = n[k] > top ? n[k] : top;
@@ -289,8 +290,9 @@ static void failures(FILE *f, const struct ledger *l)
 		fputs("<p>No failed session.</p></section>", f);
 		return;
 	}
-	fprintf(f, "<svg viewBox=\"0 0 440 %d\" width=\"100%%\" role=\"img\" "
-		   "aria-label=\"failures by result type\">",
+	fprintf(f,
+		"<svg viewBox=\"0 0 440 %d\" width=\"100%%\" role=\"img\" "
+		"aria-label=\"failures by result type\">",
 		shown * 26 + 4);
 	shown = 0;
 	for (int k = 0; k < LEDGER_RESULTS; k++) {
@@ -502,9 +504,9 @@ static void domains(FILE *f, const struct ledger *l)
 {
 	size_t n;
 	struct dom_sum *d = sum_domains(l, &n);
-	static const char *const heads[] = {"", "domain", "policy", "sessions", "verified",
-					    "unverifiable", "failed", "cleartext", "alerts",
-					    "first seen", "last seen"};
+	static const char *const heads[] = {"",		"domain",	"policy",   "sessions",
+					    "verified", "unverifiable", "failed",   "cleartext",
+					    "alerts",	"first seen",	"last seen"};
 	char t[32];
 
 	if (d == NULL)
@@ -517,8 +519,9 @@ static void domains(FILE *f, const struct ledger *l)
 			i >= 3 && i <= 8 ? " class=\"n\"" : "", heads[i]);
 	fputs("</tr></thead>", f);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "<tbody><tr><td data-v=\"%zu\"><button class=\"t\">open</button></td>"
-			   "<td data-v=\"",
+		fprintf(f,
+			"<tbody><tr><td data-v=\"%zu\"><button class=\"t\">open</button></td>"
+			"<td data-v=\"",
 			i);
 		esc(f, d[i].domain);
 		fputs("\" class=\"dom\">", f);
@@ -569,8 +572,9 @@ bool report_write_html(const char *dir, const struct ledger *l, const struct rep
 	fputs("</style></head><body><header><h1>Outbound mail protection: DANE and MTA-STS"
 	      "</h1><p>",
 	      f);
-	fprintf(f, "mxsentry report &middot; window %s to %s &middot; %llu smtp records, %llu "
-		   "alerts read &middot; organization ",
+	fprintf(f,
+		"mxsentry report &middot; window %s to %s &middot; %llu smtp records, %llu "
+		"alerts read &middot; organization ",
 		m->from ? m->from : "(start)", m->to ? m->to : "(end)",
 		(unsigned long long)l->smtp_records, (unsigned long long)l->alert_records);
 	esc(f, m->org);
@@ -581,11 +585,13 @@ bool report_write_html(const char *dir, const struct ledger *l, const struct rep
 		      f);
 		if (m->from || m->to)
 			fputs(" for this window", f);
-		fprintf(f, ". %llu smtp records were read (%llu inbound, %llu internal, %llu "
-			   "external, %llu outside the window); set home-net on the sensor so its "
-			   "records say which sessions are ours.</p></section>",
+		fprintf(f,
+			". %llu smtp records were read (%llu inbound, %llu internal, %llu "
+			"external, %llu outside the window); set home-net on the sensor so its "
+			"records say which sessions are ours.</p></section>",
 			(unsigned long long)l->smtp_records, (unsigned long long)l->by_direction[1],
-			(unsigned long long)l->by_direction[2], (unsigned long long)l->by_direction[3],
+			(unsigned long long)l->by_direction[2],
+			(unsigned long long)l->by_direction[3],
 			(unsigned long long)l->outside_window);
 		if (l->nrows > 0)
 			domains(f, l);

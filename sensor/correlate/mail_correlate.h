@@ -38,16 +38,16 @@ struct cert_digest {
  * the smtp record with home-net set, and from it the compliance report).
  */
 struct mail_policy_seen {
-	bool dane;			     /* a DANE expectation was in force */
-	const char *dane_source;	     /* "dane" or "policy" (static string) */
+	bool dane;		 /* a DANE expectation was in force */
+	const char *dane_source; /* "dane" or "policy" (static string) */
 	enum expect_trust dane_trust;
-	char dane_host[EXPECT_NAME_MAX];     /* the MX host whose TLSA records apply */
+	char dane_host[EXPECT_NAME_MAX]; /* the MX host whose TLSA records apply */
 	struct tlsa_record tlsa[MAIL_POLICY_TLSA];
 	size_t ntlsa;
-	bool sts;			     /* an MTA-STS policy was in force */
+	bool sts; /* an MTA-STS policy was in force */
 	enum mtasts_mode sts_mode;
 	uint32_t sts_max_age;
-	char sts_domain[EXPECT_NAME_MAX];    /* the policy domain */
+	char sts_domain[EXPECT_NAME_MAX];	      /* the policy domain */
 	char sts_mx[MAIL_POLICY_MX][EXPECT_NAME_MAX]; /* its mx patterns (first few) */
 	size_t sts_nmx;
 };

@@ -18,8 +18,7 @@ static void copy_text(char *dst, size_t len, const char *src)
 }
 
 /* A range list given on the command line replaces the file's. */
-static void apply_netset(struct setup *s, struct mx_netset *dst, const char *list,
-			 const char *flag)
+static void apply_netset(struct setup *s, struct mx_netset *dst, const char *list, const char *flag)
 {
 	struct mx_netset fresh = {0};
 	char err[160];

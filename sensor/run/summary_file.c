@@ -34,11 +34,12 @@ static json_t *rows(const struct tally *t)
 			break;
 		json_array_append_new(
 		    a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "server",
-				 row->other ? "(other)" : mx_addr_str(&row->server, addr, sizeof(addr)),
+				 row->other ? "(other)"
+					    : mx_addr_str(&row->server, addr, sizeof(addr)),
 				 "domain", row->other ? "" : row->domain, "sessions",
-				 (json_int_t)row->sessions, "tls", (json_int_t)row->tls, "cleartext_mail",
-				 (json_int_t)row->cleartext_mail, "dane", verdicts(row->dane), "mta-sts",
-				 verdicts(row->sts)));
+				 (json_int_t)row->sessions, "tls", (json_int_t)row->tls,
+				 "cleartext_mail", (json_int_t)row->cleartext_mail, "dane",
+				 verdicts(row->dane), "mta-sts", verdicts(row->sts)));
 	}
 	return a;
 }
@@ -60,9 +61,9 @@ static json_t *build(struct correlate *c, summary_counter_fn counter, void *ctx,
 		if (ac->by_kind[k] > 0)
 			json_object_set_new(kinds, kind_name((enum mx_kind)k),
 					    json_integer((json_int_t)ac->by_kind[k]));
-	doc = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "written_at", now,
-			"final", final, "elapsed_ms", (json_int_t)(elapsed_s * 1000.0), "packets",
-			(json_int_t)counter(ctx, "decoder.pkts"), "smtp_sessions",
+	doc = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "written_at",
+			now, "final", final, "elapsed_ms", (json_int_t)(elapsed_s * 1000.0),
+			"packets", (json_int_t)counter(ctx, "decoder.pkts"), "smtp_sessions",
 			(json_int_t)(counter(ctx, "app_layer.flow.smtp") +
 				     counter(ctx, "app_layer.flow.smtps")),
 			"dns_flows", (json_int_t)counter(ctx, "app_layer.flow.dns"), "alerts",

@@ -28,8 +28,8 @@ static void test_list_forms(void **state)
 	char err[160];
 
 	(void)state;
-	assert_true(mx_netset_add_list(&s, "[192.0.2.0/24, 2001:db8::/32,198.51.100.7]", err,
-				       sizeof(err)));
+	assert_true(
+	    mx_netset_add_list(&s, "[192.0.2.0/24, 2001:db8::/32,198.51.100.7]", err, sizeof(err)));
 	assert_int_equal(s.n, 3);
 	assert_true(in(&s, "192.0.2.0"));
 	assert_true(in(&s, "192.0.2.255"));
@@ -68,8 +68,8 @@ static void test_errors(void **state)
 	assert_false(mx_netset_add_list(&s, "2001:db8::/129", err, sizeof(err)));
 	assert_string_equal(err, "bad address range '2001:db8::/129': prefix length above 128");
 	assert_false(mx_netset_add_list(&s, "192.0.2.1/24", err, sizeof(err)));
-	assert_string_equal(err,
-			    "bad address range '192.0.2.1/24': host bits set beyond the prefix length");
+	assert_string_equal(
+	    err, "bad address range '192.0.2.1/24': host bits set beyond the prefix length");
 	s.n = 0;
 	for (int i = 0; i < MX_NETSET_MAX; i++)
 		assert_true(mx_netset_add_list(&s, "192.0.2.1", err, sizeof(err)));
