@@ -433,10 +433,12 @@ static uint64_t run_counter(void *ctx, const char *name)
 {
 	struct run_ctx *r = ctx;
 	const struct stats_source *src;
+	size_t n;
 
 	if (r->pool != NULL)
 		return worker_pool_counter(r->pool, name);
-	return stats_get(src, pipeline_stats_sources(r->pipe, &src), name);
+	n = pipeline_stats_sources(r->pipe, &src);
+	return stats_get(src, n, name);
 }
 
 /* Writes the --summary file; false (once with a message) when it cannot. */

@@ -151,9 +151,10 @@ int compliance_main(int argc, char **argv)
 	ok = report_write_json(out, l, &meta) && report_write_csv(out, l) &&
 	     report_write_tlsrpt(out, l, &meta, &ntlsrpt) && report_write_html(out, l, &meta);
 	if (ok) {
-		uint64_t sess, ver, unv, fail, clear, tls;
+		uint64_t sess, ver, unv, fail, clear, tls, pol;
 
 		ledger_totals(l, &sess, &ver, &unv, &fail, &clear, &tls);
+		pol = ver + unv + fail;
 		if (sess == 0)
 			fprintf(stderr,
 				"mxsentry report: no outbound SMTP sessions in the input%s (%llu "
@@ -165,9 +166,8 @@ int compliance_main(int argc, char **argv)
 			"policy domains: %llu verified, %llu unverifiable, %llu failed); %zu "
 			"domain-days; %u TLSRPT file%s in %s\n",
 			(unsigned long long)st.records, (unsigned long long)sess,
-			(unsigned long long)(ver + unv + fail), (unsigned long long)ver,
-			(unsigned long long)unv, (unsigned long long)fail, l->nrows, ntlsrpt,
-			ntlsrpt == 1 ? "" : "s", out);
+			(unsigned long long)pol, (unsigned long long)ver, (unsigned long long)unv,
+			(unsigned long long)fail, l->nrows, ntlsrpt, ntlsrpt == 1 ? "" : "s", out);
 	}
 	ledger_free(l);
 	if (!ok)

@@ -167,7 +167,8 @@ static bool read_dir(const char *path, eve_record_fn fn, void *ctx, struct eve_i
 		names[n++] = full;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		ok &= read_path(names[i], fn, ctx, st, depth + 1);
 		free(names[i]);

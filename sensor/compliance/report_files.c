@@ -66,12 +66,13 @@ static json_t *row_json(const struct ledger_row *r)
 
 bool report_write_json(const char *dir, const struct ledger *l, const struct report_meta *m)
 {
-	uint64_t sess, ver, unv, fail, clear, tls;
+	uint64_t sess, ver, unv, fail, clear, tls, pol;
 	json_t *root, *rows = json_array(), *inputs = json_array();
 	char path[4096];
 	int rc;
 
 	ledger_totals(l, &sess, &ver, &unv, &fail, &clear, &tls);
+	pol = ver + unv + fail;
 	for (int i = 0; i < m->ninputs; i++)
 		json_array_append_new(inputs, json_string(m->inputs[i]));
 	for (size_t i = 0; i < l->nrows; i++)
@@ -88,9 +89,9 @@ bool report_write_json(const char *dir, const struct ledger *l, const struct rep
 	    "internal", (json_int_t)l->by_direction[2], "external", (json_int_t)l->by_direction[3],
 	    "unknown", (json_int_t)l->by_direction[4], "outside_window",
 	    (json_int_t)l->outside_window, "totals", "sessions", (json_int_t)sess,
-	    "policy_sessions", (json_int_t)(ver + unv + fail), "verified", (json_int_t)ver,
-	    "unverifiable", (json_int_t)unv, "failed", (json_int_t)fail, "cleartext",
-	    (json_int_t)clear, "tls", (json_int_t)tls, "note",
+	    "policy_sessions", (json_int_t)pol, "verified", (json_int_t)ver, "unverifiable",
+	    (json_int_t)unv, "failed", (json_int_t)fail, "cleartext", (json_int_t)clear, "tls",
+	    (json_int_t)tls, "note",
 	    sess == 0 ? "no outbound SMTP sessions in the input and window"
 		      : "counts are per destination domain and UTC day; a session to several "
 			"domains counts in each; unverifiable (TLS 1.3 hides the certificate) is "

@@ -52,24 +52,25 @@ static json_t *build(struct correlate *c, summary_counter_fn counter, void *ctx,
 	char now[32];
 	time_t t = time(NULL);
 	struct tm tm;
+	uint64_t smtp;
 
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	smtp = counter(ctx, "app_layer.flow.smtp") + counter(ctx, "app_layer.flow.smtps");
 	correlate_lock(c);
 	ac = alert_counters(correlate_alerts(c));
 	for (int k = 0; k < KIND_COUNT; k++)
 		if (ac->by_kind[k] > 0)
 			json_object_set_new(kinds, kind_name((enum mx_kind)k),
 					    json_integer((json_int_t)ac->by_kind[k]));
-	doc = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "written_at",
-			now, "final", final, "elapsed_ms", (json_int_t)(elapsed_s * 1000.0),
-			"packets", (json_int_t)counter(ctx, "decoder.pkts"), "smtp_sessions",
-			(json_int_t)(counter(ctx, "app_layer.flow.smtp") +
-				     counter(ctx, "app_layer.flow.smtps")),
-			"dns_flows", (json_int_t)counter(ctx, "app_layer.flow.dns"), "alerts",
-			(json_int_t)ac->written, "suppressed", (json_int_t)ac->suppressed,
-			"rate_limited", (json_int_t)ac->rate_limited, "sessions",
-			rows(correlate_tally(c)), "alerts_by_kind", kinds);
+	doc =
+	    json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "written_at", now,
+		      "final", final, "elapsed_ms", (json_int_t)(elapsed_s * 1000.0), "packets",
+		      (json_int_t)counter(ctx, "decoder.pkts"), "smtp_sessions", (json_int_t)smtp,
+		      "dns_flows", (json_int_t)counter(ctx, "app_layer.flow.dns"), "alerts",
+		      (json_int_t)ac->written, "suppressed", (json_int_t)ac->suppressed,
+		      "rate_limited", (json_int_t)ac->rate_limited, "sessions",
+		      rows(correlate_tally(c)), "alerts_by_kind", kinds);
 	correlate_unlock(c);
 	return doc;
 }
