@@ -260,10 +260,6 @@ static void add_session(struct ledger *l, json_t *rec, int64_t us, int32_t day)
 		l->by_direction[3]++;
 	if (dir != NULL && strcmp(dir, "outbound") != 0)
 		return;
-	if (day < l->from_day || day > l->to_day) {
-		l->outside_window++;
-		return;
-	}
 	if (l->nsessions >= LEDGER_MAX_KEPT ||
 	    !grow((void **)&l->sessions, &l->cap_sessions, l->nsessions, sizeof(*s))) {
 		l->not_kept++;
@@ -273,6 +269,9 @@ static void add_session(struct ledger *l, json_t *rec, int64_t us, int32_t day)
 	memset(s, 0, sizeof(*s));
 	s->ts_us = us;
 	s->day = day;
+	/* kept outside the window too: an alert of the window may belong to it */
+	s->in_window = day >= l->from_day && day <= l->to_day;
+	l->outside_window += !s->in_window;
 	s->flow_id = get_u64(rec, "flow_id");
 	s->timestamp = intern(l->strings, get_str(rec, "timestamp"));
 	s->community_id = intern(l->strings, get_str(rec, "community_id"));
@@ -604,6 +603,8 @@ bool ledger_finish(struct ledger *l)
 	for (size_t i = 0; i < l->nsessions; i++)
 		judge(&l->sessions[i], first[i]);
 	for (size_t i = 0; i < l->nsessions; i++) {
+		if (!l->sessions[i].in_window)
+			continue;
 		for (int d = 0; d < l->sessions[i].ndomains; d++) {
 			if (!grow((void **)&ents, &cap, nents, sizeof(*ents)))
 				goto fail;
@@ -614,10 +615,11 @@ bool ledger_finish(struct ledger *l)
 	for (size_t i = 0; i < l->nalerts; i++) {
 		const struct ledger_alert *a = &l->alerts[i];
 
-		if (a->day < l->from_day || a->day > l->to_day)
-			continue;
 		if (a->session >= 0) {
 			const struct ledger_session *s = &l->sessions[a->session];
+
+			if (!s->in_window)
+				continue;
 
 			for (int d = 0; d < s->ndomains; d++) {
 				if (!grow((void **)&ents, &cap, nents, sizeof(*ents)))
@@ -628,7 +630,9 @@ bool ledger_finish(struct ledger *l)
 			continue;
 		}
 		if (is(a->app_proto, "smtp") || is(a->app_proto, "smtps"))
-			continue; /* an smtp flow that is not outbound or outside the window */
+			continue; /* an smtp flow that is not outbound */
+		if (a->day < l->from_day || a->day > l->to_day)
+			continue;
 		if (!grow((void **)&ents, &cap, nents, sizeof(*ents)))
 			goto fail;
 		ents[nents++] = (struct entry){a->domain != NULL ? a->domain : "(unknown)", a->day,

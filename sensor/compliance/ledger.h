@@ -21,8 +21,10 @@
  *  - verified: not failed and a verdict is "ok"; unverifiable: neither,
  *    and a verdict is "unverifiable" (TLS 1.3); otherwise no policy;
  *  - tls: smtp.tls.handshake_complete; cleartext: cleartext_transaction;
- *  - the day is the UTC date of the record's timestamp; alerts not on an
- *    smtp session (DNS) count for downgrade.expectation.domain.
+ *  - the day is the UTC date of the record's timestamp (an alert on a
+ *    session counts on the session's day, even when the session falls
+ *    outside the window and its alert inside); alerts not on an smtp
+ *    session (DNS) count for downgrade.expectation.domain on their day.
  */
 #ifndef MX_LEDGER_H
 #define MX_LEDGER_H
@@ -50,6 +52,7 @@ struct ledger_session {
 	const char *domains[LEDGER_MAX_DOMAINS];
 	int ndomains;
 	bool domains_unknown; /* none in the record: an alert's expectation may name it */
+	bool in_window;
 	const char *mx_host;  /* the first of mx_hosts, or NULL */
 	const char *dane_verdict, *sts_verdict;
 	bool tls, cleartext;

@@ -48,8 +48,7 @@ def count_independently(eve, dfrom, dto):
         if r["smtp"].get("direction", "outbound") != "outbound":
             continue
         t = when(r["timestamp"])
-        if in_window(t):
-            sessions.append({"rec": r, "t": t, "alerts": []})
+        sessions.append({"rec": r, "t": t, "alerts": []})
     alerts = [{"rec": r, "t": when(r["timestamp"])} for r in recs
               if r.get("event_type") == "alert" and "downgrade" in r]
     # an alert belongs to the earliest session record of its flow at or after it
@@ -61,6 +60,8 @@ def count_independently(eve, dfrom, dto):
         a["session"] = min(cands, key=lambda s: s["t"]) if cands else None
         if a["session"] is not None:
             a["session"]["alerts"].append(a)
+    # alerts join every outbound session; only those of the window are counted
+    sessions = [s for s in sessions if in_window(s["t"])]
     for s in sessions:
         smtp = s["rec"]["smtp"]
         doms = [d.lower() for d in smtp.get("destination_domains", [])]
@@ -114,11 +115,11 @@ def count_independently(eve, dfrom, dto):
             elif smtp["verdict"]["mta-sts"] != "none":
                 row["sts"] = "enforce"
     for a in alerts:
-        if not in_window(a["t"]):
-            continue
         if a["session"] is not None:
+            if not in_window(a["session"]["t"]):
+                continue
             keys = [(d, a["session"]["t"].date().isoformat()) for d in a["session"]["domains"]]
-        elif a["rec"].get("app_proto") in ("smtp", "smtps"):
+        elif a["rec"].get("app_proto") in ("smtp", "smtps") or not in_window(a["t"]):
             continue
         else:
             d = a["rec"]["downgrade"].get("expectation", {}).get("domain")
