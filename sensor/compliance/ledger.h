@@ -53,7 +53,7 @@ struct ledger_session {
 	int ndomains;
 	bool domains_unknown; /* none in the record: an alert's expectation may name it */
 	bool in_window;
-	const char *mx_host;  /* the first of mx_hosts, or NULL */
+	const char *mx_host; /* the first of mx_hosts, or NULL */
 	const char *dane_verdict, *sts_verdict;
 	bool tls, cleartext;
 	/* policy object (home-net runs) */
