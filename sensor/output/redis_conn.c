@@ -105,22 +105,25 @@ static bool parse_userinfo(const char *s, size_t n, struct redis_target *t)
 			    sizeof(t->password));
 }
 
-/* The URL for messages: a user and password in it become "***". */
-static const char *shown(const char *url, char *buf, size_t len)
+const char *redis_url_shown(const char *url, char *buf, size_t len)
 {
-	const char *p = url + strlen("redis://");
-	const char *at = strchr(p, '@');
+	const char *p = strstr(url, "://");
+	const char *at;
 
+	if (p == NULL)
+		return url;
+	p += 3;
+	at = strchr(p, '@');
 	if (at == NULL || (size_t)(at - p) > strcspn(p, "/"))
 		return url;
-	snprintf(buf, len, "redis://***%s", at);
+	snprintf(buf, len, "%.*s***%s", (int)(p - url), url, at);
 	return buf;
 }
 
 static bool parse_url(const char *url_in, struct redis_target *t, char *err, size_t errlen)
 {
 	char safe[128];
-	const char *url = shown(url_in, safe, sizeof(safe));
+	const char *url = redis_url_shown(url_in, safe, sizeof(safe));
 	const char *p = url_in + strlen("redis://");
 	const char *end = p + strcspn(p, "/");
 	const char *at = NULL, *hp, *port = NULL;

@@ -39,6 +39,12 @@ struct redis_target {
  */
 bool redis_target_parse(const char *server, struct redis_target *t, char *err, size_t errlen);
 
+/*
+ * url for messages: a user and password in it shown as "***" (the result
+ * is url itself when it holds none, else buf).
+ */
+const char *redis_url_shown(const char *url, char *buf, size_t len);
+
 /* "host:port/db" or "unix:PATH/db", for messages (never the password). */
 void redis_target_describe(const struct redis_target *t, char *buf, size_t len);
 

@@ -5,6 +5,7 @@
 #include "run/persist.h"
 
 #include "correlate/correlate_state.h"
+#include "output/redis_conn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,11 @@ struct persist *persist_open(const char *spec, uint64_t max_rows, bool offline,
 		return NULL;
 	}
 	p->c = c;
-	mx_strlcpy(p->spec, spec, sizeof(p->spec));
+	{
+		char shown[sizeof(p->spec)];
+
+		mx_strlcpy(p->spec, redis_url_shown(spec, shown, sizeof(shown)), sizeof(p->spec));
+	}
 	state_config_defaults(&cfg);
 	if (max_rows > 0)
 		cfg.max_rows = max_rows;

@@ -106,8 +106,7 @@ struct state *state_open(const char *spec, const struct state_config *cfg, char 
 	    strncmp(spec, "unix://", 7) == 0) {
 		ops = state_redis_ops;
 		if (ops == NULL) {
-			snprintf(err, errlen, "state %s: this build has no Redis state backend",
-				 spec);
+			snprintf(err, errlen, "state: this build has no Redis state backend");
 			return NULL;
 		}
 	}
@@ -132,7 +131,7 @@ struct state *state_open(const char *spec, const struct state_config *cfg, char 
 	}
 	st->newest_at_open = ops->newest != NULL ? ops->newest(st->be) : 0;
 	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
-		snprintf(err, errlen, "state %s: cannot start the writer thread", spec);
+		snprintf(err, errlen, "state (%s): cannot start the writer thread", ops->name);
 		state_close(st);
 		return NULL;
 	}

@@ -104,6 +104,15 @@ print("polled: state.loaded %d, state.polled %d, redis fetched %d missing %d"
 sys.exit(0 if st["loaded"] == 0 and st["polled"] > 0 else 1)
 PY
 
+# A capture older than the namespace's newest packet starts a new timeline,
+# and the message says so without the password.
+"$MX" -r "$TMP/dns.pcap" --trust-anchor "$TA" -e /dev/null -q --state "$URL?ns=load&sensor=A3" \
+	2>"$TMP/old.err" || fail "older capture: exit $?"
+grep -q "redis://\*\*\*@127.0.0.1:$REDIS_PORT/1?ns=load&sensor=A3: the capture starts" "$TMP/old.err" ||
+	fail "no new-timeline message: $(cat "$TMP/old.err")"
+grep -q sensorpw "$TMP/old.err" && fail "a message shows the password"
+echo "older capture: $(head -c 120 "$TMP/old.err")"
+
 # 3. Namespaces: another deployment sees nothing of these.
 "$MX" -r "$TMP/smtp.pcap" -e "$TMP/other.json" -q --state "$URL?ns=elsewhere&sensor=B" || fail "other ns: exit $?"
 [ -z "$(alerts "$TMP/other.json")" ] || fail "a sensor of another namespace raised alerts"

@@ -69,6 +69,20 @@ static void test_tcp_urls(void **state)
 	assert_string_equal(d, "[2001:db8::1]:7000/0");
 }
 
+static void test_urls_shown(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	assert_string_equal(redis_url_shown("redis://u:pw@h:1/2?ns=x", buf, sizeof(buf)),
+			    "redis://***@h:1/2?ns=x");
+	assert_string_equal(redis_url_shown("redis://h:1/2", buf, sizeof(buf)), "redis://h:1/2");
+	assert_string_equal(redis_url_shown("redis://h/0?sensor=a@b", buf, sizeof(buf)),
+			    "redis://h/0?sensor=a@b");
+	assert_string_equal(redis_url_shown("/var/lib/state.db", buf, sizeof(buf)),
+			    "/var/lib/state.db");
+}
+
 static void test_unix_paths(void **state)
 {
 	struct redis_target t;
@@ -305,6 +319,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tcp_urls),
 	    cmocka_unit_test(test_unix_paths),
+	    cmocka_unit_test(test_urls_shown),
 	    cmocka_unit_test(test_bad_servers),
 	    cmocka_unit_test(test_config_defaults_and_keys),
 	    cmocka_unit_test(test_unreachable),
