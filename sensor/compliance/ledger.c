@@ -236,6 +236,28 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
 	return true;
 }
 
+/* Adds the domains of an rcpt_to list ("<local@domain>" strings) to s, once each. */
+static void add_rcpt_domains(struct ledger *l, struct ledger_session *s, json_t *list)
+{
+	char dom[256];
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(list, i, it)
+	{
+		const char *d = rcpt_domain(json_string_value(it), dom, sizeof(dom));
+		bool dup = false;
+
+		if (d == NULL || s->ndomains == LEDGER_MAX_DOMAINS)
+			continue;
+		d = intern(l->strings, d);
+		for (int k = 0; k < s->ndomains; k++)
+			dup |= s->domains[k] == d;
+		if (!dup)
+			s->domains[s->ndomains++] = d;
+	}
+}
+
 static void add_session(struct ledger *l, json_t *rec, int64_t us, int32_t day)
 {
 	json_t *smtp = json_object_get(rec, "smtp");
@@ -288,20 +310,13 @@ static void add_session(struct ledger *l, json_t *rec, int64_t us, int32_t day)
 		}
 	}
 	if (s->ndomains == 0) {
-		v = json_object_get(smtp, "rcpt_to");
-		json_array_foreach(v, i, it)
-		{
-			const char *d = rcpt_domain(json_string_value(it), dom, sizeof(dom));
-			bool dup = false;
+		json_t *tr = json_object_get(smtp, "transactions");
+		size_t j;
 
-			if (d == NULL || s->ndomains == LEDGER_MAX_DOMAINS)
-				continue;
-			d = intern(l->strings, d);
-			for (int k = 0; k < s->ndomains; k++)
-				dup |= s->domains[k] == d;
-			if (!dup)
-				s->domains[s->ndomains++] = d;
-		}
+		add_rcpt_domains(l, s, json_object_get(smtp, "rcpt_to"));
+		/* records with one entry per mail: transactions[].rcpt_to */
+		json_array_foreach(tr, j, it)
+		    add_rcpt_domains(l, s, json_object_get(it, "rcpt_to"));
 	}
 	if (s->ndomains == 0) {
 		s->domains[s->ndomains++] = intern(l->strings, "(unknown)");

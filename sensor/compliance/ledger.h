@@ -11,7 +11,8 @@
  *  - a session counts when smtp.direction is "outbound", or absent
  *    (records written without home-net: direction unknown, counted);
  *  - its destination domains: smtp.destination_domains, else the
- *    rcpt_to domains, else the domain named by the expectation of an
+ *    rcpt_to domains (smtp.rcpt_to, or transactions[].rcpt_to in records
+ *    with one entry per mail), else the domain named by the expectation of an
  *    alert joined to it, else "(unknown)"; a session to several domains
  *    counts once in each;
  *  - failed: a verdict (dane or mta-sts) is "fail", or an alert with a

@@ -66,7 +66,11 @@ def count_independently(eve, dfrom, dto):
         smtp = s["rec"]["smtp"]
         doms = [d.lower() for d in smtp.get("destination_domains", [])]
         if not doms:
-            for addr in smtp.get("rcpt_to", []):
+            rcpts = list(smtp.get("rcpt_to", []))
+            if isinstance(smtp.get("transactions"), list):
+                for t in smtp["transactions"]:
+                    rcpts += t.get("rcpt_to", [])
+            for addr in rcpts:
                 if "@" in addr:
                     d = addr.rsplit("@", 1)[1].rstrip(">").lower()
                     if d and d not in doms:

@@ -96,3 +96,13 @@ smtp(D2 % "01:00:00.000000", HOME % 12, "203.0.113.40", 10, ("fail", "none"), di
      rcpt=["legacy.test"])
 smtp(D2 % "02:00:00.000000", HOME % 25, "203.0.113.50", 11, ("none", "ok"),
      dest=["sts-test.test"], policy=STS_T)
+# a record with one entry per mail (transactions[]), recipients only in there
+print(json.dumps({
+    "timestamp": D2 % "03:00:00.000000", "flow_id": 12, "community_id": "1:crafted0012=",
+    "event_type": "smtp", "src_ip": HOME % 13, "src_port": 40012, "dest_ip": "203.0.113.60",
+    "dest_port": 25, "proto": "TCP", "app_proto": "smtp",
+    "smtp": {"direction": "outbound", "cleartext_transaction": True,
+             "transactions": [{"mail_from": "<a@client.test>", "rcpt_to": ["<x@t1.test>"]},
+                              {"mail_from": "<a@client.test>",
+                               "rcpt_to": ["<y@t2.test>", "<z@T1.test>"]}],
+             "verdict": {"dane": "none", "mta-sts": "none"}}}))
