@@ -13,21 +13,25 @@
 #include "compliance/ledger.h"
 #include "compliance/report_files.h"
 #include "compliance/report_html.h"
+#include "compliance/state_policies.h"
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: mxsentry report -o DIR [--from DATE] [--to DATE] [--gzip] EVE...\n"
-		"  EVE             EVE JSON files (gzip too) or directories of them\n"
-		"  -o DIR          write report.json, domains.csv, tlsrpt/, index.html into DIR\n"
-		"  --from DATE     first UTC day to report (YYYY-MM-DD; default: all)\n"
-		"  --to DATE       last UTC day to report (YYYY-MM-DD; default: all)\n"
-		"  --gzip          write the TLSRPT files gzip-compressed (.json.gz), as RFC 8460\n"
-		"                  sends them\n"
-		"  --org NAME      TLSRPT organization-name (default \"mxsentry\")\n"
-		"  --contact ADDR  TLSRPT contact-info (default \"postmaster\")\n"
-		"exit status: 0 written, 1 error, 2 usage, 3 written but an input was "
-		"truncated or corrupt\n");
+	fprintf(
+	    out,
+	    "usage: mxsentry report -o DIR [--from DATE] [--to DATE] [--gzip] EVE...\n"
+	    "  EVE             EVE JSON files (gzip too) or directories of them\n"
+	    "  -o DIR          write report.json, domains.csv, tlsrpt/, index.html into DIR\n"
+	    "  --from DATE     first UTC day to report (YYYY-MM-DD; default: all)\n"
+	    "  --to DATE       last UTC day to report (YYYY-MM-DD; default: all)\n"
+	    "  --gzip          write the TLSRPT files gzip-compressed (.json.gz), as RFC 8460\n"
+	    "                  sends them\n"
+	    "  --org NAME      TLSRPT organization-name (default \"mxsentry\")\n"
+	    "  --contact ADDR  TLSRPT contact-info (default \"postmaster\")\n"
+	    "  --state SPEC    the sensor's state store (SQLite file or redis://...): list the\n"
+	    "                  policy domains it knows, with or without mail in the window\n"
+	    "exit status: 0 written, 1 error, 2 usage, 3 written but an input was "
+	    "truncated or corrupt\n");
 }
 
 static bool parse_day(const char *s, int32_t *day)
@@ -48,17 +52,19 @@ static void on_record(void *ctx, json_t *rec)
 
 int compliance_main(int argc, char **argv)
 {
-	enum { O_FROM = 256, O_TO, O_GZIP, O_ORG, O_CONTACT };
+	enum { O_FROM = 256, O_TO, O_GZIP, O_ORG, O_CONTACT, O_STATE };
 	static const struct option longopts[] = {
 	    {"from", required_argument, NULL, O_FROM},
 	    {"to", required_argument, NULL, O_TO},
 	    {"gzip", no_argument, NULL, O_GZIP},
 	    {"org", required_argument, NULL, O_ORG},
 	    {"contact", required_argument, NULL, O_CONTACT},
+	    {"state", required_argument, NULL, O_STATE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct report_meta meta = {"mxsentry", "postmaster", NULL, NULL, NULL, 0, false};
+	struct report_meta meta = {"mxsentry", "postmaster", NULL, NULL, NULL, 0, false, NULL};
+	const char *state = NULL;
 	struct eve_input_stats st = {0};
 	int32_t from = INT32_MIN, to = INT32_MAX;
 	const char *out = NULL;
@@ -96,6 +102,9 @@ int compliance_main(int argc, char **argv)
 		case O_CONTACT:
 			meta.contact = optarg;
 			break;
+		case O_STATE:
+			state = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -116,9 +125,12 @@ int compliance_main(int argc, char **argv)
 	}
 	meta.inputs = (const char *const *)argv + optind;
 	meta.ninputs = argc - optind;
+	if (state != NULL && (meta.state = state_policies_load(state)) == NULL)
+		return 1;
 	l = ledger_new(from, to);
 	if (l == NULL) {
 		fprintf(stderr, "mxsentry report: out of memory\n");
+		json_decref(meta.state);
 		return 1;
 	}
 	for (int i = optind; i < argc; i++)
@@ -130,6 +142,7 @@ int compliance_main(int argc, char **argv)
 			(unsigned long long)st.files, st.files == 1 ? "" : "s",
 			(unsigned long long)st.lines, (unsigned long long)st.garbage);
 		ledger_free(l);
+		json_decref(meta.state);
 		return 1;
 	}
 	if (l->not_kept > 0)
@@ -141,11 +154,13 @@ int compliance_main(int argc, char **argv)
 	if (!ledger_finish(l)) {
 		fprintf(stderr, "mxsentry report: out of memory\n");
 		ledger_free(l);
+		json_decref(meta.state);
 		return 1;
 	}
 	if (!report_mkdir(out)) {
 		fprintf(stderr, "mxsentry report: %s: cannot create the directory\n", out);
 		ledger_free(l);
+		json_decref(meta.state);
 		return 1;
 	}
 	ok = report_write_json(out, l, &meta) && report_write_csv(out, l) &&
@@ -170,6 +185,7 @@ int compliance_main(int argc, char **argv)
 			(unsigned long long)fail, l->nrows, ntlsrpt, ntlsrpt == 1 ? "" : "s", out);
 	}
 	ledger_free(l);
+	json_decref(meta.state);
 	if (!ok)
 		return 1;
 	return damaged ? 3 : 0;

@@ -243,8 +243,7 @@ static void add_rcpt_domains(struct ledger *l, struct ledger_session *s, json_t 
 	size_t i;
 	json_t *it;
 
-	json_array_foreach(list, i, it)
-	{
+	for (i = 0; i < json_array_size(list) && (it = json_array_get(list, i)) != NULL; i++) {
 		const char *d = rcpt_domain(json_string_value(it), dom, sizeof(dom));
 		bool dup = false;
 
@@ -301,8 +300,7 @@ static void add_session(struct ledger *l, json_t *rec, int64_t us, int32_t day)
 	s->dest_ip = intern(l->strings, get_str(rec, "dest_ip"));
 	s->direction = intern(l->strings, dir);
 	v = json_object_get(smtp, "destination_domains");
-	json_array_foreach(v, i, it)
-	{
+	for (i = 0; i < json_array_size(v) && (it = json_array_get(v, i)) != NULL; i++) {
 		if (json_is_string(it) && s->ndomains < LEDGER_MAX_DOMAINS) {
 			snprintf(dom, sizeof(dom), "%s", json_string_value(it));
 			lower(dom);
@@ -315,8 +313,8 @@ static void add_session(struct ledger *l, json_t *rec, int64_t us, int32_t day)
 
 		add_rcpt_domains(l, s, json_object_get(smtp, "rcpt_to"));
 		/* records with one entry per mail: transactions[].rcpt_to */
-		json_array_foreach(tr, j, it)
-		    add_rcpt_domains(l, s, json_object_get(it, "rcpt_to"));
+		for (j = 0; j < json_array_size(tr) && (it = json_array_get(tr, j)) != NULL; j++)
+			add_rcpt_domains(l, s, json_object_get(it, "rcpt_to"));
 	}
 	if (s->ndomains == 0) {
 		s->domains[s->ndomains++] = intern(l->strings, "(unknown)");
@@ -339,18 +337,20 @@ static void add_session(struct ledger *l, json_t *rec, int64_t us, int32_t day)
 		s->dane_trust = intern(l->strings, get_str(pd, "trust"));
 		s->dane_source = intern(l->strings, get_str(pd, "source"));
 		s->dane_host = intern(l->strings, get_str(pd, "mx_host"));
-		json_array_foreach(json_object_get(pd, "tlsa"), i,
-				   it) if (s->ntlsa < LEDGER_MAX_TLSA && json_is_string(it))
-		    s->tlsa[s->ntlsa++] = intern(l->strings, json_string_value(it));
+		v = json_object_get(pd, "tlsa");
+		for (i = 0; i < json_array_size(v) && s->ntlsa < LEDGER_MAX_TLSA; i++)
+			if (json_is_string(it = json_array_get(v, i)))
+				s->tlsa[s->ntlsa++] = intern(l->strings, json_string_value(it));
 	}
 	ps = json_object_get(pol, "mta-sts");
 	if (json_is_object(ps)) {
 		s->sts_mode = intern(l->strings, get_str(ps, "mode"));
 		s->sts_domain = intern(l->strings, get_str(ps, "policy_domain"));
 		s->sts_max_age = (int64_t)get_u64(ps, "max_age");
-		json_array_foreach(json_object_get(ps, "mx"), i,
-				   it) if (s->nsts_mx < LEDGER_MAX_STS_MX && json_is_string(it))
-		    s->sts_mx[s->nsts_mx++] = intern(l->strings, json_string_value(it));
+		v = json_object_get(ps, "mx");
+		for (i = 0; i < json_array_size(v) && s->nsts_mx < LEDGER_MAX_STS_MX; i++)
+			if (json_is_string(it = json_array_get(v, i)))
+				s->sts_mx[s->nsts_mx++] = intern(l->strings, json_string_value(it));
 	}
 }
 

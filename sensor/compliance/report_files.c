@@ -97,6 +97,8 @@ bool report_write_json(const char *dir, const struct ledger *l, const struct rep
 			"domains counts in each; unverifiable (TLS 1.3 hides the certificate) is "
 			"not counted as failed",
 	    "rows", rows);
+	if (root != NULL && m->state != NULL)
+		json_object_set(root, "state_policies", m->state);
 	if (root == NULL) {
 		fprintf(stderr, "mxsentry report: cannot build report.json\n");
 		return false;
@@ -253,8 +255,7 @@ static json_t *policy_entry(json_t *arr, const struct ledger_session *s, const c
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(arr, i, e)
-	{
+	for (i = 0; i < json_array_size(arr) && (e = json_array_get(arr, i)) != NULL; i++) {
 		json_t *p = json_object_get(e, "policy");
 
 		if (strcmp(json_string_value(json_object_get(p, "policy-type")), type) == 0 &&
@@ -281,8 +282,7 @@ static void add_failure(json_t *entry, const struct ledger_session *s, const cha
 	size_t i;
 	json_t *d;
 
-	json_array_foreach(fd, i, d)
-	{
+	for (i = 0; i < json_array_size(fd) && (d = json_array_get(fd, i)) != NULL; i++) {
 		if (strcmp(json_string_value(json_object_get(d, "result-type")), s->result) == 0 &&
 		    strcmp(json_string_value(json_object_get(d, "sending-mta-ip")), s->src_ip) ==
 			0 &&

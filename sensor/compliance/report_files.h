@@ -18,6 +18,7 @@ struct report_meta {
 	const char *const *inputs;
 	int ninputs;
 	bool gzip;
+	json_t *state; /* --state: the store's policy domains (state_policies.h), or NULL */
 };
 
 /* Creates dir and its parents as needed; false when it cannot. */

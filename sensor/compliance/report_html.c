@@ -548,6 +548,59 @@ static void domains(FILE *f, const struct ledger *l)
 	free(d);
 }
 
+/* The policy domains of the state store, and the outbound sessions to each in the window. */
+static void state_section(FILE *f, const struct ledger *l, json_t *state)
+{
+	size_t i;
+	json_t *d;
+
+	if (state == NULL)
+		return;
+	fputs("<section id=\"state\"><h2>Policy domains the sensor's state store knows</h2>", f);
+	if (json_array_size(state) == 0) {
+		fputs("<p>None.</p></section>", f);
+		return;
+	}
+	fputs("<table><tr><th>domain</th><th>MX hosts</th><th>DANE (TLSA on)</th><th>MTA-STS "
+	      "record</th><th class=\"n\">outbound sessions in the window</th></tr>",
+	      f);
+	for (i = 0; i < json_array_size(state) && (d = json_array_get(state, i)) != NULL; i++) {
+		const char *dom = json_string_value(json_object_get(d, "domain"));
+		uint64_t n = 0;
+		size_t k;
+		json_t *h, *hosts;
+
+		for (size_t r = 0; r < l->nrows; r++)
+			if (strcmp(l->rows[r].domain, dom) == 0)
+				n += l->rows[r].sessions;
+		fputs("<tr><td>", f);
+		esc(f, dom);
+		fputs("</td><td>", f);
+		hosts = json_object_get(d, "mx_hosts");
+		for (k = 0; k < json_array_size(hosts) && (h = json_array_get(hosts, k)) != NULL;
+		     k++) {
+			if (k)
+				fputs(", ", f);
+			esc(f, json_string_value(h));
+		}
+		fputs("</td><td>", f);
+		hosts = json_object_get(d, "tlsa_hosts");
+		for (k = 0; k < json_array_size(hosts) && (h = json_array_get(hosts, k)) != NULL;
+		     k++) {
+			if (k)
+				fputs(", ", f);
+			esc(f, json_string_value(h));
+		}
+		fputs("</td><td>", f);
+		if (json_is_true(json_object_get(d, "mta-sts"))) {
+			fputs("id ", f);
+			esc(f, json_string_value(json_object_get(d, "mta-sts_id")));
+		}
+		fprintf(f, "</td><td class=\"n\">%llu</td></tr>", (unsigned long long)n);
+	}
+	fputs("</table></section>", f);
+}
+
 bool report_write_html(const char *dir, const struct ledger *l, const struct report_meta *m)
 {
 	char path[4096];
@@ -604,6 +657,7 @@ bool report_write_html(const char *dir, const struct ledger *l, const struct rep
 		domains(f, l);
 		top_mx(f, l);
 	}
+	state_section(f, l, m->state);
 	fputs("<p style=\"font-size:12px;color:#55607a\">Verified: DANE or MTA-STS checked "
 	      "and matched. Unverifiable: TLS 1.3 hides the certificate, so only TLS, SNI and "
 	      "the MX used were checked; not counted as failed. Failed: a verdict failed or an "
