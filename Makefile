@@ -19,7 +19,7 @@ Q := $(if $(V),,@)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla
 CSTD    := -std=gnu11 -D_GNU_SOURCE
-INCS    := -Isensor -Idissectors $(PKG_CFLAGS)
+INCS    := -Isensor -Idissectors -Ibuild/gen $(PKG_CFLAGS)
 BASE_CFLAGS := $(CSTD) $(WARN) $(INCS) -g
 REL_CFLAGS  := $(BASE_CFLAGS) -O2
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -55,7 +55,7 @@ DEB_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 python3-yaml \
              chromium ca-certificates
 DEB_LINT  := clang-tidy clang-format cppcheck
 
-.PHONY: all run test deps deps-test fuzz bench lint format clean check-build lab-captures
+.PHONY: all run test deps deps-test fuzz bench lint format clean check-build lab-captures FORCE
 
 all: build/rel/mxsentry
 
@@ -80,6 +80,17 @@ test: deps-test
 
 check-build: build/rel/mxsentry build/asan/mxsentry $(UNIT_BINS) $(TSAN_BINS) $(REPLAY_BINS) \
 	     $(TOOL_BINS)
+
+# The git revision for --build-info; rewritten only when it changes.
+GIT_REV_H := build/gen/git_rev.h
+$(GIT_REV_H): FORCE
+	@mkdir -p $(dir $@)
+	@rev=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown); \
+	  printf '#define MX_GIT_REV "%s"\n' "$$rev" >$@.tmp; \
+	  if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+build/rel/sensor/run/operator.o build/asan/sensor/run/operator.o \
+build/tsan/sensor/run/operator.o build/fuzz/sensor/run/operator.o: $(GIT_REV_H)
+FORCE:
 
 build/gen/rules_default.c: rules/default.yaml rules/embed.sh
 	@mkdir -p $(dir $@)

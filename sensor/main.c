@@ -2,15 +2,15 @@
  * main.c - the mxsentry command line: reads options, sets up outputs and
  * the pipeline, runs the capture, handles signals, and reports.
  *
- * Exit status: 0 success; 1 error (bad configuration, unreadable input,
- * output not writable); 2 usage error; 3 every input was read but at
- * least one capture file was truncated or corrupt (its packets up to the
- * cut were processed and their events written).
+ * Exit status: 0 success; 1 error (unreadable input, output not
+ * writable, a failed -T check); 2 usage or start-up error (bad option or
+ * configuration, unknown user or group, bad capture filter, an interface
+ * that cannot be opened); 3 every input was read but at least one capture
+ * file was truncated or corrupt (its packets up to the cut were processed
+ * and their events written).
  */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +21,15 @@
 
 #include "capture/capture.h"
 #include "compliance/compliance.h"
+#include "conf/config_dump.h"
 #include "correlate/correlate.h"
 #include "output/eve.h"
 #include "output/redis_out.h"
 #include "correlate/correlate_state.h"
 #include "run/persist.h"
 #include "state/state_redis.h"
+#include "run/daemon.h"
+#include "run/operator.h"
 #include "run/pipeline.h"
 #include "run/report.h"
 #include "run/setup.h"
@@ -39,6 +42,11 @@
 enum exit_code { EXIT_OK = 0, EXIT_ERR = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 3 };
 
 static volatile sig_atomic_t stop_flag, hup_flag, usr1_flag;
+
+/* What to do instead of a run: print something about the sensor and exit. */
+static struct {
+	bool list_rules, dump_config;
+} mode;
 
 static void on_signal(int sig)
 {
@@ -89,9 +97,14 @@ static void usage(FILE *out)
 	    "  --mail-relays CIDR[,...]   our sending MTAs (counted as home-net)\n"
 	    "  --summary FILE        write the end-of-run summary as JSON to FILE (live: at\n"
 	    "                        every stats interval too)\n"
+	    "  --build-info          version, git revision, libraries, features; exit\n"
+	    "  --list-rules          one line per rule (sid, rev, kind, severity, enabled,\n"
+	    "                        threshold) after -c/-R; exit\n"
+	    "  --dump-config         the effective configuration as YAML -c accepts; exit\n"
 	    "  -V, --version   -h, --help\n"
 	    "       mxsentry report -o DIR [options] EVE... (mxsentry report -h)\n"
-	    "exit status: 0 ok, 1 error, 2 usage, 3 an input capture was truncated or corrupt\n");
+	    "exit status: 0 ok, 1 error, 2 usage or start-up error, 3 an input capture was "
+	    "truncated or corrupt\n");
 }
 
 static bool parse_long(const char *s, long min, long max, long *out)
@@ -124,7 +137,10 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 		O_STATE,
 		O_HOMENET,
 		O_RELAYS,
-		O_SUMMARY
+		O_SUMMARY,
+		O_BUILD_INFO,
+		O_LIST_RULES,
+		O_DUMP_CONFIG
 	};
 	static const struct option longopts[] = {
 	    {"check", no_argument, NULL, 'T'},
@@ -145,6 +161,9 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 	    {"home-net", required_argument, NULL, O_HOMENET},
 	    {"mail-relays", required_argument, NULL, O_RELAYS},
 	    {"summary", required_argument, NULL, O_SUMMARY},
+	    {"build-info", no_argument, NULL, O_BUILD_INFO},
+	    {"list-rules", no_argument, NULL, O_LIST_RULES},
+	    {"dump-config", no_argument, NULL, O_DUMP_CONFIG},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -273,6 +292,15 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 		case O_SUMMARY:
 			o->summary = optarg;
 			break;
+		case O_BUILD_INFO:
+			operator_build_info(stdout, MX_VERSION);
+			exit(EXIT_OK);
+		case O_LIST_RULES:
+			mode.list_rules = true;
+			break;
+		case O_DUMP_CONFIG:
+			mode.dump_config = true;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -290,55 +318,6 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 	return EXIT_OK;
 }
 
-static bool drop_privileges(const char *user, const char *group)
-{
-	gid_t gid = (gid_t)-1;
-	uid_t uid = (uid_t)-1;
-
-	if (user == NULL && group == NULL)
-		return true;
-	if (user != NULL) {
-		struct passwd *pw = getpwnam(user);
-
-		if (pw == NULL) {
-			fprintf(stderr, "mxsentry: unknown user '%s'\n", user);
-			return false;
-		}
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
-	}
-	if (group != NULL) {
-		struct group *gr = getgrnam(group);
-
-		if (gr == NULL) {
-			fprintf(stderr, "mxsentry: unknown group '%s'\n", group);
-			return false;
-		}
-		gid = gr->gr_gid;
-	}
-	if (gid != (gid_t)-1 && (setgroups(0, NULL) != 0 || setgid(gid) != 0)) {
-		fprintf(stderr, "mxsentry: cannot change group: %s\n", strerror(errno));
-		return false;
-	}
-	if (uid != (uid_t)-1 && setuid(uid) != 0) {
-		fprintf(stderr, "mxsentry: cannot change user: %s\n", strerror(errno));
-		return false;
-	}
-	return true;
-}
-
-static bool write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL) {
-		fprintf(stderr, "mxsentry: %s: %s\n", path, strerror(errno));
-		return false;
-	}
-	fprintf(f, "%ld\n", (long)getpid());
-	return fclose(f) == 0;
-}
-
 struct run_ctx {
 	struct pipeline *pipe;	  /* one thread: offline, or live with one worker */
 	struct worker_pool *pool; /* live with several workers */
@@ -352,6 +331,8 @@ struct run_ctx {
 	struct persist *state; /* --state; NULL: in memory only */
 	bool state_failed;     /* the state could not be loaded: exit 2 */
 	const char *file;      /* the capture file being read, for pcap_filename */
+	uint64_t next_stats_us;	 /* live, one pipeline: when the next stats record is due */
+	uint32_t stats_interval; /* live, one pipeline: seconds between stats records */
 	bool live;
 	bool warned_drops;
 	bool warned_queue_drops;
@@ -421,10 +402,16 @@ static void reload(struct run_ctx *r)
 	fprintf(stderr, "mxsentry: configuration, rules and policies reloaded\n");
 }
 
+/* Live, the stats record carries the wall clock; offline, the packet time. */
 static void write_stats(struct run_ctx *r)
 {
+	uint64_t now = wall_us();
+
 	if (r->pool != NULL)
-		worker_pool_write_stats(r->pool, wall_us());
+		worker_pool_write_stats(r->pool, now);
+	else if (r->live)
+		pipeline_write_stats_at(r->pipe, now,
+					now > r->start_us ? (now - r->start_us) / MX_USEC : 0);
 	else
 		pipeline_write_stats(r->pipe);
 }
@@ -453,6 +440,17 @@ static bool write_summary_file(struct run_ctx *r, bool final)
 		fprintf(stderr, "mxsentry: cannot write the summary: %s\n", err);
 	r->warned_summary = true;
 	return false;
+}
+
+/* Live with one pipeline: the periodic stats record, on the wall clock. */
+static void stats_tick(struct run_ctx *r)
+{
+	uint64_t now = wall_us();
+
+	if (r->stats_interval == 0 || now < r->next_stats_us)
+		return;
+	r->next_stats_us = now + r->stats_interval * MX_USEC;
+	write_stats(r);
 }
 
 static void on_tick(void *ctx)
@@ -486,10 +484,12 @@ static void on_tick(void *ctx)
 			    (unsigned long long)worker_pool_queue_drops(r->pool));
 			r->warned_queue_drops = true;
 		}
-		if (r->pool != NULL)
+		if (r->pool != NULL) {
 			worker_pool_tick(r->pool, wall_us());
-		else
+		} else {
 			pipeline_tick(r->pipe, wall_us());
+			stats_tick(r);
+		}
 		eve_flush(r->eve);
 		if (r->summary != NULL && r->summary_every_us > 0 &&
 		    wall_us() >= r->next_summary_us) {
@@ -559,7 +559,17 @@ static bool build_processing(struct run_ctx *r, const struct setup *st,
 						     redis_counter_desc, false);
 		return true;
 	}
-	r->pipe = pipeline_new(pcfg, r->eve, r->corr, err, errlen);
+	if (r->live) {
+		/* The periodic stats record follows the wall clock, not packet time. */
+		struct pipeline_config live_cfg = *pcfg;
+
+		r->stats_interval = pcfg->stats_interval_s;
+		r->next_stats_us = wall_us() + r->stats_interval * MX_USEC;
+		live_cfg.stats_interval_s = 0;
+		r->pipe = pipeline_new(&live_cfg, r->eve, r->corr, err, errlen);
+	} else {
+		r->pipe = pipeline_new(pcfg, r->eve, r->corr, err, errlen);
+	}
 	if (r->pipe == NULL)
 		return false;
 	pipeline_add_stats_source(r->pipe, eve_counters(r->eve), eve_counter_desc);
@@ -604,6 +614,8 @@ int main(int argc, char **argv)
 	struct run_ctx r;
 	struct correlate *corr = NULL;
 	struct threshold_ctx *thr = NULL;
+	struct daemon_ids ids;
+	struct pidfile pid = {.dirfd = -1};
 	const char *paths[CONFIG_MAX_LIST];
 	enum capture_result res;
 	char err[512] = "";
@@ -617,16 +629,36 @@ int main(int argc, char **argv)
 	rc = parse_options(argc, argv, &o);
 	if (rc != EXIT_OK)
 		return rc;
+	if (mode.list_rules || mode.dump_config)
+		o.check_only = true; /* no input needed */
 	if (!setup_load(&st, &o)) {
 		report_errors(&st, o.check_only);
 		setup_free(&st);
 		return o.check_only ? EXIT_ERR : EXIT_USAGE;
 	}
+	if (mode.list_rules || mode.dump_config) {
+		if (mode.list_rules)
+			operator_list_rules(&st.rules, stdout);
+		if (mode.dump_config)
+			config_dump(&st.cfg, stdout);
+		setup_free(&st);
+		return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERR;
+	}
 	if (o.check_only) {
+		operator_check_report(&st, stdout);
 		printf("mxsentry: configuration OK (%zu policies)\n",
 		       policy_set_count(st.policies));
 		setup_free(&st);
 		return EXIT_OK;
+	}
+	/* Start-up errors an operator can fix: said once, exit 2, nothing opened. */
+	if (!daemon_resolve_ids(st.cfg.user[0] ? st.cfg.user : NULL,
+				st.cfg.group[0] ? st.cfg.group : NULL, &ids, err, sizeof(err)) ||
+	    (!st.live && st.cfg.capture.bpf[0] &&
+	     !capture_check_filter(st.cfg.capture.bpf, err, sizeof(err)))) {
+		fprintf(stderr, "mxsentry: %s\n", err);
+		setup_free(&st);
+		return EXIT_USAGE;
 	}
 
 	memset(&r, 0, sizeof(r));
@@ -636,23 +668,29 @@ int main(int argc, char **argv)
 
 	r.cap = capture_open(&ccfg, err, sizeof(err));
 	if (r.cap == NULL) {
+		/* Live, an interface that cannot be opened is a start-up error. */
+		rc = st.live ? EXIT_USAGE : EXIT_ERR;
 		fprintf(stderr, "mxsentry: %s\n", err);
 		setup_free(&st);
-		return EXIT_ERR;
+		return rc;
 	}
 	r.live = capture_is_live(r.cap);
 	rc = EXIT_ERR;
-	if (!drop_privileges(st.cfg.user[0] ? st.cfg.user : NULL,
-			     st.cfg.group[0] ? st.cfg.group : NULL))
+	/* The pid file and the outputs are opened while the privileges last. */
+	if (st.cfg.pid_file[0] && !pidfile_write(&pid, st.cfg.pid_file, err, sizeof(err))) {
+		fprintf(stderr, "mxsentry: pid file %s\n", err);
 		goto out_capture;
-	if (st.cfg.pid_file[0] && !write_pidfile(st.cfg.pid_file))
-		goto out_capture;
+	}
 	r.eve = eve_new();
 	if (r.eve == NULL || !setup_outputs(&st, r.eve, &refused, err, sizeof(err))) {
 		fprintf(stderr, "mxsentry: cannot open output: %s\n",
 			err[0] ? err : "out of memory");
 		if (refused)
 			rc = EXIT_USAGE;
+		goto out_eve;
+	}
+	if (!daemon_drop_privileges(&ids, err, sizeof(err))) {
+		fprintf(stderr, "mxsentry: %s\n", err);
 		goto out_eve;
 	}
 	corr = correlate_new(&kcfg, err, sizeof(err));
@@ -697,6 +735,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mxsentry: cannot install signal handlers\n");
 		goto out_pipe;
 	}
+	if (r.live && !o.quiet)
+		operator_start_line(&st, stderr);
 
 	res = capture_run(r.cap, r.pool != NULL ? on_packet_pool : on_packet, on_tick, &r,
 			  &stop_flag);
@@ -744,8 +784,7 @@ out_pipe:
 	}
 out_eve:
 	eve_free(r.eve);
-	if (st.cfg.pid_file[0])
-		unlink(st.cfg.pid_file);
+	pidfile_remove(&pid);
 out_capture:
 	capture_close(r.cap);
 	setup_free(&st);

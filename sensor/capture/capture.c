@@ -323,24 +323,54 @@ static bool set_filter(struct capture *c, pcap_t *p, const char *what, const cha
 	return true;
 }
 
-/* Compiles filter for Ethernet to catch a bad expression before any file is read. */
-static bool check_filter(struct capture *c, const char *filter)
+bool capture_check_filter(const char *filter, char *err, size_t errlen)
 {
 	pcap_t *p = pcap_open_dead(DLT_EN10MB, DEFAULT_SNAP);
 	struct bpf_program prog;
 	bool ok;
 
 	if (p == NULL) {
-		snprintf(c->err, sizeof(c->err), "out of memory");
+		snprintf(err, errlen, "out of memory");
 		return false;
 	}
 	ok = pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == 0;
 	if (ok)
 		pcap_freecode(&prog);
 	else
-		snprintf(c->err, sizeof(c->err), "bad filter '%s': %s", filter, pcap_geterr(p));
+		snprintf(err, errlen, "bad filter '%s': %s", filter, pcap_geterr(p));
 	pcap_close(p);
 	return ok;
+}
+
+/* Catches a bad expression before any file is read. */
+static bool check_filter(struct capture *c, const char *filter)
+{
+	return capture_check_filter(filter, c->err, sizeof(c->err));
+}
+
+/*
+ * One message for a failed pcap_activate: libpcap's own text when it says
+ * more than the status (it often repeats it), else the status, plus what
+ * to do for the two an operator meets most.
+ */
+static void activate_error(struct capture *c, const char *iface, int rc)
+{
+	const char *status = pcap_statustostr(rc);
+	const char *detail = pcap_geterr(c->pcap);
+	const char *hint = "";
+
+	if (detail[0] == '\0' || strcmp(detail, status) == 0 || strstr(detail, status) != NULL)
+		detail = "";
+	if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+		hint = " (no such interface; `ip link` lists them)";
+	else if (rc == PCAP_ERROR_PERM_DENIED)
+		hint = " (capturing needs root or CAP_NET_RAW and CAP_NET_ADMIN)";
+	if (detail[0] != '\0' && strstr(detail, iface) == NULL)
+		snprintf(c->err, sizeof(c->err), "%s: %s: %s%s", iface, status, detail, hint);
+	else if (detail[0] != '\0')
+		snprintf(c->err, sizeof(c->err), "%s%s", detail, hint);
+	else
+		snprintf(c->err, sizeof(c->err), "%s: %s%s", iface, status, hint);
 }
 
 static bool open_live(struct capture *c, const struct capture_config *cfg)
@@ -368,8 +398,7 @@ static bool open_live(struct capture *c, const struct capture_config *cfg)
 	}
 	rc = pcap_activate(c->pcap);
 	if (rc < 0) {
-		snprintf(c->err, sizeof(c->err), "%s: %s%s%s", cfg->iface, pcap_statustostr(rc),
-			 *pcap_geterr(c->pcap) ? ": " : "", pcap_geterr(c->pcap));
+		activate_error(c, cfg->iface, rc);
 		return false;
 	}
 	if (rc > 0)

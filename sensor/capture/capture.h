@@ -11,9 +11,12 @@
 
 #include <signal.h>
 
-/* Ports of mail (SMTP, submissions, submission) and DNS, plus IP fragments. */
+/*
+ * Every port the application layer takes for mail (SMTP 25, 587 and 2525,
+ * submissions 465) and DNS (53), plus IP fragments.
+ */
 #define CAPTURE_MAIL_DNS_EXPR                                                                      \
-	"tcp port 25 or tcp port 465 or tcp port 587 or port 53 or "                               \
+	"tcp port 25 or tcp port 465 or tcp port 587 or tcp port 2525 or port 53 or "              \
 	"(ip[6:2] & 0x1fff != 0) or (ip6[6] = 44)"
 
 /*
@@ -79,6 +82,12 @@ struct capture;
  * NULL and writes a message naming the path or interface into err.
  */
 struct capture *capture_open(const struct capture_config *cfg, char *err, size_t errlen);
+
+/*
+ * Compiles filter for Ethernet frames: true when it is a valid expression,
+ * else false with "bad filter 'EXPR': why" in err.
+ */
+bool capture_check_filter(const char *filter, char *err, size_t errlen);
 
 /* Closes every handle and frees c. */
 void capture_close(struct capture *c);

@@ -398,13 +398,22 @@ static const struct field alerts_fields[] = {
     FIELDS_END,
 };
 
+static const struct {
+	const char *name;
+	unsigned bit;
+} types[] = {{"alert", MX_EVT_ALERT}, {"smtp", MX_EVT_SMTP}, {"dns", MX_EVT_DNS},
+	     {"tls", MX_EVT_TLS},     {"flow", MX_EVT_FLOW}, {"stats", MX_EVT_STATS}};
+
+const char *config_event_type_name(unsigned bit)
+{
+	for (size_t i = 0; i < MX_ARRAY_LEN(types); i++)
+		if (types[i].bit == bit)
+			return types[i].name;
+	return NULL;
+}
+
 static bool parse_event_types(const struct ydoc_node *n, struct mx_errors *errs, unsigned *out)
 {
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} types[] = {{"alert", MX_EVT_ALERT}, {"smtp", MX_EVT_SMTP}, {"dns", MX_EVT_DNS},
-		     {"tls", MX_EVT_TLS},     {"flow", MX_EVT_FLOW}, {"stats", MX_EVT_STATS}};
 	unsigned mask = 0;
 	bool ok = true;
 
@@ -441,16 +450,25 @@ static bool parse_event_types(const struct ydoc_node *n, struct mx_errors *errs,
 	return ok;
 }
 
+static const struct {
+	const char *name;
+	int value;
+} fac[] = {{"daemon", LOG_DAEMON}, {"mail", LOG_MAIL},	   {"user", LOG_USER},
+	   {"auth", LOG_AUTH},	   {"authpriv", LOG_AUTHPRIV}, {"local0", LOG_LOCAL0},
+	   {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},     {"local3", LOG_LOCAL3},
+	   {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},     {"local6", LOG_LOCAL6},
+	   {"local7", LOG_LOCAL7}};
+
+const char *config_facility_name(int facility)
+{
+	for (size_t i = 0; i < MX_ARRAY_LEN(fac); i++)
+		if (fac[i].value == facility)
+			return fac[i].name;
+	return NULL;
+}
+
 static bool parse_facility(const struct ydoc_node *n, struct mx_errors *errs, int *out)
 {
-	static const struct {
-		const char *name;
-		int value;
-	} fac[] = {{"daemon", LOG_DAEMON}, {"mail", LOG_MAIL},	       {"user", LOG_USER},
-		   {"auth", LOG_AUTH},	   {"authpriv", LOG_AUTHPRIV}, {"local0", LOG_LOCAL0},
-		   {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},     {"local3", LOG_LOCAL3},
-		   {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},     {"local6", LOG_LOCAL6},
-		   {"local7", LOG_LOCAL7}};
 	const char *s;
 
 	if (!ydoc_get_str(n, 32, "facility", errs, &s))

@@ -212,4 +212,10 @@ bool config_add_policy_file(struct mx_config *cfg, const char *path);
 /* "eve-file", "stdout", "syslog", "redis", "fast". */
 const char *config_output_type_name(enum mx_output_type t);
 
+/* The name of one MX_EVT_* bit ("alert", ...) in the file; NULL for another value. */
+const char *config_event_type_name(unsigned bit);
+
+/* The name of a LOG_* facility value in the file ("local5", ...); NULL when it has none. */
+const char *config_facility_name(int facility);
+
 #endif

@@ -44,6 +44,7 @@ struct eve_sink {
 	unsigned filemode;
 	int dns_version; /* layout of dns records: 2 or 3 */
 	bool fast;	 /* one fast.log line per alert instead of JSON */
+	int dirfd; /* file: its directory, opened with the file, for reopening */
 };
 
 /*
@@ -158,14 +159,18 @@ static void close_outputs(struct eve_out *o)
 	for (size_t i = 0; i < o->nsinks; i++) {
 		struct eve_sink *s = &o->sinks[i];
 
-		if (s->kind == SINK_FILE && s->fp != NULL)
-			fclose(s->fp);
-		else if (s->kind == SINK_STDOUT)
+		if (s->kind == SINK_FILE) {
+			if (s->fp != NULL)
+				fclose(s->fp);
+			if (s->dirfd >= 0)
+				close(s->dirfd);
+		} else if (s->kind == SINK_STDOUT) {
 			fflush(stdout);
-		else if (s->kind == SINK_SYSLOG)
+		} else if (s->kind == SINK_SYSLOG) {
 			closelog();
-		else if (s->kind == SINK_HOOK && s->hook.close != NULL)
+		} else if (s->kind == SINK_HOOK && s->hook.close != NULL) {
 			s->hook.close(s->hook.ctx);
+		}
 	}
 	pthread_mutex_destroy(&o->lock);
 	free(o);
@@ -181,10 +186,9 @@ void eve_free(struct eve *e)
 	free(e);
 }
 
-static FILE *open_append(const char *path, bool truncate, unsigned mode)
+/* A stream on fd (NULL when fd < 0), the file given mode on the way. */
+static FILE *stream_with_mode(int fd, unsigned mode)
 {
-	int fd =
-	    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), mode);
 	struct stat st;
 	FILE *fp;
 
@@ -199,6 +203,45 @@ static FILE *open_append(const char *path, bool truncate, unsigned mode)
 	if (fp == NULL)
 		close(fd);
 	return fp;
+}
+
+static FILE *open_append(const char *path, bool truncate, unsigned mode)
+{
+	return stream_with_mode(
+	    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), mode),
+	    mode);
+}
+
+/*
+ * The directory of path, opened (O_PATH) while the process may still reach
+ * it: files are reopened in it after privileges were dropped, even when
+ * the unprivileged user may not search its parents. -1 when it cannot be
+ * opened (reopening then goes by the path).
+ */
+static int open_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[EVE_PATH_MAX];
+
+	if (slash == NULL)
+		return open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (slash == path)
+		return open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* Opens s's file again for appending, in the directory held since it was added. */
+static FILE *reopen_sink(const struct eve_sink *s)
+{
+	const char *base = strrchr(s->path, '/');
+
+	if (s->dirfd < 0)
+		return open_append(s->path, false, s->filemode);
+	return stream_with_mode(openat(s->dirfd, base != NULL ? base + 1 : s->path,
+				       O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, s->filemode),
+				s->filemode);
 }
 
 bool eve_add_file(struct eve *e, const char *path, unsigned mask, bool append, char *err,
@@ -241,6 +284,7 @@ bool eve_add_output(struct eve *e, const char *path, const struct eve_output_opt
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			return false;
 		}
+		s->dirfd = open_parent(path);
 	}
 	o->nsinks++;
 	o->wanted |= s->mask;
@@ -307,7 +351,7 @@ void eve_reopen(struct eve *e)
 
 		if (s->kind != SINK_FILE)
 			continue;
-		fp = open_append(s->path, false, s->filemode);
+		fp = reopen_sink(s);
 		if (fp == NULL) {
 			/* Keep writing to the old file rather than losing records. */
 			o->ctr.write_errors++;

@@ -126,9 +126,14 @@ void pipeline_write_stats(struct pipeline *p)
 {
 	uint64_t up = p->last_ts > p->first_ts ? (p->last_ts - p->first_ts) / MX_USEC : 0;
 
+	pipeline_write_stats_at(p, p->last_ts, up);
+}
+
+void pipeline_write_stats_at(struct pipeline *p, uint64_t ts_us, uint64_t uptime_s)
+{
 	if (!eve_wants(p->eve, EVE_STATS))
 		return;
-	stats_write(p->eve, p->last_ts, up, p->sources, p->nsources);
+	stats_write(p->eve, ts_us, uptime_s, p->sources, p->nsources);
 }
 
 void pipeline_tick(struct pipeline *p, uint64_t now_us)

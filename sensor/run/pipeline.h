@@ -74,6 +74,12 @@ void pipeline_replace_stats_source(struct pipeline *p, const struct mx_counter_d
 /* Writes a stats record now, at the last packet time seen. */
 void pipeline_write_stats(struct pipeline *p);
 
+/*
+ * Writes a stats record stamped ts_us with uptime_s (a live run: the wall
+ * clock and the seconds since the sensor started).
+ */
+void pipeline_write_stats_at(struct pipeline *p, uint64_t ts_us, uint64_t uptime_s);
+
 /* The application layer, for the end-of-run summary. */
 struct app *pipeline_app(struct pipeline *p);
 

@@ -1,0 +1,178 @@
+/*
+ * config_dump.c - the configuration as YAML; see config_dump.h.
+ */
+#include "conf/config_dump.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+/* A double-quoted YAML scalar: backslash, quote and control bytes escaped. */
+static void put_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+/* key: "text", or a comment when text is empty. */
+static void put_text(FILE *out, const char *indent, const char *key, const char *text,
+		     const char *unset)
+{
+	if (text[0] == '\0') {
+		fprintf(out, "%s# %s: (%s)\n", indent, key, unset);
+		return;
+	}
+	fprintf(out, "%s%s: ", indent, key);
+	put_str(out, text);
+	fputc('\n', out);
+}
+
+static void put_size(FILE *out, const char *indent, const char *key, uint64_t v)
+{
+	static const struct {
+		unsigned shift;
+		const char *unit;
+	} units[] = {{30, "gb"}, {20, "mb"}, {10, "kb"}};
+
+	for (size_t i = 0; i < MX_ARRAY_LEN(units); i++) {
+		uint64_t one = 1ull << units[i].shift;
+
+		if (v != 0 && v % one == 0) {
+			fprintf(out, "%s%s: %" PRIu64 "%s\n", indent, key, v / one, units[i].unit);
+			return;
+		}
+	}
+	fprintf(out, "%s%s: %" PRIu64 "\n", indent, key, v);
+}
+
+static void put_u32(FILE *out, const char *indent, const char *key, uint32_t v)
+{
+	fprintf(out, "%s%s: %" PRIu32 "\n", indent, key, v);
+}
+
+static void put_bool(FILE *out, const char *indent, const char *key, bool v)
+{
+	fprintf(out, "%s%s: %s\n", indent, key, v ? "true" : "false");
+}
+
+static void put_list(FILE *out, const char *indent, const char *key, char *const *list, size_t n,
+		     const char *unset)
+{
+	if (n == 0) {
+		fprintf(out, "%s# %s: (%s)\n", indent, key, unset);
+		return;
+	}
+	fprintf(out, "%s%s:\n", indent, key);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%s  - ", indent);
+		put_str(out, list[i]);
+		fputc('\n', out);
+	}
+}
+
+static void put_output(FILE *out, const struct mx_output *o)
+{
+	const char *sep = "";
+
+	fprintf(out, "  - type: %s\n", config_output_type_name(o->type));
+	if (o->type == MX_OUTPUT_EVE_FILE) {
+		fprintf(out, "    path: ");
+		put_str(out, o->path);
+		fprintf(out, "\n    append: %s\n", o->append ? "true" : "false");
+	} else if (o->type == MX_OUTPUT_SYSLOG) {
+		const char *fac = config_facility_name(o->facility);
+
+		fprintf(out, "    facility: %s\n", fac != NULL ? fac : "local5");
+	}
+	fprintf(out, "    event-types: [");
+	for (unsigned bit = 1; bit <= MX_EVT_ALL; bit <<= 1) {
+		const char *name = config_event_type_name(bit);
+
+		if ((o->event_types & bit) == 0 || name == NULL)
+			continue;
+		fprintf(out, "%s%s", sep, name);
+		sep = ", ";
+	}
+	fprintf(out, "]\n");
+}
+
+void config_dump(const struct mx_config *cfg, FILE *out)
+{
+	const struct mx_config_capture *c = &cfg->capture;
+	char addr[64];
+
+	fprintf(out, "# mxsentry configuration: built-in defaults, the -c file and the flags\n");
+	fprintf(out, "capture:\n");
+	put_text(out, "  ", "interface", c->interface, "none: offline");
+	put_list(out, "  ", "files", c->files, c->n_files, "none");
+	put_text(out, "  ", "bpf", c->bpf, "the built-in filter");
+	put_u32(out, "  ", "snaplen", c->snaplen);
+	put_u32(out, "  ", "buffer-size-mib", c->buffer_mib);
+	put_bool(out, "  ", "promisc", c->promisc);
+	put_bool(out, "  ", "immediate", c->immediate);
+	put_bool(out, "  ", "watch-all", c->watch_all);
+
+	fprintf(out, "flow:\n");
+	put_size(out, "  ", "memcap", cfg->flow.memcap);
+	put_u32(out, "  ", "hash-size", cfg->flow.hash_size);
+	fprintf(out, "  timeouts:\n");
+	put_u32(out, "    ", "new", cfg->flow.timeout_new_s);
+	put_u32(out, "    ", "established", cfg->flow.timeout_est_s);
+	put_u32(out, "    ", "closed", cfg->flow.timeout_closed_s);
+	put_u32(out, "    ", "udp", cfg->flow.timeout_udp_s);
+
+	fprintf(out, "stream:\n");
+	put_size(out, "  ", "memcap", cfg->stream.memcap);
+	put_size(out, "  ", "stream-memcap", cfg->stream.stream_memcap);
+	put_size(out, "  ", "recent-window", cfg->stream.recent_window);
+	put_u32(out, "  ", "max-segments", cfg->stream.max_segments);
+
+	fprintf(out, "defrag:\n");
+	put_size(out, "  ", "memcap", cfg->defrag.memcap);
+	put_u32(out, "  ", "timeout", cfg->defrag.timeout_s);
+	put_u32(out, "  ", "max-trains", cfg->defrag.max_trains);
+
+	fprintf(out, "app:\n");
+	put_size(out, "  ", "session-memcap", cfg->app.session_memcap);
+	put_size(out, "  ", "ndpi-memcap", cfg->app.ndpi_memcap);
+	put_u32(out, "  ", "ndpi-max-packets", cfg->app.ndpi_max_packets);
+
+	fprintf(out, "expectations:\n");
+	put_size(out, "  ", "memcap", cfg->expect_memcap);
+	fprintf(out, "dns:\n");
+	put_size(out, "  ", "cache-memcap", cfg->dns_cache_memcap);
+	fprintf(out, "tls:\n");
+	put_size(out, "  ", "handshake-buffer", cfg->tls_handshake_buffer);
+	fprintf(out, "alerts:\n");
+	put_u32(out, "  ", "threshold-table-size", cfg->threshold_table_size);
+
+	put_text(out, "", "rules-dir", cfg->rules_dir, "none: the built-in rules only");
+	put_list(out, "", "policy-files", cfg->policy_files, cfg->n_policy_files, "none");
+	put_text(out, "", "trust-anchor-file", cfg->trust_anchor_file,
+		 "none: the built-in root anchors");
+	if (cfg->n_trusted_resolvers == 0) {
+		fprintf(out, "# trusted-resolvers: (none)\n");
+	} else {
+		fprintf(out, "trusted-resolvers:\n");
+		for (size_t i = 0; i < cfg->n_trusted_resolvers; i++)
+			fprintf(out, "  - \"%s\"\n",
+				mx_addr_str(&cfg->trusted_resolvers[i], addr, sizeof(addr)));
+	}
+	fprintf(out, "outputs:%s\n", cfg->n_outputs == 0 ? " []" : "");
+	for (size_t i = 0; i < cfg->n_outputs; i++)
+		put_output(out, &cfg->outputs[i]);
+	put_u32(out, "", "stats-interval", cfg->stats_interval_s);
+	put_bool(out, "", "redact-local-parts", cfg->redact_local_parts);
+	put_text(out, "", "log-dir", cfg->log_dir, "the current directory");
+	put_text(out, "", "pid-file", cfg->pid_file, "none");
+	put_text(out, "", "user", cfg->user, "none: keep the starting user");
+	put_text(out, "", "group", cfg->group, "none: the user's group");
+	put_u32(out, "", "workers", cfg->workers);
+}
