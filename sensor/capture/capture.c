@@ -187,6 +187,8 @@ static int check_magic(const char *path, const char **why)
 	return 0;
 }
 
+static void clean_path(const char *path, char *out, size_t outlen);
+
 static bool add_input(struct capture *c, const char *path, uint64_t size, bool is_stdin,
 		      bool checked)
 {
@@ -196,7 +198,9 @@ static bool add_input(struct capture *c, const char *path, uint64_t size, bool i
 		return false;
 	c->inputs = in;
 	in = &c->inputs[c->n_inputs];
-	in->path = strdup(path);
+	in->path = malloc(strlen(path) + 2);
+	if (in->path != NULL)
+		clean_path(path, in->path, strlen(path) + 2);
 	if (in->path == NULL)
 		return false;
 	in->size = size;
@@ -217,12 +221,66 @@ static int dirent_cmp(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* Adds the capture files of directory dir in name order. */
-static bool add_dir(struct capture *c, const char *dir)
+/* Subdirectory levels -r DIR descends at most. */
+#define DIR_MAX_DEPTH 16
+
+/* Files of a directory walk that are not captures: counted, the first named. */
+struct skipped {
+	uint64_t n;
+	char first[PATH_MAX];
+	const char *why;
+};
+
+/*
+ * Writes path into out without the noise a shell or a join leaves: runs
+ * of slashes become one, "." components and a trailing slash go ("./a//b/"
+ * is "a/b"; "." stays "."). ".." is kept: nothing is resolved.
+ */
+static void clean_path(const char *path, char *out, size_t outlen)
+{
+	size_t o = 0;
+	const char *p = path;
+	bool abs = *p == '/';
+
+	if (outlen == 0)
+		return;
+	if (abs && o + 1 < outlen)
+		out[o++] = '/';
+	while (*p != '\0') {
+		const char *end;
+		size_t len;
+
+		while (*p == '/')
+			p++;
+		end = strchr(p, '/');
+		len = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (len == 0)
+			break;
+		if (!(len == 1 && p[0] == '.')) {
+			if (o > 0 && out[o - 1] != '/' && o + 1 < outlen)
+				out[o++] = '/';
+			if (o + len >= outlen)
+				len = outlen - o - 1;
+			memcpy(out + o, p, len);
+			o += len;
+		}
+		p += len;
+	}
+	if (o == 0 && outlen > 1)
+		out[o++] = abs ? '/' : '.';
+	out[o] = '\0';
+}
+
+/*
+ * Adds the capture files under directory dir: its entries in name order,
+ * each subdirectory's files where the subdirectory sorts (symbolic links
+ * to directories are not followed). Files that are not captures are
+ * counted in sk.
+ */
+static bool add_dir_at(struct capture *c, const char *dir, unsigned depth, struct skipped *sk)
 {
 	struct dirent **list = NULL;
 	int n = scandir(dir, &list, dirent_visible, dirent_cmp);
-	size_t before = c->n_inputs;
 	bool ok = true;
 
 	if (n < 0) {
@@ -237,11 +295,20 @@ static bool add_dir(struct capture *c, const char *dir)
 
 		if (!ok)
 			goto next;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name) >=
-		    (int)sizeof(path)) {
+		if (snprintf(path, sizeof(path), "%s%s%s", dir,
+			     dir[strlen(dir) - 1] == '/' ? "" : "/",
+			     list[i]->d_name) >= (int)sizeof(path)) {
 			snprintf(c->err, sizeof(c->err), "%s/%s: path too long", dir,
 				 list[i]->d_name);
 			ok = false;
+			goto next;
+		}
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (depth < DIR_MAX_DEPTH)
+				ok = add_dir_at(c, path, depth + 1, sk);
+			else
+				fprintf(stderr, WARNING "%s: more than %d directory levels, skipped\n",
+					path, DIR_MAX_DEPTH);
 			goto next;
 		}
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
@@ -251,7 +318,10 @@ static bool add_dir(struct capture *c, const char *dir)
 			snprintf(c->err, sizeof(c->err), "%s: %s", path, strerror(errno));
 			ok = false;
 		} else if (m == 0) {
-			fprintf(stderr, WARNING "%s: %s, skipped\n", path, why);
+			if (sk->n++ == 0) {
+				mx_strlcpy(sk->first, path, sizeof(sk->first));
+				sk->why = why;
+			}
 		} else if (!add_input(c, path, (uint64_t)st.st_size, false, true)) {
 			snprintf(c->err, sizeof(c->err), "%s: out of memory", path);
 			ok = false;
@@ -260,6 +330,20 @@ static bool add_dir(struct capture *c, const char *dir)
 		free(list[i]);
 	}
 	free(list);
+	return ok;
+}
+
+/* Adds the capture files under dir; one warning counts the files skipped. */
+static bool add_dir(struct capture *c, const char *dir)
+{
+	struct skipped sk = {0, "", NULL};
+	size_t before = c->n_inputs;
+	bool ok = add_dir_at(c, dir, 0, &sk);
+
+	if (ok && sk.n > 0)
+		fprintf(stderr, WARNING "%s: skipped %llu file%s that %s not a capture (first: %s: %s)\n",
+			dir, (unsigned long long)sk.n, sk.n == 1 ? "" : "s",
+			sk.n == 1 ? "is" : "are", sk.first, sk.why);
 	if (ok && c->n_inputs == before) {
 		snprintf(c->err, sizeof(c->err), "%s: no capture files in directory", dir);
 		ok = false;
@@ -267,11 +351,18 @@ static bool add_dir(struct capture *c, const char *dir)
 	return ok;
 }
 
-static bool add_path(struct capture *c, const char *path, bool *stdin_seen)
+static bool add_path(struct capture *c, const char *given, bool *stdin_seen)
 {
+	char path[PATH_MAX];
 	struct stat st;
 	const char *why = NULL;
 	int m;
+
+	if (strlen(given) >= sizeof(path)) {
+		snprintf(c->err, sizeof(c->err), "%.64s...: path too long", given);
+		return false;
+	}
+	clean_path(given, path, sizeof(path));
 
 	if (strcmp(path, "-") == 0) {
 		if (*stdin_seen) {

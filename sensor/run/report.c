@@ -52,6 +52,7 @@ void report_progress(struct report *r, const struct capture *cap)
 {
 	double now = wall_now();
 	uint64_t done = 0, total = 0, pkts;
+	const char *file;
 	double secs;
 
 	if (now - r->last_draw < 0.25)
@@ -60,11 +61,23 @@ void report_progress(struct report *r, const struct capture *cap)
 	capture_progress(cap, &done, &total);
 	pkts = counter(r, "decoder.pkts");
 	secs = now - r->start > 0.001 ? now - r->start : 0.001;
-	fprintf(stderr, "\r%6.1f%%  %llu of %llu MB  %.0f pkts/s  %llu alerts   ",
-		total ? 100.0 * (double)done / (double)total : 0.0,
-		(unsigned long long)(done >> 20), (unsigned long long)(total >> 20),
-		(double)pkts / secs,
-		(unsigned long long)alert_counters(correlate_alerts(r->corr))->written);
+	file = capture_current_file(cap);
+	if (file == NULL)
+		file = "";
+	/* The file's name, its last characters when long: they tell files apart. */
+	if (strlen(file) > 32)
+		file += strlen(file) - 32;
+	if (total > 0)
+		fprintf(stderr, "\r%6.1f%%  %llu of %llu MB  %.0f pkts/s  %llu alerts  %-32s ",
+			100.0 * (double)done / (double)total, (unsigned long long)(done >> 20),
+			(unsigned long long)(total >> 20), (double)pkts / secs,
+			(unsigned long long)alert_counters(correlate_alerts(r->corr))->written,
+			file);
+	else /* stdin or a pipe: no total to measure against */
+		fprintf(stderr, "\r%s: %.1f MB, %llu packets read  %.0f pkts/s  %llu alerts   ",
+			file, (double)capture_counters(cap)->bytes / 1048576.0,
+			(unsigned long long)pkts, (double)pkts / secs,
+			(unsigned long long)alert_counters(correlate_alerts(r->corr))->written);
 	r->drawn = true;
 }
 
@@ -75,7 +88,7 @@ void report_summary(struct report *r, FILE *out)
 	char addr[64];
 
 	if (r->drawn)
-		fprintf(out, "\r%*s\r", 72, "");
+		fprintf(out, "\r%*s\r", 110, "");
 	uint64_t smtp = counter(r, "app_layer.flow.smtp") + counter(r, "app_layer.flow.smtps");
 
 	fprintf(out,
