@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "app/app.h"
 #include "capture/capture.h"
 #include "capture/pcapng_norm.h"
 
@@ -321,14 +322,27 @@ static void test_directory(void **state)
 	write_bytes(p, "notes about this capture\n", 25);
 	snprintf(p, sizeof(p), "%s/sub", dir);
 	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/0-sub", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/0-sub/notes", dir);
+	write_bytes(p, "more notes\n", 11);
+	snprintf(p, sizeof(p), "%s/sub/03.pcap", dir);
+	write_pcap(p, DLT_EN10MB, 1, 7, 20);
 	assert_int_equal(run_paths(paths, 1, NULL, &s, et, sizeof(et)), CAPTURE_OK);
-	assert_int_equal(s.n, 3);
+	/* 0-sub (nothing), 01.pcapng, 02.pcap, README.txt (skipped), sub/03.pcap */
+	assert_int_equal(s.n, 4);
 	assert_int_equal(s.r[0].tag, 1);
 	assert_int_equal(s.r[1].tag, 2);
 	assert_int_equal(s.r[2].tag, 3);
+	assert_int_equal(s.r[3].tag, 7);
 	assert_non_null(strstr(s.r[0].file, "/01.pcapng"));
 	assert_non_null(strstr(s.r[2].file, "/02.pcap"));
-	assert_non_null(strstr(et, "README.txt: not a pcap or pcapng capture file, skipped"));
+	assert_non_null(strstr(s.r[3].file, "/sub/03.pcap"));
+	assert_null(strstr(s.r[3].file, "//"));
+	/* One warning counts the two files that are not captures. */
+	assert_non_null(strstr(et, "skipped 2 files that are not a capture (first: "));
+	assert_non_null(strstr(et, "0-sub/notes: not a pcap or pcapng capture file)"));
+	assert_null(strstr(et, "README.txt"));
 	capture_close(s.cap);
 }
 
@@ -837,6 +851,33 @@ static void test_default_bpf(void **state)
 	assert_true(matches(&prog, f, n));
 	n = frame_v4(f, 0, 0, IPPROTO_TCP, 0, 40000, 53);
 	assert_true(matches(&prog, f, n));
+	/* Every port the application layer names, plain and under one or two tags. */
+	{
+		struct app_config ac;
+		const uint16_t *lists[3];
+
+		app_config_defaults(&ac);
+		lists[0] = ac.smtp_ports;
+		lists[1] = ac.smtps_ports;
+		lists[2] = ac.dns_ports;
+		for (int l = 0; l < 3; l++) {
+			for (int i = 0; i < APP_MAX_PORTS && lists[l][i] != 0; i++) {
+				for (int tags = 0; tags <= 2; tags++) {
+					n = frame_v4(f, 0x8100, tags, IPPROTO_TCP, 0, 40000,
+						     lists[l][i]);
+					if (!matches(&prog, f, n))
+						fail_msg("port %u with %d tags not in the default "
+							 "filter",
+							 lists[l][i], tags);
+					n = frame_v4(f, 0x8100, tags, IPPROTO_TCP, 0, lists[l][i],
+						     40000);
+					assert_true(matches(&prog, f, n));
+				}
+			}
+		}
+		n = frame_v4(f, 0x8100, 1, IPPROTO_TCP, 0, 40000, 2525);
+		assert_true(matches(&prog, f, n));
+	}
 	/* a non-first IPv4 fragment carries no ports but may belong to DNS */
 	n = frame_v4(f, 0x8100, 1, IPPROTO_UDP, 185, 0, 0);
 	assert_true(matches(&prog, f, n));
