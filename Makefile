@@ -6,6 +6,7 @@
 #   make bench   generate the benchmark capture and time mxsentry against a bare loop
 #   make lint    clang-tidy and cppcheck on the project's own code
 #   make format  clang-format in place
+#   make install / uninstall   PREFIX (/usr/local) and DESTDIR honoured
 
 CC      ?= gcc
 CLANG   ?= clang
@@ -55,7 +56,8 @@ DEB_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 python3-yaml \
              chromium ca-certificates
 DEB_LINT  := clang-tidy clang-format cppcheck
 
-.PHONY: all run test deps deps-test fuzz bench lint format clean check-build lab-captures FORCE
+.PHONY: all run test deps deps-test fuzz bench lint format clean check-build lab-captures FORCE \
+	install uninstall
 
 all: build/rel/mxsentry
 
@@ -204,6 +206,61 @@ lint:
 format:
 	clang-format -i $(LIB_SRCS) sensor/main.c $(UNIT_SRCS) $(FUZZ_SRCS) $(TOOL_SRCS) \
 	  $(TOOL_LIB_SRCS) tests/tools/lib/*.h tests/fuzz/*.h sensor/*/*.h dissectors/*.h
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging dir]: the binary, the
+# manual page, the shipped rules (reference copies: they are compiled in),
+# an example configuration (kept when one is there), the systemd unit, the
+# sysusers and logrotate snippets. make uninstall removes them again (the
+# configuration only when it is still the example).
+PREFIX        ?= /usr/local
+BINDIR        ?= $(PREFIX)/bin
+DATADIR       ?= $(PREFIX)/share
+MANDIR        ?= $(DATADIR)/man
+SYSCONFDIR    ?= $(if $(filter /usr,$(PREFIX)),/etc,$(if $(filter /usr/local,$(PREFIX)),/etc,$(PREFIX)/etc))
+LOGDIR        ?= /var/log/mxsentry
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR   ?= $(PREFIX)/lib/sysusers.d
+DIST_SED := sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	-e 's|@DATADIR@|$(DATADIR)|g' -e 's|@LOGDIR@|$(LOGDIR)|g'
+SHIPPED_RULES := $(wildcard rules/*.yaml)
+
+# The substituted paths; rewritten only when PREFIX or a directory changes.
+build/dist/paths: FORCE
+	@mkdir -p $(dir $@)
+	@echo "$(DIST_SED)" >$@.tmp; if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+build/dist/%: dist/%.in build/dist/paths
+	@mkdir -p $(dir $@)
+	$(Q)$(DIST_SED) $< >$@
+
+install: build/rel/mxsentry build/dist/mxsentry.yaml build/dist/mxsentry.service \
+	 build/dist/mxsentry.logrotate
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(DATADIR)/mxsentry/rules $(DESTDIR)$(SYSCONFDIR)/mxsentry/rules \
+	  $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 0755 build/rel/mxsentry $(DESTDIR)$(BINDIR)/mxsentry
+	install -m 0644 mxsentry.8 $(DESTDIR)$(MANDIR)/man8/mxsentry.8
+	install -m 0644 $(SHIPPED_RULES) $(DESTDIR)$(DATADIR)/mxsentry/rules/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mxsentry/mxsentry.yaml ]; then \
+	  echo "  kept    $(DESTDIR)$(SYSCONFDIR)/mxsentry/mxsentry.yaml (example not installed)"; \
+	else \
+	  echo "install -m 0644 build/dist/mxsentry.yaml $(DESTDIR)$(SYSCONFDIR)/mxsentry/mxsentry.yaml"; \
+	  install -m 0644 build/dist/mxsentry.yaml $(DESTDIR)$(SYSCONFDIR)/mxsentry/mxsentry.yaml; \
+	fi
+	install -m 0644 build/dist/mxsentry.service $(DESTDIR)$(SYSTEMDUNITDIR)/mxsentry.service
+	install -m 0644 dist/mxsentry.sysusers $(DESTDIR)$(SYSUSERSDIR)/mxsentry.conf
+	install -m 0644 build/dist/mxsentry.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/mxsentry
+
+uninstall: build/dist/mxsentry.yaml
+	rm -f $(DESTDIR)$(BINDIR)/mxsentry $(DESTDIR)$(MANDIR)/man8/mxsentry.8 \
+	  $(addprefix $(DESTDIR)$(DATADIR)/mxsentry/rules/,$(notdir $(SHIPPED_RULES))) \
+	  $(DESTDIR)$(SYSTEMDUNITDIR)/mxsentry.service $(DESTDIR)$(SYSUSERSDIR)/mxsentry.conf \
+	  $(DESTDIR)$(SYSCONFDIR)/logrotate.d/mxsentry
+	@f=$(DESTDIR)$(SYSCONFDIR)/mxsentry/mxsentry.yaml; \
+	if [ -e $$f ] && ! cmp -s $$f build/dist/mxsentry.yaml; then \
+	  echo "  kept    $$f (changed from the example)"; else rm -f $$f; fi
+	-rmdir $(DESTDIR)$(DATADIR)/mxsentry/rules $(DESTDIR)$(DATADIR)/mxsentry \
+	  $(DESTDIR)$(SYSCONFDIR)/mxsentry/rules $(DESTDIR)$(SYSCONFDIR)/mxsentry 2>/dev/null
 
 clean:
 	rm -rf build
