@@ -90,8 +90,7 @@ $(GIT_REV_H): FORCE
 	@rev=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown); \
 	  printf '#define MX_GIT_REV "%s"\n' "$$rev" >$@.tmp; \
 	  if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-build/rel/sensor/run/operator.o build/asan/sensor/run/operator.o \
-build/tsan/sensor/run/operator.o build/fuzz/sensor/run/operator.o: $(GIT_REV_H)
+build/rel/sensor/main.o build/asan/sensor/main.o: $(GIT_REV_H)
 FORCE:
 
 build/gen/rules_default.c: rules/default.yaml rules/embed.sh
@@ -197,7 +196,7 @@ bench: deps
 	@tests/bench/run-bench
 
 LINT_SRCS := $(LIB_SRCS) sensor/main.c
-lint:
+lint: $(GIT_REV_H)
 	@tests/tools/apt-ensure $(DEB_LINT)
 	clang-tidy --quiet $(LINT_SRCS) -- $(CSTD) $(INCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \

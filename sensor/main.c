@@ -23,6 +23,7 @@
 #include "compliance/compliance.h"
 #include "conf/config_dump.h"
 #include "correlate/correlate.h"
+#include "git_rev.h" /* MX_GIT_REV, written by the build */
 #include "output/eve.h"
 #include "output/redis_out.h"
 #include "correlate/correlate_state.h"
@@ -293,7 +294,7 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 			o->summary = optarg;
 			break;
 		case O_BUILD_INFO:
-			operator_build_info(stdout, MX_VERSION);
+			operator_build_info(stdout, MX_VERSION, MX_GIT_REV);
 			exit(EXIT_OK);
 		case O_LIST_RULES:
 			mode.list_rules = true;

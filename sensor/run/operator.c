@@ -16,7 +16,6 @@
 #include <zlib.h>
 
 #include "dnssec/trust_anchor.h"
-#include "git_rev.h"
 #include "run/worker.h"
 
 static const char *build_flavour(void)
@@ -32,10 +31,10 @@ static const char *build_flavour(void)
 #endif
 }
 
-void operator_build_info(FILE *out, const char *version)
+void operator_build_info(FILE *out, const char *version, const char *git_rev)
 {
 	fprintf(out, "version: %s\n", version);
-	fprintf(out, "git-revision: %s\n", MX_GIT_REV);
+	fprintf(out, "git-revision: %s\n", git_rev);
 	fprintf(out, "build: %s\n", build_flavour());
 	fprintf(out, "compiler: %s\n", __VERSION__);
 	fprintf(out, "libpcap: %s\n", pcap_lib_version());

@@ -16,7 +16,7 @@
  * OpenSSL, jansson, zlib, SQLite, hiredis) and the compiled-in features,
  * one "name: value" line each.
  */
-void operator_build_info(FILE *out, const char *version);
+void operator_build_info(FILE *out, const char *version, const char *git_rev);
 
 /*
  * One line per rule in kind order: sid, rev, kind, severity, enabled
