@@ -48,8 +48,6 @@ done
 check "the pid file holds the sensor's pid (-u, private parent directory)" \
 	test "$(cat "$out/mxsentry.pid" 2>/dev/null)" = "$SPID"
 check "the sensor runs as $user" test "$(ps -o uid= -p "$SPID" | tr -d ' ')" = "$(id -u "$user")"
-check "one start-up line names interface, filter, workers and outputs" \
-	grep -q "^mxsentry: capturing on lo; filter: .*tcp port 2525.*; workers: 1; outputs: eve-file $out/eve.json$" "$out/stderr"
 sleep 2.5
 mv "$out/eve.json" "$out/eve.json.1"
 kill -HUP "$SPID"
@@ -59,6 +57,8 @@ wait "$SPID"
 rc=$?
 SPID=
 check "SIGTERM: exit status 0 (got $rc)" test "$rc" = 0
+check "one start-up line names interface, filter, workers and outputs" \
+	grep -q "^mxsentry: capturing on lo; filter: .*tcp port 2525.*; workers: 1; outputs: eve-file $out/eve.json$" "$out/stderr"
 check "SIGHUP reopened eve.json as $user in the private directory" test -s "$out/eve.json"
 check "the pid file is removed at exit" test ! -e "$out/mxsentry.pid"
 check "no sanitizer report" bash -c "! grep -q 'Sanitizer\|runtime error' '$out/stderr'"
