@@ -90,6 +90,21 @@ static void put_output(FILE *out, const struct mx_output *o)
 		const char *fac = config_facility_name(o->facility);
 
 		fprintf(out, "    facility: %s\n", fac != NULL ? fac : "local5");
+	} else if (o->type == MX_OUTPUT_REDIS) {
+		static const char *const modes[] = {"list", "channel", "stream"};
+		const struct mx_output_redis *r = &o->redis;
+
+		put_text(out, "    ", "server", r->server, "none");
+		fprintf(out, "    mode: %s\n",
+			(size_t)r->mode < MX_ARRAY_LEN(modes) ? modes[r->mode] : "list");
+		put_text(out, "    ", "key", r->key, "none");
+		put_text(out, "    ", "username", r->username, "as in server");
+		put_text(out, "    ", "password", r->password, "as in server");
+		put_size(out, "    ", "memcap", r->memcap);
+		fprintf(out, "    stream-maxlen: %" PRIu64 "\n", r->stream_maxlen);
+		put_u32(out, "    ", "batch", r->batch);
+		put_u32(out, "    ", "flush-timeout", r->flush_timeout_ms / 1000u);
+		put_u32(out, "    ", "timeout-ms", r->timeout_ms);
 	}
 	fprintf(out, "    event-types: [");
 	for (unsigned bit = 1; bit <= MX_EVT_ALL; bit <<= 1) {
@@ -143,6 +158,7 @@ void config_dump(const struct mx_config *cfg, FILE *out)
 	put_size(out, "  ", "session-memcap", cfg->app.session_memcap);
 	put_size(out, "  ", "ndpi-memcap", cfg->app.ndpi_memcap);
 	put_u32(out, "  ", "ndpi-max-packets", cfg->app.ndpi_max_packets);
+	put_bool(out, "  ", "flow-records-without-data", cfg->app.flow_records_no_data);
 
 	fprintf(out, "expectations:\n");
 	put_size(out, "  ", "memcap", cfg->expect_memcap);
@@ -175,4 +191,6 @@ void config_dump(const struct mx_config *cfg, FILE *out)
 	put_text(out, "", "user", cfg->user, "none: keep the starting user");
 	put_text(out, "", "group", cfg->group, "none: the user's group");
 	put_u32(out, "", "workers", cfg->workers);
+	put_text(out, "", "state", cfg->state, "none: in memory only");
+	put_u32(out, "", "state-max-rows", cfg->state_max_rows);
 }

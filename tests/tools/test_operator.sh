@@ -94,6 +94,11 @@ outputs:
   - {type: eve-file, path: alerts.json, append: false, event-types: [alert, smtp]}
   - {type: syslog, facility: mail, event-types: [alert]}
   - {type: stdout, event-types: [stats]}
+  - {type: redis, server: "redis://127.0.0.1:6379/0", mode: stream, key: k, memcap: 1mb,
+     flush-timeout: 9, event-types: [alert]}
+app: {flow-records-without-data: true}
+state: /var/lib/mxsentry/state.db
+state-max-rows: 5000
 user: nobody
 YAML
 roundtrip "file+flags" -c "$TMP/full.yaml" -i eth9 -f 'tcp port 25 and ether[0] = 0x01 or "q\uote"' \
@@ -107,6 +112,9 @@ check "--dump-config: the file's values (sizes, lists, outputs)" bash -c \
 	"grep -qx '  memcap: 100000000' '$d' && grep -qx '  recent-window: 0' '$d' &&
 	 grep -qx '    facility: mail' '$d' && grep -qx '  - \"2001:db8::53\"' '$d' &&
 	 grep -qx '    event-types: \[alert, smtp\]' '$d'"
+check "--dump-config: a redis output and the state keys" bash -c \
+	"grep -qx '    mode: stream' '$d' && grep -qx '    flush-timeout: 9' '$d' &&
+	 grep -qx 'state-max-rows: 5000' '$d' && grep -qx '  flow-records-without-data: true' '$d'"
 check "--dump-config: quotes and backslashes escaped" \
 	grep -qF 'bpf: "tcp port 25 and ether[0] = 0x01 or \"q\\uote\""' "$d"
 check "--dump-config: the defaults the file left alone" bash -c \
