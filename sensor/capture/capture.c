@@ -307,7 +307,8 @@ static bool add_dir_at(struct capture *c, const char *dir, unsigned depth, struc
 			if (depth < DIR_MAX_DEPTH)
 				ok = add_dir_at(c, path, depth + 1, sk);
 			else
-				fprintf(stderr, WARNING "%s: more than %d directory levels, skipped\n",
+				fprintf(stderr,
+					WARNING "%s: more than %d directory levels, skipped\n",
 					path, DIR_MAX_DEPTH);
 			goto next;
 		}
@@ -341,7 +342,8 @@ static bool add_dir(struct capture *c, const char *dir)
 	bool ok = add_dir_at(c, dir, 0, &sk);
 
 	if (ok && sk.n > 0)
-		fprintf(stderr, WARNING "%s: skipped %llu file%s that %s not a capture (first: %s: %s)\n",
+		fprintf(stderr,
+			WARNING "%s: skipped %llu file%s that %s not a capture (first: %s: %s)\n",
 			dir, (unsigned long long)sk.n, sk.n == 1 ? "" : "s",
 			sk.n == 1 ? "is" : "are", sk.first, sk.why);
 	if (ok && c->n_inputs == before) {

@@ -35,8 +35,8 @@ bool daemon_resolve_ids(const char *user, const char *group, struct daemon_ids *
 bool daemon_drop_privileges(const struct daemon_ids *ids, char *err, size_t errlen);
 
 struct pidfile {
-	int dirfd;	  /* the pid file's directory, -1 when none was written */
-	char name[256];	  /* the pid file's name in that directory */
+	int dirfd;	/* the pid file's directory, -1 when none was written */
+	char name[256]; /* the pid file's name in that directory */
 };
 
 /*
