@@ -82,10 +82,16 @@ static void put_output(FILE *out, const struct mx_output *o)
 	const char *sep = "";
 
 	fprintf(out, "  - type: %s\n", config_output_type_name(o->type));
-	if (o->type == MX_OUTPUT_EVE_FILE) {
+	if (o->type == MX_OUTPUT_EVE_FILE || o->type == MX_OUTPUT_FAST) {
 		fprintf(out, "    path: ");
 		put_str(out, o->path);
 		fprintf(out, "\n    append: %s\n", o->append ? "true" : "false");
+		fprintf(out, "    filemode: \"%04o\"\n", o->filemode);
+	}
+	if (o->type == MX_OUTPUT_EVE_FILE || o->type == MX_OUTPUT_STDOUT)
+		fprintf(out, "    dns-version: %d\n", o->dns_version);
+	if (o->type == MX_OUTPUT_FAST) {
+		return; /* alerts only: it takes no event-types */
 	} else if (o->type == MX_OUTPUT_SYSLOG) {
 		const char *fac = config_facility_name(o->facility);
 

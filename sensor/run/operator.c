@@ -105,7 +105,8 @@ static void put_outputs(const struct mx_config *c, FILE *out)
 		const struct mx_output *o = &c->outputs[i];
 
 		fprintf(out, "%s%s", i > 0 ? ", " : "", config_output_type_name(o->type));
-		if (o->type == MX_OUTPUT_EVE_FILE && strcmp(o->path, "-") != 0)
+		if ((o->type == MX_OUTPUT_EVE_FILE || o->type == MX_OUTPUT_FAST) &&
+		    strcmp(o->path, "-") != 0)
 			fprintf(out, " %s%s%s", o->path[0] == '/' ? "" : c->log_dir,
 				o->path[0] == '/' ? "" : "/", o->path);
 	}

@@ -65,6 +65,8 @@ static bool apply_flags(struct setup *s, const struct cli_options *o)
 		copy_text(c->outputs[0].path, sizeof(c->outputs[0].path), o->eve_path);
 		c->outputs[0].event_types = MX_EVT_ALL;
 		c->outputs[0].append = true;
+		c->outputs[0].filemode = 0640; /* the defaults of an output in the file */
+		c->outputs[0].dns_version = 3;
 	}
 	if (o->trust_anchor != NULL)
 		copy_text(c->trust_anchor_file, sizeof(c->trust_anchor_file), o->trust_anchor);

@@ -85,6 +85,7 @@ roundtrip() { # roundtrip NAME ARGS...
 		diff "$TMP/$name.1" "$TMP/$name.2" | head
 }
 roundtrip defaults
+roundtrip "-e" -e "$TMP/out.json"
 cat >"$TMP/full.yaml" <<'YAML'
 capture: {files: [a.pcap, "dir/b c.pcap.gz"], snaplen: 1500, promisc: false}
 flow: {memcap: 100000000, timeouts: {udp: 5}}
@@ -93,7 +94,8 @@ trusted-resolvers: [192.0.2.53, "2001:db8::53"]
 outputs:
   - {type: eve-file, path: alerts.json, append: false, event-types: [alert, smtp]}
   - {type: syslog, facility: mail, event-types: [alert]}
-  - {type: stdout, event-types: [stats]}
+  - {type: stdout, event-types: [stats], dns-version: 2}
+  - {type: fast, path: fast.log, filemode: "0600"}
   - {type: redis, server: "redis://127.0.0.1:6379/0", mode: stream, key: k, memcap: 1mb,
      flush-timeout: 9, event-types: [alert]}
 app: {flow-records-without-data: true}
@@ -112,6 +114,9 @@ check "--dump-config: the file's values (sizes, lists, outputs)" bash -c \
 	"grep -qx '  memcap: 100000000' '$d' && grep -qx '  recent-window: 0' '$d' &&
 	 grep -qx '    facility: mail' '$d' && grep -qx '  - \"2001:db8::53\"' '$d' &&
 	 grep -qx '    event-types: \[alert, smtp\]' '$d'"
+check "--dump-config: a fast output, filemode, dns-version" bash -c \
+	"grep -qx '  - type: fast' '$d' && grep -qx '    filemode: \"0600\"' '$d' &&
+	 grep -qx '    dns-version: 2' '$d'"
 check "--dump-config: a redis output and the state keys" bash -c \
 	"grep -qx '    mode: stream' '$d' && grep -qx '    flush-timeout: 9' '$d' &&
 	 grep -qx 'state-max-rows: 5000' '$d' && grep -qx '  flow-records-without-data: true' '$d'"
