@@ -77,6 +77,24 @@ static void put_list(FILE *out, const char *indent, const char *key, char *const
 	}
 }
 
+/* A set of address ranges as a list of "ADDR/LEN" strings, or a comment when empty. */
+static void put_netset(FILE *out, const char *key, const struct mx_netset *set)
+{
+	char addr[64];
+
+	if (set->n == 0) {
+		fprintf(out, "# %s: (none)\n", key);
+		return;
+	}
+	fprintf(out, "%s:\n", key);
+	for (size_t i = 0; i < set->n; i++) {
+		bool v4 = mx_addr_is_v4(&set->net[i]);
+
+		fprintf(out, "  - \"%s/%u\"\n", mx_addr_str(&set->net[i], addr, sizeof(addr)),
+			v4 ? set->prefix[i] - 96u : set->prefix[i]);
+	}
+}
+
 static void put_output(FILE *out, const struct mx_output *o)
 {
 	const char *sep = "";
@@ -190,6 +208,9 @@ void config_dump(const struct mx_config *cfg, FILE *out)
 	fprintf(out, "outputs:%s\n", cfg->n_outputs == 0 ? " []" : "");
 	for (size_t i = 0; i < cfg->n_outputs; i++)
 		put_output(out, &cfg->outputs[i]);
+	put_netset(out, "home-net", &cfg->home_net);
+	put_netset(out, "mail-relays", &cfg->mail_relays);
+	put_text(out, "", "summary", cfg->summary_file, "none");
 	put_u32(out, "", "stats-interval", cfg->stats_interval_s);
 	put_bool(out, "", "redact-local-parts", cfg->redact_local_parts);
 	put_text(out, "", "log-dir", cfg->log_dir, "the current directory");

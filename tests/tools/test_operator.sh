@@ -99,6 +99,9 @@ outputs:
   - {type: redis, server: "redis://127.0.0.1:6379/0", mode: stream, key: k, memcap: 1mb,
      flush-timeout: 9, event-types: [alert]}
 app: {flow-records-without-data: true}
+home-net: [192.0.2.0/24, "2001:db8::/32"]
+mail-relays: 198.51.100.25
+summary: sum.json
 state: /var/lib/mxsentry/state.db
 state-max-rows: 5000
 user: nobody
@@ -117,6 +120,9 @@ check "--dump-config: the file's values (sizes, lists, outputs)" bash -c \
 check "--dump-config: a fast output, filemode, dns-version" bash -c \
 	"grep -qx '  - type: fast' '$d' && grep -qx '    filemode: \"0600\"' '$d' &&
 	 grep -qx '    dns-version: 2' '$d'"
+check "--dump-config: home-net and mail-relays" bash -c \
+	"grep -qx '  - \"192.0.2.0/24\"' '$d' && grep -qx '  - \"2001:db8::/32\"' '$d' &&
+	 grep -qx '  - \"198.51.100.25/32\"' '$d'"
 check "--dump-config: a redis output and the state keys" bash -c \
 	"grep -qx '    mode: stream' '$d' && grep -qx '    flush-timeout: 9' '$d' &&
 	 grep -qx 'state-max-rows: 5000' '$d' && grep -qx '  flow-records-without-data: true' '$d'"
