@@ -198,6 +198,7 @@ bench: deps
 LINT_SRCS := $(LIB_SRCS) sensor/main.c
 lint: $(GIT_REV_H)
 	@tests/tools/apt-ensure $(DEB_LINT)
+	tests/tools/include-order
 	clang-tidy --quiet $(LINT_SRCS) -- $(CSTD) $(INCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	  --inline-suppr --suppress=missingIncludeSystem -Isensor -Idissectors $(LINT_SRCS)

@@ -579,7 +579,11 @@ static bool build_processing(struct run_ctx *r, const struct setup *st,
 	pipeline_add_stats_source(r->pipe, threshold_ctx_counters(r->thr), threshold_counter_desc);
 	if (redis_out_open_count() > 0)
 		pipeline_add_stats_source(r->pipe, redis_out_counters(), redis_counter_desc);
-	correlate_add_stats_sources(r->corr, r->pipe);
+	struct stats_source corr_src[8];
+	size_t ncorr = correlate_stats_sources(r->corr, corr_src, MX_ARRAY_LEN(corr_src));
+
+	for (size_t i = 0; i < ncorr; i++)
+		pipeline_add_stats_source(r->pipe, corr_src[i].base, corr_src[i].desc);
 	return true;
 }
 

@@ -18,7 +18,6 @@
 #include "dns.h"
 #include "app/dns_flow.h"
 #include "app/mail_session.h"
-#include "run/pipeline.h"
 
 struct app_flow {
 	uint8_t proto; /* enum app_proto */
@@ -532,9 +531,13 @@ void app_tick(struct app *a, uint64_t now_us)
 	dns_ctx_tick(a->dns, now_us);
 }
 
-void app_add_stats_sources(struct app *a, struct pipeline *p)
+size_t app_stats_sources(struct app *a, struct stats_source *out, size_t max)
 {
-	pipeline_add_stats_source(p, &a->ctr, app_counter_desc);
-	mail_ctx_add_stats_sources(a->mail, p);
-	dns_ctx_add_stats_sources(a->dns, p);
+	size_t n = 0;
+
+	if (n < max)
+		out[n++] = (struct stats_source){&a->ctr, app_counter_desc};
+	n += mail_ctx_stats_sources(a->mail, out + n, max - n);
+	n += dns_ctx_stats_sources(a->dns, out + n, max - n);
+	return n;
 }

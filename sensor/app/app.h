@@ -9,6 +9,7 @@
 #include "util/common.h"
 #include "util/netset.h"
 #include "output/eve.h"
+#include "output/stats.h"
 #include "flow/flow.h"
 #include "decode/packet.h"
 #include "flow/stream.h"
@@ -49,7 +50,6 @@ struct app_counters {
 };
 
 struct app;
-struct pipeline;
 
 struct correlate;
 
@@ -106,7 +106,11 @@ void app_flow_end(struct app *a, struct flow *f, enum flow_end_reason why);
 /* Periodic work at packet time now_us (expiring correlation state). */
 void app_tick(struct app *a, uint64_t now_us);
 
-/* Registers the application layer's counter tables with the pipeline. */
-void app_add_stats_sources(struct app *a, struct pipeline *p);
+/*
+ * The application layer's counter tables (its own, then the mail and DNS
+ * sessions'), written to out (at most max); returns how many. The
+ * pipeline asks for them; the tables live as long as a.
+ */
+size_t app_stats_sources(struct app *a, struct stats_source *out, size_t max);
 
 #endif

@@ -13,7 +13,6 @@
 #include "correlate/correlate.h"
 #include "dns.h"
 #include "correlate/dns_correlate.h"
-#include "run/pipeline.h"
 
 /* Queries remembered for matching, all flows together. */
 #define QTABLE_SIZE 16384
@@ -550,10 +549,16 @@ void dns_ctx_tick(struct dns_ctx *d, uint64_t now_us)
 	(void)now_us;
 }
 
-void dns_ctx_add_stats_sources(struct dns_ctx *d, struct pipeline *p)
+size_t dns_ctx_stats_sources(struct dns_ctx *d, struct stats_source *out, size_t max)
 {
-	pipeline_add_stats_source(p, &d->parser.counters, dns_counter_desc);
-	pipeline_add_stats_source(p, &d->ctr, dns_ctx_counter_desc);
+	const struct stats_source all[] = {
+	    {&d->parser.counters, dns_counter_desc},
+	    {&d->ctr, dns_ctx_counter_desc},
+	};
+	size_t n = MX_MIN(max, MX_ARRAY_LEN(all));
+
+	memcpy(out, all, n * sizeof(all[0]));
+	return n;
 }
 
 struct dns_flow *dns_flow_new(struct dns_ctx *d, struct flow *f)

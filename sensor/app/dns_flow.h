@@ -14,14 +14,14 @@
 
 struct dns_ctx;
 struct dns_flow;
-struct pipeline;
 
 struct correlate;
 
 struct dns_ctx *dns_ctx_new(const struct app_config *cfg, struct eve *eve, struct correlate *corr);
 void dns_ctx_free(struct dns_ctx *d);
 void dns_ctx_tick(struct dns_ctx *d, uint64_t now_us);
-void dns_ctx_add_stats_sources(struct dns_ctx *d, struct pipeline *p);
+/* The DNS sessions' counter tables, written to out (at most max); returns how many. */
+size_t dns_ctx_stats_sources(struct dns_ctx *d, struct stats_source *out, size_t max);
 
 /* Starts following flow f; NULL when the session memcap is reached. */
 struct dns_flow *dns_flow_new(struct dns_ctx *d, struct flow *f);

@@ -18,8 +18,7 @@
 #include "correlate/correlate.h"
 #include "correlate/correlate_state.h"
 #include "correlate/mail_correlate.h"
-#include "output/alert.h"
-#include "run/pipeline.h"
+#include "correlate/alert.h"
 #include "smtp.h"
 #include "tls.h"
 
@@ -139,11 +138,17 @@ void mail_ctx_tick(struct mail_ctx *m, uint64_t now_us)
 	(void)now_us;
 }
 
-void mail_ctx_add_stats_sources(struct mail_ctx *m, struct pipeline *p)
+size_t mail_ctx_stats_sources(struct mail_ctx *m, struct stats_source *out, size_t max)
 {
-	pipeline_add_stats_source(p, &m->ctr, mail_counter_desc);
-	pipeline_add_stats_source(p, &m->tls_mc, tls_mc_desc);
-	pipeline_add_stats_source(p, tls_cert_cache_counters(m->certs), cert_cache_desc);
+	const struct stats_source all[] = {
+	    {&m->ctr, mail_counter_desc},
+	    {&m->tls_mc, tls_mc_desc},
+	    {tls_cert_cache_counters(m->certs), cert_cache_desc},
+	};
+	size_t n = MX_MIN(max, MX_ARRAY_LEN(all));
+
+	memcpy(out, all, n * sizeof(all[0]));
+	return n;
 }
 
 /* ---- tls-fallback-cleartext bookkeeping ---- */

@@ -16,7 +16,6 @@
 
 struct mail_ctx;
 struct mail_session;
-struct pipeline;
 
 /* Shared state of all mail sessions (fallback tracking, counters). */
 struct correlate;
@@ -25,7 +24,8 @@ struct mail_ctx *mail_ctx_new(const struct app_config *cfg, struct eve *eve,
 			      struct correlate *corr);
 void mail_ctx_free(struct mail_ctx *m);
 void mail_ctx_tick(struct mail_ctx *m, uint64_t now_us);
-void mail_ctx_add_stats_sources(struct mail_ctx *m, struct pipeline *p);
+/* The mail sessions' counter tables, written to out (at most max); returns how many. */
+size_t mail_ctx_stats_sources(struct mail_ctx *m, struct stats_source *out, size_t max);
 
 /*
  * Puts back a failed TLS attempt stored by an earlier run (a

@@ -6,7 +6,6 @@
 
 #include "correlate/dns_correlate.h"
 #include "dnssec/dnssec.h"
-#include "run/pipeline.h"
 #include "correlate/policy.h"
 #include "dnssec/trust_anchor.h"
 
@@ -188,15 +187,6 @@ size_t correlate_stats_sources(struct correlate *c, struct stats_source *out, si
 
 	memcpy(out, all, n * sizeof(all[0]));
 	return n;
-}
-
-void correlate_add_stats_sources(struct correlate *c, struct pipeline *p)
-{
-	struct stats_source src[8];
-	size_t n = correlate_stats_sources(c, src, MX_ARRAY_LEN(src));
-
-	for (size_t i = 0; i < n; i++)
-		pipeline_add_stats_source(p, src[i].base, src[i].desc);
 }
 
 struct correlate_state_link **correlate_state_slot(struct correlate *c)

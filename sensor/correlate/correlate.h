@@ -16,12 +16,12 @@
 #ifndef MX_CORRELATE_H
 #define MX_CORRELATE_H
 
-#include "output/alert.h"
+#include "correlate/alert.h"
 #include "util/common.h"
 #include "output/eve.h"
 #include "correlate/expect.h"
 #include "output/stats.h"
-#include "run/tally.h"
+#include "correlate/tally.h"
 
 #define CORRELATE_MAX_TRUSTED 16
 
@@ -54,7 +54,6 @@ struct policy;
 struct policy_set;
 struct dnssec_validator;
 struct dns_retry;
-struct pipeline;
 
 /* NULL with a message in err (bad trust anchor file, out of memory). */
 struct correlate *correlate_new(const struct correlate_config *cfg, char *err, size_t errlen);
@@ -96,9 +95,6 @@ struct correlate_state_link **correlate_state_slot(struct correlate *c);
 
 /* Session counts for the offline summary. */
 struct tally *correlate_tally(struct correlate *c);
-
-/* Registers the stage's counter tables with the pipeline. */
-void correlate_add_stats_sources(struct correlate *c, struct pipeline *p);
 
 /* The stage's counter tables (read them under the lock while workers run). */
 size_t correlate_stats_sources(struct correlate *c, struct stats_source *out, size_t max);

@@ -14,7 +14,7 @@
 #include "correlate/mtasts.h"
 #include "flow/flow.h"
 #include "smtp.h"
-#include "run/tally.h"
+#include "correlate/tally.h"
 #include "tls.h"
 
 #define MAIL_MAX_SAN	  16

@@ -102,7 +102,11 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct eve *eve
 	pipeline_add_stats_source(p, flow_table_counters(p->flows), flow_counter_desc);
 	pipeline_add_stats_source(p, stream_engine_counters(p->streams), stream_counter_desc);
 	pipeline_add_stats_source(p, &p->ctr, pipeline_counter_desc);
-	app_add_stats_sources(p->app, p);
+	struct stats_source app_src[16];
+	size_t napp = app_stats_sources(p->app, app_src, MX_ARRAY_LEN(app_src));
+
+	for (size_t i = 0; i < napp; i++)
+		pipeline_add_stats_source(p, app_src[i].base, app_src[i].desc);
 	return p;
 }
 

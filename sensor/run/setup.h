@@ -15,7 +15,7 @@
 #include "output/eve.h"
 #include "run/pipeline.h"
 #include "correlate/policy.h"
-#include "conf/rules.h"
+#include "correlate/rules.h"
 #include "correlate/threshold.h"
 
 #define SETUP_MAX_INPUTS       256

@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "correlate/kinds.h"
-#include "output/alert.h"
-#include "run/tally.h"
+#include "correlate/alert.h"
+#include "correlate/tally.h"
 
 static json_t *verdicts(const uint64_t v[VERDICT_COUNT])
 {

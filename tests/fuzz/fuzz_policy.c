@@ -11,7 +11,7 @@
 
 #include "conf/config.h"
 #include "correlate/policy.h"
-#include "conf/rules.h"
+#include "correlate/rules.h"
 #include "correlate/threshold.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "conf/rules.h"
+#include "correlate/rules.h"
 
 #include "expected_errors.h"
 

@@ -1,7 +1,7 @@
 /*
  * tally.c - session counts for the offline summary; see tally.h.
  */
-#include "run/tally.h"
+#include "correlate/tally.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * (with metadata), mxsentry's downgrade object, then the app-layer object
  * of the flow (eve_app_layer), as Suricata's alert records carry it.
  */
-#include "output/alert.h"
+#include "correlate/alert.h"
 
 #include <stdio.h>
 #include <stdlib.h>

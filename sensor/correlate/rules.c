@@ -3,7 +3,7 @@
  * built-in rules first, then files that override single fields, then a
  * final check that the set is whole and consistent.
  */
-#include "conf/rules.h"
+#include "correlate/rules.h"
 
 #include <dirent.h>
 #include <errno.h>
