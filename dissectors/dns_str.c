@@ -7,14 +7,10 @@
  * and SRV fields).
  */
 #include "dns.h"
+#include "util/name.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static char ascii_lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
 
 bool dns_name_str(const ldns_rdf *dname, char *buf, size_t cap)
 {
@@ -38,7 +34,7 @@ bool dns_name_str(const ldns_rdf *dname, char *buf, size_t cap)
 			n--;
 		if (n > 0 && n < cap) {
 			for (size_t i = 0; i < n; i++)
-				buf[i] = ascii_lower(s[i]);
+				buf[i] = mx_ascii_lower(s[i]);
 			buf[n] = '\0';
 			ok = true;
 		}

@@ -7,6 +7,7 @@
  * smtp_msg.c.
  */
 #include "smtp_int.h"
+#include "util/name.h"
 
 #include <string.h>
 
@@ -60,8 +61,8 @@ void smtp_copy_clean(char *dst, size_t cap, const uint8_t *src, size_t len, bool
 
 		if (c < 0x20 || c == 0x7f)
 			c = '?';
-		else if (lower && c >= 'A' && c <= 'Z')
-			c = (uint8_t)(c - 'A' + 'a');
+		else if (lower)
+			c = (uint8_t)mx_ascii_lower((char)c);
 		dst[i] = (char)c;
 	}
 	dst[n] = '\0';

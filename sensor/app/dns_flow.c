@@ -6,6 +6,7 @@
  * handed to the DNS correlation (dns_correlate.h).
  */
 #include "app/dns_flow.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ struct dns_ctx {
 	struct correlate *corr;
 	struct dns_parser parser;
 	struct query_slot *qtable;
+	struct mx_hash_key key; /* of the query table and the answer digest */
 	struct dns_ctx_counters ctr;
 	struct dns_answer answers[DNS_EVE_MAX_ANSWERS];
 	/* the flow and direction of the message being delivered */
@@ -73,36 +75,39 @@ static const struct mx_counter_desc dns_ctx_counter_desc[] = {
     {NULL, 0},
 };
 
-static uint32_t str_hash(const char *s)
+static uint32_t str_hash(const struct dns_ctx *d, const char *s)
 {
-	return mx_fnv1a(MX_FNV_SEED, s, strlen(s));
+	return (uint32_t)mx_siphash(&d->key, s, strlen(s));
 }
 
-static uint32_t query_slot_index(const struct mx_addr *cli, uint16_t cport, uint16_t id,
-				 uint32_t name_hash)
+static uint32_t query_slot_index(const struct dns_ctx *d, const struct mx_addr *cli,
+				 uint16_t cport, uint16_t id, uint32_t name_hash)
 {
 	uint32_t h = name_hash ^ ((uint32_t)id << 16) ^ cport;
+	uint8_t buf[sizeof(h) + sizeof(cli->b)];
 
-	return mx_fnv1a(h, cli->b, sizeof(cli->b)) & (QTABLE_SIZE - 1);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), cli->b, sizeof(cli->b));
+	return (uint32_t)mx_siphash(&d->key, buf, sizeof(buf)) & (QTABLE_SIZE - 1);
 }
 
 /* Hash of what a response says: rcode and every answer record's wire form. */
-static uint64_t answer_hash(const struct dns_message *m)
+static uint64_t answer_hash(const struct dns_ctx *d, const struct dns_message *m)
 {
 	const ldns_rr_list *ans = ldns_pkt_answer(m->pkt);
 	uint64_t sum = 0;
 
 	for (size_t i = 0; ans != NULL && i < ldns_rr_list_rr_count(ans); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(ans, i);
-		uint64_t h = 1469598103934665603ULL;
+		uint16_t type = (uint16_t)ldns_rr_get_type(rr);
+		uint64_t h = mx_siphash(&d->key, &type, sizeof(type));
 
-		h = (h ^ ldns_rr_get_type(rr)) * 1099511628211ULL;
+		/* chained: the record so far, then the digest of each rdata field */
 		for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
 			const ldns_rdf *rd = ldns_rr_rdf(rr, j);
-			const uint8_t *d = ldns_rdf_data(rd);
+			uint64_t link[2] = {h, mx_siphash(&d->key, ldns_rdf_data(rd), ldns_rdf_size(rd))};
 
-			for (size_t k = 0; k < ldns_rdf_size(rd); k++)
-				h = (h ^ d[k]) * 1099511628211ULL;
+			h = mx_siphash(&d->key, link, sizeof(link));
 		}
 		/* Order of records does not matter: sum the per-record hashes. */
 		sum += h;
@@ -125,11 +130,11 @@ static struct query_slot *query_find(struct dns_ctx *d, const struct dns_message
 {
 	const struct mx_addr *cli, *srv;
 	uint16_t cport, sport;
-	uint32_t nh = str_hash(m->qname);
+	uint32_t nh = str_hash(d, m->qname);
 	struct query_slot *q;
 
 	flow_sides(d, &cli, &cport, &srv, &sport);
-	q = &d->qtable[query_slot_index(cli, cport, m->id, nh)];
+	q = &d->qtable[query_slot_index(d, cli, cport, m->id, nh)];
 	if (!q->used || q->id != m->id || q->cport != cport || q->sport != sport ||
 	    q->qtype != m->qtype || q->name_hash != nh || mx_addr_cmp(&q->cli, cli) != 0 ||
 	    mx_addr_cmp(&q->srv, srv) != 0 || strcmp(q->qname, m->qname) != 0)
@@ -143,11 +148,11 @@ static void query_track(struct dns_ctx *d, const struct dns_message *m)
 {
 	const struct mx_addr *cli, *srv;
 	uint16_t cport, sport;
-	uint32_t nh = str_hash(m->qname);
+	uint32_t nh = str_hash(d, m->qname);
 	struct query_slot *q;
 
 	flow_sides(d, &cli, &cport, &srv, &sport);
-	q = &d->qtable[query_slot_index(cli, cport, m->id, nh)];
+	q = &d->qtable[query_slot_index(d, cli, cport, m->id, nh)];
 	if (q->used && d->cur_ts <= q->ts_us + QUERY_LIFETIME_US)
 		d->ctr.query_evicted++;
 	memset(q, 0, sizeof(*q));
@@ -189,7 +194,7 @@ static void race_evidence(struct eve *e, const void *arg)
 /* A second response to one query with another answer: an injection race. */
 static void check_race(struct dns_ctx *d, struct query_slot *q, const struct dns_message *m)
 {
-	uint64_t h = answer_hash(m);
+	uint64_t h = answer_hash(d, m);
 	struct race_evidence ev = {m, q, d->cur_ts};
 	struct alert_keys keys;
 
@@ -528,6 +533,7 @@ struct dns_ctx *dns_ctx_new(const struct app_config *cfg, struct eve *eve, struc
 		free(d);
 		return NULL;
 	}
+	mx_hash_key_init(&d->key);
 	d->cfg = *cfg;
 	d->eve = eve;
 	d->corr = corr;

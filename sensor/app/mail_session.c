@@ -7,6 +7,7 @@
  * mail_correlate.c, and writes the smtp and tls records.
  */
 #include "app/mail_session.h"
+#include "util/hash.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -52,6 +53,7 @@ struct mail_ctx {
 	struct tls_cert_cache *certs;
 	size_t session_bytes;
 	struct fallback_slot fallback[FALLBACK_SLOTS];
+	struct mx_hash_key key; /* of the fallback slots */
 	struct mail_counters ctr;
 };
 
@@ -113,6 +115,7 @@ struct mail_ctx *mail_ctx_new(const struct app_config *cfg, struct eve *eve, str
 	m->cfg = *cfg;
 	m->eve = eve;
 	m->corr = corr;
+	mx_hash_key_init(&m->key);
 	m->tls_mc.limit = cfg->session_memcap / 4;
 	m->certs = tls_cert_cache_new();
 	if (m->certs == NULL) {
@@ -153,12 +156,14 @@ size_t mail_ctx_stats_sources(struct mail_ctx *m, struct stats_source *out, size
 
 /* ---- tls-fallback-cleartext bookkeeping ---- */
 
-static uint32_t pair_hash(const struct mx_addr *a, const struct mx_addr *b);
-
-static uint32_t pair_hash(const struct mx_addr *a, const struct mx_addr *b)
+static uint32_t pair_hash(const struct mail_ctx *m, const struct mx_addr *a,
+			  const struct mx_addr *b)
 {
-	return mx_fnv1a(mx_fnv1a(MX_FNV_SEED, a->b, sizeof(a->b)), b->b, sizeof(b->b)) &
-	       (FALLBACK_SLOTS - 1);
+	uint8_t buf[sizeof(a->b) + sizeof(b->b)];
+
+	memcpy(buf, a->b, sizeof(a->b));
+	memcpy(buf + sizeof(a->b), b->b, sizeof(b->b));
+	return (uint32_t)mx_siphash(&m->key, buf, sizeof(buf)) & (FALLBACK_SLOTS - 1);
 }
 
 /*
@@ -213,14 +218,14 @@ bool mail_ctx_restore(void *arg, const struct state_fact *f)
 	in.ts_us = ts;
 	in.flow_id = flow_id;
 	mx_strlcpy(in.why, why, sizeof(in.why));
-	m->fallback[pair_hash(&in.cli, &in.srv)] = in;
+	m->fallback[pair_hash(m, &in.cli, &in.srv)] = in;
 	return true;
 }
 
 /* Remembers that TLS failed between the session's client and server. */
 static void note_tls_failure(struct mail_session *s, const char *why, uint64_t ts)
 {
-	struct fallback_slot *slot = &s->m->fallback[pair_hash(&s->f->cli, &s->f->srv)];
+	struct fallback_slot *slot = &s->m->fallback[pair_hash(s->m, &s->f->cli, &s->f->srv)];
 
 	if (s->tls_failed_noted)
 		return;
@@ -254,7 +259,7 @@ static void fallback_evidence(struct eve *e, const void *arg)
 
 static void check_fallback(struct mail_session *s, uint64_t ts)
 {
-	struct fallback_slot *slot = &s->m->fallback[pair_hash(&s->f->cli, &s->f->srv)];
+	struct fallback_slot *slot = &s->m->fallback[pair_hash(s->m, &s->f->cli, &s->f->srv)];
 	const struct correlate_config *cc = correlate_config(s->m->corr);
 	struct fallback_evidence fe = {slot, ts};
 	struct alert_keys keys = {&s->f->cli, &s->f->srv, NULL, NULL};

@@ -7,6 +7,7 @@
 #include "conf/yaml_doc.h"
 
 #include "util/common.h"
+#include "util/hash.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -110,6 +111,7 @@ struct parser {
 	uint32_t depth;
 	uint64_t nodes; /* expanded node count so far */
 	struct anchor *anchors[ANCHOR_BUCKETS];
+	struct mx_hash_key key; /* of the anchor buckets */
 	uint32_t n_anchors;
 	bool seen_doc;
 	bool failed;
@@ -157,14 +159,14 @@ static struct ydoc_node *node_new(struct parser *p, enum ydoc_type t, const yaml
 	return &c->node;
 }
 
-static uint32_t anchor_hash(const char *s)
+static uint32_t anchor_hash(const struct parser *p, const char *s)
 {
-	return mx_fnv1a(MX_FNV_SEED, s, strlen(s)) % ANCHOR_BUCKETS;
+	return (uint32_t)(mx_siphash(&p->key, s, strlen(s)) % ANCHOR_BUCKETS);
 }
 
 static struct ydoc_node *anchor_find(struct parser *p, const char *name)
 {
-	for (struct anchor *a = p->anchors[anchor_hash(name)]; a != NULL; a = a->next)
+	for (struct anchor *a = p->anchors[anchor_hash(p, name)]; a != NULL; a = a->next)
 		if (strcmp(a->name, name) == 0)
 			return a->node;
 	return NULL;
@@ -188,7 +190,7 @@ static void anchor_add(struct parser *p, const char *name, struct ydoc_node *n,
 		return;
 	}
 	a->node = n;
-	h = anchor_hash(name);
+	h = anchor_hash(p, name);
 	a->next = p->anchors[h];
 	p->anchors[h] = a;
 	p->n_anchors++;
@@ -535,6 +537,7 @@ struct ydoc *ydoc_parse(const char *name, const char *text, size_t len,
 	p.doc = d;
 	p.lim = limits;
 	p.errs = errs;
+	mx_hash_key_init(&p.key);
 	p.stack = calloc(limits->max_depth + 1, sizeof(*p.stack));
 	if (p.stack == NULL) {
 		mx_errors_add(errs, name, 0, 0, "out of memory");

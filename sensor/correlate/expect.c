@@ -5,8 +5,9 @@
  * checked against the forward entries on every lookup.
  */
 #include "correlate/expect.h"
+#include "util/hash.h"
+#include "util/name.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ struct expect_store {
 	struct expect_config cfg;
 	struct entry **buckets;
 	uint32_t nbuckets;
+	struct mx_hash_key key; /* of the bucket hash: names come from traffic */
 	struct entry *lru_head, *lru_tail; /* head: most recent */
 	struct expect_counters ctr;
 	expect_observer_fn observe;
@@ -92,6 +94,7 @@ struct expect_store *expect_new(const struct expect_config *cfg)
 		return NULL;
 	st->cfg = *cfg;
 	st->nbuckets = 16384;
+	mx_hash_key_init(&st->key);
 	st->buckets = calloc(st->nbuckets, sizeof(*st->buckets));
 	if (st->buckets == NULL) {
 		free(st);
@@ -116,28 +119,25 @@ void expect_free(struct expect_store *st)
 
 bool expect_norm_name(const char *name, char out[EXPECT_NAME_MAX])
 {
-	size_t n = strlen(name);
-
-	if (n > 0 && name[n - 1] == '.')
-		n--;
-	if (n >= EXPECT_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)tolower((unsigned char)name[i]);
-	out[n] = '\0';
-	return true;
+	return mx_name_fold(name, strlen(name), out, EXPECT_NAME_MAX) != (size_t)-1;
 }
 
-/* FNV-1a over the key parts. */
-static uint32_t key_hash(uint8_t kind, const char *name, const struct mx_addr *addr, uint16_t port)
+/* The keyed hash of the key parts (name at most EXPECT_NAME_MAX - 1 bytes). */
+static uint32_t key_hash(const struct expect_store *st, uint8_t kind, const char *name,
+			 const struct mx_addr *addr, uint16_t port)
 {
-	uint8_t p[2] = {(uint8_t)(port >> 8), (uint8_t)port};
-	uint32_t h = mx_fnv1a(MX_FNV_SEED, &kind, 1);
+	uint8_t buf[3 + sizeof(addr->b) + EXPECT_NAME_MAX];
+	size_t n = strnlen(name, EXPECT_NAME_MAX), o = 0;
 
-	h = mx_fnv1a(h, name, strlen(name));
-	if (addr != NULL)
-		h = mx_fnv1a(h, addr->b, sizeof(addr->b));
-	return mx_fnv1a(h, p, sizeof(p));
+	buf[o++] = kind;
+	buf[o++] = (uint8_t)(port >> 8);
+	buf[o++] = (uint8_t)port;
+	if (addr != NULL) {
+		memcpy(buf + o, addr->b, sizeof(addr->b));
+		o += sizeof(addr->b);
+	}
+	memcpy(buf + o, name, n);
+	return (uint32_t)mx_siphash(&st->key, buf, o + n);
 }
 
 static void lru_unlink(struct expect_store *st, struct entry *e)
@@ -185,7 +185,7 @@ static void show(struct expect_store *st, const struct entry *e);
 static struct entry *lookup(struct expect_store *st, uint8_t kind, const char *name,
 			    const struct mx_addr *addr, uint16_t port)
 {
-	uint32_t h = key_hash(kind, name, addr, port);
+	uint32_t h = key_hash(st, kind, name, addr, port);
 
 	expect_flush_observed(st);
 
@@ -252,7 +252,7 @@ static struct entry *insert(struct expect_store *st, uint8_t kind, const char *n
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	if (addr != NULL)
 		e->addr = *addr;
-	e->hash = key_hash(kind, name, addr, port);
+	e->hash = key_hash(st, kind, name, addr, port);
 	e->hnext = st->buckets[e->hash & (st->nbuckets - 1)];
 	st->buckets[e->hash & (st->nbuckets - 1)] = e;
 	lru_push(st, e);

@@ -11,9 +11,9 @@
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "correlate/policy.h"
+#include "util/name.h"
 
 #define MAX_TLSA_SEEN 8
 
@@ -625,25 +625,12 @@ static void cert_evidence(struct eve *e, const void *arg)
 		eve_str(e, "sni", mf->ti->sni);
 }
 
-/* RFC 6125 style: exact, or "*." matching exactly one left-most label. */
-static bool name_matches(const char *pattern, const char *host)
-{
-	const char *dot;
-
-	if (strcasecmp(pattern, host) == 0)
-		return true;
-	if (strncmp(pattern, "*.", 2) != 0)
-		return false;
-	dot = strchr(host, '.');
-	return dot != NULL && dot != host && strcasecmp(dot + 1, pattern + 2) == 0;
-}
-
 static bool cert_names_host(const struct mail_facts *mf, const char *host)
 {
 	for (unsigned i = 0; i < mf->nsan; i++)
-		if (name_matches(mf->san[i], host))
+		if (mx_host_wildcard_match(mf->san[i], host))
 			return true;
-	return mf->nsan == 0 && mf->cn[0] && name_matches(mf->cn, host);
+	return mf->nsan == 0 && mf->cn[0] && mx_host_wildcard_match(mf->cn, host);
 }
 
 static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)

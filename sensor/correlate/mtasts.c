@@ -5,16 +5,12 @@
 #include "correlate/mtasts.h"
 
 #include "util/common.h"
+#include "util/name.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
 
 static bool is_alnum(char c)
 {
@@ -65,7 +61,7 @@ int mtasts_host_normalize(const char *in, size_t len, bool allow_underscore, cha
 			*why = "label longer than 63 bytes";
 			return -1;
 		}
-		out[i] = lower(c);
+		out[i] = mx_ascii_lower(c);
 	}
 	if (in[len - 1] == '-') {
 		*why = "label ends with a hyphen";
@@ -112,7 +108,7 @@ bool mtasts_pattern_parse(const char *s, size_t len, enum mx_pattern_syntax synt
 static bool eq_lower(const char *a, const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (lower(a[i]) != b[i])
+		if (mx_ascii_lower(a[i]) != b[i])
 			return false;
 	return true;
 }

@@ -3,10 +3,11 @@
  * per-(sid, tracked value) state that applies them at alert time.
  */
 #include "correlate/threshold.h"
+#include "util/hash.h"
+#include "util/name.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "util/netset.h"
 
@@ -298,7 +299,7 @@ struct threshold_ctx {
 	uint32_t size, mask;
 	uint32_t free_head;	     /* chain of unused entries through hnext */
 	uint32_t lru_head, lru_tail; /* most and least recently used */
-	uint64_t k[4];		     /* hash keys */
+	struct mx_hash_key k[2];    /* hash keys */
 	struct threshold_counters ctr;
 };
 
@@ -346,13 +347,8 @@ struct threshold_ctx *threshold_ctx_new(const struct threshold_set *set, uint32_
 	}
 	c->free_head = 0;
 	c->lru_head = c->lru_tail = NIL;
-	if (getrandom(c->k, sizeof(c->k), GRND_NONBLOCK) != (ssize_t)sizeof(c->k)) {
-		/* no entropy yet: derive keys from this run's (randomised) addresses */
-		c->k[0] = (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15ull;
-		c->k[1] = (uint64_t)(uintptr_t)c->st * 0xbf58476d1ce4e5b9ull;
-		c->k[2] = c->k[0] * 0x94d049bb133111ebull;
-		c->k[3] = c->k[1] ^ 0xd6e8feb86659fd93ull;
-	}
+	mx_hash_key_init(&c->k[0]);
+	mx_hash_key_init(&c->k[1]);
 	return c;
 }
 
@@ -371,73 +367,6 @@ const struct threshold_counters *threshold_ctx_counters(const struct threshold_c
 	return &c->ctr;
 }
 
-/* SipHash-2-4 of data[0..len) under key (k0, k1). */
-static uint64_t rotl(uint64_t x, unsigned b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-#define SIPROUND                                                                                   \
-	do {                                                                                       \
-		v0 += v1;                                                                          \
-		v1 = rotl(v1, 13);                                                                 \
-		v1 ^= v0;                                                                          \
-		v0 = rotl(v0, 32);                                                                 \
-		v2 += v3;                                                                          \
-		v3 = rotl(v3, 16);                                                                 \
-		v3 ^= v2;                                                                          \
-		v0 += v3;                                                                          \
-		v3 = rotl(v3, 21);                                                                 \
-		v3 ^= v0;                                                                          \
-		v2 += v1;                                                                          \
-		v1 = rotl(v1, 17);                                                                 \
-		v1 ^= v2;                                                                          \
-		v2 = rotl(v2, 32);                                                                 \
-	} while (0)
-
-static uint64_t siphash(uint64_t k0, uint64_t k1, const uint8_t *data, size_t len)
-{
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
-	uint64_t m, b = (uint64_t)len << 56;
-	size_t i = 0;
-
-	for (; i + 8 <= len; i += 8) {
-		m = 0;
-		for (unsigned j = 0; j < 8; j++)
-			m |= (uint64_t)data[i + j] << (8 * j);
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	for (unsigned j = 0; i + j < len; j++)
-		b |= (uint64_t)data[i + j] << (8 * j);
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
-/* Lower-cases name into out without a trailing dot; returns the length. */
-static size_t fold_name(const char *name, char *out)
-{
-	size_t n = 0;
-
-	for (; n < MX_HOST_MAX + 1 && name[n] != '\0'; n++)
-		out[n] = (name[n] >= 'A' && name[n] <= 'Z') ? (char)(name[n] - 'A' + 'a') : name[n];
-	if (n > 0 && out[n - 1] == '.')
-		n--;
-	out[n] = '\0';
-	return n;
-}
-
 static void make_key(const struct threshold_ctx *c, const struct thr_rule *r,
 		     const struct thr_event *ev, uint8_t key[16])
 {
@@ -454,9 +383,10 @@ static void make_key(const struct threshold_ctx *c, const struct thr_rule *r,
 	case THR_TRACK_BY_DOMAIN:
 		if (ev->domain != NULL) {
 			char name[MX_HOST_MAX + 2];
-			size_t n = fold_name(ev->domain, name);
-			uint64_t h0 = siphash(c->k[0], c->k[1], (const uint8_t *)name, n);
-			uint64_t h1 = siphash(c->k[2], c->k[3], (const uint8_t *)name, n);
+			size_t n = mx_name_fold(ev->domain, strnlen(ev->domain, MX_HOST_MAX + 1),
+						name, sizeof(name));
+			uint64_t h0 = mx_siphash(&c->k[0], name, n);
+			uint64_t h1 = mx_siphash(&c->k[1], name, n);
 
 			memcpy(key, &h0, 8);
 			memcpy(key + 8, &h1, 8);
@@ -477,7 +407,7 @@ static uint32_t bucket_of(const struct threshold_ctx *c, uint32_t sid, uint8_t t
 	memcpy(buf, &sid, 4);
 	buf[4] = track;
 	memcpy(buf + 5, key, 16);
-	return (uint32_t)siphash(c->k[0], c->k[3], buf, sizeof(buf)) & c->mask;
+	return (uint32_t)mx_siphash(&c->k[0], buf, sizeof(buf)) & c->mask;
 }
 
 static void lru_unlink(struct threshold_ctx *c, uint32_t i)
@@ -565,7 +495,7 @@ static bool name_matches(const struct sup_rule *r, const char *name)
 
 	if (name == NULL)
 		return false;
-	n = fold_name(name, folded);
+	n = mx_name_fold(name, strnlen(name, MX_HOST_MAX + 1), folded, sizeof(folded));
 	rl = strlen(r->name);
 	if (n == rl)
 		return memcmp(folded, r->name, n) == 0;

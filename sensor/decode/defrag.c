@@ -6,11 +6,10 @@
  * so expiry by packet time is a walk from the oldest end.
  */
 #include "decode/defrag.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 /* Largest reassembled datagram data (both families' length fields are 16 bits). */
 #define DEFRAG_MAX_DATA 65535u
@@ -43,7 +42,7 @@ struct defrag {
 	size_t memcap, memuse;
 	uint64_t timeout_us;
 	uint32_t max_trains, max_pieces, ntrains, mask;
-	uint64_t seed;
+	struct mx_hash_key key; /* of the bucket hash */
 	struct train **buckets;
 	struct train *oldest, *newest;
 	uint8_t *buf; /* reassembly output */
@@ -51,17 +50,7 @@ struct defrag {
 
 static uint32_t key_hash(const struct defrag *df, const struct defrag_key *k)
 {
-	const uint8_t *b = (const uint8_t *)k;
-	uint64_t h = 0xcbf29ce484222325ULL ^ df->seed;
-
-	for (size_t i = 0; i < sizeof(*k); i++) {
-		h ^= b[i];
-		h *= 0x100000001b3ULL;
-	}
-	h ^= h >> 29;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 32;
-	return (uint32_t)h;
+	return (uint32_t)mx_siphash(&df->key, k, sizeof(*k));
 }
 
 static void set_memuse(struct defrag *df)
@@ -110,8 +99,7 @@ struct defrag *defrag_new(const struct decode_config *cfg, struct decode_counter
 	while (nb < df->max_trains && nb < (1u << 20))
 		nb <<= 1;
 	df->mask = nb - 1;
-	if (getrandom(&df->seed, sizeof(df->seed), GRND_NONBLOCK) != (ssize_t)sizeof(df->seed))
-		df->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)df;
+	mx_hash_key_init(&df->key);
 	df->buckets = calloc(nb, sizeof(*df->buckets));
 	df->buf = malloc(DEFRAG_MAX_HDR + DEFRAG_MAX_DATA);
 	if (df->buckets == NULL || df->buf == NULL) {

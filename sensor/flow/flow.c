@@ -7,11 +7,11 @@
  * flow when reached. Packet time is the only clock.
  */
 #include "flow/flow.h"
+#include "util/hash.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 /* Timeout classes, one LRU list each. */
 enum lru_class { LRU_NEW, LRU_EST, LRU_CLOSED, LRU_UDP, LRU_NCLASS };
@@ -40,7 +40,7 @@ struct flow_table {
 	uint32_t mask;
 	struct lru lru[LRU_NCLASS];
 	uint64_t timeout_us[LRU_NCLASS];
-	uint64_t key0, key1; /* SipHash key of the bucket hash */
+	struct mx_hash_key key; /* of the bucket hash */
 	uint64_t id_counter;
 	struct flow_counters c;
 };
@@ -87,55 +87,7 @@ void flow_config_defaults(struct flow_config *cfg)
 	cfg->timeout_udp_s = 30;
 }
 
-/* ---- keyed hash (SipHash-2-4 over the fixed-size key) ---- */
-
-static inline uint64_t rotl64(uint64_t x, int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-static inline void sip_round(uint64_t v[4])
-{
-	v[0] += v[1];
-	v[1] = rotl64(v[1], 13);
-	v[1] ^= v[0];
-	v[0] = rotl64(v[0], 32);
-	v[2] += v[3];
-	v[3] = rotl64(v[3], 16);
-	v[3] ^= v[2];
-	v[0] += v[3];
-	v[3] = rotl64(v[3], 21);
-	v[3] ^= v[0];
-	v[2] += v[1];
-	v[1] = rotl64(v[1], 17);
-	v[1] ^= v[2];
-	v[2] = rotl64(v[2], 32);
-}
-
-/* SipHash-2-4 of a whole number of 8-byte words. */
-static uint64_t siphash_words(const uint8_t *m, size_t nwords, uint64_t k0, uint64_t k1)
-{
-	uint64_t v[4] = {k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL,
-			 k0 ^ 0x6c7967656e657261ULL, k1 ^ 0x7465646279746573ULL};
-	uint64_t w;
-
-	for (size_t i = 0; i < nwords; i++) {
-		memcpy(&w, m + 8 * i, 8);
-		v[3] ^= w;
-		sip_round(v);
-		sip_round(v);
-		v[0] ^= w;
-	}
-	w = (uint64_t)(nwords * 8) << 56;
-	v[3] ^= w;
-	sip_round(v);
-	sip_round(v);
-	v[0] ^= w;
-	v[2] ^= 0xff;
-	for (int i = 0; i < 4; i++)
-		sip_round(v);
-	return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
+/* ---- bucket hash: mx_siphash over the whole fixed-size key ---- */
 
 _Static_assert(sizeof(struct flow_key) % 8 == 0, "flow_key must be whole words");
 
@@ -456,7 +408,6 @@ static uint32_t round_pow2(uint32_t n)
 struct flow_table *flow_table_new(const struct flow_config *cfg, flow_end_fn on_end, void *ctx)
 {
 	struct flow_table *t = calloc(1, sizeof(*t));
-	uint64_t key[2];
 	uint32_t n;
 
 	if (t == NULL)
@@ -476,12 +427,7 @@ struct flow_table *flow_table_new(const struct flow_config *cfg, flow_end_fn on_
 	t->timeout_us[LRU_CLOSED] = (uint64_t)cfg->timeout_closed_s * MX_USEC;
 	t->timeout_us[LRU_UDP] = (uint64_t)cfg->timeout_udp_s * MX_USEC;
 	/* The bucket key only spreads flows; nothing observable depends on it. */
-	if (getrandom(key, sizeof(key), GRND_NONBLOCK) != (ssize_t)sizeof(key)) {
-		key[0] = 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)t;
-		key[1] = 0xc2b2ae3d27d4eb4fULL ^ (uint64_t)(uintptr_t)t->buckets;
-	}
-	t->key0 = key[0];
-	t->key1 = key[1];
+	mx_hash_key_init(&t->key);
 	return t;
 }
 
@@ -501,7 +447,7 @@ struct flow *flow_lookup(struct flow_table *t, const struct mx_packet *p, int *d
 	uint32_t hash;
 
 	key_from_packet(&k, p);
-	hash = (uint32_t)siphash_words((const uint8_t *)&k, sizeof(k) / 8, t->key0, t->key1);
+	hash = (uint32_t)mx_siphash(&t->key, &k, sizeof(k));
 
 	for (f = t->buckets[hash & t->mask]; f != NULL; f = f->hnext) {
 		if (f->hash != hash || f->proto != k.proto || f->vlan[0] != k.vlan[0] ||

@@ -2,6 +2,7 @@
  * setup.c - configuration assembly and check; see setup.h.
  */
 #include "run/setup.h"
+#include "util/hash.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -136,6 +137,8 @@ bool setup_load(struct setup *s, const struct cli_options *o)
 		config_load_file(&s->cfg, o->config, &s->errs);
 	apply_flags(s, o);
 	s->live = s->cfg.capture.interface[0] != '\0';
+	if (!s->live)
+		mx_hash_use_fixed_keys(); /* replays of a capture give the same output */
 	/* Live: one worker per online CPU unless told; offline runs use one thread. */
 	if (s->cfg.workers == 0)
 		s->cfg.workers = s->live ? worker_default_count() : 1;

@@ -78,15 +78,6 @@ uint64_t mx_clock_us(clockid_t clk)
 	return (uint64_t)ts.tv_sec * MX_USEC + (uint64_t)ts.tv_nsec / 1000;
 }
 
-uint32_t mx_fnv1a(uint32_t h, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
 void mx_hex(const uint8_t *b, size_t n, char *out, size_t outlen, char sep)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -48,10 +48,6 @@ size_t mx_strlcpy(char *dst, const char *src, size_t size);
 /* The time of clock clk (CLOCK_REALTIME, CLOCK_MONOTONIC, ...) in microseconds. */
 uint64_t mx_clock_us(clockid_t clk);
 
-/* FNV-1a: the start value, and h extended over len bytes of data. */
-#define MX_FNV_SEED 2166136261u
-uint32_t mx_fnv1a(uint32_t h, const void *data, size_t len);
-
 /*
  * Writes n bytes as lowercase hex into out (outlen bytes, always
  * terminated, cut on a byte boundary), sep between bytes when not 0.
