@@ -476,6 +476,7 @@ static const struct smtp_callbacks smtp_cb = {on_smtp_event};
 static void on_certificate(struct mail_session *s, const struct tls_event *ev, uint64_t ts)
 {
 	unsigned idx = ev->u.cert.index;
+	const unsigned char *der;
 	struct cert_digest *d;
 
 	if (idx >= TLS_CHAIN_MAX)
@@ -492,6 +493,9 @@ static void on_certificate(struct mail_session *s, const struct tls_event *ev, u
 	mail_correlate_full_match(s->m->corr, &s->mf, d, ev->u.cert.der, ev->u.cert.der_len, ts);
 	if (idx != 0)
 		return;
+	X509_free(s->mf.leaf);
+	der = ev->u.cert.der;
+	s->mf.leaf = d2i_X509(NULL, &der, (long)ev->u.cert.der_len); /* der_len < 2^24 */
 	snprintf(s->mf.cn, sizeof(s->mf.cn), "%s", ev->u.cert.subject_cn);
 	s->mf.nsan = 0;
 	for (unsigned i = 0; i < ev->u.cert.nsan && s->mf.nsan < MAIL_MAX_SAN; i++)
@@ -511,6 +515,8 @@ static void check_certificate(struct mail_session *s, uint64_t ts)
 		return;
 	s->cert_checked = true;
 	mail_correlate_certificate(s->m->corr, &s->mf, ts);
+	X509_free(s->mf.leaf);
+	s->mf.leaf = NULL;
 }
 
 static bool looks_like_reply(const uint8_t *b, size_t n)
@@ -1057,6 +1063,7 @@ void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f
 			    s->smtp.info.cleartext_mail, s->mf.dane, s->mf.sts);
 	eve_swap_app_layer(m->eve, prev);
 	tls_free(&s->tls);
+	X509_free(s->mf.leaf);
 	m->session_bytes -= sizeof(*s);
 	free(s);
 }

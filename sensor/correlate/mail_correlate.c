@@ -9,6 +9,7 @@
 #include "correlate/mail_correlate.h"
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -627,6 +628,9 @@ static void cert_evidence(struct eve *e, const void *arg)
 
 static bool cert_names_host(const struct mail_facts *mf, const char *host)
 {
+	if (mf->leaf != NULL)
+		return X509_check_host(mf->leaf, host, strlen(host),
+				       X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
 	for (unsigned i = 0; i < mf->nsan; i++)
 		if (mx_host_wildcard_match(mf->san[i], host))
 			return true;

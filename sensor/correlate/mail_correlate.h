@@ -17,6 +17,8 @@
 #include "correlate/tally.h"
 #include "tls.h"
 
+#include <openssl/x509.h>
+
 #define MAIL_MAX_SAN	  16
 #define MAIL_MAX_TARGETS  4
 #define MAIL_EVIDENCE_MAX 512
@@ -64,6 +66,10 @@ struct mail_facts {
 	char san[MAIL_MAX_SAN][EXPECT_NAME_MAX];
 	unsigned nsan;
 	char cn[EXPECT_NAME_MAX];
+	/* the server's own certificate from its arrival until it is judged
+	   (X509_check_host sees every name, not only the first MAIL_MAX_SAN);
+	   owned by the session, NULL when it could not be parsed */
+	X509 *leaf;
 	/* the EHLO reply lines as seen, '\n'-joined, for evidence */
 	char ehlo_lines[MAIL_EVIDENCE_MAX];
 	size_t ehlo_lines_len;
