@@ -80,8 +80,8 @@ static uint32_t str_hash(const struct dns_ctx *d, const char *s)
 	return (uint32_t)mx_siphash(&d->key, s, strlen(s));
 }
 
-static uint32_t query_slot_index(const struct dns_ctx *d, const struct mx_addr *cli,
-				 uint16_t cport, uint16_t id, uint32_t name_hash)
+static uint32_t query_slot_index(const struct dns_ctx *d, const struct mx_addr *cli, uint16_t cport,
+				 uint16_t id, uint32_t name_hash)
 {
 	uint32_t h = name_hash ^ ((uint32_t)id << 16) ^ cport;
 	uint8_t buf[sizeof(h) + sizeof(cli->b)];
@@ -105,7 +105,8 @@ static uint64_t answer_hash(const struct dns_ctx *d, const struct dns_message *m
 		/* chained: the record so far, then the digest of each rdata field */
 		for (size_t j = 0; j < ldns_rr_rd_count(rr); j++) {
 			const ldns_rdf *rd = ldns_rr_rdf(rr, j);
-			uint64_t link[2] = {h, mx_siphash(&d->key, ldns_rdf_data(rd), ldns_rdf_size(rd))};
+			uint64_t link[2] = {
+			    h, mx_siphash(&d->key, ldns_rdf_data(rd), ldns_rdf_size(rd))};
 
 			h = mx_siphash(&d->key, link, sizeof(link));
 		}

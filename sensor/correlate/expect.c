@@ -42,7 +42,7 @@ struct expect_store {
 	struct expect_config cfg;
 	struct entry **buckets;
 	uint32_t nbuckets;
-	struct mx_hash_key key; /* of the bucket hash: names come from traffic */
+	struct mx_hash_key key;		   /* of the bucket hash: names come from traffic */
 	struct entry *lru_head, *lru_tail; /* head: most recent */
 	struct expect_counters ctr;
 	expect_observer_fn observe;

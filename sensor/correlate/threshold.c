@@ -299,7 +299,7 @@ struct threshold_ctx {
 	uint32_t size, mask;
 	uint32_t free_head;	     /* chain of unused entries through hnext */
 	uint32_t lru_head, lru_tail; /* most and least recently used */
-	struct mx_hash_key k[2];    /* hash keys */
+	struct mx_hash_key k[2];     /* hash keys */
 	struct threshold_counters ctr;
 };
 

@@ -99,39 +99,11 @@ static bool nsec_parse(const ldns_rr *rr, const struct dname *zone, struct nsec_
 	return true;
 }
 
-static int b32hex_val(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'v')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'V')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes a 32-character base32hex label into 20 bytes. */
+/* Decodes a 32-character base32hex label (RFC 4648, either case) into 20 bytes. */
 static bool b32hex_decode20(const uint8_t *s, size_t len, uint8_t out[NSEC3_HASH_LEN])
 {
-	uint64_t acc = 0;
-	unsigned bits = 0;
-	size_t o = 0;
-
-	if (len != 32)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		int v = b32hex_val(s[i]);
-
-		if (v < 0)
-			return false;
-		acc = (acc << 5) | (uint64_t)v;
-		bits += 5;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return o == NSEC3_HASH_LEN;
+	return len == 32 && ldns_b32_pton_extended_hex((const char *)s, len, out, NSEC3_HASH_LEN) ==
+				NSEC3_HASH_LEN;
 }
 
 static bool nsec3_parse(const ldns_rr *rr, struct nsec3_rec *r)
