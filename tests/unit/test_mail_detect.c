@@ -1,0 +1,709 @@
+/*
+ * test_mail_detect.c - the SMTP-side detections of sensor/correlate/
+ * driven through mail_correlate.h with hand-made session facts (no
+ * capture): every kind mail_correlate decides, each with the guards that
+ * keep it from firing on a harmless session. Assertions are on the alerts
+ * the stage counts per kind and on the EVE alert lines it writes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "correlate/mail_correlate.h"
+#include "correlate/policy.h"
+
+#define SEC(x) ((uint64_t)(x)*MX_USEC)
+#define T0     SEC(1800000000)
+
+/* One correlate stage, one session's facts, an EVE file for its alerts. */
+struct fx {
+	struct correlate *c;
+	struct eve *eve;
+	char path[64];
+	struct flow f;
+	struct smtp_info si;
+	struct tls_info ti;
+	struct mail_facts mf;
+};
+
+static const char policies[] =
+    "policies:\n"
+    "  - domain: required.test\n"
+    "    require-tls: true\n"
+    "    addresses: {mx.required.test: 192.0.2.25}\n"
+    "  - domain: sts.test\n"
+    "    mta-sts: {mode: enforce, mx: [mx.sts.test], max_age: 604800}\n"
+    "    addresses: {mx.sts.test: 192.0.2.26}\n"
+    "  - domain: testing.test\n"
+    "    mta-sts: {mode: testing, mx: [mx.testing.test], max_age: 604800}\n"
+    "    addresses: {mx.testing.test: 192.0.2.27}\n"
+    "  - domain: pinned.test\n"
+    "    addresses: {mx.pinned.test: 192.0.2.28}\n"
+    "    tlsa:\n"
+    "      - host: mx.pinned.test\n"
+    "        port: 25\n"
+    "        records:\n"
+    "          - \"1 0 1 1111111111111111111111111111111111111111111111111111111111111111\"\n"
+    "          - \"3 0 1 3333333333333333333333333333333333333333333333333333333333333333\"\n";
+
+static void addr(struct mx_addr *a, const char *s)
+{
+	assert_true(mx_addr_parse(a, s));
+}
+
+static struct fx *fx_new_cfg(const struct correlate_config *cfg)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+	struct policy_set *ps = policy_set_new();
+	struct mx_errors errs;
+	char err[128];
+	int fd;
+
+	assert_non_null(x);
+	assert_non_null(ps);
+	x->c = correlate_new(cfg, err, sizeof(err));
+	assert_non_null(x->c);
+	mx_errors_init(&errs);
+	assert_true(policy_load_buffer(ps, "p.yaml", policies, strlen(policies), NULL, &errs));
+	correlate_set_policies(x->c, ps);
+	snprintf(x->path, sizeof(x->path), "/tmp/mx-maildetect-XXXXXX");
+	fd = mkstemp(x->path);
+	assert_true(fd >= 0);
+	close(fd);
+	x->eve = eve_new();
+	assert_non_null(x->eve);
+	assert_true(eve_add_file(x->eve, x->path, EVE_ALERT, false, err, sizeof(err)));
+	return x;
+}
+
+static struct fx *fx_new(void)
+{
+	struct correlate_config cfg;
+
+	correlate_config_defaults(&cfg);
+	return fx_new_cfg(&cfg);
+}
+
+/* A fresh session from 198.51.100.7 to server srv:25, EHLO answered 250. */
+static void session(struct fx *x, const char *srv)
+{
+	memset(&x->f, 0, sizeof(x->f));
+	memset(&x->si, 0, sizeof(x->si));
+	memset(&x->ti, 0, sizeof(x->ti));
+	memset(&x->mf, 0, sizeof(x->mf));
+	addr(&x->f.cli, "198.51.100.7");
+	addr(&x->f.srv, srv);
+	x->f.cport = 40000;
+	x->f.sport = 25;
+	x->f.proto = 6;
+	x->f.flow_id = 1;
+	x->si.helo_verb = SMTP_VERB_EHLO;
+	x->si.ehlo_code = 250;
+	x->mf.f = &x->f;
+	x->mf.eve = x->eve;
+	x->mf.si = &x->si;
+	x->mf.ti = &x->ti;
+}
+
+static void fx_free(struct fx *x)
+{
+	eve_free(x->eve);
+	correlate_free(x->c);
+	unlink(x->path);
+	free(x);
+}
+
+static uint64_t raised(struct fx *x, enum mx_kind k)
+{
+	const struct alert_counters *ac = alert_counters(correlate_alerts(x->c));
+
+	return ac->by_kind[k];
+}
+
+static uint64_t raised_total(struct fx *x)
+{
+	return alert_counters(correlate_alerts(x->c))->raised;
+}
+
+/* True when the EVE file holds needle. */
+static bool eve_has(struct fx *x, const char *needle)
+{
+	char buf[65536];
+	FILE *fp;
+	size_t n;
+
+	eve_flush(x->eve);
+	fp = fopen(x->path, "r");
+	assert_non_null(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+static void history(struct fx *x, const char *srv, uint32_t streak, uint64_t last_us,
+		    uint16_t max_version, uint32_t version_sightings)
+{
+	struct mx_addr a;
+	struct server_history *h;
+
+	addr(&a, srv);
+	h = expect_history(correlate_expect(x->c), &a, T0 - SEC(1), true);
+	assert_non_null(h);
+	h->sessions = h->starttls_offers = h->starttls_streak = streak;
+	h->starttls_last_us = h->version_last_us = last_us;
+	h->last_seen_us = T0 - SEC(1);
+	h->max_tls_version = max_version;
+	h->version_sightings = version_sightings;
+}
+
+/* ---- starttls-stripped ---- */
+
+static void test_stripped_policy(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	session(x, "192.0.2.25");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 1);
+	assert_true(eve_has(x, "\"source\":\"policy\""));
+	/* raised once per session */
+	mail_correlate_ehlo(x->c, &x->mf, T0 + 1);
+	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 1);
+
+	/* guards: STARTTLS offered, mid-stream pick-up, implicit TLS, no expectation */
+	session(x, "192.0.2.25");
+	x->si.starttls_offered = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	session(x, "192.0.2.25");
+	x->si.midstream = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	session(x, "192.0.2.25");
+	x->mf.implicit_tls = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	session(x, "203.0.113.9");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 1);
+	assert_int_equal(raised_total(x), 1);
+	fx_free(x);
+}
+
+static void test_stripped_history(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	/* three sessions offered STARTTLS, the last a day ago: expected */
+	history(x, "203.0.113.10", 3, T0 - SEC(86400), 0, 0);
+	session(x, "203.0.113.10");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 1);
+	assert_true(eve_has(x, "\"source\":\"history\""));
+	/* two sightings are not enough */
+	history(x, "203.0.113.11", 2, T0 - SEC(86400), 0, 0);
+	session(x, "203.0.113.11");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	/* the last sighting more than 30 days ago is too old */
+	history(x, "203.0.113.12", 5, T0 - SEC(31 * 86400), 0, 0);
+	session(x, "203.0.113.12");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	/* exactly at the age limit still counts */
+	history(x, "203.0.113.13", 3, T0 - SEC(30 * 86400), 0, 0);
+	session(x, "203.0.113.13");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 2);
+	fx_free(x);
+}
+
+/* ---- starttls-rejected ---- */
+
+static void test_rejected(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	session(x, "203.0.113.9");
+	x->si.starttls_offered = true;
+	mail_correlate_rejected(x->c, &x->mf, T0, NULL, NULL);
+	assert_int_equal(raised(x, KIND_STARTTLS_REJECTED), 1);
+	assert_false(eve_has(x, "\"expectation\""));
+	session(x, "192.0.2.25");
+	x->si.starttls_offered = true;
+	mail_correlate_rejected(x->c, &x->mf, T0, NULL, NULL);
+	assert_int_equal(raised(x, KIND_STARTTLS_REJECTED), 2);
+	assert_true(eve_has(x, "\"detail\":\"policy requires TLS\""));
+	fx_free(x);
+}
+
+/* ---- cleartext-policy-violation ---- */
+
+static void test_cleartext(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	/* the recipient's domain requires TLS; the server is unknown */
+	session(x, "203.0.113.9");
+	mail_correlate_cleartext_mail(x->c, &x->mf, "required.test", T0);
+	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
+	/* guards: mid-stream; a domain without policy; MTA-STS in testing mode */
+	session(x, "203.0.113.9");
+	x->si.midstream = true;
+	mail_correlate_cleartext_mail(x->c, &x->mf, "required.test", T0);
+	session(x, "203.0.113.9");
+	mail_correlate_cleartext_mail(x->c, &x->mf, "free.test", T0);
+	session(x, "203.0.113.9");
+	mail_correlate_cleartext_mail(x->c, &x->mf, "testing.test", T0);
+	session(x, "203.0.113.9");
+	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0);
+	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
+	/* the server itself is a policy MX; MTA-STS enforce counts too */
+	session(x, "192.0.2.26");
+	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0);
+	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 2);
+	assert_true(eve_has(x, "\"source\":\"mta-sts\""));
+	fx_free(x);
+}
+
+/* DANE for the recipient's domain: its validated MX host publishes TLSA. */
+static void test_cleartext_dane(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_mxset mx = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_tlsa t = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.dane.test");
+	t.rec[0] = (struct tlsa_record){3, 1, 1, 32, {0}};
+	expect_put_mx(correlate_expect(x->c), "dane.test", &mx, T0);
+	expect_put_tlsa(correlate_expect(x->c), "mx.dane.test", 25, &t, T0);
+	session(x, "203.0.113.9");
+	mail_correlate_cleartext_mail(x->c, &x->mf, "dane.test", T0);
+	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
+	assert_true(eve_has(x, "\"source\":\"dane\""));
+	/* an unvalidated MX set is no expectation */
+	mx.trust = EXPECT_UNVALIDATED;
+	expect_put_mx(correlate_expect(x->c), "plain.test", &mx, T0);
+	session(x, "203.0.113.9");
+	mail_correlate_cleartext_mail(x->c, &x->mf, "plain.test", T0);
+	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
+	fx_free(x);
+}
+
+/* ---- mx-redirect ---- */
+
+static void test_mx_redirect(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_mxset mx = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.signed.test");
+	addr(&a.addr[0], "198.51.100.25");
+	expect_put_mx(correlate_expect(x->c), "signed.test", &mx, T0);
+	expect_put_addrs(correlate_expect(x->c), "mx.signed.test", &a, T0);
+	/* mail for signed.test delivered to an address none of its MX hosts has */
+	session(x, "203.0.113.9");
+	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	/* guards: the right server; not port 25; mid-stream */
+	session(x, "198.51.100.25");
+	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0);
+	session(x, "203.0.113.9");
+	x->f.sport = 587;
+	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0);
+	session(x, "203.0.113.9");
+	x->si.midstream = true;
+	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0);
+	/* the MX host's addresses unknown: nothing to compare with */
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.unknown.test");
+	expect_put_mx(correlate_expect(x->c), "unknown.test", &mx, T0);
+	session(x, "203.0.113.9");
+	mail_correlate_rcpt(x->c, &x->mf, "unknown.test", T0);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+
+	/* MTA-STS: the server is known only as a name the policy does not allow */
+	session(x, "192.0.2.25"); /* mx.required.test */
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 2);
+	session(x, "192.0.2.26"); /* mx.sts.test: allowed */
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0);
+	session(x, "203.0.113.9"); /* known by no name: nothing to say */
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 2);
+	fx_free(x);
+}
+
+/* ---- tlsa-mismatch ---- */
+
+static void cert(struct fx *x, uint8_t fill)
+{
+	x->mf.ncerts = 1;
+	memset(x->mf.certs[0].cert_sha256, fill, 32);
+	memset(x->mf.certs[0].spki_sha256, fill, 32);
+	x->mf.certs[0].spki_ok = true;
+	x->ti.server_hello = true;
+	x->ti.version = 0x0303;
+	x->ti.cert_visibility = TLS_CERT_VISIBLE;
+}
+
+static void test_tlsa_mismatch_pins(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	/* the chain matches the DANE-EE pin */
+	session(x, "192.0.2.28");
+	cert(x, 0x33);
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 0);
+	/* it matches only the PKIX-EE (usage 1) pin: not a DANE match for SMTP */
+	session(x, "192.0.2.28");
+	cert(x, 0x11);
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
+	/* no certificate seen: nothing to judge */
+	session(x, "192.0.2.28");
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
+	fx_free(x);
+}
+
+static void test_tlsa_mismatch_dns(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_tlsa t = {.n = 2, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	addr(&a.addr[0], "203.0.113.40");
+	expect_put_addrs(correlate_expect(x->c), "mx.dnstlsa.test", &a, T0);
+	t.rec[0] = (struct tlsa_record){0, 0, 1, 32, {0}};
+	memset(t.rec[0].data, 0x44, 32);
+	t.rec[1] = (struct tlsa_record){3, 1, 1, 32, {0}};
+	memset(t.rec[1].data, 0x55, 32);
+	expect_put_tlsa(correlate_expect(x->c), "mx.dnstlsa.test", 25, &t, T0);
+	session(x, "203.0.113.40");
+	cert(x, 0x55);
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 0);
+	/* matches the PKIX-TA (usage 0) record only */
+	session(x, "203.0.113.40");
+	cert(x, 0x44);
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
+	/* SPKI record but the SPKI could not be read */
+	session(x, "203.0.113.40");
+	cert(x, 0x55);
+	x->mf.certs[0].spki_ok = false;
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 2);
+	/* an unvalidated TLSA RRset is no expectation */
+	t.trust = EXPECT_UNVALIDATED;
+	expect_put_addrs(correlate_expect(x->c), "mx.plain.test", &a, T0);
+	expect_put_tlsa(correlate_expect(x->c), "mx.plain.test", 25, &t, T0);
+	addr(&a.addr[0], "203.0.113.41");
+	expect_put_addrs(correlate_expect(x->c), "mx.plain.test", &a, T0);
+	session(x, "203.0.113.41");
+	cert(x, 0x99);
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 2);
+	fx_free(x);
+}
+
+/* ---- certificate-host-mismatch ---- */
+
+static void sans(struct fx *x, const char *cn, const char *san)
+{
+	snprintf(x->mf.cn, sizeof(x->mf.cn), "%s", cn);
+	x->mf.nsan = 0;
+	if (san != NULL)
+		snprintf(x->mf.san[x->mf.nsan++], EXPECT_NAME_MAX, "%s", san);
+}
+
+static void test_cert_host(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	session(x, "192.0.2.26"); /* mx.sts.test, MTA-STS enforce */
+	cert(x, 0x01);
+	sans(x, "mx.sts.test", "mail.other.test");
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
+	/* must not fire: the SAN names the host, by name or by wildcard */
+	session(x, "192.0.2.26");
+	cert(x, 0x01);
+	sans(x, "whatever", "MX.sts.test");
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	session(x, "192.0.2.26");
+	cert(x, 0x01);
+	sans(x, "whatever", "*.sts.test");
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	/* no SAN: the CN counts */
+	session(x, "192.0.2.26");
+	cert(x, 0x01);
+	sans(x, "mx.sts.test", NULL);
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	/* MTA-STS testing mode only reports: no alert */
+	session(x, "192.0.2.27");
+	cert(x, 0x01);
+	sans(x, "x", "mail.other.test");
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	/* a server no policy covers */
+	session(x, "203.0.113.9");
+	cert(x, 0x01);
+	sans(x, "x", "mail.other.test");
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
+	/* the wildcard stands for one label only */
+	session(x, "192.0.2.26");
+	cert(x, 0x01);
+	sans(x, "x", "*.test");
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 2);
+	fx_free(x);
+}
+
+/* A self-signed certificate naming n hosts a0.other.test .. and last. */
+static X509 *make_cert(unsigned n, const char *last)
+{
+	X509 *c = X509_new();
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+	char name[64];
+
+	assert_non_null(c);
+	assert_non_null(k);
+	for (unsigned i = 0; i <= n; i++) {
+		GENERAL_NAME *g = GENERAL_NAME_new();
+		ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+
+		snprintf(name, sizeof(name), "a%u.other.test", i);
+		ASN1_STRING_set(s, i == n ? last : name, -1);
+		GENERAL_NAME_set0_value(g, GEN_DNS, s);
+		sk_GENERAL_NAME_push(gens, g);
+	}
+	X509_add1_ext_i2d(c, NID_subject_alt_name, gens, 0, 0);
+	GENERAL_NAMES_free(gens);
+	X509_set_pubkey(c, k);
+	X509_sign(c, k, EVP_sha256());
+	EVP_PKEY_free(k);
+	return c;
+}
+
+/* The 20th name of the certificate counts (the facts keep only 16 for the record). */
+static void test_cert_host_x509(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	session(x, "192.0.2.26");
+	cert(x, 0x01);
+	sans(x, "x", "a0.other.test");
+	x->mf.leaf = make_cert(20, "mx.sts.test");
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	X509_free(x->mf.leaf);
+	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 0);
+	session(x, "192.0.2.26");
+	cert(x, 0x01);
+	sans(x, "x", "mx.sts.test"); /* the copy says yes; the certificate says no */
+	x->mf.leaf = make_cert(20, "mx.sts.test.other.test");
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	X509_free(x->mf.leaf);
+	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
+	fx_free(x);
+}
+
+/* ---- tls-version-downgrade ---- */
+
+static void test_version_floor(void **state)
+{
+	struct correlate_config cfg;
+	struct fx *x;
+
+	(void)state;
+	correlate_config_defaults(&cfg);
+	cfg.tls_version_floor = 0x0303;
+	x = fx_new_cfg(&cfg);
+	session(x, "203.0.113.9");
+	x->ti.version = 0x0302;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
+	assert_true(eve_has(x, "below the configured TLS version floor"));
+	session(x, "203.0.113.9");
+	x->ti.version = 0x0303;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	session(x, "203.0.113.9");
+	x->ti.version = 0; /* not known */
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
+	fx_free(x);
+}
+
+static void test_version_history(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	history(x, "203.0.113.20", 0, T0 - SEC(3600), 0x0304, 3);
+	session(x, "203.0.113.20");
+	x->ti.version = 0x0303;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
+	assert_true(eve_has(x, "below what this server negotiated before"));
+	/* guards: the same version; too few sightings; too old */
+	session(x, "203.0.113.20");
+	x->ti.version = 0x0304;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	history(x, "203.0.113.21", 0, T0 - SEC(3600), 0x0304, 2);
+	session(x, "203.0.113.21");
+	x->ti.version = 0x0303;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	history(x, "203.0.113.22", 0, T0 - SEC(31 * 86400), 0x0304, 9);
+	session(x, "203.0.113.22");
+	x->ti.version = 0x0303;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
+	/* no floor set: the default config has none */
+	session(x, "203.0.113.23");
+	x->ti.version = 0x0301;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
+	fx_free(x);
+}
+
+/* ---- the learned history and the verdicts ---- */
+
+static const struct server_history *hist(struct fx *x, const char *srv)
+{
+	struct mx_addr a;
+
+	addr(&a, srv);
+	return expect_history(correlate_expect(x->c), &a, T0, false);
+}
+
+static void clean_tls_session(struct fx *x, const char *srv)
+{
+	session(x, srv);
+	x->si.starttls_offered = true;
+	cert(x, 0x01);
+	x->ti.handshake_complete = true;
+	x->ti.version = 0x0304;
+}
+
+static void test_history_learning(void **state)
+{
+	struct fx *x = fx_new();
+	enum mx_kind attacks[] = {KIND_STARTTLS_STRIPPED, KIND_STARTTLS_MASKED,
+				  KIND_TLS_VERSION_DOWNGRADE};
+
+	(void)state;
+	clean_tls_session(x, "203.0.113.30");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_non_null(hist(x, "203.0.113.30"));
+	assert_int_equal(hist(x, "203.0.113.30")->starttls_streak, 1);
+	assert_int_equal(hist(x, "203.0.113.30")->max_tls_version, 0x0304);
+	/* counted once per session */
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(hist(x, "203.0.113.30")->starttls_streak, 1);
+	/* a session without STARTTLS resets the streak */
+	session(x, "203.0.113.30");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(hist(x, "203.0.113.30")->starttls_streak, 0);
+	assert_int_equal(hist(x, "203.0.113.30")->sessions, 2);
+
+	/* attacked sessions and mid-stream pick-ups teach nothing */
+	for (size_t i = 0; i < MX_ARRAY_LEN(attacks); i++) {
+		clean_tls_session(x, "203.0.113.31");
+		x->mf.alerted[attacks[i]] = true;
+		mail_correlate_end(x->c, &x->mf, T0);
+		assert_null(hist(x, "203.0.113.31"));
+	}
+	clean_tls_session(x, "203.0.113.31");
+	x->si.midstream = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_null(hist(x, "203.0.113.31"));
+	/* HELO instead of EHLO, or a refused EHLO, is no sighting of STARTTLS */
+	clean_tls_session(x, "203.0.113.32");
+	x->si.helo_verb = SMTP_VERB_HELO;
+	mail_correlate_end(x->c, &x->mf, T0);
+	clean_tls_session(x, "203.0.113.32");
+	x->si.ehlo_code = 502;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(hist(x, "203.0.113.32")->sessions, 0);
+	/* a lower version does not replace the highest seen */
+	clean_tls_session(x, "203.0.113.30");
+	x->ti.version = 0x0303;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(hist(x, "203.0.113.30")->max_tls_version, 0x0304);
+	assert_int_equal(hist(x, "203.0.113.30")->version_sightings, 1);
+	fx_free(x);
+}
+
+static void test_verdicts(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	/* DANE pinned server, matching chain, complete handshake: ok */
+	clean_tls_session(x, "192.0.2.28");
+	cert(x, 0x33);
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_OK);
+	assert_int_equal(x->mf.sts, VERDICT_NONE);
+	/* a TLSA mismatch fails it */
+	clean_tls_session(x, "192.0.2.28");
+	x->mf.alerted[KIND_TLSA_MISMATCH] = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_FAIL);
+	/* no TLS at all fails it */
+	session(x, "192.0.2.28");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_FAIL);
+	/* TLS 1.3: the chain is hidden, unverifiable */
+	clean_tls_session(x, "192.0.2.28");
+	x->ti.cert_visibility = TLS_CERT_ENCRYPTED;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_UNVERIFIABLE);
+	/* MTA-STS: ok, and fail after a host mismatch */
+	clean_tls_session(x, "192.0.2.26");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.sts, VERDICT_OK);
+	clean_tls_session(x, "192.0.2.26");
+	x->mf.alerted[KIND_CERTIFICATE_HOST_MISMATCH] = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.sts, VERDICT_FAIL);
+	/* picked up mid-stream inside TLS: the start is missing */
+	session(x, "192.0.2.26");
+	x->si.midstream = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.sts, VERDICT_UNVERIFIABLE);
+	fx_free(x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_stripped_policy),   cmocka_unit_test(test_stripped_history),
+	    cmocka_unit_test(test_rejected),	      cmocka_unit_test(test_cleartext),
+	    cmocka_unit_test(test_cleartext_dane),    cmocka_unit_test(test_mx_redirect),
+	    cmocka_unit_test(test_tlsa_mismatch_pins), cmocka_unit_test(test_tlsa_mismatch_dns),
+	    cmocka_unit_test(test_cert_host),	      cmocka_unit_test(test_cert_host_x509),
+	    cmocka_unit_test(test_version_floor),     cmocka_unit_test(test_version_history),
+	    cmocka_unit_test(test_history_learning),  cmocka_unit_test(test_verdicts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
