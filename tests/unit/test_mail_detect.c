@@ -696,13 +696,13 @@ static void test_verdicts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_stripped_policy),   cmocka_unit_test(test_stripped_history),
-	    cmocka_unit_test(test_rejected),	      cmocka_unit_test(test_cleartext),
-	    cmocka_unit_test(test_cleartext_dane),    cmocka_unit_test(test_mx_redirect),
+	    cmocka_unit_test(test_stripped_policy),    cmocka_unit_test(test_stripped_history),
+	    cmocka_unit_test(test_rejected),	       cmocka_unit_test(test_cleartext),
+	    cmocka_unit_test(test_cleartext_dane),     cmocka_unit_test(test_mx_redirect),
 	    cmocka_unit_test(test_tlsa_mismatch_pins), cmocka_unit_test(test_tlsa_mismatch_dns),
-	    cmocka_unit_test(test_cert_host),	      cmocka_unit_test(test_cert_host_x509),
-	    cmocka_unit_test(test_version_floor),     cmocka_unit_test(test_version_history),
-	    cmocka_unit_test(test_history_learning),  cmocka_unit_test(test_verdicts),
+	    cmocka_unit_test(test_cert_host),	       cmocka_unit_test(test_cert_host_x509),
+	    cmocka_unit_test(test_version_floor),      cmocka_unit_test(test_version_history),
+	    cmocka_unit_test(test_history_learning),   cmocka_unit_test(test_verdicts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

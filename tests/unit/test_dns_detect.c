@@ -1,0 +1,646 @@
+/*
+ * test_dns_detect.c - the DNS-side detections driven with DNS responses
+ * built by ldns (no capture): tlsa-stripped, mta-sts-stripped and
+ * mx-redirect through dns_correlate_response, with their guards (a
+ * denial proven by a trusted resolver's AD bit, truncation, answers that
+ * do hold the record); dns-answer-race through a DNS session (an
+ * identical repeated answer is no race, nor a late one); dnssec-stripped
+ * (only for DO queries) and dnssec-bogus on a zone signed with a key made
+ * here and anchored by a trust-anchor file. Assertions are on the alerts
+ * the stage counts per kind.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "app/dns_flow.h"
+#include "correlate/dns_correlate.h"
+#include "correlate/policy.h"
+
+#define SEC(x) ((uint64_t)(x)*MX_USEC)
+#define T0     SEC(1800000000)
+
+static const char policies[] =
+    "policies:\n"
+    "  - domain: sts.test\n"
+    "    mta-sts: {mode: enforce, mx: [mx.sts.test], max_age: 604800}\n"
+    "  - domain: pinned.test\n"
+    "    tlsa:\n"
+    "      - host: mx.pinned.test\n"
+    "        port: 25\n"
+    "        records: [\"3 1 1 "
+    "3333333333333333333333333333333333333333333333333333333333333333\"]\n";
+
+struct dfx {
+	struct correlate *c;
+	struct eve *eve;
+	struct flow f;
+	struct dns_parser parser;
+	bool query_do;
+	uint64_t ts;
+	struct dns_verdict v;
+};
+
+static void on_message(void *ctx, const struct dns_message *m)
+{
+	struct dfx *x = ctx;
+
+	dns_correlate_response(x->c, x->eve, &x->f, m, true, x->query_do, x->ts, &x->v);
+}
+
+static struct dfx *dfx_new_anchor(bool trust_resolver, const char *anchor_file)
+{
+	struct dfx *x = calloc(1, sizeof(*x));
+	struct correlate_config cfg;
+	struct policy_set *ps = policy_set_new();
+	struct mx_errors errs;
+	char err[128];
+
+	assert_non_null(x);
+	correlate_config_defaults(&cfg);
+	if (trust_resolver) {
+		assert_true(mx_addr_parse(&cfg.trusted_resolvers[0], "192.0.2.53"));
+		cfg.n_trusted_resolvers = 1;
+	}
+	cfg.trust_anchor_file = anchor_file;
+	x->c = correlate_new(&cfg, err, sizeof(err));
+	assert_non_null(x->c);
+	mx_errors_init(&errs);
+	assert_true(policy_load_buffer(ps, "p.yaml", policies, strlen(policies), NULL, &errs));
+	correlate_set_policies(x->c, ps);
+	x->eve = eve_new();
+	assert_non_null(x->eve);
+	assert_true(mx_addr_parse(&x->f.cli, "198.51.100.7"));
+	assert_true(mx_addr_parse(&x->f.srv, "192.0.2.53"));
+	x->f.cport = 40000;
+	x->f.sport = 53;
+	x->f.proto = 17;
+	x->f.flow_id = 1;
+	dns_parser_init(&x->parser, on_message, NULL);
+	x->ts = T0;
+	return x;
+}
+
+static struct dfx *dfx_new(bool trust_resolver)
+{
+	return dfx_new_anchor(trust_resolver, NULL);
+}
+
+static void dfx_free(struct dfx *x)
+{
+	eve_free(x->eve);
+	correlate_free(x->c);
+	free(x);
+}
+
+static uint64_t raised(struct dfx *x, enum mx_kind k)
+{
+	return alert_counters(correlate_alerts(x->c))->by_kind[k];
+}
+
+/* A response to (qname, qtype) with the answer records given as text ("" ends). */
+static ldns_pkt *response(const char *qname, ldns_rr_type qtype, ldns_pkt_rcode rcode, bool ad,
+			  const char *const *answers)
+{
+	ldns_pkt *p = NULL;
+
+	assert_int_equal(ldns_pkt_query_new_frm_str(&p, qname, qtype, LDNS_RR_CLASS_IN, LDNS_RD),
+			 LDNS_STATUS_OK);
+	ldns_pkt_set_id(p, 4242);
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_set_ra(p, true);
+	ldns_pkt_set_ad(p, ad);
+	ldns_pkt_set_rcode(p, (uint8_t)rcode);
+	for (size_t i = 0; answers != NULL && answers[i] != NULL; i++) {
+		ldns_rr *rr = NULL;
+
+		assert_int_equal(ldns_rr_new_frm_str(&rr, answers[i], 3600, NULL, NULL),
+				 LDNS_STATUS_OK);
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, rr);
+	}
+	return p;
+}
+
+static void feed(struct dfx *x, ldns_pkt *p, bool tc)
+{
+	uint8_t *wire = NULL;
+	size_t len = 0;
+
+	ldns_pkt_set_tc(p, tc);
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	assert_true(dns_parse_udp(wire, len, &x->parser, x));
+	free(wire);
+	ldns_pkt_free(p);
+}
+
+static void put_tlsa(struct dfx *x, const char *host, enum expect_trust trust, uint32_t sightings)
+{
+	struct expect_tlsa t = {.n = 1, .trust = trust, .expires_us = T0 + SEC(3600)};
+
+	t.rec[0] = (struct tlsa_record){3, 1, 1, 32, {0}};
+	expect_put_tlsa(correlate_expect(x->c), host, 25, &t, T0 - SEC(60));
+	for (uint32_t i = 1; i < sightings; i++)
+		expect_put_tlsa(correlate_expect(x->c), host, 25, &t, T0 - SEC(60));
+}
+
+/* ---- tlsa-stripped ---- */
+
+static void test_tlsa_stripped(void **state)
+{
+	static const char *const tlsa[] = {"_25._tcp.mx.dane.test. IN TLSA 3 1 1 "
+					   "55555555555555555555555555555555"
+					   "55555555555555555555555555555555",
+					   NULL};
+	struct dfx *x = dfx_new(false);
+
+	(void)state;
+	put_tlsa(x, "mx.dane.test", EXPECT_DNSSEC, 1);
+	feed(x,
+	     response("_25._tcp.mx.dane.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_TLSA_STRIPPED), 1);
+	/* NXDOMAIN too */
+	feed(
+	    x,
+	    response("_25._tcp.mx.dane.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NXDOMAIN, false, NULL),
+	    false);
+	assert_int_equal(raised(x, KIND_TLSA_STRIPPED), 2);
+	/* guards: the answer holds TLSA; truncated; a host not known; another port */
+	feed(x,
+	     response("_25._tcp.mx.dane.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false, tlsa),
+	     false);
+	feed(x,
+	     response("_25._tcp.mx.dane.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false, NULL),
+	     true);
+	feed(
+	    x,
+	    response("_25._tcp.mx.other.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false, NULL),
+	    false);
+	feed(
+	    x,
+	    response("_465._tcp.mx.dane.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false, NULL),
+	    false);
+	/* a SERVFAIL says nothing about the records */
+	feed(
+	    x,
+	    response("_25._tcp.mx.dane.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_SERVFAIL, false, NULL),
+	    false);
+	assert_int_equal(raised(x, KIND_TLSA_STRIPPED), 2);
+	/* no dnssec-stripped on top of the specific kind */
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 0);
+	/* a policy pin is an expectation as well */
+	feed(x,
+	     response("_25._tcp.mx.pinned.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false,
+		      NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_TLSA_STRIPPED), 3);
+	dfx_free(x);
+}
+
+/* Unvalidated TLSA seen before: a history expectation, from the first sighting on. */
+static void test_tlsa_stripped_history(void **state)
+{
+	struct dfx *x = dfx_new(false);
+
+	(void)state;
+	put_tlsa(x, "mx.seen.test", EXPECT_UNVALIDATED, 1);
+	feed(x,
+	     response("_25._tcp.mx.seen.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_TLSA_STRIPPED), 1);
+	/* seen more than 30 days ago: forgotten */
+	x->ts = T0 + SEC(31 * 86400);
+	feed(x,
+	     response("_25._tcp.mx.seen.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_TLSA_STRIPPED), 1);
+	dfx_free(x);
+}
+
+/* A removal the trusted resolver proves (AD on the denial) is no stripping. */
+static void test_tlsa_removed_proven(void **state)
+{
+	struct dfx *x = dfx_new(true);
+
+	(void)state;
+	put_tlsa(x, "mx.dane.test", EXPECT_DNSSEC, 1);
+	feed(x,
+	     response("_25._tcp.mx.dane.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NXDOMAIN, true, NULL),
+	     false);
+	feed(x,
+	     response("_25._tcp.mx.dane.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, true, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_TLSA_STRIPPED), 0);
+	assert_string_equal(expect_trust_name(x->v.trust), "ad-trusted-resolver");
+	/* without AD the same answer from the same resolver is stripped */
+	feed(x,
+	     response("_25._tcp.mx.dane.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_TLSA_STRIPPED), 1);
+	dfx_free(x);
+}
+
+/* ---- mta-sts-stripped ---- */
+
+static void test_sts_stripped(void **state)
+{
+	static const char *const txt[] = {"_mta-sts.sts.test. IN TXT \"v=STSv1; id=20260101\"",
+					  NULL};
+	static const char *const other[] = {"_mta-sts.sts.test. IN TXT \"something else\"", NULL};
+	struct dfx *x = dfx_new(false);
+
+	(void)state;
+	feed(x, response("_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_MTA_STS_STRIPPED), 1);
+	feed(x, response("_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false, other),
+	     false);
+	assert_int_equal(raised(x, KIND_MTA_STS_STRIPPED), 2);
+	/* guards: the record is there; truncated; a domain nobody expects it for */
+	feed(x, response("_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false, txt),
+	     false);
+	feed(x, response("_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false, NULL),
+	     true);
+	feed(x, response("_mta-sts.free.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false, NULL),
+	     false);
+	feed(x, response("sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false, NULL), false);
+	assert_int_equal(raised(x, KIND_MTA_STS_STRIPPED), 2);
+	/* learned from an earlier answer: the record seen once is expected again */
+	feed(x,
+	     response(
+		 "_mta-sts.learned.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false,
+		 (const char *const[]){"_mta-sts.learned.test. IN TXT \"v=STSv1; id=1\"", NULL}),
+	     false);
+	feed(x,
+	     response("_mta-sts.learned.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_MTA_STS_STRIPPED), 3);
+	dfx_free(x);
+}
+
+static void test_sts_removed_proven(void **state)
+{
+	struct dfx *x = dfx_new(true);
+
+	(void)state;
+	feed(x, response("_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN, true, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_MTA_STS_STRIPPED), 0);
+	feed(x, response("_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_MTA_STS_STRIPPED), 1);
+	dfx_free(x);
+}
+
+/* ---- mx-redirect on DNS answers ---- */
+
+static void test_mx_answer(void **state)
+{
+	static const char *const good[] = {"signed.test. IN MX 10 mx.signed.test.", NULL};
+	static const char *const bad[] = {"signed.test. IN MX 10 mx.signed.test.",
+					  "signed.test. IN MX 20 evil.example.", NULL};
+	static const char *const sts_ok[] = {"sts.test. IN MX 10 mx.sts.test.", NULL};
+	static const char *const sts_bad[] = {"sts.test. IN MX 10 relay.sts.test.", NULL};
+	struct dfx *x = dfx_new(false);
+	struct expect_mxset mx = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.signed.test");
+	expect_put_mx(correlate_expect(x->c), "signed.test", &mx, T0);
+	feed(x, response("signed.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, good), false);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 0);
+	feed(x, response("signed.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, bad), false);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	/* an unvalidated MX set known before is no expectation */
+	mx.trust = EXPECT_UNVALIDATED;
+	expect_put_mx(correlate_expect(x->c), "plain.test", &mx, T0);
+	feed(x,
+	     response("plain.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"plain.test. IN MX 10 other.example.", NULL}),
+	     false);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	/* MTA-STS mx patterns */
+	feed(x, response("sts.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, sts_ok), false);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	feed(x, response("sts.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, sts_bad), false);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 2);
+	dfx_free(x);
+}
+
+/* ---- dnssec-stripped and dnssec-bogus on a signed zone ---- */
+
+#define INCEPTION  ((uint32_t)(T0 / MX_USEC) - 86400)
+#define EXPIRATION ((uint32_t)(T0 / MX_USEC) + 30 * 86400)
+
+struct signed_zone {
+	ldns_key *ksk;
+	ldns_rr *ksk_rr;
+	char anchor[64];
+};
+
+static ldns_rr *text_rr(const char *s)
+{
+	ldns_rr *r = NULL;
+
+	assert_int_equal(ldns_rr_new_frm_str(&r, s, 3600, NULL, NULL), LDNS_STATUS_OK);
+	return r;
+}
+
+/* A KSK for sec.test. and a trust-anchor file holding its DS. */
+static void zone_new(struct signed_zone *z)
+{
+	ldns_rr *ds;
+	char *text;
+	FILE *fp;
+	int fd;
+
+	z->ksk = ldns_key_new_frm_algorithm(LDNS_SIGN_ECDSAP256SHA256, 256);
+	assert_non_null(z->ksk);
+	ldns_key_set_pubkey_owner(z->ksk, ldns_dname_new_frm_str("sec.test."));
+	ldns_key_set_flags(z->ksk, 257);
+	z->ksk_rr = ldns_key2rr(z->ksk);
+	ldns_rr_set_ttl(z->ksk_rr, 3600);
+	ldns_key_set_keytag(z->ksk, ldns_calc_keytag(z->ksk_rr));
+	ldns_key_set_inception(z->ksk, INCEPTION);
+	ldns_key_set_expiration(z->ksk, EXPIRATION);
+	ds = ldns_key_rr2ds(z->ksk_rr, LDNS_SHA256);
+	text = ldns_rr2str(ds);
+	snprintf(z->anchor, sizeof(z->anchor), "/tmp/mx-dnsdetect-XXXXXX");
+	fd = mkstemp(z->anchor);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	free(text);
+	ldns_rr_free(ds);
+}
+
+static void zone_free(struct signed_zone *z)
+{
+	unlink(z->anchor);
+	ldns_rr_free(z->ksk_rr);
+	ldns_key_deep_free(z->ksk);
+}
+
+/* Adds rrs (and, when sign, their RRSIG by the KSK) to the answer of p. */
+static ldns_pkt *with_rrset(struct signed_zone *z, ldns_pkt *p, ldns_rr_list *rrs, bool sign,
+			    bool tamper)
+{
+	if (sign) {
+		ldns_key_list *kl = ldns_key_list_new();
+		ldns_rr_list *sigs;
+
+		ldns_key_list_push_key(kl, z->ksk);
+		sigs = ldns_sign_public(rrs, kl);
+		assert_non_null(sigs);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++)
+			ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER,
+					 ldns_rr_clone(ldns_rr_list_rr(sigs, i)));
+		ldns_rr_list_deep_free(sigs);
+		ldns_key_list_set_key_count(kl, 0);
+		ldns_key_list_free(kl);
+	}
+	if (tamper)
+		ldns_rdf_data(ldns_rr_rdf(ldns_rr_list_rr(rrs, 0), 0))[3] ^= 1;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
+		ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, ldns_rr_clone(ldns_rr_list_rr(rrs, i)));
+	ldns_rr_list_deep_free(rrs);
+	return p;
+}
+
+static ldns_rr_list *one(ldns_rr *r)
+{
+	ldns_rr_list *l = ldns_rr_list_new();
+
+	ldns_rr_list_push_rr(l, r);
+	return l;
+}
+
+static void test_dnssec_kinds(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(false, z.anchor);
+	/* the zone's keys, signed: validated, the zone is known to be signed */
+	x->query_do = true;
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	assert_string_equal(x->v.status, "secure");
+	/* a signed answer: secure, nothing raised */
+	feed(x,
+	     with_rrset(&z,
+			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("www.sec.test. IN A 192.0.2.80")), true, false),
+	     false);
+	assert_string_equal(x->v.status, "secure");
+	/* the same answer without RRSIG to a query without DO: what a plain query gets */
+	x->query_do = false;
+	feed(x,
+	     with_rrset(&z,
+			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("www.sec.test. IN A 192.0.2.80")), false, false),
+	     false);
+	feed(x, response("none.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 0);
+	/* with DO: stripped; truncated answers are not judged */
+	x->query_do = true;
+	feed(x,
+	     with_rrset(&z,
+			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("www.sec.test. IN A 192.0.2.80")), false, false),
+	     true);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 0);
+	feed(x,
+	     with_rrset(&z,
+			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("www.sec.test. IN A 192.0.2.80")), false, false),
+	     false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
+	/* a denial without NSEC/NSEC3 to a DO query */
+	feed(x, response("none.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 2);
+	feed(x, response("none.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL), true);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 2);
+	/* a name outside the signed zone */
+	feed(x, response("none.plain.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 2);
+	/* a TLSA denial for a host known to have TLSA: tlsa-stripped says it all */
+	put_tlsa(x, "mx.sec.test", EXPECT_DNSSEC, 1);
+	feed(x,
+	     response("_25._tcp.mx.sec.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_TLSA_STRIPPED), 1);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 2);
+	/* a signature that does not match the records: bogus */
+	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 0);
+	feed(x,
+	     with_rrset(&z,
+			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("www.sec.test. IN A 192.0.2.80")), true, true),
+	     false);
+	assert_string_equal(x->v.status, "bogus");
+	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 1);
+	dfx_free(x);
+	zone_free(&z);
+}
+
+/* ---- dns-answer-race (decided in the DNS session) ---- */
+
+struct race_fx {
+	struct dfx *x;
+	struct dns_ctx *d;
+	struct dns_flow *df;
+	struct flow f;
+};
+
+static void send_msg(struct race_fx *r, ldns_pkt *p, int dir, uint64_t ts)
+{
+	struct mx_packet pk;
+	uint8_t *wire = NULL;
+	size_t len = 0;
+
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	memset(&pk, 0, sizeof(pk));
+	pk.ts_us = ts;
+	pk.payload = wire;
+	pk.payload_len = (uint32_t)len;
+	r->f.last_ts = ts;
+	dns_flow_datagram(r->d, r->df, &r->f, dir, &pk);
+	free(wire);
+	ldns_pkt_free(p);
+}
+
+static ldns_pkt *query(const char *qname)
+{
+	ldns_pkt *p = NULL;
+
+	assert_int_equal(
+	    ldns_pkt_query_new_frm_str(&p, qname, LDNS_RR_TYPE_MX, LDNS_RR_CLASS_IN, LDNS_RD),
+	    LDNS_STATUS_OK);
+	ldns_pkt_set_id(p, 4242);
+	return p;
+}
+
+static void race_setup(struct race_fx *r)
+{
+	struct app_config cfg;
+
+	r->x = dfx_new(false);
+	app_config_defaults(&cfg);
+	r->d = dns_ctx_new(&cfg, r->x->eve, r->x->c);
+	assert_non_null(r->d);
+	r->f = r->x->f;
+	r->df = dns_flow_new(r->d, &r->f);
+	assert_non_null(r->df);
+}
+
+static void race_teardown(struct race_fx *r)
+{
+	dns_flow_end(r->d, r->df, &r->f);
+	dns_ctx_free(r->d);
+	dfx_free(r->x);
+}
+
+static void test_answer_race(void **state)
+{
+	static const char *const a1[] = {"race.test. IN MX 10 mx.race.test.", NULL};
+	static const char *const a2[] = {"race.test. IN MX 10 evil.example.", NULL};
+	static const char *const a1_rev[] = {"race.test. IN MX 20 mx2.race.test.",
+					     "race.test. IN MX 10 mx.race.test.", NULL};
+	static const char *const a1_two[] = {"race.test. IN MX 10 mx.race.test.",
+					     "race.test. IN MX 20 mx2.race.test.", NULL};
+	struct race_fx r;
+
+	(void)state;
+	/* the same answer twice (a duplicated packet): no race */
+	race_setup(&r);
+	send_msg(&r, query("race.test."), FLOW_TOSERVER, T0);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
+		 FLOW_TOCLIENT, T0 + 1000);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
+		 FLOW_TOCLIENT, T0 + 2000);
+	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 0);
+	race_teardown(&r);
+
+	/* the same records in another order: no race */
+	race_setup(&r);
+	send_msg(&r, query("race.test."), FLOW_TOSERVER, T0);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1_two),
+		 FLOW_TOCLIENT, T0 + 1000);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1_rev),
+		 FLOW_TOCLIENT, T0 + 2000);
+	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 0);
+	race_teardown(&r);
+
+	/* two different answers within the window: a race, raised once */
+	race_setup(&r);
+	send_msg(&r, query("race.test."), FLOW_TOSERVER, T0);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a2),
+		 FLOW_TOCLIENT, T0 + 1000);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
+		 FLOW_TOCLIENT, T0 + 2000);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NXDOMAIN, false, NULL),
+		 FLOW_TOCLIENT, T0 + 3000);
+	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 1);
+	race_teardown(&r);
+
+	/* the other answer exactly at the window's end still races; after it, a retry */
+	race_setup(&r);
+	send_msg(&r, query("race.test."), FLOW_TOSERVER, T0);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a2),
+		 FLOW_TOCLIENT, T0 + 1000);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
+		 FLOW_TOCLIENT, T0 + 1000 + 2000 * 1000 + 1);
+	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 0);
+	race_teardown(&r);
+	race_setup(&r);
+	send_msg(&r, query("race.test."), FLOW_TOSERVER, T0);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a2),
+		 FLOW_TOCLIENT, T0 + 1000);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
+		 FLOW_TOCLIENT, T0 + 1000 + 2000 * 1000);
+	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 1);
+	race_teardown(&r);
+
+	/* a response without its query is not judged */
+	race_setup(&r);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a2),
+		 FLOW_TOCLIENT, T0 + 1000);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
+		 FLOW_TOCLIENT, T0 + 2000);
+	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 0);
+	race_teardown(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_tlsa_stripped),
+	    cmocka_unit_test(test_tlsa_stripped_history),
+	    cmocka_unit_test(test_tlsa_removed_proven),
+	    cmocka_unit_test(test_sts_stripped),
+	    cmocka_unit_test(test_sts_removed_proven),
+	    cmocka_unit_test(test_mx_answer),
+	    cmocka_unit_test(test_dnssec_kinds),
+	    cmocka_unit_test(test_answer_race),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
