@@ -693,6 +693,23 @@ static void test_verdicts(void **state)
 	fx_free(x);
 }
 
+/* ---- starttls-masked: the keyword rule of the SMTP dissector ---- */
+
+static void test_masked_rule(void **state)
+{
+	(void)state;
+	/* six letters of STARTTLS in place, or five masks, or letters and masks only */
+	assert_true(smtp_keyword_is_masked_starttls("STARTTAB", 8));
+	assert_true(smtp_keyword_is_masked_starttls("XXXXXABC", 8));
+	assert_true(smtp_keyword_is_masked_starttls("STARTX_.", 8));
+	/* five or four letters, or four masks, with other bytes: an unknown extension */
+	assert_false(smtp_keyword_is_masked_starttls("STARTABC", 8));
+	assert_false(smtp_keyword_is_masked_starttls("STARABCD", 8));
+	assert_false(smtp_keyword_is_masked_starttls("XXXXABCD", 8));
+	assert_false(smtp_keyword_is_masked_starttls("STARXTQQ", 8));
+	assert_false(smtp_keyword_is_masked_starttls("STARTTL\x01", 8));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +720,7 @@ int main(void)
 	    cmocka_unit_test(test_cert_host),	       cmocka_unit_test(test_cert_host_x509),
 	    cmocka_unit_test(test_version_floor),      cmocka_unit_test(test_version_history),
 	    cmocka_unit_test(test_history_learning),   cmocka_unit_test(test_verdicts),
+	    cmocka_unit_test(test_masked_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
