@@ -4,7 +4,8 @@
 #   make test    install missing packages, build with ASan+UBSan, run every test
 #   make fuzz    libFuzzer campaigns (FUZZ_SECONDS each, default 600)
 #   make bench   generate the benchmark capture and time mxsentry against a bare loop
-#   make lint    clang-tidy and cppcheck on the project's own code
+#   make lint    include directions, clang-tidy and cppcheck on the project's own code
+#   make mutate  single changes to the detections, and which of them the tests miss
 #   make format  clang-format in place
 #   make install / uninstall   PREFIX (/usr/local) and DESTDIR honoured
 
@@ -57,7 +58,7 @@ DEB_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 python3-yaml \
 DEB_LINT  := clang-tidy clang-format cppcheck
 
 .PHONY: all run test deps deps-test fuzz bench lint format clean check-build lab-captures FORCE \
-	install uninstall
+	install uninstall mutate
 
 all: build/rel/mxsentry
 
@@ -190,6 +191,10 @@ lab-captures: deps-test
 fuzz: deps-test
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 	@tests/fuzz/run-campaigns $(FUZZ_SECONDS)
+
+# Mutation testing of the detections (not part of make test): see tests/mutate/run.
+mutate: deps-test
+	@tests/mutate/run
 
 bench: deps
 	@$(MAKE) --no-print-directory build/rel/mxsentry $(TOOL_BINS)
