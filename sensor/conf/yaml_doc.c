@@ -514,8 +514,10 @@ struct ydoc *ydoc_parse(const char *name, const char *text, size_t len,
 {
 	struct ydoc_limits deflim;
 	struct parser p;
+	struct mx_hash_key key;
 	struct ydoc *d;
 
+	mx_hash_key_init(&key);
 	if (limits == NULL) {
 		ydoc_limits_default(&deflim);
 		limits = &deflim;
@@ -537,7 +539,7 @@ struct ydoc *ydoc_parse(const char *name, const char *text, size_t len,
 	p.doc = d;
 	p.lim = limits;
 	p.errs = errs;
-	mx_hash_key_init(&p.key);
+	p.key = key;
 	p.stack = calloc(limits->max_depth + 1, sizeof(*p.stack));
 	if (p.stack == NULL) {
 		mx_errors_add(errs, name, 0, 0, "out of memory");

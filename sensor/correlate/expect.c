@@ -126,7 +126,7 @@ bool expect_norm_name(const char *name, char out[EXPECT_NAME_MAX])
 static uint32_t key_hash(const struct expect_store *st, uint8_t kind, const char *name,
 			 const struct mx_addr *addr, uint16_t port)
 {
-	uint8_t buf[3 + sizeof(addr->b) + EXPECT_NAME_MAX];
+	uint8_t buf[3 + sizeof(struct mx_addr) + EXPECT_NAME_MAX];
 	size_t n = strnlen(name, EXPECT_NAME_MAX), o = 0;
 
 	buf[o++] = kind;
