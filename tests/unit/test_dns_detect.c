@@ -558,6 +558,33 @@ static void race_teardown(struct race_fx *r)
 	dfx_free(r->x);
 }
 
+/*
+ * One query (unless without_query) and two MX answers to it, the second
+ * `gap` microseconds after the first, and when third an NXDOMAIN right
+ * after; the dns-answer-race alerts raised.
+ */
+static uint64_t answers(const char *const *first, const char *const *second, uint64_t gap,
+			bool third, bool without_query)
+{
+	struct race_fx r;
+	uint64_t n;
+
+	race_setup(&r);
+	if (!without_query)
+		send_msg(&r, query("race.test."), FLOW_TOSERVER, T0);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, first),
+		 FLOW_TOCLIENT, T0 + 1000);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, second),
+		 FLOW_TOCLIENT, T0 + 1000 + gap);
+	if (third)
+		send_msg(&r,
+			 response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NXDOMAIN, false, NULL),
+			 FLOW_TOCLIENT, T0 + 1000 + gap + 1);
+	n = raised(r.x, KIND_DNS_ANSWER_RACE);
+	race_teardown(&r);
+	return n;
+}
+
 static void test_answer_race(void **state)
 {
 	static const char *const a1[] = {"race.test. IN MX 10 mx.race.test.", NULL};
@@ -566,67 +593,20 @@ static void test_answer_race(void **state)
 					     "race.test. IN MX 10 mx.race.test.", NULL};
 	static const char *const a1_two[] = {"race.test. IN MX 10 mx.race.test.",
 					     "race.test. IN MX 20 mx2.race.test.", NULL};
-	struct race_fx r;
+	const uint64_t window = 2000 * 1000; /* race_window_ms 2000 */
 
 	(void)state;
-	/* the same answer twice (a duplicated packet): no race */
-	race_setup(&r);
-	send_msg(&r, query("race.test."), FLOW_TOSERVER, T0);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
-		 FLOW_TOCLIENT, T0 + 1000);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
-		 FLOW_TOCLIENT, T0 + 2000);
-	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 0);
-	race_teardown(&r);
-
-	/* the same records in another order: no race */
-	race_setup(&r);
-	send_msg(&r, query("race.test."), FLOW_TOSERVER, T0);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1_two),
-		 FLOW_TOCLIENT, T0 + 1000);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1_rev),
-		 FLOW_TOCLIENT, T0 + 2000);
-	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 0);
-	race_teardown(&r);
-
+	/* the same answer twice (a duplicated packet), or in another order: no race */
+	assert_int_equal(answers(a1, a1, 1000, false, false), 0);
+	assert_int_equal(answers(a1_two, a1_rev, 1000, false, false), 0);
 	/* two different answers within the window: a race, raised once */
-	race_setup(&r);
-	send_msg(&r, query("race.test."), FLOW_TOSERVER, T0);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a2),
-		 FLOW_TOCLIENT, T0 + 1000);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
-		 FLOW_TOCLIENT, T0 + 2000);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NXDOMAIN, false, NULL),
-		 FLOW_TOCLIENT, T0 + 3000);
-	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 1);
-	race_teardown(&r);
-
-	/* the other answer exactly at the window's end still races; after it, a retry */
-	race_setup(&r);
-	send_msg(&r, query("race.test."), FLOW_TOSERVER, T0);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a2),
-		 FLOW_TOCLIENT, T0 + 1000);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
-		 FLOW_TOCLIENT, T0 + 1000 + 2000 * 1000 + 1);
-	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 0);
-	race_teardown(&r);
-	race_setup(&r);
-	send_msg(&r, query("race.test."), FLOW_TOSERVER, T0);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a2),
-		 FLOW_TOCLIENT, T0 + 1000);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
-		 FLOW_TOCLIENT, T0 + 1000 + 2000 * 1000);
-	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 1);
-	race_teardown(&r);
-
-	/* a response without its query is not judged */
-	race_setup(&r);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a2),
-		 FLOW_TOCLIENT, T0 + 1000);
-	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
-		 FLOW_TOCLIENT, T0 + 2000);
-	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 0);
-	race_teardown(&r);
+	assert_int_equal(answers(a2, a1, 1000, false, false), 1);
+	assert_int_equal(answers(a2, a1, 1000, true, false), 1);
+	assert_int_equal(answers(a2, a1, window, false, false), 1);
+	/* after the window: a resolver's retry */
+	assert_int_equal(answers(a2, a1, window + 1, false, false), 0);
+	/* responses without their query are not judged */
+	assert_int_equal(answers(a2, a1, 1000, false, true), 0);
 }
 
 int main(void)
