@@ -476,7 +476,6 @@ static const struct smtp_callbacks smtp_cb = {on_smtp_event};
 static void on_certificate(struct mail_session *s, const struct tls_event *ev, uint64_t ts)
 {
 	unsigned idx = ev->u.cert.index;
-	const unsigned char *der;
 	struct cert_digest *d;
 
 	if (idx >= TLS_CHAIN_MAX)
@@ -493,9 +492,13 @@ static void on_certificate(struct mail_session *s, const struct tls_event *ev, u
 	mail_correlate_full_match(s->m->corr, &s->mf, d, ev->u.cert.der, ev->u.cert.der_len, ts);
 	if (idx != 0)
 		return;
-	X509_free(s->mf.leaf);
-	der = ev->u.cert.der;
-	s->mf.leaf = d2i_X509(NULL, &der, (long)ev->u.cert.der_len); /* der_len < 2^24 */
+	free(s->mf.leaf_der);
+	s->mf.leaf_der = NULL;
+	if (ev->u.cert.der_len <= MAIL_LEAF_DER_MAX &&
+	    (s->mf.leaf_der = malloc(ev->u.cert.der_len)) != NULL) {
+		memcpy(s->mf.leaf_der, ev->u.cert.der, ev->u.cert.der_len);
+		s->mf.leaf_der_len = ev->u.cert.der_len;
+	}
 	snprintf(s->mf.cn, sizeof(s->mf.cn), "%s", ev->u.cert.subject_cn);
 	s->mf.nsan = 0;
 	for (unsigned i = 0; i < ev->u.cert.nsan && s->mf.nsan < MAIL_MAX_SAN; i++)
@@ -515,8 +518,8 @@ static void check_certificate(struct mail_session *s, uint64_t ts)
 		return;
 	s->cert_checked = true;
 	mail_correlate_certificate(s->m->corr, &s->mf, ts);
-	X509_free(s->mf.leaf);
-	s->mf.leaf = NULL;
+	free(s->mf.leaf_der);
+	s->mf.leaf_der = NULL;
 }
 
 static bool looks_like_reply(const uint8_t *b, size_t n)
@@ -1063,7 +1066,7 @@ void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f
 			    s->smtp.info.cleartext_mail, s->mf.dane, s->mf.sts);
 	eve_swap_app_layer(m->eve, prev);
 	tls_free(&s->tls);
-	X509_free(s->mf.leaf);
+	free(s->mf.leaf_der);
 	m->session_bytes -= sizeof(*s);
 	free(s);
 }

@@ -628,9 +628,18 @@ static void cert_evidence(struct eve *e, const void *arg)
 
 static bool cert_names_host(const struct mail_facts *mf, const char *host)
 {
-	if (mf->leaf != NULL)
-		return X509_check_host(mf->leaf, host, strlen(host),
-				       X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+	if (mf->leaf_der != NULL) {
+		const unsigned char *p = mf->leaf_der;
+		X509 *x = d2i_X509(NULL, &p, (long)mf->leaf_der_len);
+
+		if (x != NULL) {
+			int r = X509_check_host(x, host, strlen(host),
+						X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
+
+			X509_free(x);
+			return r == 1;
+		}
+	}
 	for (unsigned i = 0; i < mf->nsan; i++)
 		if (mx_host_wildcard_match(mf->san[i], host))
 			return true;

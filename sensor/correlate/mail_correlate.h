@@ -17,11 +17,11 @@
 #include "correlate/tally.h"
 #include "tls.h"
 
-#include <openssl/x509.h>
-
 #define MAIL_MAX_SAN	  16
 #define MAIL_MAX_TARGETS  4
 #define MAIL_EVIDENCE_MAX 512
+/* Largest server certificate kept for the host name check. */
+#define MAIL_LEAF_DER_MAX 65536
 
 /* Digests of one certificate of the server's chain, for TLSA matching. */
 struct cert_digest {
@@ -66,10 +66,11 @@ struct mail_facts {
 	char san[MAIL_MAX_SAN][EXPECT_NAME_MAX];
 	unsigned nsan;
 	char cn[EXPECT_NAME_MAX];
-	/* the server's own certificate from its arrival until it is judged
-	   (X509_check_host sees every name, not only the first MAIL_MAX_SAN);
-	   owned by the session, NULL when it could not be parsed */
-	X509 *leaf;
+	/* the DER of the server's own certificate from its arrival until it
+	   is judged, for X509_check_host (every name, not only the first
+	   MAIL_MAX_SAN); owned by the session; NULL: judge by san[] and cn */
+	uint8_t *leaf_der;
+	size_t leaf_der_len;
 	/* the EHLO reply lines as seen, '\n'-joined, for evidence */
 	char ehlo_lines[MAIL_EVIDENCE_MAX];
 	size_t ehlo_lines_len;

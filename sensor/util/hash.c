@@ -31,7 +31,20 @@ static inline void sip_round(uint64_t v[4])
 	v[2] = rotl64(v[2], 32);
 }
 
-static inline uint64_t load_le64(const uint8_t *p, size_t n)
+/* The little-endian word at p (a whole 8 bytes). */
+static inline uint64_t load_word(const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* The n < 8 bytes at p as a little-endian number. */
+static inline uint64_t load_tail(const uint8_t *p, size_t n)
 {
 	uint64_t w = 0;
 
@@ -49,13 +62,13 @@ uint64_t mx_siphash(const struct mx_hash_key *k, const void *data, size_t len)
 	size_t i = 0;
 
 	for (; i + 8 <= len; i += 8) {
-		m = load_le64(p + i, 8);
+		m = load_word(p + i);
 		v[3] ^= m;
 		sip_round(v);
 		sip_round(v);
 		v[0] ^= m;
 	}
-	m = load_le64(p + i, len - i) | (uint64_t)len << 56;
+	m = load_tail(p + i, len - i) | (uint64_t)len << 56;
 	v[3] ^= m;
 	sip_round(v);
 	sip_round(v);

@@ -495,12 +495,34 @@ static X509 *make_cert(unsigned n, const char *last)
 		GENERAL_NAME_set0_value(g, GEN_DNS, s);
 		sk_GENERAL_NAME_push(gens, g);
 	}
+	X509_set_version(c, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(c), 1);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"x", -1, -1, 0);
+	X509_set_issuer_name(c, X509_get_subject_name(c));
+	X509_gmtime_adj(X509_getm_notBefore(c), 0);
+	X509_gmtime_adj(X509_getm_notAfter(c), 86400);
 	X509_add1_ext_i2d(c, NID_subject_alt_name, gens, 0, 0);
 	GENERAL_NAMES_free(gens);
 	X509_set_pubkey(c, k);
 	X509_sign(c, k, EVP_sha256());
 	EVP_PKEY_free(k);
 	return c;
+}
+
+/* Hands the session the DER of certificate c (freed here). */
+static void leaf(struct fx *x, X509 *c)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(c, &der);
+
+	assert_true(n > 0);
+	x->mf.leaf_der = malloc((size_t)n);
+	assert_non_null(x->mf.leaf_der);
+	memcpy(x->mf.leaf_der, der, (size_t)n);
+	x->mf.leaf_der_len = (size_t)n;
+	OPENSSL_free(der);
+	X509_free(c);
 }
 
 /* The 20th name of the certificate counts (the facts keep only 16 for the record). */
@@ -512,16 +534,16 @@ static void test_cert_host_x509(void **state)
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "x", "a0.other.test");
-	x->mf.leaf = make_cert(20, "mx.sts.test");
+	leaf(x, make_cert(20, "mx.sts.test"));
 	mail_correlate_certificate(x->c, &x->mf, T0);
-	X509_free(x->mf.leaf);
+	free(x->mf.leaf_der);
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 0);
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "x", "mx.sts.test"); /* the copy says yes; the certificate says no */
-	x->mf.leaf = make_cert(20, "mx.sts.test.other.test");
+	leaf(x, make_cert(20, "mx.sts.test.other.test"));
 	mail_correlate_certificate(x->c, &x->mf, T0);
-	X509_free(x->mf.leaf);
+	free(x->mf.leaf_der);
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
 	fx_free(x);
 }
