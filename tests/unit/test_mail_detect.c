@@ -345,6 +345,56 @@ static void test_mx_redirect(void **state)
 	fx_free(x);
 }
 
+/* The server is known only by a name a forged MX answer claimed for a signed domain. */
+static void test_mx_redirect_claims(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_store *st = correlate_expect(x->c);
+	struct expect_mxset good = {.n = 2, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_mxset forged = {
+	    .n = 2, .trust = EXPECT_UNVALIDATED, .expires_us = T0 + SEC(3600)};
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	snprintf(good.mx[0].host, EXPECT_NAME_MAX, "mx.signed.test");
+	snprintf(good.mx[1].host, EXPECT_NAME_MAX, "mx2.signed.test");
+	snprintf(forged.mx[0].host, EXPECT_NAME_MAX, "evil.example");
+	snprintf(forged.mx[1].host, EXPECT_NAME_MAX, "mx2.signed.test");
+	expect_put_mx(st, "signed.test", &good, T0);
+	expect_put_mx(st, "signed.test", &forged, T0); /* not believed, but its claim is kept */
+	addr(&a.addr[0], "198.51.100.25");
+	expect_put_addrs(st, "mx.signed.test", &a, T0);
+	a.trust = EXPECT_UNVALIDATED;
+	addr(&a.addr[0], "203.0.113.66");
+	expect_put_addrs(st, "evil.example", &a, T0);
+	addr(&a.addr[0], "203.0.113.67");
+	expect_put_addrs(st, "mx2.signed.test", &a, T0);
+
+	session(x, "203.0.113.66");
+	x->si.starttls_offered = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	assert_true(eve_has(x, "validated MX set does not hold"));
+	/* guards: a host the validated set lists; not port 25; mid-stream */
+	session(x, "203.0.113.67");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	session(x, "203.0.113.66");
+	x->f.sport = 587;
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	session(x, "203.0.113.66");
+	x->si.midstream = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	/* the claimed name reaches the right server after all: no redirect */
+	a.trust = EXPECT_DNSSEC;
+	addr(&a.addr[0], "198.51.100.25");
+	expect_put_addrs(st, "evil.example", &a, T0);
+	session(x, "198.51.100.25");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	fx_free(x);
+}
+
 /* ---- tlsa-mismatch ---- */
 
 static void cert(struct fx *x, uint8_t fill)
@@ -738,11 +788,11 @@ int main(void)
 	    cmocka_unit_test(test_stripped_policy),    cmocka_unit_test(test_stripped_history),
 	    cmocka_unit_test(test_rejected),	       cmocka_unit_test(test_cleartext),
 	    cmocka_unit_test(test_cleartext_dane),     cmocka_unit_test(test_mx_redirect),
-	    cmocka_unit_test(test_tlsa_mismatch_pins), cmocka_unit_test(test_tlsa_mismatch_dns),
-	    cmocka_unit_test(test_cert_host),	       cmocka_unit_test(test_cert_host_x509),
-	    cmocka_unit_test(test_version_floor),      cmocka_unit_test(test_version_history),
-	    cmocka_unit_test(test_history_learning),   cmocka_unit_test(test_verdicts),
-	    cmocka_unit_test(test_masked_rule),
+	    cmocka_unit_test(test_mx_redirect_claims), cmocka_unit_test(test_tlsa_mismatch_pins),
+	    cmocka_unit_test(test_tlsa_mismatch_dns),  cmocka_unit_test(test_cert_host),
+	    cmocka_unit_test(test_cert_host_x509),     cmocka_unit_test(test_version_floor),
+	    cmocka_unit_test(test_version_history),    cmocka_unit_test(test_history_learning),
+	    cmocka_unit_test(test_verdicts),	       cmocka_unit_test(test_masked_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
