@@ -297,6 +297,11 @@ static void test_cleartext_dane(void **state)
 	session(x, "203.0.113.9");
 	mail_correlate_cleartext_mail(x->c, &x->mf, "plain.test", T0);
 	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
+	/* the server itself has TLSA (a policy pin), whatever the recipient */
+	session(x, "192.0.2.28");
+	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0);
+	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 2);
+	assert_true(eve_has(x, "\"mx_host\":\"mx.pinned.test\""));
 	fx_free(x);
 }
 
