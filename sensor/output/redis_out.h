@@ -19,7 +19,7 @@
 #ifndef MX_REDIS_OUT_H
 #define MX_REDIS_OUT_H
 
-#include "output/redis_conn.h"
+#include "util/redis_conn.h"
 #include "util/common.h"
 
 enum redis_mode { REDIS_MODE_LIST, REDIS_MODE_CHANNEL, REDIS_MODE_STREAM };

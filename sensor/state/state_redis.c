@@ -39,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "output/redis_conn.h"
+#include "util/redis_conn.h"
 
 #define SPEC_MAX	  1024
 #define NS_MAX		  64

@@ -29,7 +29,7 @@
 #include <cmocka.h>
 
 #include "conf/config.h"
-#include "output/redis_conn.h"
+#include "util/redis_conn.h"
 #include "output/redis_out.h"
 
 #include "redis_server.h"

@@ -1,7 +1,7 @@
 /*
  * redis_conn.c - Redis server strings and logging in: see redis_conn.h.
  */
-#include "output/redis_conn.h"
+#include "util/redis_conn.h"
 
 #include <ctype.h>
 #include <stdio.h>
