@@ -2,6 +2,7 @@
  * redis_conn.c - Redis server strings and logging in: see redis_conn.h.
  */
 #include "util/redis_conn.h"
+#include "util/name.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@ static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = (char)tolower((unsigned char)c);
+	c = mx_ascii_lower(c);
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
