@@ -2,6 +2,8 @@
  * ledger.c - the compliance report's model; see ledger.h.
  */
 #include "compliance/ledger.h"
+#include "util/hash.h"
+#include "util/name.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -23,15 +25,12 @@ const char *const ledger_result_types[LEDGER_RESULTS] = {
 struct pool {
 	char **slot;
 	size_t cap, n;
+	struct mx_hash_key key; /* the names come from traffic */
 };
 
-static uint32_t hash_str(const char *s)
+static uint32_t hash_str(const struct pool *p, const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h;
+	return (uint32_t)mx_siphash(&p->key, s, strlen(s));
 }
 
 static bool pool_grow(struct pool *p)
@@ -41,12 +40,14 @@ static bool pool_grow(struct pool *p)
 
 	if (ns == NULL)
 		return false;
+	if (p->cap == 0)
+		mx_hash_key_init(&p->key);
 	for (size_t i = 0; i < p->cap; i++) {
 		size_t j;
 
 		if (p->slot[i] == NULL)
 			continue;
-		for (j = hash_str(p->slot[i]) & (ncap - 1); ns[j] != NULL; j = (j + 1) & (ncap - 1))
+		for (j = hash_str(p, p->slot[i]) & (ncap - 1); ns[j] != NULL; j = (j + 1) & (ncap - 1))
 			;
 		ns[j] = p->slot[i];
 	}
@@ -65,7 +66,7 @@ static const char *intern(struct pool *p, const char *s)
 		return NULL;
 	if ((p->n + 1) * 2 > p->cap && !pool_grow(p))
 		return NULL;
-	for (j = hash_str(s) & (p->cap - 1); p->slot[j] != NULL; j = (j + 1) & (p->cap - 1))
+	for (j = hash_str(p, s) & (p->cap - 1); p->slot[j] != NULL; j = (j + 1) & (p->cap - 1))
 		if (strcmp(p->slot[j], s) == 0)
 			return p->slot[j];
 	p->slot[j] = strdup(s);
@@ -199,7 +200,7 @@ static uint64_t get_u64(json_t *o, const char *key)
 static void lower(char *s)
 {
 	for (; *s; s++)
-		*s = (char)tolower((unsigned char)*s);
+		*s = mx_ascii_lower(*s);
 }
 
 /* The domain of "<local@domain>" lower-cased into buf; NULL when there is none. */
