@@ -5,7 +5,7 @@
 #include "run/persist.h"
 
 #include "correlate/correlate_state.h"
-#include "output/redis_conn.h"
+#include "util/redis_conn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
