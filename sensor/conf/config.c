@@ -30,6 +30,7 @@ void config_defaults(struct mx_config *cfg)
 	cfg->defrag.timeout_s = 60;
 	cfg->defrag.max_trains = 4096;
 	cfg->dns_cache_memcap = 16ull << 20;
+	cfg->trust_ad = true;
 	cfg->app.session_memcap = 64ull << 20;
 	cfg->app.ndpi_memcap = 16ull << 20;
 	cfg->app.ndpi_max_packets = 8;
@@ -195,7 +196,7 @@ static void get_path_list(const struct ydoc_node *n, const char *what, struct mx
 static void get_addr_list(const struct ydoc_node *n, const char *what, struct mx_errors *errs,
 			  struct mx_config *cfg)
 {
-	struct mx_addr *fresh;
+	struct mx_prefix *fresh;
 	size_t nfresh = 0;
 	bool ok = true;
 
@@ -215,7 +216,7 @@ static void get_addr_list(const struct ydoc_node *n, const char *what, struct mx
 
 		if (!ydoc_get_str(n->items[i], 64, what, errs, &s)) {
 			ok = false;
-		} else if (!mx_addr_parse(&fresh[nfresh], s)) {
+		} else if (!mx_prefix_parse(&fresh[nfresh], s)) {
 			ydoc_error(errs, n->items[i], "bad address '%.64s' in '%s'", s, what);
 			ok = false;
 		} else {
@@ -385,6 +386,11 @@ static const struct field expectations_fields[] = {
 
 static const struct field dns_fields[] = {
     SIZE("cache-memcap", struct mx_config, dns_cache_memcap, 64ull << 10, 16ull << 30),
+    FIELDS_END,
+};
+
+static const struct field dnssec_fields[] = {
+    BOOL("trust-ad", struct mx_config, trust_ad),
     FIELDS_END,
 };
 
@@ -674,6 +680,10 @@ static void load_policy_files(void *at, const struct ydoc_node *v, const char *k
 static void load_trusted_resolvers(void *at, const struct ydoc_node *v, const char *key,
 				   struct mx_errors *errs)
 {
+	if (v->type == YDOC_SEQ && v->n > CONFIG_MAX_RESOLVERS) {
+		ydoc_error(errs, v, "more than %d entries in '%s'", CONFIG_MAX_RESOLVERS, key);
+		return;
+	}
 	get_addr_list(v, key, errs, at);
 }
 
@@ -732,6 +742,7 @@ static const struct field root_fields[] = {
     SECTION("stream", offsetof(struct mx_config, stream), stream_fields, NULL),
     SECTION("defrag", offsetof(struct mx_config, defrag), defrag_fields, NULL),
     SECTION("dns", 0, dns_fields, NULL),
+    SECTION("dnssec", 0, dnssec_fields, NULL),
     SECTION("tls", 0, tls_fields, NULL),
     SECTION("alerts", 0, alerts_fields, NULL),
     TEXT("rules-dir", struct mx_config, rules_dir),

@@ -22,12 +22,13 @@
  *   app: {session-memcap: 64mb, ndpi-memcap: 16mb, ndpi-max-packets: 8}
  *   expectations: {memcap: 32mb}
  *   dns: {cache-memcap: 16mb}
+ *   dnssec: {trust-ad: true}
  *   tls: {handshake-buffer: 64kb}
  *   alerts: {threshold-table-size: 16384}
  *   rules-dir: /etc/mxsentry/rules
  *   policy-files: [/etc/mxsentry/partners.yaml]
  *   trust-anchor-file: /etc/mxsentry/root.key
- *   trusted-resolvers: [192.0.2.53, "2001:db8::53"]
+ *   trusted-resolvers: [192.0.2.53, "2001:db8::53", 198.51.100.0/24]
  *   outputs:
  *     - {type: eve-file, path: eve.json, append: true,
  *        event-types: [alert, smtp, dns, tls, flow, stats]}
@@ -53,6 +54,7 @@
 #ifndef MX_CONFIG_H
 #define MX_CONFIG_H
 
+#include "util/addr_prefix.h"
 #include "util/common.h"
 #include "util/netset.h"
 #include "conf/yaml_doc.h"
@@ -61,7 +63,8 @@
 #define CONFIG_NAME_MAX	   64
 #define CONFIG_BPF_MAX	   4096
 #define CONFIG_MAX_OUTPUTS 8
-#define CONFIG_MAX_LIST	   1024 /* entries of files, policy-files, resolvers */
+#define CONFIG_MAX_LIST	   1024 /* entries of files, policy-files */
+#define CONFIG_MAX_RESOLVERS 64	  /* entries of trusted-resolvers */
 
 /* EVE event types an output carries. */
 #define MX_EVT_ALERT 0x01u
@@ -156,8 +159,9 @@ struct mx_config {
 	char **policy_files;
 	size_t n_policy_files;
 	char trust_anchor_file[CONFIG_PATH_MAX]; /* "" = the built-in root anchors */
-	struct mx_addr *trusted_resolvers;
+	struct mx_prefix *trusted_resolvers; /* addresses or prefixes */
 	size_t n_trusted_resolvers;
+	bool trust_ad; /* dnssec.trust-ad: an AD=1 answer counts as validated */
 	struct mx_output outputs[CONFIG_MAX_OUTPUTS];
 	size_t n_outputs;
 	uint32_t stats_interval_s; /* 0 = only at the end */

@@ -119,6 +119,8 @@ static void write_expectation(struct eve *e, const struct alert_expectation *exp
 	eve_str(e, "source", exp->source);
 	eve_bool(e, "validated", expect_trust_validated(exp->trust));
 	eve_str(e, "trust", expect_trust_name(exp->trust));
+	if (exp->resolver != NULL)
+		eve_addr(e, "resolver", exp->resolver);
 	if (exp->domain != NULL)
 		eve_str(e, "domain", exp->domain);
 	if (exp->mx_host != NULL)

@@ -36,6 +36,9 @@ struct alert_expectation {
 	const char *detail; /* a short free text, may be NULL */
 	/* Shared by another sensor ("sensor NAME via redis: DNS TLSA answer"); may be NULL. */
 	const char *learned_from;
+	/* The resolver whose AD bit the expectation rests on (trust
+	   resolver-ad), NULL otherwise. */
+	const struct mx_addr *resolver;
 };
 
 /* What the filter says about an alert about to be written. */

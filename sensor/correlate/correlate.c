@@ -21,8 +21,23 @@ struct correlate {
 	struct policy_set *policies;
 	struct dnssec_validator *dnssec;
 	struct dns_retry *retry;
+	struct resolver_ad_table *resolver_ad;
+	/* The configured trusted resolvers, then the policy files' ones. */
+	struct mx_prefix ad_list[CORRELATE_MAX_TRUSTED * 2];
+	size_t n_ad_list;
+	struct blind_counters blind;
 	struct tally tally;
 	struct correlate_state_link *state; /* correlate_state.c; NULL without --state */
+};
+
+const struct mx_counter_desc blind_counter_desc[] = {
+    MX_COUNTER("blind.dns_keys_unknown", struct blind_counters, dns_keys_unknown),
+    MX_COUNTER("blind.dns_no_ad", struct blind_counters, dns_no_ad),
+    MX_COUNTER("blind.dns_ad_off", struct blind_counters, dns_ad_off),
+    MX_COUNTER("blind.dns_ad_untrusted", struct blind_counters, dns_ad_untrusted),
+    MX_COUNTER("blind.dane_tls13", struct blind_counters, dane_tls13),
+    MX_COUNTER("blind.smtp_unknown_mx", struct blind_counters, smtp_unknown_mx),
+    {NULL, 0},
 };
 
 void correlate_config_defaults(struct correlate_config *cfg)
@@ -38,6 +53,24 @@ void correlate_config_defaults(struct correlate_config *cfg)
 	cfg->trust_anchor_file = NULL;
 	cfg->dnssec_memcap = 16u << 20;
 	cfg->race_window_ms = 2000;
+	cfg->trust_ad = true;
+	cfg->resolver_ad_max = 4096;
+}
+
+/* The AD list: the configuration's prefixes, then the policy files' addresses. */
+static void build_ad_list(struct correlate *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->cfg.n_trusted_resolvers && n < MX_ARRAY_LEN(c->ad_list); i++)
+		c->ad_list[n++] = c->cfg.trusted_resolvers[i];
+	for (size_t i = 0; c->policies != NULL && i < policy_trusted_resolver_count(c->policies) &&
+			   n < MX_ARRAY_LEN(c->ad_list);
+	     i++) {
+		c->ad_list[n].addr = *policy_trusted_resolver(c->policies, i);
+		c->ad_list[n++].bits = 128;
+	}
+	c->n_ad_list = n;
 }
 
 static bool lock_init(pthread_mutex_t *m)
@@ -80,8 +113,13 @@ struct correlate *correlate_new(const struct correlate_config *cfg, char *err, s
 	c->expect = expect_new(&cfg->expect);
 	c->policies = policy_set_new();
 	c->retry = dns_retry_new();
+	c->resolver_ad = resolver_ad_new(cfg->resolver_ad_max ? cfg->resolver_ad_max : 1,
+					 cfg->expect.history_s);
+	if (c->cfg.n_trusted_resolvers > CORRELATE_MAX_TRUSTED)
+		c->cfg.n_trusted_resolvers = CORRELATE_MAX_TRUSTED;
+	build_ad_list(c);
 	if (c->alerts == NULL || c->expect == NULL || c->policies == NULL || c->dnssec == NULL ||
-	    c->retry == NULL) {
+	    c->retry == NULL || c->resolver_ad == NULL) {
 		snprintf(err, errlen, "out of memory");
 		correlate_free(c);
 		return NULL;
@@ -99,6 +137,7 @@ void correlate_free(struct correlate *c)
 	dnssec_free(c->dnssec);
 	dns_retry_free(c->retry);
 	free(c->state);
+	resolver_ad_free(c->resolver_ad);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -153,6 +192,7 @@ void correlate_set_policies(struct correlate *c, struct policy_set *set)
 {
 	policy_set_free(c->policies);
 	c->policies = set;
+	build_ad_list(c);
 }
 
 const struct policy_set *correlate_policies(const struct correlate *c)
@@ -182,6 +222,8 @@ size_t correlate_stats_sources(struct correlate *c, struct stats_source *out, si
 	    {expect_counters(c->expect), expect_counter_desc},
 	    {dnssec_counters(c->dnssec), dnssec_counter_desc},
 	    {c->retry, dns_retry_counter_desc()},
+	    {resolver_ad_counters(c->resolver_ad), resolver_ad_counter_desc},
+	    {&c->blind, blind_counter_desc},
 	};
 	size_t n = MX_MIN(max, MX_ARRAY_LEN(all));
 
@@ -199,10 +241,28 @@ struct tally *correlate_tally(struct correlate *c)
 	return &c->tally;
 }
 
-bool correlate_resolver_trusted(const struct correlate *c, const struct mx_addr *addr)
+enum resolver_ad_verdict correlate_ad_verdict(const struct correlate *c,
+					      const struct mx_addr *addr)
 {
-	for (size_t i = 0; i < c->cfg.n_trusted_resolvers; i++)
-		if (mx_addr_cmp(&c->cfg.trusted_resolvers[i], addr) == 0)
-			return true;
-	return policy_is_trusted_resolver(c->policies, addr);
+	return resolver_ad_decide(c->cfg.trust_ad, c->ad_list, c->n_ad_list, addr);
+}
+
+struct resolver_ad_table *correlate_resolver_ad(struct correlate *c)
+{
+	return c->resolver_ad;
+}
+
+struct blind_counters *correlate_blind(struct correlate *c)
+{
+	return &c->blind;
+}
+
+void correlate_forget(struct correlate *c)
+{
+	correlate_lock(c);
+	expect_clear(c->expect);
+	dnssec_forget(c->dnssec);
+	dns_retry_clear(c->retry);
+	resolver_ad_clear(c->resolver_ad);
+	correlate_unlock(c);
 }

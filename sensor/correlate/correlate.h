@@ -17,19 +17,26 @@
 #define MX_CORRELATE_H
 
 #include "correlate/alert.h"
+#include "util/addr_prefix.h"
 #include "util/common.h"
 #include "output/eve.h"
 #include "correlate/expect.h"
 #include "output/stats.h"
 #include "correlate/tally.h"
+#include "correlate/resolver_ad.h"
 
-#define CORRELATE_MAX_TRUSTED 16
+#define CORRELATE_MAX_TRUSTED 64
 
 struct correlate_config {
 	struct expect_config expect;
-	/* Resolvers whose AD bit counts as validation. */
-	struct mx_addr trusted_resolvers[CORRELATE_MAX_TRUSTED];
+	/* Whether an AD=1 answer counts as validated (dnssec.trust-ad). */
+	bool trust_ad;
+	/* When any are listed (here or in a policy file), only these
+	   resolvers' AD bits count (trusted-resolvers). */
+	struct mx_prefix trusted_resolvers[CORRELATE_MAX_TRUSTED];
 	size_t n_trusted_resolvers;
+	/* Resolver-AD observations held (resolver and zone pairs). */
+	size_t resolver_ad_max;
 	/* What makes a history expectation, per kind: how many sightings, and
 	   how old the last of them may be (seconds of packet time). */
 	struct history_knobs {
@@ -99,7 +106,40 @@ struct tally *correlate_tally(struct correlate *c);
 /* The stage's counter tables (read them under the lock while workers run). */
 size_t correlate_stats_sources(struct correlate *c, struct stats_source *out, size_t max);
 
-/* True when addr is a resolver listed as trusted. */
-bool correlate_resolver_trusted(const struct correlate *c, const struct mx_addr *addr);
+/*
+ * Whether an AD=1 answer from resolver addr counts as validated, and if
+ * not why (resolver_ad_decide over the configured and the policy files'
+ * trusted resolvers).
+ */
+enum resolver_ad_verdict correlate_ad_verdict(const struct correlate *c,
+					      const struct mx_addr *addr);
+
+/* The resolver-AD observations (see resolver_ad.h); under the lock. */
+struct resolver_ad_table *correlate_resolver_ad(struct correlate *c);
+
+/*
+ * What the sensor could not judge, for the end summary and the stats
+ * record: DNS answers that would carry an expectation (MX, A/AAAA, TLSA,
+ * _mta-sts TXT) left unvalidated, by why, and SMTP sessions whose DANE
+ * verdict could not be reached.
+ */
+struct blind_counters {
+	uint64_t dns_keys_unknown;  /* signed, the signer's keys never seen, no usable AD */
+	uint64_t dns_no_ad;	    /* unsigned or without RRSIGs, and without AD */
+	uint64_t dns_ad_off;	    /* AD=1 but dnssec.trust-ad is false */
+	uint64_t dns_ad_untrusted;  /* AD=1 from a resolver not in trusted-resolvers */
+	uint64_t dane_tls13;	    /* DANE expected, certificate encrypted (TLS 1.3) */
+	uint64_t smtp_unknown_mx;   /* port 25 sessions to a server no DNS answer or policy named */
+};
+extern const struct mx_counter_desc blind_counter_desc[];
+/* The stage's blind-spot counters (update them under the lock). */
+struct blind_counters *correlate_blind(struct correlate *c);
+
+/*
+ * Starts a new timeline: forgets every expectation, the server history,
+ * the DNSSEC cache, the kept DNS responses and the resolver-AD
+ * observations (counters stay). Policies, rules and trust anchors stay.
+ */
+void correlate_forget(struct correlate *c);
 
 #endif

@@ -6,6 +6,7 @@
  *
  * Value layouts (times in microseconds of packet time):
  *   mx            {"trust","expires_us","mx":[[pref,"host"],...]}
+ *                 (every expectation: "resolver" as well when trust is resolver-ad)
  *   addrs         {"trust","expires_us","addrs":["192.0.2.1",...]}
  *   tlsa          {"trust","expires_us","last_seen_us","sightings",
  *                  "records":[[usage,selector,mtype,"hex"],...]}
@@ -115,10 +116,17 @@ static void jb_u64(struct jbuf *j, const char *k, uint64_t v)
 	jb_printf(j, "%llu", (unsigned long long)v);
 }
 
-static void jb_trust(struct jbuf *j, enum expect_trust t)
+/* The trust, and for resolver-ad the resolver that vouched. */
+static void jb_trust(struct jbuf *j, enum expect_trust t, const struct mx_addr *resolver)
 {
+	char a[64];
+
 	jb_key(j, "trust");
 	jb_str(j, expect_trust_name(t));
+	if (t == EXPECT_RESOLVER_AD) {
+		jb_key(j, "resolver");
+		jb_str(j, mx_addr_str(resolver, a, sizeof(a)));
+	}
 }
 
 static bool trust_parse(const char *s, enum expect_trust *t)
@@ -158,7 +166,7 @@ static void encode_expect(const struct expect_fact *f, struct jbuf *j, struct st
 		const struct expect_mxset *m = f->value;
 
 		sf->kind = STATE_MX;
-		jb_trust(j, m->trust);
+		jb_trust(j, m->trust, &m->resolver);
 		jb_u64(j, "expires_us", m->expires_us);
 		jb_key(j, "mx");
 		jb_put(j, "[", 1);
@@ -176,7 +184,7 @@ static void encode_expect(const struct expect_fact *f, struct jbuf *j, struct st
 		const struct expect_addrs *ad = f->value;
 
 		sf->kind = STATE_ADDRS;
-		jb_trust(j, ad->trust);
+		jb_trust(j, ad->trust, &ad->resolver);
 		jb_u64(j, "expires_us", ad->expires_us);
 		jb_key(j, "addrs");
 		jb_put(j, "[", 1);
@@ -194,7 +202,7 @@ static void encode_expect(const struct expect_fact *f, struct jbuf *j, struct st
 		const struct expect_tlsa *t = f->value;
 
 		sf->kind = STATE_TLSA;
-		jb_trust(j, t->trust);
+		jb_trust(j, t->trust, &t->resolver);
 		jb_u64(j, "expires_us", t->expires_us);
 		jb_u64(j, "last_seen_us", t->last_seen_us);
 		jb_u64(j, "sightings", t->sightings);
@@ -219,7 +227,7 @@ static void encode_expect(const struct expect_fact *f, struct jbuf *j, struct st
 		const struct expect_sts *s = f->value;
 
 		sf->kind = STATE_STS;
-		jb_trust(j, s->trust);
+		jb_trust(j, s->trust, &s->resolver);
 		jb_u64(j, "expires_us", s->expires_us);
 		jb_u64(j, "last_seen_us", s->last_seen_us);
 		jb_u64(j, "sightings", s->sightings);
@@ -396,11 +404,13 @@ static const char *jstr(json_t *o, const char *k)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static bool jtrust(json_t *o, enum expect_trust *t)
+static bool jtrust(json_t *o, enum expect_trust *t, struct mx_addr *resolver)
 {
-	const char *s = jstr(o, "trust");
+	const char *s = jstr(o, "trust"), *r = jstr(o, "resolver");
 
-	return s != NULL && trust_parse(s, t);
+	if (s == NULL || !trust_parse(s, t))
+		return false;
+	return *t != EXPECT_RESOLVER_AD || (r != NULL && mx_addr_parse(resolver, r));
 }
 
 static bool decode_names(json_t *o, struct expect_names *r)
@@ -454,7 +464,7 @@ static bool decode_expect(const struct state_fact *sf, json_t *o, struct expect_
 		f->kind = EXPECT_F_MX;
 		m->expires_us = ju64(o, "expires_us");
 		a = json_object_get(o, "mx");
-		if (!jtrust(o, &m->trust) || !json_is_array(a))
+		if (!jtrust(o, &m->trust, &m->resolver) || !json_is_array(a))
 			return false;
 		json_array_foreach(a, i, v)
 		{
@@ -473,7 +483,7 @@ static bool decode_expect(const struct state_fact *sf, json_t *o, struct expect_
 		f->kind = EXPECT_F_ADDRS;
 		ad->expires_us = ju64(o, "expires_us");
 		a = json_object_get(o, "addrs");
-		if (!jtrust(o, &ad->trust) || !json_is_array(a))
+		if (!jtrust(o, &ad->trust, &ad->resolver) || !json_is_array(a))
 			return false;
 		json_array_foreach(a, i, v)
 		{
@@ -496,7 +506,7 @@ static bool decode_expect(const struct state_fact *sf, json_t *o, struct expect_
 		t->last_seen_us = ju64(o, "last_seen_us");
 		t->sightings = (uint32_t)ju64(o, "sightings");
 		a = json_object_get(o, "records");
-		if (!jtrust(o, &t->trust) || !json_is_array(a))
+		if (!jtrust(o, &t->trust, &t->resolver) || !json_is_array(a))
 			return false;
 		json_array_foreach(a, i, v)
 		{
@@ -523,7 +533,7 @@ static bool decode_expect(const struct state_fact *sf, json_t *o, struct expect_
 		s->expires_us = ju64(o, "expires_us");
 		s->last_seen_us = ju64(o, "last_seen_us");
 		s->sightings = (uint32_t)ju64(o, "sightings");
-		if (!jtrust(o, &s->trust) || id == NULL)
+		if (!jtrust(o, &s->trust, &s->resolver) || id == NULL)
 			return false;
 		mx_strlcpy(s->id, id, sizeof(s->id));
 		return true;

@@ -72,8 +72,14 @@ static size_t collect_mx(const struct dns_message *m, struct expect_mxset *set, 
 	return set->n;
 }
 
+/* The resolver to name beside an expectation of this trust, else NULL. */
+static const struct mx_addr *vouching(enum expect_trust trust, const struct mx_addr *resolver)
+{
+	return trust == EXPECT_RESOLVER_AD ? resolver : NULL;
+}
+
 static void learn_addresses(struct correlate *c, const struct dns_message *m,
-			    enum expect_trust trust, uint64_t ts)
+			    enum expect_trust trust, const struct mx_addr *resolver, uint64_t ts)
 {
 	struct dns_rr_iter it;
 	const ldns_rr *rr;
@@ -95,6 +101,8 @@ static void learn_addresses(struct correlate *c, const struct dns_message *m,
 			memset(&a, 0, sizeof(a));
 			mx_strlcpy(owner, it.owner, sizeof(owner));
 			a.trust = trust;
+			if (vouching(trust, resolver) != NULL)
+				a.resolver = *resolver;
 			a.expires_us = UINT64_MAX;
 		}
 		if (a.n < EXPECT_MAX_ADDRS)
@@ -106,7 +114,7 @@ static void learn_addresses(struct correlate *c, const struct dns_message *m,
 }
 
 static void learn_tlsa(struct correlate *c, const struct dns_message *m, enum expect_trust trust,
-		       uint64_t ts)
+		       const struct mx_addr *resolver, uint64_t ts)
 {
 	struct dns_rr_iter it;
 	const ldns_rr *rr;
@@ -118,6 +126,8 @@ static void learn_tlsa(struct correlate *c, const struct dns_message *m, enum ex
 		return;
 	memset(&t, 0, sizeof(t));
 	t.trust = trust;
+	if (vouching(trust, resolver) != NULL)
+		t.resolver = *resolver;
 	t.expires_us = UINT64_MAX;
 	dns_rr_iter_init(&it, m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_TLSA);
 	while ((rr = dns_rr_iter_next(&it)) != NULL && t.n < EXPECT_MAX_TLSA) {
@@ -167,7 +177,24 @@ struct dns_evidence {
 	const char *what;
 	const struct expect_mxset *answer_mx;
 	const char *bad_host;
+	/* AD=1 answers this resolver gave for the zone before, when they are
+	   what makes this answer suspect; NULL otherwise. */
+	const struct resolver_ad_obs *ad;
+	uint64_t ts;
 };
+
+static void ad_history_evidence(struct eve *e, const struct resolver_ad_obs *o, uint64_t ts)
+{
+	eve_obj_begin(e, "ad_history");
+	eve_addr(e, "resolver", &o->resolver);
+	eve_str(e, "zone", o->zone);
+	eve_u64(e, "ad_answers", o->ad_answers);
+	eve_u64(e, "first_ad_seconds_ago", ts > o->first_ad_us ? (ts - o->first_ad_us) / MX_USEC : 0);
+	eve_u64(e, "last_ad_seconds_ago", ts > o->last_ad_us ? (ts - o->last_ad_us) / MX_USEC : 0);
+	eve_str(e, "observed", "this resolver answered for the zone with AD=1 before; "
+			       "this answer has no AD");
+	eve_obj_end(e);
+}
 
 static void dns_evidence(struct eve *e, const void *arg)
 {
@@ -192,6 +219,8 @@ static void dns_evidence(struct eve *e, const void *arg)
 	}
 	if (d->bad_host != NULL)
 		eve_str(e, "unexpected_mx", d->bad_host);
+	if (d->ad != NULL)
+		ad_history_evidence(e, d->ad, d->ts);
 }
 
 static void raise_dns(struct correlate *c, struct eve *e, enum mx_kind k, struct flow *f,
@@ -220,7 +249,7 @@ static void check_mx_answer(struct correlate *c, struct eve *e, struct flow *f,
 {
 	const struct expect_mxset *known = expect_get_mx(correlate_expect(c), m->qname, ts);
 	const struct policy *pol = correlate_policy(c, m->qname);
-	struct dns_evidence ev = {m, "mx answer", ans, NULL};
+	struct dns_evidence ev = {m, "mx answer", ans, NULL, NULL, ts};
 
 	if (known != NULL && expect_trust_validated(known->trust) &&
 	    !expect_trust_validated(ans->trust)) {
@@ -229,7 +258,8 @@ static void check_mx_answer(struct correlate *c, struct eve *e, struct flow *f,
 			    .source = known->trust == EXPECT_CONFIGURED ? "policy" : "dane",
 			    .trust = known->trust,
 			    .domain = m->qname,
-			    .detail = "MX answer differs from the validated MX set"};
+			    .detail = "MX answer differs from the validated MX set",
+			    .resolver = vouching(known->trust, &known->resolver)};
 
 			if (mx_in_set(known, ans->mx[i].host))
 				continue;
@@ -276,9 +306,14 @@ static bool known_enough(enum expect_trust seen_trust, uint32_t sightings, uint6
 	return sightings >= k->min_sightings;
 }
 
-/* A TLSA query answered without TLSA for a host known to have TLSA. */
+/*
+ * A TLSA query answered without TLSA for a host known to have TLSA, or
+ * (ad set) without AD from a resolver that answered for the zone with
+ * AD=1 before: the denial cannot be told from a forged one.
+ */
 static bool check_tlsa_gone(struct correlate *c, struct eve *e, struct flow *f,
-			    const struct dns_message *m, bool denial_secure, uint64_t ts)
+			    const struct dns_message *m, bool denial_secure,
+			    const struct resolver_ad_obs *ad, uint64_t ts)
 {
 	uint16_t port;
 	const char *host;
@@ -286,7 +321,7 @@ static bool check_tlsa_gone(struct correlate *c, struct eve *e, struct flow *f,
 	const struct policy_tlsa *pinned[1];
 	bool live;
 	struct alert_expectation exp = {.source = "dane"};
-	struct dns_evidence ev = {m, NULL, NULL, NULL};
+	struct dns_evidence ev = {m, NULL, NULL, NULL, ad, ts};
 
 	if (!tlsa_owner_host(m->qname, &port, &host) || answer_has_type(m, LDNS_RR_TYPE_TLSA))
 		return false;
@@ -297,15 +332,23 @@ static bool check_tlsa_gone(struct correlate *c, struct eve *e, struct flow *f,
 					  &correlate_config(c)->tlsa_history, ts, &exp.trust)) {
 		exp.tlsa = known->rec;
 		exp.ntlsa = known->n;
+		exp.resolver = vouching(exp.trust, &known->resolver);
+		exp.detail = "host known to publish TLSA records";
 	} else if (policy_tlsa_for_host(correlate_policies(c), host, port, pinned, 1) > 0) {
 		exp.source = "policy";
 		exp.trust = EXPECT_CONFIGURED;
 		exp.policy_id = pinned[0]->policy->id;
+		exp.detail = "host known to publish TLSA records";
+	} else if (ad != NULL) {
+		exp.trust = EXPECT_RESOLVER_AD;
+		exp.resolver = &ad->resolver;
+		exp.domain = ad->zone;
+		exp.detail = "zone answered with AD=1 by this resolver before: a TLSA denial "
+			     "without AD cannot be told from a forged one";
 	} else {
 		return false;
 	}
 	exp.mx_host = host;
-	exp.detail = "host known to publish TLSA records";
 	ev.what = m->rcode == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN without valid denial"
 						  : "NODATA without valid denial";
 	raise_dns(c, e, KIND_TLSA_STRIPPED, f, ts, &ev, &exp);
@@ -314,14 +357,15 @@ static bool check_tlsa_gone(struct correlate *c, struct eve *e, struct flow *f,
 
 /* An _mta-sts TXT query answered without an STSv1 record, for a known domain. */
 static bool check_sts_gone(struct correlate *c, struct eve *e, struct flow *f,
-			   const struct dns_message *m, bool denial_secure, uint64_t ts)
+			   const struct dns_message *m, bool denial_secure,
+			   const struct resolver_ad_obs *ad, uint64_t ts)
 {
 	const char *domain = sts_owner_domain(m->qname);
 	const struct expect_sts *known;
 	const struct policy *pol;
 	bool live;
 	struct alert_expectation exp = {.source = "mta-sts"};
-	struct dns_evidence ev = {m, "no v=STSv1 TXT record", NULL, NULL};
+	struct dns_evidence ev = {m, "no v=STSv1 TXT record", NULL, NULL, ad, ts};
 
 	if (domain == NULL || denial_secure)
 		return false;
@@ -335,6 +379,7 @@ static bool check_sts_gone(struct correlate *c, struct eve *e, struct flow *f,
 		   known_enough(known->trust, known->sightings, known->last_seen_us,
 				&correlate_config(c)->sts_history, ts, &exp.trust)) {
 		exp.detail = "domain known to publish an MTA-STS TXT record";
+		exp.resolver = vouching(exp.trust, &known->resolver);
 	} else {
 		return false;
 	}
@@ -358,7 +403,7 @@ bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts
 
 /* Teaches the store what a NOERROR answer says, trusted as far as trust. */
 static void learn(struct correlate *c, struct eve *e, struct flow *f, const struct dns_message *m,
-		  enum expect_trust trust, uint64_t ts_us)
+		  enum expect_trust trust, const struct mx_addr *resolver, uint64_t ts_us)
 {
 	struct expect_mxset mx;
 	uint32_t ttl;
@@ -369,14 +414,16 @@ static void learn(struct correlate *c, struct eve *e, struct flow *f, const stru
 	/* An MX RRset of the name asked for, whatever the query type (ANY). */
 	if (collect_mx(m, &mx, &ttl) > 0) {
 		mx.trust = trust;
+		if (vouching(trust, resolver) != NULL)
+			mx.resolver = *resolver;
 		mx.expires_us = ts_us + TTL_US(c, ttl);
 		if (f != NULL)
 			check_mx_answer(c, e, f, m, &mx, ts_us);
 		expect_put_mx(correlate_expect(c), m->qname, &mx, ts_us);
 	}
-	learn_addresses(c, m, trust, ts_us);
+	learn_addresses(c, m, trust, resolver, ts_us);
 	if (m->qtype == LDNS_RR_TYPE_TLSA)
-		learn_tlsa(c, m, trust, ts_us);
+		learn_tlsa(c, m, trust, resolver, ts_us);
 	if (m->qtype == LDNS_RR_TYPE_TXT && sts_owner_domain(m->qname) != NULL &&
 	    find_sts(m, id, sizeof(id), &ttl)) {
 		struct expect_sts st;
@@ -384,6 +431,8 @@ static void learn(struct correlate *c, struct eve *e, struct flow *f, const stru
 		memset(&st, 0, sizeof(st));
 		mx_strlcpy(st.id, id, sizeof(st.id));
 		st.trust = trust;
+		if (vouching(trust, resolver) != NULL)
+			st.resolver = *resolver;
 		st.expires_us = ts_us + TTL_US(c, ttl);
 		expect_put_sts(correlate_expect(c), sts_owner_domain(m->qname), &st, ts_us);
 	}
@@ -437,6 +486,13 @@ void dns_retry_free(struct dns_retry *r)
 	free(r);
 }
 
+void dns_retry_clear(struct dns_retry *r)
+{
+	for (size_t i = 0; i < RETRY_SLOTS; i++)
+		retry_clear(&r->slot[i]);
+	r->next = 0;
+}
+
 const struct mx_counter_desc *dns_retry_counter_desc(void)
 {
 	return retry_counter_desc;
@@ -444,7 +500,8 @@ const struct mx_counter_desc *dns_retry_counter_desc(void)
 
 static bool worth_keeping(const struct dns_message *m, const struct dnssec_judgement *j)
 {
-	if (m->rcode != LDNS_RCODE_NOERROR || m->ancount == 0 || j->trust != EXPECT_UNVALIDATED)
+	if (m->rcode != LDNS_RCODE_NOERROR || m->ancount == 0 ||
+	    (j->trust != EXPECT_UNVALIDATED && j->trust != EXPECT_RESOLVER_AD))
 		return false;
 	if (strcmp(j->reason, "keys-unknown") != 0)
 		return false;
@@ -488,10 +545,109 @@ static void retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us)
 		correlate_judge_dns(c, NULL, NULL, &s->m, false, s->ts_us, &j);
 		if (j.trust != EXPECT_DNSSEC)
 			continue;
-		learn(c, NULL, NULL, &s->m, EXPECT_DNSSEC, s->ts_us);
+		learn(c, NULL, NULL, &s->m, EXPECT_DNSSEC, NULL, s->ts_us);
 		retry_clear(s);
 		r->upgraded++;
 	}
+}
+
+/* A response of a type that carries an expectation (MX, A/AAAA, TLSA, _mta-sts TXT). */
+static bool carries_expectation(const struct dns_message *m)
+{
+	return m->qtype == LDNS_RR_TYPE_MX || m->qtype == LDNS_RR_TYPE_TLSA ||
+	       m->qtype == LDNS_RR_TYPE_A || m->qtype == LDNS_RR_TYPE_AAAA ||
+	       (m->qtype == LDNS_RR_TYPE_TXT && sts_owner_domain(m->qname) != NULL);
+}
+
+/*
+ * The zone an AD=1 answer vouches for: the signer of an RRSIG in the
+ * answer, else the owner of the SOA in the authority section (a denial),
+ * else the name asked for.
+ */
+static void ad_zone(const struct dns_message *m, char *zone, size_t len)
+{
+	const ldns_rr_list *ans = ldns_pkt_answer(m->pkt), *auth = ldns_pkt_authority(m->pkt);
+
+	for (size_t i = 0; ans != NULL && i < ldns_rr_list_rr_count(ans); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(ans, i);
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG && ldns_rr_rrsig_signame(rr) != NULL) {
+			dns_name_str(ldns_rr_rrsig_signame(rr), zone, len);
+			return;
+		}
+	}
+	for (size_t i = 0; auth != NULL && i < ldns_rr_list_rr_count(auth); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(auth, i);
+
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
+			dns_name_str(ldns_rr_owner(rr), zone, len);
+			return;
+		}
+	}
+	mx_strlcpy(zone, m->qname, len);
+}
+
+/* What could not be judged about a response that would carry an expectation. */
+static void count_blind(struct correlate *c, const struct dns_message *m,
+			const struct dnssec_judgement *j)
+{
+	struct blind_counters *b = correlate_blind(c);
+
+	if (j->trust != EXPECT_UNVALIDATED || j->bogus || j->denial_secure ||
+	    !carries_expectation(m) ||
+	    (m->rcode != LDNS_RCODE_NOERROR && m->rcode != LDNS_RCODE_NXDOMAIN))
+		return;
+	if (m->ad && j->ad_verdict == RESOLVER_AD_OFF)
+		b->dns_ad_off++;
+	else if (m->ad && j->ad_verdict == RESOLVER_AD_NOT_LISTED)
+		b->dns_ad_untrusted++;
+	else if (strcmp(j->reason, "keys-unknown") == 0)
+		b->dns_keys_unknown++;
+	else
+		b->dns_no_ad++;
+}
+
+/*
+ * Resolver-AD bookkeeping of one response: an AD=1 answer that counts is
+ * noted for its zone; an answer without AD to a DO query, from a
+ * resolver whose AD counts, for a zone it answered with AD=1 before, is
+ * suspect: returns that earlier observation (else NULL).
+ */
+static const struct resolver_ad_obs *ad_history(struct correlate *c, struct flow *f,
+						const struct dns_message *m, bool query_do,
+						const struct dnssec_judgement *j, uint64_t ts_us)
+{
+	char zone[DNS_NAME_STR_MAX];
+
+	if (f == NULL || (m->rcode != LDNS_RCODE_NOERROR && m->rcode != LDNS_RCODE_NXDOMAIN))
+		return NULL;
+	if (m->ad) {
+		if (j->ad_counts && !j->bogus) {
+			ad_zone(m, zone, sizeof(zone));
+			resolver_ad_note(correlate_resolver_ad(c), &f->srv, zone, ts_us);
+		}
+		return NULL;
+	}
+	if (!query_do || m->tc || j->trust == EXPECT_DNSSEC || j->denial_secure ||
+	    !carries_expectation(m) || correlate_ad_verdict(c, &f->srv) != RESOLVER_AD_COUNTS)
+		return NULL;
+	return resolver_ad_find(correlate_resolver_ad(c), &f->srv, m->qname, ts_us);
+}
+
+/* An answer without AD where this resolver gave AD=1 for the zone before. */
+static void raise_ad_stripped(struct correlate *c, struct eve *e, struct flow *f,
+			      const struct dns_message *m, const struct resolver_ad_obs *ad,
+			      uint64_t ts)
+{
+	struct dns_evidence ev = {m, "answer without AD from a resolver that validated this zone",
+				  NULL, NULL, ad, ts};
+	struct alert_expectation exp = {.source = sts_owner_domain(m->qname) ? "mta-sts" : "dane",
+					.trust = EXPECT_RESOLVER_AD,
+					.domain = ad->zone,
+					.resolver = &ad->resolver,
+					.detail = "zone answered with AD=1 by this resolver before"};
+
+	raise_dns(c, e, KIND_DNSSEC_STRIPPED, f, ts, &ev, &exp);
 }
 
 static void response(struct correlate *c, struct eve *e, struct flow *f,
@@ -501,6 +657,7 @@ static void response(struct correlate *c, struct eve *e, struct flow *f,
 	struct dnssec_judgement j;
 	const struct dnssec_counters *dc = dnssec_counters(correlate_dnssec(c));
 	uint64_t keys_before = dc->keys_validated + dc->ds_validated;
+	const struct resolver_ad_obs *ad;
 	uint32_t ttl;
 	char id[DNS_STS_ID_MAX];
 	bool specific = false;
@@ -515,7 +672,9 @@ static void response(struct correlate *c, struct eve *e, struct flow *f,
 	v->status = j.status;
 	mx_strlcpy(v->reason, j.reason, sizeof(v->reason));
 	v->trust = j.trust;
-	learn(c, e, f, m, j.trust, ts_us);
+	count_blind(c, m, &j);
+	ad = ad_history(c, f, m, query_do, &j, ts_us);
+	learn(c, e, f, m, j.trust, f != NULL ? &f->srv : NULL, ts_us);
 	if (worth_keeping(m, &j))
 		retry_keep(correlate_dns_retry(c), m, ts_us);
 	if (dc->keys_validated + dc->ds_validated != keys_before)
@@ -523,12 +682,16 @@ static void response(struct correlate *c, struct eve *e, struct flow *f,
 
 	if ((m->rcode == LDNS_RCODE_NOERROR || m->rcode == LDNS_RCODE_NXDOMAIN) && !m->tc) {
 		if (m->qtype == LDNS_RR_TYPE_TLSA)
-			specific = check_tlsa_gone(c, e, f, m, j.denial_secure, ts_us);
+			specific = check_tlsa_gone(c, e, f, m, j.denial_secure, ad, ts_us);
 		else if (m->qtype == LDNS_RR_TYPE_TXT && !find_sts(m, id, sizeof(id), &ttl))
-			specific = check_sts_gone(c, e, f, m, j.denial_secure, ts_us);
+			specific = check_sts_gone(c, e, f, m, j.denial_secure, ad, ts_us);
 	}
 	/* The more specific kind says it all: no dnssec-stripped on top. */
-	if (!specific)
+	if (specific)
+		return;
+	if (ad != NULL && !j.stripped_raised && !j.denial_stripped)
+		raise_ad_stripped(c, e, f, m, ad, ts_us);
+	else
 		correlate_denial_stripped(c, e, f, m, &j, ts_us);
 }
 

@@ -37,6 +37,8 @@ bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts
 struct dns_retry;
 struct dns_retry *dns_retry_new(void);
 void dns_retry_free(struct dns_retry *r);
+/* Drops every kept response (a new timeline); the counters stay. */
+void dns_retry_clear(struct dns_retry *r);
 /* Counter table of a struct dns_retry (dnssec.retry_*). */
 const struct mx_counter_desc *dns_retry_counter_desc(void);
 

@@ -104,6 +104,8 @@ static void judge_answer(struct correlate *c, struct eve *e, struct flow *f,
 		ev.r = &r;
 		ev.type = type;
 		dns_name_str(ldns_rr_owner(rr), ev.owner, sizeof(ev.owner));
+		if (r.status == DNSSEC_BOGUS)
+			j->bogus = true;
 		if (r.status == DNSSEC_BOGUS && !bogus_raised) {
 			bogus_raised = true;
 			ev.what = "RRSIG does not validate against validated keys";
@@ -111,6 +113,7 @@ static void judge_answer(struct correlate *c, struct eve *e, struct flow *f,
 		} else if (r.status == DNSSEC_INDETERMINATE && r.reason == DNSSEC_R_NO_SIGNATURES &&
 			   r.zone_known_signed && query_do && !m->tc && !stripped_raised) {
 			stripped_raised = true;
+			j->stripped_raised = true;
 			ev.what = "answer to a DO query without RRSIG from a signed zone";
 			raise_dns(c, e, KIND_DNSSEC_STRIPPED, f, ts, &ev, true);
 		}
@@ -139,6 +142,7 @@ static void judge_denial(struct correlate *c, struct eve *e, struct flow *f,
 		j->denial_secure = true;
 		j->trust = EXPECT_DNSSEC;
 	} else if (r.status == DNSSEC_BOGUS) {
+		j->bogus = true;
 		ev.what = "denial of existence does not validate";
 		raise_dns(c, e, KIND_DNSSEC_BOGUS, f, ts, &ev, true);
 	} else if (r.status == DNSSEC_NO_PROOF && r.zone_known_signed && query_do && !m->tc) {
@@ -173,11 +177,14 @@ void correlate_judge_dns(struct correlate *c, struct eve *e, struct flow *f,
 			 const struct dns_message *m, bool query_do, uint64_t ts_us,
 			 struct dnssec_judgement *j)
 {
-	bool trusted_ad;
+	enum resolver_ad_verdict adv = RESOLVER_AD_OFF;
 
 	correlate_lock(c);
-	trusted_ad = f != NULL && m->ad && correlate_resolver_trusted(c, &f->srv);
+	if (f != NULL && m->ad)
+		adv = correlate_ad_verdict(c, &f->srv);
 	memset(j, 0, sizeof(*j));
+	j->ad_verdict = adv;
+	j->ad_counts = f != NULL && m->ad && adv == RESOLVER_AD_COUNTS;
 	j->status = "insecure";
 	j->trust = EXPECT_UNVALIDATED;
 	dnssec_observe_pkt(correlate_dnssec(c), m->pkt, ts_us);
@@ -185,8 +192,9 @@ void correlate_judge_dns(struct correlate *c, struct eve *e, struct flow *f,
 		judge_answer(c, e, f, m, query_do, ts_us, j);
 	else if (m->rcode == LDNS_RCODE_NOERROR || m->rcode == LDNS_RCODE_NXDOMAIN)
 		judge_denial(c, e, f, m, query_do, ts_us, j);
-	if (trusted_ad && j->trust == EXPECT_UNVALIDATED) {
-		j->trust = EXPECT_AD_TRUSTED;
+	/* The sensor's own judgement wins: secure stays dnssec, bogus stays bogus. */
+	if (j->ad_counts && j->trust == EXPECT_UNVALIDATED && !j->bogus) {
+		j->trust = EXPECT_RESOLVER_AD;
 		if (m->rcode == LDNS_RCODE_NXDOMAIN || !answer_has(m, m->qtype))
 			j->denial_secure = true;
 	}

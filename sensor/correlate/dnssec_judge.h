@@ -1,8 +1,10 @@
 /*
  * dnssec_judge.h - how far a DNS response can be trusted: the passive
  * validator learns the keys in it, then its answer RRsets are validated
- * (or its denial of existence checked) at packet time; the AD bit counts
- * only from a resolver listed as trusted. Raises dnssec-bogus (a
+ * (or its denial of existence checked) at packet time; where that cannot
+ * decide, an AD=1 answer counts as validated when correlate_ad_verdict
+ * says so (trust resolver-ad), never over a signature the sensor found
+ * bogus. Raises dnssec-bogus (a
  * signature or denial fails against validated keys) and dnssec-stripped
  * (a DO query to a zone known to be signed answered without signatures
  * or without denial records).
@@ -24,6 +26,10 @@ struct dnssec_judgement {
 	   mta-sts-stripped) covers it; see correlate_denial_stripped(). */
 	bool denial_stripped;
 	char signed_zone[256];
+	bool bogus;	     /* the sensor's own validation failed: AD is not believed */
+	bool stripped_raised; /* dnssec-stripped was raised for the answer already */
+	bool ad_counts;	     /* the response had AD=1 and its resolver's AD counts */
+	enum resolver_ad_verdict ad_verdict; /* for an AD=1 response: why it counts or not */
 };
 
 /*

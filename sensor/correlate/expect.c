@@ -63,7 +63,7 @@ const struct mx_counter_desc expect_counter_desc[] = {
 static const char *const trust_names[] = {
     [EXPECT_CONFIGURED] = "policy-file",
     [EXPECT_DNSSEC] = "dnssec",
-    [EXPECT_AD_TRUSTED] = "ad-trusted-resolver",
+    [EXPECT_RESOLVER_AD] = "resolver-ad",
     [EXPECT_UNVALIDATED] = "unvalidated",
     [EXPECT_HISTORY] = "history",
 };
@@ -75,7 +75,7 @@ const char *expect_trust_name(enum expect_trust t)
 
 bool expect_trust_validated(enum expect_trust t)
 {
-	return t == EXPECT_CONFIGURED || t == EXPECT_DNSSEC || t == EXPECT_AD_TRUSTED;
+	return t == EXPECT_CONFIGURED || t == EXPECT_DNSSEC || t == EXPECT_RESOLVER_AD;
 }
 
 void expect_config_defaults(struct expect_config *cfg)
@@ -181,6 +181,12 @@ static void entry_remove(struct expect_store *st, struct entry *e)
 }
 
 static void show(struct expect_store *st, const struct entry *e);
+
+void expect_clear(struct expect_store *st)
+{
+	while (st->lru_tail != NULL)
+		entry_remove(st, st->lru_tail);
+}
 
 static struct entry *lookup(struct expect_store *st, uint8_t kind, const char *name,
 			    const struct mx_addr *addr, uint16_t port)

@@ -26,14 +26,14 @@
 enum expect_trust {
 	EXPECT_CONFIGURED,  /* a policy file says so */
 	EXPECT_DNSSEC,	    /* DNSSEC-validated by the sensor */
-	EXPECT_AD_TRUSTED,  /* AD bit from a resolver listed as trusted */
+	EXPECT_RESOLVER_AD, /* AD bit of a resolver whose AD counts (resolver_ad.h) */
 	EXPECT_UNVALIDATED, /* plain DNS answer */
 	EXPECT_HISTORY,	    /* learned from earlier sessions */
 };
 
-/* "dnssec", "ad-trusted-resolver", ... for the EVE expectation object. */
+/* "dnssec", "resolver-ad", ... for the EVE expectation object. */
 const char *expect_trust_name(enum expect_trust t);
-/* Validated means configured, DNSSEC-validated, or AD from a trusted resolver. */
+/* Validated means configured, DNSSEC-validated, or AD from a resolver whose AD counts. */
 bool expect_trust_validated(enum expect_trust t);
 
 struct expect_mx {
@@ -45,6 +45,7 @@ struct expect_mxset {
 	size_t n;
 	struct expect_mx mx[EXPECT_MAX_MX];
 	enum expect_trust trust;
+	struct mx_addr resolver; /* the resolver that vouched (trust EXPECT_RESOLVER_AD) */
 	uint64_t expires_us;
 	char learned_from[EXPECT_FROM_MAX]; /* "" unless another sensor shared it */
 };
@@ -53,6 +54,7 @@ struct expect_addrs {
 	size_t n;
 	struct mx_addr addr[EXPECT_MAX_ADDRS];
 	enum expect_trust trust;
+	struct mx_addr resolver; /* the resolver that vouched (trust EXPECT_RESOLVER_AD) */
 	uint64_t expires_us;
 };
 
@@ -66,7 +68,8 @@ struct expect_tlsa {
 	size_t n;
 	struct tlsa_record rec[EXPECT_MAX_TLSA];
 	enum expect_trust trust;
-	uint64_t expires_us;   /* end of the RRset's TTL */
+	struct mx_addr resolver; /* the resolver that vouched (trust EXPECT_RESOLVER_AD) */
+	uint64_t expires_us;	 /* end of the RRset's TTL */
 	uint64_t last_seen_us; /* for "known to have TLSA" after expiry */
 	uint32_t sightings;    /* answers with TLSA seen for this host and port */
 	char learned_from[EXPECT_FROM_MAX]; /* "" unless another sensor shared it */
@@ -75,6 +78,7 @@ struct expect_tlsa {
 struct expect_sts {
 	char id[EXPECT_STS_ID_MAX];
 	enum expect_trust trust;
+	struct mx_addr resolver; /* the resolver that vouched (trust EXPECT_RESOLVER_AD) */
 	uint64_t expires_us;
 	uint64_t last_seen_us;
 	uint32_t sightings; /* answers with an STSv1 record seen for this domain */
@@ -120,6 +124,8 @@ struct expect_store;
 
 struct expect_store *expect_new(const struct expect_config *cfg);
 void expect_free(struct expect_store *st);
+/* Forgets every entry (a new timeline); the counters stay. */
+void expect_clear(struct expect_store *st);
 
 /* Lowercases name into out and drops one trailing dot; false if too long. */
 bool expect_norm_name(const char *name, char out[EXPECT_NAME_MAX]);

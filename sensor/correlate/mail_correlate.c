@@ -68,6 +68,7 @@ struct tlsa_expect {
 	struct tlsa_record rec[MAX_TLSA_SEEN];
 	size_t n;
 	enum expect_trust trust;
+	struct mx_addr resolver; /* trust EXPECT_RESOLVER_AD: who vouched */
 	const char *source;
 	const char *policy_id;
 	const char *learned_from; /* NULL unless another sensor shared the TLSA */
@@ -109,6 +110,7 @@ static bool host_tlsa(struct correlate *c, const char *host, uint64_t ts, struct
 		if (tlsa_usable(&t->rec[i]))
 			te->rec[te->n++] = t->rec[i];
 	te->trust = t->trust;
+	te->resolver = t->resolver;
 	te->source = "dane";
 	te->learned_from = t->learned_from[0] ? t->learned_from : NULL;
 	return te->n > 0;
@@ -140,6 +142,7 @@ static void exp_from_tlsa(const struct tlsa_expect *te, struct alert_expectation
 	exp->tlsa = te->rec;
 	exp->ntlsa = te->n;
 	exp->detail = detail;
+	exp->resolver = te->trust == EXPECT_RESOLVER_AD ? &te->resolver : NULL;
 }
 
 /* A policy among the session's domains that requires TLS; why says how. */
@@ -328,6 +331,7 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 			exp.source = mx->trust == EXPECT_CONFIGURED ? "policy" : "dane";
 			exp.trust = mx->trust;
 			exp.learned_from = mx->learned_from[0] ? mx->learned_from : NULL;
+			exp.resolver = mx->trust == EXPECT_RESOLVER_AD ? &mx->resolver : NULL;
 			exp.domain = doms[j];
 			exp.mx_host = mf->hosts[i];
 			exp.detail =
@@ -339,16 +343,44 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 	}
 }
 
+/*
+ * The server's STARTTLS history, counted when its EHLO reply is seen (not
+ * when the session ends: sessions to a busy MX overlap, and a strip in one
+ * must be judged against the offers of the others already seen). A
+ * session that was attacked teaches nothing.
+ */
+static void count_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts)
+{
+	struct server_history *h;
+
+	if (mf->ehlo_counted || mf->si->midstream || mf->implicit_tls ||
+	    mf->alerted[KIND_STARTTLS_STRIPPED] || mf->alerted[KIND_STARTTLS_MASKED])
+		return;
+	mf->ehlo_counted = true;
+	h = expect_history(correlate_expect(c), &mf->f->srv, ts, true);
+	if (h == NULL)
+		return;
+	h->last_seen_us = ts;
+	h->sessions++;
+	if (mf->si->starttls_offered) {
+		h->starttls_offers++;
+		h->starttls_streak++;
+		h->starttls_last_us = ts;
+	} else {
+		h->starttls_streak = 0;
+	}
+}
+
 static void judge_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
 	check_server_claims(c, mf, ts_us);
 	struct session_expect se;
 	struct alert_expectation exp;
 
-	if (mf->si->starttls_offered || mf->si->midstream || mf->implicit_tls)
-		return;
-	if (tls_expected(c, mf, ts_us, true, &se, &exp))
+	if (!mf->si->starttls_offered && !mf->si->midstream && !mf->implicit_tls &&
+	    tls_expected(c, mf, ts_us, true, &se, &exp))
 		raise(c, mf, KIND_STARTTLS_STRIPPED, FLOW_TOCLIENT, ts_us, &exp, ehlo_evidence, mf);
+	count_ehlo(c, mf, ts_us);
 }
 
 static void judge_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
@@ -487,6 +519,7 @@ static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *r
 			exp.source = mx->trust == EXPECT_CONFIGURED ? "policy" : "dane";
 			exp.trust = mx->trust;
 			exp.learned_from = mx->learned_from[0] ? mx->learned_from : NULL;
+			exp.resolver = mx->trust == EXPECT_RESOLVER_AD ? &mx->resolver : NULL;
 			exp.detail =
 			    "server address belongs to none of the domain's validated MX hosts";
 			raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts_us, &exp,
@@ -760,16 +793,7 @@ static void update_history(struct correlate *c, struct mail_facts *mf, uint64_t 
 	if (h == NULL)
 		return;
 	h->last_seen_us = ts;
-	if (si->ehlo_code / 100 == 2 && si->helo_verb == SMTP_VERB_EHLO) {
-		h->sessions++;
-		if (si->starttls_offered) {
-			h->starttls_offers++;
-			h->starttls_streak++;
-			h->starttls_last_us = ts;
-		} else {
-			h->starttls_streak = 0;
-		}
-	}
+	/* STARTTLS offers were counted when the EHLO reply came (count_ehlo). */
 	if (mf->ti->handshake_complete && mf->ti->version >= h->max_tls_version) {
 		if (mf->ti->version > h->max_tls_version)
 			h->version_sightings = 0;
@@ -850,7 +874,11 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 			mf->dane = VERDICT_UNVERIFIABLE;
 		else
 			mf->dane = VERDICT_OK;
+		if (mf->dane == VERDICT_UNVERIFIABLE && !blind)
+			correlate_blind(c)->dane_tls13++;
 	}
+	if (mf->f->sport == 25 && !mf->si->midstream && mf->nhosts == 0)
+		correlate_blind(c)->smtp_unknown_mx++;
 	mf->sts = VERDICT_NONE;
 	if (sts_expected) {
 		if (blind && !mf->alerted[KIND_CERTIFICATE_HOST_MISMATCH] &&

@@ -82,6 +82,7 @@ struct mail_facts {
 	char domains[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
 	size_t ndomains;
 	bool history_counted;
+	bool ehlo_counted; /* the EHLO reply went into the server's history */
 	enum verdict dane, sts;
 	struct mail_policy_seen policy;
 };

@@ -636,6 +636,15 @@ void dnssec_free(struct dnssec_validator *v)
 	free(v);
 }
 
+void dnssec_forget(struct dnssec_validator *v)
+{
+	while (v->npending > 0)
+		dnssec_pending_free(v, v->npending - 1);
+	dnssec_cache_clear(&v->cache);
+	v->last_purge = 0;
+	dnssec_update_gauges(v);
+}
+
 const struct dnssec_counters *dnssec_counters(const struct dnssec_validator *v)
 {
 	return &v->ctr;

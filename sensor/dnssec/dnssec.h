@@ -152,6 +152,11 @@ struct dnssec_validator *dnssec_new(const struct trust_anchors *ta,
 
 /* Frees the validator and everything it holds (NULL is fine). */
 void dnssec_free(struct dnssec_validator *v);
+/*
+ * Forgets every validated key, DS and no-DS proof and every pending
+ * RRset (a new timeline); the trust anchors and the counters stay.
+ */
+void dnssec_forget(struct dnssec_validator *v);
 
 /* The validator's counters (gauges are current). */
 const struct dnssec_counters *dnssec_counters(const struct dnssec_validator *v);

@@ -234,6 +234,7 @@ void setup_correlate_config(const struct setup *s, struct correlate_config *kc)
 	kc->trust_anchor_file = s->cfg.trust_anchor_file[0] ? s->cfg.trust_anchor_file : NULL;
 	kc->dnssec_memcap = s->cfg.dns_cache_memcap;
 	kc->expect.memcap = s->cfg.expect_memcap;
+	kc->trust_ad = s->cfg.trust_ad;
 	for (size_t i = 0; i < s->cfg.n_trusted_resolvers && i < CORRELATE_MAX_TRUSTED; i++)
 		kc->trusted_resolvers[kc->n_trusted_resolvers++] = s->cfg.trusted_resolvers[i];
 	history_knobs(stripped, &kc->starttls_history);

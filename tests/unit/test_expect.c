@@ -235,7 +235,7 @@ static void test_names(void **state)
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_false(expect_norm_name(longname, out));
-	assert_string_equal(expect_trust_name(EXPECT_AD_TRUSTED), "ad-trusted-resolver");
+	assert_string_equal(expect_trust_name(EXPECT_RESOLVER_AD), "resolver-ad");
 	assert_true(expect_trust_validated(EXPECT_CONFIGURED));
 	assert_false(expect_trust_validated(EXPECT_HISTORY));
 }

@@ -842,8 +842,10 @@ static struct correlate *new_correlate(void)
 	struct correlate *c;
 
 	correlate_config_defaults(&kc);
-	mx_addr_from_v4(&kc.trusted_resolvers[0], resolver()->a);
-	mx_addr_from_v6(&kc.trusted_resolvers[1], ip6(0x53).a);
+	mx_addr_from_v4(&kc.trusted_resolvers[0].addr, resolver()->a);
+	kc.trusted_resolvers[0].bits = 128;
+	mx_addr_from_v6(&kc.trusted_resolvers[1].addr, ip6(0x53).a);
+	kc.trusted_resolvers[1].bits = 128;
 	kc.n_trusted_resolvers = 2;
 	c = correlate_new(&kc, err, sizeof(err));
 	assert_non_null(c);
@@ -1052,7 +1054,7 @@ static void test_workers_write_what_one_pipeline_writes(void **state)
 	assert_int_equal(count_matching(&one, "\"event_type\":\"alert\""), 40);
 	assert_int_equal(count_matching(&one, "\"event_type\":\"smtp\""), 36);
 	assert_int_equal(count_matching(&one, "\"expectation\":{\"source\":\"dane\",\"validated\":"
-					      "true,\"trust\":\"ad-trusted-resolver\""),
+					      "true,\"trust\":\"resolver-ad\""),
 			 24);
 	/* With the phases settled, then back to back (the order of DNS frames holds). */
 	for (unsigned run = 0; run < 6; run++) {
