@@ -103,6 +103,9 @@ static void usage(FILE *out)
 	    "  --list-rules          one line per rule (sid, rev, kind, severity, enabled,\n"
 	    "                        threshold) after -c/-R; exit\n"
 	    "  --dump-config         the effective configuration as YAML -c accepts; exit\n"
+	    "  --isolate             offline: every input file starts a new timeline (nothing\n"
+	    "                        learned from one file judges another); without it a\n"
+	    "                        file that starts before the last packet seen does so\n"
 	    "  -V, --version   -h, --help\n"
 	    "       mxsentry report -o DIR [options] EVE... (mxsentry report -h)\n"
 	    "exit status: 0 ok, 1 error, 2 usage or start-up error, 3 an input capture was "
@@ -142,7 +145,8 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 		O_SUMMARY,
 		O_BUILD_INFO,
 		O_LIST_RULES,
-		O_DUMP_CONFIG
+		O_DUMP_CONFIG,
+		O_ISOLATE
 	};
 	static const struct option longopts[] = {
 	    {"check", no_argument, NULL, 'T'},
@@ -166,6 +170,7 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 	    {"build-info", no_argument, NULL, O_BUILD_INFO},
 	    {"list-rules", no_argument, NULL, O_LIST_RULES},
 	    {"dump-config", no_argument, NULL, O_DUMP_CONFIG},
+	    {"isolate", no_argument, NULL, O_ISOLATE},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -303,6 +308,9 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 		case O_DUMP_CONFIG:
 			mode.dump_config = true;
 			break;
+		case O_ISOLATE:
+			o->isolate = true;
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -330,11 +338,12 @@ struct run_ctx {
 	struct setup *reloaded; /* the last reload's setup: its rules back thr */
 	const struct cli_options *opts;
 	struct report *report;
-	struct persist *state; /* --state; NULL: in memory only */
-	bool state_failed;     /* the state could not be loaded: exit 2 */
-	const char *file;      /* the capture file being read, for pcap_filename */
+	struct persist *state;	 /* --state; NULL: in memory only */
+	bool state_failed;	 /* the state could not be loaded: exit 2 */
+	const char *file;	 /* the capture file being read, for pcap_filename */
 	uint64_t next_stats_us;	 /* live, one pipeline: when the next stats record is due */
 	uint32_t stats_interval; /* live, one pipeline: seconds between stats records */
+	uint64_t timelines;	 /* timelines started because a file went back in time */
 	bool live;
 	bool warned_drops;
 	bool warned_queue_drops;
@@ -503,6 +512,32 @@ static void on_tick(void *ctx)
 		report_progress(r->report, r->cap);
 }
 
+/*
+ * A new input file: with --isolate, or when its first packet is older than
+ * the last packet already seen (an unrelated capture), everything learned
+ * so far is forgotten and packet time starts again. The first such file
+ * is named on stderr; the rest are counted (end of run, and
+ * stats.pipeline.timelines). True when a new timeline was started.
+ */
+static bool maybe_new_timeline(struct run_ctx *r, const char *file, uint64_t ts_us)
+{
+	uint64_t last = pipeline_last_ts(r->pipe);
+
+	if (!r->opts->isolate && (last == 0 || ts_us >= last))
+		return false;
+	pipeline_new_timeline(r->pipe);
+	correlate_forget(r->corr);
+	if (r->opts->isolate)
+		return true;
+	if (r->timelines++ == 0)
+		fprintf(stderr,
+			"mxsentry: %s starts %.3f s before the last packet already seen: "
+			"new timeline (nothing learned from earlier files judges it; "
+			"--isolate does this for every file)\n",
+			file, (double)(last - ts_us) / 1e6);
+	return true;
+}
+
 static void on_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame, uint32_t caplen,
 		      uint32_t wirelen)
 {
@@ -517,6 +552,10 @@ static void on_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame, 
 		return;
 	}
 	if (file != r->file) {
+		/* Flows that time out in the gap before this file's first packet
+		   are written under the file they were seen in. */
+		if (r->file != NULL && !maybe_new_timeline(r, file, ts_us))
+			pipeline_tick(r->pipe, ts_us);
 		r->file = file;
 		eve_set_pcap_filename(r->eve, file);
 	}
@@ -760,6 +799,11 @@ int main(int argc, char **argv)
 	eve_flush(r.eve);
 	if (r.report != NULL)
 		report_summary(r.report, stderr);
+	if (r.timelines > 1)
+		fprintf(stderr,
+			"mxsentry: %llu files started a new timeline (earlier than the last "
+			"packet seen)\n",
+			(unsigned long long)r.timelines);
 
 	switch (res) {
 	case CAPTURE_ERROR:

@@ -531,6 +531,12 @@ void app_tick(struct app *a, uint64_t now_us)
 	dns_ctx_tick(a->dns, now_us);
 }
 
+void app_forget(struct app *a)
+{
+	mail_ctx_forget(a->mail);
+	dns_ctx_forget(a->dns);
+}
+
 size_t app_stats_sources(struct app *a, struct stats_source *out, size_t max)
 {
 	size_t n = 0;

@@ -106,6 +106,9 @@ void app_flow_end(struct app *a, struct flow *f, enum flow_end_reason why);
 /* Periodic work at packet time now_us (expiring correlation state). */
 void app_tick(struct app *a, uint64_t now_us);
 
+/* Forgets what sessions left behind for later ones (a new timeline). */
+void app_forget(struct app *a);
+
 /*
  * The application layer's counter tables (its own, then the mail and DNS
  * sessions'), written to out (at most max); returns how many. The

@@ -556,6 +556,11 @@ void dns_ctx_tick(struct dns_ctx *d, uint64_t now_us)
 	(void)now_us;
 }
 
+void dns_ctx_forget(struct dns_ctx *d)
+{
+	memset(d->qtable, 0, QTABLE_SIZE * sizeof(*d->qtable));
+}
+
 size_t dns_ctx_stats_sources(struct dns_ctx *d, struct stats_source *out, size_t max)
 {
 	const struct stats_source all[] = {

@@ -20,6 +20,9 @@ struct correlate;
 struct dns_ctx *dns_ctx_new(const struct app_config *cfg, struct eve *eve, struct correlate *corr);
 void dns_ctx_free(struct dns_ctx *d);
 void dns_ctx_tick(struct dns_ctx *d, uint64_t now_us);
+/* Forgets every query waiting for its response (a new timeline). */
+void dns_ctx_forget(struct dns_ctx *d);
+
 /* The DNS sessions' counter tables, written to out (at most max); returns how many. */
 size_t dns_ctx_stats_sources(struct dns_ctx *d, struct stats_source *out, size_t max);
 

@@ -141,6 +141,11 @@ void mail_ctx_tick(struct mail_ctx *m, uint64_t now_us)
 	(void)now_us;
 }
 
+void mail_ctx_forget(struct mail_ctx *m)
+{
+	memset(m->fallback, 0, sizeof(m->fallback));
+}
+
 size_t mail_ctx_stats_sources(struct mail_ctx *m, struct stats_source *out, size_t max)
 {
 	const struct stats_source all[] = {

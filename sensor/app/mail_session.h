@@ -24,6 +24,9 @@ struct mail_ctx *mail_ctx_new(const struct app_config *cfg, struct eve *eve,
 			      struct correlate *corr);
 void mail_ctx_free(struct mail_ctx *m);
 void mail_ctx_tick(struct mail_ctx *m, uint64_t now_us);
+/* Forgets the failed TLS attempts remembered for tls-fallback-cleartext (a new timeline). */
+void mail_ctx_forget(struct mail_ctx *m);
+
 /* The mail sessions' counter tables, written to out (at most max); returns how many. */
 size_t mail_ctx_stats_sources(struct mail_ctx *m, struct stats_source *out, size_t max);
 

@@ -32,6 +32,7 @@ static const struct mx_counter_desc pipeline_counter_desc[] = {
     MX_COUNTER("pipeline.not_tcp_udp", struct pipeline_counters, decode_skip),
     MX_COUNTER("pipeline.decode_invalid", struct pipeline_counters, decode_invalid),
     MX_COUNTER("pipeline.no_flow", struct pipeline_counters, flow_none),
+    MX_COUNTER("pipeline.timelines", struct pipeline_counters, timelines),
     {NULL, 0},
 };
 
@@ -238,6 +239,18 @@ void pipeline_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame, u
 void pipeline_flush(struct pipeline *p)
 {
 	flow_table_flush(p->flows);
+}
+
+void pipeline_new_timeline(struct pipeline *p)
+{
+	flow_table_flush(p->flows);
+	decoder_expire(p->dec, UINT64_MAX);
+	app_forget(p->app);
+	p->last_ts = 0;
+	p->next_tick_ts = 0;
+	if (p->next_stats_ts != 0)
+		p->next_stats_ts = 0;
+	p->ctr.timelines++;
 }
 
 struct app *pipeline_app(struct pipeline *p)

@@ -34,6 +34,7 @@ void pipeline_config_defaults(struct pipeline_config *cfg);
 
 struct pipeline_counters {
 	uint64_t decode_ok, decode_held, decode_skip, decode_invalid, flow_none;
+	uint64_t timelines; /* new timelines started after the first */
 };
 
 struct pipeline;
@@ -62,6 +63,14 @@ void pipeline_tick(struct pipeline *p, uint64_t now_us);
 
 /* Ends every open flow now, writing its records (end of input). */
 void pipeline_flush(struct pipeline *p);
+
+/*
+ * Starts a new timeline (an unrelated capture follows): ends every open
+ * flow, drops held fragments and what sessions left for later ones, and
+ * lets packet time start again from the next packet. The correlate
+ * stage's memory is the caller's to clear (correlate_forget).
+ */
+void pipeline_new_timeline(struct pipeline *p);
 
 /* Adds extra counter tables (capture, rules) to every stats record. */
 void pipeline_add_stats_source(struct pipeline *p, const void *base,

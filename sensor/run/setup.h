@@ -40,6 +40,7 @@ struct cli_options {
 	const char *home_net, *mail_relays; /* --home-net, --mail-relays: CIDR lists */
 	const char *summary;		    /* --summary FILE */
 	bool check_only, quiet, all_traffic, redact;
+	bool isolate; /* --isolate: every input file starts a new timeline */
 	int snaplen, buffer_mib, promisc, immediate;
 	long stats_interval;
 	int workers;	      /* --workers; 0: not given */
