@@ -81,6 +81,49 @@ void report_progress(struct report *r, const struct capture *cap)
 	r->drawn = true;
 }
 
+/*
+ * Where DANE or DNSSEC could not be judged, how often, and what the
+ * sensor would need (the blind.* counters of the stats record).
+ */
+static void blind_spots(struct report *r, FILE *out)
+{
+	static const struct {
+		const char *counter, *what, *give;
+	} lines[] = {
+	    {"blind.dns_keys_unknown", "DNS answers signed by keys the sensor never validated, "
+				       "without AD",
+	     "a --trust-anchor whose chain passes by, --state from a longer run, or the "
+	     "sending MTA's own resolver traffic (its AD=1 answers count)"},
+	    {"blind.dns_ad_untrusted", "DNS answers with AD=1 from resolvers not in "
+				       "trusted-resolvers",
+	     "add the sending MTA's resolver to trusted-resolvers"},
+	    {"blind.dns_ad_off", "DNS answers with AD=1 not believed (dnssec.trust-ad: false)",
+	     "dnssec: {trust-ad: true} to trust what the sending MTA trusts"},
+	    {"blind.dns_no_ad", "DNS answers without signatures and without AD",
+	     "nothing if the zones are unsigned; else a validating resolver that sets AD, "
+	     "or a --trust-anchor"},
+	    {"blind.dane_tls13", "SMTP sessions under DANE in TLS 1.3 (certificate encrypted)",
+	     "nothing on the wire: only TLS itself and the MX host could be checked"},
+	    {"blind.smtp_unknown_mx", "SMTP sessions to port 25 of servers no DNS answer or "
+				      "policy named",
+	     "the sending MTA's DNS traffic on the same capture, --state from a longer run, "
+	     "or a policy file"},
+	};
+	bool any = false;
+
+	for (size_t i = 0; i < MX_ARRAY_LEN(lines); i++) {
+		uint64_t n = counter(r, lines[i].counter);
+
+		if (n == 0)
+			continue;
+		if (!any)
+			fprintf(out, "\nnot judged (DANE/DNSSEC blind spots):\n");
+		any = true;
+		fprintf(out, "  %6" PRIu64 "  %s\n          give: %s\n", n, lines[i].what,
+			lines[i].give);
+	}
+}
+
 void report_summary(struct report *r, FILE *out)
 {
 	const struct tally *t = correlate_tally(r->corr);
@@ -131,4 +174,5 @@ void report_summary(struct report *r, FILE *out)
 	if (ac->suppressed + ac->rate_limited > 0)
 		fprintf(out, "  (%llu suppressed, %llu rate-limited)\n",
 			(unsigned long long)ac->suppressed, (unsigned long long)ac->rate_limited);
+	blind_spots(r, out);
 }
