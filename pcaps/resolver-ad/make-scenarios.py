@@ -8,7 +8,10 @@ root and TLD keys never pass by, and the captures are read without
 --trust-anchor: every expectation rests on the resolver's AD bit.
 
 The RRSIGs are well-formed but carry no real signature (no key of them is
-ever seen); the TLSA record of the clean delivery is the SHA-256 of the
+ever seen), except in ad-bogus: there the resolver also answers the DNSKEY
+query of example.test (AD=1), with a real Ed25519 key (its private half is
+derived from a fixed seed, so the output stays the same) that signs the
+records; the MX answer was changed after signing. The TLSA record of the clean delivery is the SHA-256 of the
 SPKI of ../smtp/tls/mx.example.test.crt, whose TLS 1.2 flights the
 deliveries replay. Deterministic: the same script writes the same files.
 
@@ -16,6 +19,9 @@ Usage: make-scenarios.py (in this directory)."""
 import hashlib
 import struct
 import subprocess
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 CLIENT, RESOLVER, MX = "192.0.2.25", "192.0.2.53", "198.51.100.25"
 DOMAIN, MXHOST = "example.test", "mx.example.test"
@@ -72,6 +78,33 @@ def soa():
     rdata = wire_name("ns1." + DOMAIN) + wire_name("hostmaster." + DOMAIN) + \
         struct.pack("!IIIII", 2026120101, 3600, 600, 86400, 300)
     return rr(DOMAIN, T_SOA, 300, rdata)
+
+
+ED_KEY = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"mxsentry resolver-ad zone key").digest())
+INCEPTION, EXPIRATION = 1764547200, 1798761600   # 2025-12-01, 2027-01-01
+
+
+def dnskey_rdata():
+    pub = ED_KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return struct.pack("!HBB", 257, 3, 15) + pub
+
+
+def key_tag(rdata):
+    acc = 0
+    for i, b in enumerate(rdata):
+        acc += b if i & 1 else b << 8
+    acc += (acc >> 16) & 0xFFFF
+    return acc & 0xFFFF
+
+
+def signed_rrsig(owner, rtype, ttl, rdatas, signer=DOMAIN):
+    """An RRSIG of the RRset (owner, rtype, rdatas) by ED_KEY (RFC 4034 3.1.8.1)."""
+    labels = len(owner.rstrip(".").split("."))
+    head = struct.pack("!HBBIIIH", rtype, 15, labels, ttl, EXPIRATION, INCEPTION,
+                       key_tag(dnskey_rdata())) + wire_name(signer.lower())
+    data = head + b"".join(wire_name(owner.lower()) + struct.pack("!HHIH", rtype, 1, ttl, len(r)) + r
+                           for r in sorted(rdatas))
+    return rr(owner, T_RRSIG, ttl, head + ED_KEY.sign(data))
 
 
 class Scenario:
@@ -161,6 +194,23 @@ take the host as having no TLSA and fall back to opportunistic TLS.
 tlsa-stripped, its evidence the earlier AD=1 answers for example.test.""")
     s.lookup_mx_a()
     s.exchange(TLSA_OWNER, T_TLSA, ns=[soa()], ad=False, rcode=NXDOMAIN)
+    s.write()
+
+    s = Scenario("ad-bogus", """AD=1 over a bogus signature: the resolver answers the DNSKEY query of
+example.test with AD=1 (a self-signed Ed25519 key: taken as the zone's
+keys on the resolver's word), then the A record of mx.example.test signed
+by that key (it verifies: trust resolver-ad), then an MX answer with AD=1
+whose exchange was changed after signing (mx -> mx9). The sensor checks
+the signature itself and it fails: dnssec-bogus, and the MX answer makes
+no expectation.""")
+    key = dnskey_rdata()
+    s.exchange(DOMAIN, T_DNSKEY, [rr(DOMAIN, T_DNSKEY, 3600, key),
+                                  signed_rrsig(DOMAIN, T_DNSKEY, 3600, [key])])
+    a = bytes(map(int, MX.split(".")))
+    s.exchange(MXHOST, T_A, [rr(MXHOST, T_A, 300, a), signed_rrsig(MXHOST, T_A, 300, [a])])
+    real = struct.pack("!H", 10) + wire_name(MXHOST)
+    forged = struct.pack("!H", 10) + wire_name("mx9." + DOMAIN)
+    s.exchange(DOMAIN, T_MX, [rr(DOMAIN, T_MX, 300, forged), signed_rrsig(DOMAIN, T_MX, 300, [real])])
     s.write()
 
     for name, why in (("untrusted-resolver", "trusted-resolvers names another resolver "

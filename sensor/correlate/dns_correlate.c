@@ -543,9 +543,9 @@ static void retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us)
 			continue;
 		}
 		correlate_judge_dns(c, NULL, NULL, &s->m, false, s->ts_us, &j);
-		if (j.trust != EXPECT_DNSSEC)
+		if (j.trust != EXPECT_DNSSEC && !j.vouched)
 			continue;
-		learn(c, NULL, NULL, &s->m, EXPECT_DNSSEC, NULL, s->ts_us);
+		learn(c, NULL, NULL, &s->m, j.trust, j.vouched ? &j.voucher : NULL, s->ts_us);
 		retry_clear(s);
 		r->upgraded++;
 	}
@@ -656,7 +656,7 @@ static void response(struct correlate *c, struct eve *e, struct flow *f,
 {
 	struct dnssec_judgement j;
 	const struct dnssec_counters *dc = dnssec_counters(correlate_dnssec(c));
-	uint64_t keys_before = dc->keys_validated + dc->ds_validated;
+	uint64_t keys_before = dc->keys_validated + dc->ds_validated + dc->keys_vouched;
 	const struct resolver_ad_obs *ad;
 	uint32_t ttl;
 	char id[DNS_STS_ID_MAX];
@@ -674,10 +674,10 @@ static void response(struct correlate *c, struct eve *e, struct flow *f,
 	v->trust = j.trust;
 	count_blind(c, m, &j);
 	ad = ad_history(c, f, m, query_do, &j, ts_us);
-	learn(c, e, f, m, j.trust, f != NULL ? &f->srv : NULL, ts_us);
+	learn(c, e, f, m, j.trust, j.vouched ? &j.voucher : f != NULL ? &f->srv : NULL, ts_us);
 	if (worth_keeping(m, &j))
 		retry_keep(correlate_dns_retry(c), m, ts_us);
-	if (dc->keys_validated + dc->ds_validated != keys_before)
+	if (dc->keys_validated + dc->ds_validated + dc->keys_vouched != keys_before)
 		retry_all(c, correlate_dns_retry(c), ts_us);
 
 	if ((m->rcode == LDNS_RCODE_NOERROR || m->rcode == LDNS_RCODE_NXDOMAIN) && !m->tc) {

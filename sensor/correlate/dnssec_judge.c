@@ -120,8 +120,13 @@ static void judge_answer(struct correlate *c, struct eve *e, struct flow *f,
 		if (!decided && (type == m->qtype || !answer_has(m, m->qtype))) {
 			decided = true;
 			set_status(j, &r);
-			if (r.status == DNSSEC_SECURE)
+			if (r.status == DNSSEC_SECURE && r.vouched) {
+				j->trust = EXPECT_RESOLVER_AD;
+				j->vouched = true;
+				j->voucher = r.voucher;
+			} else if (r.status == DNSSEC_SECURE) {
 				j->trust = EXPECT_DNSSEC;
+			}
 		}
 	}
 }
@@ -188,6 +193,10 @@ void correlate_judge_dns(struct correlate *c, struct eve *e, struct flow *f,
 	j->status = "insecure";
 	j->trust = EXPECT_UNVALIDATED;
 	dnssec_observe_pkt(correlate_dnssec(c), m->pkt, ts_us);
+	/* Keys the resolver vouched for: signatures under them are checked by
+	   the sensor from now on (a bogus one is then found even under AD=1). */
+	if (j->ad_counts && m->rcode == LDNS_RCODE_NOERROR && answer_has(m, LDNS_RR_TYPE_DNSKEY))
+		dnssec_vouch_keys(correlate_dnssec(c), m->pkt, &f->srv, ts_us);
 	if (m->rcode == LDNS_RCODE_NOERROR && answer_has(m, m->qtype))
 		judge_answer(c, e, f, m, query_do, ts_us, j);
 	else if (m->rcode == LDNS_RCODE_NOERROR || m->rcode == LDNS_RCODE_NXDOMAIN)

@@ -29,6 +29,10 @@ struct dnssec_judgement {
 	bool bogus;	     /* the sensor's own validation failed: AD is not believed */
 	bool stripped_raised; /* dnssec-stripped was raised for the answer already */
 	bool ad_counts;	     /* the response had AD=1 and its resolver's AD counts */
+	/* trust is resolver-ad because the keys the sensor checked the
+	   signature with rest on a resolver's AD bit: that resolver */
+	bool vouched;
+	struct mx_addr voucher;
 	enum resolver_ad_verdict ad_verdict; /* for an AD=1 response: why it counts or not */
 };
 

@@ -20,6 +20,7 @@ const struct mx_counter_desc dnssec_counter_desc[] = {
     MX_COUNTER("dnssec.keys_validated", struct dnssec_counters, keys_validated),
     MX_COUNTER("dnssec.ds_validated", struct dnssec_counters, ds_validated),
     MX_COUNTER("dnssec.keys_bogus", struct dnssec_counters, keys_bogus),
+    MX_COUNTER("dnssec.keys_vouched", struct dnssec_counters, keys_vouched),
     MX_COUNTER("dnssec.pending_dropped", struct dnssec_counters, pending_dropped),
     MX_COUNTER("dnssec.evicted", struct dnssec_counters, evicted),
     MX_COUNTER("dnssec.memcap_drop", struct dnssec_counters, memcap_drop),
@@ -389,7 +390,13 @@ enum dnssec_status dnssec_val_rrset(struct dnssec_validator *v, const ldns_rr_li
 		v->ctr.verifications++;
 		o = dnssec_sig_verify(rrset, sig, &si, keys, dnssec_ts_sec(ts_us), &used);
 		if (o == SIGV_OK) {
+			struct zone_entry *ke = dnssec_cache_find(&v->cache, &si.signer, ts_us);
+
 			result_set(out, DNSSEC_SECURE, DNSSEC_R_NONE, &si);
+			if (ke != NULL && ke->keys == keys && ke->keys_vouched) {
+				out->vouched = true;
+				out->voucher = ke->keys_voucher;
+			}
 			if (exp_us != NULL)
 				*exp_us = dnssec_item_exp(v, rrset, &si, ts_us);
 			if (signer != NULL)

@@ -90,6 +90,10 @@ struct dnssec_result {
 	/* Denial only: the record type that proved or failed (LDNS_RR_TYPE_NSEC
 	   or LDNS_RR_TYPE_NSEC3), 0 when none. */
 	uint16_t denial_type;
+	/* SECURE under keys that rest on a resolver's AD bit (dnssec_vouch_keys)
+	   rather than a trust anchor; voucher is that resolver. */
+	bool vouched;
+	struct mx_addr voucher;
 };
 
 /* Largest RRset (estimated bytes) kept while it waits for its parent's keys. */
@@ -119,6 +123,7 @@ struct dnssec_counters {
 	uint64_t keys_validated;  /* DNSKEY RRsets validated */
 	uint64_t ds_validated;	  /* DS RRsets validated */
 	uint64_t keys_bogus;	  /* DNSKEY/DS RRsets that failed against trusted material */
+	uint64_t keys_vouched;	  /* DNSKEY RRsets taken on a resolver's AD bit */
 	uint64_t pending_dropped; /* pending RRsets dropped: full, expired or replaced */
 	uint64_t evicted;	  /* zones evicted to stay under the memcap */
 	uint64_t memcap_drop;	  /* items not stored: larger than the memcap allows */
@@ -174,6 +179,18 @@ const struct dnssec_counters *dnssec_counters(const struct dnssec_validator *v);
  * not modified and not kept.
  */
 void dnssec_observe_pkt(struct dnssec_validator *v, const ldns_pkt *pkt, uint64_t ts_us);
+
+/*
+ * Takes the DNSKEY RRsets in the answer of pkt, an AD=1 response whose AD
+ * counts, as the validated keys of their zones on the word of resolver:
+ * each must be signed by one of its own keys (verified at ts_us), and a
+ * zone whose keys the validator validated itself keeps them. Signatures
+ * are then checked under these keys as under any other (a bogus one is
+ * bogus), but results under them, and under keys chained from them, say
+ * vouched. Returns how many RRsets were taken.
+ */
+size_t dnssec_vouch_keys(struct dnssec_validator *v, const ldns_pkt *pkt,
+			 const struct mx_addr *resolver, uint64_t ts_us);
 
 /*
  * Validates one RRset (same owner, type and class) with the RRSIGs in

@@ -103,6 +103,7 @@ static void drop_keys(struct zone_cache *c, struct zone_entry *e)
 	ldns_rr_list_deep_free(e->keys);
 	e->keys = NULL;
 	e->keys_exp = 0;
+	e->keys_vouched = false;
 	c->ctr->keys_cached--;
 }
 
@@ -113,6 +114,7 @@ static void drop_ds(struct zone_cache *c, struct zone_entry *e)
 	ldns_rr_list_deep_free(e->ds);
 	e->ds = NULL;
 	e->ds_exp = 0;
+	e->ds_vouched = false;
 	e->dnssec_ds_usable = false;
 	c->ctr->ds_cached--;
 }

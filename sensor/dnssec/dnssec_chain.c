@@ -123,7 +123,9 @@ static enum chain_result try_dnskey(struct dnssec_validator *v, const struct dna
 	enum chain_result r = CHAIN_FAILED;
 	bool capped = false;
 
-	if (e != NULL && e->keys != NULL && rrsets_same(e->keys, rrset))
+	/* The same keys again: nothing new, unless they were only vouched for
+	   and may now be validated from an anchor or a validated DS. */
+	if (e != NULL && e->keys != NULL && !e->keys_vouched && rrsets_same(e->keys, rrset))
 		return CHAIN_SAME;
 	if (ds_anchor == NULL && keys_anchor == NULL && ds_valid == NULL)
 		return (e != NULL && e->insecure_exp != 0) ? CHAIN_FAILED : CHAIN_PENDING;
@@ -167,8 +169,15 @@ static enum chain_result try_dnskey(struct dnssec_validator *v, const struct dna
 		if (copy != NULL &&
 		    dnssec_cache_set_keys(&v->cache, zone, copy,
 					  dnssec_item_exp(v, rrset, &si, seen_us), now_us)) {
+			bool by_anchor = key_trusted(used, ds_anchor, keys_anchor);
+
 			v->ctr.keys_validated++;
 			r = CHAIN_VALIDATED;
+			e = dnssec_cache_find(&v->cache, zone, now_us);
+			if (e != NULL && !by_anchor && e->ds_vouched) {
+				e->keys_vouched = true;
+				e->keys_voucher = e->ds_voucher;
+			}
 		}
 		ldns_rr_list_free(trusted);
 		return r;
@@ -226,8 +235,15 @@ static enum chain_result try_ds(struct dnssec_validator *v, const struct dname *
 		if (copy != NULL &&
 		    dnssec_cache_set_ds(&v->cache, child, copy, any_usable_ds(rrset),
 					dnssec_item_exp(v, rrset, &si, seen_us), now_us)) {
+			struct zone_entry *pe = dnssec_cache_find(&v->cache, &si.signer, now_us);
+
 			v->ctr.ds_validated++;
 			r = CHAIN_VALIDATED;
+			e = dnssec_cache_find(&v->cache, child, now_us);
+			if (e != NULL && pe != NULL && pe->keys == keys && pe->keys_vouched) {
+				e->ds_vouched = true;
+				e->ds_voucher = pe->keys_voucher;
+			}
 		}
 		return r;
 	}
@@ -442,4 +458,57 @@ void dnssec_observe_pkt(struct dnssec_validator *v, const ldns_pkt *pkt, uint64_
 		pending_retry(v, ts_us);
 	observe_no_ds(v, pkt, ts_us);
 	dnssec_update_gauges(v);
+}
+
+size_t dnssec_vouch_keys(struct dnssec_validator *v, const ldns_pkt *pkt,
+			 const struct mx_addr *resolver, uint64_t ts_us)
+{
+	struct dnssec_group g[DNSSEC_MAX_GROUPS];
+	size_t ng, taken = 0;
+
+	if (pkt == NULL)
+		return 0;
+	v->budget = v->cfg.verify_budget;
+	ng = dnssec_collect(v, ldns_pkt_answer(pkt), LDNS_RR_TYPE_DNSKEY, LDNS_RR_TYPE_DNSKEY, g,
+			    DNSSEC_MAX_GROUPS, DNSSEC_MAX_RRSET);
+	for (size_t i = 0; i < ng; i++) {
+		struct zone_entry *e = dnssec_cache_find(&v->cache, &g[i].owner, ts_us);
+
+		if (e != NULL && e->keys != NULL && !e->keys_vouched)
+			continue; /* validated by the sensor itself: that stands */
+		for (size_t k = 0; g[i].sigs != NULL && k < ldns_rr_list_rr_count(g[i].sigs); k++) {
+			const ldns_rr *sig = ldns_rr_list_rr(g[i].sigs, k);
+			const ldns_rr *used;
+			struct rrsig_info si;
+			ldns_rr_list *copy;
+
+			if (!dnssec_sig_covers(v, sig, &g[i].owner, LDNS_RR_TYPE_DNSKEY,
+					       LDNS_RR_CLASS_IN, &si) ||
+			    !dnssec_name_equal(&si.signer, &g[i].owner) || v->budget == 0)
+				continue;
+			v->budget--;
+			v->ctr.verifications++;
+			if (dnssec_sig_verify(g[i].rrset, sig, &si, g[i].rrset, dnssec_ts_sec(ts_us),
+					      &used) != SIGV_OK)
+				continue;
+			copy = deep_copy(v, g[i].rrset);
+			if (copy != NULL &&
+			    dnssec_cache_set_keys(&v->cache, &g[i].owner, copy,
+						  dnssec_item_exp(v, g[i].rrset, &si, ts_us), ts_us)) {
+				e = dnssec_cache_find(&v->cache, &g[i].owner, ts_us);
+				if (e != NULL) {
+					e->keys_vouched = true;
+					e->keys_voucher = *resolver;
+				}
+				v->ctr.keys_vouched++;
+				taken++;
+			}
+			break;
+		}
+	}
+	dnssec_groups_free(g, ng);
+	if (taken > 0)
+		pending_retry(v, ts_us);
+	dnssec_update_gauges(v);
+	return taken;
 }

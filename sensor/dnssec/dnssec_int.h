@@ -36,6 +36,10 @@ struct zone_entry {
 	ldns_rr_list *ds; /* validated DS RRset, NULL when none */
 	uint64_t ds_exp;
 	bool dnssec_ds_usable; /* a DS of it has a supported digest and algorithm */
+	/* The keys (DS) rest on a resolver's AD bit, not on a trust anchor:
+	   taken on its word (dnssec_vouch_keys) or chained from such keys. */
+	bool keys_vouched, ds_vouched;
+	struct mx_addr keys_voucher, ds_voucher;
 	uint64_t insecure_exp; /* proven without DS until then; 0 when not */
 	size_t mem;	       /* bytes accounted */
 };
