@@ -196,6 +196,14 @@ tlsa-stripped, its evidence the earlier AD=1 answers for example.test.""")
     s.exchange(TLSA_OWNER, T_TLSA, ns=[soa()], ad=False, rcode=NXDOMAIN)
     s.write()
 
+    s = Scenario("ad-removed", """AD removed: MX and A of example.test answered with AD=1, then the TLSA
+answer of the MX host arrives with its records and RRSIG but AD=0 (cleared
+on the way): the MTA would not use DANE. dnssec-stripped, its evidence the
+earlier AD=1 answers of the same resolver for example.test.""")
+    s.lookup_mx_a()
+    s.lookup_tlsa(good, ad=False)
+    s.write()
+
     s = Scenario("ad-bogus", """AD=1 over a bogus signature: the resolver answers the DNSKEY query of
 example.test with AD=1 (a self-signed Ed25519 key: taken as the zone's
 keys on the resolver's word), then the A record of mx.example.test signed
