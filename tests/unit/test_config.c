@@ -83,6 +83,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.rules_dir, "");
 	assert_int_equal(cfg.n_policy_files, 0);
 	assert_int_equal(cfg.n_trusted_resolvers, 0);
+	assert_true(cfg.trust_ad);
 	assert_int_equal(cfg.n_outputs, 1);
 	assert_int_equal(cfg.outputs[0].type, MX_OUTPUT_EVE_FILE);
 	assert_string_equal(cfg.outputs[0].path, "eve.json");
@@ -178,7 +179,8 @@ static void test_every_key(void **state)
 	    "rules-dir: /etc/mxsentry/rules\n"
 	    "policy-files: [a.yaml, b.json]\n"
 	    "trust-anchor-file: /etc/mxsentry/root.key\n"
-	    "trusted-resolvers: [192.0.2.53, \"2001:db8::53\"]\n"
+	    "trusted-resolvers: [192.0.2.53, \"2001:db8::53\", 198.51.100.0/24]\n"
+	    "dnssec: {trust-ad: false}\n"
 	    "outputs:\n"
 	    "  - {type: eve-file, path: /var/log/eve.json, append: false, "
 	    "event-types: [alert, stats], filemode: \"0644\", dns-version: 2}\n"
@@ -233,10 +235,14 @@ static void test_every_key(void **state)
 	assert_int_equal(cfg.n_policy_files, 2);
 	assert_string_equal(cfg.policy_files[1], "b.json");
 	assert_string_equal(cfg.trust_anchor_file, "/etc/mxsentry/root.key");
-	assert_int_equal(cfg.n_trusted_resolvers, 2);
+	assert_int_equal(cfg.n_trusted_resolvers, 3);
 	assert_true(mx_addr_parse(&a, "2001:db8::53"));
-	assert_int_equal(mx_addr_cmp(&a, &cfg.trusted_resolvers[1]), 0);
-	assert_string_equal(mx_addr_str(&cfg.trusted_resolvers[0], buf, sizeof(buf)), "192.0.2.53");
+	assert_int_equal(mx_addr_cmp(&a, &cfg.trusted_resolvers[1].addr), 0);
+	assert_string_equal(mx_addr_str(&cfg.trusted_resolvers[0].addr, buf, sizeof(buf)),
+			    "192.0.2.53");
+	assert_string_equal(mx_prefix_str(&cfg.trusted_resolvers[2], buf, sizeof(buf)),
+			    "198.51.100.0/24");
+	assert_false(cfg.trust_ad);
 	assert_int_equal(cfg.n_outputs, 4);
 	assert_int_equal(cfg.outputs[0].type, MX_OUTPUT_EVE_FILE);
 	assert_string_equal(cfg.outputs[0].path, "/var/log/eve.json");
