@@ -59,11 +59,11 @@
 #include "util/netset.h"
 #include "conf/yaml_doc.h"
 
-#define CONFIG_PATH_MAX	   1024
-#define CONFIG_NAME_MAX	   64
-#define CONFIG_BPF_MAX	   4096
-#define CONFIG_MAX_OUTPUTS 8
-#define CONFIG_MAX_LIST	   1024 /* entries of files, policy-files */
+#define CONFIG_PATH_MAX	     1024
+#define CONFIG_NAME_MAX	     64
+#define CONFIG_BPF_MAX	     4096
+#define CONFIG_MAX_OUTPUTS   8
+#define CONFIG_MAX_LIST	     1024 /* entries of files, policy-files */
 #define CONFIG_MAX_RESOLVERS 64	  /* entries of trusted-resolvers */
 
 /* EVE event types an output carries. */
@@ -159,7 +159,7 @@ struct mx_config {
 	char **policy_files;
 	size_t n_policy_files;
 	char trust_anchor_file[CONFIG_PATH_MAX]; /* "" = the built-in root anchors */
-	struct mx_prefix *trusted_resolvers; /* addresses or prefixes */
+	struct mx_prefix *trusted_resolvers;	 /* addresses or prefixes */
 	size_t n_trusted_resolvers;
 	bool trust_ad; /* dnssec.trust-ad: an AD=1 answer counts as validated */
 	struct mx_output outputs[CONFIG_MAX_OUTPUTS];

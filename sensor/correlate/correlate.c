@@ -113,8 +113,8 @@ struct correlate *correlate_new(const struct correlate_config *cfg, char *err, s
 	c->expect = expect_new(&cfg->expect);
 	c->policies = policy_set_new();
 	c->retry = dns_retry_new();
-	c->resolver_ad = resolver_ad_new(cfg->resolver_ad_max ? cfg->resolver_ad_max : 1,
-					 cfg->expect.history_s);
+	c->resolver_ad =
+	    resolver_ad_new(cfg->resolver_ad_max ? cfg->resolver_ad_max : 1, cfg->expect.history_s);
 	if (c->cfg.n_trusted_resolvers > CORRELATE_MAX_TRUSTED)
 		c->cfg.n_trusted_resolvers = CORRELATE_MAX_TRUSTED;
 	build_ad_list(c);
@@ -241,8 +241,7 @@ struct tally *correlate_tally(struct correlate *c)
 	return &c->tally;
 }
 
-enum resolver_ad_verdict correlate_ad_verdict(const struct correlate *c,
-					      const struct mx_addr *addr)
+enum resolver_ad_verdict correlate_ad_verdict(const struct correlate *c, const struct mx_addr *addr)
 {
 	return resolver_ad_decide(c->cfg.trust_ad, c->ad_list, c->n_ad_list, addr);
 }

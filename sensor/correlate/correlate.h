@@ -124,12 +124,12 @@ struct resolver_ad_table *correlate_resolver_ad(struct correlate *c);
  * verdict could not be reached.
  */
 struct blind_counters {
-	uint64_t dns_keys_unknown;  /* signed, the signer's keys never seen, no usable AD */
-	uint64_t dns_no_ad;	    /* unsigned or without RRSIGs, and without AD */
-	uint64_t dns_ad_off;	    /* AD=1 but dnssec.trust-ad is false */
-	uint64_t dns_ad_untrusted;  /* AD=1 from a resolver not in trusted-resolvers */
-	uint64_t dane_tls13;	    /* DANE expected, certificate encrypted (TLS 1.3) */
-	uint64_t smtp_unknown_mx;   /* port 25 sessions to a server no DNS answer or policy named */
+	uint64_t dns_keys_unknown; /* signed, the signer's keys never seen, no usable AD */
+	uint64_t dns_no_ad;	   /* unsigned or without RRSIGs, and without AD */
+	uint64_t dns_ad_off;	   /* AD=1 but dnssec.trust-ad is false */
+	uint64_t dns_ad_untrusted; /* AD=1 from a resolver not in trusted-resolvers */
+	uint64_t dane_tls13;	   /* DANE expected, certificate encrypted (TLS 1.3) */
+	uint64_t smtp_unknown_mx;  /* port 25 sessions to a server no DNS answer or policy named */
 };
 extern const struct mx_counter_desc blind_counter_desc[];
 /* The stage's blind-spot counters (update them under the lock). */

@@ -189,10 +189,12 @@ static void ad_history_evidence(struct eve *e, const struct resolver_ad_obs *o, 
 	eve_addr(e, "resolver", &o->resolver);
 	eve_str(e, "zone", o->zone);
 	eve_u64(e, "ad_answers", o->ad_answers);
-	eve_u64(e, "first_ad_seconds_ago", ts > o->first_ad_us ? (ts - o->first_ad_us) / MX_USEC : 0);
+	eve_u64(e, "first_ad_seconds_ago",
+		ts > o->first_ad_us ? (ts - o->first_ad_us) / MX_USEC : 0);
 	eve_u64(e, "last_ad_seconds_ago", ts > o->last_ad_us ? (ts - o->last_ad_us) / MX_USEC : 0);
-	eve_str(e, "observed", "this resolver answered for the zone with AD=1 before; "
-			       "this answer has no AD");
+	eve_str(e, "observed",
+		"this resolver answered for the zone with AD=1 before; "
+		"this answer has no AD");
 	eve_obj_end(e);
 }
 
@@ -571,7 +573,8 @@ static void ad_zone(const struct dns_message *m, char *zone, size_t len)
 	for (size_t i = 0; ans != NULL && i < ldns_rr_list_rr_count(ans); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(ans, i);
 
-		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG && ldns_rr_rrsig_signame(rr) != NULL) {
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
+		    ldns_rr_rrsig_signame(rr) != NULL) {
 			dns_name_str(ldns_rr_rrsig_signame(rr), zone, len);
 			return;
 		}
@@ -639,13 +642,14 @@ static void raise_ad_stripped(struct correlate *c, struct eve *e, struct flow *f
 			      const struct dns_message *m, const struct resolver_ad_obs *ad,
 			      uint64_t ts)
 {
-	struct dns_evidence ev = {m, "answer without AD from a resolver that validated this zone",
-				  NULL, NULL, ad, ts};
+	struct dns_evidence ev = {
+	    m, "answer without AD from a resolver that validated this zone", NULL, NULL, ad, ts};
 	struct alert_expectation exp = {.source = sts_owner_domain(m->qname) ? "mta-sts" : "dane",
 					.trust = EXPECT_RESOLVER_AD,
 					.domain = ad->zone,
 					.resolver = &ad->resolver,
-					.detail = "zone answered with AD=1 by this resolver before"};
+					.detail =
+					    "zone answered with AD=1 by this resolver before"};
 
 	raise_dns(c, e, KIND_DNSSEC_STRIPPED, f, ts, &ev, &exp);
 }

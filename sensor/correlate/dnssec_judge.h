@@ -26,9 +26,9 @@ struct dnssec_judgement {
 	   mta-sts-stripped) covers it; see correlate_denial_stripped(). */
 	bool denial_stripped;
 	char signed_zone[256];
-	bool bogus;	     /* the sensor's own validation failed: AD is not believed */
+	bool bogus;	      /* the sensor's own validation failed: AD is not believed */
 	bool stripped_raised; /* dnssec-stripped was raised for the answer already */
-	bool ad_counts;	     /* the response had AD=1 and its resolver's AD counts */
+	bool ad_counts;	      /* the response had AD=1 and its resolver's AD counts */
 	/* trust is resolver-ad because the keys the sensor checked the
 	   signature with rest on a resolver's AD bit: that resolver */
 	bool vouched;

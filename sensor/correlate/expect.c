@@ -61,10 +61,8 @@ const struct mx_counter_desc expect_counter_desc[] = {
 };
 
 static const char *const trust_names[] = {
-    [EXPECT_CONFIGURED] = "policy-file",
-    [EXPECT_DNSSEC] = "dnssec",
-    [EXPECT_RESOLVER_AD] = "resolver-ad",
-    [EXPECT_UNVALIDATED] = "unvalidated",
+    [EXPECT_CONFIGURED] = "policy-file",  [EXPECT_DNSSEC] = "dnssec",
+    [EXPECT_RESOLVER_AD] = "resolver-ad", [EXPECT_UNVALIDATED] = "unvalidated",
     [EXPECT_HISTORY] = "history",
 };
 

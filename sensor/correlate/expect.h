@@ -70,8 +70,8 @@ struct expect_tlsa {
 	enum expect_trust trust;
 	struct mx_addr resolver; /* the resolver that vouched (trust EXPECT_RESOLVER_AD) */
 	uint64_t expires_us;	 /* end of the RRset's TTL */
-	uint64_t last_seen_us; /* for "known to have TLSA" after expiry */
-	uint32_t sightings;    /* answers with TLSA seen for this host and port */
+	uint64_t last_seen_us;	 /* for "known to have TLSA" after expiry */
+	uint32_t sightings;	 /* answers with TLSA seen for this host and port */
 	char learned_from[EXPECT_FROM_MAX]; /* "" unless another sensor shared it */
 };
 
@@ -203,13 +203,13 @@ struct expect_names {
 };
 
 enum expect_fact_kind {
-	EXPECT_F_MX,		 /* name: domain; value: struct expect_mxset */
-	EXPECT_F_ADDRS,		 /* name: host; value: struct expect_addrs */
-	EXPECT_F_TLSA,		 /* name: host, port; value: struct expect_tlsa */
-	EXPECT_F_STS,		 /* name: domain; value: struct expect_sts */
-	EXPECT_F_HISTORY,	 /* addr; value: struct server_history */
-	EXPECT_F_HOSTS_OF_ADDR,	 /* addr; value: struct expect_names */
-	EXPECT_F_MX_CLAIMS,	 /* name: host; value: struct expect_names */
+	EXPECT_F_MX,		/* name: domain; value: struct expect_mxset */
+	EXPECT_F_ADDRS,		/* name: host; value: struct expect_addrs */
+	EXPECT_F_TLSA,		/* name: host, port; value: struct expect_tlsa */
+	EXPECT_F_STS,		/* name: domain; value: struct expect_sts */
+	EXPECT_F_HISTORY,	/* addr; value: struct server_history */
+	EXPECT_F_HOSTS_OF_ADDR, /* addr; value: struct expect_names */
+	EXPECT_F_MX_CLAIMS,	/* name: host; value: struct expect_names */
 };
 
 struct expect_fact {

@@ -174,8 +174,8 @@ static struct slot *add_slot(struct resolver_ad_table *t, const struct mx_addr *
 	return s;
 }
 
-void resolver_ad_note(struct resolver_ad_table *t, const struct mx_addr *resolver,
-		      const char *zone, uint64_t ts_us)
+void resolver_ad_note(struct resolver_ad_table *t, const struct mx_addr *resolver, const char *zone,
+		      uint64_t ts_us)
 {
 	struct resolver_ad_obs o;
 

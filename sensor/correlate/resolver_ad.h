@@ -21,8 +21,8 @@
 
 /* Why a response's AD bit does or does not count. */
 enum resolver_ad_verdict {
-	RESOLVER_AD_COUNTS,	  /* AD=1 is taken as validated */
-	RESOLVER_AD_OFF,	  /* dnssec.trust-ad: false */
+	RESOLVER_AD_COUNTS,	/* AD=1 is taken as validated */
+	RESOLVER_AD_OFF,	/* dnssec.trust-ad: false */
 	RESOLVER_AD_NOT_LISTED, /* trusted-resolvers is set and does not hold it */
 };
 
@@ -59,8 +59,8 @@ void resolver_ad_free(struct resolver_ad_table *t);
 void resolver_ad_clear(struct resolver_ad_table *t);
 
 /* Records one AD=1 answer of resolver for zone at ts_us. */
-void resolver_ad_note(struct resolver_ad_table *t, const struct mx_addr *resolver,
-		      const char *zone, uint64_t ts_us);
+void resolver_ad_note(struct resolver_ad_table *t, const struct mx_addr *resolver, const char *zone,
+		      uint64_t ts_us);
 
 /*
  * The observation of resolver for name or its closest ancestor zone that

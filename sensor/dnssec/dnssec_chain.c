@@ -488,13 +488,14 @@ size_t dnssec_vouch_keys(struct dnssec_validator *v, const ldns_pkt *pkt,
 				continue;
 			v->budget--;
 			v->ctr.verifications++;
-			if (dnssec_sig_verify(g[i].rrset, sig, &si, g[i].rrset, dnssec_ts_sec(ts_us),
-					      &used) != SIGV_OK)
+			if (dnssec_sig_verify(g[i].rrset, sig, &si, g[i].rrset,
+					      dnssec_ts_sec(ts_us), &used) != SIGV_OK)
 				continue;
 			copy = deep_copy(v, g[i].rrset);
 			if (copy != NULL &&
 			    dnssec_cache_set_keys(&v->cache, &g[i].owner, copy,
-						  dnssec_item_exp(v, g[i].rrset, &si, ts_us), ts_us)) {
+						  dnssec_item_exp(v, g[i].rrset, &si, ts_us),
+						  ts_us)) {
 				e = dnssec_cache_find(&v->cache, &g[i].owner, ts_us);
 				if (e != NULL) {
 					e->keys_vouched = true;

@@ -90,12 +90,14 @@ static void blind_spots(struct report *r, FILE *out)
 	static const struct {
 		const char *counter, *what, *give;
 	} lines[] = {
-	    {"blind.dns_keys_unknown", "DNS answers signed by keys the sensor never validated, "
-				       "without AD",
+	    {"blind.dns_keys_unknown",
+	     "DNS answers signed by keys the sensor never validated, "
+	     "without AD",
 	     "a --trust-anchor whose chain passes by, --state from a longer run, or the "
 	     "sending MTA's own resolver traffic (its AD=1 answers count)"},
-	    {"blind.dns_ad_untrusted", "DNS answers with AD=1 from resolvers not in "
-				       "trusted-resolvers",
+	    {"blind.dns_ad_untrusted",
+	     "DNS answers with AD=1 from resolvers not in "
+	     "trusted-resolvers",
 	     "add the sending MTA's resolver to trusted-resolvers"},
 	    {"blind.dns_ad_off", "DNS answers with AD=1 not believed (dnssec.trust-ad: false)",
 	     "dnssec: {trust-ad: true} to trust what the sending MTA trusts"},
@@ -104,8 +106,9 @@ static void blind_spots(struct report *r, FILE *out)
 	     "or a --trust-anchor"},
 	    {"blind.dane_tls13", "SMTP sessions under DANE in TLS 1.3 (certificate encrypted)",
 	     "nothing on the wire: only TLS itself and the MX host could be checked"},
-	    {"blind.smtp_unknown_mx", "SMTP sessions to port 25 of servers no DNS answer or "
-				      "policy named",
+	    {"blind.smtp_unknown_mx",
+	     "SMTP sessions to port 25 of servers no DNS answer or "
+	     "policy named",
 	     "the sending MTA's DNS traffic on the same capture, --state from a longer run, "
 	     "or a policy file"},
 	};
