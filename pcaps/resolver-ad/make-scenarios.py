@@ -74,10 +74,10 @@ ANSWER_NO_AD = 0x8000 | 0x0100 | 0x0080
 NXDOMAIN = 3
 
 
-def soa():
-    rdata = wire_name("ns1." + DOMAIN) + wire_name("hostmaster." + DOMAIN) + \
+def soa(zone=DOMAIN):
+    rdata = wire_name("ns1." + zone) + wire_name("hostmaster." + zone) + \
         struct.pack("!IIIII", 2026120101, 3600, 600, 86400, 300)
-    return rr(DOMAIN, T_SOA, 300, rdata)
+    return rr(zone, T_SOA, 300, rdata)
 
 
 ED_KEY = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"mxsentry resolver-ad zone key").digest())
@@ -194,6 +194,16 @@ take the host as having no TLSA and fall back to opportunistic TLS.
 tlsa-stripped, its evidence the earlier AD=1 answers for example.test.""")
     s.lookup_mx_a()
     s.exchange(TLSA_OWNER, T_TLSA, ns=[soa()], ad=False, rcode=NXDOMAIN)
+    s.write()
+
+    s = Scenario("insecure-child", """An unsigned child zone under a signed one: MX and A of example.test
+answered with AD=1, then the TLSA query of a host in sub.example.test
+(delegated without DS) answered NXDOMAIN without AD, its SOA naming
+sub.example.test. The denial names its own zone, which was never answered
+with AD=1: nothing may be raised.""")
+    s.lookup_mx_a()
+    child = "_25._tcp.mx.sub." + DOMAIN
+    s.exchange(child, T_TLSA, ns=[soa("sub." + DOMAIN)], ad=False, rcode=NXDOMAIN)
     s.write()
 
     s = Scenario("ad-removed", """AD removed: MX and A of example.test answered with AD=1, then the TLSA

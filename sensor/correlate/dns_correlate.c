@@ -562,11 +562,11 @@ static bool carries_expectation(const struct dns_message *m)
 }
 
 /*
- * The zone an AD=1 answer vouches for: the signer of an RRSIG in the
- * answer, else the owner of the SOA in the authority section (a denial),
- * else the name asked for.
+ * The zone of an answer: the signer of an RRSIG in the answer, else the
+ * owner of the SOA in the authority section (a denial); true when one of
+ * them said it. Else the name asked for, and false.
  */
-static void ad_zone(const struct dns_message *m, char *zone, size_t len)
+static bool ad_zone(const struct dns_message *m, char *zone, size_t len)
 {
 	const ldns_rr_list *ans = ldns_pkt_answer(m->pkt), *auth = ldns_pkt_authority(m->pkt);
 
@@ -576,7 +576,7 @@ static void ad_zone(const struct dns_message *m, char *zone, size_t len)
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
 		    ldns_rr_rrsig_signame(rr) != NULL) {
 			dns_name_str(ldns_rr_rrsig_signame(rr), zone, len);
-			return;
+			return true;
 		}
 	}
 	for (size_t i = 0; auth != NULL && i < ldns_rr_list_rr_count(auth); i++) {
@@ -584,10 +584,11 @@ static void ad_zone(const struct dns_message *m, char *zone, size_t len)
 
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
 			dns_name_str(ldns_rr_owner(rr), zone, len);
-			return;
+			return true;
 		}
 	}
 	mx_strlcpy(zone, m->qname, len);
+	return false;
 }
 
 /* What could not be judged about a response that would carry an expectation. */
@@ -634,7 +635,13 @@ static const struct resolver_ad_obs *ad_history(struct correlate *c, struct flow
 	if (!query_do || m->tc || j->trust == EXPECT_DNSSEC || j->denial_secure ||
 	    !carries_expectation(m) || correlate_ad_verdict(c, &f->srv) != RESOLVER_AD_COUNTS)
 		return NULL;
-	return resolver_ad_find(correlate_resolver_ad(c), &f->srv, m->qname, ts_us);
+	/* An answer that names its zone (RRSIG signer, SOA of a denial) is
+	   judged by that zone alone: an unsigned child zone under a signed one
+	   is answered without AD for good reason. One that does not is judged
+	   by the closest zone above the name. */
+	if (ad_zone(m, zone, sizeof(zone)))
+		return resolver_ad_find(correlate_resolver_ad(c), &f->srv, zone, false, ts_us);
+	return resolver_ad_find(correlate_resolver_ad(c), &f->srv, m->qname, true, ts_us);
 }
 
 /* An answer without AD where this resolver gave AD=1 for the zone before. */

@@ -218,7 +218,7 @@ bool resolver_ad_insert(struct resolver_ad_table *t, const struct resolver_ad_ob
 
 const struct resolver_ad_obs *resolver_ad_find(struct resolver_ad_table *t,
 					       const struct mx_addr *resolver, const char *name,
-					       uint64_t ts_us)
+					       bool walk, uint64_t ts_us)
 {
 	char zone[RESOLVER_AD_ZONE_MAX];
 	const char *z;
@@ -239,7 +239,7 @@ const struct resolver_ad_obs *resolver_ad_find(struct resolver_ad_table *t,
 			t->ctr.expired++;
 		}
 		dot = strchr(z, '.');
-		if (dot == NULL)
+		if (dot == NULL || !walk)
 			break;
 		z = dot + 1;
 	}

@@ -63,12 +63,12 @@ void resolver_ad_note(struct resolver_ad_table *t, const struct mx_addr *resolve
 		      uint64_t ts_us);
 
 /*
- * The observation of resolver for name or its closest ancestor zone that
- * has one and is still remembered at ts_us; NULL when none.
+ * The observation of resolver for name or (walk set) its closest ancestor
+ * zone that has one, still remembered at ts_us; NULL when none.
  */
 const struct resolver_ad_obs *resolver_ad_find(struct resolver_ad_table *t,
 					       const struct mx_addr *resolver, const char *name,
-					       uint64_t ts_us);
+					       bool walk, uint64_t ts_us);
 
 /*
  * Puts an observation back (a state store loading it): merged with one

@@ -111,30 +111,33 @@ static void test_walk_and_expiry(void **state)
 	assert_non_null(t);
 	resolver_ad_note(t, &r, "Example.TEST.", T0);
 	resolver_ad_note(t, &r, "example.test", T0 + SEC(10));
-	o = resolver_ad_find(t, &r, "_25._tcp.MX.example.test", T0 + SEC(20));
+	o = resolver_ad_find(t, &r, "_25._tcp.MX.example.test", true, T0 + SEC(20));
 	assert_non_null(o);
 	assert_string_equal(o->zone, "example.test");
 	assert_int_equal(o->ad_answers, 2);
 	assert_int_equal(o->first_ad_us, T0);
 	assert_int_equal(o->last_ad_us, T0 + SEC(10));
 	/* Another resolver, a sibling zone, a parent zone: nothing known. */
-	assert_null(resolver_ad_find(t, &other, "mx.example.test", T0 + SEC(20)));
-	assert_null(resolver_ad_find(t, &r, "plain.test", T0 + SEC(20)));
-	assert_null(resolver_ad_find(t, &r, "test", T0 + SEC(20)));
-	assert_null(resolver_ad_find(t, &r, "notexample.test", T0 + SEC(20)));
+	assert_null(resolver_ad_find(t, &other, "mx.example.test", true, T0 + SEC(20)));
+	assert_null(resolver_ad_find(t, &r, "plain.test", true, T0 + SEC(20)));
+	assert_null(resolver_ad_find(t, &r, "test", true, T0 + SEC(20)));
+	assert_null(resolver_ad_find(t, &r, "notexample.test", true, T0 + SEC(20)));
+	/* Without the walk, only the zone itself. */
+	assert_null(resolver_ad_find(t, &r, "mx.example.test", false, T0 + SEC(20)));
+	assert_non_null(resolver_ad_find(t, &r, "example.test.", false, T0 + SEC(20)));
 	/* The closest zone wins. */
 	resolver_ad_note(t, &r, "sub.example.test", T0 + SEC(30));
-	o = resolver_ad_find(t, &r, "mx.sub.example.test", T0 + SEC(40));
+	o = resolver_ad_find(t, &r, "mx.sub.example.test", true, T0 + SEC(40));
 	assert_non_null(o);
 	assert_string_equal(o->zone, "sub.example.test");
 	/* Forgotten max-age after the last AD answer, counted. */
-	assert_non_null(resolver_ad_find(t, &r, "example.test", T0 + SEC(10 + 3600)));
-	assert_null(resolver_ad_find(t, &r, "example.test", T0 + SEC(10 + 3601)));
+	assert_non_null(resolver_ad_find(t, &r, "example.test", true, T0 + SEC(10 + 3600)));
+	assert_null(resolver_ad_find(t, &r, "example.test", true, T0 + SEC(10 + 3601)));
 	assert_int_equal(resolver_ad_counters(t)->expired, 1);
 	assert_int_equal(resolver_ad_counters(t)->entries, 1);
 	resolver_ad_clear(t);
 	assert_int_equal(resolver_ad_counters(t)->entries, 0);
-	assert_null(resolver_ad_find(t, &r, "mx.sub.example.test", T0 + SEC(40)));
+	assert_null(resolver_ad_find(t, &r, "mx.sub.example.test", true, T0 + SEC(40)));
 	resolver_ad_free(t);
 }
 
@@ -162,9 +165,9 @@ static void test_bound(void **state)
 	assert_int_equal(resolver_ad_counters(t)->inserts, 10);
 	assert_int_equal(resolver_ad_counters(t)->evicted, 6);
 	/* The oldest AD answers went first. */
-	assert_null(resolver_ad_find(t, &r, "zone5.test", T0 + SEC(20)));
-	assert_non_null(resolver_ad_find(t, &r, "zone6.test", T0 + SEC(20)));
-	assert_non_null(resolver_ad_find(t, &r, "zone9.test", T0 + SEC(20)));
+	assert_null(resolver_ad_find(t, &r, "zone5.test", true, T0 + SEC(20)));
+	assert_non_null(resolver_ad_find(t, &r, "zone6.test", true, T0 + SEC(20)));
+	assert_non_null(resolver_ad_find(t, &r, "zone9.test", true, T0 + SEC(20)));
 	resolver_ad_foreach(t, count_obs, &n);
 	assert_int_equal(n, 4);
 	resolver_ad_free(t);
@@ -196,12 +199,12 @@ static void test_insert_iterate(void **state)
 	resolver_ad_note(b, &r, "example.test", T0 + SEC(100));
 	/* What one table holds goes into another (a store saving and loading). */
 	resolver_ad_foreach(a, copy_obs, &c);
-	o = resolver_ad_find(b, &r, "example.test", T0 + SEC(100));
+	o = resolver_ad_find(b, &r, "example.test", true, T0 + SEC(100));
 	assert_non_null(o);
 	assert_int_equal(o->ad_answers, 3);
 	assert_int_equal(o->first_ad_us, T0);
 	assert_int_equal(o->last_ad_us, T0 + SEC(100));
-	assert_non_null(resolver_ad_find(b, &r, "other.test", T0 + SEC(100)));
+	assert_non_null(resolver_ad_find(b, &r, "other.test", true, T0 + SEC(100)));
 	/* Malformed observations are refused. */
 	memset(&bad, 0, sizeof(bad));
 	bad.resolver = r;
