@@ -196,6 +196,17 @@ tlsa-stripped, its evidence the earlier AD=1 answers for example.test.""")
     s.exchange(TLSA_OWNER, T_TLSA, ns=[soa()], ad=False, rcode=NXDOMAIN)
     s.write()
 
+    s = Scenario("sts-stripped", """MTA-STS TXT stripped: the _mta-sts TXT record of example.test answered
+with AD=1, then (a minute later) the same query answered NXDOMAIN without
+AD and without NSEC. mta-sts-stripped, its expectation the earlier
+resolver-AD answer, its evidence the AD history of example.test.""")
+    sts = "_mta-sts." + DOMAIN
+    txt = b"v=STSv1; id=2026120101"
+    s.exchange(sts, T_TXT, [rr(sts, T_TXT, 300, bytes([len(txt)]) + txt), rrsig(sts, T_TXT, 300)])
+    s.lines.append("wait 60")
+    s.exchange(sts, T_TXT, ns=[soa()], ad=False, rcode=NXDOMAIN)
+    s.write()
+
     s = Scenario("insecure-child", """An unsigned child zone under a signed one: MX and A of example.test
 answered with AD=1, then the TLSA query of a host in sub.example.test
 (delegated without DS) answered NXDOMAIN without AD, its SOA naming
