@@ -1,8 +1,10 @@
 /*
  * resolver_ad.c - the AD trust decision and the resolver-AD observation
  * table of resolver_ad.h: an array of slots with chained hash buckets
- * over slot indexes; a full table evicts the slot whose last AD answer
- * is the oldest.
+ * over slot indexes, a list of free slots, and a recency list (the slot
+ * touched last at its head); a full table evicts its tail, the
+ * observation noted or loaded longest ago. Every operation is O(1) but
+ * the walk over a name's labels.
  */
 #include "correlate/resolver_ad.h"
 
@@ -15,7 +17,8 @@
 struct slot {
 	struct resolver_ad_obs o;
 	uint32_t hash;
-	uint32_t next; /* next slot in the bucket, NO_SLOT at the end */
+	uint32_t next;	       /* used: next slot in the bucket; free: next free slot */
+	uint32_t newer, older; /* the recency list of used slots */
 	bool used;
 };
 
@@ -23,6 +26,8 @@ struct resolver_ad_table {
 	struct slot *slots;
 	uint32_t *buckets;
 	uint32_t nslots, nbuckets, used;
+	uint32_t free_head;	 /* first free slot, NO_SLOT when full */
+	uint32_t newest, oldest; /* ends of the recency list */
 	uint64_t max_age_us;
 	struct resolver_ad_counters ctr;
 };
@@ -87,8 +92,40 @@ void resolver_ad_clear(struct resolver_ad_table *t)
 	memset(t->slots, 0, t->nslots * sizeof(*t->slots));
 	for (uint32_t i = 0; i < t->nbuckets; i++)
 		t->buckets[i] = NO_SLOT;
+	for (uint32_t i = 0; i < t->nslots; i++)
+		t->slots[i].next = i + 1 < t->nslots ? i + 1 : NO_SLOT;
+	t->free_head = 0;
+	t->newest = t->oldest = NO_SLOT;
 	t->used = 0;
 	t->ctr.entries = 0;
+}
+
+static void recency_unlink(struct resolver_ad_table *t, uint32_t idx)
+{
+	struct slot *s = &t->slots[idx];
+
+	if (s->newer != NO_SLOT)
+		t->slots[s->newer].older = s->older;
+	else
+		t->newest = s->older;
+	if (s->older != NO_SLOT)
+		t->slots[s->older].newer = s->newer;
+	else
+		t->oldest = s->newer;
+	s->newer = s->older = NO_SLOT;
+}
+
+static void recency_push(struct resolver_ad_table *t, uint32_t idx)
+{
+	struct slot *s = &t->slots[idx];
+
+	s->newer = NO_SLOT;
+	s->older = t->newest;
+	if (t->newest != NO_SLOT)
+		t->slots[t->newest].newer = idx;
+	t->newest = idx;
+	if (t->oldest == NO_SLOT)
+		t->oldest = idx;
 }
 
 /* Lowercase without a trailing dot; false when it does not fit. */
@@ -120,7 +157,10 @@ static void unlink_slot(struct resolver_ad_table *t, uint32_t idx)
 		pp = &t->slots[*pp].next;
 	if (*pp == idx)
 		*pp = t->slots[idx].next;
+	recency_unlink(t, idx);
 	memset(&t->slots[idx], 0, sizeof(t->slots[idx]));
+	t->slots[idx].next = t->free_head;
+	t->free_head = idx;
 	t->used--;
 	t->ctr.entries--;
 }
@@ -138,22 +178,18 @@ static uint32_t find_slot(const struct resolver_ad_table *t, const struct mx_add
 	return NO_SLOT;
 }
 
-/* A free slot, evicting the one with the oldest AD answer when full. */
+/* A free slot, evicting the least recently touched one when full. */
 static uint32_t free_slot(struct resolver_ad_table *t)
 {
-	uint32_t victim = 0;
+	uint32_t idx;
 
-	if (t->used < t->nslots) {
-		for (uint32_t i = 0; i < t->nslots; i++)
-			if (!t->slots[i].used)
-				return i;
+	if (t->free_head == NO_SLOT) {
+		unlink_slot(t, t->oldest);
+		t->ctr.evicted++;
 	}
-	for (uint32_t i = 1; i < t->nslots; i++)
-		if (t->slots[i].o.last_ad_us < t->slots[victim].o.last_ad_us)
-			victim = i;
-	unlink_slot(t, victim);
-	t->ctr.evicted++;
-	return victim;
+	idx = t->free_head;
+	t->free_head = t->slots[idx].next;
+	return idx;
 }
 
 static struct slot *add_slot(struct resolver_ad_table *t, const struct mx_addr *resolver,
@@ -168,6 +204,7 @@ static struct slot *add_slot(struct resolver_ad_table *t, const struct mx_addr *
 	mx_strlcpy(s->o.zone, zone, sizeof(s->o.zone));
 	s->next = t->buckets[h & (t->nbuckets - 1)];
 	t->buckets[h & (t->nbuckets - 1)] = idx;
+	recency_push(t, idx);
 	t->used++;
 	t->ctr.entries++;
 	t->ctr.inserts++;
@@ -207,6 +244,8 @@ bool resolver_ad_insert(struct resolver_ad_table *t, const struct resolver_ad_ob
 		return true;
 	}
 	s = &t->slots[idx];
+	recency_unlink(t, idx);
+	recency_push(t, idx);
 	t->ctr.updates++;
 	s->o.first_ad_us = MX_MIN(s->o.first_ad_us, o->first_ad_us);
 	s->o.last_ad_us = MX_MAX(s->o.last_ad_us, o->last_ad_us);

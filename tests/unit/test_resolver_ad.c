@@ -2,7 +2,8 @@
  * test_resolver_ad.c - the resolver-AD trust decision (dnssec.trust-ad,
  * trusted-resolvers as addresses and prefixes), address prefixes, and the
  * table of resolver-AD observations: notes, the walk to the closest zone,
- * expiry by packet time, the bound with counted evictions, and the
+ * expiry by packet time, the bound with counted evictions (least recently
+ * noted first), and the
  * insert/iterate pair a state store uses.
  */
 #include <setjmp.h>
@@ -170,6 +171,12 @@ static void test_bound(void **state)
 	assert_non_null(resolver_ad_find(t, &r, "zone9.test", true, T0 + SEC(20)));
 	resolver_ad_foreach(t, count_obs, &n);
 	assert_int_equal(n, 4);
+	/* A zone answered again is recent again: the next one out is zone7. */
+	resolver_ad_note(t, &r, "zone6.test", T0 + SEC(30));
+	resolver_ad_note(t, &r, "zone10.test", T0 + SEC(31));
+	assert_non_null(resolver_ad_find(t, &r, "zone6.test", true, T0 + SEC(40)));
+	assert_null(resolver_ad_find(t, &r, "zone7.test", true, T0 + SEC(40)));
+	assert_int_equal(resolver_ad_counters(t)->evicted, 7);
 	resolver_ad_free(t);
 }
 
