@@ -188,6 +188,8 @@ void config_dump(const struct mx_config *cfg, FILE *out)
 	put_size(out, "  ", "memcap", cfg->expect_memcap);
 	fprintf(out, "dns:\n");
 	put_size(out, "  ", "cache-memcap", cfg->dns_cache_memcap);
+	fprintf(out, "dnssec:\n");
+	put_bool(out, "  ", "trust-ad", cfg->trust_ad);
 	fprintf(out, "tls:\n");
 	put_size(out, "  ", "handshake-buffer", cfg->tls_handshake_buffer);
 	fprintf(out, "alerts:\n");
@@ -203,7 +205,7 @@ void config_dump(const struct mx_config *cfg, FILE *out)
 		fprintf(out, "trusted-resolvers:\n");
 		for (size_t i = 0; i < cfg->n_trusted_resolvers; i++)
 			fprintf(out, "  - \"%s\"\n",
-				mx_addr_str(&cfg->trusted_resolvers[i], addr, sizeof(addr)));
+				mx_prefix_str(&cfg->trusted_resolvers[i], addr, sizeof(addr)));
 	}
 	fprintf(out, "outputs:%s\n", cfg->n_outputs == 0 ? " []" : "");
 	for (size_t i = 0; i < cfg->n_outputs; i++)

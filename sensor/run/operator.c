@@ -147,11 +147,15 @@ void operator_check_report(const struct setup *st, FILE *out)
 	fprintf(out, "trusted resolvers: %zu", n_res);
 	for (size_t i = 0; i < c->n_trusted_resolvers; i++)
 		fprintf(out, "%s%s", i ? ", " : " (",
-			mx_addr_str(&c->trusted_resolvers[i], addr, sizeof(addr)));
+			mx_prefix_str(&c->trusted_resolvers[i], addr, sizeof(addr)));
 	for (size_t i = 0; i < policy_trusted_resolver_count(st->policies); i++)
 		fprintf(out, "%s%s", i + c->n_trusted_resolvers ? ", " : " (",
 			mx_addr_str(policy_trusted_resolver(st->policies, i), addr, sizeof(addr)));
 	fprintf(out, "%s\n", n_res ? ")" : "");
+	fprintf(out, "resolver AD bits: %s\n",
+		!c->trust_ad ? "not believed (dnssec.trust-ad: false)"
+		: n_res	     ? "believed from the trusted resolvers only"
+			     : "believed from every resolver (trust resolver-ad)");
 	fprintf(out, "live filter: %s\n", operator_live_filter(st));
 	fprintf(out, "outputs: ");
 	put_outputs(c, out);
