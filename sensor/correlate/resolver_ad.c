@@ -8,6 +8,8 @@
  */
 #include "correlate/resolver_ad.h"
 
+#include "util/hash.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@ struct resolver_ad_table {
 	uint32_t free_head;	 /* first free slot, NO_SLOT when full */
 	uint32_t newest, oldest; /* ends of the recency list */
 	uint64_t max_age_us;
+	struct mx_hash_key key; /* keyed hash: zones in traffic cannot pile into a bucket */
 	struct resolver_ad_counters ctr;
 };
 
@@ -68,6 +71,7 @@ struct resolver_ad_table *resolver_ad_new(size_t max_entries, uint64_t max_age_s
 	t->nslots = (uint32_t)max_entries;
 	t->nbuckets = nb;
 	t->max_age_us = max_age_s * MX_USEC;
+	mx_hash_key_init(&t->key);
 	t->slots = calloc(t->nslots, sizeof(*t->slots));
 	t->buckets = malloc(nb * sizeof(*t->buckets));
 	if (t->slots == NULL || t->buckets == NULL) {
@@ -143,10 +147,15 @@ static bool norm_zone(const char *in, char out[RESOLVER_AD_ZONE_MAX])
 	return true;
 }
 
-static uint32_t key_hash(const struct mx_addr *resolver, const char *zone)
+static uint32_t key_hash(const struct resolver_ad_table *t, const struct mx_addr *resolver,
+			 const char *zone)
 {
-	return mx_fnv1a(mx_fnv1a(MX_FNV_SEED, resolver->b, sizeof(resolver->b)), zone,
-			strlen(zone));
+	uint8_t buf[sizeof(resolver->b) + RESOLVER_AD_ZONE_MAX];
+	size_t n = strnlen(zone, RESOLVER_AD_ZONE_MAX);
+
+	memcpy(buf, resolver->b, sizeof(resolver->b));
+	memcpy(buf + sizeof(resolver->b), zone, n);
+	return (uint32_t)mx_siphash(&t->key, buf, sizeof(resolver->b) + n);
 }
 
 static void unlink_slot(struct resolver_ad_table *t, uint32_t idx)
@@ -234,7 +243,7 @@ bool resolver_ad_insert(struct resolver_ad_table *t, const struct resolver_ad_ob
 	if (memchr(o->zone, '\0', sizeof(o->zone)) == NULL || !norm_zone(o->zone, zone) ||
 	    o->first_ad_us > o->last_ad_us || o->ad_answers == 0)
 		return false;
-	h = key_hash(&o->resolver, zone);
+	h = key_hash(t, &o->resolver, zone);
 	idx = find_slot(t, &o->resolver, zone, h);
 	if (idx == NO_SLOT) {
 		s = add_slot(t, &o->resolver, zone, h);
@@ -265,7 +274,7 @@ const struct resolver_ad_obs *resolver_ad_find(struct resolver_ad_table *t,
 	if (!norm_zone(name, zone))
 		return NULL;
 	for (z = zone; *z != '\0';) {
-		uint32_t h = key_hash(resolver, z);
+		uint32_t h = key_hash(t, resolver, z);
 		uint32_t idx = find_slot(t, resolver, z, h);
 		const char *dot;
 
