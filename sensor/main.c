@@ -82,6 +82,8 @@ static void usage(FILE *out)
 	    "                are open\n"
 	    "  -g GROUP      drop privileges to GROUP (default: the group of -u USER)\n"
 	    "  -q            no progress line and no summary on stderr\n"
+	    "  -k all|none|auto  checksums checked (default auto: not for a source whose\n"
+	    "                first packets mostly fail, as with checksum offload)\n"
 	    "  --trust-anchor FILE   DS/DNSKEY lines (zone-file format) replacing the root "
 	    "anchors\n"
 	    "  --snaplen N, --buffer-size MIB, --no-promisc, --immediate\n"
@@ -180,7 +182,7 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 	o->promisc = -1;
 	o->immediate = -1;
 	o->stats_interval = -1;
-	while ((c = getopt_long(argc, argv, "r:i:f:c:R:p:l:e:Tu:g:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:f:c:R:p:l:e:Tu:g:qk:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (o->n_inputs == SETUP_MAX_INPUTS) {
@@ -226,6 +228,14 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 			break;
 		case 'q':
 			o->quiet = true;
+			break;
+		case 'k':
+			if (strcmp(optarg, "all") != 0 && strcmp(optarg, "none") != 0 &&
+			    strcmp(optarg, "auto") != 0) {
+				fprintf(stderr, "mxsentry: -k: all, none or auto expected\n");
+				return EXIT_USAGE;
+			}
+			o->checksums = optarg;
 			break;
 		case 'V':
 			printf("mxsentry %s\n", MX_VERSION);

@@ -29,6 +29,7 @@ void config_defaults(struct mx_config *cfg)
 	cfg->defrag.memcap = 16ull << 20;
 	cfg->defrag.timeout_s = 60;
 	cfg->defrag.max_trains = 4096;
+	cfg->checksum_validation = MX_CSUM_AUTO;
 	cfg->dns_cache_memcap = 16ull << 20;
 	cfg->trust_ad = true;
 	cfg->app.session_memcap = 64ull << 20;
@@ -729,6 +730,25 @@ static void load_mail_relays(void *at, const struct ydoc_node *v, const char *ke
 	get_netset(v, key, errs, &((struct mx_config *)at)->mail_relays);
 }
 
+/* checksum-validation: yes (or true), no (or false), auto. */
+static void load_checksum_validation(void *at, const struct ydoc_node *v, const char *key,
+				     struct mx_errors *errs)
+{
+	struct mx_config *cfg = at;
+	const char *s;
+
+	if (!ydoc_get_str(v, 16, key, errs, &s))
+		return;
+	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0)
+		cfg->checksum_validation = MX_CSUM_YES;
+	else if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0)
+		cfg->checksum_validation = MX_CSUM_NO;
+	else if (strcmp(s, "auto") == 0)
+		cfg->checksum_validation = MX_CSUM_AUTO;
+	else
+		ydoc_error(errs, v, "'%s': yes, no or auto expected", key);
+}
+
 static void load_outputs_field(void *at, const struct ydoc_node *v, const char *key,
 			       struct mx_errors *errs)
 {
@@ -741,6 +761,7 @@ static const struct field root_fields[] = {
     SECTION("flow", offsetof(struct mx_config, flow), flow_fields, NULL),
     SECTION("stream", offsetof(struct mx_config, stream), stream_fields, NULL),
     SECTION("defrag", offsetof(struct mx_config, defrag), defrag_fields, NULL),
+    CUSTOM("checksum-validation", load_checksum_validation),
     SECTION("dns", 0, dns_fields, NULL),
     SECTION("dnssec", 0, dnssec_fields, NULL),
     SECTION("tls", 0, tls_fields, NULL),

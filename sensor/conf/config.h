@@ -19,6 +19,8 @@
  *   stream: {memcap: 64mb, stream-memcap: 256kb, recent-window: 4kb,
  *            max-segments: 256}
  *   defrag: {memcap: 16mb, timeout: 60, max-trains: 4096}
+ *   checksum-validation: auto        (yes: drop every packet with a bad
+ *                                     IPv4/TCP/UDP checksum; no: check none)
  *   app: {session-memcap: 64mb, ndpi-memcap: 16mb, ndpi-max-packets: 8}
  *   expectations: {memcap: 32mb}
  *   dns: {cache-memcap: 16mb}
@@ -145,8 +147,12 @@ struct mx_config_app {
 	bool flow_records_no_data; /* flow records also for TCP flows that carried no payload */
 };
 
+/* checksum-validation: what the decoder checks (decode/checksum.h modes). */
+enum mx_checksum_validation { MX_CSUM_AUTO, MX_CSUM_YES, MX_CSUM_NO };
+
 struct mx_config {
 	struct mx_config_capture capture;
+	enum mx_checksum_validation checksum_validation;
 	struct mx_config_flow flow;
 	struct mx_config_stream stream;
 	struct mx_config_defrag defrag;
@@ -183,7 +189,7 @@ struct mx_config {
  * no interface or files, the built-in filter, snaplen 65535, 32 MiB
  * buffer, promiscuous, not immediate; flow 32 MiB / 65536 buckets / 30,
  * 600, 10, 30 s; stream 64 MiB / 256 KiB / 4 KiB / 256 segments; defrag
- * 16 MiB / 60 s / 4096 trains; DNS cache 16 MiB; TLS handshake buffer
+ * 16 MiB / 60 s / 4096 trains; checksum validation auto; DNS cache 16 MiB; TLS handshake buffer
  * 64 KiB; threshold table 16384; one output: eve-file "eve.json", all
  * event types, append; stats every 60 s; no redaction; log dir "."; one
  * worker.

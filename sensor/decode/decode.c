@@ -12,6 +12,8 @@
 
 #include <netinet/in.h>
 #include <pcap/dlt.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +126,11 @@ const struct mx_counter_desc decode_counter_desc[] = {
     DC("decoder.ipv4_in_ipv6", ipv4_in_ipv6),
     DC("decoder.ipv6_in_ipv6", ipv6_in_ipv6),
     DC("decoder.too_many_layers", tunnel_too_deep),
+    DC("decoder.invalid_checksum.ipv4", invalid_checksum_ipv4),
+    DC("decoder.invalid_checksum.tcp", invalid_checksum_tcp),
+    DC("decoder.invalid_checksum.udp", invalid_checksum_udp),
+    DC("decoder.checksum_offload.sources", checksum_offload_sources),
+    DC("decoder.checksum_offload.evicted", checksum_offload_evicted),
     {NULL, 0},
 };
 
@@ -133,6 +140,7 @@ void decode_config_defaults(struct decode_config *cfg)
 	cfg->defrag_timeout_s = 60;
 	cfg->defrag_max_trains = 4096;
 	cfg->defrag_max_frags = 256;
+	cfg->checksum = CHECKSUM_AUTO;
 }
 
 struct decoder *decoder_new(const struct decode_config *cfg)
@@ -141,9 +149,12 @@ struct decoder *decoder_new(const struct decode_config *cfg)
 
 	if (d == NULL)
 		return NULL;
+	d->csum_mode = cfg->checksum;
 	d->defrag = defrag_new(cfg, &d->c);
-	if (d->defrag == NULL) {
-		free(d);
+	if (cfg->checksum == CHECKSUM_AUTO)
+		d->csum_srcs = csum_sources_new();
+	if (d->defrag == NULL || (cfg->checksum == CHECKSUM_AUTO && d->csum_srcs == NULL)) {
+		decoder_free(d);
 		return NULL;
 	}
 	return d;
@@ -154,7 +165,66 @@ void decoder_free(struct decoder *d)
 	if (d == NULL)
 		return;
 	defrag_free(d->defrag);
+	csum_sources_free(d->csum_srcs);
 	free(d);
+}
+
+/* Said once per process: the first source whose checksums were given up. */
+static atomic_bool offload_told;
+
+bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, uint64_t ts_us,
+			 uint64_t *reason)
+{
+	bool marked = false, evicted = false, pass;
+	char a[64];
+
+	if (d->csum_judged || d->csum_mode == CHECKSUM_NONE)
+		return true;
+	d->csum_judged = true;
+	if (d->csum_mode == CHECKSUM_ALL) {
+		pass = ok;
+	} else {
+		pass = csum_source_judge(d->csum_srcs, src, ok, ts_us, &marked, &evicted);
+		if (evicted)
+			d->c.checksum_offload_evicted++;
+		if (marked) {
+			d->c.checksum_offload_sources++;
+			if (!atomic_exchange(&offload_told, true))
+				fprintf(stderr,
+					"mxsentry: most early packets from %s have wrong checksums "
+					"(checksum offload where the capture was taken?): no longer "
+					"checked for that source (-k all checks them anyway)\n",
+					mx_addr_str(src, a, sizeof(a)));
+		}
+	}
+	if (!pass)
+		(*reason)++;
+	return pass;
+}
+
+/*
+ * Sets up the checks of one IP datagram: none when the mode says so or its
+ * source was found offloaded.
+ */
+static void csum_begin(struct decoder *d, const uint8_t *ip, int version, const struct mx_addr *src)
+{
+	d->csum_ip = ip;
+	d->csum_ip_version = version;
+	d->csum_judged = false;
+	d->csum_skip = d->csum_mode == CHECKSUM_NONE ||
+		       (d->csum_mode == CHECKSUM_AUTO && csum_source_offloaded(d->csum_srcs, src));
+}
+
+/* Verifies the TCP or UDP checksum over len bytes at b; true when the packet goes on. */
+static bool csum_l4(struct decoder *d, uint8_t proto, const uint8_t *b, uint32_t len,
+		    const struct mx_packet *p, uint64_t *reason)
+{
+	uint64_t sum;
+
+	if (d->csum_skip || d->csum_ip == NULL)
+		return true;
+	sum = csum_pseudo(d->csum_ip, d->csum_ip_version, proto, len);
+	return decode_csum_verdict(d, &p->src, csum_ok(csum_add(sum, b, len)), p->ts_us, reason);
 }
 
 void decoder_expire(struct decoder *d, uint64_t now_us)
@@ -236,6 +306,8 @@ static enum decode_result decode_tcp(struct decoder *d, const uint8_t *b, uint32
 		}
 		o += b[o + 1];
 	}
+	if (!csum_l4(d, IPPROTO_TCP, b, len, p, &d->c.invalid_checksum_tcp))
+		return DECODE_CHECKSUM;
 	p->proto = IPPROTO_TCP;
 	p->sport = rd16(b);
 	p->dport = rd16(b + 2);
@@ -263,7 +335,11 @@ static enum decode_result decode_udp(struct decoder *d, const uint8_t *b, uint32
 	if (ulen > len) {
 		d->c.udp_len_gt_ip++;
 		ulen = len;
+		d->csum_skip = true;
 	}
+	/* A zero UDP checksum means none was computed (IPv4; IPv6 tunnels, RFC 6935). */
+	if (rd16(b + 6) != 0 && !csum_l4(d, IPPROTO_UDP, b, ulen, p, &d->c.invalid_checksum_udp))
+		return DECODE_CHECKSUM;
 	p->proto = IPPROTO_UDP;
 	p->sport = rd16(b);
 	p->dport = rd16(b + 2);
@@ -377,14 +453,19 @@ enum decode_result decode_ipv4(struct decoder *d, const uint8_t *b, uint32_t len
 		return decode_bad(d, &d->c.ipv4_iplen_smaller_than_hlen);
 	if (len < hlen)
 		return decode_bad(d, &d->c.ipv4_opt_trunc);
-	if (iplen > len) {
-		d->c.ipv4_len_gt_caplen++;
-		iplen = len;
-	}
 	p->ip_version = 4;
 	p->ttl = b[8];
 	mx_addr_from_v4(&p->src, b + 12);
 	mx_addr_from_v4(&p->dst, b + 16);
+	csum_begin(d, b, 4, &p->src);
+	if (!reasm && !d->csum_skip && !csum_ok(csum_add(0, b, hlen)) &&
+	    !decode_csum_verdict(d, &p->src, false, p->ts_us, &d->c.invalid_checksum_ipv4))
+		return DECODE_CHECKSUM;
+	if (iplen > len) {
+		d->c.ipv4_len_gt_caplen++;
+		iplen = len;
+		d->csum_skip = true;
+	}
 	proto = b[9];
 	frag = rd16(b + 6);
 	off = (frag & 0x1fff) * 8u;
@@ -498,6 +579,9 @@ enum decode_result decode_ipv6(struct decoder *d, const uint8_t *b, uint32_t len
 	p->ttl = b[7];
 	mx_addr_from_v6(&p->src, b + 8);
 	mx_addr_from_v6(&p->dst, b + 24);
+	csum_begin(d, b, 6, &p->src);
+	if (truncated)
+		d->csum_skip = true;
 	p->l3 = b;
 	p->l3_len = len;
 	nh = b[6];
@@ -532,6 +616,9 @@ enum decode_result decode_ipv6(struct decoder *d, const uint8_t *b, uint32_t len
 			off += IPV6_FRAG_HLEN;
 			continue;
 		}
+		/* The pseudo-header would name the routing header's final address. */
+		if (nh == IPPROTO_ROUTING)
+			d->csum_skip = true;
 		if (nh == IPPROTO_AH)
 			hl = ((uint32_t)b[off + 1] + 2) * 4;
 		else
@@ -643,6 +730,8 @@ enum decode_result decoder_packet(struct decoder *d, int dlt, uint64_t ts_us, co
 	p->caplen = caplen;
 	p->wirelen = wirelen;
 	d->tunnels = 0;
+	d->csum_ip = NULL;
+	d->csum_judged = false;
 	d->c.pkts++;
 	d->c.bytes += caplen;
 	if (caplen < wirelen)

@@ -23,6 +23,7 @@
 #define MX_DECODE_H
 
 #include "util/common.h"
+#include "decode/checksum.h"
 #include "decode/packet.h"
 
 /*
@@ -61,6 +62,9 @@ struct decode_counters {
 	uint64_t erspan, erspan_trunc, erspan_version, erspan_frame_type;
 	uint64_t ipv4_in_ipv4, ipv6_in_ipv4, ipv4_in_ipv6, ipv6_in_ipv6;
 	uint64_t tunnel_too_deep; /* tunnel nested deeper than DECODE_MAX_TUNNELS: skipped */
+	/* checksums (checksum.h): packets dropped, sources found offloaded */
+	uint64_t invalid_checksum_ipv4, invalid_checksum_tcp, invalid_checksum_udp;
+	uint64_t checksum_offload_sources, checksum_offload_evicted;
 };
 
 /* Tunnels decapsulated at most for one frame. */
@@ -74,9 +78,13 @@ struct decode_config {
 	uint32_t defrag_timeout_s; /* a fragment train older than this is dropped */
 	uint32_t defrag_max_trains;
 	uint32_t defrag_max_frags; /* stored pieces per train at most */
+	enum checksum_mode checksum; /* which IPv4/TCP/UDP checksums are verified */
 };
 
-/* Fills cfg with the defaults (16 MiB, 60 s, 4096 trains, 256 pieces a train). */
+/*
+ * Fills cfg with the defaults (16 MiB, 60 s, 4096 trains, 256 pieces a
+ * train; checksums in auto mode).
+ */
 void decode_config_defaults(struct decode_config *cfg);
 
 enum decode_result {
@@ -84,6 +92,7 @@ enum decode_result {
 	DECODE_HELD,	/* an IP fragment was stored; nothing to process yet */
 	DECODE_SKIP,	/* valid but not IP/TCP/UDP (ARP, ICMP, ...): counted */
 	DECODE_INVALID, /* malformed: counted under its reason */
+	DECODE_CHECKSUM, /* a checksum failed: dropped, counted under decoder.invalid_checksum */
 };
 
 struct decoder;
@@ -107,6 +116,11 @@ void decoder_free(struct decoder *d);
  * length and no fragment header (nor the extension headers before it).
  * DECODE_SKIP is also returned for a fragment dropped by a resource limit
  * (memcap, trains, pieces a train), each counted under its own name.
+ * DECODE_CHECKSUM: an IPv4 header checksum (checked before a fragment is
+ * stored) or a TCP/UDP checksum (over the whole datagram, pseudo-header
+ * included; not when the capture cut the datagram, nor a zero UDP
+ * checksum, nor past an IPv6 routing header) failed and the checksum mode
+ * says to drop it (checksum.h); nothing of the packet is handed on.
  */
 enum decode_result decoder_packet(struct decoder *d, int dlt, uint64_t ts_us, const uint8_t *frame,
 				  uint32_t caplen, uint32_t wirelen, struct mx_packet *p);

@@ -32,7 +32,22 @@ struct decoder {
 	struct decode_counters c;
 	struct defrag *defrag;
 	unsigned int tunnels; /* tunnels entered while decoding the current frame */
+	enum checksum_mode csum_mode;
+	struct csum_sources *csum_srcs; /* auto mode: sources found offloaded */
+	/* the innermost IP header being decoded, for the TCP/UDP checksum */
+	const uint8_t *csum_ip;
+	int csum_ip_version;
+	bool csum_skip;	    /* no L4 check for this datagram (mode, offload, cut) */
+	bool csum_judged;   /* the source was judged on this datagram already */
 };
+
+/*
+ * Judges a checksum result of the current IP datagram from src (checksum.h
+ * auto mode), once per datagram; true when the packet goes on. A failure
+ * that is dropped is counted under *reason.
+ */
+bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, uint64_t ts_us,
+			 uint64_t *reason);
 
 static inline uint16_t rd16(const uint8_t *b)
 {

@@ -33,6 +33,7 @@ static const struct mx_counter_desc pipeline_counter_desc[] = {
     MX_COUNTER("pipeline.decode_invalid", struct pipeline_counters, decode_invalid),
     MX_COUNTER("pipeline.no_flow", struct pipeline_counters, flow_none),
     MX_COUNTER("pipeline.timelines", struct pipeline_counters, timelines),
+    MX_COUNTER("pipeline.invalid_checksum", struct pipeline_counters, decode_checksum),
     {NULL, 0},
 };
 
@@ -201,6 +202,9 @@ void pipeline_packet(void *ctx, int dlt, uint64_t ts_us, const uint8_t *frame, u
 		return;
 	case DECODE_SKIP:
 		p->ctr.decode_skip++;
+		return;
+	case DECODE_CHECKSUM:
+		p->ctr.decode_checksum++;
 		return;
 	case DECODE_INVALID:
 	default:

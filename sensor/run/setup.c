@@ -83,6 +83,10 @@ static bool apply_flags(struct setup *s, const struct cli_options *o)
 		c->capture.watch_all = true;
 	if (o->redact)
 		c->redact_local_parts = true;
+	if (o->checksums != NULL)
+		c->checksum_validation = strcmp(o->checksums, "all") == 0    ? MX_CSUM_YES
+					 : strcmp(o->checksums, "none") == 0 ? MX_CSUM_NO
+									     : MX_CSUM_AUTO;
 	if (o->snaplen > 0)
 		c->capture.snaplen = (uint32_t)o->snaplen;
 	if (o->buffer_mib > 0)
@@ -200,6 +204,9 @@ void setup_pipeline_config(const struct setup *s, struct pipeline_config *pc)
 	pc->decode.defrag_memcap = c->defrag.memcap;
 	pc->decode.defrag_timeout_s = c->defrag.timeout_s;
 	pc->decode.defrag_max_trains = c->defrag.max_trains;
+	pc->decode.checksum = c->checksum_validation == MX_CSUM_YES  ? CHECKSUM_ALL
+			      : c->checksum_validation == MX_CSUM_NO ? CHECKSUM_NONE
+								     : CHECKSUM_AUTO;
 	pc->app.tls_max_handshake = c->tls_handshake_buffer;
 	pc->app.session_memcap = c->app.session_memcap;
 	pc->app.ndpi_memcap = c->app.ndpi_memcap;

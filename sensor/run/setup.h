@@ -45,6 +45,7 @@ struct cli_options {
 	long stats_interval;
 	int workers;	      /* --workers; 0: not given */
 	int worker_queue_mib; /* --worker-queue; 0: not given */
+	const char *checksums;	/* -k all|none|auto; NULL: not given */
 };
 
 struct setup {

@@ -55,6 +55,14 @@
  *   option retransmit-diff OFFSET PAYLOAD
  *                     after the next message, retransmit its bytes from
  *                     OFFSET with the content PAYLOAD (conflicting overlap)
+ *   option decoy PAYLOAD
+ *                     before the next message, send PAYLOAD at its sequence
+ *                     numbers with a wrong TCP checksum (an insertion the
+ *                     receiver's kernel drops)
+ *   option offload client|server|both|off
+ *                     from now on TCP/UDP packets from that side (udp: the
+ *                     SRC side is the client) carry wrong checksums, as
+ *                     captured on a host with checksum offload
  *
  * PAYLOAD is one of:
  *   hex 16 03 01 ...  bytes in hex (blanks between bytes allowed)
@@ -116,6 +124,9 @@ struct scen {
 	struct buf rtx;
 	size_t rtx_off;
 	int rtx_pending;
+	struct buf decoy;
+	int decoy_pending;
+	unsigned offload; /* pw_set_bad_checksums mask of `option offload` */
 };
 
 static int fail(struct scen *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -471,6 +482,7 @@ static struct pw_writer *writer(struct scen *s)
 		fail(s, "%s", err);
 		return NULL;
 	}
+	pw_set_bad_checksums(s->w, s->offload);
 	free(s->out);
 	s->out = strdup(path);
 	if (!s->out) {
@@ -677,6 +689,7 @@ static void clear_next(struct scen *s)
 	s->order_next = NULL;
 	s->order_len = 0;
 	s->rtx_pending = 0;
+	s->decoy_pending = 0;
 }
 
 static int do_message(struct scen *s, enum pw_dir dir, const char *p)
@@ -701,6 +714,18 @@ static int do_message(struct scen *s, enum pw_dir dir, const char *p)
 		o.rtx_data = s->rtx.p;
 		o.rtx_len = s->rtx.len;
 		o.rtx_off = s->rtx_off;
+	}
+	if (s->decoy_pending) {
+		pw_set_bad_checksums(c->w, s->offload | 1u << dir);
+		rc = pw_tcp_segment(c, dir, PW_TCP_FLAG_ACK | PW_TCP_FLAG_PSH, c->next_seq[dir],
+				    s->decoy.p, s->decoy.len);
+		pw_set_bad_checksums(c->w, s->offload);
+		if (rc) {
+			rc = -1;
+			fail(s, "%s", pw_error(c->w));
+			goto out;
+		}
+		rc = -1;
 	}
 	if (pw_tcp_send(c, dir, b.p, b.len, &o)) {
 		fail(s, "%s", pw_error(c->w));
@@ -748,7 +773,18 @@ static int do_option(struct scen *s, char *p)
 	unsigned long v;
 	int64_t us;
 
-	if (next_word(&p, tok, sizeof(tok)) || next_word(&p, arg, sizeof(arg)))
+	if (next_word(&p, tok, sizeof(tok)))
+		return fail(s, "option needs a name and a value");
+	if (strcmp(tok, "decoy") == 0) {
+		s->decoy.len = 0;
+		if (parse_payload(s, skip_blank(p), 0, &s->decoy))
+			return -1;
+		if (s->decoy.len == 0)
+			return fail(s, "decoy needs a payload");
+		s->decoy_pending = 1;
+		return 0;
+	}
+	if (next_word(&p, arg, sizeof(arg)))
 		return fail(s, "option needs a name and a value");
 	if (strcmp(tok, "segment") == 0) {
 		if (strcmp(arg, "default") == 0)
@@ -783,6 +819,19 @@ static int do_option(struct scen *s, char *p)
 			return -1;
 		s->rtx_off = v;
 		s->rtx_pending = 1;
+	} else if (strcmp(tok, "offload") == 0) {
+		if (strcmp(arg, "client") == 0)
+			s->offload = 1u << PW_TO_SERVER;
+		else if (strcmp(arg, "server") == 0)
+			s->offload = 1u << PW_TO_CLIENT;
+		else if (strcmp(arg, "both") == 0)
+			s->offload = 1u << PW_TO_SERVER | 1u << PW_TO_CLIENT;
+		else if (strcmp(arg, "off") == 0)
+			s->offload = 0;
+		else
+			return fail(s, "offload needs client, server, both or off");
+		if (s->w)
+			pw_set_bad_checksums(s->w, s->offload);
 	} else {
 		return fail(s, "unknown option '%s'", tok);
 	}
@@ -906,7 +955,8 @@ static int run(struct scen *s)
 	if (rc == 0 && ferror(f))
 		rc = fail(s, "read error");
 	fclose(f);
-	if (rc == 0 && (s->reverse_next || s->order_next || s->rtx_pending))
+	if (rc == 0 && (s->reverse_next || s->order_next || s->rtx_pending ||
+			s->decoy_pending))
 		rc = fail(s, "an option for the next message was never used");
 	if (rc == 0 && !writer(s))
 		rc = -1;
@@ -951,5 +1001,6 @@ int main(int argc, char **argv)
 	free(s.out);
 	free(s.order_next);
 	free(s.rtx.p);
+	free(s.decoy.p);
 	return rc == 0 ? 0 : 1;
 }

@@ -40,6 +40,7 @@ struct pw_writer {
 	uint64_t packets;
 	uint64_t bytes;
 	int failed;
+	unsigned bad_dirs; /* bit 1 << dir: TCP/UDP checksums made wrong that way */
 	char err[192];
 	uint8_t frame[PW_MAX_FRAME];
 };
@@ -91,6 +92,27 @@ static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
 	if (len)
 		sum += (uint32_t)p[0] << 8;
 	return sum;
+}
+
+/*
+ * A checksum that fails where ck passes: neither ck nor its other
+ * one's complement form (0x0000 and 0xffff both mean zero), never 0.
+ */
+static uint16_t wrong_checksum(uint16_t ck)
+{
+	uint16_t bad = (uint16_t)(ck ^ 0x1234);
+
+	return bad == 0 || bad == 0xffff ? 0x4321 : bad;
+}
+
+void pw_set_bad_checksums(struct pw_writer *w, unsigned dirs)
+{
+	w->bad_dirs = dirs;
+}
+
+unsigned pw_bad_checksums(const struct pw_writer *w)
+{
+	return w->bad_dirs;
 }
 
 /* Folds a sum from csum_add into the 16-bit one's complement checksum. */
@@ -408,6 +430,8 @@ int pw_udp(struct pw_writer *w, const struct pw_path *p, enum pw_dir dir, const 
 	if (len)
 		memcpy(u + UDP_HDR_LEN, data, len);
 	ck = csum_fold(csum_add(sum, u, l4len));
+	if (w->bad_dirs & 1u << dir)
+		ck = wrong_checksum(ck);
 	put16(u + 6, ck ? ck : 0xffff);
 	return pw_frame(w, w->frame, o + l4len);
 }
@@ -460,6 +484,8 @@ static int tcp_emit(struct pw_tcp *c, enum pw_dir dir, uint8_t flags, uint32_t s
 	if (len)
 		memcpy(t + hl, data, len);
 	put16(t + 16, csum_fold(csum_add(sum, t, l4len)));
+	if (w->bad_dirs & 1u << dir)
+		put16(t + 16, wrong_checksum((uint16_t)(t[16] << 8 | t[17])));
 	return pw_frame(w, w->frame, o + l4len);
 }
 

@@ -4,7 +4,8 @@
  * IPv6, TCP connections with handshake, data in both directions with
  * correct sequence and acknowledgement numbers, chosen segmentation,
  * out-of-order emission, retransmission with different content,
- * FIN/RST teardown, and UDP datagrams. Every checksum is correct.
+ * FIN/RST teardown, and UDP datagrams. Every checksum is correct, unless
+ * pw_set_bad_checksums asks for wrong ones (insertion decoys, offload).
  *
  * Output is a classic pcap file (DLT_EN10MB, microsecond timestamps).
  * Nothing depends on the wall clock or on unseeded randomness: the same
@@ -75,6 +76,16 @@ int64_t pw_time(const struct pw_writer *w);
 
 /* Sets how far the clock moves after each packet written (default 0). */
 void pw_set_gap(struct pw_writer *w, int64_t usec);
+
+/*
+ * From now on, TCP and UDP packets travelling in the directions of mask
+ * dirs (bit 1 << PW_TO_SERVER, 1 << PW_TO_CLIENT) carry a wrong checksum
+ * (never zero), as a decoy an attacker inserts or a capture taken on a
+ * host with checksum offload; 0 makes every checksum right again.
+ */
+void pw_set_bad_checksums(struct pw_writer *w, unsigned dirs);
+/* The mask pw_set_bad_checksums set last (0 at first). */
+unsigned pw_bad_checksums(const struct pw_writer *w);
 
 /* Number of packets and of frame bytes written so far. */
 uint64_t pw_packets(const struct pw_writer *w);

@@ -1,0 +1,175 @@
+/*
+ * checksum.c - one's complement sums for the IPv4 header, TCP and UDP
+ * checksums, and the bounded per-source table of `auto` mode (see
+ * checksum.h). No allocation per packet: the table is made once.
+ */
+#include "decode/checksum.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define CSUM_WAYS 4
+
+enum src_state { SRC_EMPTY, SRC_CHECKED, SRC_OFFLOADED };
+
+struct csum_source {
+	struct mx_addr addr;
+	uint64_t last_us; /* packet time of the last packet judged */
+	uint8_t state;	  /* enum src_state */
+	uint8_t seen;	  /* checked packets, up to CSUM_EARLY_PACKETS */
+	uint8_t bad;	  /* of those, failed */
+};
+
+struct csum_sources {
+	uint32_t seed;
+	uint32_t mask; /* buckets - 1 */
+	struct csum_source e[CSUM_SOURCES];
+};
+
+bool checksum_mode_parse(const char *s, enum checksum_mode *mode)
+{
+	static const struct {
+		const char *name;
+		enum checksum_mode mode;
+	} names[] = {{"auto", CHECKSUM_AUTO}, {"all", CHECKSUM_ALL},	{"yes", CHECKSUM_ALL},
+		     {"true", CHECKSUM_ALL},  {"none", CHECKSUM_NONE}, {"no", CHECKSUM_NONE},
+		     {"false", CHECKSUM_NONE}};
+
+	for (size_t i = 0; i < MX_ARRAY_LEN(names); i++) {
+		if (strcmp(s, names[i].name) == 0) {
+			*mode = names[i].mode;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *checksum_mode_name(enum checksum_mode mode)
+{
+	switch (mode) {
+	case CHECKSUM_ALL:
+		return "all";
+	case CHECKSUM_NONE:
+		return "none";
+	case CHECKSUM_AUTO:
+	default:
+		return "auto";
+	}
+}
+
+uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t len)
+{
+	while (len >= 4) {
+		sum += (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+		b += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		sum += (uint32_t)b[0] << 8 | b[1];
+		b += 2;
+		len -= 2;
+	}
+	if (len == 1)
+		sum += (uint32_t)b[0] << 8;
+	return sum;
+}
+
+bool csum_ok(uint64_t sum)
+{
+	/* 32-bit words summed: folding twice through 32 and 16 bits is exact. */
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+uint64_t csum_pseudo(const uint8_t *ip, int version, uint8_t proto, uint32_t l4len)
+{
+	uint64_t sum = version == 4 ? csum_add(0, ip + 12, 8) : csum_add(0, ip + 8, 32);
+
+	return sum + proto + (l4len >> 16) + (l4len & 0xffff);
+}
+
+struct csum_sources *csum_sources_new(void)
+{
+	struct csum_sources *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return NULL;
+	t->mask = CSUM_SOURCES / CSUM_WAYS - 1;
+	/* A secret seed: which sources share a bucket is not predictable. */
+	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != (ssize_t)sizeof(t->seed))
+		t->seed = (uint32_t)mx_clock_us(CLOCK_MONOTONIC);
+	return t;
+}
+
+void csum_sources_free(struct csum_sources *t)
+{
+	free(t);
+}
+
+static struct csum_source *bucket(const struct csum_sources *t, const struct mx_addr *a)
+{
+	uint32_t h = mx_fnv1a(MX_FNV_SEED ^ t->seed, a->b, sizeof(a->b));
+
+	return (struct csum_source *)&t->e[(h & t->mask) * CSUM_WAYS];
+}
+
+static struct csum_source *find(const struct csum_sources *t, const struct mx_addr *a)
+{
+	struct csum_source *b = bucket(t, a);
+
+	for (int i = 0; i < CSUM_WAYS; i++)
+		if (b[i].state != SRC_EMPTY && memcmp(&b[i].addr, a, sizeof(*a)) == 0)
+			return &b[i];
+	return NULL;
+}
+
+bool csum_source_offloaded(const struct csum_sources *t, const struct mx_addr *src)
+{
+	const struct csum_source *s = find(t, src);
+
+	return s != NULL && s->state == SRC_OFFLOADED;
+}
+
+/* The entry of src, made (evicting the least recently judged) when missing. */
+static struct csum_source *get(struct csum_sources *t, const struct mx_addr *a, bool *evicted)
+{
+	struct csum_source *b = bucket(t, a), *victim = NULL;
+
+	for (int i = 0; i < CSUM_WAYS; i++) {
+		if (b[i].state != SRC_EMPTY && memcmp(&b[i].addr, a, sizeof(*a)) == 0)
+			return &b[i];
+		if (victim == NULL || (victim->state != SRC_EMPTY &&
+				       (b[i].state == SRC_EMPTY || b[i].last_us < victim->last_us)))
+			victim = &b[i];
+	}
+	if (victim->state != SRC_EMPTY)
+		*evicted = true;
+	memset(victim, 0, sizeof(*victim));
+	victim->addr = *a;
+	victim->state = SRC_CHECKED;
+	return victim;
+}
+
+bool csum_source_judge(struct csum_sources *t, const struct mx_addr *src, bool ok,
+		       uint64_t ts_us, bool *became_offloaded, bool *evicted)
+{
+	struct csum_source *s = get(t, src, evicted);
+
+	s->last_us = ts_us;
+	if (s->state == SRC_OFFLOADED)
+		return true;
+	if (s->seen >= CSUM_EARLY_PACKETS)
+		return ok;
+	s->seen++;
+	if (ok)
+		return true;
+	s->bad++;
+	if (2u * s->bad > s->seen) {
+		s->state = SRC_OFFLOADED;
+		*became_offloaded = true;
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,83 @@
+/*
+ * checksum.h - IPv4 header, TCP and UDP checksum verification for the
+ * decode stage, and the per-source memory of `auto` mode.
+ *
+ * A packet whose checksum fails is one the receiver's kernel drops; an
+ * on-path attacker can send such packets (insertion, Ptacek & Newsham 1998)
+ * to make a sensor follow a dialogue the receiver never had. So the decode
+ * stage drops them before defragmentation, reassembly and the dissectors.
+ *
+ * Captures taken on a host with checksum offload carry wrong TCP/UDP
+ * checksums on every packet that host sent. In `auto` mode (the default)
+ * the first CSUM_EARLY_PACKETS checked packets of each source address are
+ * watched: as soon as more than half of those seen so far failed, the
+ * source is taken as offloaded and its packets are no longer checked
+ * (said once on stderr, counted in decoder.checksum_offload.sources). A
+ * source whose early packets mostly pass keeps being checked for good, so
+ * a decoy with a bad checksum in an established dialogue is dropped. The
+ * table of sources is bounded (CSUM_SOURCES entries, evictions counted).
+ */
+#ifndef MX_CHECKSUM_H
+#define MX_CHECKSUM_H
+
+#include "util/common.h"
+
+/* What is checked: `-k auto|all|none`, `checksum-validation: auto|yes|no`. */
+enum checksum_mode {
+	CHECKSUM_AUTO, /* check, but stop for a source whose early packets mostly fail */
+	CHECKSUM_ALL,  /* check every packet */
+	CHECKSUM_NONE, /* check nothing */
+};
+
+/* Checked packets of a source looked at before its auto-mode verdict is final. */
+#define CSUM_EARLY_PACKETS 16
+/* Sources remembered at most (4-way buckets). */
+#define CSUM_SOURCES 4096
+
+/*
+ * Parses "auto", "all"/"yes"/"true" or "none"/"no"/"false" into *mode;
+ * false for anything else.
+ */
+bool checksum_mode_parse(const char *s, enum checksum_mode *mode);
+
+/* The name of a mode ("auto", "all", "none"). */
+const char *checksum_mode_name(enum checksum_mode mode);
+
+/*
+ * Adds len bytes at b to a running one's complement sum, as big-endian
+ * 16-bit words; an odd last byte is padded with zero. Only the last piece
+ * of a checksummed region may have an odd length.
+ */
+uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t len);
+
+/* True when a running sum over a whole region (checksum included) folds to 0xffff. */
+bool csum_ok(uint64_t sum);
+
+/*
+ * The pseudo-header sum of a TCP/UDP datagram of l4len bytes of protocol
+ * proto: addresses from the IPv4 header at ip (version 4) or the IPv6
+ * header at ip (version 6).
+ */
+uint64_t csum_pseudo(const uint8_t *ip, int version, uint8_t proto, uint32_t l4len);
+
+struct csum_sources;
+
+/* A table for auto mode; NULL on allocation failure. */
+struct csum_sources *csum_sources_new(void);
+/* Frees the table. */
+void csum_sources_free(struct csum_sources *t);
+
+/* True when the source was found offloaded: its packets are not checked. */
+bool csum_source_offloaded(const struct csum_sources *t, const struct mx_addr *src);
+
+/*
+ * Records one checked packet of src (ok: its checksums passed) and says
+ * whether it goes on: true when it passed, or when it failed but this
+ * failure made (most early packets failing) the source offloaded.
+ * *became_offloaded is set when this call marked the source; *evicted when
+ * a remembered source had to make room.
+ */
+bool csum_source_judge(struct csum_sources *t, const struct mx_addr *src, bool ok,
+		       uint64_t ts_us, bool *became_offloaded, bool *evicted);
+
+#endif
