@@ -1,8 +1,8 @@
 /*
  * app_prefix.c - the kept first bytes of an unidentified TCP flow and the
  * SMTP probe over them; see app_prefix.h. A kept chunk is a 4-byte header
- * (direction, kind, length big-endian) followed, for data and differing
- * overlaps, by its bytes.
+ * (direction, kind, length big-endian) followed, for data and both sides
+ * of differing overlaps, by its bytes.
  */
 #include "app/app_prefix.h"
 
@@ -15,7 +15,7 @@
 
 static bool has_bytes(enum stream_chunk kind)
 {
-	return kind == STREAM_DATA || kind == STREAM_OVERLAP_DIFF;
+	return kind == STREAM_DATA || kind == STREAM_OVERLAP_KEPT || kind == STREAM_OVERLAP_DIFF;
 }
 
 /* Notes a direction's first bytes for the probe. */
@@ -43,7 +43,8 @@ bool app_prefix_add(struct app_prefix *p, int dir, enum stream_chunk kind, const
 	uint8_t *r;
 
 	if ((dir != FLOW_TOSERVER && dir != FLOW_TOCLIENT) ||
-	    (kind != STREAM_DATA && kind != STREAM_GAP && kind != STREAM_OVERLAP_DIFF))
+	    (kind != STREAM_DATA && kind != STREAM_GAP && kind != STREAM_OVERLAP_KEPT &&
+	     kind != STREAM_OVERLAP_DIFF))
 		return true;
 	if (body > 0 && data == NULL)
 		return true;

@@ -3,7 +3,7 @@
  * dissectors over the two reassembled directions, raises the detections
  * that need no expectation (starttls-masked, starttls-rejected,
  * STARTTLS command and response injection, ehlo-downgrade,
- * requiretls-violation, tls-fallback-cleartext), hands the rest to
+ * requiretls-violation, tls-fallback-cleartext, stream-evasion), hands the rest to
  * mail_correlate.c, and writes the smtp and tls records.
  */
 #include "app/mail_session.h"
@@ -31,6 +31,9 @@
  * worker that saw the failure.
  */
 #define FALLBACK_SLOTS 4096
+
+/* Bytes of each version of a conflicting overlap quoted in stream-evasion. */
+#define EVASION_QUOTE 64
 
 struct fallback_slot {
 	bool used;
@@ -71,6 +74,9 @@ struct mail_session {
 	bool fallback_checked;
 	bool tls_failed_noted;
 	bool response_injection_seen;
+	/* the kept side of the conflicting overlap being reported */
+	uint8_t overlap_kept[EVASION_QUOTE];
+	size_t overlap_kept_len, overlap_kept_total;
 	/* leaf certificate details for the tls record */
 	char subject[256], issuer[256], serial[80];
 	char fingerprint[60];
@@ -313,6 +319,25 @@ static void rejected_evidence(struct eve *e, const void *arg)
 
 	eve_u64(e, "reply_code", ev->u.reply.code);
 	write_reply_lines(e, "reply", ev);
+}
+
+/* The two versions of the bytes of one conflicting overlap. */
+struct evasion {
+	const uint8_t *kept, *conflicting;
+	size_t kept_len, conflicting_len; /* quoted, at most EVASION_QUOTE */
+	size_t len;			  /* bytes in conflict */
+	const char *direction;
+};
+
+static void evasion_evidence(struct eve *e, const void *arg)
+{
+	const struct evasion *ev = arg;
+
+	eve_str(e, "direction", ev->direction);
+	eve_u64(e, "overlap_bytes", ev->len);
+	eve_bytes(e, "kept_bytes", ev->kept, ev->kept_len);
+	eve_bytes(e, "conflicting_bytes", ev->conflicting, ev->conflicting_len);
+	eve_str(e, "followed", "first");
 }
 
 static void inject_evidence(struct eve *e, const void *arg)
@@ -671,6 +696,29 @@ void mail_session_stream(struct mail_ctx *m, struct mail_session *s, struct flow
 		if (smtp_gap(&s->smtp, dir, len, &smtp_cb, s))
 			tls_gap(&s->tls, dir, len, &tls_cb, s);
 		break;
+	case STREAM_OVERLAP_KEPT:
+		if (s->overlap_kept_len < EVASION_QUOTE) {
+			size_t n = MX_MIN(len, EVASION_QUOTE - s->overlap_kept_len);
+
+			memcpy(s->overlap_kept + s->overlap_kept_len, data, n);
+			s->overlap_kept_len += n;
+		}
+		s->overlap_kept_total += len;
+		break;
+	case STREAM_OVERLAP_DIFF: {
+		/* The same stream bytes twice, different: whichever copy the
+		   receiver kept, someone on the path sent the other. */
+		struct evasion ev = {s->overlap_kept,
+				     data,
+				     s->overlap_kept_len,
+				     MX_MIN(len, (size_t)EVASION_QUOTE),
+				     len,
+				     dir == FLOW_TOSERVER ? "to_server" : "to_client"};
+
+		raise_once(s, KIND_STREAM_EVASION, dir, f->last_ts, evasion_evidence, &ev, NULL);
+		s->overlap_kept_len = s->overlap_kept_total = 0;
+		break;
+	}
 	case STREAM_FIN:
 	case STREAM_RST:
 		/* After a gap across TLS records completion cannot be judged. */

@@ -42,6 +42,7 @@ const struct mx_counter_desc alert_counter_desc[] = {
     KIND_COUNTER(KIND_REQUIRETLS_VIOLATION, "requiretls_violation"),
     KIND_COUNTER(KIND_TLS_VERSION_DOWNGRADE, "tls_version_downgrade"),
     KIND_COUNTER(KIND_CERTIFICATE_HOST_MISMATCH, "certificate_host_mismatch"),
+    KIND_COUNTER(KIND_STREAM_EVASION, "stream_evasion"),
     {NULL, 0},
 };
 

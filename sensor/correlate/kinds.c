@@ -28,6 +28,7 @@ static const struct {
     [KIND_REQUIRETLS_VIOLATION] = {"requiretls-violation", NULL},
     [KIND_TLS_VERSION_DOWNGRADE] = {"tls-version-downgrade", NULL},
     [KIND_CERTIFICATE_HOST_MISMATCH] = {"certificate-host-mismatch", "certificate-host-mismatch"},
+    [KIND_STREAM_EVASION] = {"stream-evasion", NULL},
 };
 
 const char *kind_name(enum mx_kind k)

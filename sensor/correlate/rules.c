@@ -40,6 +40,7 @@ static const struct kind_info {
     [RULE_TLS_VERSION_DOWNGRADE] = {"tls-version-downgrade", NULL, KNOB_HISTORY | KNOB_FLOOR},
     [RULE_CERTIFICATE_HOST_MISMATCH] = {"certificate-host-mismatch", "certificate-host-mismatch",
 					0},
+    [RULE_STREAM_EVASION] = {"stream-evasion", NULL, 0},
 };
 
 static const struct {

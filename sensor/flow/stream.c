@@ -202,14 +202,37 @@ static bool diff_span(const uint8_t *kept, const uint8_t *seen, size_t n, size_t
 	return true;
 }
 
-/* Reports the conflicting run of a repeated piece, if any. */
+/*
+ * The bytes kept where a piece was repeated: k1[0..n1) then k2[...] (the
+ * recent window may wrap; k2 NULL when k1 holds them all).
+ */
+struct kept {
+	const uint8_t *k1, *k2;
+	size_t n1;
+};
+
+/*
+ * Reports the conflicting run [lo, hi] of a repeated piece, if any: the
+ * kept bytes of that run (STREAM_OVERLAP_KEPT, one or two pieces), then
+ * the conflicting copy (STREAM_OVERLAP_DIFF).
+ */
 static void report_diff(const struct side *s, struct seg_verdict *v, bool found, const uint8_t *p,
-			size_t lo, size_t hi)
+			size_t lo, size_t hi, const struct kept *k)
 {
+	size_t end = hi + 1;
+
 	if (!found)
 		return;
 	v->diff = true;
-	emit(s, STREAM_OVERLAP_DIFF, p + lo, hi - lo + 1);
+	if (k->k2 == NULL || end <= k->n1) {
+		emit(s, STREAM_OVERLAP_KEPT, k->k1 + lo, end - lo);
+	} else if (lo >= k->n1) {
+		emit(s, STREAM_OVERLAP_KEPT, k->k2 + (lo - k->n1), end - lo);
+	} else {
+		emit(s, STREAM_OVERLAP_KEPT, k->k1 + lo, k->n1 - lo);
+		emit(s, STREAM_OVERLAP_KEPT, k->k2, end - k->n1);
+	}
+	emit(s, STREAM_OVERLAP_DIFF, p + lo, end - lo);
 }
 
 /* Bytes p[0..n) repeat stream offsets [o, o + n), all held in the ring. */
@@ -220,11 +243,12 @@ static void ring_compare(const struct side *s, struct seg_verdict *v, uint64_t o
 	size_t pos = (size_t)(o % w);
 	size_t first = MX_MIN(n, w - pos);
 	size_t lo = 0, hi = 0;
+	struct kept k = {s->d->ring + pos, s->d->ring, first};
 	bool found;
 
 	found = diff_span(s->d->ring + pos, p, first, 0, false, &lo, &hi);
 	found = diff_span(s->d->ring, p + first, n - first, first, found, &lo, &hi);
-	report_diff(s, v, found, p, lo, hi);
+	report_diff(s, v, found, p, lo, hi, &k);
 }
 
 /* Bytes p[0..n) at sequence cur lie before next: compare what can be. */
@@ -519,7 +543,8 @@ static void walk_segment(const struct side *s, struct seg_verdict *v, uint32_t s
 			v->overlap = true;
 			found = diff_span(g->data + (cur - g->seq), data + (cur - seq), oe - cur, 0,
 					  false, &lo, &hi);
-			report_diff(s, v, found, data + (cur - seq), lo, hi);
+			report_diff(s, v, found, data + (cur - seq), lo, hi,
+				    &(struct kept){g->data + (cur - g->seq), NULL, 0});
 			cur = oe;
 			hint = g;
 			/* Compared, and now in order: deliver the kept copy. */

@@ -16,6 +16,9 @@
 enum stream_chunk {
 	STREAM_DATA,	     /* data/len: the next in-order bytes */
 	STREAM_GAP,	     /* len: bytes that will never be seen (data NULL) */
+	STREAM_OVERLAP_KEPT, /* data/len: the kept bytes (first data, which won)
+				of a conflicting run; one or two of these come
+				just before its STREAM_OVERLAP_DIFF */
 	STREAM_OVERLAP_DIFF, /* len: bytes of a retransmission that differ from
 				what was kept; data points at the conflicting
 				copy (first data already won) */
@@ -49,7 +52,7 @@ void stream_config_defaults(struct stream_config *cfg);
  * those that brought nothing new and no conflicting byte (and keep-alive
  * probes: one byte just before the next expected, never compared),
  * overlap_diff_data those with a conflicting byte (each conflicting run is
- * also reported as STREAM_OVERLAP_DIFF). memcap_drop, stream_memcap_drop
+ * also reported: STREAM_OVERLAP_KEPT, then STREAM_OVERLAP_DIFF). memcap_drop, stream_memcap_drop
  * and segments_max_drop count out-of-order pieces that did not fit a cap
  * (a gap was forced instead of waiting); memcap_drop also counts recent
  * windows not allocated (those retransmissions go uncompared). wrong_seq_before_isn counts

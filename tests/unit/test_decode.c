@@ -816,6 +816,7 @@ static void test_frag_memcap(void **state)
 
 	(void)state;
 	decode_config_defaults(&cfg);
+	cfg.checksum = CHECKSUM_NONE;
 	cfg.defrag_memcap = 4096;
 	d = decoder_new(&cfg);
 	assert_non_null(d);
@@ -847,6 +848,7 @@ static void test_frag_limits(void **state)
 
 	(void)state;
 	decode_config_defaults(&cfg);
+	cfg.checksum = CHECKSUM_NONE;
 	cfg.defrag_max_trains = 2;
 	cfg.defrag_max_frags = 2;
 	d = decoder_new(&cfg);

@@ -83,6 +83,7 @@ static void test_builtin_table(void **state)
 	    {"requiretls-violation", NULL},
 	    {"tls-version-downgrade", NULL},
 	    {"certificate-host-mismatch", "certificate-host-mismatch"},
+	    {"stream-evasion", NULL},
 	};
 	struct ruleset rs;
 	struct mx_errors errs;

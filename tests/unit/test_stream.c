@@ -35,6 +35,8 @@ struct rec {
 	int ndiff;
 	uint8_t diff[256]; /* STREAM_OVERLAP_DIFF bytes, concatenated */
 	size_t diff_len;
+	uint8_t kept[256]; /* STREAM_OVERLAP_KEPT bytes, concatenated */
+	size_t kept_len;
 	struct ev ev[EVS_MAX];
 	int nev;
 };
@@ -76,9 +78,18 @@ static void on_data(void *ctx, struct flow *f, int dir, enum stream_chunk kind, 
 		r->gaps[dir]++;
 		r->gap_bytes[dir] += len;
 		break;
+	case STREAM_OVERLAP_KEPT:
+		assert_non_null(data);
+		assert_true(len > 0);
+		assert_true(r->kept_len + len <= sizeof(r->kept));
+		memcpy(r->kept + r->kept_len, data, len);
+		r->kept_len += len;
+		break;
 	case STREAM_OVERLAP_DIFF:
 		assert_non_null(data);
 		assert_true(len > 0);
+		/* Its kept bytes came just before, as long as it. */
+		assert_int_equal(r->kept_len, r->diff_len + len);
 		assert_true(r->diff_len + len <= sizeof(r->diff));
 		memcpy(r->diff + r->diff_len, data, len);
 		r->diff_len += len;
@@ -291,6 +302,7 @@ static void test_overlap_diff_delivered(void **state)
 	assert_int_equal(v->r.ndiff, 1);
 	assert_int_equal(v->r.diff_len, 3);
 	assert_memory_equal(v->r.diff, "QQQ", 3);
+	assert_memory_equal(v->r.kept, msg + 12, 3); /* and the bytes that stand */
 	assert_int_equal(ctr(v)->overlap_diff_data, 1);
 	assert_int_equal(v->r.len[0], 30);
 	assert_memory_equal(v->r.data[0], msg, 30); /* the first data stands */
@@ -314,6 +326,7 @@ static void test_overlap_diff_delivered(void **state)
 	assert_int_equal(v->r.ndiff, 2);
 	assert_int_equal(v->r.diff_len, 3 + 6);
 	assert_memory_equal(v->r.diff + 3, alt + 3, 6);
+	assert_memory_equal(v->r.kept + 3, msg + 3, 6);
 	assert_int_equal(ctr(v)->overlap_diff_data, 2);
 	assert_int_equal(v->r.len[0], 30);
 	env_free(v);
@@ -340,6 +353,7 @@ static void test_overlap_diff_ring_edge(void **state)
 	assert_int_equal(v->r.ndiff, 1);
 	assert_int_equal(v->r.diff_len, 14);
 	assert_memory_equal(v->r.diff, alt + 16, 14);
+	assert_memory_equal(v->r.kept, msg + 16, 14); /* read across the ring's end */
 	/* Entirely older than the ring: counted as a retransmission only. */
 	cdata(v, 0, alt + 0, 13);
 	assert_int_equal(v->r.ndiff, 1);
@@ -375,6 +389,7 @@ static void test_overlap_diff_queued(void **state)
 	assert_int_equal(v->r.ndiff, 1);
 	assert_int_equal(v->r.diff_len, 2);
 	assert_memory_equal(v->r.diff, "YY", 2);
+	assert_memory_equal(v->r.kept, msg + 22, 2); /* the queued copy stands */
 	assert_int_equal(v->r.len[0], 0);
 
 	/* An in-order segment running into the queued one: the queued bytes win. */
