@@ -723,7 +723,8 @@ static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64
 }
 
 struct version_evidence {
-	uint16_t version, expected;
+	uint16_t version, expected, offered;
+	uint8_t sentinel; /* the ServerHello's DOWNGRD mark when it is evidence, else 0 */
 	const char *why;
 };
 
@@ -733,15 +734,29 @@ static void version_evidence(struct eve *e, const void *arg)
 
 	eve_str(e, "negotiated", tls_version_name(ve->version));
 	eve_str(e, "expected_at_least", tls_version_name(ve->expected));
+	if (ve->offered != 0)
+		eve_str(e, "client_offered", tls_version_name(ve->offered));
+	if (ve->sentinel != 0)
+		eve_str(e, "downgrade_sentinel",
+			ve->sentinel == 1 ? "DOWNGRD 01 (TLS 1.2)" : "DOWNGRD 00 (TLS 1.1 or below)");
 	eve_str(e, "reason", ve->why);
 }
 
+/*
+ * tls-version-downgrade: below a configured floor; or a real downgrade,
+ * where this client offered more than the server answered. What the
+ * server negotiated with other clients says only what it can do: it never
+ * makes an alert for a client that did not offer that much. The RFC 8446
+ * downgrade sentinel in a TLS 1.2 (or lower) ServerHello is the server's
+ * own word that it can do TLS 1.3; it is evidence only when this client
+ * offered TLS 1.3 (the server then answered another ClientHello).
+ */
 static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
-	uint16_t v = mf->ti->version;
+	uint16_t v = mf->ti->version, offered = mf->ti->client_version;
 	uint16_t floor = correlate_config(c)->tls_version_floor;
 	const struct server_history *h;
-	struct version_evidence ve = {v, 0, NULL};
+	struct version_evidence ve = {v, 0, offered, 0, NULL};
 	struct alert_expectation exp;
 
 	if (v == 0)
@@ -757,13 +772,25 @@ static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64
 		      version_evidence, &ve);
 		return;
 	}
+	if (offered <= v)
+		return; /* the client got what it asked for */
+	if (mf->ti->downgrade_sentinel != 0 && offered >= TLS_V_13 && v < TLS_V_13) {
+		ve.expected = TLS_V_13;
+		ve.sentinel = mf->ti->downgrade_sentinel;
+		ve.why = "the client offered TLS 1.3 and the server's hello carries the downgrade "
+			 "sentinel: the server answered a ClientHello that offered less";
+		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, FLOW_TOCLIENT, ts_us, NULL,
+		      version_evidence, &ve);
+		return;
+	}
 	h = expect_history(correlate_expect(c), &mf->f->srv, ts_us, false);
 	if (h != NULL && h->max_tls_version > v &&
 	    h->version_sightings >= correlate_config(c)->version_history.min_sightings &&
 	    ts_us <=
 		h->version_last_us + correlate_config(c)->version_history.max_age_s * MX_USEC) {
-		ve.expected = h->max_tls_version;
-		ve.why = "below what this server negotiated before";
+		ve.expected = MX_MIN(h->max_tls_version, offered);
+		ve.why = "the client offered more and the server, which negotiated it before, "
+			 "answered less";
 		exp.source = "history";
 		exp.trust = EXPECT_HISTORY;
 		exp.detail = "highest TLS version seen from this server";

@@ -18,10 +18,14 @@ Exchanges (the names the scenarios use):
   auth13   TLS 1.3, inside it EHLO, AUTH PLAIN, MAIL ... QUIT (submission, 587)
   refuse   a TLS 1.2-only client against a TLS 1.3-only server: ClientHello,
            then the server's fatal protocol_version alert (in clear)
+  cap12    a client offering TLS 1.3 (and 1.2) against a server limited to
+           TLS 1.2: the ServerHello says 1.2 without the downgrade sentinel
+           (the server, as configured, cannot do 1.3); then as tls12
 
-Usage: make-tls.py [OUTDIR]   (default: the directory of this script)
-Every run makes new randoms and keys, so every .bin changes; the captures
-made from them change too (run ../regenerate.sh afterwards).
+Usage: make-tls.py [OUTDIR [NAME ...]]   (default: the directory of this
+script, every exchange; NAMEs remake only those exchanges)
+Every run makes new randoms and keys, so every .bin it writes changes; the
+captures made from them change too (run ../regenerate.sh afterwards).
 """
 import os
 import ssl
@@ -195,11 +199,21 @@ def write(outdir, name, flights):
 
 def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else HERE
+    only = set(sys.argv[2:])
     v12, v13 = ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3
-    write(outdir, "tls12", full(*contexts(v12, v12, v13), INNER_MAIL))
-    write(outdir, "tls13", full(*contexts(v13, v12, v13), INNER_MAIL))
-    write(outdir, "auth13", full(*contexts(v13, v12, v13), INNER_AUTH))
-    write(outdir, "refuse", refused(*contexts(v12, v13, v13)))
+    exchanges = [
+        ("tls12", lambda: full(*contexts(v12, v12, v13), INNER_MAIL)),
+        ("tls13", lambda: full(*contexts(v13, v12, v13), INNER_MAIL)),
+        ("auth13", lambda: full(*contexts(v13, v12, v13), INNER_AUTH)),
+        ("refuse", lambda: refused(*contexts(v12, v13, v13))),
+        ("cap12", lambda: full(*contexts(v13, v12, v12), INNER_MAIL)),
+    ]
+    unknown = only - {name for name, _ in exchanges}
+    if unknown:
+        sys.exit("make-tls.py: no exchange %s" % ", ".join(sorted(unknown)))
+    for name, make in exchanges:
+        if not only or name in only:
+            write(outdir, name, make())
 
 
 if __name__ == "__main__":
