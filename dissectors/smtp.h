@@ -71,7 +71,7 @@
 #define SMTP_DOMAIN_MAX 255
 #define SMTP_NAME_MAX	255
 #define SMTP_MECH_MAX	20
-#define SMTP_HDRVAL_MAX 64
+#define SMTP_HDRVAL_MAX 128
 
 /* Command verbs; the last three are not commands but what a reply answers. */
 enum smtp_verb {
@@ -164,6 +164,8 @@ enum smtp_event_type {
 	SMTP_EV_TRANSACTION,		     /* a message transfer was answered (u.trans) */
 	SMTP_EV_OVERLONG_LINE, /* a command, reply or header line over its limit (u.overlong) */
 	SMTP_EV_BODY_ANOMALY,  /* message end not as RFC 5321 says (u.anomaly) */
+	SMTP_EV_MESSAGE_ID,    /* the first Message-ID header of a message (u.header,
+				  tlsreq NONE; the value cut at SMTP_HDRVAL_MAX) */
 	SMTP_EV_TYPE_COUNT
 };
 
@@ -246,7 +248,7 @@ struct smtp_event {
 			uint16_t code;	     /* final reply */
 			unsigned sasl_lines; /* client lines exchanged (not shown) */
 		} auth;
-		/* SMTP_EV_TLS_REQUIRED_HEADER */
+		/* SMTP_EV_TLS_REQUIRED_HEADER, SMTP_EV_MESSAGE_ID */
 		struct {
 			const char *value; /* unfolded, trimmed */
 			size_t value_len;
@@ -355,7 +357,8 @@ struct smtp_hdrparse {
 	uint8_t state;
 	char name[32];
 	uint8_t name_len;
-	bool interesting;
+	uint8_t interesting; /* which header is being read (0: none kept) */
+	bool message_id_seen;
 	char value[SMTP_HDRVAL_MAX + 1];
 	size_t value_len;
 	uint64_t line_len;

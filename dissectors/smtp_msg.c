@@ -1,7 +1,7 @@
 /*
  * smtp_msg.c - message content after DATA or BDAT: skipped without
  * buffering, except that the header block is read byte by byte for the
- * TLS-Required header (RFC 8689). A DATA body ends at CRLF "." CRLF
+ * TLS-Required header (RFC 8689) and the Message-ID (RFC 5322 3.6.4). A DATA body ends at CRLF "." CRLF
  * (RFC 5321 4.1.1.4; dot-stuffing undone for the header reader); "."
  * lines next to a bare LF are reported (SMTP smuggling) but do not end
  * it. BDAT chunks are skipped by their length, whatever they contain.
@@ -28,6 +28,10 @@ enum {
 };
 
 static const char tlsreq_name[] = "TLS-Required";
+static const char msgid_name[] = "Message-ID";
+
+/* The headers whose value is kept. */
+enum { HDR_NONE, HDR_TLSREQ, HDR_MSGID };
 
 void smtp_msg_begin(struct smtp_state *s, bool bdat)
 {
@@ -60,21 +64,33 @@ static bool ieq_name(const char *a, size_t alen, const char *b)
 	return true;
 }
 
-/* A header ended: report it if it is TLS-Required. */
+/* A header ended: report it if it is TLS-Required or the first Message-ID. */
 static void header_finish(struct smtp_run *r)
 {
 	struct smtp_state *s = r->s;
 	struct smtp_hdrparse *h = &s->hdr;
 	struct smtp_event ev;
 	enum smtp_tlsreq v;
+	uint8_t which = h->interesting;
 
-	if (!h->interesting)
+	if (which == HDR_NONE)
 		return;
-	h->interesting = false;
+	h->interesting = HDR_NONE;
 	while (h->value_len > 0 &&
 	       (h->value[h->value_len - 1] == ' ' || h->value[h->value_len - 1] == '\t'))
 		h->value_len--;
 	h->value[h->value_len] = '\0';
+	if (which == HDR_MSGID) {
+		h->message_id_seen = true;
+		memset(&ev, 0, sizeof(ev));
+		ev.type = SMTP_EV_MESSAGE_ID;
+		ev.dir = SMTP_DIR_TOSERVER;
+		ev.u.header.value = h->value;
+		ev.u.header.value_len = h->value_len;
+		ev.u.header.tlsreq = SMTP_TLSREQ_NONE;
+		smtp_emit(r, &ev);
+		return;
+	}
 	v = ieq_name(h->value, h->value_len, "No") ? SMTP_TLSREQ_NO : SMTP_TLSREQ_OTHER;
 	if (s->trans_tlsreq != SMTP_TLSREQ_NO)
 		s->trans_tlsreq = v;
@@ -147,7 +163,12 @@ static void header_byte(struct smtp_run *r, uint8_t b)
 
 			while (n > 0 && (h->name[n - 1] == ' ' || h->name[n - 1] == '\t'))
 				n--;
-			h->interesting = n < sizeof(h->name) && ieq_name(h->name, n, tlsreq_name);
+			h->interesting = HDR_NONE;
+			if (n < sizeof(h->name) && ieq_name(h->name, n, tlsreq_name))
+				h->interesting = HDR_TLSREQ;
+			else if (n < sizeof(h->name) && !h->message_id_seen &&
+				 ieq_name(h->name, n, msgid_name))
+				h->interesting = HDR_MSGID;
 			h->value_len = 0;
 			h->state = H_VALUE;
 		} else if (b == '\n') {
@@ -341,7 +362,7 @@ void smtp_msg_gap(struct smtp_state *s)
 {
 	s->msg_headers_done = true;
 	s->hdr.state = H_DONE;
-	s->hdr.interesting = false;
+	s->hdr.interesting = HDR_NONE;
 	s->dstate = D_MID;
 	s->body_cr = false;
 	s->gap_in_body = true;

@@ -8,6 +8,7 @@
  */
 #include "app/mail_session.h"
 #include "util/hash.h"
+#include "app/mail_trans.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -74,6 +75,7 @@ struct mail_session {
 	bool fallback_checked;
 	bool tls_failed_noted;
 	bool response_injection_seen;
+	struct mail_trans_log *trans; /* one entry per mail, NULL before the first */
 	/* the kept side of the conflicting overlap being reported */
 	uint8_t overlap_kept[EVASION_QUOTE];
 	size_t overlap_kept_len, overlap_kept_total;
@@ -450,6 +452,9 @@ static void on_smtp_event(void *ctx, const struct smtp_event *ev)
 	struct mail_session *s = ctx;
 	uint64_t ts = s->f->last_ts;
 
+	if (!mail_trans_event(&s->trans, ev, s->m->cfg.redact_local_parts, &s->m->session_bytes,
+			      s->m->cfg.session_memcap))
+		s->m->ctr.memcap++;
 	switch (ev->type) {
 	case SMTP_EV_EHLO_REPLY:
 		if (ev->u.reply.code / 100 == 2 && !ev->ehlo.helo &&
@@ -738,12 +743,7 @@ void mail_session_stream(struct mail_ctx *m, struct mail_session *s, struct flow
 
 static void write_addr(struct mail_ctx *m, const struct smtp_addr *a, char *buf, size_t len)
 {
-	if (a->null_path)
-		snprintf(buf, len, "<>");
-	else if (m->cfg.redact_local_parts)
-		snprintf(buf, len, "<redacted@%s>", a->domain);
-	else
-		snprintf(buf, len, "<%s@%s>", a->local, a->domain);
+	mail_addr_text(a, m->cfg.redact_local_parts, buf, len);
 }
 
 static void write_tls_object(struct eve *e, const struct mail_session *s, const char *key)
@@ -917,7 +917,8 @@ static void write_smtp_record(struct mail_ctx *m, struct mail_session *s)
 		write_addr(m, &si->from[0], buf, sizeof(buf));
 		eve_str(e, "mail_from", buf);
 	}
-	if (si->nrcpt > 0) {
+	/* Suricata's meaning: the recipients of the first mail. */
+	if (!mail_trans_write_first_rcpts(s->trans, e, "rcpt_to") && si->nrcpt > 0) {
 		eve_list_begin(e, "rcpt_to");
 		for (unsigned i = 0; i < si->nrcpt; i++) {
 			write_addr(m, &si->rcpt[i], buf, sizeof(buf));
@@ -949,7 +950,7 @@ static void write_smtp_record(struct mail_ctx *m, struct mail_session *s)
 	if (s->tls.info.client_hello || s->tls.info.server_hello || s->tls.info.not_tls[1])
 		write_tls_object(e, s, "tls");
 	eve_bool(e, "cleartext_transaction", si->cleartext_mail);
-	eve_u64(e, "transactions", si->transactions);
+	mail_trans_write(s->trans, e);
 	if (si->requiretls)
 		eve_bool(e, "requiretls", true);
 	if (si->tls_required != SMTP_TLSREQ_NONE)
@@ -1120,6 +1121,7 @@ void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f
 	eve_swap_app_layer(m->eve, prev);
 	tls_free(&s->tls);
 	free(s->mf.leaf_der);
+	mail_trans_free(s->trans, &m->session_bytes);
 	m->session_bytes -= sizeof(*s);
 	free(s);
 }

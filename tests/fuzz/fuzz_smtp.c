@@ -70,6 +70,7 @@ static void on_smtp(void *ctx, const struct smtp_event *ev)
 		mix_u(d, ev->u.auth.code);
 		break;
 	case SMTP_EV_TLS_REQUIRED_HEADER:
+	case SMTP_EV_MESSAGE_ID:
 		mix_str(d, ev->u.header.value, ev->u.header.value_len);
 		break;
 	case SMTP_EV_TRANSACTION:

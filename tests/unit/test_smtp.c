@@ -36,6 +36,7 @@ struct rec {
 	char last_inject[SMTP_EVIDENCE_MAX + 1];
 	size_t last_inject_len;
 	char last_header[SMTP_HDRVAL_MAX + 1];
+	char last_msgid[SMTP_HDRVAL_MAX + 1];
 	char last_auth[SMTP_MECH_MAX + 1];
 	char last_arg[1100];
 	char last_lines[2048];
@@ -184,6 +185,11 @@ static void on_event(void *ctx, const struct smtp_event *ev)
 		snprintf(r->last_auth, sizeof(r->last_auth), "%s", ev->u.auth.mech);
 		logf_(r, "mech=%s code=%u lines=%u", ev->u.auth.mech, ev->u.auth.code,
 		      ev->u.auth.sasl_lines);
+		break;
+	case SMTP_EV_MESSAGE_ID:
+		memcpy(r->last_msgid, ev->u.header.value, ev->u.header.value_len);
+		r->last_msgid[ev->u.header.value_len] = '\0';
+		logf_(r, "message-id=%s", r->last_msgid);
 		break;
 	case SMTP_EV_TLS_REQUIRED_HEADER:
 		memcpy(r->last_header, ev->u.header.value, ev->u.header.value_len);
@@ -807,6 +813,31 @@ static void test_pipelining(void **state)
 	rec_free(r);
 }
 
+static void test_message_id(void **state)
+{
+	struct rec *r = rec_new(false);
+
+	(void)state;
+	S(greeting);
+	C("HELO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
+	S("250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+	/* Folded, case-insensitive name; only the first one of a message counts. */
+	C("From: a@b\r\nmessage-id:\r\n  <1.2@b.test>  \r\nMessage-ID: <other@b.test>\r\n\r\n");
+	C("Message-ID: <in-body@b.test>\r\n.\r\n");
+	S("250 ok\r\n");
+	assert_int_equal(r->count[SMTP_EV_MESSAGE_ID], 1);
+	assert_string_equal(r->last_msgid, "<1.2@b.test>");
+	/* The next message has its own. */
+	C("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
+	S("250 ok\r\n250 ok\r\n354 go\r\n");
+	C("Message-ID: <2@b.test>\r\n\r\nhi\r\n.\r\n");
+	S("250 ok\r\n");
+	assert_int_equal(r->count[SMTP_EV_MESSAGE_ID], 2);
+	assert_string_equal(r->last_msgid, "<2@b.test>");
+	assert_int_equal(r->count[SMTP_EV_TRANSACTION], 2);
+	rec_free(r);
+}
+
 static void test_data_dot_stuffing(void **state)
 {
 	struct rec *r = rec_new(false);
@@ -1204,6 +1235,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_helo_fallback, rec_teardown),
 	    cmocka_unit_test_teardown(test_pipelining, rec_teardown),
 	    cmocka_unit_test_teardown(test_data_dot_stuffing, rec_teardown),
+	    cmocka_unit_test_teardown(test_message_id, rec_teardown),
 	    cmocka_unit_test_teardown(test_bdat_binary, rec_teardown),
 	    cmocka_unit_test_teardown(test_auth_secrets, rec_teardown),
 	    cmocka_unit_test_teardown(test_overlong, rec_teardown),
