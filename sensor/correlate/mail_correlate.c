@@ -241,10 +241,25 @@ struct redirect_evidence {
 	const struct mail_facts *mf;
 	const char *domain;
 	const struct expect_mxset *mx;
+	const struct mtasts_policy *sts; /* the policy whose mx patterns the server breaks */
 };
 static void redirect_evidence(struct eve *e, const void *arg);
 static int host_has_server(struct correlate *c, const char *host, const struct mx_addr *srv,
 			   uint64_t ts);
+
+/*
+ * mx-redirect on the session itself (its own 5-tuple): the verdict of
+ * what it breaks, DANE's validated MX set or the MTA-STS policy, is fail.
+ */
+static void raise_redirect(struct correlate *c, struct mail_facts *mf, uint64_t ts,
+			   const struct alert_expectation *exp, const struct redirect_evidence *re)
+{
+	if (strcmp(exp->source, "mta-sts") == 0)
+		mf->redirect_sts = true;
+	else if (strcmp(exp->source, "dane") == 0)
+		mf->redirect_dane = true;
+	raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts, exp, redirect_evidence, re);
+}
 
 /* Room for an expectation the session is judged against. */
 struct session_expect {
@@ -314,10 +329,26 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 
 		for (size_t j = 0; j < nd; j++) {
 			const struct expect_mxset *mx = expect_get_mx(st, doms[j], ts);
+			const struct policy *p = correlate_policy(c, doms[j]);
 			struct alert_expectation exp;
-			struct redirect_evidence re = {mf, doms[j], mx};
+			struct redirect_evidence re = {mf, doms[j], mx, NULL};
 			bool listed = false, reachable = false;
 
+			if (p != NULL && p->has_sts && p->sts.mode != MTASTS_MODE_NONE &&
+			    !policy_mx_allowed(p, mf->hosts[i])) {
+				memset(&exp, 0, sizeof(exp));
+				exp.source = "mta-sts";
+				exp.trust = EXPECT_CONFIGURED;
+				exp.domain = doms[j];
+				exp.mx_host = mf->hosts[i];
+				exp.policy_id = p->id;
+				exp.detail = "server known only by an MX name the MTA-STS policy does "
+					     "not allow";
+				re.mx = NULL;
+				re.sts = &p->sts;
+				raise_redirect(c, mf, ts, &exp, &re);
+				return;
+			}
 			if (mx == NULL || !expect_trust_validated(mx->trust))
 				continue;
 			for (size_t k = 0; k < mx->n; k++) {
@@ -336,8 +367,7 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 			exp.mx_host = mf->hosts[i];
 			exp.detail =
 			    "server known only by an MX name the validated MX set does not hold";
-			raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts, &exp, redirect_evidence,
-			      &re);
+			raise_redirect(c, mf, ts, &exp, &re);
 			return;
 		}
 	}
@@ -461,6 +491,22 @@ static void redirect_evidence(struct eve *e, const void *arg)
 			eve_list_str(e, re->mx->mx[i].host);
 		eve_list_end(e);
 	}
+	if (re->sts != NULL && re->sts->n_mx > 0) {
+		char pat[MX_HOST_MAX + 3];
+
+		eve_list_begin(e, "policy_mx");
+		for (size_t i = 0; i < re->sts->n_mx; i++) {
+			const struct mx_pattern *m = &re->sts->mx[i];
+
+			snprintf(pat, sizeof(pat), "%s%s",
+				 m->kind == MX_PATTERN_WILDCARD ? "*."
+				 : m->kind == MX_PATTERN_SUFFIX ? "."
+								: "",
+				 m->name);
+			eve_list_str(e, pat);
+		}
+		eve_list_end(e);
+	}
 }
 
 /*
@@ -496,7 +542,7 @@ static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *r
 	const struct expect_mxset *mx;
 	const struct policy *p;
 	struct alert_expectation exp;
-	struct redirect_evidence re = {mf, rcpt_domain, NULL};
+	struct redirect_evidence re = {mf, rcpt_domain, NULL, NULL};
 	bool all_known = true, any = false;
 
 	if (mf->alerted[KIND_MX_REDIRECT] || mf->si->midstream || mf->f->sport != 25)
@@ -522,8 +568,7 @@ static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *r
 			exp.resolver = mx->trust == EXPECT_RESOLVER_AD ? &mx->resolver : NULL;
 			exp.detail =
 			    "server address belongs to none of the domain's validated MX hosts";
-			raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts_us, &exp,
-			      redirect_evidence, &re);
+			raise_redirect(c, mf, ts_us, &exp, &re);
 			return;
 		}
 	}
@@ -539,7 +584,8 @@ static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *r
 		exp.trust = EXPECT_CONFIGURED;
 		exp.policy_id = p->id;
 		exp.detail = "server is known only by names the MTA-STS policy does not allow";
-		raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts_us, &exp, redirect_evidence, &re);
+		re.sts = &p->sts;
+		raise_redirect(c, mf, ts_us, &exp, &re);
 	}
 }
 
@@ -891,8 +937,13 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 	   STARTTLS and the handshake were, is missing; say so, never "fail". */
 	blind = mf->si->midstream && !mf->si->cleartext_mail && !mf->ti->server_hello;
 
+	/* A redirect breaks what set the expected MX hosts, whatever the server offers. */
+	dane_expected |= mf->redirect_dane;
+	sts_expected |= mf->redirect_sts;
 	mf->dane = VERDICT_NONE;
-	if (dane_expected) {
+	if (mf->redirect_dane) {
+		mf->dane = VERDICT_FAIL;
+	} else if (dane_expected) {
 		if (blind && !mf->alerted[KIND_TLSA_MISMATCH])
 			mf->dane = VERDICT_UNVERIFIABLE;
 		else if (!tls_ok(mf) || mf->alerted[KIND_TLSA_MISMATCH])

@@ -83,6 +83,8 @@ struct mail_facts {
 	size_t ndomains;
 	bool history_counted;
 	bool ehlo_counted; /* the EHLO reply went into the server's history */
+	/* mx-redirect on this session broke a DANE-validated MX set / an MTA-STS policy */
+	bool redirect_dane, redirect_sts;
 	enum verdict dane, sts;
 	struct mail_policy_seen policy;
 };
