@@ -90,6 +90,7 @@ static void usage(FILE *out)
 	    "  --all-traffic         live: no filter, nDPI finds SMTP/DNS on any port\n"
 	    "  --stats-interval SEC  write a stats record every SEC seconds (live default 60)\n"
 	    "  --redact              hide local parts of mail addresses\n"
+	    "  --ca-file FILE        trusted roots (PEM) for MTA-STS instead of the system store\n"
 	    "  --pidfile FILE        write the process id to FILE\n"
 	    "  --workers N           live: N worker threads, flows spread by address pair\n"
 	    "                        (default: the online CPUs, or workers: in the file);\n"
@@ -148,7 +149,8 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 		O_BUILD_INFO,
 		O_LIST_RULES,
 		O_DUMP_CONFIG,
-		O_ISOLATE
+		O_ISOLATE,
+		O_CAFILE
 	};
 	static const struct option longopts[] = {
 	    {"check", no_argument, NULL, 'T'},
@@ -173,6 +175,7 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 	    {"list-rules", no_argument, NULL, O_LIST_RULES},
 	    {"dump-config", no_argument, NULL, O_DUMP_CONFIG},
 	    {"isolate", no_argument, NULL, O_ISOLATE},
+	    {"ca-file", required_argument, NULL, O_CAFILE},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -289,6 +292,9 @@ static int parse_options(int argc, char **argv, struct cli_options *o)
 				return EXIT_USAGE;
 			}
 			o->workers = (int)v;
+			break;
+		case O_CAFILE:
+			o->ca_file = optarg;
 			break;
 		case O_WQUEUE:
 			if (!parse_long(optarg, 1, 1024, &v)) {

@@ -397,6 +397,8 @@ static const struct field dnssec_fields[] = {
 
 static const struct field tls_fields[] = {
     SIZE("handshake-buffer", struct mx_config, tls_handshake_buffer, 16ull << 10, 16ull << 20),
+    TEXT("ca-file", struct mx_config, tls_ca_file),
+    TEXT("ca-path", struct mx_config, tls_ca_path),
     FIELDS_END,
 };
 

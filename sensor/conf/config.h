@@ -25,7 +25,8 @@
  *   expectations: {memcap: 32mb}
  *   dns: {cache-memcap: 16mb}
  *   dnssec: {trust-ad: true}
- *   tls: {handshake-buffer: 64kb}
+ *   tls: {handshake-buffer: 64kb, ca-file: "", ca-path: ""}   (MTA-STS roots;
+ *        none set: the system store)
  *   alerts: {threshold-table-size: 16384}
  *   rules-dir: /etc/mxsentry/rules
  *   policy-files: [/etc/mxsentry/partners.yaml]
@@ -160,6 +161,8 @@ struct mx_config {
 	uint64_t expect_memcap; /* the expectation store */
 	uint64_t dns_cache_memcap;
 	uint64_t tls_handshake_buffer; /* bytes of handshake kept per direction */
+	char tls_ca_file[CONFIG_PATH_MAX]; /* "" = none; with tls_ca_path "": system store */
+	char tls_ca_path[CONFIG_PATH_MAX];
 	uint32_t threshold_table_size;
 	char rules_dir[CONFIG_PATH_MAX]; /* "" = built-in rules only */
 	char **policy_files;

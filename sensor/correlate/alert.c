@@ -43,6 +43,8 @@ const struct mx_counter_desc alert_counter_desc[] = {
     KIND_COUNTER(KIND_TLS_VERSION_DOWNGRADE, "tls_version_downgrade"),
     KIND_COUNTER(KIND_CERTIFICATE_HOST_MISMATCH, "certificate_host_mismatch"),
     KIND_COUNTER(KIND_STREAM_EVASION, "stream_evasion"),
+    KIND_COUNTER(KIND_CERTIFICATE_NOT_TRUSTED, "certificate_not_trusted"),
+    KIND_COUNTER(KIND_CERTIFICATE_EXPIRED, "certificate_expired"),
     {NULL, 0},
 };
 

@@ -5,6 +5,7 @@
 #include "correlate/correlate.h"
 
 #include "correlate/dns_correlate.h"
+#include "correlate/pkix.h"
 #include "dnssec/dnssec.h"
 #include "correlate/policy.h"
 #include "dnssec/trust_anchor.h"
@@ -26,6 +27,7 @@ struct correlate {
 	struct mx_prefix ad_list[CORRELATE_MAX_TRUSTED * 2];
 	size_t n_ad_list;
 	struct blind_counters blind;
+	struct pkix_store *pkix;
 	struct tally tally;
 	struct correlate_state_link *state; /* correlate_state.c; NULL without --state */
 };
@@ -99,8 +101,16 @@ struct correlate *correlate_new(const struct correlate_config *cfg, char *err, s
 	}
 	c->cfg = *cfg;
 	c->cfg.trust_anchor_file = NULL;
+	c->cfg.ca_file = c->cfg.ca_path = NULL;
+	c->pkix = pkix_store_new(cfg->ca_file, cfg->ca_path, err, errlen);
+	if (c->pkix == NULL) {
+		pthread_mutex_destroy(&c->lock);
+		free(c);
+		return NULL;
+	}
 	ta = trust_anchors_setup(cfg->trust_anchor_file, err, errlen);
 	if (ta == NULL) {
+		pkix_store_free(c->pkix);
 		pthread_mutex_destroy(&c->lock);
 		free(c);
 		return NULL;
@@ -138,6 +148,7 @@ void correlate_free(struct correlate *c)
 	dns_retry_free(c->retry);
 	free(c->state);
 	resolver_ad_free(c->resolver_ad);
+	pkix_store_free(c->pkix);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -176,6 +187,11 @@ void correlate_tally_add(struct correlate *c, const struct mx_addr *server, cons
 const struct correlate_config *correlate_config(const struct correlate *c)
 {
 	return &c->cfg;
+}
+
+const struct pkix_store *correlate_pkix(const struct correlate *c)
+{
+	return c->pkix;
 }
 
 struct alert_ctx *correlate_alerts(struct correlate *c)

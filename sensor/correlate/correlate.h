@@ -52,6 +52,9 @@ struct correlate_config {
 	size_t dnssec_memcap;
 	/* Two different answers to one query within this many ms are a race. */
 	uint32_t race_window_ms;
+	/* Trusted roots for MTA-STS (PEM file, hashed directory); both NULL:
+	   the system store. */
+	const char *ca_file, *ca_path;
 };
 
 void correlate_config_defaults(struct correlate_config *cfg);
@@ -61,6 +64,7 @@ struct policy;
 struct policy_set;
 struct dnssec_validator;
 struct dns_retry;
+struct pkix_store;
 
 /* NULL with a message in err (bad trust anchor file, out of memory). */
 struct correlate *correlate_new(const struct correlate_config *cfg, char *err, size_t errlen);
@@ -85,6 +89,8 @@ struct alert_ctx *correlate_alerts(struct correlate *c);
 struct expect_store *correlate_expect(struct correlate *c);
 struct dnssec_validator *correlate_dnssec(struct correlate *c);
 struct dns_retry *correlate_dns_retry(struct correlate *c);
+/* The trust store MTA-STS chains are verified against. */
+const struct pkix_store *correlate_pkix(const struct correlate *c);
 
 /*
  * Installs the policy set (taken over, freed with the correlate stage or

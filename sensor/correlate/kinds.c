@@ -29,6 +29,8 @@ static const struct {
     [KIND_TLS_VERSION_DOWNGRADE] = {"tls-version-downgrade", NULL},
     [KIND_CERTIFICATE_HOST_MISMATCH] = {"certificate-host-mismatch", "certificate-host-mismatch"},
     [KIND_STREAM_EVASION] = {"stream-evasion", NULL},
+    [KIND_CERTIFICATE_NOT_TRUSTED] = {"certificate-not-trusted", "certificate-not-trusted"},
+    [KIND_CERTIFICATE_EXPIRED] = {"certificate-expired", "certificate-expired"},
 };
 
 const char *kind_name(enum mx_kind k)

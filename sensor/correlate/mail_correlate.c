@@ -7,6 +7,7 @@
  * an MTA-STS policy, then the server's own STARTTLS history.
  */
 #include "correlate/mail_correlate.h"
+#include "correlate/pkix.h"
 
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -725,15 +726,84 @@ static bool cert_names_host(const struct mail_facts *mf, const char *host)
 	return mf->nsan == 0 && mf->cn[0] && mx_host_wildcard_match(mf->cn, host);
 }
 
+struct pkix_evidence {
+	const struct mail_facts *mf;
+	const struct pkix_failure *why;
+};
+
+static void pkix_evidence(struct eve *e, const void *arg)
+{
+	const struct pkix_evidence *pe = arg;
+
+	eve_str(e, "verify_error", pe->why->text);
+	eve_i64(e, "verify_error_code", pe->why->error);
+	eve_i64(e, "depth", pe->why->depth);
+	if (pe->why->subject[0])
+		eve_str(e, "certificate_subject", pe->why->subject);
+	if (pe->why->not_before[0])
+		eve_str(e, "not_before", pe->why->not_before);
+	if (pe->why->not_after[0])
+		eve_str(e, "not_after", pe->why->not_after);
+	eve_u64(e, "chain_length", pe->mf->ncerts);
+	if (pe->mf->cn[0])
+		eve_str(e, "subject_cn", pe->mf->cn);
+}
+
+/*
+ * MTA-STS PKIX (RFC 8461 4.2): under an enforce policy, the chain must
+ * lead to a trusted root and be valid at packet time. A host with usable
+ * TLSA records is judged by DANE instead (RFC 8461 2), never here.
+ */
+static void judge_pkix(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+		       bool dane_applies)
+{
+	X509 *chain[TLS_CHAIN_MAX];
+	size_t n = 0;
+	struct pkix_failure why;
+	struct pkix_evidence pe = {mf, &why};
+	struct alert_expectation exp;
+	enum pkix_result r;
+	const struct policy *p = NULL;
+
+	if (dane_applies || mf->x509[0] == NULL)
+		return;
+	for (size_t i = 0; i < mf->ndomains && p == NULL; i++) {
+		p = correlate_policy(c, mf->domains[i]);
+		if (p != NULL && (!p->has_sts || p->sts.mode != MTASTS_MODE_ENFORCE))
+			p = NULL;
+	}
+	if (p == NULL)
+		return;
+	for (unsigned i = 1; i < mf->ncerts && i < TLS_CHAIN_MAX; i++)
+		if (mf->x509[i] != NULL)
+			chain[n++] = mf->x509[i];
+	r = pkix_verify(correlate_pkix(c), mf->x509[0], chain, n, ts_us, &why);
+	if (r == PKIX_OK)
+		return;
+	memset(&exp, 0, sizeof(exp));
+	exp.source = "mta-sts";
+	exp.trust = EXPECT_CONFIGURED;
+	exp.domain = p->domain;
+	exp.mx_host = mf->nhosts ? mf->hosts[0] : NULL;
+	exp.policy_id = p->id;
+	exp.detail = r == PKIX_EXPIRED
+			 ? "certificate outside its validity at the time of use (MTA-STS enforce)"
+			 : "certificate chain leads to no trusted root (MTA-STS enforce)";
+	raise(c, mf, r == PKIX_EXPIRED ? KIND_CERTIFICATE_EXPIRED : KIND_CERTIFICATE_NOT_TRUSTED,
+	      FLOW_TOCLIENT, ts_us, &exp, pkix_evidence, &pe);
+}
+
 static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
 	struct tlsa_expect te;
 	struct alert_expectation exp;
-	bool matched = false;
+	bool matched = false, dane_applies = false;
 
 	if (mf->ncerts == 0)
 		return;
 	if (session_tlsa(c, mf, ts_us, &te)) {
+		for (size_t i = 0; i < te.n; i++)
+			dane_applies |= tlsa_usable(&te.rec[i]);
 		for (size_t i = 0; i < te.n && !matched; i++)
 			matched = tlsa_usable(&te.rec[i]) && tlsa_matches(&te.rec[i], mf);
 		if (!matched) {
@@ -766,6 +836,7 @@ static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64
 		      cert_evidence, mf);
 		break;
 	}
+	judge_pkix(c, mf, ts_us, dane_applies);
 }
 
 struct version_evidence {
@@ -959,11 +1030,14 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 		correlate_blind(c)->smtp_unknown_mx++;
 	mf->sts = VERDICT_NONE;
 	if (sts_expected) {
-		if (blind && !mf->alerted[KIND_CERTIFICATE_HOST_MISMATCH] &&
-		    !mf->alerted[KIND_MX_REDIRECT])
+		bool broken = mf->alerted[KIND_CERTIFICATE_HOST_MISMATCH] ||
+			      mf->alerted[KIND_MX_REDIRECT] ||
+			      mf->alerted[KIND_CERTIFICATE_NOT_TRUSTED] ||
+			      mf->alerted[KIND_CERTIFICATE_EXPIRED];
+
+		if (blind && !broken)
 			mf->sts = VERDICT_UNVERIFIABLE;
-		else if (!tls_ok(mf) || mf->alerted[KIND_CERTIFICATE_HOST_MISMATCH] ||
-			 mf->alerted[KIND_MX_REDIRECT])
+		else if (!tls_ok(mf) || broken)
 			mf->sts = VERDICT_FAIL;
 		else if (!visible)
 			mf->sts = VERDICT_UNVERIFIABLE;

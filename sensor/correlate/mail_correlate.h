@@ -2,13 +2,16 @@
  * mail_correlate.h - the detections that judge an SMTP session against
  * what should have happened for its server and its recipients' domains:
  * starttls-stripped, cleartext-policy-violation, mx-redirect,
- * tlsa-mismatch, certificate-host-mismatch, tls-version-downgrade; the
+ * tlsa-mismatch, certificate-host-mismatch, certificate-not-trusted,
+ * certificate-expired, tls-version-downgrade; the
  * server's STARTTLS/TLS history; and the session's DANE and MTA-STS
  * verdicts. Every function takes the correlate stage's lock for its run
  * (the session's mail_facts belong to the caller's thread).
  */
 #ifndef MX_MAIL_CORRELATE_H
 #define MX_MAIL_CORRELATE_H
+
+#include <openssl/x509.h>
 
 #include "correlate/correlate.h"
 #include "correlate/mtasts.h"
@@ -63,6 +66,8 @@ struct mail_facts {
 	bool implicit_tls;
 	struct cert_digest certs[TLS_CHAIN_MAX];
 	unsigned ncerts;
+	/* the same certificates parsed, for PKIX (owned by mail_session.c) */
+	X509 *x509[TLS_CHAIN_MAX];
 	char san[MAIL_MAX_SAN][EXPECT_NAME_MAX];
 	unsigned nsan;
 	char cn[EXPECT_NAME_MAX];

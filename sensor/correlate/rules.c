@@ -41,6 +41,8 @@ static const struct kind_info {
     [RULE_CERTIFICATE_HOST_MISMATCH] = {"certificate-host-mismatch", "certificate-host-mismatch",
 					0},
     [RULE_STREAM_EVASION] = {"stream-evasion", NULL, 0},
+    [RULE_CERTIFICATE_NOT_TRUSTED] = {"certificate-not-trusted", "certificate-not-trusted", 0},
+    [RULE_CERTIFICATE_EXPIRED] = {"certificate-expired", "certificate-expired", 0},
 };
 
 static const struct {

@@ -83,6 +83,8 @@ static bool apply_flags(struct setup *s, const struct cli_options *o)
 		c->capture.watch_all = true;
 	if (o->redact)
 		c->redact_local_parts = true;
+	if (o->ca_file != NULL)
+		mx_strlcpy(c->tls_ca_file, o->ca_file, sizeof(c->tls_ca_file));
 	if (o->checksums != NULL)
 		c->checksum_validation = strcmp(o->checksums, "all") == 0    ? MX_CSUM_YES
 					 : strcmp(o->checksums, "none") == 0 ? MX_CSUM_NO
@@ -240,6 +242,8 @@ void setup_correlate_config(const struct setup *s, struct correlate_config *kc)
 	correlate_config_defaults(kc);
 	kc->trust_anchor_file = s->cfg.trust_anchor_file[0] ? s->cfg.trust_anchor_file : NULL;
 	kc->dnssec_memcap = s->cfg.dns_cache_memcap;
+	kc->ca_file = s->cfg.tls_ca_file[0] ? s->cfg.tls_ca_file : NULL;
+	kc->ca_path = s->cfg.tls_ca_path[0] ? s->cfg.tls_ca_path : NULL;
 	kc->expect.memcap = s->cfg.expect_memcap;
 	kc->trust_ad = s->cfg.trust_ad;
 	for (size_t i = 0; i < s->cfg.n_trusted_resolvers && i < CORRELATE_MAX_TRUSTED; i++)

@@ -46,6 +46,7 @@ struct cli_options {
 	int workers;	      /* --workers; 0: not given */
 	int worker_queue_mib; /* --worker-queue; 0: not given */
 	const char *checksums;	/* -k all|none|auto; NULL: not given */
+	const char *ca_file;	/* --ca-file; NULL: not given */
 };
 
 struct setup {

@@ -84,6 +84,8 @@ static void test_builtin_table(void **state)
 	    {"tls-version-downgrade", NULL},
 	    {"certificate-host-mismatch", "certificate-host-mismatch"},
 	    {"stream-evasion", NULL},
+	    {"certificate-not-trusted", "certificate-not-trusted"},
+	    {"certificate-expired", "certificate-expired"},
 	};
 	struct ruleset rs;
 	struct mx_errors errs;
