@@ -4,6 +4,7 @@
  * of the flow (eve_app_layer), as Suricata's alert records carry it.
  */
 #include "correlate/alert.h"
+#include "correlate/incident.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@ struct alert_ctx {
 	struct alert_rule rules[KIND_COUNT];
 	alert_filter_fn filter;
 	void *filter_ctx;
+	struct incident_table *incidents;
 	struct alert_counters ctr;
 };
 
@@ -24,6 +26,9 @@ const struct mx_counter_desc alert_counter_desc[] = {
     MX_COUNTER("detect.alerts_disabled", struct alert_counters, disabled),
     MX_COUNTER("detect.alerts_suppressed", struct alert_counters, suppressed),
     MX_COUNTER("detect.alerts_rate_limited", struct alert_counters, rate_limited),
+    MX_COUNTER("detect.incidents", struct alert_counters, incidents),
+    MX_COUNTER("detect.incident_merged", struct alert_counters, incident_merged),
+    MX_COUNTER("detect.incident_joined", struct alert_counters, incident_joined),
     KIND_COUNTER(KIND_STARTTLS_STRIPPED, "starttls_stripped"),
     KIND_COUNTER(KIND_STARTTLS_MASKED, "starttls_masked"),
     KIND_COUNTER(KIND_STARTTLS_REJECTED, "starttls_rejected"),
@@ -54,6 +59,11 @@ struct alert_ctx *alert_ctx_new(void)
 
 	if (a == NULL)
 		return NULL;
+	a->incidents = incident_table_new();
+	if (a->incidents == NULL) {
+		free(a);
+		return NULL;
+	}
 	for (int k = 0; k < KIND_COUNT; k++) {
 		struct alert_rule *r = &a->rules[k];
 
@@ -70,7 +80,53 @@ struct alert_ctx *alert_ctx_new(void)
 
 void alert_ctx_free(struct alert_ctx *a)
 {
+	if (a == NULL)
+		return;
+	incident_table_free(a->incidents);
 	free(a);
+}
+
+/* Files the alert into its incident; false when it is only counted there. */
+static bool incident_of(struct alert_ctx *a, enum mx_kind k, uint64_t ts_us,
+			const char *app_proto, const struct alert_keys *keys,
+			struct incident_ref *ref)
+{
+	struct incident_key ik = {k, keys != NULL ? keys->domain : NULL,
+				  keys != NULL ? keys->mx_host : NULL, NULL};
+
+	/* An alert on a DNS answer: its destination is the resolver that asked. */
+	if (keys != NULL && app_proto != NULL && strcmp(app_proto, "dns") == 0)
+		ik.resolver = keys->dst;
+	switch (incident_note(a->incidents, &ik, ts_us, ref)) {
+	case INCIDENT_MERGED:
+		a->ctr.incident_merged++;
+		return false;
+	case INCIDENT_NEW:
+		a->ctr.incidents++;
+		return true;
+	case INCIDENT_JOINED:
+		a->ctr.incident_joined++;
+		return true;
+	case INCIDENT_NONE:
+	default:
+		return true;
+	}
+}
+
+static void write_incident(struct eve *e, const struct incident_ref *ref)
+{
+	char t[48];
+
+	if (ref->id == 0)
+		return;
+	eve_obj_begin(e, "incident");
+	eve_u64(e, "id", ref->id);
+	eve_u64(e, "count", ref->count);
+	eve_format_time(ref->first_us, t, sizeof(t));
+	eve_str(e, "first", t);
+	eve_format_time(ref->last_us, t, sizeof(t));
+	eve_str(e, "last", t);
+	eve_obj_end(e);
 }
 
 void alert_set_rule(struct alert_ctx *a, enum mx_kind k, const struct alert_rule *r)
@@ -172,6 +228,7 @@ bool alert_raise(struct alert_ctx *a, struct eve *e, enum mx_kind k, uint64_t ts
 {
 	const struct alert_rule *r;
 	const char *tlsrpt;
+	struct incident_ref inc;
 
 	if ((unsigned)k >= KIND_COUNT)
 		return false;
@@ -193,6 +250,8 @@ bool alert_raise(struct alert_ctx *a, struct eve *e, enum mx_kind k, uint64_t ts
 			return false;
 		}
 	}
+	if (!incident_of(a, k, ts_us, app_proto, keys, &inc))
+		return false;
 	a->ctr.written++;
 	a->ctr.by_kind[k]++;
 	if (f != NULL)
@@ -225,6 +284,7 @@ bool alert_raise(struct alert_ctx *a, struct eve *e, enum mx_kind k, uint64_t ts
 	eve_obj_end(e);
 	if (exp != NULL)
 		write_expectation(e, exp);
+	write_incident(e, &inc);
 	eve_obj_end(e);
 	eve_app_layer(e, f);
 	eve_commit(e);

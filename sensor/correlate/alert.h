@@ -2,7 +2,7 @@
  * alert.h - raising an alert: the rule of its kind (enabled, sid, rev,
  * message, category, severity), suppression and rate limiting, then the
  * EVE alert record with its `downgrade` object (kind, TLSRPT result type,
- * evidence, expectation).
+ * evidence, expectation, incident: see incident.h).
  */
 #ifndef MX_ALERT_H
 #define MX_ALERT_H
@@ -59,6 +59,7 @@ typedef void (*alert_evidence_fn)(struct eve *e, const void *arg);
 
 struct alert_counters {
 	uint64_t raised, written, disabled, suppressed, rate_limited;
+	uint64_t incidents, incident_merged, incident_joined; /* incident.h */
 	uint64_t by_kind[KIND_COUNT];
 };
 extern const struct mx_counter_desc alert_counter_desc[];

@@ -266,6 +266,7 @@ static void check_mx_answer(struct correlate *c, struct eve *e, struct flow *f,
 			if (mx_in_set(known, ans->mx[i].host))
 				continue;
 			ev.bad_host = ans->mx[i].host;
+			exp.mx_host = ans->mx[i].host;
 			raise_dns(c, e, KIND_MX_REDIRECT, f, ts, &ev, &exp);
 			return;
 		}
@@ -284,6 +285,7 @@ static void check_mx_answer(struct correlate *c, struct eve *e, struct flow *f,
 			if (policy_mx_allowed(pol, ans->mx[i].host))
 				continue;
 			ev.bad_host = ans->mx[i].host;
+			exp.mx_host = ans->mx[i].host;
 			raise_dns(c, e, KIND_MX_REDIRECT, f, ts, &ev, &exp);
 			return;
 		}

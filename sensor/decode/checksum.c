@@ -4,10 +4,10 @@
  * checksum.h). No allocation per packet: the table is made once.
  */
 #include "decode/checksum.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define CSUM_WAYS 4
 
@@ -22,7 +22,7 @@ struct csum_source {
 };
 
 struct csum_sources {
-	uint32_t seed;
+	struct mx_hash_key key;
 	uint32_t mask; /* buckets - 1 */
 	struct csum_source e[CSUM_SOURCES];
 };
@@ -97,9 +97,8 @@ struct csum_sources *csum_sources_new(void)
 	if (t == NULL)
 		return NULL;
 	t->mask = CSUM_SOURCES / CSUM_WAYS - 1;
-	/* A secret seed: which sources share a bucket is not predictable. */
-	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != (ssize_t)sizeof(t->seed))
-		t->seed = (uint32_t)mx_clock_us(CLOCK_MONOTONIC);
+	/* A secret key: which sources share a bucket is not predictable. */
+	mx_hash_key_init(&t->key);
 	return t;
 }
 
@@ -110,7 +109,7 @@ void csum_sources_free(struct csum_sources *t)
 
 static struct csum_source *bucket(const struct csum_sources *t, const struct mx_addr *a)
 {
-	uint32_t h = mx_fnv1a(MX_FNV_SEED ^ t->seed, a->b, sizeof(a->b));
+	uint64_t h = mx_siphash(&t->key, a->b, sizeof(a->b));
 
 	return (struct csum_source *)&t->e[(h & t->mask) * CSUM_WAYS];
 }
