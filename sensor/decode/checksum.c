@@ -11,14 +11,17 @@
 
 #define CSUM_WAYS 4
 
-enum src_state { SRC_EMPTY, SRC_CHECKED, SRC_OFFLOADED };
+enum src_state {
+	SRC_EMPTY,
+	SRC_NO_DATA_YET, /* its first packet passed; no packet with data judged yet */
+	SRC_CAPABLE,	 /* its first data passed: checked for good */
+	SRC_OFFLOADED,	 /* not checked any more */
+};
 
 struct csum_source {
 	struct mx_addr addr;
 	uint64_t last_us; /* packet time of the last packet judged */
 	uint8_t state;	  /* enum src_state */
-	uint8_t seen;	  /* checked packets, up to CSUM_EARLY_PACKETS */
-	uint8_t bad;	  /* of those, failed */
 };
 
 struct csum_sources {
@@ -147,28 +150,33 @@ static struct csum_source *get(struct csum_sources *t, const struct mx_addr *a, 
 		*evicted = true;
 	memset(victim, 0, sizeof(*victim));
 	victim->addr = *a;
-	victim->state = SRC_CHECKED;
 	return victim;
 }
 
-bool csum_source_judge(struct csum_sources *t, const struct mx_addr *src, bool ok,
+bool csum_source_judge(struct csum_sources *t, const struct mx_addr *src, bool ok, bool data,
 		       uint64_t ts_us, bool *became_offloaded, bool *evicted)
 {
 	struct csum_source *s = get(t, src, evicted);
 
 	s->last_us = ts_us;
-	if (s->state == SRC_OFFLOADED)
+	switch (s->state) {
+	case SRC_OFFLOADED:
 		return true;
-	if (s->seen >= CSUM_EARLY_PACKETS)
+	case SRC_CAPABLE:
 		return ok;
-	s->seen++;
-	if (ok)
-		return true;
-	s->bad++;
-	if (2u * s->bad > s->seen) {
-		s->state = SRC_OFFLOADED;
-		*became_offloaded = true;
+	case SRC_NO_DATA_YET:
+		if (!data)
+			return ok; /* a bad SYN or ACK after good ones: a decoy, not offload */
+		break;
+	default:
+		break;
+	}
+	if (ok) {
+		s->state = data ? SRC_CAPABLE : SRC_NO_DATA_YET;
 		return true;
 	}
-	return false;
+	/* The source's first packet, or its first data, failed. */
+	s->state = SRC_OFFLOADED;
+	*became_offloaded = true;
+	return true;
 }

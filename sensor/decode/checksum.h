@@ -8,14 +8,20 @@
  * stage drops them before defragmentation, reassembly and the dissectors.
  *
  * Captures taken on a host with checksum offload carry wrong TCP/UDP
- * checksums on every packet that host sent. In `auto` mode (the default)
- * the first CSUM_EARLY_PACKETS checked packets of each source address are
- * watched: as soon as more than half of those seen so far failed, the
- * source is taken as offloaded and its packets are no longer checked
- * (said once on stderr, counted in decoder.checksum_offload.sources). A
- * source whose early packets mostly pass keeps being checked for good, so
- * a decoy with a bad checksum in an established dialogue is dropped. The
- * table of sources is bounded (CSUM_SOURCES entries, evictions counted).
+ * checksums on the packets that host sent: on every one (the lab's veth
+ * captures), or only on those with data (loopback and TSO captures, where
+ * SYNs and pure ACKs are summed in software). In `auto` mode (the default)
+ * a source address is taken as offloaded, and its packets are no longer
+ * checked, when its first packet fails or its first packet with data
+ * fails: most of its early packets, or of its early data packets, would
+ * fail. Said once on stderr, counted in decoder.checksum_offload.sources.
+ * A source whose first data passed is checked for good, so a decoy with a
+ * bad checksum in an established dialogue is dropped (and a server seen
+ * before cannot be made "offloaded" later). The limit: an on-path attacker
+ * who fails the very first data of a source it sees for the first time
+ * (a decoy banner) turns checking off for it; -k all has no such mode.
+ * The table of sources is bounded (CSUM_SOURCES entries, evictions
+ * counted; an evicted source is judged afresh).
  */
 #ifndef MX_CHECKSUM_H
 #define MX_CHECKSUM_H
@@ -29,8 +35,6 @@ enum checksum_mode {
 	CHECKSUM_NONE, /* check nothing */
 };
 
-/* Checked packets of a source looked at before its auto-mode verdict is final. */
-#define CSUM_EARLY_PACKETS 16
 /* Sources remembered at most (4-way buckets). */
 #define CSUM_SOURCES 4096
 
@@ -71,13 +75,13 @@ void csum_sources_free(struct csum_sources *t);
 bool csum_source_offloaded(const struct csum_sources *t, const struct mx_addr *src);
 
 /*
- * Records one checked packet of src (ok: its checksums passed) and says
- * whether it goes on: true when it passed, or when it failed but this
- * failure made (most early packets failing) the source offloaded.
- * *became_offloaded is set when this call marked the source; *evicted when
- * a remembered source had to make room.
+ * Records one checked packet of src (ok: its checksums passed; data: it
+ * carries payload) and says whether it goes on: true when it passed, or
+ * when it failed but this failure made the source offloaded (its first
+ * packet, or its first with data). *became_offloaded is set when this call
+ * marked the source; *evicted when a remembered source had to make room.
  */
-bool csum_source_judge(struct csum_sources *t, const struct mx_addr *src, bool ok,
+bool csum_source_judge(struct csum_sources *t, const struct mx_addr *src, bool ok, bool data,
 		       uint64_t ts_us, bool *became_offloaded, bool *evicted);
 
 #endif

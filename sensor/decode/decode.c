@@ -172,8 +172,8 @@ void decoder_free(struct decoder *d)
 /* Said once per process: the first source whose checksums were given up. */
 static atomic_bool offload_told;
 
-bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, uint64_t ts_us,
-			 uint64_t *reason)
+bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, bool data,
+			 uint64_t ts_us, uint64_t *reason)
 {
 	bool marked = false, evicted = false, pass;
 	char a[64];
@@ -184,14 +184,14 @@ bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, 
 	if (d->csum_mode == CHECKSUM_ALL) {
 		pass = ok;
 	} else {
-		pass = csum_source_judge(d->csum_srcs, src, ok, ts_us, &marked, &evicted);
+		pass = csum_source_judge(d->csum_srcs, src, ok, data, ts_us, &marked, &evicted);
 		if (evicted)
 			d->c.checksum_offload_evicted++;
 		if (marked) {
 			d->c.checksum_offload_sources++;
 			if (!atomic_exchange(&offload_told, true))
 				fprintf(stderr,
-					"mxsentry: most early packets from %s have wrong checksums "
+					"mxsentry: the first packets (or data) from %s have wrong checksums "
 					"(checksum offload where the capture was taken?): no longer "
 					"checked for that source (-k all checks them anyway)\n",
 					mx_addr_str(src, a, sizeof(a)));
@@ -220,11 +220,15 @@ static bool csum_l4(struct decoder *d, uint8_t proto, const uint8_t *b, uint32_t
 		    const struct mx_packet *p, uint64_t *reason)
 {
 	uint64_t sum;
+	bool data;
 
 	if (d->csum_skip || d->csum_ip == NULL)
 		return true;
 	sum = csum_pseudo(d->csum_ip, d->csum_ip_version, proto, len);
-	return decode_csum_verdict(d, &p->src, csum_ok(csum_add(sum, b, len)), p->ts_us, reason);
+	/* Data: a UDP datagram, or a TCP segment with payload (len covers its header). */
+	data = proto != IPPROTO_TCP || len > (uint32_t)(b[12] >> 4) * 4;
+	return decode_csum_verdict(d, &p->src, csum_ok(csum_add(sum, b, len)), data, p->ts_us,
+				   reason);
 }
 
 void decoder_expire(struct decoder *d, uint64_t now_us)
@@ -459,7 +463,7 @@ enum decode_result decode_ipv4(struct decoder *d, const uint8_t *b, uint32_t len
 	mx_addr_from_v4(&p->dst, b + 16);
 	csum_begin(d, b, 4, &p->src);
 	if (!reasm && !d->csum_skip && !csum_ok(csum_add(0, b, hlen)) &&
-	    !decode_csum_verdict(d, &p->src, false, p->ts_us, &d->c.invalid_checksum_ipv4))
+	    !decode_csum_verdict(d, &p->src, false, false, p->ts_us, &d->c.invalid_checksum_ipv4))
 		return DECODE_CHECKSUM;
 	if (iplen > len) {
 		d->c.ipv4_len_gt_caplen++;

@@ -43,11 +43,12 @@ struct decoder {
 
 /*
  * Judges a checksum result of the current IP datagram from src (checksum.h
- * auto mode), once per datagram; true when the packet goes on. A failure
+ * auto mode; data: it carries payload), once per datagram; true when the
+ * packet goes on. A failure
  * that is dropped is counted under *reason.
  */
-bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, uint64_t ts_us,
-			 uint64_t *reason);
+bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, bool data,
+			 uint64_t ts_us, uint64_t *reason);
 
 static inline uint16_t rd16(const uint8_t *b)
 {

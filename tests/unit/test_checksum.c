@@ -4,9 +4,10 @@
  * header, TCP or UDP (IPv4 and IPv6 pseudo-headers) checksum is dropped
  * and counted by protocol, a fragment with a bad header never reaches the
  * defragmenter, a reassembled datagram is checked whole; auto mode gives
- * up on a source whose early packets mostly fail and keeps dropping
- * decoys from a source whose early packets passed; mode `none` checks
- * nothing; the one's complement helpers against RFC 1071's example.
+ * up on a source whose first packet or first data fails (veth, loopback
+ * offload) and keeps dropping decoys from a source whose first data
+ * passed; mode `none` checks nothing; the one's complement helpers
+ * against RFC 1071's example.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -257,6 +258,43 @@ static void test_auto_gives_up_on_offloaded_source(void **state)
 	decoder_free(d);
 }
 
+/* A TCP segment without payload (a pure ACK) from SRC4, its checksums right. */
+static uint32_t v4_ack(uint8_t *ip)
+{
+	uint8_t l4[64];
+	uint32_t n = build_tcp(l4, 40000, 25, 1000, 2000, 0x10, 512, NULL, 0, NULL, 0);
+
+	return build_ipv4(ip, IPPROTO_TCP, 9, 0x4000, 64, l4, n);
+}
+
+static void test_auto_loopback_pattern(void **state)
+{
+	struct decoder *d = decoder_mode(CHECKSUM_AUTO);
+	uint8_t ip[512];
+	uint32_t n;
+	struct mx_packet p;
+
+	(void)state;
+	/* Loopback or TSO: SYN and ACKs summed in software, data offloaded. */
+	for (int i = 0; i < 3; i++) {
+		n = good(ip, v4_ack);
+		assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_OK);
+	}
+	/* Before any data, a bad ACK is a decoy, not offload. */
+	n = good(ip, v4_ack);
+	ip[20 + 16] ^= 0x21;
+	assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_CHECKSUM);
+	/* The first data fails: offload, and from now on nothing is checked. */
+	for (int i = 0; i < 3; i++) {
+		n = good(ip, v4_tcp);
+		ip[20 + 16] ^= 0x21;
+		assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_OK);
+	}
+	assert_int_equal(counter(d, "decoder.checksum_offload.sources"), 1);
+	assert_int_equal(counter(d, "decoder.invalid_checksum.tcp"), 1);
+	decoder_free(d);
+}
+
 static void test_auto_keeps_dropping_decoys(void **state)
 {
 	struct decoder *d = decoder_mode(CHECKSUM_AUTO);
@@ -268,7 +306,7 @@ static void test_auto_keeps_dropping_decoys(void **state)
 	(void)state;
 	n = good(ip, v4_tcp);
 	assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_OK);
-	/* After one good packet, decoys alternate with good packets: never a majority. */
+	/* Its first data passed: every later decoy is dropped, however many. */
 	for (int i = 0; i < 40; i++) {
 		n = good(ip, v4_tcp);
 		if (i % 2 == 0)
@@ -277,7 +315,7 @@ static void test_auto_keeps_dropping_decoys(void **state)
 			dropped++;
 	}
 	assert_int_equal(dropped, 20);
-	/* Past the early packets the verdict is final, whatever follows. */
+	/* Even a run of them. */
 	for (int i = 0; i < 10; i++) {
 		n = good(ip, v4_tcp);
 		ip[20 + 30] ^= 0x55;
@@ -300,6 +338,7 @@ int main(void)
 	    cmocka_unit_test(test_reassembled_datagram_checked),
 	    cmocka_unit_test(test_auto_gives_up_on_offloaded_source),
 	    cmocka_unit_test(test_auto_keeps_dropping_decoys),
+	    cmocka_unit_test(test_auto_loopback_pattern),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
