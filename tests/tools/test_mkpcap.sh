@@ -3,7 +3,8 @@
 # with tcpdump: packet and flag counts, every checksum correct, VLAN/QinQ
 # and IPv6 framing, sequence numbers that cover each message without gaps,
 # 1-byte and reversed segments, the conflicting retransmission, the DNS
-# datagram, timestamps, determinism, and that a bad scenario is refused.
+# datagram, timestamps, determinism, wrong checksums on request (decoy,
+# offload), and that a bad scenario is refused.
 # Uses build/rel/tools/mkpcap when built, else compiles it with gcc.
 # Exits 0 when every check passed, 1 otherwise.
 # The checks are small functions run through check(), which shellcheck cannot follow.
@@ -135,6 +136,32 @@ check "retransmitted byte is Q" rtx_is_q
 perm=$(grep '2001:db8::10.40002 > 2001:db8::25.25: .*length [12]' "$TMP/vv.txt" |
 	sed 's/.*seq \([0-9]*\):.*/\1/' | tr '\n' ' ')
 check "IPv6 segments in the order 1,0,2 ($perm)" [ "$perm" = "455818646 455818644 455818648 " ]
+
+# Wrong checksums on request: a decoy before a message (same sequence
+# numbers, wrong TCP checksum), and offload (every packet of one side wrong).
+cat >"$TMP/k.scn" <<'EOF2'
+capture k.pcap
+conn client 192.0.2.10:40009 server 198.51.100.25:25
+S: 220 a\r\n
+option decoy "250 decoy\r\n"
+S: 250 real\r\n
+option offload client
+C: QUIT\r\n
+udp 192.0.2.10:5353 192.0.2.53:53 hex 00 01
+option offload off
+close fin
+EOF2
+check "mkpcap builds the checksum scenario" "$MKPCAP" "$TMP/k.scn"
+tcpdump -nn -vv -S -r "$TMP/k.pcap" >"$TMP/k.txt" 2>/dev/null
+decoy_bad() { grep -A1 'incorrect' "$TMP/k.txt" | grep -q '250 decoy'; }
+check "the decoy carries a wrong TCP checksum" decoy_bad
+real_seq() { # the decoy and the real reply start at the same sequence number
+	[ "$(grep '198.51.100.25.25 > 192.0.2.10.40009: Flags \[P.\]' "$TMP/k.txt" |
+		sed -n 's/.*seq \([0-9]*\):.*/\1/p' | sort -u | wc -l)" -eq 2 ]
+}
+check "decoy at the real reply's sequence numbers" real_seq
+check "offloaded client QUIT and datagram wrong (3 incorrect in all)" \
+	[ "$(grep -c -i -e 'incorrect' -e 'bad udp cksum' "$TMP/k.txt")" -eq 3 ]
 
 # A bad scenario is refused with its line number and leaves no file.
 printf 'capture bad.pcap\nconn client 192.0.2.1:1 server 192.0.2.2:2\nC: ok\nbogus 1\n' >"$TMP/bad.scn"
