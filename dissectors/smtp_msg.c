@@ -1,10 +1,11 @@
 /*
  * smtp_msg.c - message content after DATA or BDAT: skipped without
  * buffering, except that the header block is read byte by byte for the
- * TLS-Required header (RFC 8689) and the Message-ID (RFC 5322 3.6.4). A DATA body ends at CRLF "." CRLF
- * (RFC 5321 4.1.1.4; dot-stuffing undone for the header reader); "."
- * lines next to a bare LF are reported (SMTP smuggling) but do not end
- * it. BDAT chunks are skipped by their length, whatever they contain.
+ * TLS-Required header (RFC 8689) and the Message-ID (RFC 5322 3.6.4).
+ * A DATA body ends at CRLF "." CRLF (RFC 5321 4.1.1.4; dot-stuffing
+ * undone for the header reader); "." lines next to a bare LF are reported
+ * (SMTP smuggling) but do not end it. BDAT chunks are skipped by their
+ * length, whatever they contain.
  */
 #include "smtp_int.h"
 

@@ -207,8 +207,7 @@ unsigned mail_trans_count(const struct mail_trans_log *log)
 	return log == NULL ? 0 : log->n + log->dropped;
 }
 
-bool mail_trans_write_first_rcpts(const struct mail_trans_log *log, struct eve *e,
-				  const char *key)
+bool mail_trans_write_first_rcpts(const struct mail_trans_log *log, struct eve *e, const char *key)
 {
 	const struct trans *t;
 

@@ -47,8 +47,7 @@ unsigned mail_trans_count(const struct mail_trans_log *log);
  * top-level rcpt_to). False, writing nothing, when there is no first mail
  * with a recipient.
  */
-bool mail_trans_write_first_rcpts(const struct mail_trans_log *log, struct eve *e,
-				  const char *key);
+bool mail_trans_write_first_rcpts(const struct mail_trans_log *log, struct eve *e, const char *key);
 
 /* Writes `transactions` (a list, possibly empty) and, when mails were not listed, a count. */
 void mail_trans_write(const struct mail_trans_log *log, struct eve *e);

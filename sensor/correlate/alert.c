@@ -87,9 +87,8 @@ void alert_ctx_free(struct alert_ctx *a)
 }
 
 /* Files the alert into its incident; false when it is only counted there. */
-static bool incident_of(struct alert_ctx *a, enum mx_kind k, uint64_t ts_us,
-			const char *app_proto, const struct alert_keys *keys,
-			struct incident_ref *ref)
+static bool incident_of(struct alert_ctx *a, enum mx_kind k, uint64_t ts_us, const char *app_proto,
+			const struct alert_keys *keys, struct incident_ref *ref)
 {
 	struct incident_key ik = {k, keys != NULL ? keys->domain : NULL,
 				  keys != NULL ? keys->mx_host : NULL, NULL};

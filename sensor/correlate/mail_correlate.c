@@ -343,8 +343,9 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 				exp.domain = doms[j];
 				exp.mx_host = mf->hosts[i];
 				exp.policy_id = p->id;
-				exp.detail = "server known only by an MX name the MTA-STS policy does "
-					     "not allow";
+				exp.detail =
+				    "server known only by an MX name the MTA-STS policy does "
+				    "not allow";
 				re.mx = NULL;
 				re.sts = &p->sts;
 				raise_redirect(c, mf, ts, &exp, &re);
@@ -855,7 +856,8 @@ static void version_evidence(struct eve *e, const void *arg)
 		eve_str(e, "client_offered", tls_version_name(ve->offered));
 	if (ve->sentinel != 0)
 		eve_str(e, "downgrade_sentinel",
-			ve->sentinel == 1 ? "DOWNGRD 01 (TLS 1.2)" : "DOWNGRD 00 (TLS 1.1 or below)");
+			ve->sentinel == 1 ? "DOWNGRD 01 (TLS 1.2)"
+					  : "DOWNGRD 00 (TLS 1.1 or below)");
 	eve_str(e, "reason", ve->why);
 }
 

@@ -32,7 +32,9 @@ struct pkix_store *pkix_store_new(const char *ca_file, const char *ca_path, char
 		ok = X509_STORE_set_default_paths(s->store) == 1;
 	if (!ok) {
 		snprintf(err, errlen, "cannot load the trusted CA certificates from %s",
-			 ca_file != NULL ? ca_file : ca_path != NULL ? ca_path : "the system store");
+			 ca_file != NULL   ? ca_file
+			 : ca_path != NULL ? ca_path
+					   : "the system store");
 		pkix_store_free(s);
 		return NULL;
 	}

@@ -23,10 +23,10 @@ enum pkix_result {
 
 /* What went wrong, for the alert's evidence. */
 struct pkix_failure {
-	int error;	   /* the X509_V_ERR_* code */
-	const char *text;  /* X509_verify_cert_error_string of it */
-	int depth;	   /* 0 = the server's certificate */
-	char subject[160]; /* of the certificate at that depth ("" if none) */
+	int error;			    /* the X509_V_ERR_* code */
+	const char *text;		    /* X509_verify_cert_error_string of it */
+	int depth;			    /* 0 = the server's certificate */
+	char subject[160];		    /* of the certificate at that depth ("" if none) */
 	char not_before[32], not_after[32]; /* its validity, ISO 8601 UTC */
 };
 

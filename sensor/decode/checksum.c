@@ -35,7 +35,7 @@ bool checksum_mode_parse(const char *s, enum checksum_mode *mode)
 	static const struct {
 		const char *name;
 		enum checksum_mode mode;
-	} names[] = {{"auto", CHECKSUM_AUTO}, {"all", CHECKSUM_ALL},	{"yes", CHECKSUM_ALL},
+	} names[] = {{"auto", CHECKSUM_AUTO}, {"all", CHECKSUM_ALL},   {"yes", CHECKSUM_ALL},
 		     {"true", CHECKSUM_ALL},  {"none", CHECKSUM_NONE}, {"no", CHECKSUM_NONE},
 		     {"false", CHECKSUM_NONE}};
 

@@ -171,6 +171,9 @@ void decoder_free(struct decoder *d)
 
 /* Said once per process: the first source whose checksums were given up. */
 static atomic_bool offload_told;
+static const char offload_note[] =
+    "the first packets (or data) from this address have wrong checksums (checksum offload where "
+    "the capture was taken?): no longer checked for it (-k all checks them anyway)";
 
 bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, bool data,
 			 uint64_t ts_us, uint64_t *reason)
@@ -190,11 +193,8 @@ bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, 
 		if (marked) {
 			d->c.checksum_offload_sources++;
 			if (!atomic_exchange(&offload_told, true))
-				fprintf(stderr,
-					"mxsentry: the first packets (or data) from %s have wrong checksums "
-					"(checksum offload where the capture was taken?): no longer "
-					"checked for that source (-k all checks them anyway)\n",
-					mx_addr_str(src, a, sizeof(a)));
+				fprintf(stderr, "mxsentry: %s: %s\n",
+					mx_addr_str(src, a, sizeof(a)), offload_note);
 		}
 	}
 	if (!pass)

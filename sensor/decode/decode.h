@@ -77,7 +77,7 @@ struct decode_config {
 	size_t defrag_memcap;	   /* bytes held at most: fragment data and bookkeeping */
 	uint32_t defrag_timeout_s; /* a fragment train older than this is dropped */
 	uint32_t defrag_max_trains;
-	uint32_t defrag_max_frags; /* stored pieces per train at most */
+	uint32_t defrag_max_frags;   /* stored pieces per train at most */
 	enum checksum_mode checksum; /* which IPv4/TCP/UDP checksums are verified */
 };
 
@@ -88,10 +88,10 @@ struct decode_config {
 void decode_config_defaults(struct decode_config *cfg);
 
 enum decode_result {
-	DECODE_OK,	/* *p holds a TCP or UDP packet */
-	DECODE_HELD,	/* an IP fragment was stored; nothing to process yet */
-	DECODE_SKIP,	/* valid but not IP/TCP/UDP (ARP, ICMP, ...): counted */
-	DECODE_INVALID, /* malformed: counted under its reason */
+	DECODE_OK,	 /* *p holds a TCP or UDP packet */
+	DECODE_HELD,	 /* an IP fragment was stored; nothing to process yet */
+	DECODE_SKIP,	 /* valid but not IP/TCP/UDP (ARP, ICMP, ...): counted */
+	DECODE_INVALID,	 /* malformed: counted under its reason */
 	DECODE_CHECKSUM, /* a checksum failed: dropped, counted under decoder.invalid_checksum */
 };
 

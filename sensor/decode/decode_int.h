@@ -37,8 +37,8 @@ struct decoder {
 	/* the innermost IP header being decoded, for the TCP/UDP checksum */
 	const uint8_t *csum_ip;
 	int csum_ip_version;
-	bool csum_skip;	    /* no L4 check for this datagram (mode, offload, cut) */
-	bool csum_judged;   /* the source was judged on this datagram already */
+	bool csum_skip;	  /* no L4 check for this datagram (mode, offload, cut) */
+	bool csum_judged; /* the source was judged on this datagram already */
 };
 
 /*

@@ -43,10 +43,10 @@ struct cli_options {
 	bool isolate; /* --isolate: every input file starts a new timeline */
 	int snaplen, buffer_mib, promisc, immediate;
 	long stats_interval;
-	int workers;	      /* --workers; 0: not given */
-	int worker_queue_mib; /* --worker-queue; 0: not given */
-	const char *checksums;	/* -k all|none|auto; NULL: not given */
-	const char *ca_file;	/* --ca-file; NULL: not given */
+	int workers;	       /* --workers; 0: not given */
+	int worker_queue_mib;  /* --worker-queue; 0: not given */
+	const char *checksums; /* -k all|none|auto; NULL: not given */
+	const char *ca_file;   /* --ca-file; NULL: not given */
 };
 
 struct setup {

@@ -955,8 +955,7 @@ static int run(struct scen *s)
 	if (rc == 0 && ferror(f))
 		rc = fail(s, "read error");
 	fclose(f);
-	if (rc == 0 && (s->reverse_next || s->order_next || s->rtx_pending ||
-			s->decoy_pending))
+	if (rc == 0 && (s->reverse_next || s->order_next || s->rtx_pending || s->decoy_pending))
 		rc = fail(s, "an option for the next message was never used");
 	if (rc == 0 && !writer(s))
 		rc = -1;

@@ -49,7 +49,8 @@ static void set_checksums(uint8_t *ip)
 {
 	int v = ip[0] >> 4;
 	uint32_t hl = v == 4 ? 20 : 40;
-	uint32_t len = v == 4 ? (uint32_t)(ip[2] << 8 | ip[3]) : 40u + (uint32_t)(ip[4] << 8 | ip[5]);
+	uint32_t len =
+	    v == 4 ? (uint32_t)(ip[2] << 8 | ip[3]) : 40u + (uint32_t)(ip[4] << 8 | ip[5]);
 	uint8_t proto = v == 4 ? ip[9] : ip[6];
 	uint8_t *l4 = ip + hl;
 	uint32_t at = proto == IPPROTO_TCP ? 16 : 6;
@@ -133,7 +134,7 @@ static void test_wrong_checksums_dropped(void **state)
 	} cases[] = {
 	    {v4_tcp, 20 + 16, "decoder.invalid_checksum.tcp"},
 	    {v4_tcp, 20 + 25, "decoder.invalid_checksum.tcp"}, /* payload byte */
-	    {v4_tcp, 12, "decoder.invalid_checksum.ipv4"},	   /* source address */
+	    {v4_tcp, 12, "decoder.invalid_checksum.ipv4"},     /* source address */
 	    {v4_udp, 20 + 6, "decoder.invalid_checksum.udp"},
 	    {v6_tcp, 40 + 30, "decoder.invalid_checksum.tcp"},
 	    {v6_udp, 40 + 9, "decoder.invalid_checksum.udp"},

@@ -16,7 +16,7 @@
 
 #include "correlate/incident.h"
 
-#define S(x) ((uint64_t)(x) * MX_USEC)
+#define S(x) ((uint64_t)(x)*MX_USEC)
 
 static struct mx_addr addr(uint8_t last)
 {
@@ -77,8 +77,7 @@ static void test_window_closes(void **state)
 	assert_int_equal(incident_note(t, &k, S(1000 + 2 * INCIDENT_WINDOW_S), &ref),
 			 INCIDENT_MERGED);
 	/* Quiet for longer than the window: a new incident. */
-	assert_int_equal(incident_note(t, &k, S(1001 + 3 * INCIDENT_WINDOW_S), &ref),
-			 INCIDENT_NEW);
+	assert_int_equal(incident_note(t, &k, S(1001 + 3 * INCIDENT_WINDOW_S), &ref), INCIDENT_NEW);
 	assert_int_equal(ref.id, 2);
 	assert_int_equal(ref.count, 1);
 	incident_table_free(t);
