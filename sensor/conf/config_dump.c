@@ -177,6 +177,10 @@ void config_dump(const struct mx_config *cfg, FILE *out)
 	put_size(out, "  ", "memcap", cfg->defrag.memcap);
 	put_u32(out, "  ", "timeout", cfg->defrag.timeout_s);
 	put_u32(out, "  ", "max-trains", cfg->defrag.max_trains);
+	fprintf(out, "checksum-validation: %s\n",
+		cfg->checksum_validation == MX_CSUM_YES  ? "yes"
+		: cfg->checksum_validation == MX_CSUM_NO ? "no"
+							 : "auto");
 
 	fprintf(out, "app:\n");
 	put_size(out, "  ", "session-memcap", cfg->app.session_memcap);
@@ -192,6 +196,8 @@ void config_dump(const struct mx_config *cfg, FILE *out)
 	put_bool(out, "  ", "trust-ad", cfg->trust_ad);
 	fprintf(out, "tls:\n");
 	put_size(out, "  ", "handshake-buffer", cfg->tls_handshake_buffer);
+	put_text(out, "  ", "ca-file", cfg->tls_ca_file, "none: the system store");
+	put_text(out, "  ", "ca-path", cfg->tls_ca_path, "none: the system store");
 	fprintf(out, "alerts:\n");
 	put_u32(out, "  ", "threshold-table-size", cfg->threshold_table_size);
 
