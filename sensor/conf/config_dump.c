@@ -178,7 +178,7 @@ void config_dump(const struct mx_config *cfg, FILE *out)
 	put_u32(out, "  ", "timeout", cfg->defrag.timeout_s);
 	put_u32(out, "  ", "max-trains", cfg->defrag.max_trains);
 	fprintf(out, "checksum-validation: %s\n",
-		cfg->checksum_validation == MX_CSUM_YES  ? "yes"
+		cfg->checksum_validation == MX_CSUM_YES	 ? "yes"
 		: cfg->checksum_validation == MX_CSUM_NO ? "no"
 							 : "auto");
 

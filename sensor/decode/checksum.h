@@ -14,7 +14,8 @@
  * a source address is taken as offloaded, and its packets are no longer
  * checked, when its first packet fails or its first packet with data
  * fails: most of its early packets, or of its early data packets, would
- * fail. Said once on stderr, counted in decoder.checksum_offload.sources.
+ * fail. Counted in decoder.checksum_offload.sources, and said once on
+ * stderr (live, or offline when stderr is a terminal).
  * A source whose first data passed is checked for good, so a decoy with a
  * bad checksum in an established dialogue is dropped (and a server seen
  * before cannot be made "offloaded" later). The limit: an on-path attacker

@@ -150,6 +150,7 @@ struct decoder *decoder_new(const struct decode_config *cfg)
 	if (d == NULL)
 		return NULL;
 	d->csum_mode = cfg->checksum;
+	d->csum_note = cfg->checksum_note;
 	d->defrag = defrag_new(cfg, &d->c);
 	if (cfg->checksum == CHECKSUM_AUTO)
 		d->csum_srcs = csum_sources_new();
@@ -192,7 +193,7 @@ bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, 
 			d->c.checksum_offload_evicted++;
 		if (marked) {
 			d->c.checksum_offload_sources++;
-			if (!atomic_exchange(&offload_told, true))
+			if (d->csum_note && !atomic_exchange(&offload_told, true))
 				fprintf(stderr, "mxsentry: %s: %s\n",
 					mx_addr_str(src, a, sizeof(a)), offload_note);
 		}

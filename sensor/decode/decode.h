@@ -79,6 +79,7 @@ struct decode_config {
 	uint32_t defrag_max_trains;
 	uint32_t defrag_max_frags;   /* stored pieces per train at most */
 	enum checksum_mode checksum; /* which IPv4/TCP/UDP checksums are verified */
+	bool checksum_note;	     /* say on stderr when auto mode gives up on a source */
 };
 
 /*

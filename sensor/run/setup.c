@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "correlate/kinds.h"
 #include "dnssec/trust_anchor.h"
@@ -206,6 +207,8 @@ void setup_pipeline_config(const struct setup *s, struct pipeline_config *pc)
 	pc->decode.defrag_memcap = c->defrag.memcap;
 	pc->decode.defrag_timeout_s = c->defrag.timeout_s;
 	pc->decode.defrag_max_trains = c->defrag.max_trains;
+	/* Said on stderr live, or offline on a terminal (as the summary is). */
+	pc->decode.checksum_note = s->live || isatty(STDERR_FILENO);
 	pc->decode.checksum = c->checksum_validation == MX_CSUM_YES  ? CHECKSUM_ALL
 			      : c->checksum_validation == MX_CSUM_NO ? CHECKSUM_NONE
 								     : CHECKSUM_AUTO;
