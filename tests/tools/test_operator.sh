@@ -135,7 +135,7 @@ check "--dump-config: the defaults the file left alone" bash -c \
 "$BIN" -T -c "$FIX/good-config.yaml" >"$TMP/t" 2>&1
 check "-T: exit 0" test $? = 0
 check "-T: rules, thresholds, suppressions" \
-	grep -qx 'rules: 17 enabled of 18 (built in, then tests/pcap/rules-fixtures/good-rules), 3 thresholds, 4 suppressions' "$TMP/t"
+	grep -qx 'rules: 20 enabled of 21 (built in, then tests/pcap/rules-fixtures/good-rules), 3 thresholds, 4 suppressions' "$TMP/t"
 check "-T: policies" grep -q '^policies: 3 ' "$TMP/t"
 check "-T: trust anchors" grep -qx 'trust anchors: 2 (the built-in IANA root anchors)' "$TMP/t"
 "$BIN" -T --trust-anchor pcaps/lab/trust-anchor.ds -c "$TMP/full.yaml" >"$TMP/t2" 2>&1
