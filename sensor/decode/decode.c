@@ -141,6 +141,7 @@ void decode_config_defaults(struct decode_config *cfg)
 	cfg->defrag_max_trains = 4096;
 	cfg->defrag_max_frags = 256;
 	cfg->checksum = CHECKSUM_AUTO;
+	cfg->checksum_note = false;
 }
 
 struct decoder *decoder_new(const struct decode_config *cfg)

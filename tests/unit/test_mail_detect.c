@@ -635,22 +635,33 @@ static void test_version_history(void **state)
 
 	(void)state;
 	history(x, "203.0.113.20", 0, T0 - SEC(3600), 0x0304, 3);
+	/* A client that offered only TLS 1.2 got it: no downgrade. */
 	session(x, "203.0.113.20");
 	x->ti.version = 0x0303;
+	x->ti.client_version = 0x0303;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 0);
+	/* One that offered TLS 1.3 got 1.2 from a server that did 1.3 before. */
+	session(x, "203.0.113.20");
+	x->ti.version = 0x0303;
+	x->ti.client_version = 0x0304;
 	mail_correlate_tls_version(x->c, &x->mf, T0);
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
-	assert_true(eve_has(x, "below what this server negotiated before"));
+	assert_true(eve_has(x, "the client offered more and the server"));
 	/* guards: the same version; too few sightings; too old */
 	session(x, "203.0.113.20");
 	x->ti.version = 0x0304;
+	x->ti.client_version = 0x0304;
 	mail_correlate_tls_version(x->c, &x->mf, T0);
 	history(x, "203.0.113.21", 0, T0 - SEC(3600), 0x0304, 2);
 	session(x, "203.0.113.21");
 	x->ti.version = 0x0303;
+	x->ti.client_version = 0x0304;
 	mail_correlate_tls_version(x->c, &x->mf, T0);
 	history(x, "203.0.113.22", 0, T0 - SEC(31 * 86400), 0x0304, 9);
 	session(x, "203.0.113.22");
 	x->ti.version = 0x0303;
+	x->ti.client_version = 0x0304;
 	mail_correlate_tls_version(x->c, &x->mf, T0);
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	/* no floor set: the default config has none */
