@@ -261,8 +261,12 @@ bool dnssec_cache_set_keys(struct zone_cache *c, const struct dname *name, ldns_
 	drop_keys(c, e);
 	e->keys = list;
 	e->keys_exp = exp_us;
+	e->keys_vouched = c->vouch_next;
+	e->keys_voucher = c->vouch_by;
 	c->ctr->keys_cached++;
-	return settle(c, e, drop_keys) && shown(c, e, ZONE_PART_KEYS, ts_us);
+	if (!settle(c, e, drop_keys))
+		return false;
+	return e->keys_vouched || shown(c, e, ZONE_PART_KEYS, ts_us);
 }
 
 bool dnssec_cache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
@@ -284,8 +288,12 @@ bool dnssec_cache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr
 	e->ds = list;
 	e->ds_exp = exp_us;
 	e->dnssec_ds_usable = usable;
+	e->ds_vouched = c->vouch_next;
+	e->ds_voucher = c->vouch_by;
 	c->ctr->ds_cached++;
-	return settle(c, e, drop_ds) && shown(c, e, ZONE_PART_DS, ts_us);
+	if (!settle(c, e, drop_ds))
+		return false;
+	return e->ds_vouched || shown(c, e, ZONE_PART_DS, ts_us);
 }
 
 bool dnssec_cache_set_insecure(struct zone_cache *c, const struct dname *name, uint64_t exp_us,

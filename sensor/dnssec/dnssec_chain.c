@@ -166,19 +166,18 @@ static enum chain_result try_dnskey(struct dnssec_validator *v, const struct dna
 		    SIGV_OK)
 			continue;
 		copy = deep_copy(v, rrset);
+		/* Keys validated from a DS that rests on a resolver's word rest on it too. */
+		v->cache.vouch_next =
+		    e != NULL && e->ds_vouched && !key_trusted(used, ds_anchor, keys_anchor);
+		if (v->cache.vouch_next)
+			v->cache.vouch_by = e->ds_voucher;
 		if (copy != NULL &&
 		    dnssec_cache_set_keys(&v->cache, zone, copy,
 					  dnssec_item_exp(v, rrset, &si, seen_us), now_us)) {
-			bool by_anchor = key_trusted(used, ds_anchor, keys_anchor);
-
 			v->ctr.keys_validated++;
 			r = CHAIN_VALIDATED;
-			e = dnssec_cache_find(&v->cache, zone, now_us);
-			if (e != NULL && !by_anchor && e->ds_vouched) {
-				e->keys_vouched = true;
-				e->keys_voucher = e->ds_voucher;
-			}
 		}
+		v->cache.vouch_next = false;
 		ldns_rr_list_free(trusted);
 		return r;
 	}
@@ -210,6 +209,7 @@ static enum chain_result try_ds(struct dnssec_validator *v, const struct dname *
 		const ldns_rr *used;
 		struct rrsig_info si;
 		ldns_rr_list *copy;
+		struct zone_entry *pe;
 		enum chain_result r = CHAIN_FAILED;
 
 		if (!dnssec_sig_covers(v, sig, child, LDNS_RR_TYPE_DS, LDNS_RR_CLASS_IN, &si) ||
@@ -232,19 +232,18 @@ static enum chain_result try_ds(struct dnssec_validator *v, const struct dname *
 			continue;
 		}
 		copy = deep_copy(v, rrset);
+		pe = dnssec_cache_find(&v->cache, &si.signer, now_us);
+		/* A DS signed by keys that rest on a resolver's word rests on it too. */
+		v->cache.vouch_next = pe != NULL && pe->keys == keys && pe->keys_vouched;
+		if (v->cache.vouch_next)
+			v->cache.vouch_by = pe->keys_voucher;
 		if (copy != NULL &&
 		    dnssec_cache_set_ds(&v->cache, child, copy, any_usable_ds(rrset),
 					dnssec_item_exp(v, rrset, &si, seen_us), now_us)) {
-			struct zone_entry *pe = dnssec_cache_find(&v->cache, &si.signer, now_us);
-
 			v->ctr.ds_validated++;
 			r = CHAIN_VALIDATED;
-			e = dnssec_cache_find(&v->cache, child, now_us);
-			if (e != NULL && pe != NULL && pe->keys == keys && pe->keys_vouched) {
-				e->ds_vouched = true;
-				e->ds_voucher = pe->keys_voucher;
-			}
 		}
+		v->cache.vouch_next = false;
 		return r;
 	}
 	if (failed) {
@@ -492,18 +491,16 @@ size_t dnssec_vouch_keys(struct dnssec_validator *v, const ldns_pkt *pkt,
 					      dnssec_ts_sec(ts_us), &used) != SIGV_OK)
 				continue;
 			copy = deep_copy(v, g[i].rrset);
+			v->cache.vouch_next = true;
+			v->cache.vouch_by = *resolver;
 			if (copy != NULL &&
 			    dnssec_cache_set_keys(&v->cache, &g[i].owner, copy,
 						  dnssec_item_exp(v, g[i].rrset, &si, ts_us),
 						  ts_us)) {
-				e = dnssec_cache_find(&v->cache, &g[i].owner, ts_us);
-				if (e != NULL) {
-					e->keys_vouched = true;
-					e->keys_voucher = *resolver;
-				}
 				v->ctr.keys_vouched++;
 				taken++;
 			}
+			v->cache.vouch_next = false;
 			break;
 		}
 	}

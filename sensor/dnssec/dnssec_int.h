@@ -52,6 +52,11 @@ struct zone_cache {
 	/* Shown each part stored (dnssec_state.c); NULL: nobody watches. */
 	void (*observe)(void *arg, const struct zone_entry *e, int part, uint64_t ts_us);
 	void *observe_arg;
+	/* The next keys/DS stored rest on a resolver's AD bit (vouch_by): they
+	   are marked so, and not shown to the observer (a state store must
+	   not bring them back as keys the sensor validated). */
+	bool vouch_next;
+	struct mx_addr vouch_by;
 };
 
 /* The parts of a zone entry, for the observer. */
