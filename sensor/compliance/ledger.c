@@ -47,7 +47,8 @@ static bool pool_grow(struct pool *p)
 
 		if (p->slot[i] == NULL)
 			continue;
-		for (j = hash_str(p, p->slot[i]) & (ncap - 1); ns[j] != NULL; j = (j + 1) & (ncap - 1))
+		for (j = hash_str(p, p->slot[i]) & (ncap - 1); ns[j] != NULL;
+		     j = (j + 1) & (ncap - 1))
 			;
 		ns[j] = p->slot[i];
 	}
