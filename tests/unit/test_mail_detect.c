@@ -380,6 +380,7 @@ static void test_mx_redirect_claims(void **state)
 	mail_correlate_ehlo(x->c, &x->mf, T0);
 	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
 	assert_true(eve_has(x, "validated MX set does not hold"));
+	assert_true(eve_has(x, "\"source\":\"dane\""));
 	/* guards: a host the validated set lists; not port 25; mid-stream */
 	session(x, "203.0.113.67");
 	mail_correlate_ehlo(x->c, &x->mf, T0);
@@ -426,8 +427,12 @@ static void test_tlsa_mismatch_pins(void **state)
 	/* it matches only the PKIX-EE (usage 1) pin: not a DANE match for SMTP */
 	session(x, "192.0.2.28");
 	cert(x, 0x11);
+	snprintf(x->ti.sni, sizeof(x->ti.sni), "mx.pinned.test");
 	mail_correlate_certificate(x->c, &x->mf, T0);
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
+	/* the evidence names the chain and the SNI */
+	assert_true(eve_has(x, "\"chain_sha256\":[\"1111111111111111"));
+	assert_true(eve_has(x, "\"sni\":\"mx.pinned.test\""));
 	/* no certificate seen: nothing to judge */
 	session(x, "192.0.2.28");
 	mail_correlate_certificate(x->c, &x->mf, T0);
