@@ -16,11 +16,14 @@
  *                  "version_last_us","last_seen_us","spki_last_us",
  *                  "spki_sha256":["hex",...]}
  *   hosts-of-addr, mx-claims  {"names":[...]}
- *   dnskey, ds    {"expires_us","rrs":["zone-file line",...]} (+ "usable" for ds)
+ *   dnskey, ds    {"expires_us","rrs":["zone-file line",...]} (+ "usable" for ds,
+ *                 + "vouched_by" for keys on a resolver's AD bit)
  *   insecure      {"expires_us"}
+ *   resolver-ad   {"first_us","last_us","answers"} (key: "zone resolver")
  */
 #include "correlate/correlate_state.h"
 
+#include "correlate/resolver_ad.h"
 #include "dnssec/dnssec.h"
 
 #include <jansson.h>
@@ -329,11 +332,18 @@ static void observe_dnssec(void *arg, const struct dnssec_fact *f)
 	sf.expires_us = f->expires_us;
 	mx_strlcpy(sf.source,
 		   f->kind == DNSSEC_F_INSECURE ? "DNSSEC denial of DS validated by the sensor"
+		   : f->vouched		 ? "DNSSEC keys on a resolver's AD bit"
 						 : "DNSSEC chain validated by the sensor",
 		   sizeof(sf.source));
-	mx_strlcpy(sf.trust, "dnssec", sizeof(sf.trust));
+	mx_strlcpy(sf.trust, f->vouched ? "resolver-ad" : "dnssec", sizeof(sf.trust));
 	jb_put(&j, "{", 1);
 	jb_u64(&j, "expires_us", f->expires_us);
+	if (f->vouched) {
+		char addr[64];
+
+		jb_key(&j, "vouched_by");
+		jb_str(&j, mx_addr_str(&f->voucher, addr, sizeof(addr)));
+	}
 	if (f->kind == DNSSEC_F_DS) {
 		jb_key(&j, "usable");
 		jb_put(&j, f->ds_usable ? "true" : "false", f->ds_usable ? 4 : 5);
@@ -386,6 +396,31 @@ void correlate_attach_state(struct correlate *c, struct state *st)
 	l->st = st;
 	expect_set_observer(correlate_expect(c), st != NULL ? observe_expect : NULL, l);
 	dnssec_set_observer(correlate_dnssec(c), st != NULL ? observe_dnssec : NULL, l);
+}
+
+void correlate_state_put_resolver_ad(struct correlate *c, const struct resolver_ad_obs *o)
+{
+	struct correlate_state_link *l = link_of(c, false);
+	const struct correlate_config *cc = correlate_config(c);
+	struct jbuf j = {NULL, 0, 0, false};
+	struct state_fact sf;
+	char addr[64];
+
+	if (l == NULL || l->st == NULL)
+		return;
+	memset(&sf, 0, sizeof(sf));
+	sf.kind = STATE_RESOLVER_AD;
+	snprintf(sf.key, sizeof(sf.key), "%s %s", o->zone,
+		 mx_addr_str(&o->resolver, addr, sizeof(addr)));
+	jb_put(&j, "{", 1);
+	jb_u64(&j, "first_us", o->first_ad_us);
+	jb_u64(&j, "last_us", o->last_ad_us);
+	jb_u64(&j, "answers", o->ad_answers);
+	sf.learned_us = o->last_ad_us;
+	sf.expires_us = o->last_ad_us + cc->expect.history_s * MX_USEC;
+	mx_strlcpy(sf.source, "DNS answer with AD=1", sizeof(sf.source));
+	mx_strlcpy(sf.trust, "resolver-ad", sizeof(sf.trust));
+	put_value(l, &j, &sf);
 }
 
 /* Decoding. */
@@ -591,6 +626,13 @@ static bool apply_dnssec(struct correlate *c, const struct state_fact *sf, json_
 	f.learned_us = sf->learned_us;
 	f.expires_us = ju64(o, "expires_us");
 	f.ds_usable = json_is_true(json_object_get(o, "usable"));
+	if (jstr(o, "vouched_by") != NULL) {
+		/* Keys on a resolver's word count only while its AD bit does. */
+		f.vouched = true;
+		if (!mx_addr_parse(&f.voucher, jstr(o, "vouched_by")) ||
+		    correlate_ad_verdict(c, &f.voucher) != RESOLVER_AD_COUNTS)
+			return false;
+	}
 	if (f.kind != DNSSEC_F_INSECURE) {
 		if (!json_is_array(a) || (rrs = ldns_rr_list_new()) == NULL)
 			return false;
@@ -612,6 +654,23 @@ static bool apply_dnssec(struct correlate *c, const struct state_fact *sf, json_
 	ok = ok && dnssec_restore(correlate_dnssec(c), &f);
 	ldns_rr_list_deep_free(rrs);
 	return ok;
+}
+
+/* Puts one resolver-AD observation back into the stage's table. */
+static bool apply_resolver_ad(struct correlate *c, const struct state_fact *sf, json_t *o)
+{
+	struct resolver_ad_obs obs;
+	char zone[RESOLVER_AD_ZONE_MAX], resolver[64];
+
+	memset(&obs, 0, sizeof(obs));
+	if (sscanf(sf->key, "%255s %63s", zone, resolver) != 2 ||
+	    !mx_addr_parse(&obs.resolver, resolver))
+		return false;
+	mx_strlcpy(obs.zone, zone, sizeof(obs.zone));
+	obs.first_ad_us = ju64(o, "first_us");
+	obs.last_ad_us = ju64(o, "last_us");
+	obs.ad_answers = (uint32_t)ju64(o, "answers");
+	return obs.last_ad_us != 0 && resolver_ad_insert(correlate_resolver_ad(c), &obs);
 }
 
 /* Puts one fact back into the stores; false when it cannot be used. */
@@ -640,6 +699,11 @@ static bool apply(void *arg, const struct state_fact *sf)
 	}
 	if (sf->kind == STATE_DNSKEY || sf->kind == STATE_DS || sf->kind == STATE_INSECURE) {
 		ok = apply_dnssec(l->c, sf, o);
+		json_decref(o);
+		return ok;
+	}
+	if (sf->kind == STATE_RESOLVER_AD) {
+		ok = apply_resolver_ad(l->c, sf, o);
 		json_decref(o);
 		return ok;
 	}

@@ -35,10 +35,17 @@ void correlate_flush_state(struct correlate *c);
 
 /*
  * Handles loaded or polled facts of a kind this file does not decode
- * (STATE_RESOLVER_AD is kept by its owner): fn gets each such fact.
+ * (STATE_TLS_FAILURE is kept by the mail sessions): fn gets each such fact.
  */
 void correlate_state_handler(struct correlate *c, enum state_kind kind, state_apply_fn fn,
 			     void *arg);
+
+/*
+ * Puts a resolver-AD observation (correlate/resolver_ad.h) to the attached
+ * store, if any; loading puts it back into the stage's table.
+ */
+struct resolver_ad_obs;
+void correlate_state_put_resolver_ad(struct correlate *c, const struct resolver_ad_obs *o);
 
 /* Puts one fact of the caller's own to the attached store, if any. */
 void correlate_state_put(struct correlate *c, const struct state_fact *f);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dnssec/dnssec.h"
+#include "correlate/correlate_state.h"
 #include "correlate/dnssec_judge.h"
 #include "correlate/policy.h"
 
@@ -630,7 +631,13 @@ static const struct resolver_ad_obs *ad_history(struct correlate *c, struct flow
 	if (m->ad) {
 		if (j->ad_counts && !j->bogus) {
 			ad_zone(m, zone, sizeof(zone));
+			const struct resolver_ad_obs *obs;
+
 			resolver_ad_note(correlate_resolver_ad(c), &f->srv, zone, ts_us);
+			obs = resolver_ad_find(correlate_resolver_ad(c), &f->srv, zone, false,
+					       ts_us);
+			if (obs != NULL)
+				correlate_state_put_resolver_ad(c, obs);
 		}
 		return NULL;
 	}

@@ -282,6 +282,10 @@ struct dnssec_fact {
 	bool ds_usable;		 /* DS: one of them has a supported digest and algorithm */
 	uint64_t learned_us;	 /* packet time it was validated */
 	uint64_t expires_us;
+	/* KEYS and DS: they rest on a resolver's AD bit (taken on its word, or
+	   chained from keys that were), not on the sensor's own validation */
+	bool vouched;
+	struct mx_addr voucher;
 };
 
 typedef void (*dnssec_observer_fn)(void *arg, const struct dnssec_fact *f);

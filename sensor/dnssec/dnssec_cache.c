@@ -266,7 +266,7 @@ bool dnssec_cache_set_keys(struct zone_cache *c, const struct dname *name, ldns_
 	c->ctr->keys_cached++;
 	if (!settle(c, e, drop_keys))
 		return false;
-	return e->keys_vouched || shown(c, e, ZONE_PART_KEYS, ts_us);
+	return shown(c, e, ZONE_PART_KEYS, ts_us);
 }
 
 bool dnssec_cache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
@@ -293,7 +293,7 @@ bool dnssec_cache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr
 	c->ctr->ds_cached++;
 	if (!settle(c, e, drop_ds))
 		return false;
-	return e->ds_vouched || shown(c, e, ZONE_PART_DS, ts_us);
+	return shown(c, e, ZONE_PART_DS, ts_us);
 }
 
 bool dnssec_cache_set_insecure(struct zone_cache *c, const struct dname *name, uint64_t exp_us,

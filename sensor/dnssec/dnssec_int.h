@@ -53,8 +53,8 @@ struct zone_cache {
 	void (*observe)(void *arg, const struct zone_entry *e, int part, uint64_t ts_us);
 	void *observe_arg;
 	/* The next keys/DS stored rest on a resolver's AD bit (vouch_by): they
-	   are marked so, and not shown to the observer (a state store must
-	   not bring them back as keys the sensor validated). */
+	   are marked so, and the observer is told (a state store brings them
+	   back marked, never as keys the sensor validated). */
 	bool vouch_next;
 	struct mx_addr vouch_by;
 };

@@ -25,12 +25,16 @@ static void observe_entry(void *arg, const struct zone_entry *e, int part, uint6
 		f.kind = DNSSEC_F_KEYS;
 		f.rrs = e->keys;
 		f.expires_us = e->keys_exp;
+		f.vouched = e->keys_vouched;
+		f.voucher = e->keys_voucher;
 		break;
 	case ZONE_PART_DS:
 		f.kind = DNSSEC_F_DS;
 		f.rrs = e->ds;
 		f.ds_usable = e->dnssec_ds_usable;
 		f.expires_us = e->ds_exp;
+		f.vouched = e->ds_vouched;
+		f.voucher = e->ds_voucher;
 		break;
 	default:
 		f.kind = DNSSEC_F_INSECURE;
@@ -65,6 +69,9 @@ bool dnssec_restore(struct dnssec_validator *v, const struct dnssec_fact *f)
 			return false;
 	}
 	v->cache.observe = NULL;
+	/* Keys and DS that rested on a resolver's word come back marked so. */
+	v->cache.vouch_next = f->kind != DNSSEC_F_INSECURE && f->vouched;
+	v->cache.vouch_by = f->voucher;
 	switch (f->kind) {
 	case DNSSEC_F_KEYS:
 		ok = dnssec_cache_set_keys(&v->cache, &name, copy, f->expires_us, f->learned_us);
@@ -78,5 +85,6 @@ bool dnssec_restore(struct dnssec_validator *v, const struct dnssec_fact *f)
 		break;
 	}
 	v->cache.observe = saved;
+	v->cache.vouch_next = false;
 	return ok;
 }

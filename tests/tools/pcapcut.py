@@ -5,11 +5,13 @@ A boundary is the first packet (a SYN toward port 25, 465 or 587) of an
 SMTP session that starts while no other SMTP session is open: cutting
 there splits no SMTP dialogue, so the pieces read one after the other
 must judge as the whole does. A session is open from its first packet
-until a RST, or until both sides sent FIN.
+until a RST, or until both sides sent FIN. With --dns, a DNS query over
+UDP is a boundary too when no SMTP session is open and every earlier
+query has had its response (so no query is parted from its answer).
 
-  pcapcut.py boundaries FILE        prints the packet indexes of the boundaries
-  pcapcut.py cut FILE OUTDIR        writes OUTDIR/NAME.partN.pcap, one per piece,
-                                    and prints their paths in order
+  pcapcut.py [--dns] boundaries FILE    prints the packet indexes of the boundaries
+  pcapcut.py [--dns] cut FILE OUTDIR    writes OUTDIR/NAME.partN.pcap, one per piece,
+                                        and prints their paths in order
 
 Link types: Ethernet (with 802.1Q/QinQ), Linux SLL, raw IP, BSD loopback.
 """
@@ -88,13 +90,49 @@ def tcp_of(linktype, data):
     return src, sport, dst, dport, tcp[13]
 
 
-def boundaries(path):
+def dns_of(linktype, data):
+    """(client, client port, id, is_query) of a DNS message over UDP, or None."""
+    p = ip_payload(linktype, data)
+    if p is None:
+        return None
+    ver, ip = p
+    if ver == 4:
+        if len(ip) < 20 or ip[9] != 17 or struct.unpack(">H", ip[6:8])[0] & 0x1fff:
+            return None
+        src, dst, udp = ip[12:16], ip[16:20], ip[(ip[0] & 15) * 4:]
+    else:
+        if len(ip) < 40 or ip[6] != 17:
+            return None
+        src, dst, udp = ip[8:24], ip[24:40], ip[40:]
+    if len(udp) < 8 + 12:
+        return None
+    sport, dport = struct.unpack(">HH", udp[:4])
+    dns_id, flags = struct.unpack(">HH", udp[8:12])
+    if dport == 53 and not flags & 0x8000:
+        return src, sport, dns_id, True
+    if sport == 53 and flags & 0x8000:
+        return dst, dport, dns_id, False
+    return None
+
+
+def boundaries(path, dns=False):
     _, _, linktype, recs = read_pcap(path)
     open_flows = {}  # key -> set of directions that sent FIN
+    pending = set()  # DNS queries still waiting for their response
     cuts = []
     for i, (_, data) in enumerate(recs):
         t = tcp_of(linktype, data)
         if t is None:
+            d = dns_of(linktype, data) if dns else None
+            if d is None:
+                continue
+            key = d[:3]
+            if d[3]:
+                if not open_flows and not pending and i > 0 and (not cuts or cuts[-1] != i):
+                    cuts.append(i)
+                pending.add(key)
+            else:
+                pending.discard(key)
             continue
         src, sport, dst, dport, flags = t
         if sport not in SMTP_PORTS and dport not in SMTP_PORTS:
@@ -115,9 +153,9 @@ def boundaries(path):
     return cuts
 
 
-def cut(path, outdir):
+def cut(path, outdir, dns=False):
     head, _, _, recs = read_pcap(path)
-    cuts = boundaries(path)
+    cuts = boundaries(path, dns)
     edges = [0] + cuts + [len(recs)]
     name = os.path.basename(path).rsplit(".", 1)[0]
     out = []
@@ -133,11 +171,14 @@ def cut(path, outdir):
 
 
 def main(argv):
+    dns = len(argv) > 1 and argv[1] == "--dns"
+    if dns:
+        argv = argv[:1] + argv[2:]
     if len(argv) == 3 and argv[1] == "boundaries":
-        print(" ".join(str(i) for i in boundaries(argv[2])))
+        print(" ".join(str(i) for i in boundaries(argv[2], dns)))
         return 0
     if len(argv) == 4 and argv[1] == "cut":
-        for p in cut(argv[2], argv[3]):
+        for p in cut(argv[2], argv[3], dns):
             print(p)
         return 0
     sys.stderr.write(__doc__)
