@@ -243,9 +243,9 @@ void tls_init(struct tls_state *t, size_t max_handshake, struct tls_memcap *mc);
  * certificates aimed at one set only evicts that set), each entry sized
  * to its strings, all of it under a memcap.
  */
-#define TLS_CERT_CACHE_SETS	    1024
-#define TLS_CERT_CACHE_WAYS	    8
-#define TLS_CERT_CACHE_MEMCAP	    (4u << 20)
+#define TLS_CERT_CACHE_SETS   1024
+#define TLS_CERT_CACHE_WAYS   8
+#define TLS_CERT_CACHE_MEMCAP (4u << 20)
 struct tls_cert_cache;
 struct tls_cert_cache_counters {
 	uint64_t hits, misses, evicted, memcap, memuse, entries;

@@ -130,7 +130,8 @@ void tls_cert_cache_put(struct tls_cert_cache *c, const struct tls_event *ev,
 {
 	struct cert_entry **set = set_of(c, ev->u.cert.sha256), **slot = NULL, *e;
 	size_t text = strlen(tx->cn) + strlen(tx->subject) + strlen(tx->issuer) +
-		      strlen(tx->serial) + 4, used = 0;
+		      strlen(tx->serial) + 4,
+	       used = 0;
 
 	for (unsigned i = 0; i < ev->u.cert.nsan; i++)
 		text += strlen(tx->san[i]) + 1;

@@ -462,7 +462,7 @@ static bool parse_event_types(const struct ydoc_node *n, struct mx_errors *errs,
 static const struct {
 	const char *name;
 	int value;
-} fac[] = {{"daemon", LOG_DAEMON}, {"mail", LOG_MAIL},	   {"user", LOG_USER},
+} fac[] = {{"daemon", LOG_DAEMON}, {"mail", LOG_MAIL},	       {"user", LOG_USER},
 	   {"auth", LOG_AUTH},	   {"authpriv", LOG_AUTHPRIV}, {"local0", LOG_LOCAL0},
 	   {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},     {"local3", LOG_LOCAL3},
 	   {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},     {"local6", LOG_LOCAL6},

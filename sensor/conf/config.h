@@ -160,7 +160,7 @@ struct mx_config {
 	struct mx_config_app app;
 	uint64_t expect_memcap; /* the expectation store */
 	uint64_t dns_cache_memcap;
-	uint64_t tls_handshake_buffer; /* bytes of handshake kept per direction */
+	uint64_t tls_handshake_buffer;	   /* bytes of handshake kept per direction */
 	char tls_ca_file[CONFIG_PATH_MAX]; /* "" = none; with tls_ca_path "": system store */
 	char tls_ca_path[CONFIG_PATH_MAX];
 	uint32_t threshold_table_size;

@@ -332,8 +332,8 @@ static void observe_dnssec(void *arg, const struct dnssec_fact *f)
 	sf.expires_us = f->expires_us;
 	mx_strlcpy(sf.source,
 		   f->kind == DNSSEC_F_INSECURE ? "DNSSEC denial of DS validated by the sensor"
-		   : f->vouched		 ? "DNSSEC keys on a resolver's AD bit"
-						 : "DNSSEC chain validated by the sensor",
+		   : f->vouched			? "DNSSEC keys on a resolver's AD bit"
+						: "DNSSEC chain validated by the sensor",
 		   sizeof(sf.source));
 	mx_strlcpy(sf.trust, f->vouched ? "resolver-ad" : "dnssec", sizeof(sf.trust));
 	jb_put(&j, "{", 1);
@@ -483,8 +483,8 @@ static bool hex_decode(const char *s, uint8_t *out, size_t max, uint8_t *len)
 }
 
 /* Decodes an expectation value into its struct; key parts into f. */
-static bool decode_expect(const struct state_fact *sf, json_t *o, struct expect_fact *f,
-			  void *val, char name[STATE_KEY_MAX])
+static bool decode_expect(const struct state_fact *sf, json_t *o, struct expect_fact *f, void *val,
+			  char name[STATE_KEY_MAX])
 {
 	json_t *a, *v;
 	size_t i;
@@ -592,7 +592,8 @@ static bool decode_expect(const struct state_fact *sf, json_t *o, struct expect_
 			uint8_t len = 0;
 
 			if (h->n_spki >= EXPECT_SPKI_MAX || !json_is_string(v) ||
-			    !hex_decode(json_string_value(v), h->spki_sha256[h->n_spki], 32, &len) ||
+			    !hex_decode(json_string_value(v), h->spki_sha256[h->n_spki], 32,
+					&len) ||
 			    len != 32)
 				return false;
 			h->n_spki++;
@@ -684,7 +685,7 @@ static bool apply(void *arg, const struct state_fact *sf)
 		struct expect_sts sts;
 		struct server_history hist;
 		struct expect_names names;
-	} *val;
+	} * val;
 	char name[STATE_KEY_MAX];
 	struct expect_fact f;
 	json_t *o;

@@ -634,8 +634,8 @@ static const struct resolver_ad_obs *ad_history(struct correlate *c, struct flow
 			const struct resolver_ad_obs *obs;
 
 			resolver_ad_note(correlate_resolver_ad(c), &f->srv, zone, ts_us);
-			obs = resolver_ad_find(correlate_resolver_ad(c), &f->srv, zone, false,
-					       ts_us);
+			obs =
+			    resolver_ad_find(correlate_resolver_ad(c), &f->srv, zone, false, ts_us);
 			if (obs != NULL)
 				correlate_state_put_resolver_ad(c, obs);
 		}

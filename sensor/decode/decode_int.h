@@ -33,7 +33,7 @@ struct decoder {
 	struct defrag *defrag;
 	unsigned int tunnels; /* tunnels entered while decoding the current frame */
 	enum checksum_mode csum_mode;
-	bool csum_note; /* decode_config.checksum_note */
+	bool csum_note;			/* decode_config.checksum_note */
 	struct csum_sources *csum_srcs; /* auto mode: sources found offloaded */
 	/* the innermost IP header being decoded, for the TCP/UDP checksum */
 	const uint8_t *csum_ip;

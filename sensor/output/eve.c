@@ -44,7 +44,7 @@ struct eve_sink {
 	unsigned filemode;
 	int dns_version; /* layout of dns records: 2 or 3 */
 	bool fast;	 /* one fast.log line per alert instead of JSON */
-	int dirfd; /* file: its directory, opened with the file, for reopening */
+	int dirfd;	 /* file: its directory, opened with the file, for reopening */
 };
 
 /*

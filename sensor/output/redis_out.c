@@ -15,7 +15,7 @@
 
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u
-#define LINGER_MS	2u
+#define LINGER_MS      2u
 
 struct entry {
 	struct entry *next;
@@ -31,7 +31,7 @@ struct redis_out {
 	pthread_cond_t more; /* lines queued, or stopping */
 	pthread_cond_t idle; /* the queue became empty */
 	struct entry *head, *tail;
-	uint64_t bytes;	  /* queued and in flight */
+	uint64_t bytes;	   /* queued and in flight */
 	uint32_t inflight; /* lines taken by the sender, not yet settled */
 	bool stopping;
 	uint64_t deadline_ms; /* when stopping: give up after this */
@@ -39,7 +39,7 @@ struct redis_out {
 	pthread_t thread;
 	/* sender thread only */
 	redisContext *ctx;
-	bool down;	      /* the connection is lost and not yet back */
+	bool down; /* the connection is lost and not yet back */
 	bool warned_rejected;
 };
 
@@ -79,7 +79,8 @@ static uint64_t now_ms(void)
 /* Waits on cv (lock held) until deadline_ms of the monotonic clock at most. */
 static void wait_until(pthread_cond_t *cv, pthread_mutex_t *lock, uint64_t deadline_ms)
 {
-	struct timespec ts = {(time_t)(deadline_ms / 1000u), (long)(deadline_ms % 1000u) * 1000000L};
+	struct timespec ts = {(time_t)(deadline_ms / 1000u),
+			      (long)(deadline_ms % 1000u) * 1000000L};
 
 	pthread_cond_timedwait(cv, lock, &ts);
 }
@@ -190,10 +191,11 @@ static void send_batch(struct redis_out *r, struct entry *first, uint32_t n)
 			ctr_add(&g_ctr.rejected, 1);
 			ctr_add(&g_ctr.dropped, 1);
 			if (!r->warned_rejected) {
-				fprintf(stderr,
-					"mxsentry: warning: redis %s refuses the output's command: "
-					"%s (lines are dropped and counted in stats.redis.rejected)\n",
-					r->where, rep->str != NULL ? rep->str : "error");
+				fprintf(
+				    stderr,
+				    "mxsentry: warning: redis %s refuses the output's command: "
+				    "%s (lines are dropped and counted in stats.redis.rejected)\n",
+				    r->where, rep->str != NULL ? rep->str : "error");
 				r->warned_rejected = true;
 			}
 		} else {
@@ -305,8 +307,8 @@ struct redis_out *redis_out_new(const struct redis_out_config *cfg, enum redis_o
 			free(r);
 			return NULL;
 		}
-		fprintf(stderr, "mxsentry: warning: %s; lines are queued and sent once it answers\n",
-			err);
+		fprintf(stderr,
+			"mxsentry: warning: %s; lines are queued and sent once it answers\n", err);
 		err[0] = '\0';
 		r->down = true;
 	}
@@ -403,10 +405,11 @@ void redis_out_free(struct redis_out *r)
 		ctr_add(&g_ctr.unsent_at_exit, left);
 		ctr_add(&g_ctr.dropped, left);
 		ctr_sub(&g_ctr.pending, left);
-		fprintf(stderr,
-			"mxsentry: warning: redis %s: %llu lines still unsent after the %u ms flush "
-			"timeout, dropped\n",
-			r->where, (unsigned long long)left, r->cfg.flush_timeout_ms);
+		fprintf(
+		    stderr,
+		    "mxsentry: warning: redis %s: %llu lines still unsent after the %u ms flush "
+		    "timeout, dropped\n",
+		    r->where, (unsigned long long)left, r->cfg.flush_timeout_ms);
 	}
 	if (r->ctx != NULL)
 		redisFree(r->ctx);

@@ -30,17 +30,16 @@ struct redis_out_config {
 	struct redis_target target;
 	enum redis_mode mode;
 	char key[REDIS_KEY_MAX];
-	uint64_t memcap;	 /* bytes of queued lines */
-	uint64_t stream_maxlen;	 /* stream: approximate MAXLEN; 0 = none */
-	uint32_t batch;		 /* lines per pipelined write */
+	uint64_t memcap;	   /* bytes of queued lines */
+	uint64_t stream_maxlen;	   /* stream: approximate MAXLEN; 0 = none */
+	uint32_t batch;		   /* lines per pipelined write */
 	uint32_t flush_timeout_ms; /* at exit: how long unsent lines may take */
-	uint32_t timeout_ms;	 /* connect and reply timeout */
-	bool must_connect;	 /* an unreachable server at start is an error */
+	uint32_t timeout_ms;	   /* connect and reply timeout */
+	bool must_connect;	   /* an unreachable server at start is an error */
 };
 
 struct redis_counters {
-	uint64_t queued, sent, dropped, dropped_full, rejected, unsent_at_exit, pending,
-	    reconnects;
+	uint64_t queued, sent, dropped, dropped_full, rejected, unsent_at_exit, pending, reconnects;
 };
 extern const struct mx_counter_desc redis_counter_desc[];
 
@@ -48,8 +47,8 @@ struct redis_out;
 
 enum redis_open_result {
 	REDIS_OPEN_OK,
-	REDIS_OPEN_REFUSED,	/* wrong password, ACL, database, or (must_connect) unreachable */
-	REDIS_OPEN_ERROR,	/* out of memory, thread */
+	REDIS_OPEN_REFUSED, /* wrong password, ACL, database, or (must_connect) unreachable */
+	REDIS_OPEN_ERROR,   /* out of memory, thread */
 };
 
 /*

@@ -27,8 +27,8 @@ static bool load(struct persist *p, char *err, size_t errlen)
 	return ok;
 }
 
-struct persist *persist_open(const char *spec, uint64_t max_rows, bool offline,
-			     struct correlate *c, char *err, size_t errlen)
+struct persist *persist_open(const char *spec, uint64_t max_rows, bool offline, struct correlate *c,
+			     char *err, size_t errlen)
 {
 	struct state_config cfg;
 	struct persist *p;

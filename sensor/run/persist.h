@@ -21,8 +21,8 @@ struct persist;
  * of dropping, and the load waits for persist_packet. NULL with a message
  * in err when the store cannot be used: the caller must not start.
  */
-struct persist *persist_open(const char *spec, uint64_t max_rows, bool offline,
-			     struct correlate *c, char *err, size_t errlen);
+struct persist *persist_open(const char *spec, uint64_t max_rows, bool offline, struct correlate *c,
+			     char *err, size_t errlen);
 
 /*
  * Offline, called with each packet's time before it is processed: at the

@@ -34,7 +34,7 @@ void pipeline_config_defaults(struct pipeline_config *cfg);
 
 struct pipeline_counters {
 	uint64_t decode_ok, decode_held, decode_skip, decode_invalid, flow_none;
-	uint64_t timelines; /* new timelines started after the first */
+	uint64_t timelines;	  /* new timelines started after the first */
 	uint64_t decode_checksum; /* dropped: a checksum failed */
 };
 

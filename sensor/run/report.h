@@ -1,8 +1,8 @@
 /*
  * report.h - what an offline run shows a person on a terminal: a progress
  * line on stderr while reading (bytes of the total, packets/s, alerts so
- * far, the file being read; on stdin the bytes and packets read) and a summary table at the end (sessions by server and domain,
- * TLS, DANE/MTA-STS verdicts, alerts by kind).
+ * far, the file being read; on stdin the bytes and packets read) and a summary table at the end
+ * (sessions by server and domain, TLS, DANE/MTA-STS verdicts, alerts by kind).
  */
 #ifndef MX_REPORT_H
 #define MX_REPORT_H

@@ -160,8 +160,8 @@ static int show_all(sqlite3 *db, FILE *out)
 		fprintf(out, "%-14s %8lld\n", sqlite3_column_text(s, 0),
 			(long long)sqlite3_column_int64(s, 1));
 	sqlite3_finalize(s);
-	if (sqlite3_prepare_v2(db, "SELECT kind, key, source FROM facts ORDER BY kind, key", -1,
-			       &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT kind, key, source FROM facts ORDER BY kind, key", -1, &s,
+			       NULL) != SQLITE_OK)
 		return 1;
 	fprintf(out, "\n");
 	while (sqlite3_step(s) == SQLITE_ROW)
@@ -211,9 +211,10 @@ static sqlite3 *open_shared(const char *spec)
 			 "NOT NULL, learned_us INTEGER NOT NULL, expires_us INTEGER NOT NULL, "
 			 "source TEXT NOT NULL, trust TEXT NOT NULL, PRIMARY KEY (kind, key))",
 			 NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO facts VALUES (?1,?2,?3,?4,?5,?6,?7)",
-			       -1, &ins, NULL) != SQLITE_OK) {
-		fprintf(stderr, "mxsentry state: %s\n", db != NULL ? sqlite3_errmsg(db) : "out of memory");
+	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO facts VALUES (?1,?2,?3,?4,?5,?6,?7)", -1,
+			       &ins, NULL) != SQLITE_OK) {
+		fprintf(stderr, "mxsentry state: %s\n",
+			db != NULL ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
 		return NULL;
 	}
@@ -231,7 +232,8 @@ static sqlite3 *open_shared(const char *spec)
 
 static void show_usage(FILE *out)
 {
-	fprintf(out, "usage: mxsentry state show [--state FILE | -c CONFIG] [DOMAIN|HOST|ADDRESS]\n");
+	fprintf(out,
+		"usage: mxsentry state show [--state FILE | -c CONFIG] [DOMAIN|HOST|ADDRESS]\n");
 }
 
 int state_show_main(int argc, char **argv)

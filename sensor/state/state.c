@@ -87,7 +87,7 @@ struct state {
 	uint64_t enqueued_seq, committed_seq; /* facts queued / handled by the writer */
 	uint64_t now_us;		      /* latest packet time queued */
 	bool stop;
-	bool flush_now; /* state_sync waits: write what is queued at once */
+	bool flush_now;		    /* state_sync waits: write what is queued at once */
 	struct state_counters wctr; /* the writer's counters */
 
 	struct state_counters ctr; /* the caller's copy (state_counters) */
@@ -96,8 +96,7 @@ struct state {
 
 static void *writer_main(void *arg);
 
-struct state *state_open(const char *spec, const struct state_config *cfg, char *err,
-			 size_t errlen)
+struct state *state_open(const char *spec, const struct state_config *cfg, char *err, size_t errlen)
 {
 	struct state *st;
 	const struct state_ops *ops = &state_sqlite_ops;

@@ -43,18 +43,18 @@
 
 /* What a fact is about. The names (state_kind_name) are stored as they are. */
 enum state_kind {
-	STATE_DNSKEY = 1,   /* "dnskey": a validated DNSKEY RRset of a zone (key: zone) */
-	STATE_DS,	    /* "ds": a validated DS RRset of a zone (key: zone) */
-	STATE_INSECURE,	    /* "insecure": a proven absence of DS (key: zone) */
-	STATE_MX,	    /* "mx": a domain's MX set (key: domain) */
-	STATE_ADDRS,	    /* "addrs": a host's A/AAAA addresses (key: host) */
-	STATE_TLSA,	    /* "tlsa": TLSA RRset (key: "host:port") */
-	STATE_STS,	    /* "mta-sts": a domain's _mta-sts id (key: domain) */
+	STATE_DNSKEY = 1,    /* "dnskey": a validated DNSKEY RRset of a zone (key: zone) */
+	STATE_DS,	     /* "ds": a validated DS RRset of a zone (key: zone) */
+	STATE_INSECURE,	     /* "insecure": a proven absence of DS (key: zone) */
+	STATE_MX,	     /* "mx": a domain's MX set (key: domain) */
+	STATE_ADDRS,	     /* "addrs": a host's A/AAAA addresses (key: host) */
+	STATE_TLSA,	     /* "tlsa": TLSA RRset (key: "host:port") */
+	STATE_STS,	     /* "mta-sts": a domain's _mta-sts id (key: domain) */
 	STATE_HOSTS_OF_ADDR, /* "hosts-of-addr": names an address served (key: address) */
-	STATE_MX_CLAIMS,    /* "mx-claims": domains any MX answer named a host for (key: host) */
-	STATE_HISTORY,	    /* "history": what a server did (key: address) */
-	STATE_RESOLVER_AD,  /* "resolver-ad": a zone answered with AD=1 (key: "zone resolver") */
-	STATE_TLS_FAILURE,  /* "tls-failure": a failed TLS attempt (key: "client server") */
+	STATE_MX_CLAIMS,     /* "mx-claims": domains any MX answer named a host for (key: host) */
+	STATE_HISTORY,	     /* "history": what a server did (key: address) */
+	STATE_RESOLVER_AD,   /* "resolver-ad": a zone answered with AD=1 (key: "zone resolver") */
+	STATE_TLS_FAILURE,   /* "tls-failure": a failed TLS attempt (key: "client server") */
 	STATE_KIND_END
 };
 
@@ -72,8 +72,8 @@ struct state_fact {
 	char key[STATE_KEY_MAX];
 	const char *value;
 	size_t value_len;
-	uint64_t learned_us; /* packet time it was learned or last confirmed */
-	uint64_t expires_us; /* packet time after which it is forgotten */
+	uint64_t learned_us;	       /* packet time it was learned or last confirmed */
+	uint64_t expires_us;	       /* packet time after which it is forgotten */
 	char source[STATE_SOURCE_MAX]; /* where it came from: "dns answer from 192.0.2.53", ... */
 	char trust[STATE_TRUST_MAX];   /* "dnssec", "resolver-ad", "unvalidated", "history", ... */
 };
@@ -86,27 +86,27 @@ struct state_fact {
 typedef bool (*state_apply_fn)(void *arg, const struct state_fact *f);
 
 struct state_config {
-	size_t queue_max;      /* facts waiting for the writer at most */
-	uint32_t batch_max;    /* facts per transaction at most */
-	uint32_t flush_ms;     /* the writer commits at least this often (wall time) */
-	uint64_t max_rows;     /* stored facts at most; the oldest learned go first */
-	bool block_when_full;  /* state_put waits for room instead of dropping */
+	size_t queue_max;     /* facts waiting for the writer at most */
+	uint32_t batch_max;   /* facts per transaction at most */
+	uint32_t flush_ms;    /* the writer commits at least this often (wall time) */
+	uint64_t max_rows;    /* stored facts at most; the oldest learned go first */
+	bool block_when_full; /* state_put waits for room instead of dropping */
 };
 
 void state_config_defaults(struct state_config *cfg);
 
 struct state_counters {
-	uint64_t loaded;       /* facts replayed by state_load */
+	uint64_t loaded;	/* facts replayed by state_load */
 	uint64_t load_rejected; /* of those, refused by the apply function */
-	uint64_t queued;       /* facts accepted by state_put */
-	uint64_t dropped;      /* facts refused because the queue was full */
-	uint64_t written;      /* facts the backend committed */
-	uint64_t batches;      /* transactions committed */
-	uint64_t write_errors; /* batches the backend failed to commit */
-	uint64_t expired;      /* stored facts removed because their time ran out */
-	uint64_t evicted;      /* stored facts removed by the row cap */
-	uint64_t rows;	       /* stored facts after the last batch */
-	uint64_t polled;       /* facts from other sensors applied by state_poll */
+	uint64_t queued;	/* facts accepted by state_put */
+	uint64_t dropped;	/* facts refused because the queue was full */
+	uint64_t written;	/* facts the backend committed */
+	uint64_t batches;	/* transactions committed */
+	uint64_t write_errors;	/* batches the backend failed to commit */
+	uint64_t expired;	/* stored facts removed because their time ran out */
+	uint64_t evicted;	/* stored facts removed by the row cap */
+	uint64_t rows;		/* stored facts after the last batch */
+	uint64_t polled;	/* facts from other sensors applied by state_poll */
 };
 extern const struct mx_counter_desc state_counter_desc[];
 

@@ -237,10 +237,11 @@ static bool parse_spec(struct redis_state *rs, const char *spec, char *err, size
 				ok |= has_param(p, known[i]) &&
 				      strncmp(p, known[i], strlen(known[i])) == 0;
 			if (!ok) {
-				snprintf(err, errlen,
-					 "state: unknown parameter in '%.64s' (expected ns=, sensor=, "
-					 "db=)",
-					 q);
+				snprintf(
+				    err, errlen,
+				    "state: unknown parameter in '%.64s' (expected ns=, sensor=, "
+				    "db=)",
+				    q);
 				return false;
 			}
 		}
@@ -248,10 +249,11 @@ static bool parse_spec(struct redis_state *rs, const char *spec, char *err, size
 		    (has_param(q + 1, "sensor") &&
 		     !take_param(q + 1, "sensor", rs->sensor, sizeof(rs->sensor))) ||
 		    !name_ok(ns) || !name_ok(rs->sensor)) {
-			snprintf(err, errlen,
-				 "state: in '%.64s', ns and sensor take up to %d letters, digits, '-', "
-				 "'_' or '.'",
-				 q, SENSOR_MAX - 1);
+			snprintf(
+			    err, errlen,
+			    "state: in '%.64s', ns and sensor take up to %d letters, digits, '-', "
+			    "'_' or '.'",
+			    q, SENSOR_MAX - 1);
 			return false;
 		}
 		if (take_param(q + 1, "db", db, sizeof(db))) {
@@ -314,7 +316,8 @@ static void conn_lost(struct redis_state *rs, struct conn *cn, const char *what)
 {
 	if (cn->c == NULL)
 		return;
-	fprintf(stderr, "mxsentry: warning: state %s: %s: %s; working from memory until it is back\n",
+	fprintf(stderr,
+		"mxsentry: warning: state %s: %s: %s; working from memory until it is back\n",
 		rs->where, what, cn->c->errstr[0] ? cn->c->errstr : "no reply");
 	redisFree(cn->c);
 	cn->c = NULL;

@@ -197,8 +197,8 @@ static bool prepare(struct sqlite_be *b, char *err, size_t errlen)
 
 	for (size_t i = 0; i < MX_ARRAY_LEN(stmts); i++) {
 		sqlite3_stmt **s = (sqlite3_stmt **)(void *)((char *)b + stmts[i].off);
-		int rc = sqlite3_prepare_v3(b->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, s,
-					    NULL);
+		int rc =
+		    sqlite3_prepare_v3(b->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL);
 
 		if (rc != SQLITE_OK) {
 			fail(b, rc, "preparing statements", err, errlen);
@@ -208,8 +208,7 @@ static bool prepare(struct sqlite_be *b, char *err, size_t errlen)
 	return true;
 }
 
-static void *sqlite_open(const char *spec, const struct state_config *cfg, char *err,
-			 size_t errlen)
+static void *sqlite_open(const char *spec, const struct state_config *cfg, char *err, size_t errlen)
 {
 	struct sqlite_be *b = calloc(1, sizeof(*b));
 	char mode[16] = "";
@@ -275,10 +274,11 @@ static bool sqlite_load(void *be, state_apply_fn fn, void *arg, struct state_cou
 {
 	struct sqlite_be *b = be;
 	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(b->db,
-				    "SELECT kind, key, value, learned_us, expires_us, source, trust "
-				    "FROM facts ORDER BY learned_us, kind, key",
-				    -1, &s, NULL);
+	int rc =
+	    sqlite3_prepare_v2(b->db,
+			       "SELECT kind, key, value, learned_us, expires_us, source, trust "
+			       "FROM facts ORDER BY learned_us, kind, key",
+			       -1, &s, NULL);
 
 	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct state_fact f;

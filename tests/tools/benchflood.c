@@ -182,10 +182,11 @@ int main(int argc, char **argv)
 		if (i % 1000 == 999)
 			tiny(i / 1000);
 	}
-	fprintf(stderr, "benchflood: %llu packets, %llu bytes; %llu SYNs, %llu DNS answers, %llu "
-			"tiny segments\n",
-		(unsigned long long)pw_packets(w), (unsigned long long)pw_bytes(w), syns,
-		syns / 10, syns / 1000 * TINY_LEN);
+	fprintf(stderr,
+		"benchflood: %llu packets, %llu bytes; %llu SYNs, %llu DNS answers, %llu "
+		"tiny segments\n",
+		(unsigned long long)pw_packets(w), (unsigned long long)pw_bytes(w), syns, syns / 10,
+		syns / 1000 * TINY_LEN);
 	if (pw_close(w) != 0)
 		die("%s: write error", argv[1]);
 	return 0;

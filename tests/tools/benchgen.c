@@ -1113,8 +1113,8 @@ int main(int argc, char **argv)
 		(unsigned long long)pw_packets(w), (unsigned long long)pw_bytes(w),
 		(unsigned long long)st.web, (unsigned long long)st.smtp,
 		(unsigned long long)st.smtp_tls, (unsigned long long)st.smtp_masked,
-		(unsigned long long)st.smtp_stripped,
-		(unsigned long long)st.dns, (unsigned long long)st.v6, (unsigned long long)st.vlan);
+		(unsigned long long)st.smtp_stripped, (unsigned long long)st.dns,
+		(unsigned long long)st.v6, (unsigned long long)st.vlan);
 	for (i = 0; i < POOL; i++)
 		free(pool[i].data);
 	for (i = 0; mx_certs && i < n_domains; i++)

@@ -243,9 +243,9 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mx_trust),	 cmocka_unit_test(test_addresses),
-	    cmocka_unit_test(test_tlsa_history), cmocka_unit_test(test_history),
-	    cmocka_unit_test(test_memcap),	 cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_mx_trust),	  cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_tlsa_history),  cmocka_unit_test(test_history),
+	    cmocka_unit_test(test_memcap),	  cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_restore_trust),
 	};
 

@@ -59,8 +59,8 @@ static void test_tcp_urls(void **state)
 	redis_target_describe(&t, d, sizeof(d));
 	assert_string_equal(d, "redis.test:6380/7");
 
-	assert_true(redis_target_parse("redis://:only-password@[2001:db8::1]:7000/", &t, err,
-				       sizeof(err)));
+	assert_true(
+	    redis_target_parse("redis://:only-password@[2001:db8::1]:7000/", &t, err, sizeof(err)));
 	assert_string_equal(t.user, "");
 	assert_string_equal(t.password, "only-password");
 	assert_string_equal(t.host, "2001:db8::1");
@@ -253,7 +253,7 @@ static void test_unreachable_live_counts(void **state)
 	assert_int_equal(redis_out_open_count(), 0);
 }
 
-#define PUSHERS		4
+#define PUSHERS		 4
 #define LINES_PER_PUSHER 2000
 
 static void *pusher(void *arg)

@@ -280,9 +280,8 @@ static void test_expectations_round_trip(void **unused)
 	a2 = expect_get_addrs(correlate_expect(c), "mx1.example.test", T0 + SEC(10));
 	assert_non_null(a2);
 	assert_int_equal(mx_addr_cmp(&a2->addr[0], &ad.addr[0]), 0);
-	assert_int_equal(expect_hosts_of_addr(correlate_expect(c), &ad.addr[0], T0 + SEC(10),
-					      hosts, 4),
-			 1);
+	assert_int_equal(
+	    expect_hosts_of_addr(correlate_expect(c), &ad.addr[0], T0 + SEC(10), hosts, 4), 1);
 	assert_string_equal(hosts[0], "mx1.example.test");
 	assert_int_equal(expect_claims_of_host(correlate_expect(c), "mx1.example.test", hosts, 4),
 			 1);

@@ -3,9 +3,9 @@
  * private redis-server (skipped when none is installed), through its
  * state_ops as state.c drives them, two "sensors" on one server:
  * timestamps decide between writers whatever the order, ties end the same
- * on every sensor, a better trusted live fact outlasts later plain ones, replays change nothing, a fact one stores reaches the
- * other's poll within a second naming who stored it, load replays oldest
- * first, expiry, the row cap and the newest time, namespaces, a bad spec, an unreachable
+ * on every sensor, a better trusted live fact outlasts later plain ones, replays change nothing, a
+ * fact one stores reaches the other's poll within a second naming who stored it, load replays
+ * oldest first, expiry, the row cap and the newest time, namespaces, a bad spec, an unreachable
  * server at open, and Redis killed and restarted under a writer that never
  * waits for it.
  */
@@ -145,14 +145,16 @@ static void test_timestamps_decide(void **state)
 	flushall();
 	a = open_be(spec_a, 0);
 	b = open_be(spec_b, 0);
-	assert_true(put(a, fact(STATE_MX, "example.test", "{\"v\":\"a\"}", T0 + 100, T0 + DAY), T0));
+	assert_true(
+	    put(a, fact(STATE_MX, "example.test", "{\"v\":\"a\"}", T0 + 100, T0 + DAY), T0));
 	/* B learned it earlier: Redis keeps A's. */
 	assert_true(put(b, fact(STATE_MX, "example.test", "{\"v\":\"b\"}", T0 + 50, T0 + DAY), T0));
 	assert_string_equal(field("mx:example.test", "v", buf, sizeof(buf)), "{\"v\":\"a\"}");
 	assert_string_equal(field("mx:example.test", "n", buf, sizeof(buf)), "A");
 	assert_int_equal(stale[0] - stale0, 1);
 	/* B learned it later: B's wins. */
-	assert_true(put(b, fact(STATE_MX, "example.test", "{\"v\":\"b\"}", T0 + 200, T0 + DAY), T0));
+	assert_true(
+	    put(b, fact(STATE_MX, "example.test", "{\"v\":\"b\"}", T0 + 200, T0 + DAY), T0));
 	assert_string_equal(field("mx:example.test", "v", buf, sizeof(buf)), "{\"v\":\"b\"}");
 	assert_string_equal(field("mx:example.test", "n", buf, sizeof(buf)), "B");
 
@@ -168,9 +170,10 @@ static void test_timestamps_decide(void **state)
 	{
 		long long feed = integer("XLEN %s", "mxsentry:{t}:feed");
 
-		assert_true(put(a, fact(STATE_STS, "one.test", "{\"id\":\"y\"}", T0, T0 + DAY), T0));
 		assert_true(
-		    put(b, fact(STATE_MX, "example.test", "{\"v\":\"b\"}", T0 + 200, T0 + DAY), T0));
+		    put(a, fact(STATE_STS, "one.test", "{\"id\":\"y\"}", T0, T0 + DAY), T0));
+		assert_true(put(
+		    b, fact(STATE_MX, "example.test", "{\"v\":\"b\"}", T0 + 200, T0 + DAY), T0));
 		assert_int_equal(integer("XLEN %s", "mxsentry:{t}:feed"), feed);
 		assert_string_equal(field("mta-sts:one.test", "n", buf, sizeof(buf)), "B");
 	}
@@ -201,9 +204,11 @@ static void test_trust_decides(void **state)
 	f.learned_us = T0 + DAY + 1;
 	f.expires_us = T0 + 2 * DAY;
 	assert_true(put(b, f, T0 + DAY + 1));
-	assert_string_equal(field("tlsa:mx1.example.test:25", "t", buf, sizeof(buf)), "unvalidated");
+	assert_string_equal(field("tlsa:mx1.example.test:25", "t", buf, sizeof(buf)),
+			    "unvalidated");
 	/* A validated answer replaces a plain one, even learned earlier. */
-	f = fact(STATE_TLSA, "mx1.example.test:25", "{\"v\":\"validated\"}", T0 + DAY, T0 + 9 * DAY);
+	f = fact(STATE_TLSA, "mx1.example.test:25", "{\"v\":\"validated\"}", T0 + DAY,
+		 T0 + 9 * DAY);
 	assert_true(put(a, f, T0 + DAY));
 	assert_string_equal(field("tlsa:mx1.example.test:25", "t", buf, sizeof(buf)), "dnssec");
 	state_redis_ops->close(a);
@@ -222,7 +227,8 @@ static bool collect(void *arg, const struct state_fact *f)
 
 	if (s->n < 16) {
 		s->f[s->n] = *f;
-		snprintf(s->values[s->n], sizeof(s->values[0]), "%.*s", (int)f->value_len, f->value);
+		snprintf(s->values[s->n], sizeof(s->values[0]), "%.*s", (int)f->value_len,
+			 f->value);
 		s->n++;
 	}
 	return true;
@@ -241,8 +247,10 @@ static void test_poll_and_load(void **state)
 	flushall();
 	a = open_be(spec_a, 0);
 	b = open_be(spec_b, 0);
-	assert_true(put(a, fact(STATE_TLSA, "mx1.example.test:25", "{\"n\":1}", T0 + 5, T0 + DAY), T0));
-	assert_true(put(b, fact(STATE_TLSA, "mx2.example.test:25", "{\"n\":2}", T0 + 6, T0 + DAY), T0));
+	assert_true(
+	    put(a, fact(STATE_TLSA, "mx1.example.test:25", "{\"n\":1}", T0 + 5, T0 + DAY), T0));
+	assert_true(
+	    put(b, fact(STATE_TLSA, "mx2.example.test:25", "{\"n\":2}", T0 + 6, T0 + DAY), T0));
 	/* B's poll gets A's fact within a second, never its own. */
 	memset(&got, 0, sizeof(got));
 	while (got.n == 0 && waited++ < 50) {
@@ -333,7 +341,8 @@ static void test_namespaces_and_specs(void **state)
 	    "redis://127.0.0.1:6379/0?nsx=1",
 	    "redis://127.0.0.1:6379/0?ns=a b",
 	    "redis://127.0.0.1:6379/0?ns=",
-	    "redis://127.0.0.1:6379/0?sensor=" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    "redis://127.0.0.1:6379/0?sensor="
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	    "redis://127.0.0.1:6379/0?db=x",
 	};
 	struct state_config cfg;
@@ -363,7 +372,8 @@ static void test_namespaces_and_specs(void **state)
 	state_redis_ops->close(a);
 
 	/* Nobody there: open fails and says why. */
-	assert_null(state_redis_ops->open("unix:///nonexistent/redis.sock", &cfg, err, sizeof(err)));
+	assert_null(
+	    state_redis_ops->open("unix:///nonexistent/redis.sock", &cfg, err, sizeof(err)));
 	assert_non_null(strstr(err, "does not start without it"));
 }
 
@@ -407,12 +417,9 @@ static void test_redis_away(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_timestamps_decide),
-	    cmocka_unit_test(test_trust_decides),
-	    cmocka_unit_test(test_poll_and_load),
-	    cmocka_unit_test(test_expiry_and_rows),
-	    cmocka_unit_test(test_namespaces_and_specs),
-	    cmocka_unit_test(test_redis_away),
+	    cmocka_unit_test(test_timestamps_decide),	 cmocka_unit_test(test_trust_decides),
+	    cmocka_unit_test(test_poll_and_load),	 cmocka_unit_test(test_expiry_and_rows),
+	    cmocka_unit_test(test_namespaces_and_specs), cmocka_unit_test(test_redis_away),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

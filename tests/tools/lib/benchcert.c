@@ -101,8 +101,8 @@ int bc_make(const char *host, uint64_t seed, int64_t not_before, uint8_t **der, 
 	    !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(not_before + 3650ll * 86400)))
 		goto out;
 	name = X509_get_subject_name(x);
-	if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)host,
-					-1, -1, 0) ||
+	if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)host, -1,
+					-1, 0) ||
 	    !X509_NAME_add_entry_by_txt(issuer, "CN", MBSTRING_ASC,
 					(const unsigned char *)"mxsentry bench CA", -1, -1, 0) ||
 	    !X509_set_issuer_name(x, issuer) || !X509_set_pubkey(x, pk) || !add_san(x, host) ||
