@@ -14,18 +14,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_install.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
-pass=0 failed=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok - $what"
-	fi
-}
+. "$ROOT/tests/tools/check.sh"
 
 # try PREFIX SYSCONFDIR: one install, its checks, the uninstall.
 try() {

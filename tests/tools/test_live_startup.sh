@@ -23,18 +23,7 @@ chmod 700 "$TMP"
 out=$TMP/out
 mkdir "$out" && chown "$user" "$out"
 
-pass=0 failed=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok - $what"
-	fi
-}
+. "$ROOT/tests/tools/check.sh"
 
 # One worker, a stats record every second.
 "$BIN" -i lo --workers 1 --stats-interval 1 -u "$user" --pidfile "$out/mxsentry.pid" \

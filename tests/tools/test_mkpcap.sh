@@ -16,19 +16,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_mkpcap.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 export TZ=UTC
 
-pass=0
-failed=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok - $what"
-	fi
-}
+. "$ROOT/tests/tools/check.sh"
 finish() {
 	echo "$pass passed, $failed failed"
 	[ "$failed" -eq 0 ]

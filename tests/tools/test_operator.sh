@@ -16,18 +16,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_operator.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 cd "$ROOT" || exit 1
 
-pass=0 failed=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then
-		pass=$((pass + 1))
-		echo "ok - $what"
-	else
-		failed=$((failed + 1))
-		echo "not ok - $what"
-	fi
-}
+. "$ROOT/tests/tools/check.sh"
 
 # --build-info
 "$BIN" --build-info >"$TMP/bi" 2>&1
