@@ -82,6 +82,10 @@ static void on_chunk(void *ctx, struct flow *f, int dir, enum stream_chunk kind,
 		d->offset += len;
 		d->next_byte = (uint8_t)(d->next_byte + len);
 		break;
+	case STREAM_OVERLAP_KEPT:
+		/* The kept side of a conflicting overlap, just before its DIFF. */
+		CHECK(data != NULL && len > 0);
+		break;
 	case STREAM_OVERLAP_DIFF:
 		CHECK(data != NULL && len > 0);
 		CHECK(d->corrupted);

@@ -21,7 +21,9 @@ YAML
 		fail "$1: exit $? ($(cat "$TMP/$1.err"))"
 	grep '"event_type":"alert"' "$TMP/$1.json" >"$TMP/$1.alerts"
 	ALERTS=$(wc -l <"$TMP/$1.alerts")
-	[ "$ALERTS" -gt 20 ] || fail "$1: only $ALERTS alerts in the lab captures"
+	# A floor, so that an empty feed cannot pass: the lab captures raise 20
+	# alerts in one run (resolver retries are one incident each).
+	[ "$ALERTS" -ge 15 ] || fail "$1: only $ALERTS alerts in the lab captures"
 	[ "$(stats_counter "$TMP/$1.json" queued)" = "$(stats_counter "$TMP/$1.json" sent)" ] ||
 		fail "$1: queued != sent in the last stats record"
 }
