@@ -244,45 +244,43 @@ static bool shown(struct zone_cache *c, const struct zone_entry *e, int part, ui
 	return true;
 }
 
+/*
+ * The entry an RRset list valid until exp_us is stored in, or NULL (the
+ * list freed) when it has already expired at ts_us or there is no room.
+ */
+static struct zone_entry *entry_for_list(struct zone_cache *c, const struct dname *name,
+					 ldns_rr_list *list, uint64_t exp_us, uint64_t ts_us)
+{
+	struct zone_entry *e = exp_us > ts_us ? entry_get(c, name) : NULL;
+
+	if (e == NULL)
+		ldns_rr_list_deep_free(list);
+	return e;
+}
+
 bool dnssec_cache_set_keys(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
 			   uint64_t exp_us, uint64_t ts_us)
 {
-	struct zone_entry *e;
+	struct zone_entry *e = entry_for_list(c, name, list, exp_us, ts_us);
 
-	if (exp_us <= ts_us) {
-		ldns_rr_list_deep_free(list);
+	if (e == NULL)
 		return false;
-	}
-	e = entry_get(c, name);
-	if (e == NULL) {
-		ldns_rr_list_deep_free(list);
-		return false;
-	}
 	drop_keys(c, e);
 	e->keys = list;
 	e->keys_exp = exp_us;
 	e->keys_vouched = c->vouch_next;
 	e->keys_voucher = c->vouch_by;
 	c->ctr->keys_cached++;
-	if (!settle(c, e, drop_keys))
-		return false;
-	return shown(c, e, ZONE_PART_KEYS, ts_us);
+	return settle(c, e, drop_keys) && shown(c, e, ZONE_PART_KEYS, ts_us);
 }
 
 bool dnssec_cache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr_list *list,
 			 bool usable, uint64_t exp_us, uint64_t ts_us)
 {
-	struct zone_entry *e;
+	struct zone_entry *e = entry_for_list(c, name, list, exp_us, ts_us);
 
-	if (exp_us <= ts_us) {
-		ldns_rr_list_deep_free(list);
+	if (e == NULL)
 		return false;
-	}
-	e = entry_get(c, name);
-	if (e == NULL) {
-		ldns_rr_list_deep_free(list);
-		return false;
-	}
 	drop_ds(c, e);
 	drop_insecure(c, e);
 	e->ds = list;
@@ -291,9 +289,7 @@ bool dnssec_cache_set_ds(struct zone_cache *c, const struct dname *name, ldns_rr
 	e->ds_vouched = c->vouch_next;
 	e->ds_voucher = c->vouch_by;
 	c->ctr->ds_cached++;
-	if (!settle(c, e, drop_ds))
-		return false;
-	return shown(c, e, ZONE_PART_DS, ts_us);
+	return settle(c, e, drop_ds) && shown(c, e, ZONE_PART_DS, ts_us);
 }
 
 bool dnssec_cache_set_insecure(struct zone_cache *c, const struct dname *name, uint64_t exp_us,
