@@ -17,7 +17,7 @@ void config_defaults(struct mx_config *cfg)
 	cfg->capture.buffer_mib = 32;
 	cfg->capture.promisc = true;
 	cfg->flow.memcap = 32ull << 20;
-	cfg->flow.hash_size = 65536;
+	cfg->flow.hash_size = 0; /* one bucket per flow the memcap holds */
 	cfg->flow.timeout_new_s = 30;
 	cfg->flow.timeout_est_s = 600;
 	cfg->flow.timeout_closed_s = 10;
@@ -351,7 +351,7 @@ static const struct field timeout_fields[] = {
 
 static const struct field flow_fields[] = {
     SIZE("memcap", struct mx_config_flow, memcap, 1ull << 20, 64ull << 30),
-    U32("hash-size", struct mx_config_flow, hash_size, 1024, 1u << 24),
+    U32("hash-size", struct mx_config_flow, hash_size, 0, 1u << 24),
     SECTION("timeouts", 0, timeout_fields, "flow timeouts"),
     FIELDS_END,
 };

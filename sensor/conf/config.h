@@ -14,7 +14,7 @@
  *   capture: {interface: eth0, files: [a.pcap], bpf: "tcp port 25",
  *             snaplen: 65535, buffer-size-mib: 32, promisc: true,
  *             immediate: false, watch-all: false}
- *   flow: {memcap: 32mb, hash-size: 65536,
+ *   flow: {memcap: 32mb, hash-size: 0 (one bucket per flow the memcap holds),
  *          timeouts: {new: 30, established: 600, closed: 10, udp: 30}}
  *   stream: {memcap: 64mb, stream-memcap: 256kb, recent-window: 4kb,
  *            max-segments: 256}

@@ -91,7 +91,10 @@ struct expect_store *expect_new(const struct expect_config *cfg)
 	if (st == NULL)
 		return NULL;
 	st->cfg = *cfg;
-	st->nbuckets = 16384;
+	/* About one bucket per entry the memcap holds (the smallest entries). */
+	st->nbuckets = 1024;
+	while (st->nbuckets < (1u << 22) && (size_t)st->nbuckets * 512 < cfg->memcap)
+		st->nbuckets <<= 1;
 	mx_hash_key_init(&st->key);
 	st->buckets = calloc(st->nbuckets, sizeof(*st->buckets));
 	if (st->buckets == NULL) {

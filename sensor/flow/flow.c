@@ -3,8 +3,12 @@
  * the normalized 5-tuple and both VLAN ids (keyed SipHash, so traffic
  * cannot choose its buckets), kept on one LRU list per timeout class (TCP
  * new, established, closed; UDP) so that timing out walks only expired
- * flows, and allocated under a memcap that evicts the least recently seen
- * flow when reached. Packet time is the only clock.
+ * flows, and taken from a pool under a memcap that evicts the least
+ * recently seen flow when reached. The pool grows in slabs of flows up to
+ * what the memcap holds and never gives them back: creating or ending a
+ * flow costs no allocation, and the buckets are as many as the flows the
+ * memcap holds (unless configured), so a chain is about one flow long.
+ * Packet time is the only clock.
  */
 #include "flow/flow.h"
 #include "util/hash.h"
@@ -26,6 +30,14 @@ enum lru_class { LRU_NEW, LRU_EST, LRU_CLOSED, LRU_UDP, LRU_NCLASS };
 #define SEEN_RST     0x40
 
 #define HASH_SIZE_MAX (1U << 24)
+/* Flows per slab of the pool (about 600 KiB). */
+#define SLAB_FLOWS 4096
+
+/* A slab of pooled flows; slabs are chained for freeing. */
+struct slab {
+	struct slab *next;
+	struct flow flows[SLAB_FLOWS];
+};
 
 struct lru {
 	struct flow *head; /* least recently seen */
@@ -43,6 +55,9 @@ struct flow_table {
 	struct mx_hash_key key; /* of the bucket hash */
 	uint64_t id_counter;
 	struct flow_counters c;
+	struct slab *slabs;
+	struct flow *free_list; /* through hnext */
+	size_t slab_used;	/* flows handed out of the newest slab */
 };
 
 /* The normalized lookup key: the lower (address, port) side first. */
@@ -80,7 +95,7 @@ void flow_config_defaults(struct flow_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->memcap = 32U << 20;
-	cfg->hash_size = 65536;
+	cfg->hash_size = 0;
 	cfg->timeout_new_s = 30;
 	cfg->timeout_est_s = 600;
 	cfg->timeout_closed_s = 10;
@@ -174,15 +189,15 @@ static bool flow_expired(const struct flow_table *t, const struct flow *f, uint6
 
 /* ---- ending flows ---- */
 
+/* O(1): the chain is doubly linked, so the bucket is not walked. */
 static void hash_unlink(struct flow_table *t, struct flow *f)
 {
-	struct flow **pp = &t->buckets[f->hash & t->mask];
-
-	while (*pp != NULL && *pp != f)
-		pp = &(*pp)->hnext;
-	if (*pp == f)
-		*pp = f->hnext;
+	(void)t;
+	*f->hprev = f->hnext;
+	if (f->hnext != NULL)
+		f->hnext->hprev = f->hprev;
 	f->hnext = NULL;
+	f->hprev = NULL;
 }
 
 /*
@@ -227,7 +242,8 @@ static void flow_end(struct flow_table *t, struct flow *f, enum flow_end_reason 
 		t->on_end(t->ctx, f, why);
 	t->c.active--;
 	t->c.memuse -= sizeof(struct flow);
-	free(f);
+	f->hnext = t->free_list;
+	t->free_list = f;
 }
 
 /* ---- creation and update ---- */
@@ -294,6 +310,29 @@ static bool make_room(struct flow_table *t)
 	return true;
 }
 
+/* A zeroed flow from the pool, NULL when memory runs out. */
+static struct flow *pool_get(struct flow_table *t)
+{
+	struct flow *f = t->free_list;
+
+	if (f != NULL) {
+		t->free_list = f->hnext;
+	} else {
+		if (t->slabs == NULL || t->slab_used == SLAB_FLOWS) {
+			struct slab *s = malloc(sizeof(*s));
+
+			if (s == NULL)
+				return NULL;
+			s->next = t->slabs;
+			t->slabs = s;
+			t->slab_used = 0;
+		}
+		f = &t->slabs->flows[t->slab_used++];
+	}
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
 static struct flow *flow_create(struct flow_table *t, const struct mx_packet *p, uint32_t hash,
 				const struct flow_key *k)
 {
@@ -302,7 +341,7 @@ static struct flow *flow_create(struct flow_table *t, const struct mx_packet *p,
 
 	if (!make_room(t))
 		return NULL;
-	f = calloc(1, sizeof(*f));
+	f = pool_get(t);
 	if (f == NULL) {
 		t->c.alloc_fail++;
 		return NULL;
@@ -331,6 +370,9 @@ static struct flow *flow_create(struct flow_table *t, const struct mx_packet *p,
 	f->first_ts = f->last_ts = p->ts_us;
 	f->hash = hash;
 	f->hnext = t->buckets[hash & t->mask];
+	f->hprev = &t->buckets[hash & t->mask];
+	if (f->hnext != NULL)
+		f->hnext->hprev = &f->hnext;
 	t->buckets[hash & t->mask] = f;
 	lru_append(t, f, flow_class(f));
 
@@ -415,7 +457,9 @@ struct flow_table *flow_table_new(const struct flow_config *cfg, flow_end_fn on_
 	t->cfg = *cfg;
 	t->on_end = on_end;
 	t->ctx = ctx;
-	n = round_pow2(cfg->hash_size);
+	n = round_pow2(cfg->hash_size != 0 ? cfg->hash_size
+					    : (uint32_t)MX_MIN(cfg->memcap / sizeof(struct flow),
+							       (size_t)HASH_SIZE_MAX));
 	t->buckets = calloc(n, sizeof(*t->buckets));
 	if (t->buckets == NULL) {
 		free(t);
@@ -436,6 +480,12 @@ void flow_table_free(struct flow_table *t)
 	if (t == NULL)
 		return;
 	flow_table_flush(t);
+	while (t->slabs != NULL) {
+		struct slab *s = t->slabs;
+
+		t->slabs = s->next;
+		free(s);
+	}
 	free(t->buckets);
 	free(t);
 }

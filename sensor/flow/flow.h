@@ -39,6 +39,7 @@ struct flow {
 	void *app;		 /* owned by the application layer */
 	/* table internals */
 	struct flow *hnext;
+	struct flow **hprev; /* the link that points at this flow */
 	struct flow *lru_prev, *lru_next;
 	uint32_t hash;
 	uint8_t seen;	   /* TCP flags and data seen, per direction (flow.c) */
@@ -47,14 +48,15 @@ struct flow {
 
 struct flow_config {
 	size_t memcap;		   /* bytes of flow structs held at most */
-	uint32_t hash_size;	   /* buckets, rounded up to a power of two */
+	uint32_t hash_size;	   /* buckets, rounded up to a power of two; 0:
+				      one per flow the memcap holds */
 	uint32_t timeout_new_s;	   /* TCP before the handshake completes */
 	uint32_t timeout_est_s;	   /* TCP established */
 	uint32_t timeout_closed_s; /* TCP after FIN/RST */
 	uint32_t timeout_udp_s;
 };
 
-/* Defaults: 32 MiB, 65536 buckets, 30 s / 600 s / 10 s / 30 s. */
+/* Defaults: 32 MiB, buckets for the memcap (0), 30 s / 600 s / 10 s / 30 s. */
 void flow_config_defaults(struct flow_config *cfg);
 
 /*
@@ -74,7 +76,8 @@ extern const struct mx_counter_desc flow_counter_desc[];
 
 /*
  * Called once for every flow as it leaves the table; the callee releases
- * f->app and f->tcp. The flow struct itself is freed by the table after.
+ * f->app and f->tcp. The flow struct itself goes back to the table's pool
+ * after.
  */
 typedef void (*flow_end_fn)(void *ctx, struct flow *f, enum flow_end_reason why);
 

@@ -136,7 +136,8 @@ void worker_share_limits(struct pipeline_config *pc, unsigned n)
 	if (n <= 1)
 		return;
 	pc->flow.memcap = share(pc->flow.memcap, n);
-	pc->flow.hash_size = (uint32_t)MX_MAX(1024u, pc->flow.hash_size / n);
+	if (pc->flow.hash_size != 0) /* 0: sized from the memcap share */
+		pc->flow.hash_size = (uint32_t)MX_MAX(1024u, pc->flow.hash_size / n);
 	pc->stream.memcap = share(pc->stream.memcap, n);
 	pc->decode.defrag_memcap = share(pc->decode.defrag_memcap, n);
 	pc->decode.defrag_max_trains = (uint32_t)share(pc->decode.defrag_max_trains, n);

@@ -118,7 +118,7 @@ check "--dump-config: a redis output and the state keys" bash -c \
 check "--dump-config: quotes and backslashes escaped" \
 	grep -qF 'bpf: "tcp port 25 and ether[0] = 0x01 or \"q\\uote\""' "$d"
 check "--dump-config: the defaults the file left alone" bash -c \
-	"grep -qx '  hash-size: 65536' '$d' && grep -qx '    new: 30' '$d'"
+	"grep -qx '  hash-size: 0' '$d' && grep -qx '    new: 30' '$d'"
 
 # -T: what it loaded.
 "$BIN" -T -c "$FIX/good-config.yaml" >"$TMP/t" 2>&1

@@ -65,7 +65,7 @@ static void test_defaults(void **state)
 	assert_false(cfg.capture.immediate);
 	assert_false(cfg.capture.watch_all);
 	assert_int_equal(cfg.flow.memcap, 32 << 20);
-	assert_int_equal(cfg.flow.hash_size, 65536);
+	assert_int_equal(cfg.flow.hash_size, 0);
 	assert_int_equal(cfg.flow.timeout_new_s, 30);
 	assert_int_equal(cfg.flow.timeout_est_s, 600);
 	assert_int_equal(cfg.flow.timeout_closed_s, 10);
