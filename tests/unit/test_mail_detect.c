@@ -818,6 +818,285 @@ static void test_masked_rule(void **state)
 	assert_false(smtp_keyword_is_masked_starttls("STARTTL\x01", 8));
 }
 
+
+/* ---- what the smtp record is told: the policies behind the verdicts ---- */
+
+static void test_policy_notes(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	/* a policy pin: the DANE expectation, its host and its two records */
+	clean_tls_session(x, "192.0.2.28");
+	cert(x, 0x33);
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_true(x->mf.policy.dane);
+	assert_string_equal(x->mf.policy.dane_source, "policy");
+	assert_int_equal(x->mf.policy.dane_trust, EXPECT_CONFIGURED);
+	assert_string_equal(x->mf.policy.dane_host, "mx.pinned.test");
+	assert_int_equal(x->mf.policy.ntlsa, 2);
+	assert_int_equal(x->mf.policy.tlsa[1].usage, 3);
+	assert_false(x->mf.policy.sts);
+	/* MTA-STS enforce: mode, max_age, domain and the mx patterns */
+	clean_tls_session(x, "192.0.2.26");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_false(x->mf.policy.dane);
+	assert_true(x->mf.policy.sts);
+	assert_int_equal(x->mf.policy.sts_mode, MTASTS_MODE_ENFORCE);
+	assert_int_equal(x->mf.policy.sts_max_age, 604800);
+	assert_string_equal(x->mf.policy.sts_domain, "sts.test");
+	assert_int_equal(x->mf.policy.sts_nmx, 1);
+	assert_string_equal(x->mf.policy.sts_mx[0], "mx.sts.test");
+	/* testing mode is noted as well (it gives a verdict) */
+	clean_tls_session(x, "192.0.2.27");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_true(x->mf.policy.sts);
+	assert_int_equal(x->mf.policy.sts_mode, MTASTS_MODE_TESTING);
+	assert_int_equal(x->mf.sts, VERDICT_OK);
+	/* a recipient domain of the transaction brings its policy in */
+	clean_tls_session(x, "203.0.113.9");
+	x->si.nrcpt = 1;
+	snprintf(x->si.rcpt[0].domain, sizeof(x->si.rcpt[0].domain), "sts.test");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_true(x->mf.policy.sts);
+	assert_string_equal(x->mf.policy.sts_domain, "sts.test");
+	/* nothing known: nothing noted, no verdict */
+	clean_tls_session(x, "203.0.113.9");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_false(x->mf.policy.dane);
+	assert_false(x->mf.policy.sts);
+	assert_int_equal(x->mf.dane, VERDICT_NONE);
+	assert_int_equal(x->mf.sts, VERDICT_NONE);
+	fx_free(x);
+}
+
+/* DANE from validated DNS TLSA: noted with the DNS trust and only the usable records. */
+static void test_policy_notes_dns(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_tlsa t = {.n = 3, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	addr(&a.addr[0], "203.0.113.40");
+	expect_put_addrs(correlate_expect(x->c), "mx.dnstlsa.test", &a, T0);
+	t.rec[0] = (struct tlsa_record){1, 0, 1, 32, {0}};
+	t.rec[1] = (struct tlsa_record){3, 1, 1, 32, {0}};
+	memset(t.rec[1].data, 0x55, 32);
+	t.rec[2] = (struct tlsa_record){2, 0, 1, 32, {0}};
+	expect_put_tlsa(correlate_expect(x->c), "mx.dnstlsa.test", 25, &t, T0);
+	clean_tls_session(x, "203.0.113.40");
+	cert(x, 0x55);
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_true(x->mf.policy.dane);
+	assert_string_equal(x->mf.policy.dane_source, "dane");
+	assert_int_equal(x->mf.policy.dane_trust, EXPECT_DNSSEC);
+	assert_string_equal(x->mf.policy.dane_host, "mx.dnstlsa.test");
+	assert_int_equal(x->mf.policy.ntlsa, 2);
+	assert_int_equal(x->mf.policy.tlsa[0].usage, 3);
+	assert_int_equal(x->mf.policy.tlsa[1].usage, 2);
+	assert_int_equal(x->mf.dane, VERDICT_OK);
+	/* the records' time is up: no expectation any more */
+	clean_tls_session(x, "203.0.113.40");
+	cert(x, 0x55);
+	mail_correlate_end(x->c, &x->mf, T0 + SEC(7200));
+	assert_false(x->mf.policy.dane);
+	assert_int_equal(x->mf.dane, VERDICT_NONE);
+	fx_free(x);
+}
+
+/* ---- the verdicts' other branches and the blind-spot counters ---- */
+
+static void test_verdicts_tls(void **state)
+{
+	struct fx *x = fx_new();
+	const struct blind_counters *b = correlate_blind(x->c);
+
+	(void)state;
+	/* TLS that failed or never was: fail */
+	clean_tls_session(x, "192.0.2.28");
+	cert(x, 0x33);
+	x->ti.fatal_alert = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_FAIL);
+	clean_tls_session(x, "192.0.2.28");
+	cert(x, 0x33);
+	x->ti.not_tls[1] = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_FAIL);
+	clean_tls_session(x, "192.0.2.28");
+	cert(x, 0x33);
+	x->ti.not_tls[0] = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_FAIL);
+	clean_tls_session(x, "192.0.2.28");
+	cert(x, 0x33);
+	x->ti.version = 0x0300; /* SSL 3 */
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_FAIL);
+	clean_tls_session(x, "192.0.2.28");
+	cert(x, 0x33);
+	x->ti.version = 0x0301;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_OK);
+	clean_tls_session(x, "192.0.2.26");
+	x->ti.server_hello = false;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.sts, VERDICT_FAIL);
+	clean_tls_session(x, "192.0.2.26");
+	x->ti.fatal_alert = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.sts, VERDICT_FAIL);
+	assert_int_equal(b->dane_tls13, 0);
+	/* TLS 1.3 hides the chain: unverifiable, counted as a blind spot */
+	clean_tls_session(x, "192.0.2.28");
+	x->ti.cert_visibility = TLS_CERT_ENCRYPTED;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_UNVERIFIABLE);
+	assert_int_equal(b->dane_tls13, 1);
+	clean_tls_session(x, "192.0.2.26");
+	x->ti.cert_visibility = TLS_CERT_ENCRYPTED;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.sts, VERDICT_UNVERIFIABLE);
+	/* mid-stream inside TLS: unverifiable, but not a TLS 1.3 blind spot */
+	session(x, "192.0.2.28");
+	x->si.midstream = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_UNVERIFIABLE);
+	assert_int_equal(b->dane_tls13, 1);
+	/* ... unless what it saw already failed */
+	session(x, "192.0.2.28");
+	x->si.midstream = true;
+	x->mf.alerted[KIND_TLSA_MISMATCH] = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_FAIL);
+	session(x, "192.0.2.26");
+	x->si.midstream = true;
+	x->mf.alerted[KIND_MX_REDIRECT] = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.sts, VERDICT_FAIL);
+	/* mid-stream with cleartext mail seen, or a ServerHello seen: judged */
+	session(x, "192.0.2.28");
+	x->si.midstream = true;
+	x->si.cleartext_mail = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_FAIL);
+	clean_tls_session(x, "192.0.2.28");
+	cert(x, 0x33);
+	x->si.midstream = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_OK);
+	/* each failure of MTA-STS fails its verdict */
+	enum mx_kind breaks[] = {KIND_MX_REDIRECT, KIND_CERTIFICATE_NOT_TRUSTED,
+				 KIND_CERTIFICATE_EXPIRED};
+	for (size_t i = 0; i < MX_ARRAY_LEN(breaks); i++) {
+		clean_tls_session(x, "192.0.2.26");
+		x->mf.alerted[breaks[i]] = true;
+		mail_correlate_end(x->c, &x->mf, T0);
+		assert_int_equal(x->mf.sts, VERDICT_FAIL);
+	}
+	/* a redirect fails the verdict of what it broke, even with nothing else expected */
+	clean_tls_session(x, "203.0.113.9");
+	x->mf.redirect_dane = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_FAIL);
+	assert_int_equal(x->mf.sts, VERDICT_NONE);
+	clean_tls_session(x, "203.0.113.9");
+	x->mf.redirect_sts = true;
+	x->mf.alerted[KIND_MX_REDIRECT] = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_NONE);
+	assert_int_equal(x->mf.sts, VERDICT_FAIL);
+	fx_free(x);
+}
+
+static void test_unknown_mx_counter(void **state)
+{
+	struct fx *x = fx_new();
+	const struct blind_counters *b = correlate_blind(x->c);
+
+	(void)state;
+	clean_tls_session(x, "203.0.113.9"); /* named by nothing */
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(b->smtp_unknown_mx, 1);
+	clean_tls_session(x, "192.0.2.26"); /* named by a policy */
+	mail_correlate_end(x->c, &x->mf, T0);
+	clean_tls_session(x, "203.0.113.9"); /* not port 25 */
+	x->f.sport = 587;
+	mail_correlate_end(x->c, &x->mf, T0);
+	clean_tls_session(x, "203.0.113.9"); /* mid-stream */
+	x->si.midstream = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(b->smtp_unknown_mx, 1);
+	fx_free(x);
+}
+
+/* ---- the history: versions and keys learned at the end of a session ---- */
+
+static void test_history_versions_keys(void **state)
+{
+	struct fx *x = fx_new();
+	const struct server_history *h;
+
+	(void)state;
+	clean_tls_session(x, "203.0.113.50");
+	x->ti.version = 0x0303;
+	x->ti.cert_count = 1;
+	memset(x->ti.chain[0].spki_sha256, 0xab, 32);
+	x->ti.chain[0].spki_ok = true;
+	mail_correlate_end(x->c, &x->mf, T0);
+	h = hist(x, "203.0.113.50");
+	assert_non_null(h);
+	assert_int_equal(h->max_tls_version, 0x0303);
+	assert_int_equal(h->version_sightings, 1);
+	assert_int_equal(h->version_last_us, T0);
+	assert_int_equal(h->last_seen_us, T0);
+	assert_int_equal(h->n_spki, 1);
+	assert_int_equal(h->spki_sha256[0][0], 0xab);
+	/* the same version again counts; a higher one starts over */
+	clean_tls_session(x, "203.0.113.50");
+	x->ti.version = 0x0303;
+	mail_correlate_end(x->c, &x->mf, T0 + 5);
+	assert_int_equal(h->version_sightings, 2);
+	assert_int_equal(h->version_last_us, T0 + 5);
+	assert_int_equal(h->n_spki, 1);
+	clean_tls_session(x, "203.0.113.50");
+	x->ti.version = 0x0304;
+	mail_correlate_end(x->c, &x->mf, T0 + 6);
+	assert_int_equal(h->max_tls_version, 0x0304);
+	assert_int_equal(h->version_sightings, 1);
+	/* an unfinished handshake teaches no version; an unread key no key */
+	clean_tls_session(x, "203.0.113.50");
+	x->ti.handshake_complete = false;
+	x->ti.cert_count = 1;
+	memset(x->ti.chain[0].spki_sha256, 0xcd, 32);
+	x->ti.chain[0].spki_ok = false;
+	mail_correlate_end(x->c, &x->mf, T0 + 7);
+	assert_int_equal(h->version_sightings, 1);
+	assert_int_equal(h->version_last_us, T0 + 6);
+	assert_int_equal(h->n_spki, 1);
+	assert_int_equal(h->last_seen_us, T0 + 7);
+	/* a key seen with no certificate message counts for nothing either */
+	clean_tls_session(x, "203.0.113.50");
+	x->ti.cert_count = 0;
+	x->ti.chain[0].spki_ok = true;
+	mail_correlate_end(x->c, &x->mf, T0 + 8);
+	assert_int_equal(h->n_spki, 1);
+	/* a new key goes in front */
+	clean_tls_session(x, "203.0.113.50");
+	x->ti.cert_count = 2;
+	memset(x->ti.chain[0].spki_sha256, 0xcd, 32);
+	x->ti.chain[0].spki_ok = true;
+	mail_correlate_end(x->c, &x->mf, T0 + 9);
+	assert_int_equal(h->n_spki, 2);
+	assert_int_equal(h->spki_sha256[0][0], 0xcd);
+	assert_int_equal(h->spki_sha256[1][0], 0xab);
+	/* counted once per session, and a session ended twice is one */
+	mail_correlate_end(x->c, &x->mf, T0 + 10);
+	assert_int_equal(h->last_seen_us, T0 + 9);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -829,6 +1108,9 @@ int main(void)
 	    cmocka_unit_test(test_cert_host_x509),     cmocka_unit_test(test_version_floor),
 	    cmocka_unit_test(test_version_history),    cmocka_unit_test(test_history_learning),
 	    cmocka_unit_test(test_verdicts),	       cmocka_unit_test(test_masked_rule),
+	    cmocka_unit_test(test_policy_notes),       cmocka_unit_test(test_policy_notes_dns),
+	    cmocka_unit_test(test_verdicts_tls),       cmocka_unit_test(test_unknown_mx_counter),
+	    cmocka_unit_test(test_history_versions_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
