@@ -89,13 +89,16 @@ static bool host_tlsa(struct correlate *c, const char *host, uint64_t ts, struct
 	for (size_t i = 0; i < MX_MIN(np, (size_t)MAX_TLSA_SEEN); i++) {
 		struct tlsa_record *r = &te->rec[te->n];
 
-		if (pins[i]->len > EXPECT_TLSA_DATA_MAX)
+		/* A full-data pin (matching type 0) longer than the slot is matched
+		   by full_match while the DER is at hand; only its first bytes are
+		   kept here, for the alert's evidence. */
+		if (pins[i]->len > EXPECT_TLSA_DATA_MAX && pins[i]->mtype != 0)
 			continue;
 		r->usage = pins[i]->usage;
 		r->selector = pins[i]->selector;
 		r->mtype = pins[i]->mtype;
-		r->len = (uint8_t)pins[i]->len;
-		memcpy(r->data, pins[i]->data, pins[i]->len);
+		r->len = (uint8_t)MX_MIN(pins[i]->len, (size_t)EXPECT_TLSA_DATA_MAX);
+		memcpy(r->data, pins[i]->data, r->len);
 		te->n++;
 		te->policy_id = pins[i]->policy->id;
 	}
