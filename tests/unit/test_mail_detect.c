@@ -1097,6 +1097,295 @@ static void test_history_versions_keys(void **state)
 	fx_free(x);
 }
 
+/* ---- tls-version-downgrade: the downgrade sentinel ---- */
+
+static void test_version_sentinel(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	/* offered TLS 1.3, got 1.2 with DOWNGRD 01 in the ServerHello */
+	session(x, "203.0.113.60");
+	x->ti.version = 0x0303;
+	x->ti.client_version = 0x0304;
+	x->ti.downgrade_sentinel = 1;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
+	assert_true(eve_has(x, "\"downgrade_sentinel\":\"DOWNGRD 01 (TLS 1.2)\""));
+	assert_true(eve_has(x, "\"client_offered\":\"TLS 1.3\""));
+	/* guards: no sentinel and no history; the client offered only 1.2;
+	   the client offered a version above 1.3 and got 1.3 */
+	session(x, "203.0.113.60");
+	x->ti.version = 0x0303;
+	x->ti.client_version = 0x0304;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	session(x, "203.0.113.60");
+	x->ti.version = 0x0302;
+	x->ti.client_version = 0x0303;
+	x->ti.downgrade_sentinel = 2;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	session(x, "203.0.113.60");
+	x->ti.version = 0x0304;
+	x->ti.client_version = 0x0305;
+	x->ti.downgrade_sentinel = 1;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
+	/* DOWNGRD 00: TLS 1.1 or below */
+	session(x, "203.0.113.61");
+	x->ti.version = 0x0302;
+	x->ti.client_version = 0x0304;
+	x->ti.downgrade_sentinel = 2;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 2);
+	assert_true(eve_has(x, "DOWNGRD 00 (TLS 1.1 or below)"));
+	/* history: exactly at the age limit and exactly enough sightings still count;
+	   a server that never did more than it answered is no downgrade */
+	history(x, "203.0.113.62", 0, T0 - SEC(30 * 86400), 0x0304, 3);
+	session(x, "203.0.113.62");
+	x->ti.version = 0x0303;
+	x->ti.client_version = 0x0304;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 3);
+	assert_true(eve_has(x, "\"source\":\"history\""));
+	history(x, "203.0.113.63", 0, T0 - SEC(60), 0x0303, 9);
+	session(x, "203.0.113.63");
+	x->ti.version = 0x0303;
+	x->ti.client_version = 0x0304;
+	mail_correlate_tls_version(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 3);
+	fx_free(x);
+}
+
+/* ---- TLSA matching: usages, selectors, matching types ---- */
+
+/* A validated TLSA RRset of n records for host (reached at srv). */
+static void dns_tlsa(struct fx *x, const char *host, const char *srv,
+		     const struct tlsa_record *recs, size_t n)
+{
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_tlsa t = {.n = n, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	addr(&a.addr[0], srv);
+	expect_put_addrs(correlate_expect(x->c), host, &a, T0);
+	for (size_t i = 0; i < n; i++)
+		t.rec[i] = recs[i];
+	expect_put_tlsa(correlate_expect(x->c), host, 25, &t, T0);
+}
+
+/* A chain of two: the leaf filled with 0xaa, the issuer with 0xbb. */
+static void chain2(struct fx *x)
+{
+	cert(x, 0xaa);
+	x->mf.ncerts = 2;
+	memset(x->mf.certs[0].cert_sha512, 0xa5, 64);
+	memset(x->mf.certs[0].spki_sha512, 0xa6, 64);
+	memset(x->mf.certs[0].spki_sha256, 0xa7, 32);
+	memset(x->mf.certs[1].cert_sha256, 0xbb, 32);
+	memset(x->mf.certs[1].spki_sha256, 0xbc, 32);
+	memset(x->mf.certs[1].cert_sha512, 0xb5, 64);
+	memset(x->mf.certs[1].spki_sha512, 0xb6, 64);
+	x->mf.certs[1].spki_ok = true;
+}
+
+/* Whether a chain2 session to srv raises tlsa-mismatch against one record. */
+static bool mismatch_with(struct fx *x, const char *srv, struct tlsa_record r, uint8_t fill)
+{
+	static unsigned n;
+	char host[64];
+	uint64_t before = raised(x, KIND_TLSA_MISMATCH);
+
+	snprintf(host, sizeof(host), "mx%u.match.test", n++);
+	memset(r.data, fill, r.len);
+	dns_tlsa(x, host, srv, &r, 1);
+	session(x, srv);
+	chain2(x);
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	return raised(x, KIND_TLSA_MISMATCH) > before;
+}
+
+static void test_tlsa_match_kinds(void **state)
+{
+	struct fx *x = fx_new();
+	uint64_t base;
+
+	(void)state;
+	/* DANE-EE: the leaf only, by certificate or key, SHA-256 or SHA-512 */
+	assert_false(mismatch_with(x, "203.0.113.70", (struct tlsa_record){3, 0, 1, 32, {0}}, 0xaa));
+	assert_false(mismatch_with(x, "203.0.113.71", (struct tlsa_record){3, 1, 1, 32, {0}}, 0xa7));
+	assert_false(mismatch_with(x, "203.0.113.72", (struct tlsa_record){3, 0, 2, 64, {0}}, 0xa5));
+	assert_false(mismatch_with(x, "203.0.113.73", (struct tlsa_record){3, 1, 2, 64, {0}}, 0xa6));
+	assert_true(mismatch_with(x, "203.0.113.74", (struct tlsa_record){3, 0, 1, 32, {0}}, 0xbb));
+	assert_true(mismatch_with(x, "203.0.113.75", (struct tlsa_record){3, 1, 1, 32, {0}}, 0xaa));
+	assert_true(mismatch_with(x, "203.0.113.76", (struct tlsa_record){3, 0, 2, 64, {0}}, 0xa6));
+	/* a digest of the wrong length never matches */
+	assert_true(mismatch_with(x, "203.0.113.77", (struct tlsa_record){3, 0, 1, 31, {0}}, 0xaa));
+	assert_true(mismatch_with(x, "203.0.113.78", (struct tlsa_record){3, 0, 2, 32, {0}}, 0xa5));
+	/* DANE-TA: any certificate of the chain */
+	assert_false(mismatch_with(x, "203.0.113.79", (struct tlsa_record){2, 0, 1, 32, {0}}, 0xbb));
+	assert_false(mismatch_with(x, "203.0.113.80", (struct tlsa_record){2, 1, 1, 32, {0}}, 0xbc));
+	assert_false(mismatch_with(x, "203.0.113.81", (struct tlsa_record){2, 1, 2, 64, {0}}, 0xb6));
+	assert_true(mismatch_with(x, "203.0.113.82", (struct tlsa_record){2, 0, 1, 32, {0}}, 0xcc));
+	/* records SMTP cannot use (selector or matching type unknown, usage 0/1):
+	   no DANE expectation, no alert */
+	assert_false(mismatch_with(x, "203.0.113.83", (struct tlsa_record){3, 2, 1, 32, {0}}, 0xcc));
+	assert_false(mismatch_with(x, "203.0.113.84", (struct tlsa_record){3, 0, 3, 32, {0}}, 0xcc));
+	assert_false(mismatch_with(x, "203.0.113.85", (struct tlsa_record){1, 0, 1, 32, {0}}, 0xcc));
+	assert_false(mismatch_with(x, "203.0.113.86", (struct tlsa_record){4, 0, 1, 32, {0}}, 0xcc));
+	/* matching type 0: what full_match found while the DER was at hand */
+	base = raised(x, KIND_TLSA_MISMATCH);
+	dns_tlsa(x, "mx.full.test", "203.0.113.87", &(struct tlsa_record){3, 0, 0, 1, {0}}, 1);
+	session(x, "203.0.113.87");
+	chain2(x);
+	x->mf.certs[0].full_match_cert = true;
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	session(x, "203.0.113.87");
+	chain2(x);
+	x->mf.certs[0].full_match_spki = true;
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), base + 1);
+	assert_true(eve_has(x, "\"spki_sha256\":\"a7a7a7"));
+	dns_tlsa(x, "mx.fullspki.test", "203.0.113.88", &(struct tlsa_record){3, 1, 0, 1, {0}}, 1);
+	session(x, "203.0.113.88");
+	chain2(x);
+	x->mf.certs[0].full_match_spki = true;
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), base + 1);
+	fx_free(x);
+}
+
+/* ---- full-data TLSA pins (matching type 0), compared with the DER ---- */
+
+/* Replaces the policies with text. */
+static void fx_policies(struct fx *x, const char *text)
+{
+	struct policy_set *ps = policy_set_new();
+	struct mx_errors errs;
+
+	assert_non_null(ps);
+	mx_errors_init(&errs);
+	assert_true(policy_load_buffer(ps, "q.yaml", text, strlen(text), NULL, &errs));
+	correlate_set_policies(x->c, ps);
+}
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+static void test_full_match(void **state)
+{
+	struct fx *x = fx_new();
+	X509 *c = make_cert(1, "mx.full.test");
+	unsigned char *der = NULL, *spki = NULL;
+	int nder = i2d_X509(c, &der);
+	int nspki = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c), &spki);
+	char *text = malloc((size_t)(nder + nspki) * 2 + 1024);
+	char *h1 = malloc((size_t)nder * 2 + 1), *h2 = malloc((size_t)nspki * 2 + 1);
+	struct cert_digest d;
+
+	(void)state;
+	assert_true(nder > 0 && nspki > 0 && text && h1 && h2);
+	hex(der, (size_t)nder, h1);
+	hex(spki, (size_t)nspki, h2);
+	sprintf(text,
+		"policies:\n"
+		"  - domain: full.test\n"
+		"    addresses: {mx.full.test: 192.0.2.30, mx.key.test: 192.0.2.31}\n"
+		"    tlsa:\n"
+		"      - {host: mx.full.test, port: 25, records: [\"3 0 0 %s\"]}\n"
+		"      - {host: mx.key.test, port: 25, records: [\"3 1 0 %s\", \"3 1 1 %064d\"]}\n",
+		h1, h2, 0);
+	fx_policies(x, text);
+	/* the certificate pinned whole */
+	session(x, "192.0.2.30");
+	memset(&d, 0, sizeof(d));
+	mail_correlate_full_match(x->c, &x->mf, &d, der, (size_t)nder, T0);
+	assert_true(d.full_match_cert);
+	assert_false(d.full_match_spki);
+	/* another certificate, or the pin reached by SNI only */
+	memset(&d, 0, sizeof(d));
+	mail_correlate_full_match(x->c, &x->mf, &d, der, (size_t)nder - 1, T0);
+	assert_false(d.full_match_cert);
+	session(x, "203.0.113.9");
+	snprintf(x->ti.sni, sizeof(x->ti.sni), "mx.full.test");
+	memset(&d, 0, sizeof(d));
+	mail_correlate_full_match(x->c, &x->mf, &d, der, (size_t)nder, T0);
+	assert_true(d.full_match_cert);
+	/* the key pinned whole */
+	session(x, "192.0.2.31");
+	memset(&d, 0, sizeof(d));
+	mail_correlate_full_match(x->c, &x->mf, &d, der, (size_t)nder, T0);
+	assert_false(d.full_match_cert);
+	assert_true(d.full_match_spki);
+	/* not a certificate at all: no key, no match */
+	session(x, "192.0.2.31");
+	memset(&d, 0, sizeof(d));
+	mail_correlate_full_match(x->c, &x->mf, &d, (const uint8_t *)"junk", 4, T0);
+	assert_false(d.full_match_spki);
+	/* a server no pin covers */
+	session(x, "203.0.113.9");
+	memset(&d, 0, sizeof(d));
+	mail_correlate_full_match(x->c, &x->mf, &d, der, (size_t)nder, T0);
+	assert_false(d.full_match_cert || d.full_match_spki);
+	/* the whole pipeline: the pin matched, no mismatch; a digest pin of the same host alone would */
+	session(x, "192.0.2.31");
+	cert(x, 0x99);
+	x->mf.certs[0].full_match_spki = true;
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 0);
+	session(x, "192.0.2.31");
+	cert(x, 0x99);
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
+	free(text);
+	free(h1);
+	free(h2);
+	OPENSSL_free(der);
+	OPENSSL_free(spki);
+	X509_free(c);
+	fx_free(x);
+}
+
+/* ---- policies: dane required, and which source names the expectation ---- */
+
+static void test_dane_required_policy(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	fx_policies(x, "policies:\n"
+		       "  - domain: dreq.test\n"
+		       "    dane: required\n"
+		       "    require-tls: true\n"
+		       "    addresses: {mx.dreq.test: 192.0.2.40}\n"
+		       "  - domain: both.test\n"
+		       "    require-tls: true\n"
+		       "    mta-sts: {mode: enforce, mx: [mx.both.test], max_age: 86400}\n"
+		       "    addresses: {mx.both.test: 192.0.2.41}\n");
+	session(x, "192.0.2.40");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 1);
+	assert_true(eve_has(x, "\"detail\":\"policy requires DANE\""));
+	assert_true(eve_has(x, "\"domain\":\"dreq.test\""));
+	session(x, "192.0.2.41");
+	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0);
+	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
+	assert_true(eve_has(x, "\"detail\":\"policy requires TLS\""));
+	/* dane required: a verdict is due even without TLSA */
+	clean_tls_session(x, "192.0.2.40");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_true(x->mf.policy.dane);
+	assert_string_equal(x->mf.policy.dane_source, "policy");
+	assert_int_equal(x->mf.dane, VERDICT_OK);
+	clean_tls_session(x, "192.0.2.41");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_false(x->mf.policy.dane);
+	assert_int_equal(x->mf.dane, VERDICT_NONE);
+	assert_int_equal(x->mf.sts, VERDICT_OK);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1111,6 +1400,8 @@ int main(void)
 	    cmocka_unit_test(test_policy_notes),       cmocka_unit_test(test_policy_notes_dns),
 	    cmocka_unit_test(test_verdicts_tls),       cmocka_unit_test(test_unknown_mx_counter),
 	    cmocka_unit_test(test_history_versions_keys),
+	    cmocka_unit_test(test_version_sentinel),   cmocka_unit_test(test_tlsa_match_kinds),
+	    cmocka_unit_test(test_full_match),	       cmocka_unit_test(test_dane_required_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
