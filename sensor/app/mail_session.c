@@ -76,7 +76,7 @@ struct mail_session {
 	bool tls_failed_noted;
 	bool response_injection_seen;
 	struct mail_trans_log *trans; /* one entry per mail, NULL before the first */
-	size_t x509_bytes;	      /* memcap bytes of mf.x509 */
+	size_t chain_bytes;	      /* memcap bytes of mf.chain_der */
 	/* the kept side of the conflicting overlap being reported */
 	uint8_t overlap_kept[EVASION_QUOTE];
 	size_t overlap_kept_len, overlap_kept_total;
@@ -509,37 +509,39 @@ static const struct smtp_callbacks smtp_cb = {on_smtp_event};
 
 /* ---- TLS events ---- */
 
-/* Frees the parsed chain and gives its bytes back to the session memcap. */
-static void drop_x509(struct mail_session *s)
+/* Frees the kept chain and gives its bytes back to the session memcap. */
+static void drop_chain(struct mail_session *s)
 {
 	for (unsigned i = 0; i < TLS_CHAIN_MAX; i++) {
-		X509_free(s->mf.x509[i]);
-		s->mf.x509[i] = NULL;
+		free(s->mf.chain_der[i]);
+		s->mf.chain_der[i] = NULL;
+		s->mf.chain_der_len[i] = 0;
 	}
-	s->m->session_bytes -= s->x509_bytes;
-	s->x509_bytes = 0;
+	s->m->session_bytes -= s->chain_bytes;
+	s->chain_bytes = 0;
 }
 
 /*
- * Keeps certificate idx of the server's chain parsed, for PKIX. Its DER
- * size counts against the session memcap (twice: OpenSSL's parsed form is
- * larger); a certificate that does not fit or parse is left out.
+ * Keeps a copy of certificate idx of the server's chain until it is
+ * judged (PKIX parses it only under an MTA-STS enforce policy). Its size
+ * counts against the session memcap; a certificate that does not fit is
+ * left out.
  */
-static void keep_x509(struct mail_session *s, unsigned idx, const uint8_t *der, size_t len)
+static void keep_der(struct mail_session *s, unsigned idx, const uint8_t *der, size_t len)
 {
-	const unsigned char *p = der;
-
 	if (idx == 0)
-		drop_x509(s); /* a new Certificate message replaces the chain */
-	if (der == NULL || s->m->session_bytes + 2 * len > s->m->cfg.session_memcap) {
+		drop_chain(s); /* a new Certificate message replaces the chain */
+	if (der == NULL || s->m->session_bytes + len > s->m->cfg.session_memcap) {
 		s->m->ctr.memcap++;
 		return;
 	}
-	s->mf.x509[idx] = d2i_X509(NULL, &p, (long)len);
-	if (s->mf.x509[idx] == NULL)
+	free(s->mf.chain_der[idx]);
+	if ((s->mf.chain_der[idx] = malloc(len)) == NULL)
 		return;
-	s->x509_bytes += 2 * len;
-	s->m->session_bytes += 2 * len;
+	memcpy(s->mf.chain_der[idx], der, len);
+	s->mf.chain_der_len[idx] = len;
+	s->chain_bytes += len;
+	s->m->session_bytes += len;
 }
 
 static void on_certificate(struct mail_session *s, const struct tls_event *ev, uint64_t ts)
@@ -559,7 +561,7 @@ static void on_certificate(struct mail_session *s, const struct tls_event *ev, u
 	memcpy(d->spki_sha256, ev->u.cert.spki_sha256, 32);
 	memcpy(d->spki_sha512, ev->u.cert.spki_sha512, 64);
 	mail_correlate_full_match(s->m->corr, &s->mf, d, ev->u.cert.der, ev->u.cert.der_len, ts);
-	keep_x509(s, idx, ev->u.cert.der, ev->u.cert.der_len);
+	keep_der(s, idx, ev->u.cert.der, ev->u.cert.der_len);
 	if (idx != 0)
 		return;
 	free(s->mf.leaf_der);
@@ -590,6 +592,7 @@ static void check_certificate(struct mail_session *s, uint64_t ts)
 	mail_correlate_certificate(s->m->corr, &s->mf, ts);
 	free(s->mf.leaf_der);
 	s->mf.leaf_der = NULL;
+	drop_chain(s);
 }
 
 static bool looks_like_reply(const uint8_t *b, size_t n)
@@ -1157,7 +1160,7 @@ void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f
 	tls_free(&s->tls);
 	free(s->mf.leaf_der);
 	mail_trans_free(s->trans, &m->session_bytes);
-	drop_x509(s);
+	drop_chain(s);
 	m->session_bytes -= sizeof(*s);
 	free(s);
 }

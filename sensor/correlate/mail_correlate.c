@@ -758,10 +758,18 @@ static void pkix_evidence(struct eve *e, const void *arg)
  * lead to a trusted root and be valid at packet time. A host with usable
  * TLSA records is judged by DANE instead (RFC 8461 2), never here.
  */
+/* A certificate parsed from DER (X509_free it); NULL if absent or unparsable. */
+static X509 *parse_der(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+
+	return der == NULL ? NULL : d2i_X509(NULL, &p, (long)len);
+}
+
 static void judge_pkix(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
 		       bool dane_applies)
 {
-	X509 *chain[TLS_CHAIN_MAX];
+	X509 *leaf = NULL, *chain[TLS_CHAIN_MAX];
 	size_t n = 0;
 	struct pkix_failure why;
 	struct pkix_evidence pe = {mf, &why};
@@ -769,7 +777,7 @@ static void judge_pkix(struct correlate *c, struct mail_facts *mf, uint64_t ts_u
 	enum pkix_result r;
 	const struct policy *p = NULL;
 
-	if (dane_applies || mf->x509[0] == NULL)
+	if (dane_applies || mf->chain_der[0] == NULL)
 		return;
 	for (size_t i = 0; i < mf->ndomains && p == NULL; i++) {
 		p = correlate_policy(c, mf->domains[i]);
@@ -778,10 +786,16 @@ static void judge_pkix(struct correlate *c, struct mail_facts *mf, uint64_t ts_u
 	}
 	if (p == NULL)
 		return;
+	leaf = parse_der(mf->chain_der[0], mf->chain_der_len[0]);
+	if (leaf == NULL)
+		return;
 	for (unsigned i = 1; i < mf->ncerts && i < TLS_CHAIN_MAX; i++)
-		if (mf->x509[i] != NULL)
-			chain[n++] = mf->x509[i];
-	r = pkix_verify(correlate_pkix(c), mf->x509[0], chain, n, ts_us, &why);
+		if ((chain[n] = parse_der(mf->chain_der[i], mf->chain_der_len[i])) != NULL)
+			n++;
+	r = pkix_verify(correlate_pkix(c), leaf, chain, n, ts_us, &why);
+	X509_free(leaf);
+	for (size_t i = 0; i < n; i++)
+		X509_free(chain[i]);
 	if (r == PKIX_OK)
 		return;
 	memset(&exp, 0, sizeof(exp));

@@ -11,8 +11,6 @@
 #ifndef MX_MAIL_CORRELATE_H
 #define MX_MAIL_CORRELATE_H
 
-#include <openssl/x509.h>
-
 #include "correlate/correlate.h"
 #include "correlate/mtasts.h"
 #include "flow/flow.h"
@@ -66,8 +64,11 @@ struct mail_facts {
 	bool implicit_tls;
 	struct cert_digest certs[TLS_CHAIN_MAX];
 	unsigned ncerts;
-	/* the same certificates parsed, for PKIX (owned by mail_session.c) */
-	X509 *x509[TLS_CHAIN_MAX];
+	/* the DER of the same certificates from their arrival until they are
+	   judged, parsed only for PKIX under an MTA-STS enforce policy (owned
+	   by mail_session.c); NULL: not kept */
+	uint8_t *chain_der[TLS_CHAIN_MAX];
+	size_t chain_der_len[TLS_CHAIN_MAX];
 	char san[MAIL_MAX_SAN][EXPECT_NAME_MAX];
 	unsigned nsan;
 	char cn[EXPECT_NAME_MAX];
