@@ -184,9 +184,11 @@ build/rel/tools/%: tests/tools/%.c $(TOOL_LIB_SRCS) build/rel/libmx.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(REL_CFLAGS) -Itests/tools/lib $< $(TOOL_LIB_SRCS) build/rel/libmx.a $(PKG_LIBS) -lm -o $@
 
-# Regenerates pcaps/lab/ with real software in network namespaces (root).
+# Regenerates pcaps/lab/ and pcaps/lab-ad/ with real software in network
+# namespaces (root).
 lab-captures: deps-test
 	tests/lab/make-captures.sh
+	tests/lab/make-ad-captures.sh
 
 fuzz: deps-test
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)

@@ -14,6 +14,9 @@
 # Everything the client side sends or receives crosses the router's r-cli
 # interface, so one capture there holds the SMTP sessions as the senders saw
 # them and the DNS answers (with their DNSSEC records) as unbound got them.
+# The resolver-AD scenarios (scenarios-ad.sh) move the validating unbound to
+# 203.0.113.54 in the server namespace (start_unbound remote), so that the
+# capture holds its answers to the senders and not its own lookups.
 # Only documentation addresses and names under .test are used; no daemon can
 # reach anything outside the namespaces this file creates.
 #
@@ -40,6 +43,9 @@ LAB_SWAKS_ADDR=192.0.2.11
 LAB_SENDER_ADDR=192.0.2.25
 LAB_UNBOUND_ADDR=192.0.2.53
 LAB_UNBOUND_PLAIN_ADDR=192.0.2.54
+# The validating resolver across the router (start_unbound remote), for the
+# captures that must hold the resolver's answers but not its own lookups.
+LAB_UNBOUND_REMOTE_ADDR=203.0.113.54
 LAB_MITM_SMTP_PORT=10025
 LAB_MITM_DNS_PORT=10053
 LAB_MITM_BIN=${LAB_MITM_BIN:-$LAB_TOP/build/lab/mitm}
@@ -61,13 +67,14 @@ lab_router_ns() { printf '%s\n' "$LAB_NS_RT"; }
 lab_router_iface() { printf 'r-cli\n'; }
 
 # Runs a command in namespace NS (cli, rt, srv) with /etc/resolv.conf replaced,
-# for that command only, by one naming RESOLVER (default: the validating
-# unbound). `ip netns exec` gives the command a private mount namespace, so
-# the bind mount never reaches the host.
+# for that command only, by one naming RESOLVER (lab_exec: the validating
+# unbound, or LAB_CLIENT_RESOLVER when that is set). `ip netns exec` gives
+# the command a private mount namespace, so the bind mount never reaches
+# the host.
 lab_exec() {
 	local ns=$1
 	shift
-	lab_exec_resolver "$ns" "$LAB_UNBOUND_ADDR" "$@"
+	lab_exec_resolver "$ns" "${LAB_CLIENT_RESOLVER:-$LAB_UNBOUND_ADDR}" "$@"
 }
 
 lab_exec_resolver() {
@@ -399,10 +406,14 @@ lab_publish_zone() {
 # Starts unbound in the client namespace. Mode `validating` (default) listens
 # on 192.0.2.53 with the lab zone's key as its only trust anchor; mode `plain`
 # listens on 192.0.2.54 and does not validate, like many MTAs' resolvers.
-# Either one knows only the stub zones example.test and plain.test (unsigned,
+# Mode `remote` validates like `validating` but runs in the server namespace
+# on 203.0.113.54 (an address it adds there): its clients reach it across the
+# router, so a capture on r-cli holds its answers (AD=1) while its own
+# lookups at nsd stay inside the server namespace, out of the capture.
+# Each one knows only the stub zones example.test and plain.test (unsigned,
 # declared insecure) at the lab's nsd and refuses every other name.
 start_unbound() {
-	local mode=${1:-validating} addr modules anchor=""
+	local mode=${1:-validating} addr modules anchor="" ns=$LAB_NS_CLI
 	[ -n "${LAB_MAT:-}" ] || lab_material ""
 	if [ "$mode" = plain ]; then
 		addr=$LAB_UNBOUND_PLAIN_ADDR
@@ -411,6 +422,12 @@ start_unbound() {
 		addr=$LAB_UNBOUND_ADDR
 		modules="validator iterator"
 		anchor="trust-anchor-file: \"$LAB_MAT/trust-anchor.ds\""
+	fi
+	if [ "$mode" = remote ]; then
+		addr=$LAB_UNBOUND_REMOTE_ADDR
+		ns=$LAB_NS_SRV
+		ip -n "$ns" addr show dev eth0 | grep -q " $addr/" ||
+			ip -n "$ns" addr add "$addr/24" dev eth0
 	fi
 	local d=$LAB_TMP/unbound-$mode
 	mkdir -p "$d"
@@ -461,12 +478,12 @@ stub-zone:
 	stub-addr: $LAB_NS_ADDR
 EOF
 	unbound-checkconf "$d/unbound.conf" >/dev/null || lab_die "bad unbound config"
-	ip netns exec "$LAB_NS_CLI" unbound -d -c "$d/unbound.conf" >>"$d/unbound.log" 2>&1 &
+	ip netns exec "$ns" unbound -d -c "$d/unbound.conf" >>"$d/unbound.log" 2>&1 &
 	lab_track $!
 	eval "LAB_UNBOUND_PID_$mode=$!"
 	# Wait for the socket, not for an answer: the first lookups (DNSKEY
 	# included) belong to the scenario's capture.
-	lab_wait "unbound $mode" 10 ip netns exec "$LAB_NS_CLI" \
+	lab_wait "unbound $mode" 10 ip netns exec "$ns" \
 		sh -c "ss -Hlun 'src $addr:53' | grep -q ."
 }
 
@@ -600,7 +617,8 @@ start_postfix_receiver() {
 
 # Starts the sending Postfix on 192.0.2.25 (mail is handed to it on
 # 192.0.2.25:2525). Mode `dane` (default): smtp_dns_support_level=dnssec,
-# smtp_tls_security_level=dane through the validating unbound. Mode `may`:
+# smtp_tls_security_level=dane through the validating unbound (the one at
+# LAB_DANE_RESOLVER when that is set). Mode `may`:
 # opportunistic TLS through the non-validating unbound. Extra arguments are
 # main.cf lines (e.g. TLS protocol limits).
 start_postfix_sender() {
@@ -610,7 +628,7 @@ start_postfix_sender() {
 	if [ "$mode" = may ]; then
 		resolver=$LAB_UNBOUND_PLAIN_ADDR dns=enabled tls=may
 	else
-		resolver=$LAB_UNBOUND_ADDR dns=dnssec tls=dane
+		resolver=${LAB_DANE_RESOLVER:-$LAB_UNBOUND_ADDR} dns=dnssec tls=dane
 	fi
 	d=$(lab_postfix_config "sender-$mode" \
 		"myhostname = sender.client.test" \
@@ -726,6 +744,8 @@ run_posttls_finger() {
 # Switches the man in the middle into the path. MODE is one of
 #   SMTP: strip-starttls mask-starttls starttls-454 own-cert pass-smtp
 #   DNS:  forge-mx strip-tlsa strip-rrsig strip-mta-sts pass-dns
+#   DNS between the senders and the remote resolver (start_unbound remote):
+#         stub-strip-tlsa stub-bogus-rrsig
 # SMTP modes redirect TCP port 25 arriving on r-cli to the proxy, DNS modes
 # redirect UDP and TCP port 53; the proxy reaches the real server from the
 # router's own address. Several modes (one SMTP, one DNS) may run together.
@@ -743,6 +763,8 @@ start_mitm() {
 			-H "evil.$LAB_ZONE." -A "$LAB_EVIL_ADDR") ;;
 	strip-tlsa | strip-rrsig | strip-mta-sts | pass-dns)
 		kind=dns args=(-l "$LAB_MITM_DNS_PORT" -u "$LAB_NS_ADDR") ;;
+	stub-strip-tlsa | stub-bogus-rrsig)
+		kind=dns args=(-l "$LAB_MITM_DNS_PORT" -u "$LAB_UNBOUND_REMOTE_ADDR") ;;
 	*) lab_die "unknown mitm mode $mode" ;;
 	esac
 	log=$LAB_TMP/mitm-$mode.log

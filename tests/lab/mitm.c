@@ -107,7 +107,7 @@ static _Noreturn void usage(void)
 	      "smtp modes: pass-smtp strip-starttls mask-starttls starttls-454 "
 	      "own-cert\n"
 	      "dns modes:  pass-dns forge-mx strip-tlsa strip-rrsig "
-	      "strip-mta-sts\n",
+	      "strip-mta-sts stub-strip-tlsa stub-bogus-rrsig\n",
 	      stderr);
 	exit(2);
 }

@@ -10,6 +10,14 @@
  *                  proof, no signatures)
  *   strip-rrsig    every RRSIG removed from every section
  *   strip-mta-sts  every _mta-sts TXT answer turned into a bare NXDOMAIN
+ * and, between a stub (the sending MTA) and its validating resolver, where
+ * answers carry the resolver's AD bit:
+ *   stub-strip-tlsa   every TLSA answer turned into a bare NXDOMAIN with AD
+ *                     cleared (the MTA takes the host as unsigned and falls
+ *                     back from DANE)
+ *   stub-bogus-rrsig  the signature of every RRSIG in an MX answer changed
+ *                     (one bit), AD left set: the MTA believes the answer,
+ *                     whose signature no longer verifies
  */
 #include "mitm.h"
 
@@ -25,7 +33,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum dns_mode { D_PASS, D_FORGE_MX, D_STRIP_TLSA, D_STRIP_RRSIG, D_STRIP_STS };
+enum dns_mode {
+	D_PASS,
+	D_FORGE_MX,
+	D_STRIP_TLSA,
+	D_STRIP_RRSIG,
+	D_STRIP_STS,
+	D_STUB_STRIP_TLSA,
+	D_STUB_BOGUS_RRSIG
+};
 
 /* What the rewriting needs, parsed once at start. */
 struct dns_ctx {
@@ -50,6 +66,10 @@ static enum dns_mode parse_mode(const char *m)
 		return D_STRIP_RRSIG;
 	if (strcmp(m, "strip-mta-sts") == 0)
 		return D_STRIP_STS;
+	if (strcmp(m, "stub-strip-tlsa") == 0)
+		return D_STUB_STRIP_TLSA;
+	if (strcmp(m, "stub-bogus-rrsig") == 0)
+		return D_STUB_BOGUS_RRSIG;
 	mitm_fatal("unknown dns mode %s", m);
 }
 
@@ -139,6 +159,32 @@ static void make_bare_nxdomain(ldns_pkt *p)
 }
 
 /*
+ * Changes one bit of the signature of every RRSIG covering TYPE in the
+ * answer section of P, in place; returns how many were changed.
+ */
+static size_t spoil_rrsigs(ldns_pkt *p, ldns_rr_type type)
+{
+	ldns_rr_list *an = ldns_pkt_answer(p);
+	size_t n = 0;
+
+	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+		ldns_rdf *covered, *sig;
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG)
+			continue;
+		covered = ldns_rr_rrsig_typecovered(rr);
+		sig = ldns_rr_rrsig_sig(rr);
+		if (!covered || !sig || ldns_rdf_size(sig) == 0 ||
+		    ldns_rdf2rr_type(covered) != type)
+			continue;
+		ldns_rdf_data(sig)[ldns_rdf_size(sig) / 2] ^= 0x01;
+		n++;
+	}
+	return n;
+}
+
+/*
  * Applies the mode to the answer P. Returns true when P was changed and
  * writes what was done to DID.
  */
@@ -192,6 +238,21 @@ static bool rewrite(const struct dns_ctx *c, ldns_pkt *p, char *did, size_t didl
 		if (qtype == LDNS_RR_TYPE_TXT && is_mta_sts(qname)) {
 			make_bare_nxdomain(p);
 			snprintf(did, didlen, "stripped TXT of %s (bare NXDOMAIN)", qs);
+		}
+		break;
+	case D_STUB_STRIP_TLSA:
+		if (qtype == LDNS_RR_TYPE_TLSA) {
+			make_bare_nxdomain(p);
+			ldns_pkt_set_ad(p, false);
+			snprintf(did, didlen, "stripped TLSA of %s (bare NXDOMAIN, AD cleared)", qs);
+		}
+		break;
+	case D_STUB_BOGUS_RRSIG:
+		if (qtype == LDNS_RR_TYPE_MX) {
+			n = spoil_rrsigs(p, LDNS_RR_TYPE_MX);
+			if (n > 0)
+				snprintf(did, didlen, "spoiled %zu RRSIGs of the MX of %s, AD=%d kept",
+					 n, qs, (int)ldns_pkt_ad(p));
 		}
 		break;
 	case D_STRIP_RRSIG:
