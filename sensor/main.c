@@ -542,6 +542,7 @@ static bool maybe_new_timeline(struct run_ctx *r, const char *file, uint64_t ts_
 	if (!r->opts->isolate && (last == 0 || ts_us >= last))
 		return false;
 	pipeline_new_timeline(r->pipe);
+	persist_new_timeline(r->state, file);
 	correlate_forget(r->corr);
 	if (r->opts->isolate)
 		return true;
@@ -750,6 +751,13 @@ int main(int argc, char **argv)
 			rc = EXIT_USAGE;
 		goto out_eve;
 	}
+	/* So is the state store: its file, and the -wal and -shm beside it. */
+	r.state = persist_open(st.cfg.state, st.cfg.state_max_rows, !r.live, err, sizeof(err));
+	if (r.state == NULL && err[0] != '\0') {
+		fprintf(stderr, "mxsentry: %s\n", err);
+		rc = EXIT_USAGE;
+		goto out_eve;
+	}
 	if (!daemon_drop_privileges(&ids, err, sizeof(err))) {
 		fprintf(stderr, "mxsentry: %s\n", err);
 		goto out_eve;
@@ -763,9 +771,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mxsentry: %s\n", err[0] ? err : "out of memory");
 		goto out_pipe;
 	}
-	r.state =
-	    persist_open(st.cfg.state, st.cfg.state_max_rows, !r.live, corr, err, sizeof(err));
-	if (r.state == NULL && err[0] != '\0') {
+	if (!persist_attach(r.state, corr, err, sizeof(err))) {
 		fprintf(stderr, "mxsentry: %s\n", err);
 		rc = EXIT_USAGE;
 		goto out_pipe;
@@ -838,7 +844,8 @@ int main(int argc, char **argv)
 	if (r.summary != NULL && !write_summary_file(&r, true) && rc == EXIT_OK)
 		rc = EXIT_ERR;
 out_pipe:
-	persist_close(r.state);
+	persist_close(r.state); /* before the stage it is attached to goes */
+	r.state = NULL;
 	report_free(r.report);
 	worker_pool_free(r.pool);
 	pipeline_free(r.pipe);
@@ -849,6 +856,7 @@ out_pipe:
 		free(r.reloaded);
 	}
 out_eve:
+	persist_close(r.state);
 	eve_free(r.eve);
 	pidfile_remove(&pid);
 out_capture:

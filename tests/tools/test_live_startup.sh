@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # test_live_startup.sh - a short live run of the sensor on the loopback
 # interface, as root, from inside a private (0700) directory as a clone in
-# root's home is: with -u the pid file and the EVE file are opened before
-# the privileges go, the sensor runs as the unprivileged user, a rename and
+# root's home is: with -u the pid file, the EVE file and the --state file
+# (in a directory only root may write) are opened before the privileges go,
+# the sensor runs as the unprivileged user, a rename and
 # SIGHUP reopen the EVE file, SIGTERM removes the pid file and exits 0; with
 # one worker every periodic stats record carries the wall clock (within a
-# few seconds) and a growing uptime. Then the start-up errors: unknown
+# few seconds) and a growing uptime; the state file passes
+# integrity_check afterwards, and an offline run with -u and --state in
+# the same directory goes on from it. Then the start-up errors: unknown
 # user, bad filter, missing interface each exit 2 with one line.
 # Needs root (exits 77 otherwise). Exits 0 when every check passed, else 1.
 set -u
@@ -22,12 +25,16 @@ trap '[ -n "$SPID" ] && kill -KILL "$SPID" 2>/dev/null; rm -rf "$TMP"' EXIT
 chmod 700 "$TMP"
 out=$TMP/out
 mkdir "$out" && chown "$user" "$out"
+# The state directory stays root's (0755): the user can neither create the
+# file nor its -wal and -shm there.
+state=$TMP/state
+mkdir "$state" && chmod 755 "$state"
 
 . "$ROOT/tests/tools/check.sh"
 
 # One worker, a stats record every second.
 "$BIN" -i lo --workers 1 --stats-interval 1 -u "$user" --pidfile "$out/mxsentry.pid" \
-	-l "$out" -e "$out/eve.json" 2>"$out/stderr" &
+	-l "$out" -e "$out/eve.json" --state "$state/state.db" 2>"$out/stderr" &
 SPID=$!
 for _ in $(seq 100); do
 	[ "$(cat "$out/mxsentry.pid" 2>/dev/null)" = "$SPID" ] && break
@@ -51,6 +58,18 @@ check "one start-up line names interface, filter, workers and outputs" \
 check "SIGHUP reopened eve.json as $user in the private directory" test -s "$out/eve.json"
 check "the pid file is removed at exit" test ! -e "$out/mxsentry.pid"
 check "no sanitizer report" bash -c "! grep -q 'Sanitizer\|runtime error' '$out/stderr'"
+check "the state file was made before the drop (root's, in root's directory)" \
+	test "$(stat -c %U "$state/state.db" 2>/dev/null)" = root
+check "the state file passes integrity_check" \
+	test "$(sqlite3 "$state/state.db" 'PRAGMA integrity_check' 2>&1)" = ok
+# Offline, -u and --state: the run writes what it learns into that file.
+"$BIN" -r "$ROOT/pcaps/lab-ad/ad-strip.pcap" -u "$user" --state "$state/state.db" \
+	-e "$out/offline.json" -q 2>"$out/offline.err"
+rc=$?
+check "offline with -u and --state in root's directory: exit 0 (got $rc: $(head -c 200 "$out/offline.err"))" \
+	test "$rc" = 0
+check "offline with -u: facts written to the state file" \
+	test "$(sqlite3 "$state/state.db" 'SELECT count(*) FROM facts' 2>&1)" -gt 0
 check "stats records: wall clock within 5 s, uptime growing" python3 - "$out/eve.json.1" "$out/eve.json" <<'PY'
 import datetime, json, sys, time
 recs = [json.loads(l) for f in sys.argv[1:] for l in open(f) if '"stats"' in l]
