@@ -244,15 +244,17 @@ static bool rewrite(const struct dns_ctx *c, ldns_pkt *p, char *did, size_t didl
 		if (qtype == LDNS_RR_TYPE_TLSA) {
 			make_bare_nxdomain(p);
 			ldns_pkt_set_ad(p, false);
-			snprintf(did, didlen, "stripped TLSA of %s (bare NXDOMAIN, AD cleared)", qs);
+			snprintf(did, didlen, "stripped TLSA of %s (bare NXDOMAIN, AD cleared)",
+				 qs);
 		}
 		break;
 	case D_STUB_BOGUS_RRSIG:
 		if (qtype == LDNS_RR_TYPE_MX) {
 			n = spoil_rrsigs(p, LDNS_RR_TYPE_MX);
 			if (n > 0)
-				snprintf(did, didlen, "spoiled %zu RRSIGs of the MX of %s, AD=%d kept",
-					 n, qs, (int)ldns_pkt_ad(p));
+				snprintf(did, didlen,
+					 "spoiled %zu RRSIGs of the MX of %s, AD=%d kept", n, qs,
+					 (int)ldns_pkt_ad(p));
 		}
 		break;
 	case D_STRIP_RRSIG:
