@@ -481,6 +481,31 @@ static void put_be16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+/* The SHA-1 implementation, fetched once for the process (SHA1() fetches
+ * it again on every call). */
+static EVP_MD *sha1_md;
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+
+static void sha1_fetch(void)
+{
+	sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
+/* SHA-1 of in with the fetched implementation; false without it (the
+ * caller falls back to SHA1()). */
+static bool sha1_of(const uint8_t *in, size_t n, uint8_t digest[SHA_DIGEST_LENGTH])
+{
+	pthread_once(&sha1_once, sha1_fetch);
+	return sha1_md != NULL && EVP_Digest(in, n, digest, NULL, sha1_md, NULL) == 1;
+}
+
+/* The last Community ID computed on this thread and its hash input: the
+ * records of one flow (its DNS, SMTP, TLS, alert and flow records) come
+ * one after another. */
+static __thread uint8_t cid_last_in[2 + 16 + 16 + 1 + 1 + 2 + 2];
+static __thread size_t cid_last_len;
+static __thread char cid_last[72];
+
 void eve_community_id(const struct flow *f, char *buf, size_t len)
 {
 	uint8_t in[2 + 16 + 16 + 1 + 1 + 2 + 2];
@@ -514,9 +539,15 @@ void eve_community_id(const struct flow *f, char *buf, size_t len)
 	n += 2;
 	put_be16(in + n, pb);
 	n += 2;
-	SHA1(in, n, digest);
-	EVP_EncodeBlock((unsigned char *)b64, digest, SHA_DIGEST_LENGTH);
-	snprintf(buf, len, "1:%s", b64);
+	if (n != cid_last_len || memcmp(in, cid_last_in, n) != 0) {
+		if (!sha1_of(in, n, digest))
+			SHA1(in, n, digest);
+		EVP_EncodeBlock((unsigned char *)b64, digest, SHA_DIGEST_LENGTH);
+		snprintf(cid_last, sizeof(cid_last), "1:%s", b64);
+		memcpy(cid_last_in, in, n);
+		cid_last_len = n;
+	}
+	snprintf(buf, len, "%s", cid_last);
 }
 
 /* Appends n bytes to the record (marking it too long when they do not fit). */
