@@ -12,35 +12,79 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Appends c to buf at *n while it fits below cap (one byte for the NUL). */
+static bool put_char(char *buf, size_t cap, size_t *n, char c)
+{
+	if (*n + 1 >= cap)
+		return false;
+	buf[(*n)++] = c;
+	return true;
+}
+
+/*
+ * One name byte as ldns's ldns_rdf2buffer_str_dname writes it: the
+ * separators and specials . ; ( ) and backslash as \c, bytes that are not
+ * printable ASCII (isgraph in the C locale) as \DDD, the rest as they are;
+ * lowercased here.
+ */
+static bool put_name_byte(char *buf, size_t cap, size_t *n, uint8_t c)
+{
+	if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\')
+		return put_char(buf, cap, n, '\\') && put_char(buf, cap, n, (char)c);
+	if (c < 0x21 || c > 0x7e)
+		return put_char(buf, cap, n, '\\') && put_char(buf, cap, n, (char)('0' + c / 100)) &&
+		       put_char(buf, cap, n, (char)('0' + c / 10 % 10)) &&
+		       put_char(buf, cap, n, (char)('0' + c % 10));
+	return put_char(buf, cap, n, mx_ascii_lower((char)c));
+}
+
+/*
+ * Written straight from the wire form, byte for byte what ldns's
+ * presentation function gives (test_dns compares the two over every byte
+ * value), without its buffer allocation and printf per character.
+ */
 bool dns_name_str(const ldns_rdf *dname, char *buf, size_t cap)
 {
-	ldns_buffer *b;
-	bool ok = false;
+	const uint8_t *d;
+	size_t size, pos = 0, n = 0;
+	uint8_t len;
 
 	if (cap == 0)
 		return false;
 	buf[0] = '\0';
 	if (dname == NULL || ldns_rdf_get_type(dname) != LDNS_RDF_TYPE_DNAME)
 		return false;
-	b = ldns_buffer_new(LDNS_MAX_DOMAINLEN + 1);
-	if (b == NULL)
+	d = ldns_rdf_data(dname);
+	size = ldns_rdf_size(dname);
+	if (d == NULL || size == 0 || size > LDNS_MAX_DOMAINLEN)
 		return false;
-	if (ldns_rdf2buffer_str_dname(b, dname) == LDNS_STATUS_OK && ldns_buffer_status_ok(b)) {
-		const char *s = (const char *)ldns_buffer_begin(b);
-		size_t n = ldns_buffer_position(b);
-
-		/* ldns ends every name but the root with the separator dot */
-		if (n > 1 && s[n - 1] == '.')
-			n--;
-		if (n > 0 && n < cap) {
-			for (size_t i = 0; i < n; i++)
-				buf[i] = mx_ascii_lower(s[i]);
-			buf[n] = '\0';
-			ok = true;
-		}
+	if (size == 1) {
+		if (cap < 2)
+			return false;
+		buf[0] = '.';
+		buf[1] = '\0';
+		return true;
 	}
-	ldns_buffer_free(b);
-	return ok;
+	len = d[0];
+	while (len > 0) {
+		pos++;
+		if (pos + len >= size) /* a label running past the end */
+			goto fail;
+		for (uint8_t i = 0; i < len; i++, pos++)
+			if (!put_name_byte(buf, cap, &n, d[pos]))
+				goto fail;
+		len = d[pos];
+		/* ldns puts a dot after every label, the last one dropped here */
+		if (len > 0 && !put_char(buf, cap, &n, '.'))
+			goto fail;
+	}
+	if (n == 0)
+		goto fail;
+	buf[n] = '\0';
+	return true;
+fail:
+	buf[0] = '\0';
+	return false;
 }
 
 const char *dns_type_str(uint16_t type, char *buf, size_t cap)

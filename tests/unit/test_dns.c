@@ -9,6 +9,7 @@
  * With MX_DNS_SEED_DIR set, the messages built here are also written
  * there in the fuzz_dns input format (seed corpus for tests/fuzz).
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -738,6 +739,88 @@ static void test_name_forms(void **state)
 	ldns_rdf_deep_free(root);
 	ldns_rdf_deep_free(esc);
 	ldns_rdf_deep_free(num);
+}
+
+/* The name as ldns's presentation function writes it, lowercased and
+ * without the trailing dot: what dns_name_str promised before it wrote
+ * names itself. */
+static bool ldns_name_form(const ldns_rdf *dname, char *buf, size_t cap)
+{
+	ldns_buffer *b = ldns_buffer_new(LDNS_MAX_DOMAINLEN + 1);
+	bool ok = false;
+
+	buf[0] = '\0';
+	if (ldns_rdf2buffer_str_dname(b, dname) == LDNS_STATUS_OK && ldns_buffer_status_ok(b)) {
+		const char *s = (const char *)ldns_buffer_begin(b);
+		size_t n = ldns_buffer_position(b);
+
+		if (n > 1 && s[n - 1] == '.')
+			n--;
+		if (n > 0 && n < cap) {
+			for (size_t i = 0; i < n; i++)
+				buf[i] = (char)tolower((unsigned char)s[i]);
+			buf[n] = '\0';
+			ok = true;
+		}
+	}
+	ldns_buffer_free(b);
+	return ok;
+}
+
+/* Compares dns_name_str with ldns on the wire name w (n bytes) at every
+ * buffer size up to DNS_NAME_STR_MAX. */
+static void same_as_ldns(const uint8_t *w, size_t n)
+{
+	ldns_rdf *rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, n, w);
+	char want[DNS_NAME_STR_MAX], got[DNS_NAME_STR_MAX];
+
+	assert_non_null(rdf);
+	for (size_t cap = 1; cap <= sizeof(got); cap++) {
+		bool a = ldns_name_form(rdf, want, cap), b = dns_name_str(rdf, got, cap);
+
+		assert_int_equal(a, b);
+		assert_string_equal(want, got);
+		if (cap > 8 && a)
+			break; /* it fits from here on */
+	}
+	ldns_rdf_deep_free(rdf);
+}
+
+/* dns_name_str writes names itself: byte for byte what ldns writes, for
+ * every byte value in a label, at every buffer size, and for long names. */
+static void test_name_form_matches_ldns(void **state)
+{
+	uint8_t w[LDNS_MAX_DOMAINLEN + 1];
+	uint32_t seed = 12345;
+
+	(void)state;
+	for (unsigned c = 0; c < 256; c++) {
+		const uint8_t name[] = {3, 'A', (uint8_t)c, 'z', 2, 'E', 'x', 0};
+
+		same_as_ldns(name, sizeof(name));
+	}
+	same_as_ldns((const uint8_t *)"", 1);
+	for (int round = 0; round < 2000; round++) {
+		size_t n = 0;
+
+		while (n < LDNS_MAX_DOMAINLEN - 1) {
+			size_t len;
+
+			seed = seed * 1103515245u + 12345u;
+			len = 1 + (seed >> 16) % 63;
+			if (round % 2 == 0)
+				len = 1 + len % 9;
+			if (n + 1 + len + 1 > LDNS_MAX_DOMAINLEN || (seed >> 8) % 5 == 0)
+				break;
+			w[n++] = (uint8_t)len;
+			for (size_t i = 0; i < len; i++) {
+				seed = seed * 1103515245u + 12345u;
+				w[n++] = (uint8_t)(round % 3 == 0 ? 'a' + (seed >> 16) % 26 : seed >> 16);
+			}
+		}
+		w[n++] = 0;
+		same_as_ldns(w, n);
+	}
 }
 
 static void test_summary_truncation(void **state)
@@ -1500,7 +1583,7 @@ int main(void)
 	    cmocka_unit_test(test_dnssec_records),
 	    cmocka_unit_test(test_tc_nxdomain_extended_rcode),
 	    cmocka_unit_test(test_strings),
-	    cmocka_unit_test(test_name_forms),
+	    cmocka_unit_test(test_name_forms), cmocka_unit_test(test_name_form_matches_ldns),
 	    cmocka_unit_test(test_summary_truncation),
 	    cmocka_unit_test(test_short_header),
 	    cmocka_unit_test(test_truncated_rr),
