@@ -259,3 +259,14 @@ bool dns_probe(const uint8_t *payload, size_t len)
 	ldns_pkt_free(pkt);
 	return true;
 }
+
+ldns_pkt *dns_reparse(const uint8_t *wire, size_t len)
+{
+	struct dns_config cfg;
+	struct dns_wire_info info;
+
+	dns_config_defaults(&cfg);
+	cfg.max_rrs = UINT32_MAX;
+	cfg.max_parse_cost = SIZE_MAX;
+	return dns_wire_parse(&cfg, wire, len, &info);
+}

@@ -201,6 +201,14 @@ void dns_parser_init(struct dns_parser *p, dns_message_fn on_message, dns_error_
  */
 bool dns_parse_udp(const uint8_t *payload, size_t len, struct dns_parser *p, void *ctx);
 
+/*
+ * Parses the bytes of a message delivered before (a copy kept by a caller
+ * beyond the callback) into a new packet, as the dissector parsed it then,
+ * without the limits of dns_config, which it passed then. NULL when it
+ * does not parse. The caller frees the packet with ldns_pkt_free.
+ */
+ldns_pkt *dns_reparse(const uint8_t *wire, size_t len);
+
 /* One direction of DNS over TCP (private to dns_tcp.c). */
 struct dns_tcp_dir {
 	uint8_t *buf;	/* the message being assembled, NULL when none */

@@ -453,7 +453,10 @@ static void learn(struct correlate *c, struct eve *e, struct flow *f, const stru
 #define RETRY_LIFETIME_US (60 * MX_USEC)
 
 struct retry_slot {
-	struct dns_message m; /* pkt is a clone owned by the slot */
+	struct dns_message m; /* pkt set only while it is judged again */
+	bool used;
+	uint8_t *wire; /* a copy of the message, parsed again when retried */
+	size_t wire_len, wire_cap;
 	uint64_t ts_us;
 };
 
@@ -475,11 +478,11 @@ struct dns_retry *dns_retry_new(void)
 	return calloc(1, sizeof(struct dns_retry));
 }
 
+/* Empties a slot; its buffer stays for the next message kept there. */
 static void retry_clear(struct retry_slot *s)
 {
-	if (s->m.pkt != NULL)
-		ldns_pkt_free(s->m.pkt);
-	memset(s, 0, sizeof(*s));
+	s->used = false;
+	s->wire_len = 0;
 }
 
 void dns_retry_free(struct dns_retry *r)
@@ -487,7 +490,7 @@ void dns_retry_free(struct dns_retry *r)
 	if (r == NULL)
 		return;
 	for (size_t i = 0; i < RETRY_SLOTS; i++)
-		retry_clear(&r->slot[i]);
+		free(r->slot[i].wire);
 	free(r);
 }
 
@@ -515,20 +518,31 @@ static bool worth_keeping(const struct dns_message *m, const struct dnssec_judge
 	       (m->qtype == LDNS_RR_TYPE_TXT && sts_owner_domain(m->qname) != NULL);
 }
 
+/* Keeps the message's bytes (a copy of the packet costs several times
+ * more, and most kept messages are never retried). */
 static void retry_keep(struct dns_retry *r, const struct dns_message *m, uint64_t ts_us)
 {
 	struct retry_slot *s = &r->slot[r->next];
-	ldns_pkt *clone = ldns_pkt_clone(m->pkt);
 
-	if (clone == NULL)
+	if (m->wire == NULL || m->wire_len == 0)
 		return;
-	if (s->m.pkt != NULL)
+	if (m->wire_len > s->wire_cap) {
+		uint8_t *w = realloc(s->wire, m->wire_len);
+
+		if (w == NULL)
+			return;
+		s->wire = w;
+		s->wire_cap = m->wire_len;
+	}
+	if (s->used)
 		r->dropped++;
-	retry_clear(s);
+	memcpy(s->wire, m->wire, m->wire_len);
 	s->m = *m;
-	s->m.pkt = clone;
+	s->m.pkt = NULL;
 	s->m.wire = NULL;
 	s->m.wire_len = 0;
+	s->wire_len = m->wire_len;
+	s->used = true;
 	s->ts_us = ts_us;
 	r->next = (r->next + 1) % RETRY_SLOTS;
 	r->kept++;
@@ -539,18 +553,24 @@ static void retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us)
 	for (size_t i = 0; i < RETRY_SLOTS; i++) {
 		struct retry_slot *s = &r->slot[i];
 		struct dnssec_judgement j;
+		bool upgraded;
 
-		if (s->m.pkt == NULL)
+		if (!s->used)
 			continue;
-		if (ts_us > s->ts_us + RETRY_LIFETIME_US) {
+		if (ts_us > s->ts_us + RETRY_LIFETIME_US ||
+		    (s->m.pkt = dns_reparse(s->wire, s->wire_len)) == NULL) {
 			retry_clear(s);
 			r->dropped++;
 			continue;
 		}
 		correlate_judge_dns(c, NULL, NULL, &s->m, false, s->ts_us, &j);
-		if (j.trust != EXPECT_DNSSEC && !j.vouched)
+		upgraded = j.trust == EXPECT_DNSSEC || j.vouched;
+		if (upgraded)
+			learn(c, NULL, NULL, &s->m, j.trust, j.vouched ? &j.voucher : NULL, s->ts_us);
+		ldns_pkt_free(s->m.pkt);
+		s->m.pkt = NULL;
+		if (!upgraded)
 			continue;
-		learn(c, NULL, NULL, &s->m, j.trust, j.vouched ? &j.voucher : NULL, s->ts_us);
 		retry_clear(s);
 		r->upgraded++;
 	}
