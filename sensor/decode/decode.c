@@ -471,6 +471,7 @@ enum decode_result decode_ipv4(struct decoder *d, const uint8_t *b, uint32_t len
 		d->c.ipv4_len_gt_caplen++;
 		iplen = len;
 		d->csum_skip = true;
+		p->l3_cut = true;
 	}
 	proto = b[9];
 	frag = rd16(b + 6);
@@ -586,8 +587,10 @@ enum decode_result decode_ipv6(struct decoder *d, const uint8_t *b, uint32_t len
 	mx_addr_from_v6(&p->src, b + 8);
 	mx_addr_from_v6(&p->dst, b + 24);
 	csum_begin(d, b, 6, &p->src);
-	if (truncated)
+	if (truncated) {
 		d->csum_skip = true;
+		p->l3_cut = true;
+	}
 	p->l3 = b;
 	p->l3_len = len;
 	nh = b[6];

@@ -26,6 +26,8 @@ struct mx_packet {
 	uint8_t proto;	    /* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t ttl;	    /* IPv4 TTL or IPv6 hop limit */
 	bool reassembled;   /* the datagram was rebuilt from IP fragments */
+	bool l3_cut;	    /* the IP datagram was cut by the snaplen: its payload is
+			       incomplete and its checksum could not be checked */
 	struct mx_addr src, dst;
 	uint16_t sport, dport;
 	/* TCP only */

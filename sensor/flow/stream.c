@@ -5,7 +5,10 @@
  * globally); every incoming segment is cut against what was already seen
  * so the first copy of each byte wins, and the bytes it repeats are
  * compared (delivered data through a ring of the last bytes delivered,
- * queued data directly). Holes end in a STREAM_GAP when the peer ACKs past
+ * queued data directly). A conflict is only reported between bytes that
+ * were both captured whole: a segment cut by the snaplen (its checksum
+ * unchecked, its copy of the bytes possibly a decoy the receiver dropped)
+ * takes part in reassembly but not in the verdict. Holes end in a STREAM_GAP when the peer ACKs past
  * them, when a cap forces progress, or when the flow is detached. Sequence
  * numbers are compared in serial arithmetic (they wrap at 2^32).
  */
@@ -38,11 +41,14 @@ struct seg {
 #define DIR_FIN_DONE 0x08 /* STREAM_FIN delivered */
 #define DIR_ACKED    0x10 /* last_ack holds this side's last ACK */
 #define DIR_NO_RING  0x20 /* the recent window could not be allocated */
+#define DIR_CUT	     0x40 /* [cut_seq, cut_end) came from a segment cut by the snaplen */
 
 struct tcp_dir {
 	uint32_t next;	   /* next sequence number to deliver */
 	uint32_t fin_seq;  /* sequence number of the FIN */
 	uint32_t last_ack; /* last ACK this side sent (acknowledges the peer) */
+	uint32_t cut_seq;  /* the latest bytes taken from a cut segment ... */
+	uint32_t cut_end;  /* ... up to here (DIR_CUT) */
 	uint32_t nseg;	   /* pieces queued */
 	uint64_t off;	   /* stream offset of next: bytes delivered plus gaps */
 	size_t held;	   /* payload bytes queued */
@@ -74,6 +80,7 @@ struct side {
 	struct flow *f;
 	struct tcp_dir *d;
 	int dir;
+	bool cut; /* the segment at hand was cut by the snaplen */
 };
 
 /* What one incoming segment turned out to be. */
@@ -81,6 +88,7 @@ struct seg_verdict {
 	bool fresh;   /* brought bytes not seen before */
 	bool overlap; /* repeated bytes already delivered or queued */
 	bool diff;    /* some repeated byte differed */
+	bool diff_cut; /* a repeated byte differed where a cut segment is involved */
 	bool before;  /* carried bytes before the direction's start */
 };
 
@@ -100,6 +108,7 @@ const struct mx_counter_desc stream_counter_desc[] = {
     MX_COUNTER("tcp.ack_unseen_data", struct stream_counters, ack_unseen_data),
     MX_COUNTER("tcp.overlap", struct stream_counters, overlap),
     MX_COUNTER("tcp.overlap_diff_data", struct stream_counters, overlap_diff_data),
+    MX_COUNTER("tcp.overlap_diff_cut", struct stream_counters, overlap_diff_cut),
     MX_COUNTER("tcp.retransmission", struct stream_counters, retransmission),
     MX_COUNTER("tcp.ooo_segments", struct stream_counters, ooo_segments),
     MX_COUNTER("tcp.segment_memcap_drop", struct stream_counters, memcap_drop),
@@ -211,18 +220,31 @@ struct kept {
 	size_t n1;
 };
 
+/* True when [seq, seq + n) meets the bytes the direction took from a cut segment. */
+static bool meets_cut(const struct tcp_dir *d, uint32_t seq, size_t n)
+{
+	return (d->flags & DIR_CUT) && SEQ_LT(seq, d->cut_end) &&
+	       SEQ_GT(seq + (uint32_t)n, d->cut_seq);
+}
+
 /*
- * Reports the conflicting run [lo, hi] of a repeated piece, if any: the
- * kept bytes of that run (STREAM_OVERLAP_KEPT, one or two pieces), then
- * the conflicting copy (STREAM_OVERLAP_DIFF).
+ * Reports the conflicting run [lo, hi] of a repeated piece p (p[0] is at
+ * sequence number seq), if any: the kept bytes of that run
+ * (STREAM_OVERLAP_KEPT, one or two pieces), then the conflicting copy
+ * (STREAM_OVERLAP_DIFF). A run where either copy came from a segment cut
+ * by the snaplen is only noted in the verdict (diff_cut).
  */
 static void report_diff(const struct side *s, struct seg_verdict *v, bool found, const uint8_t *p,
-			size_t lo, size_t hi, const struct kept *k)
+			uint32_t seq, size_t lo, size_t hi, const struct kept *k)
 {
 	size_t end = hi + 1;
 
 	if (!found)
 		return;
+	if (s->cut || meets_cut(s->d, seq + (uint32_t)lo, end - lo)) {
+		v->diff_cut = true;
+		return;
+	}
 	v->diff = true;
 	if (k->k2 == NULL || end <= k->n1) {
 		emit(s, STREAM_OVERLAP_KEPT, k->k1 + lo, end - lo);
@@ -235,9 +257,9 @@ static void report_diff(const struct side *s, struct seg_verdict *v, bool found,
 	emit(s, STREAM_OVERLAP_DIFF, p + lo, end - lo);
 }
 
-/* Bytes p[0..n) repeat stream offsets [o, o + n), all held in the ring. */
-static void ring_compare(const struct side *s, struct seg_verdict *v, uint64_t o, const uint8_t *p,
-			 size_t n)
+/* Bytes p[0..n) at sequence seq repeat stream offsets [o, o + n), all held in the ring. */
+static void ring_compare(const struct side *s, struct seg_verdict *v, uint64_t o, uint32_t seq,
+			 const uint8_t *p, size_t n)
 {
 	size_t w = s->e->cfg.recent_window;
 	size_t pos = (size_t)(o % w);
@@ -248,7 +270,7 @@ static void ring_compare(const struct side *s, struct seg_verdict *v, uint64_t o
 
 	found = diff_span(s->d->ring + pos, p, first, 0, false, &lo, &hi);
 	found = diff_span(s->d->ring, p + first, n - first, first, found, &lo, &hi);
-	report_diff(s, v, found, p, lo, hi, &k);
+	report_diff(s, v, found, p, seq, lo, hi, &k);
 }
 
 /* Bytes p[0..n) at sequence cur lie before next: compare what can be. */
@@ -266,6 +288,7 @@ static void old_data(const struct side *s, struct seg_verdict *v, uint32_t cur, 
 			return;
 		p += skip;
 		n -= skip;
+		cur += skip;
 		back = (uint32_t)d->off;
 	}
 	v->overlap = true;
@@ -278,9 +301,10 @@ static void old_data(const struct side *s, struct seg_verdict *v, uint32_t cur, 
 			return;
 		p += older;
 		n -= older;
+		cur += older;
 		back = (uint32_t)d->ring_fill;
 	}
-	ring_compare(s, v, d->off - back, p, n);
+	ring_compare(s, v, d->off - back, cur, p, n);
 }
 
 /* ---- delivery ---- */
@@ -543,7 +567,7 @@ static void walk_segment(const struct side *s, struct seg_verdict *v, uint32_t s
 			v->overlap = true;
 			found = diff_span(g->data + (cur - g->seq), data + (cur - seq), oe - cur, 0,
 					  false, &lo, &hi);
-			report_diff(s, v, found, data + (cur - seq), lo, hi,
+			report_diff(s, v, found, data + (cur - seq), cur, lo, hi,
 				    &(struct kept){g->data + (cur - g->seq), NULL, 0});
 			cur = oe;
 			hint = g;
@@ -597,13 +621,20 @@ static void data_segment(const struct side *s, uint32_t seq, const uint8_t *data
 		}
 	}
 	walk_segment(s, &v, seq, data, len);
+	if (s->cut) {
+		d->flags |= DIR_CUT;
+		d->cut_seq = seq;
+		d->cut_end = seq + len;
+	}
+	if (v.diff_cut)
+		c->overlap_diff_cut++;
 	if (v.before)
 		c->wrong_seq_before_isn++;
 	if (v.overlap)
 		c->overlap++;
 	if (v.diff)
 		c->overlap_diff_data++;
-	else if (v.overlap && !v.fresh)
+	else if (v.overlap && !v.fresh && !v.diff_cut)
 		c->retransmission++;
 }
 
@@ -733,8 +764,8 @@ void stream_packet(struct stream_engine *e, struct flow *f, int dir, const struc
 
 	if (ss == NULL || (dir != FLOW_TOSERVER && dir != FLOW_TOCLIENT))
 		return;
-	s = (struct side){e, f, &ss->d[dir], dir};
-	peer = (struct side){e, f, &ss->d[!dir], !dir};
+	s = (struct side){e, f, &ss->d[dir], dir, p->l3_cut};
+	peer = (struct side){e, f, &ss->d[!dir], !dir, false};
 	e->c.pkts++;
 	e->c.bytes += len;
 	if (fl & MX_TCP_RST)
@@ -784,7 +815,7 @@ void stream_detach(struct stream_engine *e, struct flow *f)
 	if (ss == NULL)
 		return;
 	for (int dir = 0; dir < 2; dir++) {
-		struct side s = {e, f, &ss->d[dir], dir};
+		struct side s = {e, f, &ss->d[dir], dir, false};
 		struct tcp_dir *d = s.d;
 
 		if (!(ss->flags & SSN_RST)) {

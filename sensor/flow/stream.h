@@ -52,7 +52,9 @@ void stream_config_defaults(struct stream_config *cfg);
  * those that brought nothing new and no conflicting byte (and keep-alive
  * probes: one byte just before the next expected, never compared),
  * overlap_diff_data those with a conflicting byte (each conflicting run is
- * also reported: STREAM_OVERLAP_KEPT, then STREAM_OVERLAP_DIFF). memcap_drop, stream_memcap_drop
+ * also reported: STREAM_OVERLAP_KEPT, then STREAM_OVERLAP_DIFF), overlap_diff_cut
+ * those whose conflicting bytes came from or met a segment cut by the
+ * snaplen (not reported: the cut copy cannot be checked). memcap_drop, stream_memcap_drop
  * and segments_max_drop count out-of-order pieces that did not fit a cap
  * (a gap was forced instead of waiting); memcap_drop also counts recent
  * windows not allocated (those retransmissions go uncompared). wrong_seq_before_isn counts
@@ -65,7 +67,8 @@ void stream_config_defaults(struct stream_config *cfg);
  */
 struct stream_counters {
 	uint64_t sessions, midstream, syn, synack, rst, fin, pkts, bytes;
-	uint64_t reassembly_gap, overlap, overlap_diff_data, retransmission, ooo_segments,
+	uint64_t reassembly_gap, overlap, overlap_diff_data, overlap_diff_cut, retransmission,
+	    ooo_segments,
 	    memcap_drop, stream_memcap_drop, segments_max_drop, wrong_seq_before_isn, alloc_fail;
 	uint64_t ssn_memcap_drop, out_of_window, data_after_fin, ack_unseen_data, rst_invalid;
 	uint64_t active_sessions, memuse, reassembly_memuse;
