@@ -22,6 +22,13 @@
 #                                            TLSA that shows TLS (STARTTLS
 #                                            answered 220, or TLS records)
 #                                            and no cleartext MAIL
+#   field smtp C -> S smtp.verdict.mta-sts=ok  a session to an MX host of the
+#                                            MTA-STS domain of MATDIR/sts.hosts
+#                                            whose chain leads to lab-ca.crt
+# Frames whose receiver dropped them (a wrong TCP or UDP checksum from a
+# source whose first segment had a right one: insertion decoys) are taken
+# out of the capture first; a source whose first checksum is wrong was
+# captured with checksum offload on, and its checksums are all left alone.
 # Lines are not sorted (make-captures.sh sorts them). The rules follow the
 # detection table of DESIGN.md; pcaps/lab/README.md explains each.
 set -euo pipefail
@@ -44,6 +51,21 @@ done | awk -F'\t' '{
 	if ($4 == "TLSA") data = tolower(data)
 	print owner "\t" $4 "\t" data
 }' | sort -u >"$work/rrs"
+# The frames the receivers dropped for their checksums, taken out.
+mapfile -t dropped < <(tshark -r "$pcap" -o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE \
+	-Y 'tcp || udp' -T fields -e frame.number -e ip.src -e tcp.checksum.status \
+	-e udp.checksum.status 2>/dev/null | awk -F'\t' '{
+	st = $3 != "" ? $3 : $4
+	if (st != 0 && st != 1) next
+	if (!($2 in first)) first[$2] = st
+	if (st == 0 && first[$2] == 1) print $1
+}')
+if [ ${#dropped[@]} -gt 0 ]; then
+	editcap "$pcap" "$work/received.pcap" "${dropped[@]}" >/dev/null ||
+		{ echo "expect.sh: editcap failed" >&2; exit 1; }
+	pcap=$work/received.pcap
+fi
+
 [ -s "$work/rrs" ] || {
 	echo "expect.sh: no zone data in $mat" >&2
 	exit 1
@@ -98,6 +120,31 @@ chain_matches() {
 	return 1
 }
 
+# Succeeds when the chain CERTS (DER in hex, `|` between certificates, the
+# server's own first) leads from a certificate for HOST to MATDIR/lab-ca.crt.
+sts_chain_trusted() {
+	local clist c i=0 host=$2
+	IFS='|' read -ra clist <<<"$1"
+	: >"$work/untrusted.pem"
+	for c in "${clist[@]}"; do
+		perl -ne 'chomp; print pack("H*", $_)' <<<"$c" |
+			openssl x509 -inform DER -outform PEM >"$work/c$i.pem" 2>/dev/null || return 1
+		[ $i = 0 ] || cat "$work/c$i.pem" >>"$work/untrusted.pem"
+		i=$((i + 1))
+	done
+	[ $i -gt 0 ] || return 1
+	if [ -s "$work/untrusted.pem" ]; then
+		openssl verify -CAfile "$mat/lab-ca.crt" -untrusted "$work/untrusted.pem" \
+			-purpose sslserver -verify_hostname "$host" "$work/c0.pem" >/dev/null 2>&1
+	else
+		openssl verify -CAfile "$mat/lab-ca.crt" -purpose sslserver \
+			-verify_hostname "$host" "$work/c0.pem" >/dev/null 2>&1
+	fi
+}
+[ -f "$mat/sts.hosts" ] || : >"$work/sts.hosts"
+stsf=$mat/sts.hosts
+[ -f "$stsf" ] || stsf=$work/sts.hosts
+
 smtp_rows() {
 	tshark -r "$pcap" -Y 'tcp.port == 25' -T fields -E separator=/t -E aggregator='|' \
 		-e tcp.stream -e ip.src -e tcp.srcport -e ip.dst -e tcp.dstport \
@@ -108,12 +155,16 @@ smtp_rows() {
 # SMTP: one verdict set per TCP stream. A stream whose first packet is not
 # the client's SYN began before the capture: its client is the side that is
 # not port 25.
-smtp_rows | awk -F'\t' -v serversf="$work/servers" '
+smtp_rows | awk -F'\t' -v serversf="$work/servers" -v stsf="$stsf" '
 	BEGIN {
 		while ((getline l < serversf) > 0) {
 			split(l, a, "\t")
 			legit[a[1]] = 1
 			if (a[3] != "") dane[a[1]] = 1
+		}
+		while ((getline l < stsf) > 0) {
+			split(l, a, "\t")
+			sts[a[1]] = 1
 		}
 	}
 	!($1 in flow) {
@@ -157,6 +208,7 @@ smtp_rows | awk -F'\t' -v serversf="$work/servers" '
 			if (dane[sa] && cleartext_mail[s]) print "cleartext-policy-violation " f
 			if (!legit[sa] && ehlo[s]) print "mx-redirect " f
 			if (dane[sa] && (s in cert)) print "CERT " (syn[s] ? 1 : 0) " " f " " cert[s]
+			if (!dane[sa] && sts[sa] && (s in cert)) print "STS " f " " cert[s]
 			if (!syn[s]) print "field smtp " f " smtp.midstream=true"
 			if (!syn[s] && dane[sa] && tls[s] && !cleartext_mail[s])
 				print "field smtp " f " smtp.verdict.dane!=fail"
@@ -169,6 +221,14 @@ smtp_rows | awk -F'\t' -v serversf="$work/servers" '
 			[ "$whole" = 0 ] || echo "field smtp $client -> $server smtp.verdict.dane=ok"
 		else
 			echo "tlsa-mismatch $client -> $server"
+		fi
+	elif [ "$kind" = STS ]; then
+		read -r client _ server certs <<<"$rest"
+		host=$(awk -F'\t' -v a="${server%:*}" '$1 == a { print $2 }' "$stsf")
+		if sts_chain_trusted "$certs" "$host"; then
+			echo "field smtp $client -> $server smtp.verdict.mta-sts=ok"
+		else
+			echo "certificate-not-trusted $client -> $server"
 		fi
 	else
 		echo "$kind $rest"

@@ -743,6 +743,7 @@ run_posttls_finger() {
 
 # Switches the man in the middle into the path. MODE is one of
 #   SMTP: strip-starttls mask-starttls starttls-454 own-cert pass-smtp
+#         insert-strip insert-decoy (raw decoy frames on r-cli, see mitm_smtp.c)
 #   DNS:  forge-mx strip-tlsa strip-rrsig strip-mta-sts pass-dns
 #   DNS between the senders and the remote resolver (start_unbound remote):
 #         stub-strip-tlsa stub-bogus-rrsig
@@ -758,6 +759,8 @@ start_mitm() {
 		kind=smtp args=(-l "$LAB_MITM_SMTP_PORT") ;;
 	own-cert)
 		kind=smtp args=(-l "$LAB_MITM_SMTP_PORT" -c "$LAB_MAT/mitm.crt" -k "$LAB_MAT/mitm.key") ;;
+	insert-strip | insert-decoy)
+		kind=smtp args=(-l "$LAB_MITM_SMTP_PORT" -i "$(lab_router_iface)") ;;
 	forge-mx)
 		kind=dns args=(-l "$LAB_MITM_DNS_PORT" -u "$LAB_NS_ADDR" -z "$LAB_ZONE."
 			-H "evil.$LAB_ZONE." -A "$LAB_EVIL_ADDR") ;;
@@ -827,4 +830,98 @@ capture_stop() {
 lab_hook() {
 	[ -n "${LAB_HOOK:-}" ] || return 0
 	$LAB_HOOK "$1" "$2" "$LAB_NS_RT" "$(lab_router_iface)"
+}
+
+# Turns transmit checksum offload off on both ends of both veth links, so
+# that every frame crossing r-cli carries the checksums its receiver checks
+# (with offload on, the kernel leaves them to a NIC a veth does not have and
+# a capture shows them wrong). Insertion decoys, whose wrong checksum must
+# be the only wrong one, need this from the sensor's first packet on.
+lab_wire_checksums() {
+	lab_build_mitm
+	ip netns exec "$LAB_NS_CLI" "$LAB_MITM_BIN" csum-off eth0 &&
+		ip netns exec "$LAB_NS_RT" "$LAB_MITM_BIN" csum-off r-cli r-srv &&
+		ip netns exec "$LAB_NS_SRV" "$LAB_MITM_BIN" csum-off eth0 ||
+		lab_die "could not turn checksum offload off"
+}
+
+# Prints the client namespace's TcpInCsumErrors (/proc/net/snmp): the TCP
+# segments its kernel dropped for a wrong checksum.
+lab_csum_errors() {
+	ip netns exec "$LAB_NS_CLI" awk '$1 == "Tcp:" {
+		if (!col) { for (i = 2; i <= NF; i++) if ($i == "InCsumErrors") col = i; next }
+		print $col; exit }' /proc/net/snmp
+}
+
+# MTA-STS with PKIX: sts.test (an MTA-STS policy in enforce mode, no TLSA)
+# has two MX hosts. mx4.sts.test (203.0.113.29) holds a certificate issued
+# by the lab's private CA (lab-ca), mx5.sts.test (203.0.113.30) one issued
+# by another CA (lab-rogue-ca) that nobody trusts; each sends its chain
+# (its certificate and its CA's). Makes, once, in directory M (default
+# LAB_MAT): those CA, certificates and chains, sts.test.zone (the MX set,
+# the truth expect.sh reads) and sts.policy.yaml (the policy, with the
+# hosts' addresses, for mxsentry -p), and prints nothing.
+LAB_STS_ZONE=sts.test
+LAB_STS_OK_ADDR=203.0.113.29
+LAB_STS_BAD_ADDR=203.0.113.30
+lab_material_sts() {
+	local m=${1:-$LAB_MAT} h
+	[ -f "$m/sts.policy.yaml" ] && return 0
+	[ -f "$m/lab-ca.crt" ] || lab_material_ca "$m"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$m/lab-rogue-ca.key" -out "$m/lab-rogue-ca.crt" -days 3650 \
+		-subj "/CN=Lab rogue CA" -addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null ||
+		lab_die "openssl could not make the rogue CA"
+	for h in mx4:lab-ca mx5:lab-rogue-ca; do
+		local host=${h%%:*}.$LAB_STS_ZONE ca=${h#*:}
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout "$m/$host.key" -out "$m/$host.csr" -subj "/CN=$host" 2>/dev/null &&
+			printf '%s\n' "subjectAltName=DNS:$host" "basicConstraints=critical,CA:FALSE" \
+				"keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" \
+				"subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid" >"$m/$host.ext" &&
+			openssl x509 -req -in "$m/$host.csr" -CA "$m/$ca.crt" -CAkey "$m/$ca.key" \
+				-set_serial "0x$(openssl rand -hex 8)" -days 3650 -extfile "$m/$host.ext" \
+				-out "$m/$host.crt" 2>/dev/null &&
+			openssl verify -CAfile "$m/$ca.crt" "$m/$host.crt" >/dev/null &&
+			cat "$m/$host.crt" "$m/$ca.crt" >"$m/$host.chain.crt" ||
+			lab_die "openssl could not make $host's certificate"
+	done
+	cat >"$m/sts.test.zone" <<EOZ
+\$ORIGIN $LAB_STS_ZONE.
+\$TTL 300
+@                 IN SOA   ns1.example.test. hostmaster.sts.test. 2026112901 3600 600 86400 300
+@                 IN NS    ns1.example.test.
+@                 IN MX    10 mx4.sts.test.
+@                 IN MX    20 mx5.sts.test.
+mx4               IN A     $LAB_STS_OK_ADDR
+mx5               IN A     $LAB_STS_BAD_ADDR
+_mta-sts          IN TXT   "v=STSv1; id=2026120701"
+EOZ
+	cat >"$m/sts.policy.yaml" <<EOP
+# The lab's MTA-STS policy for $LAB_STS_ZONE (tests/lab/lab.sh, lab_material_sts).
+policies:
+  - domain: $LAB_STS_ZONE
+    mta-sts: {mode: enforce, mx: ["*.$LAB_STS_ZONE"], max_age: 604800}
+    addresses: {mx4.$LAB_STS_ZONE: [$LAB_STS_OK_ADDR], mx5.$LAB_STS_ZONE: [$LAB_STS_BAD_ADDR]}
+EOP
+	printf '%s\t%s\n' "$LAB_STS_OK_ADDR" "mx4.$LAB_STS_ZONE" "$LAB_STS_BAD_ADDR" \
+		"mx5.$LAB_STS_ZONE" >"$m/sts.hosts"
+	chmod 644 "$m"/*.crt "$m/sts.policy.yaml" "$m/sts.hosts" "$m/sts.test.zone"
+}
+
+# Starts, once, the receivers of sts.test (their addresses added to the
+# server namespace): mx4 and mx5, each sending its chain.
+lab_sts_receivers() {
+	local h a
+	lab_material_sts "$LAB_MAT"
+	for h in mx4:$LAB_STS_OK_ADDR mx5:$LAB_STS_BAD_ADDR; do
+		a=${h#*:}
+		h=${h%%:*}.$LAB_STS_ZONE
+		ip netns exec "$LAB_NS_SRV" sh -c "ss -Hltn 'src $a:25' | grep -q LISTEN" && continue
+		ip -n "$LAB_NS_SRV" addr show dev eth0 | grep -q "inet $a/" ||
+			ip -n "$LAB_NS_SRV" addr add "$a/24" dev eth0
+		start_postfix_receiver "$h" "$a" \
+			"smtpd_tls_chain_files = $LAB_MAT/$h.key, $LAB_MAT/$h.chain.crt"
+	done
 }

@@ -102,10 +102,11 @@ bool mitm_write_all(int fd, const void *buf, size_t len)
 
 static _Noreturn void usage(void)
 {
-	fputs("usage: mitm smtp MODE -l PORT [-c CERT -k KEY [-t 1.2|1.3]]\n"
+	fputs("usage: mitm smtp MODE -l PORT [-c CERT -k KEY [-t 1.2|1.3]] [-i IFACE]\n"
 	      "       mitm dns MODE -l PORT -u UPSTREAM [-z ZONE -H HOST -A ADDR]\n"
+	      "       mitm csum-off IFACE...\n"
 	      "smtp modes: pass-smtp strip-starttls mask-starttls starttls-454 "
-	      "own-cert\n"
+	      "own-cert insert-strip insert-decoy (these two need -i)\n"
 	      "dns modes:  pass-dns forge-mx strip-tlsa strip-rrsig "
 	      "strip-mta-sts stub-strip-tlsa stub-bogus-rrsig\n",
 	      stderr);
@@ -127,9 +128,11 @@ int main(int argc, char **argv)
 	if (argc < 3)
 		usage();
 	kind = argv[1];
+	if (strcmp(kind, "csum-off") == 0)
+		return mitm_wire_csum_off(argc - 2, argv + 2);
 	o.mode = argv[2];
 	optind = 3;
-	while ((c = getopt(argc, argv, "l:u:c:k:t:z:H:A:")) != -1) {
+	while ((c = getopt(argc, argv, "l:u:c:k:t:z:H:A:i:")) != -1) {
 		switch (c) {
 		case 'l':
 			o.listen_port = (unsigned short)atoi(optarg);
@@ -155,6 +158,9 @@ int main(int argc, char **argv)
 			break;
 		case 'A':
 			parse_addr(optarg, &o.forge_addr);
+			break;
+		case 'i':
+			o.wire_iface = optarg;
 			break;
 		default:
 			usage();

@@ -26,6 +26,7 @@ struct mitm_opts {
 	const char *zone;	   /* forge-mx: the domain whose MX is forged */
 	const char *forge_host;	   /* forge-mx: the exchange put in its place */
 	struct in_addr forge_addr; /* forge-mx: the address of that exchange */
+	const char *wire_iface;	   /* insert-*: the client-facing interface */
 };
 
 /* Writes one line to stderr, prefixed with the time and the process id. */
@@ -48,6 +49,26 @@ int mitm_connect(const struct sockaddr_in *addr);
  * Returns false when the peer is gone.
  */
 bool mitm_write_all(int fd, const void *buf, size_t len);
+
+/* One proxied connection watched and written to on the wire (mitm_wire.c). */
+struct wire_tap;
+
+/*
+ * Opens a packet socket on IFNAME watching the connection of CLIENT_FD
+ * (accepted from a client whose original destination was DST). Exits on
+ * failure.
+ */
+struct wire_tap *mitm_wire_open(const char *ifname, int client_fd, const struct sockaddr_in *dst);
+
+/*
+ * Writes one raw frame toward the client carrying PAYLOAD at the sequence
+ * number of the next byte the proxy will send it, with a wrong TCP
+ * checksum. False when the connection's segments were not seen.
+ */
+bool mitm_wire_decoy(struct wire_tap *t, const void *payload, size_t len);
+
+/* Turns transmit checksum offload off on the N interfaces named. Exits on failure. */
+int mitm_wire_csum_off(int n, char **ifnames);
 
 /* Runs the SMTP proxy until killed. Returns an exit status. */
 int mitm_smtp_run(const struct mitm_opts *o);

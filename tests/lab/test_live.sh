@@ -46,15 +46,23 @@ SENSOR=${MXSENTRY:-}
 #     back (a third zone version, mx1 again) before the next scenario.
 # `midstream` exists only as a capture cut after the fact; it has no live
 # form. Scenarios this lab's scenarios.sh does not define are left out.
-PHASE1=${LIVE_PHASE1:-"clean-tls12 mx-change dane-ta clean-tls13 no-starttls-no-policy
-strip-starttls mask-starttls mitm-cert forged-mx stripped-rrsig stripped-mta-sts"}
-PHASE2=${LIVE_PHASE2:-"starttls-454 stripped-tlsa mitm-cert clean-tls13"}
+PHASE1=${LIVE_PHASE1:-"clean-tls12 mx-change dane-ta clean-tls13 insertion-decoys
+no-starttls-no-policy strip-starttls insertion-strip mask-starttls mitm-cert forged-mx
+stripped-rrsig stripped-mta-sts"}
+PHASE2=${LIVE_PHASE2:-"starttls-454 stripped-tlsa mitm-cert mta-sts-pkix clean-tls13"}
 T_START=$(date +%s)
 
 out=$(live_outdir live)
 LIVE_LABLOG=$out/lab.log
 live_begin 600
 lab_world 2>>"$LIVE_LABLOG"
+# Checksums computed in software from the first packet on, so that the
+# capture holds the ones the receivers check (the insertion scenarios'
+# decoys must be the only wrong ones), and the MTA-STS domain's material.
+if declare -F lab_wire_checksums >/dev/null; then
+	lab_wire_checksums 2>>"$LIVE_LABLOG"
+	lab_material_sts "$LAB_MAT" 2>>"$LIVE_LABLOG"
+fi
 # Every receiver a scenario needs, for the whole run.
 {
 	start_postfix_receiver evil "$LAB_EVIL_ADDR"
@@ -64,6 +72,7 @@ lab_world 2>>"$LIVE_LABLOG"
 		"smtpd_tls_chain_files = $LAB_MAT/mx3.key, $LAB_MAT/mx3.chain.crt"
 	[ -z "${LAB_PLAIN_MX_ADDR:-}" ] || start_postfix_receiver "mx.$LAB_PLAIN_ZONE" \
 		"$LAB_PLAIN_MX_ADDR" "smtpd_tls_security_level = none"
+	! declare -F lab_sts_receivers >/dev/null || lab_sts_receivers
 } 2>>"$LIVE_LABLOG"
 # The benign scenarios, on one line between spaces (LAB_BENIGN may span two).
 # shellcheck disable=SC2086
@@ -139,7 +148,12 @@ PHASE2=$(available "$PHASE2")
 
 capture_start "$(lab_router_iface)" "$out/run.pcap"
 # shellcheck disable=SC2086 # LIVE_SENSOR_ARGS: extra flags, split on purpose
-live_sensor_start "$SENSOR" "$out" -u "$user" --stats-interval 5 ${LIVE_SENSOR_ARGS:---workers 2}
+# The MTA-STS policy of sts.test and the lab's CA as the trusted roots.
+sts_args=()
+[ ! -f "$LAB_MAT/sts.policy.yaml" ] ||
+	sts_args=(-p "$LAB_MAT/sts.policy.yaml" --ca-file "$LAB_MAT/lab-ca.crt")
+live_sensor_start "$SENSOR" "$out" -u "$user" --stats-interval 5 ${LIVE_SENSOR_ARGS:---workers 2} \
+	"${sts_args[@]}"
 uid=$(ps -o uid= -p "$LIVE_SENSOR_PID" | tr -d ' ')
 [ "$uid" = "$(id -u "$user")" ] ||
 	live_fail "mxsentry runs as uid $uid, not as $user ($(id -u "$user")) after -u $user"
@@ -196,6 +210,23 @@ python3 "$here/live-check.py" live --eve "$out/eve.json.1" "$out/eve.json" \
 	--watch "$out/watch.log" --expected "$out/expected.raw" --windows "$out/windows.txt" \
 	--pcap "$out/run.pcap" --pcap-packets "$pkts" --max-latency 1.0 | tee "$out/report.txt"
 rc=${PIPESTATUS[0]}
+# The insertion decoys: the sensor dropped them for their checksums, and
+# gave up checking no source (every checksum but theirs is right).
+case " $PHASE1 $PHASE2 " in
+*" insertion-strip "* | *" insertion-decoys "*)
+	csum=$(python3 -c 'import json, sys
+st = [json.loads(l) for f in sys.argv[1:] for l in open(f) if "\"stats\"" in l]
+st = [e["stats"] for e in st if e.get("event_type") == "stats"][-1]["decoder"]
+print(st["invalid_checksum"]["tcp"], st["checksum_offload"]["sources"])' \
+		"$out/eve.json.1" "$out/eve.json")
+	live_log "decoys: decoder.invalid_checksum.tcp and checksum_offload.sources: $csum"
+	read -r bad offl <<<"$csum"
+	[ "${bad:-0}" -gt 0 ] && [ "${offl:-1}" = 0 ] || {
+		echo "FAIL: decoys not dropped by the sensor (invalid_checksum.tcp=$bad, checksum_offload.sources=$offl)"
+		rc=1
+	}
+	;;
+esac
 live_log "evidence in $out; $(($(date +%s) - T_START)) s in all"
 [ "$rc" = 0 ] || live_fail "live run: see the report above"
 echo "pass: live sensor raised every expected alert once, within 1 s, across a rotation"
