@@ -15,13 +15,15 @@ enum src_state {
 	SRC_EMPTY,
 	SRC_NO_DATA_YET, /* its first packet passed; no packet with data judged yet */
 	SRC_CAPABLE,	 /* its first data passed: checked for good */
-	SRC_OFFLOADED,	 /* not checked any more */
+	SRC_OFFLOADED,	 /* taken for offloaded: failures pass; checks stop once confirmed */
 };
 
 struct csum_source {
 	struct mx_addr addr;
 	uint64_t last_us; /* packet time of the last packet judged */
 	uint8_t state;	  /* enum src_state */
+	uint8_t fails;	  /* SRC_OFFLOADED: failing packets so far, up to CSUM_OFFLOAD_CONFIRM */
+	uint16_t port;	  /* SRC_OFFLOADED: the source port of the failure that marked it */
 };
 
 struct csum_sources {
@@ -131,7 +133,7 @@ bool csum_source_offloaded(const struct csum_sources *t, const struct mx_addr *s
 {
 	const struct csum_source *s = find(t, src);
 
-	return s != NULL && s->state == SRC_OFFLOADED;
+	return s != NULL && s->state == SRC_OFFLOADED && s->fails >= CSUM_OFFLOAD_CONFIRM;
 }
 
 /* The entry of src, made (evicting the least recently judged) when missing. */
@@ -153,14 +155,22 @@ static struct csum_source *get(struct csum_sources *t, const struct mx_addr *a, 
 	return victim;
 }
 
-bool csum_source_judge(struct csum_sources *t, const struct mx_addr *src, bool ok, bool data,
-		       uint64_t ts_us, bool *became_offloaded, bool *evicted)
+bool csum_source_judge(struct csum_sources *t, const struct mx_addr *src, uint16_t sport, bool ok,
+		       bool data, uint64_t ts_us, bool *became_offloaded, bool *reverted,
+		       bool *evicted)
 {
 	struct csum_source *s = get(t, src, evicted);
 
 	s->last_us = ts_us;
 	switch (s->state) {
 	case SRC_OFFLOADED:
+		if (ok && data && sport == s->port && s->fails < CSUM_OFFLOAD_CONFIRM) {
+			/* Offload never lets data pass: the failures were decoys. */
+			s->state = SRC_CAPABLE;
+			*reverted = true;
+		} else if (!ok && s->fails < CSUM_OFFLOAD_CONFIRM) {
+			s->fails++;
+		}
 		return true;
 	case SRC_CAPABLE:
 		return ok;
@@ -177,6 +187,8 @@ bool csum_source_judge(struct csum_sources *t, const struct mx_addr *src, bool o
 	}
 	/* The source's first packet, or its first data, failed. */
 	s->state = SRC_OFFLOADED;
+	s->fails = 1;
+	s->port = sport;
 	*became_offloaded = true;
 	return true;
 }

@@ -18,9 +18,18 @@
  * stderr (live, or offline when stderr is a terminal).
  * A source whose first data passed is checked for good, so a decoy with a
  * bad checksum in an established dialogue is dropped (and a server seen
- * before cannot be made "offloaded" later). The limit: an on-path attacker
- * who fails the very first data of a source it sees for the first time
- * (a decoy banner) turns checking off for it; -k all has no such mode.
+ * before cannot be made "offloaded" later). A source taken for offloaded
+ * is still checked until CSUM_OFFLOAD_CONFIRM of its packets have failed:
+ * should a packet with data pass meanwhile from the port whose failure
+ * marked it (not another: on loopback one address sends both sides, and
+ * only one side's checksums may be offloaded), the source does not offload
+ * (the failure was a decoy, say a decoy banner ahead of the real one) and
+ * it is checked for good from then on (decoder.checksum_offload.reverted);
+ * the decoy that was let through conflicts with the real segment at the
+ * same sequence numbers (stream-evasion). The limit: an on-path attacker
+ * who fails the first CSUM_OFFLOAD_CONFIRM packets of a source it sees for
+ * the first time, ahead of any of its real data, turns checking off for
+ * it; -k all has no such mode.
  * The table of sources is bounded (CSUM_SOURCES entries, evictions
  * counted; an evicted source is judged afresh).
  */
@@ -35,6 +44,9 @@ enum checksum_mode {
 	CHECKSUM_ALL,  /* check every packet */
 	CHECKSUM_NONE, /* check nothing */
 };
+
+/* Failing packets that confirm a source as offloaded (its checks stop). */
+#define CSUM_OFFLOAD_CONFIRM 4
 
 /* Sources remembered at most (4-way buckets). */
 #define CSUM_SOURCES 4096
@@ -72,17 +84,22 @@ struct csum_sources *csum_sources_new(void);
 /* Frees the table. */
 void csum_sources_free(struct csum_sources *t);
 
-/* True when the source was found offloaded: its packets are not checked. */
+/* True when the source was confirmed offloaded: its packets are not checked. */
 bool csum_source_offloaded(const struct csum_sources *t, const struct mx_addr *src);
 
 /*
- * Records one checked packet of src (ok: its checksums passed; data: it
- * carries payload) and says whether it goes on: true when it passed, or
- * when it failed but this failure made the source offloaded (its first
- * packet, or its first with data). *became_offloaded is set when this call
- * marked the source; *evicted when a remembered source had to make room.
+ * Records one checked packet of src from port sport (0: none known; ok:
+ * its checksums passed; data: it carries payload) and says whether it goes on: true when it passed, or
+ * when it failed but the source is taken for offloaded (this failure, of
+ * its first packet or its first with data, made it so, or an earlier one
+ * did). *became_offloaded is set when this call marked the source;
+ * *reverted when a packet with data passed from a source taken for
+ * offloaded, from the port that marked it: the source is checked for good
+ * from now on; *evicted when a
+ * remembered source had to make room.
  */
-bool csum_source_judge(struct csum_sources *t, const struct mx_addr *src, bool ok, bool data,
-		       uint64_t ts_us, bool *became_offloaded, bool *evicted);
+bool csum_source_judge(struct csum_sources *t, const struct mx_addr *src, uint16_t sport, bool ok,
+		       bool data, uint64_t ts_us, bool *became_offloaded, bool *reverted,
+		       bool *evicted);
 
 #endif

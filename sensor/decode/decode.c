@@ -131,6 +131,7 @@ const struct mx_counter_desc decode_counter_desc[] = {
     DC("decoder.invalid_checksum.udp", invalid_checksum_udp),
     DC("decoder.checksum_offload.sources", checksum_offload_sources),
     DC("decoder.checksum_offload.evicted", checksum_offload_evicted),
+    DC("decoder.checksum_offload.reverted", checksum_offload_reverted),
     {NULL, 0},
 };
 
@@ -177,10 +178,10 @@ static const char offload_note[] =
     "the first packets (or data) from this address have wrong checksums (checksum offload where "
     "the capture was taken?): no longer checked for it (-k all checks them anyway)";
 
-bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, bool data,
-			 uint64_t ts_us, uint64_t *reason)
+bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, uint16_t sport, bool ok,
+			 bool data, uint64_t ts_us, uint64_t *reason)
 {
-	bool marked = false, evicted = false, pass;
+	bool marked = false, reverted = false, evicted = false, pass;
 	char a[64];
 
 	if (d->csum_judged || d->csum_mode == CHECKSUM_NONE)
@@ -189,9 +190,12 @@ bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, 
 	if (d->csum_mode == CHECKSUM_ALL) {
 		pass = ok;
 	} else {
-		pass = csum_source_judge(d->csum_srcs, src, ok, data, ts_us, &marked, &evicted);
+		pass = csum_source_judge(d->csum_srcs, src, sport, ok, data, ts_us, &marked,
+					 &reverted, &evicted);
 		if (evicted)
 			d->c.checksum_offload_evicted++;
+		if (reverted)
+			d->c.checksum_offload_reverted++;
 		if (marked) {
 			d->c.checksum_offload_sources++;
 			if (d->csum_note && !atomic_exchange(&offload_told, true))
@@ -229,8 +233,8 @@ static bool csum_l4(struct decoder *d, uint8_t proto, const uint8_t *b, uint32_t
 	sum = csum_pseudo(d->csum_ip, d->csum_ip_version, proto, len);
 	/* Data: a UDP datagram, or a TCP segment with payload (len covers its header). */
 	data = proto != IPPROTO_TCP || len > (uint32_t)(b[12] >> 4) * 4;
-	return decode_csum_verdict(d, &p->src, csum_ok(csum_add(sum, b, len)), data, p->ts_us,
-				   reason);
+	return decode_csum_verdict(d, &p->src, rd16(b), csum_ok(csum_add(sum, b, len)), data,
+				   p->ts_us, reason);
 }
 
 void decoder_expire(struct decoder *d, uint64_t now_us)
@@ -465,7 +469,8 @@ enum decode_result decode_ipv4(struct decoder *d, const uint8_t *b, uint32_t len
 	mx_addr_from_v4(&p->dst, b + 16);
 	csum_begin(d, b, 4, &p->src);
 	if (!reasm && !d->csum_skip && !csum_ok(csum_add(0, b, hlen)) &&
-	    !decode_csum_verdict(d, &p->src, false, false, p->ts_us, &d->c.invalid_checksum_ipv4))
+	    !decode_csum_verdict(d, &p->src, 0, false, false, p->ts_us,
+				 &d->c.invalid_checksum_ipv4))
 		return DECODE_CHECKSUM;
 	if (iplen > len) {
 		d->c.ipv4_len_gt_caplen++;

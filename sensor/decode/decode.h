@@ -64,7 +64,7 @@ struct decode_counters {
 	uint64_t tunnel_too_deep; /* tunnel nested deeper than DECODE_MAX_TUNNELS: skipped */
 	/* checksums (checksum.h): packets dropped, sources found offloaded */
 	uint64_t invalid_checksum_ipv4, invalid_checksum_tcp, invalid_checksum_udp;
-	uint64_t checksum_offload_sources, checksum_offload_evicted;
+	uint64_t checksum_offload_sources, checksum_offload_evicted, checksum_offload_reverted;
 };
 
 /* Tunnels decapsulated at most for one frame. */

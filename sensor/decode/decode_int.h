@@ -43,13 +43,13 @@ struct decoder {
 };
 
 /*
- * Judges a checksum result of the current IP datagram from src (checksum.h
- * auto mode; data: it carries payload), once per datagram; true when the
- * packet goes on. A failure
- * that is dropped is counted under *reason.
+ * Judges a checksum result of the current IP datagram from src, source
+ * port sport (0 for the IPv4 header; checksum.h auto mode; data: it
+ * carries payload), once per datagram; true when the packet goes on. A
+ * failure that is dropped is counted under *reason.
  */
-bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, bool ok, bool data,
-			 uint64_t ts_us, uint64_t *reason);
+bool decode_csum_verdict(struct decoder *d, const struct mx_addr *src, uint16_t sport, bool ok,
+			 bool data, uint64_t ts_us, uint64_t *reason);
 
 static inline uint16_t rd16(const uint8_t *b)
 {

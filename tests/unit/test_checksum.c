@@ -296,6 +296,51 @@ static void test_auto_loopback_pattern(void **state)
 	decoder_free(d);
 }
 
+/*
+ * A decoy as a source's first data takes it for offloaded, but only until
+ * its real data passes: then it is checked for good, and the next decoy is
+ * dropped. A run of CSUM_OFFLOAD_CONFIRM failures confirms offload.
+ */
+static void test_auto_decoy_first_data_reverts(void **state)
+{
+	struct decoder *d = decoder_mode(CHECKSUM_AUTO);
+	uint8_t ip[512];
+	uint32_t n;
+	struct mx_packet p;
+
+	(void)state;
+	n = good(ip, v4_ack);
+	assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_OK);
+	n = good(ip, v4_tcp); /* the decoy banner: let through, offload suspected */
+	ip[20 + 30] ^= 0x55;
+	assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_OK);
+	assert_int_equal(counter(d, "decoder.checksum_offload.sources"), 1);
+	n = good(ip, v4_tcp); /* the real banner passes: no offload after all */
+	assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_OK);
+	assert_int_equal(counter(d, "decoder.checksum_offload.reverted"), 1);
+	n = good(ip, v4_tcp); /* the next decoy is dropped */
+	ip[20 + 30] ^= 0x55;
+	assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_CHECKSUM);
+	assert_int_equal(counter(d, "decoder.invalid_checksum.tcp"), 1);
+	decoder_free(d);
+
+	/* Failures up to the confirmation, then good data: offload stands. */
+	d = decoder_mode(CHECKSUM_AUTO);
+	for (int i = 0; i < CSUM_OFFLOAD_CONFIRM; i++) {
+		n = good(ip, v4_tcp);
+		ip[20 + 30] ^= 0x55;
+		assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_OK);
+	}
+	n = good(ip, v4_tcp);
+	assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_OK);
+	n = good(ip, v4_tcp);
+	ip[20 + 30] ^= 0x55;
+	assert_int_equal(run(d, DLT_RAW, ip, n, &p), DECODE_OK);
+	assert_int_equal(counter(d, "decoder.checksum_offload.reverted"), 0);
+	assert_int_equal(counter(d, "decoder.invalid_checksum.tcp"), 0);
+	decoder_free(d);
+}
+
 static void test_auto_keeps_dropping_decoys(void **state)
 {
 	struct decoder *d = decoder_mode(CHECKSUM_AUTO);
@@ -338,6 +383,7 @@ int main(void)
 	    cmocka_unit_test(test_fragment_with_bad_header_never_stored),
 	    cmocka_unit_test(test_reassembled_datagram_checked),
 	    cmocka_unit_test(test_auto_gives_up_on_offloaded_source),
+	    cmocka_unit_test(test_auto_decoy_first_data_reverts),
 	    cmocka_unit_test(test_auto_keeps_dropping_decoys),
 	    cmocka_unit_test(test_auto_loopback_pattern),
 	};
