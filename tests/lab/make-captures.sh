@@ -92,6 +92,15 @@ for s in $scenarios; do
 done
 # The zone version mx-change published, signed during the scenario.
 [ -f "$mat/example.test.zone.v2.signed" ] && cp "$mat/example.test.zone.v2.signed" "$out/"
+# The MTA-STS material mta-sts-pkix made (lab_material_sts): the policy and
+# the trusted root, under the names tests/pcap/test_captures gives -p and
+# --ca-file, and the truth expect.sh read.
+if [ -f "$mat/sts.policy.yaml" ]; then
+	cp "$mat/sts.policy.yaml" "$out/policy.yaml"
+	cp "$mat/lab-ca.crt" "$out/ca.crt"
+	cp "$mat/sts.test.zone" "$mat/sts.hosts" "$mat/mx4.sts.test.crt" "$mat/mx5.sts.test.crt" \
+		"$mat/lab-rogue-ca.crt" "$out/"
+fi
 if [ -n "$failed" ]; then
 	lab_log "FAILED:$failed"
 	exit 1
