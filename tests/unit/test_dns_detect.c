@@ -23,6 +23,7 @@
 #include "app/dns_flow.h"
 #include "correlate/dns_correlate.h"
 #include "correlate/policy.h"
+#include "output/stats.h"
 
 #define SEC(x) ((uint64_t)(x)*MX_USEC)
 #define T0     SEC(1800000000)
@@ -612,6 +613,433 @@ static void test_answer_race(void **state)
 	assert_int_equal(answers(a2, a1, 1000, false, true), 0);
 }
 
+/* ---- what responses teach: the expectation store ---- */
+
+/* The value of the stage's counter called name (its stats sources). */
+static uint64_t counter(struct correlate *c, const char *name)
+{
+	struct stats_source src[64];
+	size_t n = correlate_stats_sources(c, src, 64);
+
+	for (size_t i = 0; i < n; i++)
+		for (const struct mx_counter_desc *d = src[i].desc; d->name != NULL; d++)
+			if (strcmp(d->name, name) == 0)
+				return *(const uint64_t *)((const char *)src[i].base + d->offset);
+	fail_msg("no counter %s", name);
+	return 0;
+}
+
+static void test_learning(void **state)
+{
+	struct dfx *x = dfx_new(false);
+	struct expect_store *st = correlate_expect(x->c);
+	const struct expect_mxset *mx;
+	const struct expect_addrs *a;
+	const struct expect_tlsa *t;
+	const struct expect_sts *s;
+	bool live;
+
+	(void)state;
+	/* an MX RRset of the name asked for; records of other owners are not its */
+	feed(x,
+	     response("learn.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"learn.test. 30 IN MX 10 mx.learn.test.",
+					    "learn.test. 7200 IN MX 20 mx2.learn.test.",
+					    "other.test. IN MX 10 mx.other.test.", NULL}),
+	     false);
+	mx = expect_get_mx(st, "learn.test", T0);
+	assert_non_null(mx);
+	assert_int_equal(mx->n, 2);
+	assert_string_equal(mx->mx[0].host, "mx.learn.test");
+	assert_int_equal(mx->mx[1].pref, 20);
+	assert_int_equal(mx->trust, EXPECT_UNVALIDATED);
+	/* the lowest TTL, raised to the 60 s floor */
+	assert_int_equal(mx->expires_us, T0 + SEC(60));
+	assert_null(expect_get_mx(st, "other.test", T0));
+	/* a long TTL is cut to the week */
+	feed(x,
+	     response("long.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"long.test. 99999999 IN MX 10 mx.long.test.", NULL}),
+	     false);
+	assert_int_equal(expect_get_mx(st, "long.test", T0)->expires_us, T0 + SEC(7 * 86400));
+	feed(x,
+	     response("mid.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"mid.test. 600 IN MX 10 mx.mid.test.", NULL}),
+	     false);
+	assert_int_equal(expect_get_mx(st, "mid.test", T0)->expires_us, T0 + SEC(600));
+	/* addresses, one set per owner, the lowest TTL of each */
+	feed(x,
+	     response("mx.learn.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"mx.learn.test. 900 IN A 192.0.2.81",
+					    "mx.learn.test. 300 IN A 192.0.2.82",
+					    "mx2.learn.test. IN AAAA 2001:db8::25", NULL}),
+	     false);
+	a = expect_get_addrs(st, "mx.learn.test", T0);
+	assert_non_null(a);
+	assert_int_equal(a->n, 2);
+	assert_int_equal(a->expires_us, T0 + SEC(300));
+	a = expect_get_addrs(st, "mx2.learn.test", T0);
+	assert_non_null(a);
+	assert_int_equal(a->n, 1);
+	assert_int_equal(a->expires_us, T0 + SEC(3600));
+	/* TLSA of _25._tcp.host, kept for host and port */
+	feed(x,
+	     response("_25._tcp.mx.learn.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"_25._tcp.mx.learn.test. 120 IN TLSA 3 1 1 "
+					    "5555555555555555555555555555555555555555555555555555555555555555",
+					    "_25._tcp.mx.learn.test. IN TLSA 3 0 2 "
+					    "66666666666666666666666666666666666666666666666666666666666666666666666666"
+					    "666666666666666666666666666666666666666666666666666666",
+					    "_26._tcp.mx.learn.test. IN TLSA 3 1 1 "
+					    "7777777777777777777777777777777777777777777777777777777777777777",
+					    NULL}),
+	     false);
+	t = expect_get_tlsa(st, "mx.learn.test", 25, T0, &live);
+	assert_non_null(t);
+	assert_true(live);
+	assert_int_equal(t->n, 2);
+	assert_int_equal(t->rec[0].len, 32);
+	assert_int_equal(t->rec[0].data[0], 0x55);
+	assert_int_equal(t->rec[1].mtype, 2);
+	assert_int_equal(t->rec[1].len, 64);
+	assert_int_equal(t->expires_us, T0 + SEC(120));
+	/* another port; names that are not _PORT._tcp.host */
+	feed(x,
+	     response("_587._tcp.mx.learn.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"_587._tcp.mx.learn.test. IN TLSA 3 1 1 "
+					    "5555555555555555555555555555555555555555555555555555555555555555",
+					    NULL}),
+	     false);
+	assert_non_null(expect_get_tlsa(st, "mx.learn.test", 587, T0, &live));
+	static const char *const bad_owners[] = {"_0._tcp.bad.test.", "_65536._tcp.bad.test.",
+						 "_25._udp.bad.test.", "25._tcp.bad.test.",
+						 "_x._tcp.bad.test.", NULL};
+	for (size_t i = 0; bad_owners[i] != NULL; i++) {
+		char rr[256];
+
+		snprintf(rr, sizeof(rr),
+			 "%s IN TLSA 3 1 1 "
+			 "5555555555555555555555555555555555555555555555555555555555555555",
+			 bad_owners[i]);
+		feed(x,
+		     response(bad_owners[i], LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false,
+			      (const char *const[]){rr, NULL}),
+		     false);
+	}
+	assert_null(expect_get_tlsa(st, "bad.test", 25, T0, &live));
+	assert_null(expect_get_tlsa(st, "bad.test", 0, T0, &live));
+	/* full data longer than kept is not learned */
+	feed(x,
+	     response("_25._tcp.long.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"_25._tcp.long.test. IN TLSA 3 1 0 "
+					    "30593013060728648ce3d020106082a8648ce3d03010703420004"
+					    "0000000000000000000000000000000000000000000000000000000000000000"
+					    "0000000000000000000000000000000000000000000000000000000000000000",
+					    NULL}),
+	     false);
+	assert_null(expect_get_tlsa(st, "long.test", 25, T0, &live));
+	/* the MTA-STS id of _mta-sts.domain */
+	feed(x,
+	     response("_mta-sts.learn.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"_mta-sts.learn.test. 100 IN TXT \"v=STSv1; id=abc\"",
+					    NULL}),
+	     false);
+	s = expect_get_sts(st, "learn.test", T0, &live);
+	assert_non_null(s);
+	assert_string_equal(s->id, "abc");
+	assert_int_equal(s->expires_us, T0 + SEC(100));
+	/* not learned: a TXT of another name, an answer with another rcode */
+	feed(x,
+	     response("learn2.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"learn2.test. IN TXT \"v=STSv1; id=abc\"", NULL}),
+	     false);
+	assert_null(expect_get_sts(st, "learn2.test", T0, &live));
+	assert_null(expect_get_sts(st, "", T0, &live));
+	feed(x,
+	     response("nx.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NXDOMAIN, false,
+		      (const char *const[]){"nx.test. IN MX 10 mx.nx.test.", NULL}),
+	     false);
+	assert_null(expect_get_mx(st, "nx.test", T0));
+	/* learning alone raises nothing */
+	assert_int_equal(raised(x, KIND_MX_REDIRECT) + raised(x, KIND_TLSA_STRIPPED), 0);
+	dfx_free(x);
+}
+
+/* MTA-STS testing mode: the MX answer alert says so. */
+static void test_mx_answer_testing(void **state)
+{
+	struct dfx *x = dfx_new(false);
+	struct policy_set *ps = policy_set_new();
+	struct mx_errors errs;
+	static const char text[] =
+	    "policies:\n"
+	    "  - domain: tst.test\n"
+	    "    mta-sts: {mode: testing, mx: [mx.tst.test], max_age: 604800}\n"
+	    "  - domain: none.test\n"
+	    "    mta-sts: {mode: none, mx: [mx.none.test], max_age: 604800}\n";
+
+	(void)state;
+	mx_errors_init(&errs);
+	assert_true(policy_load_buffer(ps, "q.yaml", text, strlen(text), NULL, &errs));
+	correlate_set_policies(x->c, ps);
+	feed(x,
+	     response("none.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"none.test. IN MX 10 evil.example.", NULL}),
+	     false);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 0);
+	feed(x,
+	     response("tst.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"tst.test. IN MX 10 mx.tst.test.",
+					    "tst.test. IN MX 20 evil.example.", NULL}),
+	     false);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	dfx_free(x);
+}
+
+/* What could not be judged, counted by why. */
+static void test_blind_counters(void **state)
+{
+	struct dfx *x = dfx_new(false); /* 192.0.2.53 is not the trusted resolver */
+	const struct blind_counters *b = correlate_blind(x->c);
+	static const char *const a[] = {"mx.blind.test. IN A 192.0.2.90", NULL};
+
+	(void)state;
+	feed(x, response("mx.blind.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, a), false);
+	assert_int_equal(b->dns_no_ad, 1);
+	feed(x, response("mx.blind.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, a), false);
+	assert_int_equal(b->dns_ad_untrusted, 1);
+	/* NXDOMAIN counts too; SERVFAIL, and types that carry no expectation, do not */
+	feed(x, response("mx.blind.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     false);
+	assert_int_equal(b->dns_no_ad, 2);
+	feed(x, response("mx.blind.test.", LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL, false, NULL),
+	     false);
+	feed(x,
+	     response("blind.test.", LDNS_RR_TYPE_NS, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"blind.test. IN NS ns.blind.test.", NULL}),
+	     false);
+	feed(x,
+	     response("blind.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"blind.test. IN TXT \"x\"", NULL}),
+	     false);
+	assert_int_equal(b->dns_no_ad, 2);
+	/* each type that carries one */
+	feed(x,
+	     response("blind.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"blind.test. IN MX 10 mx.blind.test.", NULL}),
+	     false);
+	feed(x,
+	     response("mx.blind.test.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"mx.blind.test. IN AAAA 2001:db8::90", NULL}),
+	     false);
+	feed(x,
+	     response("_25._tcp.mx.blind.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NXDOMAIN, false,
+		      NULL),
+	     false);
+	feed(x,
+	     response("_mta-sts.blind.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     false);
+	assert_int_equal(b->dns_no_ad, 6);
+	assert_int_equal(b->dns_ad_untrusted, 1);
+	assert_int_equal(b->dns_ad_off, 0);
+	assert_int_equal(b->dns_keys_unknown, 0);
+	dfx_free(x);
+}
+
+/* AD=1 with dnssec.trust-ad off. */
+static void test_blind_ad_off(void **state)
+{
+	struct dfx *x = calloc(1, sizeof(*x));
+	struct correlate_config cfg;
+	char err[128];
+	static const char *const a[] = {"mx.blind.test. IN A 192.0.2.90", NULL};
+
+	(void)state;
+	assert_non_null(x);
+	correlate_config_defaults(&cfg);
+	cfg.trust_ad = false;
+	x->c = correlate_new(&cfg, err, sizeof(err));
+	assert_non_null(x->c);
+	x->eve = eve_new();
+	assert_true(mx_addr_parse(&x->f.cli, "198.51.100.7"));
+	assert_true(mx_addr_parse(&x->f.srv, "192.0.2.53"));
+	x->f.sport = 53;
+	x->f.proto = 17;
+	dns_parser_init(&x->parser, on_message, NULL);
+	x->ts = T0;
+	feed(x, response("mx.blind.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, a), false);
+	assert_int_equal(correlate_blind(x->c)->dns_ad_off, 1);
+	assert_int_equal(x->v.trust, EXPECT_UNVALIDATED);
+	dfx_free(x);
+}
+
+/* Signed answers that came before their keys: kept, and upgraded once the keys validate. */
+static void test_retry(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+	const struct expect_addrs *a;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(false, z.anchor);
+	feed(x,
+	     with_rrset(&z,
+			response("mx.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("mx.sec.test. IN A 192.0.2.80")), true, false),
+	     false);
+	assert_string_equal(x->v.reason, "keys-unknown");
+	assert_int_equal(counter(x->c, "dnssec.retry_kept"), 1);
+	assert_int_equal(correlate_blind(x->c)->dns_keys_unknown, 1);
+	a = expect_get_addrs(correlate_expect(x->c), "mx.sec.test", T0);
+	assert_non_null(a);
+	assert_int_equal(a->trust, EXPECT_UNVALIDATED);
+	/* not kept: unsigned, a type that carries nothing, a denial */
+	feed(x,
+	     response("mx.plain.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"mx.plain.test. IN A 192.0.2.81", NULL}),
+	     false);
+	feed(x,
+	     with_rrset(&z, response("sec.test.", LDNS_RR_TYPE_NS, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("sec.test. IN NS ns.sec.test.")), true, false),
+	     false);
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("sec.test. IN TXT \"v=STSv1; id=1\"")), true, false),
+	     false);
+	assert_int_equal(counter(x->c, "dnssec.retry_kept"), 1);
+	/* the kept MX, TLSA and _mta-sts answers are kept too */
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("sec.test. IN MX 10 mx.sec.test.")), true, false),
+	     false);
+	feed(x,
+	     with_rrset(&z,
+			response("_25._tcp.mx.sec.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR,
+				 false, NULL),
+			one(text_rr("_25._tcp.mx.sec.test. IN TLSA 3 1 1 "
+				    "5555555555555555555555555555555555555555555555555555555555555555")),
+			true, false),
+	     false);
+	feed(x,
+	     with_rrset(&z,
+			response("_mta-sts.sec.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false,
+				 NULL),
+			one(text_rr("_mta-sts.sec.test. IN TXT \"v=STSv1; id=7\"")), true, false),
+	     false);
+	feed(x,
+	     with_rrset(&z,
+			response("mx.sec.test.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("mx.sec.test. IN AAAA 2001:db8::80")), true, false),
+	     false);
+	assert_int_equal(counter(x->c, "dnssec.retry_kept"), 5);
+	/* the keys arrive: every kept answer validated again, its expectation now DNSSEC */
+	x->ts = T0 + SEC(10);
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	assert_int_equal(counter(x->c, "dnssec.retry_upgraded"), 5);
+	assert_int_equal(counter(x->c, "dnssec.retry_dropped"), 0);
+	a = expect_get_addrs(correlate_expect(x->c), "mx.sec.test", T0 + SEC(10));
+	assert_non_null(a);
+	assert_int_equal(a->trust, EXPECT_DNSSEC);
+	assert_int_equal(expect_get_mx(correlate_expect(x->c), "sec.test", T0)->trust,
+			 EXPECT_DNSSEC);
+	dfx_free(x);
+	zone_free(&z);
+}
+
+/* The ring of kept answers: the oldest overwritten, and dropped after a minute. */
+static void test_retry_bounds(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(false, z.anchor);
+	for (int i = 0; i < 33; i++) {
+		char rr[64];
+
+		snprintf(rr, sizeof(rr), "h%d.sec.test. IN A 192.0.2.%d", i, i + 1);
+		feed(x,
+		     with_rrset(&z,
+				response("h.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+				one(text_rr(rr)), true, false),
+		     false);
+	}
+	assert_int_equal(counter(x->c, "dnssec.retry_kept"), 33);
+	assert_int_equal(counter(x->c, "dnssec.retry_dropped"), 1);
+	/* the keys come 61 s later: too late for every kept answer */
+	x->ts = T0 + SEC(61);
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	assert_int_equal(counter(x->c, "dnssec.retry_upgraded"), 0);
+	assert_int_equal(counter(x->c, "dnssec.retry_dropped"), 33);
+	dfx_free(x);
+	zone_free(&z);
+}
+
+/* An answer of many RRsets: each judged once, at most eight, the one of the type asked decides. */
+static void test_judge_rrsets(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+	ldns_pkt *p;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(false, z.anchor);
+	x->query_do = true;
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	/* a signed TXT first, then twelve signed A RRsets of other owners */
+	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+		       one(text_rr("www.sec.test. IN TXT \"x\"")), true, false);
+	for (int i = 0; i < 12; i++) {
+		char rr[64];
+
+		snprintf(rr, sizeof(rr), "h%d.sec.test. IN A 192.0.2.%d", i, i + 1);
+		p = with_rrset(&z, p, one(text_rr(rr)), true, false);
+	}
+	feed(x, p, false);
+	assert_string_equal(x->v.status, "secure");
+	assert_int_equal(x->v.trust, EXPECT_DNSSEC);
+	/* the RRset of the type asked for decides, not the TXT before it: a
+	   tampered A after a good TXT is bogus */
+	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+		       one(text_rr("www.sec.test. IN TXT \"x\"")), true, false);
+	p = with_rrset(&z, p, one(text_rr("h0.sec.test. IN A 192.0.2.1")), true, true);
+	feed(x, p, false);
+	assert_string_equal(x->v.status, "bogus");
+	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 1);
+	/* and a good A after a tampered AAAA: bogus raised, the A decides the status */
+	p = with_rrset(&z, response("www2.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+		       one(text_rr("www2.sec.test. IN AAAA 2001:db8::1")), true, true);
+	p = with_rrset(&z, p, one(text_rr("h0.sec.test. IN A 192.0.2.1")), true, false);
+	feed(x, p, false);
+	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 2);
+	assert_string_equal(x->v.status, "secure");
+	/* two bogus RRsets in one answer: one alert */
+	p = with_rrset(&z, response("www3.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+		       one(text_rr("www3.sec.test. IN A 192.0.2.7")), true, true);
+	p = with_rrset(&z, p, one(text_rr("h1.sec.test. IN A 192.0.2.2")), true, true);
+	feed(x, p, false);
+	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 3);
+	dfx_free(x);
+	zone_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -623,6 +1051,13 @@ int main(void)
 	    cmocka_unit_test(test_mx_answer),
 	    cmocka_unit_test(test_dnssec_kinds),
 	    cmocka_unit_test(test_answer_race),
+	    cmocka_unit_test(test_learning),
+	    cmocka_unit_test(test_mx_answer_testing),
+	    cmocka_unit_test(test_blind_counters),
+	    cmocka_unit_test(test_blind_ad_off),
+	    cmocka_unit_test(test_retry),
+	    cmocka_unit_test(test_retry_bounds),
+	    cmocka_unit_test(test_judge_rrsets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
