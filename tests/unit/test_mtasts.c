@@ -274,6 +274,96 @@ static void test_text_limits(void **state)
 	free(many);
 }
 
+/* Field names and values at the edges of RFC 8461's grammar. */
+static void test_text_fields(void **state)
+{
+	static const struct bad_text cases[] = {
+	    {"version: STSv1\nmode: none\n_x: y\nmax_age: 1\n",
+	     "p.txt:3:1: malformed MTA-STS field name '_x'", 1},
+	    {"version: STSv1\nmode: none\nx!y: v\nmax_age: 1\n",
+	     "p.txt:3:1: malformed MTA-STS field name 'x!y'", 1},
+	    {"version: STSv1\nmode: none\n: v\nmax_age: 1\n",
+	     "p.txt:3:1: malformed MTA-STS field name ''", 1},
+	    {"version: STSv1\nmode: none\n"
+	     "abcdefghijabcdefghijabcdefghijabc: v\nmax_age: 1\n",
+	     "p.txt:3:1: malformed MTA-STS field name 'abcdefghijabcdefghijabcdefghijabc'", 1},
+	    {"version: STSv1\nmode: none\nx: a=b\nmax_age: 1\n",
+	     "p.txt:3:4: malformed MTA-STS value for 'x'", 1},
+	    {"version: STSv1\nmode: none\nx: a;b\nmax_age: 1\n",
+	     "p.txt:3:4: malformed MTA-STS value for 'x'", 1},
+	    {"version: STSv1\nmode: none\nx: a\001b\nmax_age: 1\n",
+	     "p.txt:3:4: malformed MTA-STS value for 'x'", 1},
+	    {"version: STSv1\nmode: none\nx: a\177b\nmax_age: 1\n",
+	     "p.txt:3:4: malformed MTA-STS value for 'x'", 1},
+	    {"version: STSv1\nmode: none\nx: a\xc3\xa9\nmax_age: 1\n",
+	     "p.txt:3:4: malformed MTA-STS value for 'x'", 1},
+	    {"version: STSv1\nmode: none\nmax_age: 12a\n",
+	     "p.txt:3:10: bad MTA-STS max_age '12a' (0..31557600 seconds)", 1},
+	    {"version: STSv1\nmode: none\nmax_age: 10000000000\n",
+	     "p.txt:3:10: bad MTA-STS max_age '10000000000' (0..31557600 seconds)", 1},
+	    {"version: STSv1\nmode: none\nmax_age: 1\nmax_age: 2\n",
+	     "p.txt:4:1: MTA-STS field 'max_age' given twice (first at line 3)", 1},
+	    {"version: STSv1\nversion: STSv1\nmode: none\nmax_age: 1\n",
+	     "p.txt:2:1: MTA-STS field 'version' given twice (first at line 1)", 1},
+	    {"version: STSv1\nmode: none\n", "p.txt:2:1: MTA-STS policy has no 'max_age' field", 1},
+	    {"version: STSv1\nmax_age: 1\n", "p.txt:2:1: MTA-STS policy has no 'mode' field", 1},
+	    {"version: STSv1\nmode: testing\nmax_age: 1\n",
+	     "p.txt:3:1: MTA-STS policy in mode testing has no 'mx' field", 1},
+	    {"version: STSv1\nmode: abcdefghijabcdefghijabcdefghijabcdefghij\nmax_age: 1\n",
+	     "p.txt:2:7: bad MTA-STS mode 'abcdefghijabcdefghijabcdefghijabcdefghij' (expected "
+	     "enforce, testing or none)",
+	     1},
+	    {"version: STSv1\nmode: enforcex\nmax_age: 1\n",
+	     "p.txt:2:7: bad MTA-STS mode 'enforcex' (expected enforce, testing or none)", 1},
+	};
+	static const char *const good[] = {
+	    /* a 32-byte extension name of every allowed character, a value with
+	       blanks inside and the edges of the printable range */
+	    "version: STSv1\nmode: none\nabcdefghij-_.ABCDEFGHIJ012345678: a b\t!~\nmax_age: "
+	    "31557600\n",
+	    "version: STSv1\nmode: none\nx: <>\nmax_age: 0000000001\n",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mtasts_policy p;
+		struct mx_errors errs;
+
+		mx_errors_init(&errs);
+		memset(&p, 0, sizeof(p));
+		if (mtasts_parse_text("p.txt", cases[i].text, strlen(cases[i].text), &p, &errs))
+			fail_msg("case %zu accepted", i);
+		if (strcmp(mx_errors_get(&errs, 0), cases[i].error) != 0)
+			fail_msg("case %zu: %s", i, mx_errors_get(&errs, 0));
+		if (mx_errors_count(&errs) != cases[i].count)
+			fail_msg("case %zu: %zu errors, expected %zu (first: %s)", i,
+				 mx_errors_count(&errs), cases[i].count, mx_errors_get(&errs, 0));
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct mtasts_policy p;
+		struct mx_errors errs;
+
+		mx_errors_init(&errs);
+		if (!mtasts_parse_text("p.txt", good[i], strlen(good[i]), &p, &errs))
+			fail_msg("good %zu: %s", i, mx_errors_get(&errs, 0));
+		mtasts_policy_free(&p);
+	}
+}
+
+static void test_pattern_str(void **state)
+{
+	struct mx_pattern p;
+	const char *why = NULL;
+	char buf[300];
+
+	(void)state;
+	assert_true(mtasts_pattern_parse("*.example.test", 14, MX_SYNTAX_MTASTS, &p, &why));
+	assert_string_equal(mtasts_pattern_str(&p, buf, sizeof(buf)), "*.example.test");
+	assert_true(mtasts_pattern_parse("mx.example.test", 15, MX_SYNTAX_MTASTS, &p, &why));
+	assert_string_equal(mtasts_pattern_str(&p, buf, sizeof(buf)), "mx.example.test");
+	assert_true(mtasts_pattern_parse(".example.test", 13, MX_SYNTAX_STARTTLS_EVERYWHERE, &p, &why));
+	assert_string_equal(mtasts_pattern_str(&p, buf, sizeof(buf)), ".example.test");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +372,7 @@ int main(void)
 	    cmocka_unit_test(test_host_normalize), cmocka_unit_test(test_mode),
 	    cmocka_unit_test(test_text_good_crlf), cmocka_unit_test(test_text_good_lf_extensions),
 	    cmocka_unit_test(test_text_bad),	   cmocka_unit_test(test_text_limits),
+	    cmocka_unit_test(test_text_fields),	   cmocka_unit_test(test_pattern_str),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
