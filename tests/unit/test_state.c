@@ -20,6 +20,7 @@
 
 #include "correlate/correlate.h"
 #include "correlate/correlate_state.h"
+#include "correlate/resolver_ad.h"
 #include "state/state.h"
 
 #define SEC(x) ((uint64_t)(x)*MX_USEC)
@@ -331,6 +332,55 @@ static void test_bad_facts_are_counted(void **unused)
 	correlate_free(c);
 }
 
+/* The other kinds of facts, each with what makes one unusable. */
+static void test_more_facts(void **unused)
+{
+	struct correlate *c = stage();
+	struct state *st = open_store(0);
+	const struct expect_sts *sts;
+	const struct resolver_ad_obs *o;
+	struct mx_addr r;
+	char err[256];
+	bool live;
+
+	(void)unused;
+	/* no store attached: nothing to poll */
+	assert_int_equal(correlate_poll_state(c, 10), 0);
+	correlate_flush_state(c);
+	put(st, STATE_STS, "sts.test", "{\"trust\":\"dnssec\",\"id\":\"abc\",\"sightings\":2,\"expires_us\":1800000600000000,\"last_seen_us\":1800000000000000}", T0,
+	    T0 + SEC(600));
+	put(st, STATE_STS, "noid.test", "{\"trust\":\"dnssec\"}", T0, T0 + SEC(600));
+	put(st, STATE_STS, "notrust.test", "{\"trust\":\"nonsense\",\"id\":\"x\"}", T0,
+	    T0 + SEC(600));
+	put(st, STATE_RESOLVER_AD, "zone.test 192.0.2.53",
+	    "{\"first_us\":1800000000000000,\"last_us\":1800000001000000,\"answers\":3}", T0,
+	    T0 + SEC(600));
+	put(st, STATE_RESOLVER_AD, "zone.test not-an-address", "{\"last_us\":1}", T0,
+	    T0 + SEC(600));
+	put(st, STATE_RESOLVER_AD, "lonely.test", "{\"last_us\":1}", T0, T0 + SEC(600));
+	put(st, STATE_RESOLVER_AD, "never.test 192.0.2.53", "{\"last_us\":0}", T0, T0 + SEC(600));
+	put(st, STATE_DNSKEY, "vouched.test", "{\"expires_us\":1,\"vouched_by\":\"nope\",\"rrs\":[]}",
+	    T0, T0 + SEC(600));
+	state_sync(st);
+	state_close(st);
+	st = open_store(0);
+	assert_true(correlate_load_state(c, st, err, sizeof(err)));
+	assert_int_equal(state_counters(st)->loaded, 8);
+	assert_int_equal(state_counters(st)->load_rejected, 6);
+	sts = expect_get_sts(correlate_expect(c), "sts.test", T0 + SEC(1), &live);
+	assert_non_null(sts);
+	assert_string_equal(sts->id, "abc");
+	assert_int_equal(sts->trust, EXPECT_DNSSEC);
+	assert_null(expect_get_sts(correlate_expect(c), "noid.test", T0 + SEC(1), &live));
+	assert_true(mx_addr_parse(&r, "192.0.2.53"));
+	o = resolver_ad_find(correlate_resolver_ad(c), &r, "zone.test", false, T0 + SEC(2));
+	assert_non_null(o);
+	assert_int_equal(o->ad_answers, 3);
+	assert_int_equal(o->first_ad_us, T0);
+	state_close(st);
+	correlate_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +390,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_concurrent_puts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expectations_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_facts_are_counted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_more_facts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
