@@ -1386,6 +1386,126 @@ static void test_dane_required_policy(void **state)
 	fx_free(x);
 }
 
+/* ---- the alert record and the filter: keys, severity, rules ---- */
+
+struct seen_keys {
+	enum alert_verdict answer;
+	unsigned calls;
+	uint32_t sid;
+	char domain[EXPECT_NAME_MAX], mx_host[EXPECT_NAME_MAX], src[64], dst[64];
+};
+
+static enum alert_verdict record_keys(void *ctx, uint32_t sid, const struct alert_keys *keys,
+				      uint64_t ts_us)
+{
+	struct seen_keys *k = ctx;
+
+	(void)ts_us;
+	k->calls++;
+	k->sid = sid;
+	snprintf(k->domain, sizeof(k->domain), "%s", keys->domain ? keys->domain : "-");
+	snprintf(k->mx_host, sizeof(k->mx_host), "%s", keys->mx_host ? keys->mx_host : "-");
+	mx_addr_str(keys->src, k->src, sizeof(k->src));
+	mx_addr_str(keys->dst, k->dst, sizeof(k->dst));
+	return k->answer;
+}
+
+static void test_alert_keys_and_filter(void **state)
+{
+	struct fx *x = fx_new();
+	struct seen_keys k = {.answer = ALERT_PASS};
+	const struct alert_counters *ac = alert_counters(correlate_alerts(x->c));
+	struct alert_rule off;
+
+	(void)state;
+	alert_set_filter(correlate_alerts(x->c), record_keys, &k);
+	/* the expectation's domain and MX host are the keys; the server is the source */
+	session(x, "192.0.2.25");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_int_equal(k.calls, 1);
+	assert_string_equal(k.domain, "required.test");
+	assert_string_equal(k.mx_host, "mx.required.test");
+	assert_string_equal(k.src, "192.0.2.25");
+	assert_string_equal(k.dst, "198.51.100.7");
+	assert_int_equal(k.sid, kind_sid(KIND_STARTTLS_STRIPPED));
+	/* a recipient domain's policy: the policy's domain, though the session knew none */
+	session(x, "203.0.113.9");
+	mail_correlate_cleartext_mail(x->c, &x->mf, "required.test", T0);
+	assert_string_equal(k.domain, "required.test");
+	assert_string_equal(k.mx_host, "-");
+	assert_string_equal(k.src, "198.51.100.7");
+	assert_string_equal(k.dst, "203.0.113.9");
+	/* DANE by SNI: the host whose TLSA applies */
+	session(x, "203.0.113.9");
+	cert(x, 0x99);
+	snprintf(x->ti.sni, sizeof(x->ti.sni), "mx.pinned.test");
+	mail_correlate_certificate(x->c, &x->mf, T0);
+	assert_string_equal(k.mx_host, "mx.pinned.test");
+	assert_int_equal(ac->written, 3);
+	/* suppressed and rate limited: counted, not written, the session still marked */
+	k.answer = ALERT_SUPPRESSED;
+	session(x, "192.0.2.25");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_true(x->mf.alerted[KIND_STARTTLS_STRIPPED]);
+	k.answer = ALERT_RATE_LIMITED;
+	session(x, "192.0.2.25");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_int_equal(ac->suppressed, 1);
+	assert_int_equal(ac->rate_limited, 1);
+	assert_int_equal(ac->written, 3);
+	assert_int_equal(ac->raised, 5);
+	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 1);
+	/* a disabled rule: counted as such, the filter not asked */
+	k.answer = ALERT_PASS;
+	off = *alert_get_rule(correlate_alerts(x->c), KIND_STARTTLS_STRIPPED);
+	off.enabled = false;
+	alert_set_rule(correlate_alerts(x->c), KIND_STARTTLS_STRIPPED, &off);
+	assert_false(alert_get_rule(correlate_alerts(x->c), KIND_STARTTLS_STRIPPED)->enabled);
+	session(x, "192.0.2.25");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_int_equal(ac->disabled, 1);
+	assert_int_equal(k.calls, 5);
+	assert_null(alert_get_rule(correlate_alerts(x->c), KIND_COUNT));
+	fx_free(x);
+}
+
+static void test_alert_record(void **state)
+{
+	struct fx *x = fx_new();
+	struct alert_rule r;
+
+	(void)state;
+	/* a configured expectation: the rule's severity; no incident for a session alert */
+	session(x, "192.0.2.25");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_true(eve_has(x, "\"severity\":2"));
+	assert_true(eve_has(x, "\"expectation_source\":[\"policy\"]"));
+	assert_true(eve_has(x, "\"validated\":true"));
+	assert_false(eve_has(x, "\"incident\""));
+	assert_false(eve_has(x, "\"severity\":4"));
+	/* resting on history only: two steps lower */
+	history(x, "203.0.113.10", 3, T0 - SEC(86400), 0, 0);
+	session(x, "203.0.113.10");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_true(eve_has(x, "\"severity\":4"));
+	assert_true(eve_has(x, "\"trust\":\"history\""));
+	/* the rule's own severities for history and validated expectations */
+	r = *alert_get_rule(correlate_alerts(x->c), KIND_STARTTLS_STRIPPED);
+	r.history_severity = 1;
+	r.expected_severity = 3;
+	r.severity = 1;
+	alert_set_rule(correlate_alerts(x->c), KIND_STARTTLS_STRIPPED, &r);
+	history(x, "203.0.113.11", 3, T0 - SEC(86400), 0, 0);
+	session(x, "203.0.113.11");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_true(eve_has(x, "\"severity\":1,"));
+	assert_false(eve_has(x, "\"severity\":3,"));
+	session(x, "192.0.2.26");
+	mail_correlate_ehlo(x->c, &x->mf, T0);
+	assert_true(eve_has(x, "\"severity\":3,"));
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1402,6 +1522,7 @@ int main(void)
 	    cmocka_unit_test(test_history_versions_keys),
 	    cmocka_unit_test(test_version_sentinel),   cmocka_unit_test(test_tlsa_match_kinds),
 	    cmocka_unit_test(test_full_match),	       cmocka_unit_test(test_dane_required_policy),
+	    cmocka_unit_test(test_alert_keys_and_filter), cmocka_unit_test(test_alert_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
