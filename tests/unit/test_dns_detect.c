@@ -1040,6 +1040,48 @@ static void test_judge_rrsets(void **state)
 	zone_free(&z);
 }
 
+/* Whose AD bit counts: every resolver when none is listed, else the listed ones and the policy files'. */
+static void test_ad_list(void **state)
+{
+	struct correlate_config cfg;
+	struct correlate *c;
+	struct policy_set *ps = policy_set_new();
+	struct mx_errors errs;
+	struct mx_addr a, b, p;
+	char err[128];
+	static const char text[] = "trusted-resolvers: [203.0.113.53]\n";
+
+	(void)state;
+	assert_true(mx_addr_parse(&a, "192.0.2.53"));
+	assert_true(mx_addr_parse(&b, "198.51.100.53"));
+	assert_true(mx_addr_parse(&p, "203.0.113.53"));
+	correlate_config_defaults(&cfg);
+	c = correlate_new(&cfg, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(correlate_ad_verdict(c, &a), RESOLVER_AD_COUNTS);
+	assert_int_equal(correlate_ad_verdict(c, &b), RESOLVER_AD_COUNTS);
+	correlate_free(c);
+	assert_true(mx_prefix_parse(&cfg.trusted_resolvers[0], "192.0.2.0/24"));
+	cfg.n_trusted_resolvers = 1;
+	c = correlate_new(&cfg, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(correlate_ad_verdict(c, &a), RESOLVER_AD_COUNTS);
+	assert_int_equal(correlate_ad_verdict(c, &b), RESOLVER_AD_NOT_LISTED);
+	assert_int_equal(correlate_ad_verdict(c, &p), RESOLVER_AD_NOT_LISTED);
+	mx_errors_init(&errs);
+	assert_true(policy_load_buffer(ps, "q.yaml", text, strlen(text), NULL, &errs));
+	correlate_set_policies(c, ps);
+	assert_int_equal(correlate_ad_verdict(c, &p), RESOLVER_AD_COUNTS);
+	assert_int_equal(correlate_ad_verdict(c, &a), RESOLVER_AD_COUNTS);
+	assert_int_equal(correlate_ad_verdict(c, &b), RESOLVER_AD_NOT_LISTED);
+	correlate_free(c);
+	cfg.trust_ad = false;
+	c = correlate_new(&cfg, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(correlate_ad_verdict(c, &a), RESOLVER_AD_OFF);
+	correlate_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1058,6 +1100,7 @@ int main(void)
 	    cmocka_unit_test(test_retry),
 	    cmocka_unit_test(test_retry_bounds),
 	    cmocka_unit_test(test_judge_rrsets),
+	    cmocka_unit_test(test_ad_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
