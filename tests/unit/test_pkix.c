@@ -130,19 +130,16 @@ static void check_store(struct fx *x, const struct pkix_store *s)
 	assert_string_equal(why.subject, "/CN=mx.pkix.test");
 	assert_non_null(why.text);
 	/* expired and not yet valid: judged at the packet's time, not the wall clock's */
-	assert_int_equal(pkix_verify(s, x->leaf.cert, chain, 2, at(81 * DAY), &why),
-			 PKIX_EXPIRED);
+	assert_int_equal(pkix_verify(s, x->leaf.cert, chain, 2, at(81 * DAY), &why), PKIX_EXPIRED);
 	assert_int_equal(why.error, X509_V_ERR_CERT_HAS_EXPIRED);
 	assert_int_equal(why.depth, 0);
 	assert_string_equal(why.subject, "/CN=mx.pkix.test");
 	assert_string_equal(why.not_after, "2027-04-05T08:00:00Z");
 	assert_string_equal(why.not_before, "2027-01-05T08:00:00Z");
-	assert_int_equal(pkix_verify(s, x->leaf.cert, chain, 2, at(-11 * DAY), &why),
-			 PKIX_EXPIRED);
+	assert_int_equal(pkix_verify(s, x->leaf.cert, chain, 2, at(-11 * DAY), &why), PKIX_EXPIRED);
 	assert_int_equal(why.error, X509_V_ERR_CERT_NOT_YET_VALID);
 	/* the intermediate expired: depth 1 */
-	assert_int_equal(pkix_verify(s, x->leaf.cert, chain, 2, at(366 * DAY), &why),
-			 PKIX_EXPIRED);
+	assert_int_equal(pkix_verify(s, x->leaf.cert, chain, 2, at(366 * DAY), &why), PKIX_EXPIRED);
 	assert_int_equal(why.depth, 1);
 	/* another root's certificate */
 	assert_int_equal(pkix_verify(s, x->other_leaf.cert, NULL, 0, at(0), &why),
@@ -182,7 +179,8 @@ static void test_errors(void **state)
 
 	(void)state;
 	assert_null(pkix_store_new("/nonexistent/ca.pem", NULL, err, sizeof(err)));
-	assert_string_equal(err, "cannot load the trusted CA certificates from /nonexistent/ca.pem");
+	assert_string_equal(err,
+			    "cannot load the trusted CA certificates from /nonexistent/ca.pem");
 	pkix_store_free(NULL);
 }
 

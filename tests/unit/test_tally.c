@@ -35,7 +35,7 @@ static void test_rows(void **state)
 	tally_add(t, &a, "one.test", false, true, VERDICT_FAIL, VERDICT_FAIL);
 	tally_add(t, &a, "two.test", true, false, VERDICT_UNVERIFIABLE, VERDICT_OK);
 	tally_add(t, &b, "one.test", true, false, VERDICT_NONE, VERDICT_NONE);
-	tally_add(t, &b, NULL, false, false, (enum verdict)7, (enum verdict)-1);
+	tally_add(t, &b, NULL, false, false, (enum verdict)7, (enum verdict) - 1);
 	tally_add(t, &b, "", false, false, VERDICT_NONE, VERDICT_NONE);
 	assert_int_equal(t->n, 4);
 	assert_string_equal(t->rows[0].domain, "one.test");
