@@ -381,6 +381,48 @@ static void test_more_facts(void **unused)
 	correlate_free(c);
 }
 
+static bool count_fact(void *arg, const struct state_fact *f)
+{
+	unsigned *n = arg;
+
+	(*n)++;
+	return strcmp(f->key, "198.51.100.7 192.0.2.25") == 0;
+}
+
+/* DNSSEC facts go to the validator, TLS failures to the handler the mail sessions register. */
+static void test_dnssec_and_handled_facts(void **unused)
+{
+	struct correlate *c = stage();
+	struct state *st = open_store(0);
+	unsigned handled = 0;
+	char err[256];
+	static const char key[] =
+	    "sec.test. 3600 IN DNSKEY 257 3 13 "
+	    "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==";
+	char value[512];
+
+	(void)unused;
+	correlate_state_handler(c, STATE_TLS_FAILURE, count_fact, &handled);
+	put(st, STATE_TLS_FAILURE, "198.51.100.7 192.0.2.25", "{\"any\":1}", T0, T0 + SEC(600));
+	put(st, STATE_TLS_FAILURE, "198.51.100.7 192.0.2.26", "{\"any\":1}", T0, T0 + SEC(600));
+	put(st, STATE_INSECURE, "plain.test", "{\"expires_us\":1800000600000000}", T0,
+	    T0 + SEC(600));
+	snprintf(value, sizeof(value), "{\"expires_us\":1800000600000000,\"rrs\":[\"%s\"]}", key);
+	put(st, STATE_DNSKEY, "sec.test", value, T0, T0 + SEC(600));
+	put(st, STATE_DS, "sec.test", "{\"expires_us\":1800000600000000,\"rrs\":[\"garbage\"]}", T0,
+	    T0 + SEC(600));
+	state_sync(st);
+	state_close(st);
+	st = open_store(0);
+	assert_true(correlate_load_state(c, st, err, sizeof(err)));
+	assert_int_equal(handled, 2);
+	assert_int_equal(state_counters(st)->loaded, 5);
+	/* the second TLS failure (its handler said no) and the DS of garbage */
+	assert_int_equal(state_counters(st)->load_rejected, 2);
+	state_close(st);
+	correlate_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +433,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_expectations_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_facts_are_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_more_facts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dnssec_and_handled_facts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
