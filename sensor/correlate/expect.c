@@ -2,7 +2,9 @@
  * expect.c - the expectation store of expect.h: one hash table of typed
  * entries with an LRU list and a byte memcap, plus reverse indexes
  * (address -> hosts, host -> domains) kept as entries of their own and
- * checked against the forward entries on every lookup.
+ * checked against the forward entries on every lookup. An entry holds
+ * only what it uses: the payload of its kind (an MX set's or a reverse
+ * index's used slots only), then its name; it grows when that does.
  */
 #include "correlate/expect.h"
 #include "util/hash.h"
@@ -24,10 +26,10 @@ struct entry {
 	uint32_t hash;
 	uint8_t kind;
 	uint16_t port;
-	size_t size;
+	uint32_t vcap; /* payload bytes allocated; the name follows them */
+	size_t size;   /* bytes of the whole entry */
 	uint64_t touched_us;
-	char name[EXPECT_NAME_MAX]; /* domain or host; empty for address keys */
-	struct mx_addr addr;	    /* address keys */
+	struct mx_addr addr; /* address keys */
 	union {
 		struct expect_mxset mx;
 		struct expect_addrs addrs;
@@ -35,8 +37,14 @@ struct entry {
 		struct expect_sts sts;
 		struct server_history hist;
 		struct rev_names rev;
-	} v;
+	} v; /* only vcap bytes of it, then the name */
 };
+
+/* The entry's domain or host name ("" for address keys). */
+static char *entry_name(const struct entry *e)
+{
+	return (char *)&e->v + e->vcap;
+}
 
 struct expect_store {
 	struct expect_config cfg;
@@ -198,7 +206,7 @@ static struct entry *lookup(struct expect_store *st, uint8_t kind, const char *n
 
 	for (struct entry *e = st->buckets[h & (st->nbuckets - 1)]; e != NULL; e = e->hnext) {
 		if (e->hash != h || e->kind != kind || e->port != port ||
-		    strcmp(e->name, name) != 0)
+		    strcmp(entry_name(e), name) != 0)
 			continue;
 		if (addr != NULL && mx_addr_cmp(&e->addr, addr) != 0)
 			continue;
@@ -209,12 +217,16 @@ static struct entry *lookup(struct expect_store *st, uint8_t kind, const char *n
 	return NULL;
 }
 
-/* Bytes of the union member a kind uses: entries are sized by kind. */
-static size_t payload_size(uint8_t kind)
+/*
+ * Bytes of the union member a kind uses with n slots (MX hosts, reverse
+ * index names; other kinds have a fixed size): entries are sized by use.
+ */
+static size_t payload_size(uint8_t kind, size_t n)
 {
 	switch (kind) {
 	case K_MX:
-		return sizeof(struct expect_mxset);
+		return offsetof(struct expect_mxset, mx) +
+		       MX_MIN(n, (size_t)EXPECT_MAX_MX) * sizeof(struct expect_mx);
 	case K_ADDRS:
 		return sizeof(struct expect_addrs);
 	case K_TLSA:
@@ -224,29 +236,85 @@ static size_t payload_size(uint8_t kind)
 	case K_HIST:
 		return sizeof(struct server_history);
 	default:
-		return sizeof(struct rev_names);
+		return offsetof(struct rev_names, name) +
+		       MX_MIN(n, (size_t)REV_MAX) * sizeof(((struct rev_names *)NULL)->name[0]);
 	}
 }
 
+/* Evicts least recently used entries other than keep until size more bytes fit. */
+static bool make_room(struct expect_store *st, size_t size, const struct entry *keep)
+{
+	if (size > st->cfg.memcap) {
+		st->ctr.memcap_drop++;
+		return false;
+	}
+	while (st->ctr.bytes + size > st->cfg.memcap && st->lru_tail != NULL &&
+	       st->lru_tail != keep) {
+		entry_remove(st, st->lru_tail);
+		st->ctr.evicted++;
+	}
+	return true;
+}
+
+/*
+ * Gives e room for need payload bytes (it moves: the hash chain, the LRU
+ * list and the held entry follow); NULL when that cannot be had, e stays.
+ */
+static struct entry *entry_grow(struct expect_store *st, struct entry *e, size_t need)
+{
+	size_t name_len = strlen(entry_name(e)) + 1;
+	size_t size = offsetof(struct entry, v) + need + name_len;
+	struct entry *ne, **pp;
+
+	if (need <= e->vcap)
+		return e;
+	if (!make_room(st, size - e->size, e))
+		return NULL;
+	ne = calloc(1, size);
+	if (ne == NULL) {
+		st->ctr.memcap_drop++;
+		return NULL;
+	}
+	memcpy(ne, e, offsetof(struct entry, v) + e->vcap);
+	ne->vcap = (uint32_t)need;
+	ne->size = size;
+	memcpy(entry_name(ne), entry_name(e), name_len);
+	for (pp = &st->buckets[e->hash & (st->nbuckets - 1)]; *pp != e; pp = &(*pp)->hnext)
+		;
+	*pp = ne;
+	if (ne->lru_prev != NULL)
+		ne->lru_prev->lru_next = ne;
+	else
+		st->lru_head = ne;
+	if (ne->lru_next != NULL)
+		ne->lru_next->lru_prev = ne;
+	else
+		st->lru_tail = ne;
+	if (st->held == e)
+		st->held = ne;
+	st->ctr.bytes += size - e->size;
+	free(e);
+	return ne;
+}
+
+/*
+ * The entry of the key, found or made, with room for need payload bytes;
+ * NULL when it cannot be held.
+ */
 static struct entry *insert(struct expect_store *st, uint8_t kind, const char *name,
-			    const struct mx_addr *addr, uint16_t port, uint64_t now_us)
+			    const struct mx_addr *addr, uint16_t port, uint64_t now_us, size_t need)
 {
 	struct entry *e = lookup(st, kind, name, addr, port);
-	size_t size = offsetof(struct entry, v) + payload_size(kind);
+	size_t name_len = strnlen(name, EXPECT_NAME_MAX - 1) + 1;
+	size_t size = offsetof(struct entry, v) + need + name_len;
 
 	if (e != NULL) {
 		st->ctr.updates++;
 		e->touched_us = now_us;
-		return e;
+		return entry_grow(st, e, need);
 	}
-	if (size > st->cfg.memcap) {
-		st->ctr.memcap_drop++;
+	if (!make_room(st, size, NULL))
 		return NULL;
-	}
-	while (st->ctr.bytes + size > st->cfg.memcap && st->lru_tail != NULL) {
-		entry_remove(st, st->lru_tail);
-		st->ctr.evicted++;
-	}
 	e = calloc(1, size);
 	if (e == NULL) {
 		st->ctr.memcap_drop++;
@@ -255,8 +323,9 @@ static struct entry *insert(struct expect_store *st, uint8_t kind, const char *n
 	e->kind = kind;
 	e->port = port;
 	e->size = size;
+	e->vcap = (uint32_t)need;
 	e->touched_us = now_us;
-	snprintf(e->name, sizeof(e->name), "%s", name);
+	memcpy(entry_name(e), name, name_len - 1);
 	if (addr != NULL)
 		e->addr = *addr;
 	e->hash = key_hash(st, kind, name, addr, port);
@@ -311,7 +380,7 @@ static void show(struct expect_store *st, const struct entry *e)
 	if (st->observe == NULL)
 		return;
 	f.kind = fact_kinds[e->kind];
-	f.name = e->name;
+	f.name = entry_name(e);
 	f.addr = e->addr;
 	f.port = e->port;
 	f.value = &e->v;
@@ -378,6 +447,7 @@ bool expect_restore(struct expect_store *st, const struct expect_fact *f)
 	char name[EXPECT_NAME_MAX] = "";
 	struct entry *e;
 	uint8_t kind;
+	size_t need;
 
 	if ((unsigned)f->kind >= MX_ARRAY_LEN(kinds))
 		return false;
@@ -387,11 +457,21 @@ bool expect_restore(struct expect_store *st, const struct expect_fact *f)
 	e = lookup(st, kind, name, by_addr ? &f->addr : NULL, kind == K_TLSA ? f->port : 0);
 	if (e != NULL && !restore_may_replace(e, f->value, f->touched_us))
 		return true; /* what memory holds is better trusted and still alive */
+	if (kind == K_MX)
+		need = payload_size(kind, ((const struct expect_mxset *)f->value)->n);
+	else if (kind == K_REV_ADDR || kind == K_REV_HOST)
+		need = payload_size(kind, ((const struct rev_names *)f->value)->n);
+	else
+		need = payload_size(kind, 0);
 	e = insert(st, kind, name, by_addr ? &f->addr : NULL, kind == K_TLSA ? f->port : 0,
-		   f->touched_us);
+		   f->touched_us, need);
 	if (e == NULL)
 		return false;
-	memcpy(&e->v, f->value, payload_size(kind));
+	memcpy(&e->v, f->value, need);
+	if (kind == K_MX)
+		e->v.mx.n = MX_MIN(e->v.mx.n, (size_t)EXPECT_MAX_MX);
+	else if (kind == K_REV_ADDR || kind == K_REV_HOST)
+		e->v.rev.n = MX_MIN(e->v.rev.n, (size_t)REV_MAX);
 	return true;
 }
 
@@ -405,7 +485,7 @@ static bool may_replace(enum expect_trust old, uint64_t old_expires, enum expect
 static void rev_add(struct expect_store *st, uint8_t kind, const char *name,
 		    const struct mx_addr *addr, const char *value, uint64_t now_us)
 {
-	struct entry *e = insert(st, kind, name, addr, 0, now_us);
+	struct entry *e = insert(st, kind, name, addr, 0, now_us, payload_size(kind, 1));
 	struct rev_names *r;
 
 	if (e == NULL)
@@ -417,6 +497,11 @@ static void rev_add(struct expect_store *st, uint8_t kind, const char *name,
 	if (r->n == REV_MAX) {
 		memmove(&r->name[0], &r->name[1], sizeof(r->name[0]) * (REV_MAX - 1));
 		r->n--;
+	} else {
+		e = entry_grow(st, e, payload_size(kind, r->n + 1));
+		if (e == NULL)
+			return;
+		r = &e->v.rev;
 	}
 	snprintf(r->name[r->n++], EXPECT_NAME_MAX, "%s", value);
 	show(st, e);
@@ -442,10 +527,11 @@ void expect_put_mx(struct expect_store *st, const char *domain, const struct exp
 	fresh = e == NULL;
 	if (!fresh && !may_replace(e->v.mx.trust, e->v.mx.expires_us, set->trust, now_us))
 		return;
-	e = insert(st, K_MX, d, NULL, 0, now_us);
+	e = insert(st, K_MX, d, NULL, 0, now_us, payload_size(K_MX, set->n));
 	if (e == NULL)
 		return;
-	e->v.mx = *set;
+	memcpy(&e->v.mx, set, payload_size(K_MX, set->n));
+	e->v.mx.n = MX_MIN(set->n, (size_t)EXPECT_MAX_MX);
 	for (size_t i = 0; i < set->n && i < EXPECT_MAX_MX; i++)
 		expect_norm_name(set->mx[i].host, e->v.mx.mx[i].host);
 	show(st, e);
@@ -482,7 +568,7 @@ void expect_put_addrs(struct expect_store *st, const char *host, const struct ex
 		/* Same trust, other family (A then AAAA): merge. */
 		return;
 	}
-	e = insert(st, K_ADDRS, h, NULL, 0, now_us);
+	e = insert(st, K_ADDRS, h, NULL, 0, now_us, payload_size(K_ADDRS, 0));
 	if (e == NULL)
 		return;
 	if (e->v.addrs.n > 0 && e->v.addrs.trust == a->trust && now_us < e->v.addrs.expires_us) {
@@ -538,7 +624,8 @@ size_t expect_hosts_of_addr(struct expect_store *st, const struct mx_addr *addr,
 
 	if (r == NULL)
 		return 0;
-	names = r->v.rev; /* lookups below may reorder the LRU, not free */
+	/* A copy: lookups below may reorder the LRU, not free. */
+	memcpy(&names, &r->v.rev, payload_size(K_REV_ADDR, r->v.rev.n));
 	for (size_t i = 0; i < names.n && n < max; i++) {
 		const struct expect_addrs *a = expect_get_addrs(st, names.name[i], now_us);
 
@@ -561,7 +648,7 @@ size_t expect_domains_of_host(struct expect_store *st, const char *host, uint64_
 	r = lookup(st, K_REV_HOST, h, NULL, 0);
 	if (r == NULL)
 		return 0;
-	names = r->v.rev;
+	memcpy(&names, &r->v.rev, payload_size(K_REV_HOST, r->v.rev.n));
 	for (size_t i = 0; i < names.n && n < max; i++) {
 		const struct expect_mxset *m = expect_get_mx(st, names.name[i], now_us);
 		bool named = false;
@@ -611,7 +698,7 @@ void expect_put_tlsa(struct expect_store *st, const char *host, uint16_t port,
 			return;
 		}
 	}
-	e = insert(st, K_TLSA, h, NULL, port, now_us);
+	e = insert(st, K_TLSA, h, NULL, port, now_us, payload_size(K_TLSA, 0));
 	if (e == NULL)
 		return;
 	e->v.tlsa = *t;
@@ -662,7 +749,7 @@ void expect_put_sts(struct expect_store *st, const char *domain, const struct ex
 			return;
 		}
 	}
-	e = insert(st, K_STS, d, NULL, 0, now_us);
+	e = insert(st, K_STS, d, NULL, 0, now_us, payload_size(K_STS, 0));
 	if (e == NULL)
 		return;
 	e->v.sts = *s;
@@ -701,7 +788,7 @@ struct server_history *expect_history(struct expect_store *st, const struct mx_a
 		e = NULL;
 	}
 	if (e == NULL && create) {
-		e = insert(st, K_HIST, "", addr, 0, now_us);
+		e = insert(st, K_HIST, "", addr, 0, now_us, payload_size(K_HIST, 0));
 		if (e != NULL)
 			e->v.hist.last_seen_us = now_us;
 	}

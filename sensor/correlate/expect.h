@@ -41,13 +41,14 @@ struct expect_mx {
 	char host[EXPECT_NAME_MAX];
 };
 
+/* mx[] comes last: the store keeps only the n hosts a set has. */
 struct expect_mxset {
-	size_t n;
-	struct expect_mx mx[EXPECT_MAX_MX];
 	enum expect_trust trust;
 	struct mx_addr resolver; /* the resolver that vouched (trust EXPECT_RESOLVER_AD) */
 	uint64_t expires_us;
 	char learned_from[EXPECT_FROM_MAX]; /* "" unless another sensor shared it */
+	size_t n;
+	struct expect_mx mx[EXPECT_MAX_MX];
 };
 
 struct expect_addrs {
@@ -136,7 +137,10 @@ bool expect_norm_name(const char *name, char out[EXPECT_NAME_MAX]);
  */
 void expect_put_mx(struct expect_store *st, const char *domain, const struct expect_mxset *set,
 		   uint64_t now_us);
-/* The domain's MX set while it lives, else NULL. */
+/*
+ * The domain's MX set while it lives, else NULL. Only mx[0..n) of the set
+ * are stored: read the fields, never copy the struct whole.
+ */
 const struct expect_mxset *expect_get_mx(struct expect_store *st, const char *domain,
 					 uint64_t now_us);
 
@@ -196,7 +200,10 @@ const struct expect_counters *expect_counters(const struct expect_store *st);
  */
 #define EXPECT_NAMES_MAX 8
 
-/* Names kept by a reverse index (address -> hosts, host -> claiming domains). */
+/*
+ * Names kept by a reverse index (address -> hosts, host -> claiming
+ * domains); name[] comes last: the store keeps only the n names it has.
+ */
 struct expect_names {
 	size_t n;
 	char name[EXPECT_NAMES_MAX][EXPECT_NAME_MAX];
