@@ -547,3 +547,8 @@ size_t app_stats_sources(struct app *a, struct stats_source *out, size_t max)
 	n += dns_ctx_stats_sources(a->dns, out + n, max - n);
 	return n;
 }
+
+size_t app_memuse(const struct app *a)
+{
+	return a->app_flow_bytes + a->ndpi_bytes + mail_ctx_memuse(a->mail);
+}

@@ -116,4 +116,11 @@ void app_forget(struct app *a);
  */
 size_t app_stats_sources(struct app *a, struct stats_source *out, size_t max);
 
+/*
+ * Bytes of per-flow state the application layer holds now: its flow
+ * records, nDPI state and kept prefixes, mail sessions and their TLS
+ * buffers (what the flow memcap counts beside the flow structs).
+ */
+size_t app_memuse(const struct app *a);
+
 #endif

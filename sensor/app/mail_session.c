@@ -1164,3 +1164,8 @@ void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f
 	m->session_bytes -= sizeof(*s);
 	free(s);
 }
+
+size_t mail_ctx_memuse(const struct mail_ctx *m)
+{
+	return m->session_bytes + m->tls_mc.used;
+}

@@ -30,6 +30,9 @@ void mail_ctx_forget(struct mail_ctx *m);
 /* The mail sessions' counter tables, written to out (at most max); returns how many. */
 size_t mail_ctx_stats_sources(struct mail_ctx *m, struct stats_source *out, size_t max);
 
+/* Bytes the mail sessions hold now: sessions, transactions, TLS buffers. */
+size_t mail_ctx_memuse(const struct mail_ctx *m);
+
 /*
  * Puts back a failed TLS attempt stored by an earlier run (a
  * state_apply_fn for STATE_TLS_FAILURE facts; arg: the mail_ctx). Call

@@ -14,16 +14,17 @@
  *   capture: {interface: eth0, files: [a.pcap], bpf: "tcp port 25",
  *             snaplen: 65535, buffer-size-mib: 32, promisc: true,
  *             immediate: false, watch-all: false}
- *   flow: {memcap: 32mb, hash-size: 0 (one bucket per flow the memcap holds),
+ *   flow: {memcap: 16mb (all per-flow state), hash-size: 0 (one bucket per
+ *          flow the memcap holds),
  *          timeouts: {new: 30, established: 600, closed: 10, udp: 30}}
- *   stream: {memcap: 64mb, stream-memcap: 256kb, recent-window: 4kb,
+ *   stream: {memcap: 16mb, stream-memcap: 256kb, recent-window: 4kb,
  *            max-segments: 256}
- *   defrag: {memcap: 16mb, timeout: 60, max-trains: 4096}
+ *   defrag: {memcap: 4mb, timeout: 60, max-trains: 4096}
  *   checksum-validation: auto        (yes: drop every packet with a bad
  *                                     IPv4/TCP/UDP checksum; no: check none)
- *   app: {session-memcap: 64mb, ndpi-memcap: 16mb, ndpi-max-packets: 8}
- *   expectations: {memcap: 32mb}
- *   dns: {cache-memcap: 16mb}
+ *   app: {session-memcap: 16mb, ndpi-memcap: 4mb, ndpi-max-packets: 8}
+ *   expectations: {memcap: 12mb}
+ *   dns: {cache-memcap: 4mb}
  *   dnssec: {trust-ad: true}
  *   tls: {handshake-buffer: 64kb, ca-file: "", ca-path: ""}   (MTA-STS roots;
  *        none set: the system store)

@@ -55,6 +55,8 @@ struct flow_table {
 	struct mx_hash_key key; /* of the bucket hash */
 	uint64_t id_counter;
 	struct flow_counters c;
+	flow_state_bytes_fn state_fn;
+	void *state_ctx;
 	struct slab *slabs;
 	struct flow *free_list; /* through hnext */
 	size_t slab_used;	/* flows handed out of the newest slab */
@@ -88,13 +90,16 @@ const struct mx_counter_desc flow_counter_desc[] = {
     MX_COUNTER("flow.end.state.established", struct flow_counters, end_est),
     MX_COUNTER("flow.end.state.closed", struct flow_counters, end_closed),
     MX_COUNTER("flow.alloc_fail", struct flow_counters, alloc_fail),
+    MX_COUNTER("flow.state_memuse", struct flow_counters, state_memuse),
+    MX_COUNTER("flow.state_memuse_peak", struct flow_counters, state_peak),
+    MX_COUNTER("flow.get_used_state", struct flow_counters, evicted_state),
     {NULL, 0},
 };
 
 void flow_config_defaults(struct flow_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->memcap = 32U << 20;
+	cfg->memcap = 16U << 20;
 	cfg->hash_size = 0;
 	cfg->timeout_new_s = 30;
 	cfg->timeout_est_s = 600;
@@ -291,12 +296,25 @@ static bool client_is_source(const struct mx_packet *p, bool *guessed)
 	return p->sport >= p->dport;
 }
 
+/* Bytes of per-flow state held now: flow structs and the state source's. */
+static uint64_t state_bytes(struct flow_table *t)
+{
+	uint64_t n = t->c.memuse;
+
+	if (t->state_fn != NULL)
+		n += t->state_fn(t->state_ctx);
+	t->c.state_memuse = n;
+	if (n > t->c.state_peak)
+		t->c.state_peak = n;
+	return n;
+}
+
 /* Makes room for one more flow under the memcap; false when nothing can go. */
 static bool make_room(struct flow_table *t)
 {
 	bool counted = false;
 
-	while (t->c.memuse + sizeof(struct flow) > t->cfg.memcap) {
+	while (state_bytes(t) + sizeof(struct flow) > t->cfg.memcap) {
 		struct flow *old = lru_oldest(t);
 
 		if (!counted) {
@@ -305,9 +323,27 @@ static bool make_room(struct flow_table *t)
 		}
 		if (old == NULL)
 			return false;
+		if (t->c.memuse + sizeof(struct flow) <= t->cfg.memcap)
+			t->c.evicted_state++;
 		flow_end(t, old, FLOW_END_EVICTED, false);
 	}
 	return true;
+}
+
+/*
+ * The state outside the flow structs grew past the memcap while f was
+ * being worked on: other flows go, least recently seen first.
+ */
+static void shed_state(struct flow_table *t, const struct flow *f)
+{
+	while (state_bytes(t) > t->cfg.memcap) {
+		struct flow *old = lru_oldest(t);
+
+		if (old == NULL || old == f)
+			return;
+		t->c.evicted_state++;
+		flow_end(t, old, FLOW_END_EVICTED, false);
+	}
 }
 
 /* A zeroed flow from the pool, NULL when memory runs out. */
@@ -475,6 +511,12 @@ struct flow_table *flow_table_new(const struct flow_config *cfg, flow_end_fn on_
 	return t;
 }
 
+void flow_table_set_state_source(struct flow_table *t, flow_state_bytes_fn fn, void *ctx)
+{
+	t->state_fn = fn;
+	t->state_ctx = ctx;
+}
+
 void flow_table_free(struct flow_table *t)
 {
 	if (t == NULL)
@@ -530,8 +572,12 @@ struct flow *flow_lookup(struct flow_table *t, const struct mx_packet *p, int *d
 		if (f == NULL)
 			return NULL;
 		*dir = client_is_source(p, &guessed) ? FLOW_TOSERVER : FLOW_TOCLIENT;
+		flow_update(t, f, p, *dir);
+		return f;
 	}
 	flow_update(t, f, p, *dir);
+	if (t->state_fn != NULL)
+		shed_state(t, f);
 	return f;
 }
 

@@ -47,7 +47,8 @@ struct flow {
 };
 
 struct flow_config {
-	size_t memcap;		   /* bytes of flow structs held at most */
+	size_t memcap;		   /* bytes of per-flow state held at most: flow
+				      structs and what the state source counts */
 	uint32_t hash_size;	   /* buckets, rounded up to a power of two; 0:
 				      one per flow the memcap holds */
 	uint32_t timeout_new_s;	   /* TCP before the handshake completes */
@@ -56,13 +57,15 @@ struct flow_config {
 	uint32_t timeout_udp_s;
 };
 
-/* Defaults: 32 MiB, buckets for the memcap (0), 30 s / 600 s / 10 s / 30 s. */
+/* Defaults: 16 MiB, buckets for the memcap (0), 30 s / 600 s / 10 s / 30 s. */
 void flow_config_defaults(struct flow_config *cfg);
 
 /*
  * Counters of the flow table; stats names in flow_counter_desc[]. active
  * and memuse are gauges (flows and bytes of struct flow held now); evicted
- * is Suricata's flow.get_used (a flow ended to make room under the memcap);
+ * is Suricata's flow.get_used (a flow ended to make room under the memcap),
+ * evicted_state the part of it ended because the per-flow state outside
+ * the flow structs (the state source) grew past the memcap;
  * timeout counts every idle flow ended, timeout_* split it by timeout class;
  * end_* count every ended flow by its state; tcp_reuse counts closed TCP
  * flows replaced by a new connection (a SYN) on the same tuple.
@@ -71,6 +74,9 @@ struct flow_counters {
 	uint64_t total, tcp, udp, active, memcap, evicted, timeout_new, timeout_est, timeout_closed,
 	    timeout_udp, shutdown, alloc_fail;
 	uint64_t memuse, timeout, tcp_reuse, end_new, end_est, end_closed;
+	uint64_t state_memuse; /* gauge: flow structs plus the state source's bytes */
+	uint64_t state_peak;   /* the largest state_memuse seen */
+	uint64_t evicted_state; /* flows ended because the state outgrew the memcap */
 };
 extern const struct mx_counter_desc flow_counter_desc[];
 
@@ -88,6 +94,20 @@ struct flow_table;
  * flow that leaves it. NULL when memory runs out.
  */
 struct flow_table *flow_table_new(const struct flow_config *cfg, flow_end_fn on_end, void *ctx);
+/*
+ * Bytes of per-flow state held outside the flow structs (reassembly,
+ * sessions, nDPI), counted with the flow structs against the one memcap.
+ */
+typedef size_t (*flow_state_bytes_fn)(void *ctx);
+
+/*
+ * Makes fn(ctx) part of the memcap: a new flow evicts the least recently
+ * seen flows while the flow structs and fn's bytes leave no room for it,
+ * and a packet of a known flow evicts other flows, least recently seen
+ * first, while they exceed the memcap. fn is called once per packet.
+ */
+void flow_table_set_state_source(struct flow_table *t, flow_state_bytes_fn fn, void *ctx);
+
 /* Ends every flow (FLOW_END_SHUTDOWN) and frees the table. */
 void flow_table_free(struct flow_table *t);
 

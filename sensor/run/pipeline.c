@@ -56,6 +56,15 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why)
 	app_flow_end(p->app, f, why);
 }
 
+/* Per-flow state beside the flow structs, for the flow memcap. */
+static size_t flow_state_bytes(void *ctx)
+{
+	const struct pipeline *p = ctx;
+	const struct stream_counters *sc = stream_engine_counters(p->streams);
+
+	return (size_t)(sc->memuse + sc->reassembly_memuse) + app_memuse(p->app);
+}
+
 static void on_stream(void *ctx, struct flow *f, int dir, enum stream_chunk kind,
 		      const uint8_t *data, size_t len)
 {
@@ -100,6 +109,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct eve *eve
 		pipeline_free(p);
 		return NULL;
 	}
+	flow_table_set_state_source(p->flows, flow_state_bytes, p);
 	pipeline_add_stats_source(p, decoder_counters(p->dec), decode_counter_desc);
 	pipeline_add_stats_source(p, flow_table_counters(p->flows), flow_counter_desc);
 	pipeline_add_stats_source(p, stream_engine_counters(p->streams), stream_counter_desc);

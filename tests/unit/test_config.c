@@ -64,20 +64,20 @@ static void test_defaults(void **state)
 	assert_true(cfg.capture.promisc);
 	assert_false(cfg.capture.immediate);
 	assert_false(cfg.capture.watch_all);
-	assert_int_equal(cfg.flow.memcap, 32 << 20);
+	assert_int_equal(cfg.flow.memcap, 16 << 20);
 	assert_int_equal(cfg.flow.hash_size, 0);
 	assert_int_equal(cfg.flow.timeout_new_s, 30);
 	assert_int_equal(cfg.flow.timeout_est_s, 600);
 	assert_int_equal(cfg.flow.timeout_closed_s, 10);
 	assert_int_equal(cfg.flow.timeout_udp_s, 30);
-	assert_int_equal(cfg.stream.memcap, 64 << 20);
+	assert_int_equal(cfg.stream.memcap, 16 << 20);
 	assert_int_equal(cfg.stream.stream_memcap, 256 << 10);
 	assert_int_equal(cfg.stream.recent_window, 4 << 10);
 	assert_int_equal(cfg.stream.max_segments, 256);
-	assert_int_equal(cfg.defrag.memcap, 16 << 20);
+	assert_int_equal(cfg.defrag.memcap, 4 << 20);
 	assert_int_equal(cfg.defrag.timeout_s, 60);
 	assert_int_equal(cfg.defrag.max_trains, 4096);
-	assert_int_equal(cfg.dns_cache_memcap, 16 << 20);
+	assert_int_equal(cfg.dns_cache_memcap, 4 << 20);
 	assert_int_equal(cfg.tls_handshake_buffer, 64 << 10);
 	assert_int_equal(cfg.threshold_table_size, 16384);
 	assert_string_equal(cfg.rules_dir, "");
@@ -124,7 +124,7 @@ static void test_override_order(void **state)
 	assert_int_equal(cfg.capture.buffer_mib, 32);
 	assert_int_equal(cfg.flow.timeout_udp_s, 5);
 	assert_int_equal(cfg.flow.timeout_new_s, 30);
-	assert_int_equal(cfg.flow.memcap, 32 << 20);
+	assert_int_equal(cfg.flow.memcap, 16 << 20);
 	assert_int_equal(cfg.workers, 4);
 	assert_int_equal(cfg.n_outputs, 1);
 	/* a list in the file replaces the earlier list */

@@ -589,6 +589,66 @@ static void test_ipv6(void **state)
 	flow_table_free(t);
 }
 
+static size_t outside_bytes(void *ctx)
+{
+	return *(const size_t *)ctx;
+}
+
+/*
+ * One memcap for all per-flow state: the bytes a state source reports
+ * beside the flow structs make new flows evict old ones sooner, and a
+ * packet of a known flow sheds other flows, oldest first, never itself.
+ */
+static void test_state_budget(void **state)
+{
+	struct ends e;
+	struct flow_config cfg;
+	struct flow_table *t;
+	struct mx_packet p;
+	struct flow *f, *last = NULL;
+	size_t outside = 0;
+	int dir;
+
+	(void)state;
+	flow_config_defaults(&cfg);
+	cfg.memcap = 10 * sizeof(struct flow);
+	t = table(&e, &cfg);
+	flow_table_set_state_source(t, outside_bytes, &outside);
+	for (int i = 0; i < 10; i++) {
+		p = tcp("10.7.0.1", (uint16_t)(6000 + i), "10.7.0.2", 25, MX_TCP_SYN, 1 + i);
+		last = flow_lookup(t, &p, &dir);
+		assert_non_null(last);
+	}
+	assert_int_equal(e.n, 0);
+	assert_int_equal(flow_table_counters(t)->state_memuse, 9 * sizeof(struct flow));
+	/* Sessions and buffers of the flows grow by four flows' worth: the
+	   next packet of the newest flow sheds the four oldest, not itself. */
+	outside = 4 * sizeof(struct flow);
+	p = tcp("10.7.0.1", 6009, "10.7.0.2", 25, MX_TCP_ACK, 20);
+	f = flow_lookup(t, &p, &dir);
+	assert_ptr_equal(f, last);
+	assert_int_equal(e.n, 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(e.why[i], FLOW_END_EVICTED);
+	assert_int_equal(flow_table_counters(t)->evicted_state, 4);
+	assert_int_equal(flow_table_counters(t)->active, 6);
+	/* A new flow makes room for itself under the same sum. */
+	p = tcp("10.7.0.3", 7000, "10.7.0.2", 25, MX_TCP_SYN, 21);
+	assert_non_null(flow_lookup(t, &p, &dir));
+	assert_int_equal(e.n, 5);
+	assert_int_equal(flow_table_counters(t)->active, 6);
+	/* The peak gauge saw the overshoot of one packet, before the shedding. */
+	assert_int_equal(flow_table_counters(t)->state_peak, 14 * sizeof(struct flow));
+	/* Outside state alone over the memcap: everything else goes, the
+	   flow being worked on stays. */
+	outside = cfg.memcap;
+	p = tcp("10.7.0.3", 7000, "10.7.0.2", 25, MX_TCP_ACK, 22);
+	f = flow_lookup(t, &p, &dir);
+	assert_non_null(f);
+	assert_int_equal(flow_table_counters(t)->active, 1);
+	flow_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -603,6 +663,7 @@ int main(void)
 	    cmocka_unit_test(test_flow_ids),
 	    cmocka_unit_test(test_many_flows),
 	    cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_state_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
