@@ -99,9 +99,9 @@ struct expect_store *expect_new(const struct expect_config *cfg)
 	if (st == NULL)
 		return NULL;
 	st->cfg = *cfg;
-	/* About one bucket per entry the memcap holds (the smallest entries). */
+	/* About one bucket per entry the memcap holds (entries take 300+ bytes). */
 	st->nbuckets = 1024;
-	while (st->nbuckets < (1u << 22) && (size_t)st->nbuckets * 512 < cfg->memcap)
+	while (st->nbuckets < (1u << 22) && (size_t)st->nbuckets * 256 < cfg->memcap)
 		st->nbuckets <<= 1;
 	mx_hash_key_init(&st->key);
 	st->buckets = calloc(st->nbuckets, sizeof(*st->buckets));
