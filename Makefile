@@ -4,6 +4,7 @@
 #   make test    install missing packages, build with ASan+UBSan, run every test
 #   make fuzz    libFuzzer campaigns (FUZZ_SECONDS each, default 600)
 #   make bench   generate the benchmark capture and time mxsentry against a bare loop
+#   make bench-live  live scaling: tcpreplay of the mail profile over a veth, 1 and 2 workers (root)
 #   make lint    include directions, clang-tidy and cppcheck on the project's own code
 #   make mutate  single changes to the detections, and which of them the tests miss
 #   make format  clang-format in place
@@ -56,9 +57,10 @@ DEB_TEST  := libcmocka-dev clang libclang-rt-14-dev python3 python3-yaml \
              python3-jsonschema tcpdump iproute2 procps time sqlite3 redis-server \
              chromium ca-certificates
 DEB_LINT  := clang-tidy clang-format cppcheck
+DEB_BENCH := tcpreplay iproute2
 
-.PHONY: all run test deps deps-test fuzz bench lint format clean check-build lab-captures FORCE \
-	install uninstall mutate
+.PHONY: all run test deps deps-test fuzz bench bench-live lint format clean check-build \
+	lab-captures FORCE install uninstall mutate
 
 all: build/rel/mxsentry
 
@@ -201,6 +203,12 @@ mutate: deps-test
 bench: deps
 	@$(MAKE) --no-print-directory build/rel/mxsentry $(TOOL_BINS)
 	@tests/bench/run-bench
+
+# Not part of make test: network namespaces, root, minutes (tests/bench/live-scaling.sh).
+bench-live: deps
+	@tests/tools/apt-ensure $(DEB_BENCH)
+	@$(MAKE) --no-print-directory build/rel/mxsentry build/rel/tools/benchgen
+	@tests/bench/live-scaling.sh
 
 LINT_SRCS := $(LIB_SRCS) sensor/main.c
 lint: $(GIT_REV_H)
