@@ -118,7 +118,7 @@ run_once() {
 	done
 	kill -0 "$SENSOR" 2>/dev/null || { cat "$TMP/sensor.err" >&2; die "the sensor did not start"; }
 	threads_cpu "$SENSOR" >"$TMP/cpu0"
-	sent=$(ip netns exec "$NS" tcpreplay -q -i vtx --mbps="$rate" --limit="$PACKETS" "$PCAP" 2>&1 |
+	sent=$(ip netns exec "$NS" tcpreplay -q --timer=nano -i vtx --mbps="$rate" --limit="$PACKETS" "$PCAP" 2>&1 |
 		sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p')
 	sleep 2 # the queues drain
 	threads_cpu "$SENSOR" >"$TMP/cpu1"
