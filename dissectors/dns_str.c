@@ -32,7 +32,8 @@ static bool put_name_byte(char *buf, size_t cap, size_t *n, uint8_t c)
 	if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\')
 		return put_char(buf, cap, n, '\\') && put_char(buf, cap, n, (char)c);
 	if (c < 0x21 || c > 0x7e)
-		return put_char(buf, cap, n, '\\') && put_char(buf, cap, n, (char)('0' + c / 100)) &&
+		return put_char(buf, cap, n, '\\') &&
+		       put_char(buf, cap, n, (char)('0' + c / 100)) &&
 		       put_char(buf, cap, n, (char)('0' + c / 10 % 10)) &&
 		       put_char(buf, cap, n, (char)('0' + c % 10));
 	return put_char(buf, cap, n, mx_ascii_lower((char)c));

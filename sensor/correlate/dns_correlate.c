@@ -566,7 +566,8 @@ static void retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us)
 		correlate_judge_dns(c, NULL, NULL, &s->m, false, s->ts_us, &j);
 		upgraded = j.trust == EXPECT_DNSSEC || j.vouched;
 		if (upgraded)
-			learn(c, NULL, NULL, &s->m, j.trust, j.vouched ? &j.voucher : NULL, s->ts_us);
+			learn(c, NULL, NULL, &s->m, j.trust, j.vouched ? &j.voucher : NULL,
+			      s->ts_us);
 		ldns_pkt_free(s->m.pkt);
 		s->m.pkt = NULL;
 		if (!upgraded)

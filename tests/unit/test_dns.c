@@ -815,7 +815,8 @@ static void test_name_form_matches_ldns(void **state)
 			w[n++] = (uint8_t)len;
 			for (size_t i = 0; i < len; i++) {
 				seed = seed * 1103515245u + 12345u;
-				w[n++] = (uint8_t)(round % 3 == 0 ? 'a' + (seed >> 16) % 26 : seed >> 16);
+				w[n++] = (uint8_t)(round % 3 == 0 ? 'a' + (seed >> 16) % 26
+								  : seed >> 16);
 			}
 		}
 		w[n++] = 0;
@@ -1583,7 +1584,8 @@ int main(void)
 	    cmocka_unit_test(test_dnssec_records),
 	    cmocka_unit_test(test_tc_nxdomain_extended_rcode),
 	    cmocka_unit_test(test_strings),
-	    cmocka_unit_test(test_name_forms), cmocka_unit_test(test_name_form_matches_ldns),
+	    cmocka_unit_test(test_name_forms),
+	    cmocka_unit_test(test_name_form_matches_ldns),
 	    cmocka_unit_test(test_summary_truncation),
 	    cmocka_unit_test(test_short_header),
 	    cmocka_unit_test(test_truncated_rr),
