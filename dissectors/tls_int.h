@@ -103,6 +103,17 @@ struct cert_text {
 };
 
 /*
+ * Fills the certificate fields of ev (parsed, SPKI digests, dates, SAN
+ * names) and the strings of tx from der, as d2i_X509 would give them:
+ * a plain DER v3 certificate is read part by part without decoding its
+ * public key (true is returned); anything else, or every certificate
+ * when whole is set, goes through d2i_X509 (false). A certificate that
+ * does not parse leaves ev.parsed false.
+ */
+bool tls_cert_fields(const uint8_t *der, size_t len, bool whole, struct tls_event *ev,
+		     struct cert_text *tx);
+
+/*
  * Looks the certificate of ev (its u.cert.sha256 set) up in c. On a hit
  * fills the rest of ev's certificate fields and tx (ev's string pointers
  * must already point into tx) and returns true; counts the hit or miss.

@@ -598,6 +598,133 @@ static void cache_event(unsigned n, bool aimed, struct tls_event *ev, struct cer
 /* The certificate cache holds the certificates of thousands of MX hosts,
  * gives back exactly what was put, stays under its memcap, and a flood of
  * certificates aimed at one set evicts only that set. */
+/* A certificate of the given version (0: v1), serial and names into der. */
+static size_t build_cert(uint8_t *der, size_t cap, long version, long serial, const char *cn,
+			 const char *san)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *nm;
+	unsigned char *out = NULL;
+	int n;
+
+	assert_non_null(key);
+	assert_non_null(x);
+	X509_set_version(x, version);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
+	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 400);
+	nm = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_UTF8,
+				   (const unsigned char *)"Ex\xc3\xa4mple, \"q\"", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, nm);
+	X509_set_pubkey(x, key);
+	if (san != NULL) {
+		X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
+
+		assert_non_null(ext);
+		X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	n = i2d_X509(x, &out);
+	assert_true(n > 0 && (size_t)n <= cap);
+	memcpy(der, out, (size_t)n);
+	OPENSSL_free(out);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return (size_t)n;
+}
+
+/* Reads der both ways and asserts that every field came out the same;
+ * returns whether the part-by-part reading took it. */
+static bool same_both_ways(const uint8_t *der, size_t len)
+{
+	struct tls_event a, b;
+	struct cert_text ta, tb;
+	bool parts;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&ta, 0, sizeof(ta));
+	memset(&tb, 0, sizeof(tb));
+	parts = tls_cert_fields(der, len, false, &a, &ta);
+	assert_false(tls_cert_fields(der, len, true, &b, &tb));
+	assert_int_equal(a.u.cert.parsed, b.u.cert.parsed);
+	assert_int_equal(a.u.cert.spki_ok, b.u.cert.spki_ok);
+	assert_memory_equal(a.u.cert.spki_sha256, b.u.cert.spki_sha256, 32);
+	assert_memory_equal(a.u.cert.spki_sha512, b.u.cert.spki_sha512, 64);
+	assert_int_equal(a.u.cert.not_before, b.u.cert.not_before);
+	assert_int_equal(a.u.cert.not_after, b.u.cert.not_after);
+	assert_string_equal(ta.cn, tb.cn);
+	assert_string_equal(ta.subject, tb.subject);
+	assert_string_equal(ta.issuer, tb.issuer);
+	assert_string_equal(ta.serial, tb.serial);
+	assert_int_equal(a.u.cert.nsan, b.u.cert.nsan);
+	assert_int_equal(a.u.cert.san_dropped, b.u.cert.san_dropped);
+	for (unsigned i = 0; i < a.u.cert.nsan; i++)
+		assert_string_equal(ta.san[i], tb.san[i]);
+	return parts;
+}
+
+/* Certificates read part by part (the public key left undecoded) give
+ * what d2i_X509 gives; what that reading does not take (v1, trailing
+ * bytes, non-minimal lengths, garbage) goes to d2i_X509. */
+static void test_cert_fields_by_parts(void **state)
+{
+	static uint8_t der[4096], odd[4200];
+	char many[2048];
+	size_t n, used = 0;
+	struct made_cert mc;
+
+	(void)state;
+	make_cert(&mc, "mx.example.org", "DNS:mx.example.org,DNS:mail.example.org");
+	assert_true(same_both_ways(mc.der, mc.der_len));
+	{
+		struct tls_event ev;
+		struct cert_text tx;
+
+		memset(&ev, 0, sizeof(ev));
+		memset(&tx, 0, sizeof(tx));
+		assert_true(tls_cert_fields(mc.der, mc.der_len, false, &ev, &tx));
+		assert_memory_equal(ev.u.cert.spki_sha256, mc.spki_sha256, 32);
+		assert_string_equal(tx.cn, "mx.example.org");
+		assert_int_equal(ev.u.cert.nsan, 2);
+	}
+	n = build_cert(der, sizeof(der), 2, 1, "no-san.example", NULL);
+	assert_true(same_both_ways(der, n));
+	n = build_cert(der, sizeof(der), 2, -5, "negative.example", "DNS:a.example,IP:192.0.2.1");
+	assert_true(same_both_ways(der, n));
+	for (int i = 0; i < 40; i++)
+		used += (size_t)snprintf(many + used, sizeof(many) - used, "%sDNS:host%d.example",
+					 i ? "," : "", i);
+	n = build_cert(der, sizeof(der), 2, 0x7fffffff, "many.example", many);
+	assert_true(same_both_ways(der, n));
+	/* v1: no version field */
+	n = build_cert(der, sizeof(der), 0, 7, "v1.example", NULL);
+	assert_false(same_both_ways(der, n));
+	/* trailing bytes after the certificate */
+	n = build_cert(der, sizeof(der), 2, 8, "trail.example", "DNS:trail.example");
+	memcpy(odd, der, n);
+	odd[n] = 0;
+	assert_false(same_both_ways(odd, n + 1));
+	/* the outer length in a longer form than needed */
+	assert_int_equal(der[1], 0x82);
+	odd[0] = der[0];
+	odd[1] = 0x83;
+	odd[2] = 0;
+	memcpy(odd + 3, der + 2, n - 2);
+	assert_false(same_both_ways(odd, n + 1));
+	/* cut short, and every byte flipped in turn in the first 300 */
+	assert_false(same_both_ways(der, n - 1));
+	for (size_t i = 0; i < 300 && i < n; i++) {
+		memcpy(odd, der, n);
+		odd[i] ^= 0x41;
+		(void)same_both_ways(odd, n);
+	}
+}
+
 static void test_cert_cache_many(void **state)
 {
 	struct tls_cert_cache *c = tls_cert_cache_new();
@@ -1023,6 +1150,7 @@ int main(void)
 	    cmocka_unit_test(test_tls13),
 	    cmocka_unit_test(test_hrr_downgrade),
 	    cmocka_unit_test(test_cert_cache_many),
+	    cmocka_unit_test(test_cert_fields_by_parts),
 	    cmocka_unit_test(test_alert),
 	    cmocka_unit_test(test_not_tls),
 	    cmocka_unit_test(test_garbage),
