@@ -63,18 +63,39 @@ const char *checksum_mode_name(enum checksum_mode mode)
 	}
 }
 
+/*
+ * The one's complement sum does not depend on byte order (RFC 1071 2(B)):
+ * the words are added as the machine loads them, eight bytes at a time,
+ * folded to 16 bits and swapped back to network order once. The result
+ * is congruent modulo 0xffff to the big-endian sum, which is all that
+ * folding and csum_ok look at.
+ */
 uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t len)
 {
-	while (len >= 4) {
-		sum += (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-		b += 4;
-		len -= 4;
+	uint64_t native = 0;
+	uint16_t w16;
+
+	while (len >= 8) {
+		uint64_t w;
+
+		memcpy(&w, b, 8);
+		native += (w & 0xffffffffu) + (w >> 32);
+		b += 8;
+		len -= 8;
 	}
-	if (len >= 2) {
-		sum += (uint32_t)b[0] << 8 | b[1];
+	while (len >= 2) {
+		memcpy(&w16, b, 2);
+		native += w16;
 		b += 2;
 		len -= 2;
 	}
+	while (native >> 16)
+		native = (native & 0xffff) + (native >> 16);
+	w16 = (uint16_t)native;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	w16 = (uint16_t)(w16 >> 8 | w16 << 8);
+#endif
+	sum += w16;
 	if (len == 1)
 		sum += (uint32_t)b[0] << 8;
 	return sum;

@@ -62,8 +62,9 @@ const char *checksum_mode_name(enum checksum_mode mode);
 
 /*
  * Adds len bytes at b to a running one's complement sum, as big-endian
- * 16-bit words; an odd last byte is padded with zero. Only the last piece
- * of a checksummed region may have an odd length.
+ * 16-bit words (what is added is congruent to their sum modulo 0xffff);
+ * an odd last byte is padded with zero. Only the last piece of a
+ * checksummed region may have an odd length.
  */
 uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t len);
 

@@ -87,6 +87,33 @@ static void test_rfc1071_sum(void **state)
 	assert_false(csum_ok(0xfffe));
 }
 
+/* csum_add against a sum of big-endian words byte by byte: random data,
+ * every length up to 300 at every alignment, split into even pieces. */
+static void test_sum_matches_bytewise(void **state)
+{
+	static uint8_t buf[512];
+	uint32_t seed = 7;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(seed >> 16);
+	}
+	buf[100] = buf[101] = buf[102] = buf[103] = 0xff;
+	for (size_t off = 0; off < 8; off++)
+		for (size_t len = 0; len <= 300; len++) {
+			const uint8_t *b = buf + off;
+			uint64_t want = 0, got;
+			size_t cut = (len / 2) & ~(size_t)1;
+
+			for (size_t i = 0; i < len; i++)
+				want += i % 2 == 0 ? (uint64_t)b[i] << 8 : b[i];
+			assert_int_equal(fold(csum_add(0, b, len)), fold(want));
+			got = csum_add(csum_add(1234, b, cut), b + cut, len - cut);
+			assert_int_equal(fold(got), fold(want + 1234));
+		}
+}
+
 static void test_modes_parse(void **state)
 {
 	enum checksum_mode m;
@@ -375,6 +402,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rfc1071_sum),
+	    cmocka_unit_test(test_sum_matches_bytewise),
 	    cmocka_unit_test(test_modes_parse),
 	    cmocka_unit_test(test_right_checksums_pass),
 	    cmocka_unit_test(test_wrong_checksums_dropped),
