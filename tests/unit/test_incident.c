@@ -155,12 +155,36 @@ static void test_bounded(void **state)
 	incident_table_free(t);
 }
 
+/* While there is room, an open incident is never overwritten by another. */
+static void test_room_kept(void **state)
+{
+	struct incident_table *t = incident_table_new();
+	struct incident_ref ref;
+	char name[64];
+
+	(void)state;
+	for (int round = 0; round < 2; round++)
+		for (unsigned i = 0; i < 128; i++) {
+			struct mx_addr r = addr(53);
+			struct incident_key k = {KIND_TLSA_STRIPPED, NULL, name, &r};
+
+			snprintf(name, sizeof(name), "mx%u.example.test", i);
+			assert_int_equal(incident_note(t, &k, S(1 + round), &ref),
+					 round == 0 ? INCIDENT_NEW : INCIDENT_MERGED);
+		}
+	assert_int_equal(incident_counters(t)->opened, 128);
+	assert_int_equal(incident_counters(t)->merged, 128);
+	assert_int_equal(incident_counters(t)->evicted, 0);
+	incident_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_retries_merge), cmocka_unit_test(test_window_closes),
 	    cmocka_unit_test(test_smtp_joins),	  cmocka_unit_test(test_not_grouped),
 	    cmocka_unit_test(test_bounded),
+	    cmocka_unit_test(test_room_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
