@@ -1082,6 +1082,35 @@ static void test_ad_list(void **state)
 	correlate_free(c);
 }
 
+/* Several RRsets stripped of their RRSIGs in one answer: one dnssec-stripped. */
+static void test_stripped_once(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+	ldns_pkt *p;
+	uint64_t before;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(false, z.anchor);
+	x->query_do = true;
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	before = alert_counters(correlate_alerts(x->c))->raised;
+	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+		       one(text_rr("www.sec.test. IN A 192.0.2.80")), false, false);
+	p = with_rrset(&z, p, one(text_rr("www.sec.test. IN TXT \"x\"")), false, false);
+	p = with_rrset(&z, p, one(text_rr("w2.sec.test. IN A 192.0.2.81")), false, false);
+	feed(x, p, false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
+	assert_int_equal(alert_counters(correlate_alerts(x->c))->raised, before + 1);
+	dfx_free(x);
+	zone_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1101,6 +1130,7 @@ int main(void)
 	    cmocka_unit_test(test_retry_bounds),
 	    cmocka_unit_test(test_judge_rrsets),
 	    cmocka_unit_test(test_ad_list),
+	    cmocka_unit_test(test_stripped_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
