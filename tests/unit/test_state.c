@@ -411,14 +411,16 @@ static void test_dnssec_and_handled_facts(void **unused)
 	put(st, STATE_DNSKEY, "sec.test", value, T0, T0 + SEC(600));
 	put(st, STATE_DS, "sec.test", "{\"expires_us\":1800000600000000,\"rrs\":[\"garbage\"]}", T0,
 	    T0 + SEC(600));
+	put(st, STATE_DS, "num.test", "{\"expires_us\":1800000600000000,\"rrs\":[7]}", T0,
+	    T0 + SEC(600));
 	state_sync(st);
 	state_close(st);
 	st = open_store(0);
 	assert_true(correlate_load_state(c, st, err, sizeof(err)));
 	assert_int_equal(handled, 2);
-	assert_int_equal(state_counters(st)->loaded, 5);
-	/* the second TLS failure (its handler said no) and the DS of garbage */
-	assert_int_equal(state_counters(st)->load_rejected, 2);
+	assert_int_equal(state_counters(st)->loaded, 6);
+	/* the second TLS failure (its handler said no) and the DSes of garbage and a number */
+	assert_int_equal(state_counters(st)->load_rejected, 3);
 	state_close(st);
 	correlate_free(c);
 }
