@@ -469,6 +469,9 @@ static void test_tlsa_mismatch_dns(void **state)
 	x->mf.certs[0].spki_ok = false;
 	mail_correlate_certificate(x->c, &x->mf, T0);
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 2);
+	/* the key that could not be read is not shown */
+	assert_true(eve_has(x, "\"spki_sha256\":\"4444"));
+	assert_false(eve_has(x, "\"spki_sha256\":\"5555"));
 	/* an unvalidated TLSA RRset is no expectation */
 	t.trust = EXPECT_UNVALIDATED;
 	expect_put_addrs(correlate_expect(x->c), "mx.plain.test", &a, T0);
@@ -816,6 +819,10 @@ static void test_masked_rule(void **state)
 	assert_false(smtp_keyword_is_masked_starttls("XXXXABCD", 8));
 	assert_false(smtp_keyword_is_masked_starttls("STARXTQQ", 8));
 	assert_false(smtp_keyword_is_masked_starttls("STARTTL\x01", 8));
+	/* STARTTLS itself, in any case, is not masked */
+	assert_false(smtp_keyword_is_masked_starttls("STARTTLS", 8));
+	assert_false(smtp_keyword_is_masked_starttls("starttls", 8));
+	assert_false(smtp_keyword_is_masked_starttls("StartTls", 8));
 }
 
 
@@ -1506,6 +1513,40 @@ static void test_alert_record(void **state)
 	fx_free(x);
 }
 
+/* ---- the kinds' names, sids and TLSRPT result types ---- */
+
+static void test_kind_names(void **state)
+{
+	(void)state;
+	for (int k = 0; k < KIND_COUNT; k++) {
+		assert_int_equal(kind_by_name(kind_name((enum mx_kind)k)), k);
+		assert_int_equal(kind_sid((enum mx_kind)k), kind_sid(KIND_STARTTLS_STRIPPED) + k);
+	}
+	assert_int_equal(kind_by_name("tlsa-stripped"), KIND_TLSA_STRIPPED);
+	assert_int_equal(kind_by_name("no-such-kind"), KIND_COUNT);
+	assert_int_equal(kind_by_name(""), KIND_COUNT);
+	assert_string_equal(kind_name(KIND_COUNT), "unknown");
+	assert_null(kind_tlsrpt(KIND_COUNT));
+	assert_null(kind_tlsrpt(KIND_STREAM_EVASION));
+	assert_string_equal(kind_tlsrpt(KIND_CERTIFICATE_EXPIRED), "certificate-expired");
+}
+
+static void test_format_tlsa(void **state)
+{
+	struct tlsa_record r = {3, 1, 1, 4, {0xde, 0xad, 0xbe, 0xef}};
+	char buf[64], small[12];
+
+	(void)state;
+	alert_format_tlsa(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "3 1 1 deadbeef");
+	/* cut at whole bytes when the room runs out */
+	alert_format_tlsa(&r, small, sizeof(small));
+	assert_string_equal(small, "3 1 1 dead");
+	r.len = 0;
+	alert_format_tlsa(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "3 1 1 ");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1523,6 +1564,7 @@ int main(void)
 	    cmocka_unit_test(test_version_sentinel),   cmocka_unit_test(test_tlsa_match_kinds),
 	    cmocka_unit_test(test_full_match),	       cmocka_unit_test(test_dane_required_policy),
 	    cmocka_unit_test(test_alert_keys_and_filter), cmocka_unit_test(test_alert_record),
+	    cmocka_unit_test(test_kind_names),	       cmocka_unit_test(test_format_tlsa),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
