@@ -24,6 +24,8 @@
 #include "correlate/dns_correlate.h"
 #include "correlate/policy.h"
 #include "output/stats.h"
+#include "correlate/correlate_state.h"
+#include "state/state.h"
 
 #define SEC(x) ((uint64_t)(x)*MX_USEC)
 #define T0     SEC(1800000000)
@@ -198,6 +200,9 @@ static void test_tlsa_stripped(void **state)
 	assert_int_equal(raised(x, KIND_TLSA_STRIPPED), 1);
 	/* no dnssec-stripped on top of the specific kind */
 	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 0);
+	/* a writer without an alert output is handed no alert record */
+	assert_int_equal(eve_counters(x->eve)->alerts, 0);
+	assert_int_equal(eve_counters(x->eve)->lines, 0);
 	/* a policy pin is an expectation as well */
 	feed(x,
 	     response("_25._tcp.mx.pinned.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false,
@@ -1111,6 +1116,101 @@ static void test_stripped_once(void **state)
 	zone_free(&z);
 }
 
+/* An answer without AD where the trusted resolver gave AD=1 before: the evidence says when. */
+static void test_ad_history_evidence(void **state)
+{
+	struct dfx *x = dfx_new(true);
+	char path[64], buf[8192];
+	char err[128];
+	static const char *const a[] = {"www.ad.test. IN A 192.0.2.80", NULL};
+	FILE *fp;
+	size_t n;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/mx-dnsdetect-eve-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(eve_add_file(x->eve, path, EVE_ALERT, false, err, sizeof(err)));
+	feed(x, response("www.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, a), false);
+	feed(x, response("www.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, a), false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 0);
+	/* without DO nothing was asked of DNSSEC */
+	x->ts = T0 + SEC(100);
+	feed(x, response("www.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, a), false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 0);
+	x->query_do = true;
+	feed(x, response("www.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, a), false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
+	eve_flush(x->eve);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	unlink(path);
+	assert_non_null(strstr(buf, "\"ad_answers\":2"));
+	assert_non_null(strstr(buf, "\"first_ad_seconds_ago\":100"));
+	assert_non_null(strstr(buf, "\"last_ad_seconds_ago\":100"));
+	dfx_free(x);
+}
+
+static bool count_dnskey(void *arg, const struct state_fact *f)
+{
+	unsigned *n = arg;
+
+	if (f->kind == STATE_DNSKEY && strcmp(f->key, "sec.test") == 0)
+		(*n)++;
+	return true;
+}
+
+/* Validated keys go to the state store, and come back from it. */
+static void test_keys_persisted(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+	struct state_config cfg;
+	struct state *st;
+	char dir[64], path[128], p2[160], err[256];
+	unsigned n = 0;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(false, z.anchor);
+	snprintf(dir, sizeof(dir), "/tmp/mx-dnsstate-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	state_config_defaults(&cfg);
+	cfg.flush_ms = 20;
+	st = state_open(path, &cfg, err, sizeof(err));
+	assert_non_null(st);
+	correlate_attach_state(x->c, st);
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	assert_string_equal(x->v.status, "secure");
+	correlate_flush_state(x->c);
+	state_sync(st);
+	correlate_attach_state(x->c, NULL);
+	state_close(st);
+	st = state_open(path, &cfg, err, sizeof(err));
+	assert_non_null(st);
+	assert_true(state_load(st, count_dnskey, &n, err, sizeof(err)));
+	assert_int_equal(n, 1);
+	state_close(st);
+	unlink(path);
+	snprintf(p2, sizeof(p2), "%s-wal", path);
+	unlink(p2);
+	snprintf(p2, sizeof(p2), "%s-shm", path);
+	unlink(p2);
+	rmdir(dir);
+	dfx_free(x);
+	zone_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1131,6 +1231,8 @@ int main(void)
 	    cmocka_unit_test(test_judge_rrsets),
 	    cmocka_unit_test(test_ad_list),
 	    cmocka_unit_test(test_stripped_once),
+	    cmocka_unit_test(test_ad_history_evidence),
+	    cmocka_unit_test(test_keys_persisted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
