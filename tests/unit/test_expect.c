@@ -240,9 +240,44 @@ static void test_names(void **state)
 	assert_false(expect_trust_validated(EXPECT_HISTORY));
 }
 
+/* Entries leave their bucket chains wherever they are in them (more entries than buckets). */
+static void test_chain_removal(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_sts s;
+	char name[64];
+	bool live;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.trust = EXPECT_DNSSEC;
+	s.expires_us = T0 + SEC(60);
+	snprintf(s.id, sizeof(s.id), "x");
+	for (int i = 0; i < 4096; i++) {
+		snprintf(name, sizeof(name), "d%d.chain.test", i);
+		expect_put_sts(st, name, &s, T0);
+	}
+	assert_int_equal(expect_counters(st)->entries, 4096);
+	/* every other one looked up after the history ends: forgotten */
+	for (int i = 0; i < 4096; i += 2) {
+		snprintf(name, sizeof(name), "d%d.chain.test", i);
+		assert_null(expect_get_sts(st, name, T0 + SEC(31 * 86400), &live));
+	}
+	assert_int_equal(expect_counters(st)->entries, 2048);
+	for (int i = 0; i < 4096; i++) {
+		snprintf(name, sizeof(name), "d%d.chain.test", i);
+		if (i % 2)
+			assert_non_null(expect_get_sts(st, name, T0, &live));
+		else
+			assert_null(expect_get_sts(st, name, T0, &live));
+	}
+	expect_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_chain_removal),
 	    cmocka_unit_test(test_mx_trust),	  cmocka_unit_test(test_addresses),
 	    cmocka_unit_test(test_tlsa_history),  cmocka_unit_test(test_history),
 	    cmocka_unit_test(test_memcap),	  cmocka_unit_test(test_names),
