@@ -4,6 +4,7 @@
  * checks the values it finds, and leaves everything else alone.
  */
 #include "conf/config.h"
+#include "util/redis_conn.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -514,10 +515,17 @@ static void load_redis_output(struct mx_output_redis *r, const struct ydoc_node 
 	r->stream_maxlen = 100000;
 	r->batch = 256;
 	r->timeout_ms = 2000;
-	if ((v = ydoc_map_get(m, "server")) == NULL)
+	if ((v = ydoc_map_get(m, "server")) == NULL) {
 		ydoc_error(errs, m, "missing required field 'server' in redis output");
-	else
+	} else {
+		struct redis_target t;
+		char msg[256];
+
 		get_text(v, "server", r->server, sizeof(r->server), errs);
+		/* Malformed, or rediss:// (no TLS here): said by -T too. */
+		if (r->server[0] != '\0' && !redis_target_parse(r->server, &t, msg, sizeof(msg)))
+			ydoc_error(errs, v, "%s", msg);
+	}
 	if ((v = ydoc_map_get(m, "mode")) != NULL && ydoc_get_str(v, 32, "mode", errs, &s)) {
 		size_t i = 0;
 

@@ -294,7 +294,8 @@ int state_show_main(int argc, char **argv)
 		config_free(&cfg);
 		return 2;
 	}
-	if (strncmp(path, "redis://", 8) == 0 || strncmp(path, "unix://", 7) == 0) {
+	if (strncmp(path, "redis://", 8) == 0 || strncmp(path, "rediss://", 9) == 0 ||
+	    strncmp(path, "unix://", 7) == 0) {
 		db = open_shared(path);
 		if (db == NULL) {
 			config_free(&cfg);

@@ -214,9 +214,7 @@ static bool parse_spec(struct redis_state *rs, const char *spec, char *err, size
 	char host[64];
 
 	if (strncmp(spec, "rediss://", 9) == 0) {
-		snprintf(err, errlen,
-			 "state: rediss:// (TLS) is not supported by this build's hiredis; reach "
-			 "Redis over a local TLS tunnel (stunnel, spiped) or a unix socket");
+		snprintf(err, errlen, "state: %s", REDIS_NO_TLS);
 		return false;
 	}
 	if (blen >= sizeof(base)) {

@@ -190,6 +190,8 @@ static bool parse_url(const char *url_in, struct redis_target *t, char *err, siz
 
 bool redis_target_parse(const char *server, struct redis_target *t, char *err, size_t errlen)
 {
+	char safe[128];
+
 	memset(t, 0, sizeof(*t));
 	t->port = 6379;
 	if (strncmp(server, "redis://", 8) == 0)
@@ -198,10 +200,15 @@ bool redis_target_parse(const char *server, struct redis_target *t, char *err, s
 		return parse_unix(server + 7, t, err, errlen);
 	if (server[0] == '/')
 		return parse_unix(server, t, err, errlen);
+	if (strncmp(server, "rediss://", 9) == 0) {
+		snprintf(err, errlen, "redis server '%.64s': %s",
+			 redis_url_shown(server, safe, sizeof(safe)), REDIS_NO_TLS);
+		return false;
+	}
 	snprintf(err, errlen,
 		 "redis server '%.64s': expected redis://[user:password@]host[:port][/db], "
 		 "unix:///path or an absolute socket path",
-		 server);
+		 redis_url_shown(server, safe, sizeof(safe)));
 	return false;
 }
 

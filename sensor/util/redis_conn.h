@@ -12,6 +12,7 @@
  *                                                  %XX escapes in user/password)
  *   unix:///path/to/redis.sock[?db=N]
  *   /path/to/redis.sock                           (a unix socket path)
+ * rediss:// (TLS) is refused with REDIS_NO_TLS.
  */
 #ifndef MX_REDIS_CONN_H
 #define MX_REDIS_CONN_H
@@ -31,6 +32,12 @@ struct redis_target {
 	char user[REDIS_CRED_MAX];     /* "" = the default user */
 	char password[REDIS_CRED_MAX]; /* "" = no AUTH */
 };
+
+/* Why a rediss:// server is refused: Debian's hiredis has no TLS. */
+#define REDIS_NO_TLS                                                                               \
+	"rediss:// (TLS) is not supported: this build's hiredis has no TLS (Debian 12's "          \
+	"libhiredis 0.14 comes without hiredis_ssl); reach Redis through a local TLS tunnel "      \
+	"(stunnel, spiped) or a unix socket"
 
 /*
  * Parses a server string (forms above) into t. A user or password given

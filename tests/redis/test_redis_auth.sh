@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Logging in to Redis: a wrong password, a missing password and (offline)
-# an unreachable server stop the sensor at start with exit 2 and a message
+# Logging in to Redis: a wrong password, a missing password, (offline)
+# an unreachable server and a rediss:// (TLS) URL, for the output, --state
+# and `state show`, stop the sensor at start with exit 2 and a message
 # naming the server; an ACL user holding only the commands the README
 # gives works; one without XADD is refused at each write and every line
 # is counted as rejected and dropped, the run goes on.
@@ -30,6 +31,19 @@ expect_refused unreachable "{type: redis, server: \"redis://127.0.0.1:$(free_por
 	"cannot connect"
 expect_refused bad-url "{type: redis, server: \"http://127.0.0.1\"}" \
 	"expected redis://"
+# TLS: Debian's hiredis has none; said as such (and without the password).
+expect_refused tls "{type: redis, server: \"rediss://mxsentry:sensorpw@127.0.0.1:$REDIS_PORT\"}" \
+	"rediss:// (TLS) is not supported"
+! grep -q sensorpw "$TMP/tls.err" || fail "tls: the message shows the password"
+"$MX" -r "$PCAP" --trust-anchor "$TA" -q --state "rediss://127.0.0.1:$REDIS_PORT?ns=t" 2>"$TMP/tls-state.err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "rediss:// (TLS) is not supported" "$TMP/tls-state.err" ||
+	fail "tls state: exit $rc: $(cat "$TMP/tls-state.err")"
+echo "tls-state: exit 2: $(head -n1 "$TMP/tls-state.err")"
+"$MX" state show --state "rediss://127.0.0.1:$REDIS_PORT?ns=t" >/dev/null 2>"$TMP/tls-show.err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "rediss:// (TLS) is not supported" "$TMP/tls-show.err" ||
+	fail "tls state show: exit $rc: $(cat "$TMP/tls-show.err")"
 
 # The ACL of the README for the EVE output.
 rcli ACL SETUSER mxsentry on '>sensorpw' resetkeys '~mxsentry*' resetchannels '&mxsentry*' \

@@ -116,6 +116,8 @@ static void test_bad_servers(void **state)
 	    "unix:///tmp/r.sock?database=1",
 	    "redis://sensor:pw-secret@host:port",
 	    "redis://:pw-secret@[2001:db8::1/0",
+	    "http://sensor:pw-secret@127.0.0.1",
+	    "rediss://sensor:pw-secret@redis.test:6380",
 	};
 	struct redis_target t;
 	char err[256];
@@ -129,6 +131,10 @@ static void test_bad_servers(void **state)
 		if (strstr(err, "secret") != NULL)
 			fail_msg("the message shows the password: %s", err);
 	}
+	/* TLS: refused as such, not as a malformed URL. */
+	assert_false(redis_target_parse("rediss://127.0.0.1:6380", &t, err, sizeof(err)));
+	assert_non_null(strstr(err, "rediss:// (TLS) is not supported"));
+	assert_null(strstr(err, "expected redis://"));
 }
 
 static void test_config_defaults_and_keys(void **state)
@@ -180,6 +186,30 @@ static void test_config_defaults_and_keys(void **state)
 	assert_int_equal(r->timeout_ms, 500);
 	assert_int_equal(cfg.outputs[1].event_types, MX_EVT_ALERT | MX_EVT_STATS);
 	config_free(&cfg);
+}
+
+/* A server the output could never use is a configuration error (-T says it). */
+static void test_config_bad_server(void **state)
+{
+	static const char *const text[] = {
+	    "outputs:\n  - {type: redis, server: \"rediss://sensor:pw-secret@redis.test\"}\n",
+	    "outputs:\n  - {type: redis, server: \"redis://redis.test:port\"}\n",
+	};
+	static const char *const said[] = {"rediss:// (TLS) is not supported", "bad port"};
+	struct mx_config cfg;
+	struct mx_errors errs;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		config_defaults(&cfg);
+		mx_errors_init(&errs);
+		assert_false(
+		    config_load_buffer(&cfg, "redis.yaml", text[i], strlen(text[i]), &errs));
+		assert_int_equal(errs.count, 1);
+		if (strstr(errs.msg[0], said[i]) == NULL || strstr(errs.msg[0], "secret") != NULL)
+			fail_msg("config error: %s", errs.msg[0]);
+		config_free(&cfg);
+	}
 }
 
 /* A port just bound and closed again: nobody listens there. */
@@ -322,6 +352,7 @@ int main(void)
 	    cmocka_unit_test(test_urls_shown),
 	    cmocka_unit_test(test_bad_servers),
 	    cmocka_unit_test(test_config_defaults_and_keys),
+	    cmocka_unit_test(test_config_bad_server),
 	    cmocka_unit_test(test_unreachable),
 	    cmocka_unit_test(test_unreachable_live_counts),
 	    cmocka_unit_test(test_threads_against_server),
