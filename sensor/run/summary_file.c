@@ -52,11 +52,14 @@ static json_t *build(struct correlate *c, summary_counter_fn counter, void *ctx,
 	char now[32];
 	time_t t = time(NULL);
 	struct tm tm;
-	uint64_t smtp;
+	uint64_t smtp, packets, dns_flows;
 
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* The pipeline's counters first: reading them takes the correlate lock. */
 	smtp = counter(ctx, "app_layer.flow.smtp") + counter(ctx, "app_layer.flow.smtps");
+	packets = counter(ctx, "decoder.pkts");
+	dns_flows = counter(ctx, "app_layer.flow.dns");
 	correlate_lock(c);
 	ac = alert_counters(correlate_alerts(c));
 	for (int k = 0; k < KIND_COUNT; k++)
@@ -66,11 +69,10 @@ static json_t *build(struct correlate *c, summary_counter_fn counter, void *ctx,
 	doc =
 	    json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "written_at", now,
 		      "final", final, "elapsed_ms", (json_int_t)(elapsed_s * 1000.0), "packets",
-		      (json_int_t)counter(ctx, "decoder.pkts"), "smtp_sessions", (json_int_t)smtp,
-		      "dns_flows", (json_int_t)counter(ctx, "app_layer.flow.dns"), "alerts",
-		      (json_int_t)ac->written, "suppressed", (json_int_t)ac->suppressed,
-		      "rate_limited", (json_int_t)ac->rate_limited, "sessions",
-		      rows(correlate_tally(c)), "alerts_by_kind", kinds);
+		      (json_int_t)packets, "smtp_sessions", (json_int_t)smtp, "dns_flows",
+		      (json_int_t)dns_flows, "alerts", (json_int_t)ac->written, "suppressed",
+		      (json_int_t)ac->suppressed, "rate_limited", (json_int_t)ac->rate_limited,
+		      "sessions", rows(correlate_tally(c)), "alerts_by_kind", kinds);
 	correlate_unlock(c);
 	return doc;
 }
