@@ -14,6 +14,7 @@
 #include "correlate/correlate.h"
 #include "dns.h"
 #include "correlate/dns_correlate.h"
+#include "app/alert_out.h"
 
 /* Queries remembered for matching, all flows together. */
 #define QTABLE_SIZE 16384
@@ -61,6 +62,8 @@ struct dns_ctx {
 	uint64_t cur_ts;
 	const struct dns_message *cur_msg;
 	long cur_nanswers; /* entries in answers[] for cur_msg; -1: not summarised yet */
+	/* what correlate decided in its last entry point, written after it returned */
+	struct alert_list alerts;
 };
 
 static const struct mx_counter_desc dns_ctx_counter_desc[] = {
@@ -192,6 +195,13 @@ static void race_evidence(struct eve *e, const void *arg)
 	eve_u64(e, "ms_after_query", (r->ts_us - r->q->ts_us) / 1000);
 }
 
+/* The request list an entry point of correlate fills. */
+static struct alert_list *alerts(struct dns_ctx *d)
+{
+	d->alerts.render = eve_wants(d->eve, EVE_ALERT);
+	return &d->alerts;
+}
+
 /* A second response to one query with another answer: an injection race. */
 static void check_race(struct dns_ctx *d, struct query_slot *q, const struct dns_message *m)
 {
@@ -214,8 +224,9 @@ static void check_race(struct dns_ctx *d, struct query_slot *q, const struct dns
 	q->raced = true;
 	d->ctr.races++;
 	keys = (struct alert_keys){&d->cur_flow->srv, &d->cur_flow->cli, m->qname, NULL};
-	correlate_raise(d->corr, d->eve, KIND_DNS_ANSWER_RACE, d->cur_ts, d->cur_flow,
-			FLOW_TOCLIENT, "dns", &keys, NULL, race_evidence, &ev);
+	correlate_raise(d->corr, KIND_DNS_ANSWER_RACE, d->cur_ts, FLOW_TOCLIENT, "dns", &keys, NULL,
+			race_evidence, &ev, alerts(d));
+	alert_out_flush(d->eve, d->cur_flow, &d->alerts);
 }
 
 /* Messages whose dns record is written without the all-answers option. */
@@ -515,7 +526,9 @@ static void on_message(void *ctx, const struct dns_message *m)
 		d->ctr.responses_unmatched++;
 	}
 	memset(&v, 0, sizeof(v));
-	dns_correlate_response(d->corr, d->eve, d->cur_flow, m, matched, query_do, d->cur_ts, &v);
+	dns_correlate_response(d->corr, d->cur_flow, m, matched, query_do, d->cur_ts, &v,
+			       alerts(d));
+	alert_out_flush(d->eve, d->cur_flow, &d->alerts);
 	if (eve_wants(d->eve, EVE_DNS) && (d->cfg.all_dns_answers || mail_relevant(d, m)))
 		write_record(d, m, &v);
 done:

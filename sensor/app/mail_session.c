@@ -21,6 +21,7 @@
 #include "correlate/correlate_state.h"
 #include "correlate/mail_correlate.h"
 #include "correlate/alert.h"
+#include "app/alert_out.h"
 #include "smtp.h"
 #include "tls.h"
 
@@ -59,6 +60,8 @@ struct mail_ctx {
 	struct fallback_slot fallback[FALLBACK_SLOTS];
 	struct mx_hash_key key; /* of the fallback slots */
 	struct mail_counters ctr;
+	/* what correlate decided in its last entry point, written after it returned */
+	struct alert_list alerts;
 };
 
 struct mail_session {
@@ -256,6 +259,19 @@ static void note_tls_failure(struct mail_session *s, const char *why, uint64_t t
 	persist_slot(s->m, slot);
 }
 
+/* The request list an entry point of correlate fills. */
+static struct alert_list *alerts(struct mail_session *s)
+{
+	s->m->alerts.render = eve_wants(s->m->eve, EVE_ALERT);
+	return &s->m->alerts;
+}
+
+/* Writes the alert records of what the entry point decided (lock released). */
+static void write_alerts(struct mail_session *s)
+{
+	alert_out_flush(s->m->eve, s->f, &s->m->alerts);
+}
+
 struct fallback_evidence {
 	const struct fallback_slot *slot;
 	uint64_t ts;
@@ -286,8 +302,9 @@ static void check_fallback(struct mail_session *s, uint64_t ts)
 		return;
 	if (ts < slot->ts_us || ts - slot->ts_us > (uint64_t)cc->fallback_window_s * MX_USEC)
 		return;
-	correlate_raise(s->m->corr, s->m->eve, KIND_TLS_FALLBACK_CLEARTEXT, ts, s->f, FLOW_TOSERVER,
-			"smtp", &keys, NULL, fallback_evidence, &fe);
+	correlate_raise(s->m->corr, KIND_TLS_FALLBACK_CLEARTEXT, ts, FLOW_TOSERVER, "smtp", &keys,
+			NULL, fallback_evidence, &fe, alerts(s));
+	write_alerts(s);
 	s->mf.alerted[KIND_TLS_FALLBACK_CLEARTEXT] = true;
 	slot->used = false;
 	persist_slot(s->m, slot);
@@ -400,7 +417,8 @@ static void raise_once(struct mail_session *s, enum mx_kind k, int dir, uint64_t
 				   dir == FLOW_TOSERVER ? &s->f->srv : &s->f->cli,
 				   s->mf.ndomains ? s->mf.domains[0] : NULL,
 				   s->mf.nhosts ? s->mf.hosts[0] : NULL};
-	correlate_raise(s->m->corr, s->m->eve, k, ts, s->f, dir, "smtp", &keys, exp, fn, arg);
+	correlate_raise(s->m->corr, k, ts, dir, "smtp", &keys, exp, fn, arg, alerts(s));
+	write_alerts(s);
 }
 
 /* ---- SMTP events ---- */
@@ -431,8 +449,10 @@ static void on_command(struct mail_session *s, const struct smtp_event *ev, uint
 	case SMTP_VERB_RCPT:
 		if (ev->u.cmd.addr != NULL && ev->u.cmd.addr->domain[0])
 			rcpt_domain = ev->u.cmd.addr->domain;
-		if (rcpt_domain != NULL)
-			mail_correlate_rcpt(s->m->corr, &s->mf, rcpt_domain, ts);
+		if (rcpt_domain != NULL) {
+			mail_correlate_rcpt(s->m->corr, &s->mf, rcpt_domain, ts, alerts(s));
+			write_alerts(s);
+		}
 		/* fall through */
 	case SMTP_VERB_MAIL:
 	case SMTP_VERB_DATA:
@@ -441,7 +461,8 @@ static void on_command(struct mail_session *s, const struct smtp_event *ev, uint
 			break;
 		if (ev->u.cmd.verb == SMTP_VERB_MAIL)
 			check_fallback(s, ts);
-		mail_correlate_cleartext_mail(s->m->corr, &s->mf, rcpt_domain, ts);
+		mail_correlate_cleartext_mail(s->m->corr, &s->mf, rcpt_domain, ts, alerts(s));
+		write_alerts(s);
 		break;
 	default:
 		break;
@@ -463,8 +484,10 @@ static void on_smtp_event(void *ctx, const struct smtp_event *ev)
 			keep_ehlo_lines(s, ev);
 			if (ev->ehlo.starttls)
 				s->m->ctr.starttls_offered++;
-			if (ev->ehlo.masked == NULL)
-				mail_correlate_ehlo(s->m->corr, &s->mf, ts);
+			if (ev->ehlo.masked == NULL) {
+				mail_correlate_ehlo(s->m->corr, &s->mf, ts, alerts(s));
+				write_alerts(s);
+			}
 		}
 		break;
 	case SMTP_EV_STARTTLS_MASKED:
@@ -474,9 +497,11 @@ static void on_smtp_event(void *ctx, const struct smtp_event *ev)
 	case SMTP_EV_STARTTLS_REPLY:
 		s->m->ctr.starttls_issued++;
 		if (!ev->starttls.accepted) {
-			if (ev->starttls.offered)
+			if (ev->starttls.offered) {
 				mail_correlate_rejected(s->m->corr, &s->mf, ts, rejected_evidence,
-							ev);
+							ev, alerts(s));
+				write_alerts(s);
+			}
 			note_tls_failure(s, "STARTTLS refused", ts);
 		}
 		break;
@@ -589,7 +614,8 @@ static void check_certificate(struct mail_session *s, uint64_t ts)
 	if (s->cert_checked || s->tls.info.cert_visibility != TLS_CERT_VISIBLE)
 		return;
 	s->cert_checked = true;
-	mail_correlate_certificate(s->m->corr, &s->mf, ts);
+	mail_correlate_certificate(s->m->corr, &s->mf, ts, alerts(s));
+	write_alerts(s);
 	free(s->mf.leaf_der);
 	s->mf.leaf_der = NULL;
 	drop_chain(s);
@@ -608,8 +634,10 @@ static void on_tls_event(void *ctx, const struct tls_event *ev)
 
 	switch (ev->type) {
 	case TLS_EV_SERVER_HELLO:
-		if (!ev->u.server_hello.hello_retry)
-			mail_correlate_tls_version(s->m->corr, &s->mf, ts);
+		if (!ev->u.server_hello.hello_retry) {
+			mail_correlate_tls_version(s->m->corr, &s->mf, ts, alerts(s));
+			write_alerts(s);
+		}
 		break;
 	case TLS_EV_CERTIFICATE:
 		if (ev->dir == FLOW_TOCLIENT)

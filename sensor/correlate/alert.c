@@ -1,7 +1,8 @@
 /*
- * alert.c - the EVE alert record of alert.h: Suricata's alert object
- * (with metadata), mxsentry's downgrade object, then the app-layer object
- * of the flow (eve_app_layer), as Suricata's alert records carry it.
+ * alert.c - deciding alerts (alert.h): rule, filter, incident, then the
+ * request, with the evidence and expectation objects rendered into the
+ * request list's text by a writer of the context's own that writes to no
+ * output (app/alert_out.c writes the record).
  */
 #include "correlate/alert.h"
 #include "correlate/incident.h"
@@ -15,6 +16,7 @@ struct alert_ctx {
 	alert_filter_fn filter;
 	void *filter_ctx;
 	struct incident_table *incidents;
+	struct eve *render; /* builds fragments only: no outputs */
 	struct alert_counters ctr;
 };
 
@@ -29,6 +31,7 @@ const struct mx_counter_desc alert_counter_desc[] = {
     MX_COUNTER("detect.incidents", struct alert_counters, incidents),
     MX_COUNTER("detect.incident_merged", struct alert_counters, incident_merged),
     MX_COUNTER("detect.incident_joined", struct alert_counters, incident_joined),
+    MX_COUNTER("detect.alert_requests_dropped", struct alert_counters, requests_dropped),
     KIND_COUNTER(KIND_STARTTLS_STRIPPED, "starttls_stripped"),
     KIND_COUNTER(KIND_STARTTLS_MASKED, "starttls_masked"),
     KIND_COUNTER(KIND_STARTTLS_REJECTED, "starttls_rejected"),
@@ -60,7 +63,10 @@ struct alert_ctx *alert_ctx_new(void)
 	if (a == NULL)
 		return NULL;
 	a->incidents = incident_table_new();
-	if (a->incidents == NULL) {
+	a->render = eve_new();
+	if (a->incidents == NULL || a->render == NULL) {
+		incident_table_free(a->incidents);
+		eve_free(a->render);
 		free(a);
 		return NULL;
 	}
@@ -83,7 +89,14 @@ void alert_ctx_free(struct alert_ctx *a)
 	if (a == NULL)
 		return;
 	incident_table_free(a->incidents);
+	eve_free(a->render);
 	free(a);
+}
+
+void alert_list_clear(struct alert_list *l)
+{
+	l->n = 0;
+	l->text_len = 0;
 }
 
 /* Files the alert into its incident; false when it is only counted there. */
@@ -110,22 +123,6 @@ static bool incident_of(struct alert_ctx *a, enum mx_kind k, uint64_t ts_us, con
 	default:
 		return true;
 	}
-}
-
-static void write_incident(struct eve *e, const struct incident_ref *ref)
-{
-	char t[48];
-
-	if (ref->id == 0)
-		return;
-	eve_obj_begin(e, "incident");
-	eve_u64(e, "id", ref->id);
-	eve_u64(e, "count", ref->count);
-	eve_format_time(ref->first_us, t, sizeof(t));
-	eve_str(e, "first", t);
-	eve_format_time(ref->last_us, t, sizeof(t));
-	eve_str(e, "last", t);
-	eve_obj_end(e);
 }
 
 void alert_set_rule(struct alert_ctx *a, enum mx_kind k, const struct alert_rule *r)
@@ -173,7 +170,6 @@ static void write_expectation(struct eve *e, const struct alert_expectation *exp
 {
 	char buf[EXPECT_TLSA_DATA_MAX * 2 + 16];
 
-	eve_obj_begin(e, "expectation");
 	eve_str(e, "source", exp->source);
 	eve_bool(e, "validated", expect_trust_validated(exp->trust));
 	eve_str(e, "trust", expect_trust_name(exp->trust));
@@ -197,37 +193,72 @@ static void write_expectation(struct eve *e, const struct alert_expectation *exp
 		eve_str(e, "detail", exp->detail);
 	if (exp->learned_from != NULL)
 		eve_str(e, "learned_from", exp->learned_from);
-	eve_obj_end(e);
 }
 
-static void meta_list(struct eve *e, const char *key, const char *val)
+/*
+ * Renders one fragment into the list's text: the members fn(e, arg)
+ * writes. False when the text is full.
+ */
+static bool render(struct alert_ctx *a, struct alert_list *out,
+		   void (*fn)(struct eve *, const void *), const void *arg, size_t *off,
+		   size_t *len)
 {
-	eve_list_begin(e, key);
-	eve_list_str(e, val);
-	eve_list_end(e);
+	size_t n;
+
+	eve_fragment_begin(a->render);
+	if (fn != NULL)
+		fn(a->render, arg);
+	n = eve_fragment_end(a->render, out->text + out->text_len, ALERT_TEXT_MAX - out->text_len);
+	if (n == SIZE_MAX)
+		return false;
+	*off = out->text_len;
+	*len = n;
+	out->text_len += n;
+	return true;
 }
 
-/* alert.metadata: what a SIEM filters on, as Suricata's rule metadata
-   (every value an array of strings). */
-static void write_metadata(struct eve *e, enum mx_kind k, const char *tlsrpt,
-			   const struct alert_expectation *exp)
+static void expectation_members(struct eve *e, const void *arg)
 {
-	eve_obj_begin(e, "metadata");
-	meta_list(e, "kind", kind_name(k));
-	if (tlsrpt != NULL)
-		meta_list(e, "tlsrpt_result", tlsrpt);
-	if (exp != NULL)
-		meta_list(e, "expectation_source", exp->source);
-	eve_obj_end(e);
+	write_expectation(e, arg);
 }
 
-bool alert_raise(struct alert_ctx *a, struct eve *e, enum mx_kind k, uint64_t ts_us, struct flow *f,
-		 int dir, const char *app_proto, const struct alert_keys *keys,
-		 const struct alert_expectation *exp, alert_evidence_fn evidence, const void *arg)
+/* Renders the request's text into out; false when the text is full. */
+static bool render_text(struct alert_ctx *a, struct alert_list *out, struct alert_req *q,
+			const struct alert_expectation *exp, alert_evidence_fn evidence,
+			const void *arg)
+{
+	size_t mark = out->text_len;
+
+	if (!out->render)
+		return true;
+	if (render(a, out, evidence, arg, &q->evidence_off, &q->evidence_len) &&
+	    (exp == NULL ||
+	     render(a, out, expectation_members, exp, &q->expectation_off, &q->expectation_len)))
+		return true;
+	out->text_len = mark;
+	return false;
+}
+
+static void copy_keys(struct alert_req *q, const struct alert_keys *keys)
+{
+	if (keys == NULL)
+		return;
+	if (keys->src != NULL)
+		q->src = *keys->src;
+	if (keys->dst != NULL)
+		q->dst = *keys->dst;
+	if (keys->domain != NULL)
+		mx_strlcpy(q->domain, keys->domain, sizeof(q->domain));
+	if (keys->mx_host != NULL)
+		mx_strlcpy(q->mx_host, keys->mx_host, sizeof(q->mx_host));
+}
+
+bool alert_decide(struct alert_ctx *a, struct alert_list *out, enum mx_kind k, uint64_t ts_us,
+		  int dir, const char *app_proto, const struct alert_keys *keys,
+		  const struct alert_expectation *exp, alert_evidence_fn evidence, const void *arg)
 {
 	const struct alert_rule *r;
-	const char *tlsrpt;
-	struct incident_ref inc;
+	struct alert_req *q;
 
 	if ((unsigned)k >= KIND_COUNT)
 		return false;
@@ -249,44 +280,36 @@ bool alert_raise(struct alert_ctx *a, struct eve *e, enum mx_kind k, uint64_t ts
 			return false;
 		}
 	}
-	if (!incident_of(a, k, ts_us, app_proto, keys, &inc))
+	if (out == NULL || out->n >= ALERT_LIST_MAX) {
+		a->ctr.requests_dropped++;
 		return false;
+	}
+	q = &out->req[out->n];
+	memset(q, 0, sizeof(*q));
+	if (!incident_of(a, k, ts_us, app_proto, keys, &q->incident))
+		return false;
+	if (!render_text(a, out, q, exp, evidence, arg)) {
+		a->ctr.requests_dropped++;
+		return false;
+	}
+	q->kind = k;
+	q->dir = dir;
+	q->ts_us = ts_us;
+	q->app_proto = app_proto;
+	q->sid = r->sid;
+	q->rev = r->rev;
+	q->severity = adjusted_severity(r, exp);
+	mx_strlcpy(q->signature, r->signature, sizeof(q->signature));
+	mx_strlcpy(q->category, r->category, sizeof(q->category));
+	q->tlsrpt = kind_tlsrpt(k);
+	if (k == KIND_MX_REDIRECT && exp != NULL && strcmp(exp->source, "mta-sts") == 0)
+		q->tlsrpt = "sts-policy-invalid";
+	if (exp != NULL)
+		mx_strlcpy(q->exp_source, exp->source, sizeof(q->exp_source));
+	copy_keys(q, keys);
+	out->n++;
 	a->ctr.written++;
 	a->ctr.by_kind[k]++;
-	if (f != NULL)
-		f->alerted = true;
-	if (!eve_wants(e, EVE_ALERT))
-		return true;
-
-	eve_begin(e, EVE_ALERT, ts_us, f, dir, app_proto);
-	eve_obj_begin(e, "alert");
-	eve_str(e, "action", "allowed");
-	eve_u64(e, "gid", 1);
-	eve_u64(e, "signature_id", r->sid);
-	eve_u64(e, "rev", r->rev);
-	eve_str(e, "signature", r->signature);
-	eve_str(e, "category", r->category);
-	eve_u64(e, "severity", (uint64_t)adjusted_severity(r, exp));
-	tlsrpt = kind_tlsrpt(k);
-	if (k == KIND_MX_REDIRECT && exp != NULL && strcmp(exp->source, "mta-sts") == 0)
-		tlsrpt = "sts-policy-invalid";
-	write_metadata(e, k, tlsrpt, exp);
-	eve_obj_end(e);
-
-	eve_obj_begin(e, "downgrade");
-	eve_str(e, "kind", kind_name(k));
-	if (tlsrpt != NULL)
-		eve_str(e, "tlsrpt_result", tlsrpt);
-	eve_obj_begin(e, "evidence");
-	if (evidence != NULL)
-		evidence(e, arg);
-	eve_obj_end(e);
-	if (exp != NULL)
-		write_expectation(e, exp);
-	write_incident(e, &inc);
-	eve_obj_end(e);
-	eve_app_layer(e, f);
-	eve_commit(e);
 	return true;
 }
 

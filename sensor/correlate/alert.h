@@ -1,8 +1,12 @@
 /*
- * alert.h - raising an alert: the rule of its kind (enabled, sid, rev,
- * message, category, severity), suppression and rate limiting, then the
- * EVE alert record with its `downgrade` object (kind, TLSRPT result type,
- * evidence, expectation, incident: see incident.h).
+ * alert.h - deciding an alert: the rule of its kind (enabled, sid, rev,
+ * message, category, severity), suppression and rate limiting, its
+ * incident (see incident.h); then an alert request that says everything
+ * the EVE alert record needs (the rule as it stood, the `downgrade`
+ * object's kind, TLSRPT result type, evidence and expectation rendered
+ * into text, the incident). The request goes into a bounded list the
+ * caller gave; the caller writes the records (app/alert_out.h) once the
+ * correlate stage's lock is released.
  */
 #ifndef MX_ALERT_H
 #define MX_ALERT_H
@@ -11,6 +15,7 @@
 #include "output/eve.h"
 #include "correlate/expect.h"
 #include "flow/flow.h"
+#include "correlate/incident.h"
 #include "correlate/kinds.h"
 
 /* The rule of one kind as the alert record needs it. */
@@ -60,9 +65,54 @@ typedef void (*alert_evidence_fn)(struct eve *e, const void *arg);
 struct alert_counters {
 	uint64_t raised, written, disabled, suppressed, rate_limited;
 	uint64_t incidents, incident_merged, incident_joined; /* incident.h */
+	uint64_t requests_dropped; /* a request list was full: decided, not written */
 	uint64_t by_kind[KIND_COUNT];
 };
 extern const struct mx_counter_desc alert_counter_desc[];
+
+/* Requests one entry point of correlate can hand back, and their text. */
+#define ALERT_LIST_MAX 8
+#define ALERT_TEXT_MAX 65536
+
+/* One alert decided: what its EVE record says, without the flow. */
+struct alert_req {
+	enum mx_kind kind;
+	int dir; /* FLOW_TOSERVER: the client is the source */
+	uint64_t ts_us;
+	const char *app_proto; /* a constant string ("smtp", "dns") */
+	/* the rule as it stood when the alert was decided */
+	uint32_t sid, rev;
+	int severity; /* adjusted to the expectation */
+	char signature[160];
+	char category[96];
+	const char *tlsrpt;  /* TLSRPT result type (a constant string), NULL: none */
+	char exp_source[16]; /* the expectation's source, "" without one */
+	struct incident_ref incident;
+	/* the keys suppression and thresholds looked at */
+	struct mx_addr src, dst;
+	char domain[EXPECT_NAME_MAX]; /* "" when none */
+	char mx_host[EXPECT_NAME_MAX];
+	/* members of downgrade.evidence and downgrade.expectation, in the
+	   list's text (rendered only when the list asks for it) */
+	size_t evidence_off, evidence_len;
+	size_t expectation_off, expectation_len;
+};
+
+/*
+ * Alert requests handed back by correlate, filled in the order the
+ * alerts were decided. A full list (or text) drops the request and
+ * counts it (alert_counters.requests_dropped).
+ */
+struct alert_list {
+	bool render; /* set by the owner: evidence and expectation are rendered */
+	size_t n;
+	struct alert_req req[ALERT_LIST_MAX];
+	size_t text_len;
+	char text[ALERT_TEXT_MAX];
+};
+
+/* Empties l (render stays). */
+void alert_list_clear(struct alert_list *l);
 
 struct alert_ctx;
 
@@ -77,19 +127,19 @@ const struct alert_rule *alert_get_rule(const struct alert_ctx *a, enum mx_kind 
 void alert_set_filter(struct alert_ctx *a, alert_filter_fn fn, void *ctx);
 
 /*
- * Raises an alert of kind k on flow f (f may be NULL for flowless alerts),
- * dir giving which side is the source; the record is built and written
- * with writer e (the calling thread's). exp may be NULL (the kind needs
- * no expectation). Severity: the rule's history_severity for a history
+ * Decides an alert of kind k, dir giving which side is the source (keys
+ * src and dst follow it). exp may be NULL (the kind needs no
+ * expectation). Severity: the rule's history_severity for a history
  * expectation, one step lower than the rule's for an unvalidated one,
- * the rule's expected_severity (when set) for a validated one. Returns
- * true when the alert passed the rule and the filter (the record is then
- * written when an output takes alerts). The context is not locked here:
- * callers that share it between threads hold the correlate stage's lock.
+ * the rule's expected_severity (when set) for a validated one. When the
+ * alert passes the rule, the filter and its incident, its request is
+ * appended to out (evidence(e, arg) rendered then, when out->render) and
+ * true returned. The context is not locked here: callers that share it
+ * between threads hold the correlate stage's lock.
  */
-bool alert_raise(struct alert_ctx *a, struct eve *e, enum mx_kind k, uint64_t ts_us, struct flow *f,
-		 int dir, const char *app_proto, const struct alert_keys *keys,
-		 const struct alert_expectation *exp, alert_evidence_fn evidence, const void *arg);
+bool alert_decide(struct alert_ctx *a, struct alert_list *out, enum mx_kind k, uint64_t ts_us,
+		  int dir, const char *app_proto, const struct alert_keys *keys,
+		  const struct alert_expectation *exp, alert_evidence_fn evidence, const void *arg);
 
 const struct alert_counters *alert_counters(const struct alert_ctx *a);
 

@@ -15,7 +15,8 @@
 #include <string.h>
 
 struct correlate {
-	pthread_mutex_t lock; /* recursive; see correlate.h */
+	pthread_mutex_t lock;	/* plain; taken once per entry point, see correlate.h */
+	struct alert_list *out; /* the running entry point's requests; NULL: none */
 	struct correlate_config cfg;
 	struct alert_ctx *alerts;
 	struct expect_store *expect;
@@ -75,26 +76,13 @@ static void build_ad_list(struct correlate *c)
 	c->n_ad_list = n;
 }
 
-static bool lock_init(pthread_mutex_t *m)
-{
-	pthread_mutexattr_t attr;
-	bool ok;
-
-	if (pthread_mutexattr_init(&attr) != 0)
-		return false;
-	ok = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE) == 0 &&
-	     pthread_mutex_init(m, &attr) == 0;
-	pthread_mutexattr_destroy(&attr);
-	return ok;
-}
-
 struct correlate *correlate_new(const struct correlate_config *cfg, char *err, size_t errlen)
 {
 	struct correlate *c = calloc(1, sizeof(*c));
 	struct trust_anchors *ta;
 	struct dnssec_config dcfg;
 
-	if (c == NULL || !lock_init(&c->lock)) {
+	if (c == NULL || pthread_mutex_init(&c->lock, NULL) != 0) {
 		snprintf(err, errlen, "out of memory");
 		free(c);
 		return NULL;
@@ -153,35 +141,55 @@ void correlate_free(struct correlate *c)
 	free(c);
 }
 
-void correlate_lock(struct correlate *c)
+void correlate_enter(struct correlate *c, struct alert_list *out)
 {
 	pthread_mutex_lock(&c->lock);
+	c->out = out;
+}
+
+void correlate_leave(struct correlate *c)
+{
+	c->out = NULL;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void correlate_lock(struct correlate *c)
+{
+	correlate_enter(c, NULL);
 }
 
 void correlate_unlock(struct correlate *c)
 {
-	pthread_mutex_unlock(&c->lock);
+	correlate_leave(c);
 }
 
-bool correlate_raise(struct correlate *c, struct eve *e, enum mx_kind k, uint64_t ts_us,
-		     struct flow *f, int dir, const char *app_proto, const struct alert_keys *keys,
-		     const struct alert_expectation *exp, alert_evidence_fn evidence,
-		     const void *arg)
+bool correlate_decide(struct correlate *c, enum mx_kind k, uint64_t ts_us, int dir,
+		      const char *app_proto, const struct alert_keys *keys,
+		      const struct alert_expectation *exp, alert_evidence_fn evidence,
+		      const void *arg)
 {
-	bool written;
+	return alert_decide(c->alerts, c->out, k, ts_us, dir, app_proto, keys, exp, evidence, arg);
+}
 
-	correlate_lock(c);
-	written = alert_raise(c->alerts, e, k, ts_us, f, dir, app_proto, keys, exp, evidence, arg);
-	correlate_unlock(c);
-	return written;
+bool correlate_raise(struct correlate *c, enum mx_kind k, uint64_t ts_us, int dir,
+		     const char *app_proto, const struct alert_keys *keys,
+		     const struct alert_expectation *exp, alert_evidence_fn evidence,
+		     const void *arg, struct alert_list *out)
+{
+	bool decided;
+
+	correlate_enter(c, out);
+	decided = correlate_decide(c, k, ts_us, dir, app_proto, keys, exp, evidence, arg);
+	correlate_leave(c);
+	return decided;
 }
 
 void correlate_tally_add(struct correlate *c, const struct mx_addr *server, const char *domain,
 			 bool tls, bool cleartext_mail, enum verdict dane, enum verdict sts)
 {
-	correlate_lock(c);
+	correlate_enter(c, NULL);
 	tally_add(&c->tally, server, domain, tls, cleartext_mail, dane, sts);
-	correlate_unlock(c);
+	correlate_leave(c);
 }
 
 const struct correlate_config *correlate_config(const struct correlate *c)
@@ -274,10 +282,10 @@ struct blind_counters *correlate_blind(struct correlate *c)
 
 void correlate_forget(struct correlate *c)
 {
-	correlate_lock(c);
+	correlate_enter(c, NULL);
 	expect_clear(c->expect);
 	dnssec_forget(c->dnssec);
 	dns_retry_clear(c->retry);
 	resolver_ad_clear(c->resolver_ad);
-	correlate_unlock(c);
+	correlate_leave(c);
 }

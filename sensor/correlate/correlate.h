@@ -5,13 +5,21 @@
  * have happened.
  *
  * Threads: one correlate stage serves every worker. Its state (store,
- * validator, policies, alert context with its filter, tally, counters) is
- * guarded by one recursive lock, taken by the entry points the sessions
- * call (mail_correlate_*, dns_correlate_*, correlate_judge_dns,
- * correlate_denial_stripped, correlate_raise, correlate_tally_add) and by
- * whoever replaces rules, filter or policies or reads the counters while
- * workers run. The configuration (correlate_config) never changes after
- * correlate_new and is read without the lock.
+ * validator, policies, alert context with its filter and incidents,
+ * tally, counters) is guarded by one plain (not recursive) mutex. Each
+ * entry point the sessions call (mail_correlate_*, dns_correlate_*,
+ * correlate_raise, correlate_tally_add, correlate_forget and the
+ * correlate_state.h functions) takes it exactly once, with
+ * correlate_enter, and releases it with correlate_leave before it
+ * returns; the functions behind them are static or documented as
+ * running under the lock, and never take it. Whoever replaces rules,
+ * filter or policies or reads the counters while workers run takes it
+ * with correlate_lock. Alerts are decided under the lock and handed back
+ * as requests (alert.h) in a list the caller owns; the caller writes
+ * their EVE records (app/alert_out.h) after the entry point returned, so
+ * no EVE, syslog or Redis output is written under the lock. The
+ * configuration (correlate_config) never changes after correlate_new and
+ * is read without the lock.
  */
 #ifndef MX_CORRELATE_H
 #define MX_CORRELATE_H
@@ -70,17 +78,42 @@ struct pkix_store;
 struct correlate *correlate_new(const struct correlate_config *cfg, char *err, size_t errlen);
 void correlate_free(struct correlate *c);
 
-/* Takes and releases the stage's lock (recursive: may be taken again inside). */
+/*
+ * The lock, for code outside the stage that reads counters or replaces
+ * rules, filter or policies while workers run. Never called with the
+ * lock held (it is not recursive).
+ */
 void correlate_lock(struct correlate *c);
 void correlate_unlock(struct correlate *c);
 
-/* alert_raise on the stage's alert context, under the lock. */
-bool correlate_raise(struct correlate *c, struct eve *e, enum mx_kind k, uint64_t ts_us,
-		     struct flow *f, int dir, const char *app_proto, const struct alert_keys *keys,
-		     const struct alert_expectation *exp, alert_evidence_fn evidence,
-		     const void *arg);
+/*
+ * For the entry points of sensor/correlate/ only: takes the lock and
+ * sends the alerts decided until correlate_leave to out (NULL: alerts
+ * are decided, counted as dropped requests, and not written).
+ */
+void correlate_enter(struct correlate *c, struct alert_list *out);
+void correlate_leave(struct correlate *c);
 
-/* tally_add on the stage's tally, under the lock. */
+/*
+ * Runs under the lock (called by the functions behind an entry point):
+ * alert_decide on the stage's alert context into the running entry
+ * point's list.
+ */
+bool correlate_decide(struct correlate *c, enum mx_kind k, uint64_t ts_us, int dir,
+		      const char *app_proto, const struct alert_keys *keys,
+		      const struct alert_expectation *exp, alert_evidence_fn evidence,
+		      const void *arg);
+
+/*
+ * Entry point: decides an alert the session found on its own (see
+ * alert_decide); its request goes into out. True when it was decided.
+ */
+bool correlate_raise(struct correlate *c, enum mx_kind k, uint64_t ts_us, int dir,
+		     const char *app_proto, const struct alert_keys *keys,
+		     const struct alert_expectation *exp, alert_evidence_fn evidence,
+		     const void *arg, struct alert_list *out);
+
+/* Entry point: tally_add on the stage's tally. */
 void correlate_tally_add(struct correlate *c, const struct mx_addr *server, const char *domain,
 			 bool tls, bool cleartext_mail, enum verdict dane, enum verdict sts);
 

@@ -740,11 +740,11 @@ bool correlate_load_state(struct correlate *c, struct state *st, char *err, size
 		return false;
 	}
 	attached = l->st;
-	correlate_lock(c);
+	correlate_enter(c, NULL);
 	correlate_attach_state(c, NULL);
 	ok = state_load(st, apply, l, err, errlen);
 	correlate_attach_state(c, attached);
-	correlate_unlock(c);
+	correlate_leave(c);
 	return ok;
 }
 
@@ -755,21 +755,21 @@ size_t correlate_poll_state(struct correlate *c, size_t max)
 
 	if (l == NULL || l->st == NULL)
 		return 0;
-	correlate_lock(c);
+	correlate_enter(c, NULL);
 	expect_flush_observed(correlate_expect(c));
 	expect_set_observer(correlate_expect(c), NULL, NULL);
 	dnssec_set_observer(correlate_dnssec(c), NULL, NULL);
 	n = state_poll(l->st, apply, l, max);
 	correlate_attach_state(c, l->st);
-	correlate_unlock(c);
+	correlate_leave(c);
 	return n;
 }
 
 void correlate_flush_state(struct correlate *c)
 {
-	correlate_lock(c);
+	correlate_enter(c, NULL);
 	expect_flush_observed(correlate_expect(c));
-	correlate_unlock(c);
+	correlate_leave(c);
 }
 
 void correlate_state_handler(struct correlate *c, enum state_kind kind, state_apply_fn fn,

@@ -226,15 +226,13 @@ static void dns_evidence(struct eve *e, const void *arg)
 		ad_history_evidence(e, d->ad, d->ts);
 }
 
-static void raise_dns(struct correlate *c, struct eve *e, enum mx_kind k, struct flow *f,
-		      uint64_t ts, const struct dns_evidence *ev,
-		      const struct alert_expectation *exp)
+static void raise_dns(struct correlate *c, enum mx_kind k, struct flow *f, uint64_t ts,
+		      const struct dns_evidence *ev, const struct alert_expectation *exp)
 {
 	struct alert_keys keys = {&f->srv, &f->cli, exp != NULL ? exp->domain : NULL,
 				  exp != NULL ? exp->mx_host : NULL};
 
-	alert_raise(correlate_alerts(c), e, k, ts, f, FLOW_TOCLIENT, "dns", &keys, exp,
-		    dns_evidence, ev);
+	correlate_decide(c, k, ts, FLOW_TOCLIENT, "dns", &keys, exp, dns_evidence, ev);
 }
 
 static bool mx_in_set(const struct expect_mxset *set, const char *host)
@@ -246,9 +244,8 @@ static bool mx_in_set(const struct expect_mxset *set, const char *host)
 }
 
 /* An MX answer against the validated MX set and the MTA-STS patterns. */
-static void check_mx_answer(struct correlate *c, struct eve *e, struct flow *f,
-			    const struct dns_message *m, const struct expect_mxset *ans,
-			    uint64_t ts)
+static void check_mx_answer(struct correlate *c, struct flow *f, const struct dns_message *m,
+			    const struct expect_mxset *ans, uint64_t ts)
 {
 	const struct expect_mxset *known = expect_get_mx(correlate_expect(c), m->qname, ts);
 	const struct policy *pol = correlate_policy(c, m->qname);
@@ -268,7 +265,7 @@ static void check_mx_answer(struct correlate *c, struct eve *e, struct flow *f,
 				continue;
 			ev.bad_host = ans->mx[i].host;
 			exp.mx_host = ans->mx[i].host;
-			raise_dns(c, e, KIND_MX_REDIRECT, f, ts, &ev, &exp);
+			raise_dns(c, KIND_MX_REDIRECT, f, ts, &ev, &exp);
 			return;
 		}
 	}
@@ -287,7 +284,7 @@ static void check_mx_answer(struct correlate *c, struct eve *e, struct flow *f,
 				continue;
 			ev.bad_host = ans->mx[i].host;
 			exp.mx_host = ans->mx[i].host;
-			raise_dns(c, e, KIND_MX_REDIRECT, f, ts, &ev, &exp);
+			raise_dns(c, KIND_MX_REDIRECT, f, ts, &ev, &exp);
 			return;
 		}
 	}
@@ -316,9 +313,8 @@ static bool known_enough(enum expect_trust seen_trust, uint32_t sightings, uint6
  * (ad set) without AD from a resolver that answered for the zone with
  * AD=1 before: the denial cannot be told from a forged one.
  */
-static bool check_tlsa_gone(struct correlate *c, struct eve *e, struct flow *f,
-			    const struct dns_message *m, bool denial_secure,
-			    const struct resolver_ad_obs *ad, uint64_t ts)
+static bool check_tlsa_gone(struct correlate *c, struct flow *f, const struct dns_message *m,
+			    bool denial_secure, const struct resolver_ad_obs *ad, uint64_t ts)
 {
 	uint16_t port;
 	const char *host;
@@ -356,14 +352,13 @@ static bool check_tlsa_gone(struct correlate *c, struct eve *e, struct flow *f,
 	exp.mx_host = host;
 	ev.what = m->rcode == LDNS_RCODE_NXDOMAIN ? "NXDOMAIN without valid denial"
 						  : "NODATA without valid denial";
-	raise_dns(c, e, KIND_TLSA_STRIPPED, f, ts, &ev, &exp);
+	raise_dns(c, KIND_TLSA_STRIPPED, f, ts, &ev, &exp);
 	return true;
 }
 
 /* An _mta-sts TXT query answered without an STSv1 record, for a known domain. */
-static bool check_sts_gone(struct correlate *c, struct eve *e, struct flow *f,
-			   const struct dns_message *m, bool denial_secure,
-			   const struct resolver_ad_obs *ad, uint64_t ts)
+static bool check_sts_gone(struct correlate *c, struct flow *f, const struct dns_message *m,
+			   bool denial_secure, const struct resolver_ad_obs *ad, uint64_t ts)
 {
 	const char *domain = sts_owner_domain(m->qname);
 	const struct expect_sts *known;
@@ -389,7 +384,7 @@ static bool check_sts_gone(struct correlate *c, struct eve *e, struct flow *f,
 		return false;
 	}
 	exp.domain = domain;
-	raise_dns(c, e, KIND_MTA_STS_STRIPPED, f, ts, &ev, &exp);
+	raise_dns(c, KIND_MTA_STS_STRIPPED, f, ts, &ev, &exp);
 	return true;
 }
 
@@ -399,15 +394,15 @@ bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts
 	const struct policy_host *ph[1];
 	bool known;
 
-	correlate_lock(c);
+	correlate_enter(c, NULL);
 	known = expect_domains_of_host(correlate_expect(c), name, ts_us, domains, 1) > 0 ||
 		policy_hosts_for_name(correlate_policies(c), name, ph, 1) > 0;
-	correlate_unlock(c);
+	correlate_leave(c);
 	return known;
 }
 
 /* Teaches the store what a NOERROR answer says, trusted as far as trust. */
-static void learn(struct correlate *c, struct eve *e, struct flow *f, const struct dns_message *m,
+static void learn(struct correlate *c, struct flow *f, const struct dns_message *m,
 		  enum expect_trust trust, const struct mx_addr *resolver, uint64_t ts_us)
 {
 	struct expect_mxset mx;
@@ -423,7 +418,7 @@ static void learn(struct correlate *c, struct eve *e, struct flow *f, const stru
 			mx.resolver = *resolver;
 		mx.expires_us = ts_us + TTL_US(c, ttl);
 		if (f != NULL)
-			check_mx_answer(c, e, f, m, &mx, ts_us);
+			check_mx_answer(c, f, m, &mx, ts_us);
 		expect_put_mx(correlate_expect(c), m->qname, &mx, ts_us);
 	}
 	learn_addresses(c, m, trust, resolver, ts_us);
@@ -563,11 +558,10 @@ static void retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us)
 			r->dropped++;
 			continue;
 		}
-		correlate_judge_dns(c, NULL, NULL, &s->m, false, s->ts_us, &j);
+		dnssec_judge_response(c, NULL, &s->m, false, s->ts_us, &j);
 		upgraded = j.trust == EXPECT_DNSSEC || j.vouched;
 		if (upgraded)
-			learn(c, NULL, NULL, &s->m, j.trust, j.vouched ? &j.voucher : NULL,
-			      s->ts_us);
+			learn(c, NULL, &s->m, j.trust, j.vouched ? &j.voucher : NULL, s->ts_us);
 		ldns_pkt_free(s->m.pkt);
 		s->m.pkt = NULL;
 		if (!upgraded)
@@ -675,9 +669,8 @@ static const struct resolver_ad_obs *ad_history(struct correlate *c, struct flow
 }
 
 /* An answer without AD where this resolver gave AD=1 for the zone before. */
-static void raise_ad_stripped(struct correlate *c, struct eve *e, struct flow *f,
-			      const struct dns_message *m, const struct resolver_ad_obs *ad,
-			      uint64_t ts)
+static void raise_ad_stripped(struct correlate *c, struct flow *f, const struct dns_message *m,
+			      const struct resolver_ad_obs *ad, uint64_t ts)
 {
 	struct dns_evidence ev = {
 	    m, "answer without AD from a resolver that validated this zone", NULL, NULL, ad, ts};
@@ -688,12 +681,11 @@ static void raise_ad_stripped(struct correlate *c, struct eve *e, struct flow *f
 					.detail =
 					    "zone answered with AD=1 by this resolver before"};
 
-	raise_dns(c, e, KIND_DNSSEC_STRIPPED, f, ts, &ev, &exp);
+	raise_dns(c, KIND_DNSSEC_STRIPPED, f, ts, &ev, &exp);
 }
 
-static void response(struct correlate *c, struct eve *e, struct flow *f,
-		     const struct dns_message *m, bool query_do, uint64_t ts_us,
-		     struct dns_verdict *v)
+static void response(struct correlate *c, struct flow *f, const struct dns_message *m,
+		     bool query_do, uint64_t ts_us, struct dns_verdict *v)
 {
 	struct dnssec_judgement j;
 	const struct dnssec_counters *dc = dnssec_counters(correlate_dnssec(c));
@@ -709,13 +701,13 @@ static void response(struct correlate *c, struct eve *e, struct flow *f,
 		v->trust = EXPECT_UNVALIDATED;
 		return;
 	}
-	correlate_judge_dns(c, e, f, m, query_do, ts_us, &j);
+	dnssec_judge_response(c, f, m, query_do, ts_us, &j);
 	v->status = j.status;
 	mx_strlcpy(v->reason, j.reason, sizeof(v->reason));
 	v->trust = j.trust;
 	count_blind(c, m, &j);
 	ad = ad_history(c, f, m, query_do, &j, ts_us);
-	learn(c, e, f, m, j.trust, j.vouched ? &j.voucher : f != NULL ? &f->srv : NULL, ts_us);
+	learn(c, f, m, j.trust, j.vouched ? &j.voucher : f != NULL ? &f->srv : NULL, ts_us);
 	if (worth_keeping(m, &j))
 		retry_keep(correlate_dns_retry(c), m, ts_us);
 	if (dc->keys_validated + dc->ds_validated + dc->keys_vouched != keys_before)
@@ -723,25 +715,25 @@ static void response(struct correlate *c, struct eve *e, struct flow *f,
 
 	if ((m->rcode == LDNS_RCODE_NOERROR || m->rcode == LDNS_RCODE_NXDOMAIN) && !m->tc) {
 		if (m->qtype == LDNS_RR_TYPE_TLSA)
-			specific = check_tlsa_gone(c, e, f, m, j.denial_secure, ad, ts_us);
+			specific = check_tlsa_gone(c, f, m, j.denial_secure, ad, ts_us);
 		else if (m->qtype == LDNS_RR_TYPE_TXT && !find_sts(m, id, sizeof(id), &ttl))
-			specific = check_sts_gone(c, e, f, m, j.denial_secure, ad, ts_us);
+			specific = check_sts_gone(c, f, m, j.denial_secure, ad, ts_us);
 	}
 	/* The more specific kind says it all: no dnssec-stripped on top. */
 	if (specific)
 		return;
 	if (ad != NULL && !j.stripped_raised && !j.denial_stripped)
-		raise_ad_stripped(c, e, f, m, ad, ts_us);
+		raise_ad_stripped(c, f, m, ad, ts_us);
 	else
-		correlate_denial_stripped(c, e, f, m, &j, ts_us);
+		dnssec_judge_stripped(c, f, m, &j, ts_us);
 }
 
-void dns_correlate_response(struct correlate *c, struct eve *e, struct flow *f,
-			    const struct dns_message *m, bool matched, bool query_do,
-			    uint64_t ts_us, struct dns_verdict *v)
+void dns_correlate_response(struct correlate *c, struct flow *f, const struct dns_message *m,
+			    bool matched, bool query_do, uint64_t ts_us, struct dns_verdict *v,
+			    struct alert_list *out)
 {
 	(void)matched;
-	correlate_lock(c);
-	response(c, e, f, m, query_do, ts_us, v);
-	correlate_unlock(c);
+	correlate_enter(c, out);
+	response(c, f, m, query_do, ts_us, v);
+	correlate_leave(c);
 }

@@ -21,16 +21,17 @@ struct dns_verdict {
 };
 
 /*
- * Takes in one DNS response seen on flow f (the server side answered).
- * matched says a query was seen for it, query_do whether that query set
- * the DO bit. Alerts are written with writer e. Fills *v. Runs under the
- * correlate stage's lock; v->status points to a constant string.
+ * Entry point: takes in one DNS response seen on flow f (the server side
+ * answered). matched says a query was seen for it, query_do whether that
+ * query set the DO bit. The alerts it decides are appended to out, whose
+ * records the caller writes (app/alert_out.h). Fills *v; v->status points
+ * to a constant string.
  */
-void dns_correlate_response(struct correlate *c, struct eve *e, struct flow *f,
-			    const struct dns_message *m, bool matched, bool query_do,
-			    uint64_t ts_us, struct dns_verdict *v);
+void dns_correlate_response(struct correlate *c, struct flow *f, const struct dns_message *m,
+			    bool matched, bool query_do, uint64_t ts_us, struct dns_verdict *v,
+			    struct alert_list *out);
 
-/* True when name is a known MX host (from DNS answers or policies); takes the lock. */
+/* Entry point: true when name is a known MX host (from DNS answers or policies). */
 bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts_us);
 
 /* The kept-for-revalidation answers the correlate stage owns. */

@@ -43,8 +43,8 @@ static void bogus_evidence(struct eve *e, const void *arg)
 	eve_u64(e, "rrsigs", dns_count_type(b->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
 }
 
-static void raise_dns(struct correlate *c, struct eve *e, enum mx_kind k, struct flow *f,
-		      uint64_t ts, const struct bogus_evidence *ev, bool validated)
+static void raise_dns(struct correlate *c, enum mx_kind k, struct flow *f, uint64_t ts,
+		      const struct bogus_evidence *ev, bool validated)
 {
 	struct alert_keys keys;
 	struct alert_expectation exp = {.source = "dane",
@@ -55,8 +55,8 @@ static void raise_dns(struct correlate *c, struct eve *e, enum mx_kind k, struct
 	if (f == NULL)
 		return; /* a quiet re-validation: the alerts were decided the first time */
 	keys = (struct alert_keys){&f->srv, &f->cli, ev->m->qname, NULL};
-	alert_raise(correlate_alerts(c), e, k, ts, f, FLOW_TOCLIENT, "dns", &keys,
-		    k == KIND_DNSSEC_STRIPPED ? &exp : NULL, bogus_evidence, ev);
+	correlate_decide(c, k, ts, FLOW_TOCLIENT, "dns", &keys,
+			 k == KIND_DNSSEC_STRIPPED ? &exp : NULL, bogus_evidence, ev);
 }
 
 /* Does the answer section hold a record of type t? */
@@ -72,9 +72,8 @@ static void set_status(struct dnssec_judgement *j, const struct dnssec_result *r
 }
 
 /* Validates every RRset of the answer; the one of qtype decides the trust. */
-static void judge_answer(struct correlate *c, struct eve *e, struct flow *f,
-			 const struct dns_message *m, bool query_do, uint64_t ts,
-			 struct dnssec_judgement *j)
+static void judge_answer(struct correlate *c, struct flow *f, const struct dns_message *m,
+			 bool query_do, uint64_t ts, struct dnssec_judgement *j)
 {
 	struct dnssec_validator *v = correlate_dnssec(c);
 	const ldns_rr_list *ans = ldns_pkt_answer(m->pkt);
@@ -109,13 +108,13 @@ static void judge_answer(struct correlate *c, struct eve *e, struct flow *f,
 		if (r.status == DNSSEC_BOGUS && !bogus_raised) {
 			bogus_raised = true;
 			ev.what = "RRSIG does not validate against validated keys";
-			raise_dns(c, e, KIND_DNSSEC_BOGUS, f, ts, &ev, true);
+			raise_dns(c, KIND_DNSSEC_BOGUS, f, ts, &ev, true);
 		} else if (r.status == DNSSEC_INDETERMINATE && r.reason == DNSSEC_R_NO_SIGNATURES &&
 			   r.zone_known_signed && query_do && !m->tc && !stripped_raised) {
 			stripped_raised = true;
 			j->stripped_raised = true;
 			ev.what = "answer to a DO query without RRSIG from a signed zone";
-			raise_dns(c, e, KIND_DNSSEC_STRIPPED, f, ts, &ev, true);
+			raise_dns(c, KIND_DNSSEC_STRIPPED, f, ts, &ev, true);
 		}
 		if (!decided && (type == m->qtype || !answer_has(m, m->qtype))) {
 			decided = true;
@@ -131,9 +130,8 @@ static void judge_answer(struct correlate *c, struct eve *e, struct flow *f,
 	}
 }
 
-static void judge_denial(struct correlate *c, struct eve *e, struct flow *f,
-			 const struct dns_message *m, bool query_do, uint64_t ts,
-			 struct dnssec_judgement *j)
+static void judge_denial(struct correlate *c, struct flow *f, const struct dns_message *m,
+			 bool query_do, uint64_t ts, struct dnssec_judgement *j)
 {
 	struct dnssec_result r;
 	struct bogus_evidence ev;
@@ -149,23 +147,21 @@ static void judge_denial(struct correlate *c, struct eve *e, struct flow *f,
 	} else if (r.status == DNSSEC_BOGUS) {
 		j->bogus = true;
 		ev.what = "denial of existence does not validate";
-		raise_dns(c, e, KIND_DNSSEC_BOGUS, f, ts, &ev, true);
+		raise_dns(c, KIND_DNSSEC_BOGUS, f, ts, &ev, true);
 	} else if (r.status == DNSSEC_NO_PROOF && r.zone_known_signed && query_do && !m->tc) {
 		j->denial_stripped = true;
 		mx_strlcpy(j->signed_zone, r.zone, sizeof(j->signed_zone));
 	}
 }
 
-void correlate_denial_stripped(struct correlate *c, struct eve *e, struct flow *f,
-			       const struct dns_message *m, const struct dnssec_judgement *j,
-			       uint64_t ts_us)
+void dnssec_judge_stripped(struct correlate *c, struct flow *f, const struct dns_message *m,
+			   const struct dnssec_judgement *j, uint64_t ts_us)
 {
 	struct dnssec_result r;
 	struct bogus_evidence ev;
 
 	if (!j->denial_stripped)
 		return;
-	correlate_lock(c);
 	memset(&r, 0, sizeof(r));
 	r.status = DNSSEC_NO_PROOF;
 	r.zone_known_signed = true;
@@ -174,17 +170,14 @@ void correlate_denial_stripped(struct correlate *c, struct eve *e, struct flow *
 	ev.m = m;
 	ev.r = &r;
 	ev.what = "NXDOMAIN/NODATA to a DO query without NSEC/NSEC3 from a signed zone";
-	raise_dns(c, e, KIND_DNSSEC_STRIPPED, f, ts_us, &ev, true);
-	correlate_unlock(c);
+	raise_dns(c, KIND_DNSSEC_STRIPPED, f, ts_us, &ev, true);
 }
 
-void correlate_judge_dns(struct correlate *c, struct eve *e, struct flow *f,
-			 const struct dns_message *m, bool query_do, uint64_t ts_us,
-			 struct dnssec_judgement *j)
+void dnssec_judge_response(struct correlate *c, struct flow *f, const struct dns_message *m,
+			   bool query_do, uint64_t ts_us, struct dnssec_judgement *j)
 {
 	enum resolver_ad_verdict adv = RESOLVER_AD_OFF;
 
-	correlate_lock(c);
 	if (f != NULL && m->ad)
 		adv = correlate_ad_verdict(c, &f->srv);
 	memset(j, 0, sizeof(*j));
@@ -198,14 +191,13 @@ void correlate_judge_dns(struct correlate *c, struct eve *e, struct flow *f,
 	if (j->ad_counts && m->rcode == LDNS_RCODE_NOERROR && answer_has(m, LDNS_RR_TYPE_DNSKEY))
 		dnssec_vouch_keys(correlate_dnssec(c), m->pkt, &f->srv, ts_us);
 	if (m->rcode == LDNS_RCODE_NOERROR && answer_has(m, m->qtype))
-		judge_answer(c, e, f, m, query_do, ts_us, j);
+		judge_answer(c, f, m, query_do, ts_us, j);
 	else if (m->rcode == LDNS_RCODE_NOERROR || m->rcode == LDNS_RCODE_NXDOMAIN)
-		judge_denial(c, e, f, m, query_do, ts_us, j);
+		judge_denial(c, f, m, query_do, ts_us, j);
 	/* The sensor's own judgement wins: secure stays dnssec, bogus stays bogus. */
 	if (j->ad_counts && j->trust == EXPECT_UNVALIDATED && !j->bogus) {
 		j->trust = EXPECT_RESOLVER_AD;
 		if (m->rcode == LDNS_RCODE_NXDOMAIN || !answer_has(m, m->qtype))
 			j->denial_secure = true;
 	}
-	correlate_unlock(c);
 }

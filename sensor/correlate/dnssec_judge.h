@@ -23,7 +23,7 @@ struct dnssec_judgement {
 	bool denial_secure;	 /* NXDOMAIN/NODATA proven (DNSSEC or trusted AD) */
 	/* A denial without proof from a zone known to be signed, to a DO query:
 	   dnssec-stripped unless a more specific kind (tlsa-stripped,
-	   mta-sts-stripped) covers it; see correlate_denial_stripped(). */
+	   mta-sts-stripped) covers it; see dnssec_judge_stripped(). */
 	bool denial_stripped;
 	char signed_zone[256];
 	bool bogus;	      /* the sensor's own validation failed: AD is not believed */
@@ -38,20 +38,19 @@ struct dnssec_judgement {
 
 /*
  * Judges response m seen on flow f; query_do: the matching query set DO.
- * Alerts are written with writer e. With f NULL nothing is raised (a
- * re-validation of a kept response; e may then be NULL). Runs under the
- * correlate stage's lock.
+ * Alerts go to the running entry point's list. With f NULL nothing is
+ * raised (a re-validation of a kept response). Runs under the correlate
+ * stage's lock: called only from dns_correlate.c's entry point, never
+ * takes the lock.
  */
-void correlate_judge_dns(struct correlate *c, struct eve *e, struct flow *f,
-			 const struct dns_message *m, bool query_do, uint64_t ts_us,
-			 struct dnssec_judgement *j);
+void dnssec_judge_response(struct correlate *c, struct flow *f, const struct dns_message *m,
+			   bool query_do, uint64_t ts_us, struct dnssec_judgement *j);
 
 /*
- * Raises dnssec-stripped (written with writer e) for a response whose
- * judgement says denial_stripped. Runs under the correlate stage's lock.
+ * Raises dnssec-stripped for a response whose judgement says
+ * denial_stripped. Runs under the correlate stage's lock, as above.
  */
-void correlate_denial_stripped(struct correlate *c, struct eve *e, struct flow *f,
-			       const struct dns_message *m, const struct dnssec_judgement *j,
-			       uint64_t ts_us);
+void dnssec_judge_stripped(struct correlate *c, struct flow *f, const struct dns_message *m,
+			   const struct dnssec_judgement *j, uint64_t ts_us);
 
 #endif

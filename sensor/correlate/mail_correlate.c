@@ -238,7 +238,7 @@ static void raise(struct correlate *c, struct mail_facts *mf, enum mx_kind k, in
 		keys.domain = exp->domain;
 	if (exp != NULL && exp->mx_host != NULL)
 		keys.mx_host = exp->mx_host;
-	alert_raise(correlate_alerts(c), mf->eve, k, ts, mf->f, dir, "smtp", &keys, exp, fn, arg);
+	correlate_decide(c, k, ts, dir, "smtp", &keys, exp, fn, arg);
 }
 
 struct redirect_evidence {
@@ -1066,71 +1066,74 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 	update_history(c, mf, ts_us);
 }
 
-/* ---- the public entry points: each runs under the correlate stage's lock ---- */
+/* ---- the public entry points: each takes the correlate stage's lock once ---- */
 
 void mail_correlate_targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
-	correlate_lock(c);
+	correlate_enter(c, NULL);
 	targets(c, mf, ts_us);
-	correlate_unlock(c);
+	correlate_leave(c);
 }
 
-void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+			 struct alert_list *out)
 {
-	correlate_lock(c);
+	correlate_enter(c, out);
 	judge_ehlo(c, mf, ts_us);
-	correlate_unlock(c);
+	correlate_leave(c);
 }
 
 void mail_correlate_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
-			     alert_evidence_fn evidence, const void *arg)
+			     alert_evidence_fn evidence, const void *arg, struct alert_list *out)
 {
-	correlate_lock(c);
+	correlate_enter(c, out);
 	judge_rejected(c, mf, ts_us, evidence, arg);
-	correlate_unlock(c);
+	correlate_leave(c);
 }
 
 void mail_correlate_cleartext_mail(struct correlate *c, struct mail_facts *mf,
-				   const char *rcpt_domain, uint64_t ts_us)
+				   const char *rcpt_domain, uint64_t ts_us, struct alert_list *out)
 {
-	correlate_lock(c);
+	correlate_enter(c, out);
 	judge_cleartext_mail(c, mf, rcpt_domain, ts_us);
-	correlate_unlock(c);
+	correlate_leave(c);
 }
 
 void mail_correlate_rcpt(struct correlate *c, struct mail_facts *mf, const char *rcpt_domain,
-			 uint64_t ts_us)
+			 uint64_t ts_us, struct alert_list *out)
 {
-	correlate_lock(c);
+	correlate_enter(c, out);
 	judge_rcpt(c, mf, rcpt_domain, ts_us);
-	correlate_unlock(c);
+	correlate_leave(c);
 }
 
 void mail_correlate_full_match(struct correlate *c, struct mail_facts *mf, struct cert_digest *d,
 			       const uint8_t *der, size_t der_len, uint64_t ts_us)
 {
-	correlate_lock(c);
+	correlate_enter(c, NULL);
 	full_match(c, mf, d, der, der_len, ts_us);
-	correlate_unlock(c);
+	correlate_leave(c);
 }
 
-void mail_correlate_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+void mail_correlate_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+				struct alert_list *out)
 {
-	correlate_lock(c);
+	correlate_enter(c, out);
 	judge_certificate(c, mf, ts_us);
-	correlate_unlock(c);
+	correlate_leave(c);
 }
 
-void mail_correlate_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+void mail_correlate_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+				struct alert_list *out)
 {
-	correlate_lock(c);
+	correlate_enter(c, out);
 	judge_tls_version(c, mf, ts_us);
-	correlate_unlock(c);
+	correlate_leave(c);
 }
 
 void mail_correlate_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
-	correlate_lock(c);
+	correlate_enter(c, NULL);
 	judge_end(c, mf, ts_us);
-	correlate_unlock(c);
+	correlate_leave(c);
 }

@@ -5,8 +5,10 @@
  * tlsa-mismatch, certificate-host-mismatch, certificate-not-trusted,
  * certificate-expired, tls-version-downgrade; the
  * server's STARTTLS/TLS history; and the session's DANE and MTA-STS
- * verdicts. Every function takes the correlate stage's lock for its run
- * (the session's mail_facts belong to the caller's thread).
+ * verdicts. Every function is an entry point: it takes the correlate
+ * stage's lock once for its run (the session's mail_facts belong to the
+ * caller's thread). The alerts it decides are appended to out, whose
+ * records the caller writes (app/alert_out.h).
  */
 #ifndef MX_MAIL_CORRELATE_H
 #define MX_MAIL_CORRELATE_H
@@ -96,14 +98,15 @@ struct mail_facts {
 };
 
 /* A successful EHLO reply in cleartext: starttls-stripped. */
-void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us);
+void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+			 struct alert_list *out);
 
 /*
  * STARTTLS offered and then refused: raises starttls-rejected, naming the
  * expectation behind it when there is one (its severity is then higher).
  */
 void mail_correlate_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
-			     alert_evidence_fn evidence, const void *arg);
+			     alert_evidence_fn evidence, const void *arg, struct alert_list *out);
 
 /*
  * A mail command (MAIL, RCPT, DATA, BDAT) in cleartext; rcpt_domain is
@@ -111,17 +114,19 @@ void mail_correlate_rejected(struct correlate *c, struct mail_facts *mf, uint64_
  * and mx-redirect.
  */
 void mail_correlate_cleartext_mail(struct correlate *c, struct mail_facts *mf,
-				   const char *rcpt_domain, uint64_t ts_us);
+				   const char *rcpt_domain, uint64_t ts_us, struct alert_list *out);
 
 /* A recipient seen over TLS or in cleartext: mx-redirect. */
 void mail_correlate_rcpt(struct correlate *c, struct mail_facts *mf, const char *rcpt_domain,
-			 uint64_t ts_us);
+			 uint64_t ts_us, struct alert_list *out);
 
 /* The server's certificate chain was read: tlsa-mismatch, certificate-host-mismatch. */
-void mail_correlate_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us);
+void mail_correlate_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+				struct alert_list *out);
 
 /* The ServerHello fixed the version: tls-version-downgrade. */
-void mail_correlate_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us);
+void mail_correlate_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+				struct alert_list *out);
 
 /* The session ended: history update, DANE and MTA-STS verdicts in mf. */
 void mail_correlate_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us);

@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "app/alert_out.h"
 #include "app/dns_flow.h"
 #include "correlate/dns_correlate.h"
 #include "correlate/policy.h"
@@ -49,13 +50,16 @@ struct dfx {
 	bool query_do;
 	uint64_t ts;
 	struct dns_verdict v;
+	struct alert_list out;
 };
 
 static void on_message(void *ctx, const struct dns_message *m)
 {
 	struct dfx *x = ctx;
 
-	dns_correlate_response(x->c, x->eve, &x->f, m, true, x->query_do, x->ts, &x->v);
+	x->out.render = true;
+	dns_correlate_response(x->c, &x->f, m, true, x->query_do, x->ts, &x->v, &x->out);
+	alert_out_flush(x->eve, &x->f, &x->out);
 }
 
 static struct dfx *dfx_new_anchor(bool trust_resolver, const char *anchor_file)

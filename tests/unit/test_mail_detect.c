@@ -3,7 +3,8 @@
  * driven through mail_correlate.h with hand-made session facts (no
  * capture): every kind mail_correlate decides, each with the guards that
  * keep it from firing on a harmless session. Assertions are on the alerts
- * the stage counts per kind and on the EVE alert lines it writes.
+ * the stage counts per kind, on the alert requests it hands back, and on
+ * the EVE alert lines written from them (app/alert_out.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "app/alert_out.h"
 #include "correlate/mail_correlate.h"
 #include "correlate/policy.h"
 
@@ -33,6 +35,7 @@ struct fx {
 	struct smtp_info si;
 	struct tls_info ti;
 	struct mail_facts mf;
+	struct alert_list out; /* the requests of the last entry point */
 };
 
 static const char policies[] =
@@ -122,6 +125,20 @@ static void fx_free(struct fx *x)
 	free(x);
 }
 
+/* Writes the requests handed back so far, as the session does. */
+static void write_out(struct fx *x)
+{
+	alert_out_flush(x->eve, &x->f, &x->out);
+}
+
+/* The list for the next entry point (what the last one handed back is written first). */
+static struct alert_list *out(struct fx *x)
+{
+	write_out(x);
+	x->out.render = true;
+	return &x->out;
+}
+
 static uint64_t raised(struct fx *x, enum mx_kind k)
 {
 	const struct alert_counters *ac = alert_counters(correlate_alerts(x->c));
@@ -141,6 +158,7 @@ static bool eve_has(struct fx *x, const char *needle)
 	FILE *fp;
 	size_t n;
 
+	write_out(x);
 	eve_flush(x->eve);
 	fp = fopen(x->path, "r");
 	assert_non_null(fp);
@@ -174,25 +192,25 @@ static void test_stripped_policy(void **state)
 
 	(void)state;
 	session(x, "192.0.2.25");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 1);
 	assert_true(eve_has(x, "\"source\":\"policy\""));
 	/* raised once per session */
-	mail_correlate_ehlo(x->c, &x->mf, T0 + 1);
+	mail_correlate_ehlo(x->c, &x->mf, T0 + 1, out(x));
 	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 1);
 
 	/* guards: STARTTLS offered, mid-stream pick-up, implicit TLS, no expectation */
 	session(x, "192.0.2.25");
 	x->si.starttls_offered = true;
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	session(x, "192.0.2.25");
 	x->si.midstream = true;
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	session(x, "192.0.2.25");
 	x->mf.implicit_tls = true;
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.9");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 1);
 	assert_int_equal(raised_total(x), 1);
 	fx_free(x);
@@ -206,21 +224,21 @@ static void test_stripped_history(void **state)
 	/* three sessions offered STARTTLS, the last a day ago: expected */
 	history(x, "203.0.113.10", 3, T0 - SEC(86400), 0, 0);
 	session(x, "203.0.113.10");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 1);
 	assert_true(eve_has(x, "\"source\":\"history\""));
 	/* two sightings are not enough */
 	history(x, "203.0.113.11", 2, T0 - SEC(86400), 0, 0);
 	session(x, "203.0.113.11");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	/* the last sighting more than 30 days ago is too old */
 	history(x, "203.0.113.12", 5, T0 - SEC(31 * 86400), 0, 0);
 	session(x, "203.0.113.12");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	/* exactly at the age limit still counts */
 	history(x, "203.0.113.13", 3, T0 - SEC(30 * 86400), 0, 0);
 	session(x, "203.0.113.13");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 2);
 	fx_free(x);
 }
@@ -234,12 +252,12 @@ static void test_rejected(void **state)
 	(void)state;
 	session(x, "203.0.113.9");
 	x->si.starttls_offered = true;
-	mail_correlate_rejected(x->c, &x->mf, T0, NULL, NULL);
+	mail_correlate_rejected(x->c, &x->mf, T0, NULL, NULL, out(x));
 	assert_int_equal(raised(x, KIND_STARTTLS_REJECTED), 1);
 	assert_false(eve_has(x, "\"expectation\""));
 	session(x, "192.0.2.25");
 	x->si.starttls_offered = true;
-	mail_correlate_rejected(x->c, &x->mf, T0, NULL, NULL);
+	mail_correlate_rejected(x->c, &x->mf, T0, NULL, NULL, out(x));
 	assert_int_equal(raised(x, KIND_STARTTLS_REJECTED), 2);
 	assert_true(eve_has(x, "\"detail\":\"policy requires TLS\""));
 	fx_free(x);
@@ -254,22 +272,22 @@ static void test_cleartext(void **state)
 	(void)state;
 	/* the recipient's domain requires TLS; the server is unknown */
 	session(x, "203.0.113.9");
-	mail_correlate_cleartext_mail(x->c, &x->mf, "required.test", T0);
+	mail_correlate_cleartext_mail(x->c, &x->mf, "required.test", T0, out(x));
 	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
 	/* guards: mid-stream; a domain without policy; MTA-STS in testing mode */
 	session(x, "203.0.113.9");
 	x->si.midstream = true;
-	mail_correlate_cleartext_mail(x->c, &x->mf, "required.test", T0);
+	mail_correlate_cleartext_mail(x->c, &x->mf, "required.test", T0, out(x));
 	session(x, "203.0.113.9");
-	mail_correlate_cleartext_mail(x->c, &x->mf, "free.test", T0);
+	mail_correlate_cleartext_mail(x->c, &x->mf, "free.test", T0, out(x));
 	session(x, "203.0.113.9");
-	mail_correlate_cleartext_mail(x->c, &x->mf, "testing.test", T0);
+	mail_correlate_cleartext_mail(x->c, &x->mf, "testing.test", T0, out(x));
 	session(x, "203.0.113.9");
-	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0);
+	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0, out(x));
 	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
 	/* the server itself is a policy MX; MTA-STS enforce counts too */
 	session(x, "192.0.2.26");
-	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0);
+	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0, out(x));
 	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 2);
 	assert_true(eve_has(x, "\"source\":\"mta-sts\""));
 	fx_free(x);
@@ -288,18 +306,18 @@ static void test_cleartext_dane(void **state)
 	expect_put_mx(correlate_expect(x->c), "dane.test", &mx, T0);
 	expect_put_tlsa(correlate_expect(x->c), "mx.dane.test", 25, &t, T0);
 	session(x, "203.0.113.9");
-	mail_correlate_cleartext_mail(x->c, &x->mf, "dane.test", T0);
+	mail_correlate_cleartext_mail(x->c, &x->mf, "dane.test", T0, out(x));
 	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
 	assert_true(eve_has(x, "\"source\":\"dane\""));
 	/* an unvalidated MX set is no expectation */
 	mx.trust = EXPECT_UNVALIDATED;
 	expect_put_mx(correlate_expect(x->c), "plain.test", &mx, T0);
 	session(x, "203.0.113.9");
-	mail_correlate_cleartext_mail(x->c, &x->mf, "plain.test", T0);
+	mail_correlate_cleartext_mail(x->c, &x->mf, "plain.test", T0, out(x));
 	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
 	/* the server itself has TLSA (a policy pin), whatever the recipient */
 	session(x, "192.0.2.28");
-	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0);
+	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0, out(x));
 	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 2);
 	assert_true(eve_has(x, "\"mx_host\":\"mx.pinned.test\""));
 	fx_free(x);
@@ -320,32 +338,32 @@ static void test_mx_redirect(void **state)
 	expect_put_addrs(correlate_expect(x->c), "mx.signed.test", &a, T0);
 	/* mail for signed.test delivered to an address none of its MX hosts has */
 	session(x, "203.0.113.9");
-	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0);
+	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0, out(x));
 	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
 	/* guards: the right server; not port 25; mid-stream */
 	session(x, "198.51.100.25");
-	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0);
+	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0, out(x));
 	session(x, "203.0.113.9");
 	x->f.sport = 587;
-	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0);
+	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0, out(x));
 	session(x, "203.0.113.9");
 	x->si.midstream = true;
-	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0);
+	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0, out(x));
 	/* the MX host's addresses unknown: nothing to compare with */
 	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.unknown.test");
 	expect_put_mx(correlate_expect(x->c), "unknown.test", &mx, T0);
 	session(x, "203.0.113.9");
-	mail_correlate_rcpt(x->c, &x->mf, "unknown.test", T0);
+	mail_correlate_rcpt(x->c, &x->mf, "unknown.test", T0, out(x));
 	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
 
 	/* MTA-STS: the server is known only as a name the policy does not allow */
 	session(x, "192.0.2.25"); /* mx.required.test */
-	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0);
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0, out(x));
 	assert_int_equal(raised(x, KIND_MX_REDIRECT), 2);
 	session(x, "192.0.2.26"); /* mx.sts.test: allowed */
-	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0);
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0, out(x));
 	session(x, "203.0.113.9"); /* known by no name: nothing to say */
-	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0);
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0, out(x));
 	assert_int_equal(raised(x, KIND_MX_REDIRECT), 2);
 	fx_free(x);
 }
@@ -377,26 +395,26 @@ static void test_mx_redirect_claims(void **state)
 
 	session(x, "203.0.113.66");
 	x->si.starttls_offered = true;
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
 	assert_true(eve_has(x, "validated MX set does not hold"));
 	assert_true(eve_has(x, "\"source\":\"dane\""));
 	/* guards: a host the validated set lists; not port 25; mid-stream */
 	session(x, "203.0.113.67");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.66");
 	x->f.sport = 587;
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.66");
 	x->si.midstream = true;
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
 	/* the claimed name reaches the right server after all: no redirect */
 	a.trust = EXPECT_DNSSEC;
 	addr(&a.addr[0], "198.51.100.25");
 	expect_put_addrs(st, "evil.example", &a, T0);
 	session(x, "198.51.100.25");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
 	fx_free(x);
 }
@@ -422,20 +440,20 @@ static void test_tlsa_mismatch_pins(void **state)
 	/* the chain matches the DANE-EE pin */
 	session(x, "192.0.2.28");
 	cert(x, 0x33);
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 0);
 	/* it matches only the PKIX-EE (usage 1) pin: not a DANE match for SMTP */
 	session(x, "192.0.2.28");
 	cert(x, 0x11);
 	snprintf(x->ti.sni, sizeof(x->ti.sni), "mx.pinned.test");
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
 	/* the evidence names the chain and the SNI */
 	assert_true(eve_has(x, "\"chain_sha256\":[\"1111111111111111"));
 	assert_true(eve_has(x, "\"sni\":\"mx.pinned.test\""));
 	/* no certificate seen: nothing to judge */
 	session(x, "192.0.2.28");
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
 	fx_free(x);
 }
@@ -456,18 +474,18 @@ static void test_tlsa_mismatch_dns(void **state)
 	expect_put_tlsa(correlate_expect(x->c), "mx.dnstlsa.test", 25, &t, T0);
 	session(x, "203.0.113.40");
 	cert(x, 0x55);
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 0);
 	/* matches the PKIX-TA (usage 0) record only */
 	session(x, "203.0.113.40");
 	cert(x, 0x44);
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
 	/* SPKI record but the SPKI could not be read */
 	session(x, "203.0.113.40");
 	cert(x, 0x55);
 	x->mf.certs[0].spki_ok = false;
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 2);
 	/* the key that could not be read is not shown */
 	assert_true(eve_has(x, "\"spki_sha256\":\"4444"));
@@ -480,7 +498,7 @@ static void test_tlsa_mismatch_dns(void **state)
 	expect_put_addrs(correlate_expect(x->c), "mx.plain.test", &a, T0);
 	session(x, "203.0.113.41");
 	cert(x, 0x99);
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 2);
 	fx_free(x);
 }
@@ -503,38 +521,38 @@ static void test_cert_host(void **state)
 	session(x, "192.0.2.26"); /* mx.sts.test, MTA-STS enforce */
 	cert(x, 0x01);
 	sans(x, "mx.sts.test", "mail.other.test");
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
 	/* must not fire: the SAN names the host, by name or by wildcard */
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "whatever", "MX.sts.test");
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "whatever", "*.sts.test");
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	/* no SAN: the CN counts */
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "mx.sts.test", NULL);
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	/* MTA-STS testing mode only reports: no alert */
 	session(x, "192.0.2.27");
 	cert(x, 0x01);
 	sans(x, "x", "mail.other.test");
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	/* a server no policy covers */
 	session(x, "203.0.113.9");
 	cert(x, 0x01);
 	sans(x, "x", "mail.other.test");
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
 	/* the wildcard stands for one label only */
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "x", "*.test");
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 2);
 	fx_free(x);
 }
@@ -598,14 +616,14 @@ static void test_cert_host_x509(void **state)
 	cert(x, 0x01);
 	sans(x, "x", "a0.other.test");
 	leaf(x, make_cert(20, "mx.sts.test"));
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	free(x->mf.leaf_der);
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 0);
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "x", "mx.sts.test"); /* the copy says yes; the certificate says no */
 	leaf(x, make_cert(20, "mx.sts.test.other.test"));
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	free(x->mf.leaf_der);
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
 	fx_free(x);
@@ -624,15 +642,15 @@ static void test_version_floor(void **state)
 	x = fx_new_cfg(&cfg);
 	session(x, "203.0.113.9");
 	x->ti.version = 0x0302;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	assert_true(eve_has(x, "below the configured TLS version floor"));
 	session(x, "203.0.113.9");
 	x->ti.version = 0x0303;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.9");
 	x->ti.version = 0; /* not known */
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	fx_free(x);
 }
@@ -647,35 +665,35 @@ static void test_version_history(void **state)
 	session(x, "203.0.113.20");
 	x->ti.version = 0x0303;
 	x->ti.client_version = 0x0303;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 0);
 	/* One that offered TLS 1.3 got 1.2 from a server that did 1.3 before. */
 	session(x, "203.0.113.20");
 	x->ti.version = 0x0303;
 	x->ti.client_version = 0x0304;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	assert_true(eve_has(x, "the client offered more and the server"));
 	/* guards: the same version; too few sightings; too old */
 	session(x, "203.0.113.20");
 	x->ti.version = 0x0304;
 	x->ti.client_version = 0x0304;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	history(x, "203.0.113.21", 0, T0 - SEC(3600), 0x0304, 2);
 	session(x, "203.0.113.21");
 	x->ti.version = 0x0303;
 	x->ti.client_version = 0x0304;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	history(x, "203.0.113.22", 0, T0 - SEC(31 * 86400), 0x0304, 9);
 	session(x, "203.0.113.22");
 	x->ti.version = 0x0303;
 	x->ti.client_version = 0x0304;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	/* no floor set: the default config has none */
 	session(x, "203.0.113.23");
 	x->ti.version = 0x0301;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	fx_free(x);
 }
@@ -709,7 +727,7 @@ static void test_history_learning(void **state)
 	clean_tls_session(x, "203.0.113.30");
 	/* the STARTTLS offer counts when the EHLO reply is seen, before the
 	   session ends (concurrent sessions to one MX see each other's) */
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_non_null(hist(x, "203.0.113.30"));
 	assert_int_equal(hist(x, "203.0.113.30")->starttls_streak, 1);
 	assert_int_equal(hist(x, "203.0.113.30")->max_tls_version, 0);
@@ -717,12 +735,12 @@ static void test_history_learning(void **state)
 	assert_int_equal(hist(x, "203.0.113.30")->starttls_streak, 1);
 	assert_int_equal(hist(x, "203.0.113.30")->max_tls_version, 0x0304);
 	/* counted once per session */
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(hist(x, "203.0.113.30")->starttls_streak, 1);
 	/* a session without STARTTLS resets the streak */
 	session(x, "203.0.113.30");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(hist(x, "203.0.113.30")->starttls_streak, 0);
 	assert_int_equal(hist(x, "203.0.113.30")->sessions, 2);
@@ -733,7 +751,7 @@ static void test_history_learning(void **state)
 	for (size_t i = 0; i < MX_ARRAY_LEN(attacks); i++) {
 		clean_tls_session(x, "203.0.113.31");
 		x->mf.alerted[attacks[i]] = attacks[i] != KIND_TLS_VERSION_DOWNGRADE;
-		mail_correlate_ehlo(x->c, &x->mf, T0);
+		mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 		x->mf.alerted[attacks[i]] = true;
 		mail_correlate_end(x->c, &x->mf, T0);
 		if (attacks[i] == KIND_TLS_VERSION_DOWNGRADE)
@@ -743,7 +761,7 @@ static void test_history_learning(void **state)
 	}
 	clean_tls_session(x, "203.0.113.33");
 	x->si.midstream = true;
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_null(hist(x, "203.0.113.33"));
 	/* HELO instead of EHLO, or a refused EHLO, is no sighting of STARTTLS */
@@ -1116,7 +1134,7 @@ static void test_version_sentinel(void **state)
 	x->ti.version = 0x0303;
 	x->ti.client_version = 0x0304;
 	x->ti.downgrade_sentinel = 1;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	assert_true(eve_has(x, "\"downgrade_sentinel\":\"DOWNGRD 01 (TLS 1.2)\""));
 	assert_true(eve_has(x, "\"client_offered\":\"TLS 1.3\""));
@@ -1125,24 +1143,24 @@ static void test_version_sentinel(void **state)
 	session(x, "203.0.113.60");
 	x->ti.version = 0x0303;
 	x->ti.client_version = 0x0304;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.60");
 	x->ti.version = 0x0302;
 	x->ti.client_version = 0x0303;
 	x->ti.downgrade_sentinel = 2;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.60");
 	x->ti.version = 0x0304;
 	x->ti.client_version = 0x0305;
 	x->ti.downgrade_sentinel = 1;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	/* DOWNGRD 00: TLS 1.1 or below */
 	session(x, "203.0.113.61");
 	x->ti.version = 0x0302;
 	x->ti.client_version = 0x0304;
 	x->ti.downgrade_sentinel = 2;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 2);
 	assert_true(eve_has(x, "DOWNGRD 00 (TLS 1.1 or below)"));
 	/* history: exactly at the age limit and exactly enough sightings still count;
@@ -1151,14 +1169,14 @@ static void test_version_sentinel(void **state)
 	session(x, "203.0.113.62");
 	x->ti.version = 0x0303;
 	x->ti.client_version = 0x0304;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 3);
 	assert_true(eve_has(x, "\"source\":\"history\""));
 	history(x, "203.0.113.63", 0, T0 - SEC(60), 0x0303, 9);
 	session(x, "203.0.113.63");
 	x->ti.version = 0x0303;
 	x->ti.client_version = 0x0304;
-	mail_correlate_tls_version(x->c, &x->mf, T0);
+	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 3);
 	fx_free(x);
 }
@@ -1206,7 +1224,7 @@ static bool mismatch_with(struct fx *x, const char *srv, struct tlsa_record r, u
 	dns_tlsa(x, host, srv, &r, 1);
 	session(x, srv);
 	chain2(x);
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	return raised(x, KIND_TLSA_MISMATCH) > before;
 }
 
@@ -1244,18 +1262,18 @@ static void test_tlsa_match_kinds(void **state)
 	session(x, "203.0.113.87");
 	chain2(x);
 	x->mf.certs[0].full_match_cert = true;
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.87");
 	chain2(x);
 	x->mf.certs[0].full_match_spki = true;
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), base + 1);
 	assert_true(eve_has(x, "\"spki_sha256\":\"a7a7a7"));
 	dns_tlsa(x, "mx.fullspki.test", "203.0.113.88", &(struct tlsa_record){3, 1, 0, 1, {0}}, 1);
 	session(x, "203.0.113.88");
 	chain2(x);
 	x->mf.certs[0].full_match_spki = true;
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), base + 1);
 	fx_free(x);
 }
@@ -1339,11 +1357,11 @@ static void test_full_match(void **state)
 	session(x, "192.0.2.31");
 	cert(x, 0x99);
 	x->mf.certs[0].full_match_spki = true;
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 0);
 	session(x, "192.0.2.31");
 	cert(x, 0x99);
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
 	free(text);
 	free(h1);
@@ -1371,12 +1389,12 @@ static void test_dane_required_policy(void **state)
 		       "    mta-sts: {mode: enforce, mx: [mx.both.test], max_age: 86400}\n"
 		       "    addresses: {mx.both.test: 192.0.2.41}\n");
 	session(x, "192.0.2.40");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_STARTTLS_STRIPPED), 1);
 	assert_true(eve_has(x, "\"detail\":\"policy requires DANE\""));
 	assert_true(eve_has(x, "\"domain\":\"dreq.test\""));
 	session(x, "192.0.2.41");
-	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0);
+	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0, out(x));
 	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
 	assert_true(eve_has(x, "\"detail\":\"policy requires TLS\""));
 	/* dane required: a verdict is due even without TLSA */
