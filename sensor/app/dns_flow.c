@@ -1,6 +1,7 @@
 /*
  * dns_flow.c - DNS flows: the DNS dissector on UDP datagrams and TCP
- * streams, queries matched to responses, answer races, EVE dns records
+ * streams, queries matched to responses (each with what its first answer
+ * said, for the answer race dns_correlate_race judges), EVE dns records
  * (in Suricata's version 3 layout, or version 2 for outputs that ask for
  * it), the dns object of alerts raised on a message, and every response
  * handed to the DNS correlation (dns_correlate.h).
@@ -30,11 +31,7 @@ struct query_slot {
 	char qname[EXPECT_NAME_MAX];
 	uint64_t ts_us;
 	bool do_bit;
-	bool answered;
-	uint64_t answer_ts;
-	uint64_t answer_hash;
-	uint16_t answer_rcode;
-	bool raced; /* a race was reported for this query */
+	struct dns_query_facts answers; /* its first answer, for the race check */
 };
 
 struct dns_flow {
@@ -130,6 +127,19 @@ static void flow_sides(const struct dns_ctx *d, const struct mx_addr **cli, uint
 	*sport = f->sport;
 }
 
+/* The request list an entry point of correlate fills. */
+static struct alert_list *alerts(struct dns_ctx *d)
+{
+	d->alerts.render = eve_wants(d->eve, EVE_ALERT);
+	return &d->alerts;
+}
+
+/* The ends of a flow, as correlate takes them. */
+static struct corr_ends flow_ends(const struct flow *f)
+{
+	return (struct corr_ends){f->cli, f->srv, f->cport, f->sport};
+}
+
 static struct query_slot *query_find(struct dns_ctx *d, const struct dns_message *m)
 {
 	const struct mx_addr *cli, *srv;
@@ -170,62 +180,19 @@ static void query_track(struct dns_ctx *d, const struct dns_message *m)
 	q->name_hash = nh;
 	mx_strlcpy(q->qname, m->qname, sizeof(q->qname));
 	q->ts_us = d->cur_ts;
+	q->answers.query_ts_us = d->cur_ts;
 	q->do_bit = m->do_bit;
 	d->ctr.queries_tracked++;
 }
 
-struct race_evidence {
-	const struct dns_message *m;
-	const struct query_slot *q;
-	uint64_t ts_us;
-};
-
-static void race_evidence(struct eve *e, const void *arg)
-{
-	const struct race_evidence *r = arg;
-	const char *rc1 = dns_rcode_str(r->q->answer_rcode), *rc2 = dns_rcode_str(r->m->rcode);
-	char type[DNS_TYPE_STR_MAX];
-
-	eve_str(e, "rrname", r->m->qname);
-	eve_str(e, "rrtype", dns_type_str(r->m->qtype, type, sizeof(type)));
-	eve_u64(e, "id", r->m->id);
-	eve_str(e, "first_rcode", rc1 != NULL ? rc1 : "other");
-	eve_str(e, "second_rcode", rc2 != NULL ? rc2 : "other");
-	eve_u64(e, "second_answers", ldns_rr_list_rr_count(ldns_pkt_answer(r->m->pkt)));
-	eve_u64(e, "ms_after_query", (r->ts_us - r->q->ts_us) / 1000);
-}
-
-/* The request list an entry point of correlate fills. */
-static struct alert_list *alerts(struct dns_ctx *d)
-{
-	d->alerts.render = eve_wants(d->eve, EVE_ALERT);
-	return &d->alerts;
-}
-
-/* A second response to one query with another answer: an injection race. */
+/* A second response to one query: handed to correlate, which judges the race. */
 static void check_race(struct dns_ctx *d, struct query_slot *q, const struct dns_message *m)
 {
-	uint64_t h = answer_hash(d, m);
-	struct race_evidence ev = {m, q, d->cur_ts};
-	struct alert_keys keys;
+	struct corr_ends ends = flow_ends(d->cur_flow);
 
-	if (!q->answered) {
-		q->answered = true;
-		q->answer_ts = d->cur_ts;
-		q->answer_hash = h;
-		q->answer_rcode = m->rcode;
-		return;
-	}
-	if (q->answer_hash == h || q->raced)
-		return;
-	/* A late second answer is a resolver retry, not a race. */
-	if (d->cur_ts - q->answer_ts > (uint64_t)correlate_config(d->corr)->race_window_ms * 1000)
-		return;
-	q->raced = true;
-	d->ctr.races++;
-	keys = (struct alert_keys){&d->cur_flow->srv, &d->cur_flow->cli, m->qname, NULL};
-	correlate_raise(d->corr, KIND_DNS_ANSWER_RACE, d->cur_ts, FLOW_TOCLIENT, "dns", &keys, NULL,
-			race_evidence, &ev, alerts(d));
+	if (dns_correlate_race(d->corr, &ends, m, answer_hash(d, m), &q->answers, d->cur_ts,
+			       alerts(d)))
+		d->ctr.races++;
 	alert_out_flush(d->eve, d->cur_flow, &d->alerts);
 }
 
@@ -502,6 +469,7 @@ static void on_message(void *ctx, const struct dns_message *m)
 	struct dns_verdict v;
 	bool query_do = false, matched = false;
 	struct eve_app_layer prev;
+	struct corr_ends ends;
 
 	d->cur_msg = m;
 	d->cur_nanswers = -1;
@@ -526,8 +494,8 @@ static void on_message(void *ctx, const struct dns_message *m)
 		d->ctr.responses_unmatched++;
 	}
 	memset(&v, 0, sizeof(v));
-	dns_correlate_response(d->corr, d->cur_flow, m, matched, query_do, d->cur_ts, &v,
-			       alerts(d));
+	ends = flow_ends(d->cur_flow);
+	dns_correlate_response(d->corr, &ends, m, matched, query_do, d->cur_ts, &v, alerts(d));
 	alert_out_flush(d->eve, d->cur_flow, &d->alerts);
 	if (eve_wants(d->eve, EVE_DNS) && (d->cfg.all_dns_answers || mail_relevant(d, m)))
 		write_record(d, m, &v);

@@ -259,6 +259,42 @@ static void note_tls_failure(struct mail_session *s, const char *why, uint64_t t
 	persist_slot(s->m, slot);
 }
 
+/*
+ * The session's facts as correlate takes them: its ends and what the
+ * detections read of the SMTP and TLS dissectors, copied now.
+ */
+static struct mail_facts *facts(struct mail_session *s)
+{
+	struct mail_facts *mf = &s->mf;
+	const struct smtp_info *si = &s->smtp.info;
+	const struct tls_info *ti = &s->tls.info;
+	struct mail_tls_facts *t = &mf->tls;
+
+	mf->ends = (struct corr_ends){s->f->cli, s->f->srv, s->f->cport, s->f->sport};
+	mf->smtp.midstream = si->midstream;
+	mf->smtp.starttls_offered = si->starttls_offered;
+	mf->smtp.starttls_issued = si->starttls_issued;
+	mf->smtp.cleartext_mail = si->cleartext_mail;
+	mf->smtp.nrcpt = MX_MIN(si->nrcpt, (unsigned)SMTP_MAX_RCPT);
+	for (unsigned i = 0; i < mf->smtp.nrcpt; i++)
+		mx_strlcpy(mf->smtp.rcpt_domain[i], si->rcpt[i].domain,
+			   sizeof(mf->smtp.rcpt_domain[i]));
+	t->server_hello = ti->server_hello;
+	t->handshake_complete = ti->handshake_complete;
+	t->fatal_alert = ti->fatal_alert;
+	t->not_tls[0] = ti->not_tls[0];
+	t->not_tls[1] = ti->not_tls[1];
+	t->version = ti->version;
+	t->client_version = ti->client_version;
+	t->downgrade_sentinel = ti->downgrade_sentinel;
+	t->cert_visibility = ti->cert_visibility;
+	t->cert_count = ti->cert_count;
+	t->leaf_spki_ok = ti->chain[0].spki_ok;
+	memcpy(t->leaf_spki_sha256, ti->chain[0].spki_sha256, sizeof(t->leaf_spki_sha256));
+	mx_strlcpy(t->sni, ti->sni, sizeof(t->sni));
+	return mf;
+}
+
 /* The request list an entry point of correlate fills. */
 static struct alert_list *alerts(struct mail_session *s)
 {
@@ -412,7 +448,7 @@ static void raise_once(struct mail_session *s, enum mx_kind k, int dir, uint64_t
 	s->mf.alerted[k] = true;
 	/* The MX host and domain of the server, for suppressions and
 	   thresholds by domain or MX host. */
-	mail_correlate_targets(s->m->corr, &s->mf, ts);
+	mail_correlate_targets(s->m->corr, facts(s), ts);
 	keys = (struct alert_keys){dir == FLOW_TOSERVER ? &s->f->cli : &s->f->srv,
 				   dir == FLOW_TOSERVER ? &s->f->srv : &s->f->cli,
 				   s->mf.ndomains ? s->mf.domains[0] : NULL,
@@ -450,7 +486,7 @@ static void on_command(struct mail_session *s, const struct smtp_event *ev, uint
 		if (ev->u.cmd.addr != NULL && ev->u.cmd.addr->domain[0])
 			rcpt_domain = ev->u.cmd.addr->domain;
 		if (rcpt_domain != NULL) {
-			mail_correlate_rcpt(s->m->corr, &s->mf, rcpt_domain, ts, alerts(s));
+			mail_correlate_rcpt(s->m->corr, facts(s), rcpt_domain, ts, alerts(s));
 			write_alerts(s);
 		}
 		/* fall through */
@@ -461,7 +497,7 @@ static void on_command(struct mail_session *s, const struct smtp_event *ev, uint
 			break;
 		if (ev->u.cmd.verb == SMTP_VERB_MAIL)
 			check_fallback(s, ts);
-		mail_correlate_cleartext_mail(s->m->corr, &s->mf, rcpt_domain, ts, alerts(s));
+		mail_correlate_cleartext_mail(s->m->corr, facts(s), rcpt_domain, ts, alerts(s));
 		write_alerts(s);
 		break;
 	default:
@@ -485,7 +521,7 @@ static void on_smtp_event(void *ctx, const struct smtp_event *ev)
 			if (ev->ehlo.starttls)
 				s->m->ctr.starttls_offered++;
 			if (ev->ehlo.masked == NULL) {
-				mail_correlate_ehlo(s->m->corr, &s->mf, ts, alerts(s));
+				mail_correlate_ehlo(s->m->corr, facts(s), ts, alerts(s));
 				write_alerts(s);
 			}
 		}
@@ -498,7 +534,7 @@ static void on_smtp_event(void *ctx, const struct smtp_event *ev)
 		s->m->ctr.starttls_issued++;
 		if (!ev->starttls.accepted) {
 			if (ev->starttls.offered) {
-				mail_correlate_rejected(s->m->corr, &s->mf, ts, rejected_evidence,
+				mail_correlate_rejected(s->m->corr, facts(s), ts, rejected_evidence,
 							ev, alerts(s));
 				write_alerts(s);
 			}
@@ -585,7 +621,7 @@ static void on_certificate(struct mail_session *s, const struct tls_event *ev, u
 	d->spki_ok = ev->u.cert.spki_ok;
 	memcpy(d->spki_sha256, ev->u.cert.spki_sha256, 32);
 	memcpy(d->spki_sha512, ev->u.cert.spki_sha512, 64);
-	mail_correlate_full_match(s->m->corr, &s->mf, d, ev->u.cert.der, ev->u.cert.der_len, ts);
+	mail_correlate_full_match(s->m->corr, facts(s), d, ev->u.cert.der, ev->u.cert.der_len, ts);
 	keep_der(s, idx, ev->u.cert.der, ev->u.cert.der_len);
 	if (idx != 0)
 		return;
@@ -614,7 +650,7 @@ static void check_certificate(struct mail_session *s, uint64_t ts)
 	if (s->cert_checked || s->tls.info.cert_visibility != TLS_CERT_VISIBLE)
 		return;
 	s->cert_checked = true;
-	mail_correlate_certificate(s->m->corr, &s->mf, ts, alerts(s));
+	mail_correlate_certificate(s->m->corr, facts(s), ts, alerts(s));
 	write_alerts(s);
 	free(s->mf.leaf_der);
 	s->mf.leaf_der = NULL;
@@ -635,7 +671,7 @@ static void on_tls_event(void *ctx, const struct tls_event *ev)
 	switch (ev->type) {
 	case TLS_EV_SERVER_HELLO:
 		if (!ev->u.server_hello.hello_retry) {
-			mail_correlate_tls_version(s->m->corr, &s->mf, ts, alerts(s));
+			mail_correlate_tls_version(s->m->corr, facts(s), ts, alerts(s));
 			write_alerts(s);
 		}
 		break;
@@ -705,10 +741,6 @@ struct mail_session *mail_session_new(struct mail_ctx *m, struct flow *f, bool i
 		smtp_set_midstream(&s->smtp);
 	tls_init(&s->tls, m->cfg.tls_max_handshake, &m->tls_mc);
 	tls_set_cert_cache(&s->tls, m->certs);
-	s->mf.f = f;
-	s->mf.eve = m->eve;
-	s->mf.si = smtp_info(&s->smtp);
-	s->mf.ti = tls_info(&s->tls);
 	s->mf.implicit_tls = implicit_tls;
 	m->ctr.sessions++;
 	if (implicit_tls)
@@ -1172,7 +1204,7 @@ void mail_session_end(struct mail_ctx *m, struct mail_session *s, struct flow *f
 	    s->smtp.info.starttls_code == 220 && !s->tls.info.lost[0] && !s->tls.info.lost[1])
 		note_tls_failure(s, "TLS handshake never completed", ts);
 	check_certificate(s, ts);
-	mail_correlate_end(m->corr, &s->mf, ts);
+	mail_correlate_end(m->corr, facts(s), ts);
 	if (s->smtp.info.cleartext_mail)
 		m->ctr.cleartext_mail++;
 	if (eve_wants(m->eve, EVE_SMTP))

@@ -67,6 +67,15 @@ struct correlate_config {
 
 void correlate_config_defaults(struct correlate_config *cfg);
 
+/*
+ * A session's two ends as correlate sees them: a copy of its flow's
+ * addresses and ports (the client is cli), never the flow itself.
+ */
+struct corr_ends {
+	struct mx_addr cli, srv;
+	uint16_t cport, sport;
+};
+
 struct correlate;
 struct policy;
 struct policy_set;

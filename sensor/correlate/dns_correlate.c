@@ -226,7 +226,7 @@ static void dns_evidence(struct eve *e, const void *arg)
 		ad_history_evidence(e, d->ad, d->ts);
 }
 
-static void raise_dns(struct correlate *c, enum mx_kind k, struct flow *f, uint64_t ts,
+static void raise_dns(struct correlate *c, enum mx_kind k, const struct corr_ends *f, uint64_t ts,
 		      const struct dns_evidence *ev, const struct alert_expectation *exp)
 {
 	struct alert_keys keys = {&f->srv, &f->cli, exp != NULL ? exp->domain : NULL,
@@ -244,8 +244,9 @@ static bool mx_in_set(const struct expect_mxset *set, const char *host)
 }
 
 /* An MX answer against the validated MX set and the MTA-STS patterns. */
-static void check_mx_answer(struct correlate *c, struct flow *f, const struct dns_message *m,
-			    const struct expect_mxset *ans, uint64_t ts)
+static void check_mx_answer(struct correlate *c, const struct corr_ends *f,
+			    const struct dns_message *m, const struct expect_mxset *ans,
+			    uint64_t ts)
 {
 	const struct expect_mxset *known = expect_get_mx(correlate_expect(c), m->qname, ts);
 	const struct policy *pol = correlate_policy(c, m->qname);
@@ -313,8 +314,9 @@ static bool known_enough(enum expect_trust seen_trust, uint32_t sightings, uint6
  * (ad set) without AD from a resolver that answered for the zone with
  * AD=1 before: the denial cannot be told from a forged one.
  */
-static bool check_tlsa_gone(struct correlate *c, struct flow *f, const struct dns_message *m,
-			    bool denial_secure, const struct resolver_ad_obs *ad, uint64_t ts)
+static bool check_tlsa_gone(struct correlate *c, const struct corr_ends *f,
+			    const struct dns_message *m, bool denial_secure,
+			    const struct resolver_ad_obs *ad, uint64_t ts)
 {
 	uint16_t port;
 	const char *host;
@@ -357,8 +359,9 @@ static bool check_tlsa_gone(struct correlate *c, struct flow *f, const struct dn
 }
 
 /* An _mta-sts TXT query answered without an STSv1 record, for a known domain. */
-static bool check_sts_gone(struct correlate *c, struct flow *f, const struct dns_message *m,
-			   bool denial_secure, const struct resolver_ad_obs *ad, uint64_t ts)
+static bool check_sts_gone(struct correlate *c, const struct corr_ends *f,
+			   const struct dns_message *m, bool denial_secure,
+			   const struct resolver_ad_obs *ad, uint64_t ts)
 {
 	const char *domain = sts_owner_domain(m->qname);
 	const struct expect_sts *known;
@@ -388,6 +391,54 @@ static bool check_sts_gone(struct correlate *c, struct flow *f, const struct dns
 	return true;
 }
 
+struct race_evidence {
+	const struct dns_message *m;
+	const struct dns_query_facts *q;
+	uint64_t ts_us;
+};
+
+static void race_evidence(struct eve *e, const void *arg)
+{
+	const struct race_evidence *r = arg;
+	const char *rc1 = dns_rcode_str(r->q->answer_rcode), *rc2 = dns_rcode_str(r->m->rcode);
+	char type[DNS_TYPE_STR_MAX];
+
+	eve_str(e, "rrname", r->m->qname);
+	eve_str(e, "rrtype", dns_type_str(r->m->qtype, type, sizeof(type)));
+	eve_u64(e, "id", r->m->id);
+	eve_str(e, "first_rcode", rc1 != NULL ? rc1 : "other");
+	eve_str(e, "second_rcode", rc2 != NULL ? rc2 : "other");
+	eve_u64(e, "second_answers", ldns_rr_list_rr_count(ldns_pkt_answer(r->m->pkt)));
+	eve_u64(e, "ms_after_query", (r->ts_us - r->q->query_ts_us) / 1000);
+}
+
+bool dns_correlate_race(struct correlate *c, const struct corr_ends *f, const struct dns_message *m,
+			uint64_t hash, struct dns_query_facts *q, uint64_t ts_us,
+			struct alert_list *out)
+{
+	struct race_evidence ev = {m, q, ts_us};
+	struct alert_keys keys = {&f->srv, &f->cli, m->qname, NULL};
+
+	if (!q->answered) {
+		q->answered = true;
+		q->answer_ts_us = ts_us;
+		q->answer_hash = hash;
+		q->answer_rcode = m->rcode;
+		return false;
+	}
+	if (q->answer_hash == hash || q->raced)
+		return false;
+	/* A late second answer is a resolver retry, not a race. */
+	if (ts_us - q->answer_ts_us > (uint64_t)correlate_config(c)->race_window_ms * 1000)
+		return false;
+	q->raced = true;
+	correlate_enter(c, out);
+	correlate_decide(c, KIND_DNS_ANSWER_RACE, ts_us, FLOW_TOCLIENT, "dns", &keys, NULL,
+			 race_evidence, &ev);
+	correlate_leave(c);
+	return true;
+}
+
 bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts_us)
 {
 	char domains[1][EXPECT_NAME_MAX];
@@ -402,7 +453,7 @@ bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts
 }
 
 /* Teaches the store what a NOERROR answer says, trusted as far as trust. */
-static void learn(struct correlate *c, struct flow *f, const struct dns_message *m,
+static void learn(struct correlate *c, const struct corr_ends *f, const struct dns_message *m,
 		  enum expect_trust trust, const struct mx_addr *resolver, uint64_t ts_us)
 {
 	struct expect_mxset mx;
@@ -635,7 +686,7 @@ static void count_blind(struct correlate *c, const struct dns_message *m,
  * resolver whose AD counts, for a zone it answered with AD=1 before, is
  * suspect: returns that earlier observation (else NULL).
  */
-static const struct resolver_ad_obs *ad_history(struct correlate *c, struct flow *f,
+static const struct resolver_ad_obs *ad_history(struct correlate *c, const struct corr_ends *f,
 						const struct dns_message *m, bool query_do,
 						const struct dnssec_judgement *j, uint64_t ts_us)
 {
@@ -669,8 +720,9 @@ static const struct resolver_ad_obs *ad_history(struct correlate *c, struct flow
 }
 
 /* An answer without AD where this resolver gave AD=1 for the zone before. */
-static void raise_ad_stripped(struct correlate *c, struct flow *f, const struct dns_message *m,
-			      const struct resolver_ad_obs *ad, uint64_t ts)
+static void raise_ad_stripped(struct correlate *c, const struct corr_ends *f,
+			      const struct dns_message *m, const struct resolver_ad_obs *ad,
+			      uint64_t ts)
 {
 	struct dns_evidence ev = {
 	    m, "answer without AD from a resolver that validated this zone", NULL, NULL, ad, ts};
@@ -684,7 +736,7 @@ static void raise_ad_stripped(struct correlate *c, struct flow *f, const struct 
 	raise_dns(c, KIND_DNSSEC_STRIPPED, f, ts, &ev, &exp);
 }
 
-static void response(struct correlate *c, struct flow *f, const struct dns_message *m,
+static void response(struct correlate *c, const struct corr_ends *f, const struct dns_message *m,
 		     bool query_do, uint64_t ts_us, struct dns_verdict *v)
 {
 	struct dnssec_judgement j;
@@ -728,9 +780,9 @@ static void response(struct correlate *c, struct flow *f, const struct dns_messa
 		dnssec_judge_stripped(c, f, m, &j, ts_us);
 }
 
-void dns_correlate_response(struct correlate *c, struct flow *f, const struct dns_message *m,
-			    bool matched, bool query_do, uint64_t ts_us, struct dns_verdict *v,
-			    struct alert_list *out)
+void dns_correlate_response(struct correlate *c, const struct corr_ends *f,
+			    const struct dns_message *m, bool matched, bool query_do,
+			    uint64_t ts_us, struct dns_verdict *v, struct alert_list *out)
 {
 	(void)matched;
 	correlate_enter(c, out);

@@ -11,7 +11,6 @@
 
 #include "correlate/correlate.h"
 #include "dns.h"
-#include "flow/flow.h"
 
 /* How the sensor judged a response, for its dns record. */
 struct dns_verdict {
@@ -27,9 +26,31 @@ struct dns_verdict {
  * records the caller writes (app/alert_out.h). Fills *v; v->status points
  * to a constant string.
  */
-void dns_correlate_response(struct correlate *c, struct flow *f, const struct dns_message *m,
-			    bool matched, bool query_do, uint64_t ts_us, struct dns_verdict *v,
-			    struct alert_list *out);
+void dns_correlate_response(struct correlate *c, const struct corr_ends *f,
+			    const struct dns_message *m, bool matched, bool query_do,
+			    uint64_t ts_us, struct dns_verdict *v, struct alert_list *out);
+
+/* What the DNS session remembers of one query and its first answer. */
+struct dns_query_facts {
+	uint64_t query_ts_us;  /* when the query was seen */
+	bool answered;	       /* a first response was seen */
+	uint64_t answer_ts_us; /* when */
+	uint64_t answer_hash;  /* digest of what it said: rcode and answer records */
+	uint16_t answer_rcode;
+	bool raced; /* dns-answer-race was judged for this query already */
+};
+
+/*
+ * Entry point: response m (its digest hash, as answer_hash in q) to a
+ * query whose first answer q describes. The first response is only
+ * remembered in q. A later one that says something else within
+ * race_window_ms of the first is dns-answer-race (once per query; an
+ * identical repeat, or a late one, which is a resolver retry, is none):
+ * q->raced is set, the alert decided into out, and true returned.
+ */
+bool dns_correlate_race(struct correlate *c, const struct corr_ends *f, const struct dns_message *m,
+			uint64_t hash, struct dns_query_facts *q, uint64_t ts_us,
+			struct alert_list *out);
 
 /* Entry point: true when name is a known MX host (from DNS answers or policies). */
 bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts_us);

@@ -43,7 +43,7 @@ static void bogus_evidence(struct eve *e, const void *arg)
 	eve_u64(e, "rrsigs", dns_count_type(b->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
 }
 
-static void raise_dns(struct correlate *c, enum mx_kind k, struct flow *f, uint64_t ts,
+static void raise_dns(struct correlate *c, enum mx_kind k, const struct corr_ends *f, uint64_t ts,
 		      const struct bogus_evidence *ev, bool validated)
 {
 	struct alert_keys keys;
@@ -72,8 +72,9 @@ static void set_status(struct dnssec_judgement *j, const struct dnssec_result *r
 }
 
 /* Validates every RRset of the answer; the one of qtype decides the trust. */
-static void judge_answer(struct correlate *c, struct flow *f, const struct dns_message *m,
-			 bool query_do, uint64_t ts, struct dnssec_judgement *j)
+static void judge_answer(struct correlate *c, const struct corr_ends *f,
+			 const struct dns_message *m, bool query_do, uint64_t ts,
+			 struct dnssec_judgement *j)
 {
 	struct dnssec_validator *v = correlate_dnssec(c);
 	const ldns_rr_list *ans = ldns_pkt_answer(m->pkt);
@@ -130,8 +131,9 @@ static void judge_answer(struct correlate *c, struct flow *f, const struct dns_m
 	}
 }
 
-static void judge_denial(struct correlate *c, struct flow *f, const struct dns_message *m,
-			 bool query_do, uint64_t ts, struct dnssec_judgement *j)
+static void judge_denial(struct correlate *c, const struct corr_ends *f,
+			 const struct dns_message *m, bool query_do, uint64_t ts,
+			 struct dnssec_judgement *j)
 {
 	struct dnssec_result r;
 	struct bogus_evidence ev;
@@ -154,8 +156,9 @@ static void judge_denial(struct correlate *c, struct flow *f, const struct dns_m
 	}
 }
 
-void dnssec_judge_stripped(struct correlate *c, struct flow *f, const struct dns_message *m,
-			   const struct dnssec_judgement *j, uint64_t ts_us)
+void dnssec_judge_stripped(struct correlate *c, const struct corr_ends *f,
+			   const struct dns_message *m, const struct dnssec_judgement *j,
+			   uint64_t ts_us)
 {
 	struct dnssec_result r;
 	struct bogus_evidence ev;
@@ -173,8 +176,9 @@ void dnssec_judge_stripped(struct correlate *c, struct flow *f, const struct dns
 	raise_dns(c, KIND_DNSSEC_STRIPPED, f, ts_us, &ev, true);
 }
 
-void dnssec_judge_response(struct correlate *c, struct flow *f, const struct dns_message *m,
-			   bool query_do, uint64_t ts_us, struct dnssec_judgement *j)
+void dnssec_judge_response(struct correlate *c, const struct corr_ends *f,
+			   const struct dns_message *m, bool query_do, uint64_t ts_us,
+			   struct dnssec_judgement *j)
 {
 	enum resolver_ad_verdict adv = RESOLVER_AD_OFF;
 

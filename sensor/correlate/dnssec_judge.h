@@ -14,7 +14,6 @@
 
 #include "correlate/correlate.h"
 #include "dns.h"
-#include "flow/flow.h"
 
 struct dnssec_judgement {
 	const char *status;	 /* "secure", "bogus", "insecure", "indeterminate", "no-proof" */
@@ -43,14 +42,16 @@ struct dnssec_judgement {
  * stage's lock: called only from dns_correlate.c's entry point, never
  * takes the lock.
  */
-void dnssec_judge_response(struct correlate *c, struct flow *f, const struct dns_message *m,
-			   bool query_do, uint64_t ts_us, struct dnssec_judgement *j);
+void dnssec_judge_response(struct correlate *c, const struct corr_ends *f,
+			   const struct dns_message *m, bool query_do, uint64_t ts_us,
+			   struct dnssec_judgement *j);
 
 /*
  * Raises dnssec-stripped for a response whose judgement says
  * denial_stripped. Runs under the correlate stage's lock, as above.
  */
-void dnssec_judge_stripped(struct correlate *c, struct flow *f, const struct dns_message *m,
-			   const struct dnssec_judgement *j, uint64_t ts_us);
+void dnssec_judge_stripped(struct correlate *c, const struct corr_ends *f,
+			   const struct dns_message *m, const struct dnssec_judgement *j,
+			   uint64_t ts_us);
 
 #endif

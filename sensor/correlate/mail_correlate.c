@@ -43,7 +43,7 @@ static void targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 	if (mf->targets_known)
 		return;
 	mf->targets_known = true;
-	n = expect_hosts_of_addr(st, &mf->f->srv, ts_us, hosts, MAIL_MAX_TARGETS);
+	n = expect_hosts_of_addr(st, &mf->ends.srv, ts_us, hosts, MAIL_MAX_TARGETS);
 	for (size_t i = 0; i < n; i++) {
 		size_t nd = expect_domains_of_host(st, hosts[i], ts_us, doms, MAIL_MAX_TARGETS);
 
@@ -51,7 +51,7 @@ static void targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 		for (size_t j = 0; j < nd; j++)
 			add_unique(mf->domains, &mf->ndomains, MAIL_MAX_TARGETS, doms[j]);
 	}
-	nrefs = policy_refs_for_addr(correlate_policies(c), &mf->f->srv, refs, MAIL_MAX_TARGETS);
+	nrefs = policy_refs_for_addr(correlate_policies(c), &mf->ends.srv, refs, MAIL_MAX_TARGETS);
 	for (size_t i = 0; i < MX_MIN(nrefs, (size_t)MAIL_MAX_TARGETS); i++) {
 		add_unique(mf->hosts, &mf->nhosts, MAIL_MAX_TARGETS, refs[i].mx_host);
 		add_unique(mf->domains, &mf->ndomains, MAIL_MAX_TARGETS, refs[i].policy->domain);
@@ -124,7 +124,7 @@ static bool host_tlsa(struct correlate *c, const char *host, uint64_t ts, struct
 static bool session_tlsa(struct correlate *c, struct mail_facts *mf, uint64_t ts,
 			 struct tlsa_expect *te)
 {
-	if (mf->ti != NULL && mf->ti->sni[0] && host_tlsa(c, mf->ti->sni, ts, te))
+	if (mf->tls.sni[0] && host_tlsa(c, mf->tls.sni, ts, te))
 		return true;
 	targets(c, mf, ts);
 	for (size_t i = 0; i < mf->nhosts; i++)
@@ -218,8 +218,8 @@ static void ehlo_evidence(struct eve *e, const void *arg)
 
 static struct alert_keys session_keys(const struct mail_facts *mf, int dir)
 {
-	struct alert_keys k = {dir == FLOW_TOSERVER ? &mf->f->cli : &mf->f->srv,
-			       dir == FLOW_TOSERVER ? &mf->f->srv : &mf->f->cli,
+	struct alert_keys k = {dir == FLOW_TOSERVER ? &mf->ends.cli : &mf->ends.srv,
+			       dir == FLOW_TOSERVER ? &mf->ends.srv : &mf->ends.cli,
 			       mf->ndomains ? mf->domains[0] : NULL,
 			       mf->nhosts ? mf->hosts[0] : NULL};
 
@@ -302,7 +302,7 @@ static bool tls_expected(struct correlate *c, struct mail_facts *mf, uint64_t ts
 	}
 	if (!with_history)
 		return false;
-	h = expect_history(correlate_expect(c), &mf->f->srv, ts, false);
+	h = expect_history(correlate_expect(c), &mf->ends.srv, ts, false);
 	if (h == NULL || h->starttls_streak < correlate_config(c)->starttls_history.min_sightings ||
 	    ts > h->starttls_last_us + correlate_config(c)->starttls_history.max_age_s * MX_USEC)
 		return false;
@@ -325,7 +325,7 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 	struct expect_store *st = correlate_expect(c);
 	char doms[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
 
-	if (mf->f->sport != 25 || mf->alerted[KIND_MX_REDIRECT] || mf->si->midstream)
+	if (mf->ends.sport != 25 || mf->alerted[KIND_MX_REDIRECT] || mf->smtp.midstream)
 		return;
 	targets(c, mf, ts);
 	for (size_t i = 0; i < mf->nhosts; i++) {
@@ -359,7 +359,7 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 			for (size_t k = 0; k < mx->n; k++) {
 				listed |= strcmp(mx->mx[k].host, mf->hosts[i]) == 0;
 				reachable |=
-				    host_has_server(c, mx->mx[k].host, &mf->f->srv, ts) == 1;
+				    host_has_server(c, mx->mx[k].host, &mf->ends.srv, ts) == 1;
 			}
 			if (listed || reachable)
 				continue;
@@ -388,16 +388,16 @@ static void count_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts)
 {
 	struct server_history *h;
 
-	if (mf->ehlo_counted || mf->si->midstream || mf->implicit_tls ||
+	if (mf->ehlo_counted || mf->smtp.midstream || mf->implicit_tls ||
 	    mf->alerted[KIND_STARTTLS_STRIPPED] || mf->alerted[KIND_STARTTLS_MASKED])
 		return;
 	mf->ehlo_counted = true;
-	h = expect_history(correlate_expect(c), &mf->f->srv, ts, true);
+	h = expect_history(correlate_expect(c), &mf->ends.srv, ts, true);
 	if (h == NULL)
 		return;
 	h->last_seen_us = ts;
 	h->sessions++;
-	if (mf->si->starttls_offered) {
+	if (mf->smtp.starttls_offered) {
 		h->starttls_offers++;
 		h->starttls_streak++;
 		h->starttls_last_us = ts;
@@ -412,7 +412,7 @@ static void judge_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_u
 	struct session_expect se;
 	struct alert_expectation exp;
 
-	if (!mf->si->starttls_offered && !mf->si->midstream && !mf->implicit_tls &&
+	if (!mf->smtp.starttls_offered && !mf->smtp.midstream && !mf->implicit_tls &&
 	    tls_expected(c, mf, ts_us, true, &se, &exp))
 		raise(c, mf, KIND_STARTTLS_STRIPPED, FLOW_TOCLIENT, ts_us, &exp, ehlo_evidence, mf);
 	count_ehlo(c, mf, ts_us);
@@ -441,8 +441,8 @@ static void cleartext_evidence(struct eve *e, const void *arg)
 	eve_str(e, "observed", "mail transaction in cleartext");
 	if (ce->rcpt_domain != NULL)
 		eve_str(e, "rcpt_domain", ce->rcpt_domain);
-	eve_bool(e, "starttls_offered", ce->mf->si->starttls_offered);
-	eve_bool(e, "starttls_issued", ce->mf->si->starttls_issued);
+	eve_bool(e, "starttls_offered", ce->mf->smtp.starttls_offered);
+	eve_bool(e, "starttls_issued", ce->mf->smtp.starttls_issued);
 }
 
 static void judge_cleartext_mail(struct correlate *c, struct mail_facts *mf,
@@ -454,7 +454,7 @@ static void judge_cleartext_mail(struct correlate *c, struct mail_facts *mf,
 	const char *why = NULL, *source = NULL;
 	struct cleartext_evidence ce = {mf, rcpt_domain};
 
-	if (mf->alerted[KIND_CLEARTEXT_POLICY_VIOLATION] || mf->si->midstream)
+	if (mf->alerted[KIND_CLEARTEXT_POLICY_VIOLATION] || mf->smtp.midstream)
 		return;
 	targets(c, mf, ts_us);
 	if (session_tlsa(c, mf, ts_us, &te) ||
@@ -483,7 +483,7 @@ static void redirect_evidence(struct eve *e, const void *arg)
 	const struct redirect_evidence *re = arg;
 
 	eve_str(e, "mail_domain", re->domain);
-	eve_addr(e, "server", &re->mf->f->srv);
+	eve_addr(e, "server", &re->mf->ends.srv);
 	if (re->mf->nhosts > 0) {
 		eve_list_begin(e, "server_known_as");
 		for (size_t i = 0; i < re->mf->nhosts; i++)
@@ -550,7 +550,7 @@ static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *r
 	struct redirect_evidence re = {mf, rcpt_domain, NULL, NULL};
 	bool all_known = true, any = false;
 
-	if (mf->alerted[KIND_MX_REDIRECT] || mf->si->midstream || mf->f->sport != 25)
+	if (mf->alerted[KIND_MX_REDIRECT] || mf->smtp.midstream || mf->ends.sport != 25)
 		return;
 	targets(c, mf, ts_us);
 	memset(&exp, 0, sizeof(exp));
@@ -558,7 +558,7 @@ static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *r
 	mx = expect_get_mx(correlate_expect(c), rcpt_domain, ts_us);
 	if (mx != NULL && expect_trust_validated(mx->trust) && mx->n > 0) {
 		for (size_t i = 0; i < mx->n; i++) {
-			int r = host_has_server(c, mx->mx[i].host, &mf->f->srv, ts_us);
+			int r = host_has_server(c, mx->mx[i].host, &mf->ends.srv, ts_us);
 
 			if (r == 1)
 				return;
@@ -654,8 +654,8 @@ static void full_match(struct correlate *c, struct mail_facts *mf, struct cert_d
 	bool spki_tried = false;
 
 	targets(c, mf, ts_us);
-	if (mf->ti != NULL && mf->ti->sni[0])
-		hosts[nh++] = mf->ti->sni;
+	if (mf->tls.sni[0])
+		hosts[nh++] = mf->tls.sni;
 	for (size_t i = 0; i < mf->nhosts; i++)
 		hosts[nh++] = mf->hosts[i];
 	/* Full-data records longer than EXPECT_TLSA_DATA_MAX live only in policies. */
@@ -706,8 +706,8 @@ static void cert_evidence(struct eve *e, const void *arg)
 			eve_list_str(e, mf->san[i]);
 		eve_list_end(e);
 	}
-	if (mf->ti != NULL && mf->ti->sni[0])
-		eve_str(e, "sni", mf->ti->sni);
+	if (mf->tls.sni[0])
+		eve_str(e, "sni", mf->tls.sni);
 }
 
 static bool cert_names_host(const struct mail_facts *mf, const char *host)
@@ -836,8 +836,8 @@ static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64
 
 		if (p == NULL || !p->has_sts || p->sts.mode != MTASTS_MODE_ENFORCE)
 			continue;
-		if (mf->ti->sni[0] && policy_mx_allowed(p, mf->ti->sni))
-			want = mf->ti->sni;
+		if (mf->tls.sni[0] && policy_mx_allowed(p, mf->tls.sni))
+			want = mf->tls.sni;
 		for (size_t h = 0; want == NULL && h < mf->nhosts; h++)
 			if (policy_mx_allowed(p, mf->hosts[h]))
 				want = mf->hosts[h];
@@ -889,7 +889,7 @@ static void version_evidence(struct eve *e, const void *arg)
  */
 static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
-	uint16_t v = mf->ti->version, offered = mf->ti->client_version;
+	uint16_t v = mf->tls.version, offered = mf->tls.client_version;
 	uint16_t floor = correlate_config(c)->tls_version_floor;
 	const struct server_history *h;
 	struct version_evidence ve = {v, 0, offered, 0, NULL};
@@ -910,16 +910,16 @@ static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64
 	}
 	if (offered <= v)
 		return; /* the client got what it asked for */
-	if (mf->ti->downgrade_sentinel != 0 && offered >= TLS_V_13 && v < TLS_V_13) {
+	if (mf->tls.downgrade_sentinel != 0 && offered >= TLS_V_13 && v < TLS_V_13) {
 		ve.expected = TLS_V_13;
-		ve.sentinel = mf->ti->downgrade_sentinel;
+		ve.sentinel = mf->tls.downgrade_sentinel;
 		ve.why = "the client offered TLS 1.3 and the server's hello carries the downgrade "
 			 "sentinel: the server answered a ClientHello that offered less";
 		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, FLOW_TOCLIENT, ts_us, NULL,
 		      version_evidence, &ve);
 		return;
 	}
-	h = expect_history(correlate_expect(c), &mf->f->srv, ts_us, false);
+	h = expect_history(correlate_expect(c), &mf->ends.srv, ts_us, false);
 	if (h != NULL && h->max_tls_version > v &&
 	    h->version_sightings >= correlate_config(c)->version_history.min_sightings &&
 	    ts_us <=
@@ -937,35 +937,34 @@ static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64
 
 static bool tls_ok(const struct mail_facts *mf)
 {
-	return mf->ti->server_hello && mf->ti->version >= 0x0301 && !mf->ti->fatal_alert &&
-	       !mf->ti->not_tls[0] && !mf->ti->not_tls[1];
+	return mf->tls.server_hello && mf->tls.version >= 0x0301 && !mf->tls.fatal_alert &&
+	       !mf->tls.not_tls[0] && !mf->tls.not_tls[1];
 }
 
 static void update_history(struct correlate *c, struct mail_facts *mf, uint64_t ts)
 {
 	struct server_history *h;
-	const struct smtp_info *si = mf->si;
 
-	if (mf->history_counted || si->midstream)
+	if (mf->history_counted || mf->smtp.midstream)
 		return;
 	mf->history_counted = true;
 	if (mf->alerted[KIND_STARTTLS_STRIPPED] || mf->alerted[KIND_STARTTLS_MASKED] ||
 	    mf->alerted[KIND_TLS_VERSION_DOWNGRADE])
 		return; /* an attacked session teaches nothing */
-	h = expect_history(correlate_expect(c), &mf->f->srv, ts, true);
+	h = expect_history(correlate_expect(c), &mf->ends.srv, ts, true);
 	if (h == NULL)
 		return;
 	h->last_seen_us = ts;
 	/* STARTTLS offers were counted when the EHLO reply came (count_ehlo). */
-	if (mf->ti->handshake_complete && mf->ti->version >= h->max_tls_version) {
-		if (mf->ti->version > h->max_tls_version)
+	if (mf->tls.handshake_complete && mf->tls.version >= h->max_tls_version) {
+		if (mf->tls.version > h->max_tls_version)
 			h->version_sightings = 0;
-		h->max_tls_version = mf->ti->version;
+		h->max_tls_version = mf->tls.version;
 		h->version_sightings++;
 		h->version_last_us = ts;
 	}
-	if (mf->ti->cert_count > 0 && mf->ti->chain[0].spki_ok)
-		expect_history_add_spki(h, mf->ti->chain[0].spki_sha256, ts);
+	if (mf->tls.cert_count > 0 && mf->tls.leaf_spki_ok)
+		expect_history_add_spki(h, mf->tls.leaf_spki_sha256, ts);
 }
 
 /* Keeps the DANE expectation behind the verdict for the smtp record. */
@@ -998,8 +997,8 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 	bool dane_expected, sts_expected = false, visible, blind;
 
 	targets(c, mf, ts_us);
-	for (unsigned i = 0; i < mf->si->nrcpt; i++)
-		add_unique(mf->domains, &mf->ndomains, MAIL_MAX_TARGETS, mf->si->rcpt[i].domain);
+	for (unsigned i = 0; i < mf->smtp.nrcpt; i++)
+		add_unique(mf->domains, &mf->ndomains, MAIL_MAX_TARGETS, mf->smtp.rcpt_domain[i]);
 	dane_expected = session_tlsa(c, mf, ts_us, &te);
 	if (dane_expected)
 		note_dane_policy(&mf->policy, &te);
@@ -1022,10 +1021,10 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 	}
 	(void)why;
 	(void)source;
-	visible = mf->ti->cert_visibility == TLS_CERT_VISIBLE;
+	visible = mf->tls.cert_visibility == TLS_CERT_VISIBLE;
 	/* Picked up mid-stream with no cleartext mail seen: the start, where
 	   STARTTLS and the handshake were, is missing; say so, never "fail". */
-	blind = mf->si->midstream && !mf->si->cleartext_mail && !mf->ti->server_hello;
+	blind = mf->smtp.midstream && !mf->smtp.cleartext_mail && !mf->tls.server_hello;
 
 	/* A redirect breaks what set the expected MX hosts, whatever the server offers. */
 	dane_expected |= mf->redirect_dane;
@@ -1045,7 +1044,7 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 		if (mf->dane == VERDICT_UNVERIFIABLE && !blind)
 			correlate_blind(c)->dane_tls13++;
 	}
-	if (mf->f->sport == 25 && !mf->si->midstream && mf->nhosts == 0)
+	if (mf->ends.sport == 25 && !mf->smtp.midstream && mf->nhosts == 0)
 		correlate_blind(c)->smtp_unknown_mx++;
 	mf->sts = VERDICT_NONE;
 	if (sts_expected) {

@@ -15,7 +15,6 @@
 
 #include "correlate/correlate.h"
 #include "correlate/mtasts.h"
-#include "flow/flow.h"
 #include "smtp.h"
 #include "correlate/tally.h"
 #include "tls.h"
@@ -57,12 +56,40 @@ struct mail_policy_seen {
 	size_t sts_nmx;
 };
 
-/* What the correlation knows of one session; filled by mail_session.c. */
+/* What the detections read of the SMTP dissector's state (a copy). */
+struct mail_smtp_facts {
+	bool midstream;	       /* picked up in the middle */
+	bool starttls_offered; /* in any EHLO reply */
+	bool starttls_issued;
+	bool cleartext_mail; /* MAIL/RCPT/DATA/BDAT sent in cleartext */
+	/* the recipients' domains ("" for none), as the dissector keeps them */
+	char rcpt_domain[SMTP_MAX_RCPT][SMTP_DOMAIN_MAX + 1];
+	unsigned nrcpt;
+};
+
+/* What the detections read of the TLS dissector's state (a copy). */
+struct mail_tls_facts {
+	bool server_hello, handshake_complete, fatal_alert;
+	bool not_tls[2]; /* direction did not carry TLS records */
+	uint16_t version, client_version;
+	uint8_t downgrade_sentinel;
+	enum tls_cert_visibility cert_visibility;
+	unsigned cert_count;
+	bool leaf_spki_ok; /* leaf_spki_sha256 holds the server certificate's SPKI digest */
+	uint8_t leaf_spki_sha256[32];
+	char sni[TLS_SNI_MAX + 1];
+};
+
+/*
+ * What the correlation knows of one session; filled by mail_session.c,
+ * which copies ends, smtp and tls from the flow and the dissectors before
+ * each entry point. The rest is the session's own memory: what correlate
+ * wrote into it, and the server's certificates (owned by the session).
+ */
 struct mail_facts {
-	struct flow *f;
-	struct eve *eve; /* the writer of the session's records and alerts */
-	const struct smtp_info *si;
-	const struct tls_info *ti;
+	struct corr_ends ends;
+	struct mail_smtp_facts smtp;
+	struct mail_tls_facts tls;
 	bool implicit_tls;
 	struct cert_digest certs[TLS_CHAIN_MAX];
 	unsigned ncerts;

@@ -31,9 +31,7 @@ struct fx {
 	struct correlate *c;
 	struct eve *eve;
 	char path[64];
-	struct flow f;
-	struct smtp_info si;
-	struct tls_info ti;
+	struct flow f; /* the flow the alert records are written on */
 	struct mail_facts mf;
 	struct alert_list out; /* the requests of the last entry point */
 };
@@ -100,8 +98,6 @@ static struct fx *fx_new(void)
 static void session(struct fx *x, const char *srv)
 {
 	memset(&x->f, 0, sizeof(x->f));
-	memset(&x->si, 0, sizeof(x->si));
-	memset(&x->ti, 0, sizeof(x->ti));
 	memset(&x->mf, 0, sizeof(x->mf));
 	addr(&x->f.cli, "198.51.100.7");
 	addr(&x->f.srv, srv);
@@ -109,12 +105,7 @@ static void session(struct fx *x, const char *srv)
 	x->f.sport = 25;
 	x->f.proto = 6;
 	x->f.flow_id = 1;
-	x->si.helo_verb = SMTP_VERB_EHLO;
-	x->si.ehlo_code = 250;
-	x->mf.f = &x->f;
-	x->mf.eve = x->eve;
-	x->mf.si = &x->si;
-	x->mf.ti = &x->ti;
+	x->mf.ends = (struct corr_ends){x->f.cli, x->f.srv, x->f.cport, x->f.sport};
 }
 
 static void fx_free(struct fx *x)
@@ -201,10 +192,10 @@ static void test_stripped_policy(void **state)
 
 	/* guards: STARTTLS offered, mid-stream pick-up, implicit TLS, no expectation */
 	session(x, "192.0.2.25");
-	x->si.starttls_offered = true;
+	x->mf.smtp.starttls_offered = true;
 	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	session(x, "192.0.2.25");
-	x->si.midstream = true;
+	x->mf.smtp.midstream = true;
 	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	session(x, "192.0.2.25");
 	x->mf.implicit_tls = true;
@@ -251,12 +242,12 @@ static void test_rejected(void **state)
 
 	(void)state;
 	session(x, "203.0.113.9");
-	x->si.starttls_offered = true;
+	x->mf.smtp.starttls_offered = true;
 	mail_correlate_rejected(x->c, &x->mf, T0, NULL, NULL, out(x));
 	assert_int_equal(raised(x, KIND_STARTTLS_REJECTED), 1);
 	assert_false(eve_has(x, "\"expectation\""));
 	session(x, "192.0.2.25");
-	x->si.starttls_offered = true;
+	x->mf.smtp.starttls_offered = true;
 	mail_correlate_rejected(x->c, &x->mf, T0, NULL, NULL, out(x));
 	assert_int_equal(raised(x, KIND_STARTTLS_REJECTED), 2);
 	assert_true(eve_has(x, "\"detail\":\"policy requires TLS\""));
@@ -276,7 +267,7 @@ static void test_cleartext(void **state)
 	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
 	/* guards: mid-stream; a domain without policy; MTA-STS in testing mode */
 	session(x, "203.0.113.9");
-	x->si.midstream = true;
+	x->mf.smtp.midstream = true;
 	mail_correlate_cleartext_mail(x->c, &x->mf, "required.test", T0, out(x));
 	session(x, "203.0.113.9");
 	mail_correlate_cleartext_mail(x->c, &x->mf, "free.test", T0, out(x));
@@ -344,10 +335,10 @@ static void test_mx_redirect(void **state)
 	session(x, "198.51.100.25");
 	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0, out(x));
 	session(x, "203.0.113.9");
-	x->f.sport = 587;
+	x->f.sport = x->mf.ends.sport = 587;
 	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0, out(x));
 	session(x, "203.0.113.9");
-	x->si.midstream = true;
+	x->mf.smtp.midstream = true;
 	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0, out(x));
 	/* the MX host's addresses unknown: nothing to compare with */
 	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.unknown.test");
@@ -394,7 +385,7 @@ static void test_mx_redirect_claims(void **state)
 	expect_put_addrs(st, "mx2.signed.test", &a, T0);
 
 	session(x, "203.0.113.66");
-	x->si.starttls_offered = true;
+	x->mf.smtp.starttls_offered = true;
 	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
 	assert_true(eve_has(x, "validated MX set does not hold"));
@@ -403,10 +394,10 @@ static void test_mx_redirect_claims(void **state)
 	session(x, "203.0.113.67");
 	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.66");
-	x->f.sport = 587;
+	x->f.sport = x->mf.ends.sport = 587;
 	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.66");
-	x->si.midstream = true;
+	x->mf.smtp.midstream = true;
 	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
 	/* the claimed name reaches the right server after all: no redirect */
@@ -427,9 +418,9 @@ static void cert(struct fx *x, uint8_t fill)
 	memset(x->mf.certs[0].cert_sha256, fill, 32);
 	memset(x->mf.certs[0].spki_sha256, fill, 32);
 	x->mf.certs[0].spki_ok = true;
-	x->ti.server_hello = true;
-	x->ti.version = 0x0303;
-	x->ti.cert_visibility = TLS_CERT_VISIBLE;
+	x->mf.tls.server_hello = true;
+	x->mf.tls.version = 0x0303;
+	x->mf.tls.cert_visibility = TLS_CERT_VISIBLE;
 }
 
 static void test_tlsa_mismatch_pins(void **state)
@@ -445,7 +436,7 @@ static void test_tlsa_mismatch_pins(void **state)
 	/* it matches only the PKIX-EE (usage 1) pin: not a DANE match for SMTP */
 	session(x, "192.0.2.28");
 	cert(x, 0x11);
-	snprintf(x->ti.sni, sizeof(x->ti.sni), "mx.pinned.test");
+	snprintf(x->mf.tls.sni, sizeof(x->mf.tls.sni), "mx.pinned.test");
 	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
 	/* the evidence names the chain and the SNI */
@@ -641,15 +632,15 @@ static void test_version_floor(void **state)
 	cfg.tls_version_floor = 0x0303;
 	x = fx_new_cfg(&cfg);
 	session(x, "203.0.113.9");
-	x->ti.version = 0x0302;
+	x->mf.tls.version = 0x0302;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	assert_true(eve_has(x, "below the configured TLS version floor"));
 	session(x, "203.0.113.9");
-	x->ti.version = 0x0303;
+	x->mf.tls.version = 0x0303;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.9");
-	x->ti.version = 0; /* not known */
+	x->mf.tls.version = 0; /* not known */
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	fx_free(x);
@@ -663,36 +654,36 @@ static void test_version_history(void **state)
 	history(x, "203.0.113.20", 0, T0 - SEC(3600), 0x0304, 3);
 	/* A client that offered only TLS 1.2 got it: no downgrade. */
 	session(x, "203.0.113.20");
-	x->ti.version = 0x0303;
-	x->ti.client_version = 0x0303;
+	x->mf.tls.version = 0x0303;
+	x->mf.tls.client_version = 0x0303;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 0);
 	/* One that offered TLS 1.3 got 1.2 from a server that did 1.3 before. */
 	session(x, "203.0.113.20");
-	x->ti.version = 0x0303;
-	x->ti.client_version = 0x0304;
+	x->mf.tls.version = 0x0303;
+	x->mf.tls.client_version = 0x0304;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	assert_true(eve_has(x, "the client offered more and the server"));
 	/* guards: the same version; too few sightings; too old */
 	session(x, "203.0.113.20");
-	x->ti.version = 0x0304;
-	x->ti.client_version = 0x0304;
+	x->mf.tls.version = 0x0304;
+	x->mf.tls.client_version = 0x0304;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	history(x, "203.0.113.21", 0, T0 - SEC(3600), 0x0304, 2);
 	session(x, "203.0.113.21");
-	x->ti.version = 0x0303;
-	x->ti.client_version = 0x0304;
+	x->mf.tls.version = 0x0303;
+	x->mf.tls.client_version = 0x0304;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	history(x, "203.0.113.22", 0, T0 - SEC(31 * 86400), 0x0304, 9);
 	session(x, "203.0.113.22");
-	x->ti.version = 0x0303;
-	x->ti.client_version = 0x0304;
+	x->mf.tls.version = 0x0303;
+	x->mf.tls.client_version = 0x0304;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	/* no floor set: the default config has none */
 	session(x, "203.0.113.23");
-	x->ti.version = 0x0301;
+	x->mf.tls.version = 0x0301;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	fx_free(x);
@@ -711,10 +702,10 @@ static const struct server_history *hist(struct fx *x, const char *srv)
 static void clean_tls_session(struct fx *x, const char *srv)
 {
 	session(x, srv);
-	x->si.starttls_offered = true;
+	x->mf.smtp.starttls_offered = true;
 	cert(x, 0x01);
-	x->ti.handshake_complete = true;
-	x->ti.version = 0x0304;
+	x->mf.tls.handshake_complete = true;
+	x->mf.tls.version = 0x0304;
 }
 
 static void test_history_learning(void **state)
@@ -760,21 +751,20 @@ static void test_history_learning(void **state)
 			assert_null(hist(x, "203.0.113.31"));
 	}
 	clean_tls_session(x, "203.0.113.33");
-	x->si.midstream = true;
+	x->mf.smtp.midstream = true;
 	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_null(hist(x, "203.0.113.33"));
-	/* HELO instead of EHLO, or a refused EHLO, is no sighting of STARTTLS */
+	/* HELO instead of EHLO, or a refused EHLO (the session then hands
+	   correlate no EHLO reply), is no sighting of STARTTLS */
 	clean_tls_session(x, "203.0.113.32");
-	x->si.helo_verb = SMTP_VERB_HELO;
 	mail_correlate_end(x->c, &x->mf, T0);
 	clean_tls_session(x, "203.0.113.32");
-	x->si.ehlo_code = 502;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(hist(x, "203.0.113.32")->sessions, 0);
 	/* a lower version does not replace the highest seen */
 	clean_tls_session(x, "203.0.113.30");
-	x->ti.version = 0x0303;
+	x->mf.tls.version = 0x0303;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(hist(x, "203.0.113.30")->max_tls_version, 0x0304);
 	assert_int_equal(hist(x, "203.0.113.30")->version_sightings, 1);
@@ -803,7 +793,7 @@ static void test_verdicts(void **state)
 	assert_int_equal(x->mf.dane, VERDICT_FAIL);
 	/* TLS 1.3: the chain is hidden, unverifiable */
 	clean_tls_session(x, "192.0.2.28");
-	x->ti.cert_visibility = TLS_CERT_ENCRYPTED;
+	x->mf.tls.cert_visibility = TLS_CERT_ENCRYPTED;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.dane, VERDICT_UNVERIFIABLE);
 	/* MTA-STS: ok, and fail after a host mismatch */
@@ -816,7 +806,7 @@ static void test_verdicts(void **state)
 	assert_int_equal(x->mf.sts, VERDICT_FAIL);
 	/* picked up mid-stream inside TLS: the start is missing */
 	session(x, "192.0.2.26");
-	x->si.midstream = true;
+	x->mf.smtp.midstream = true;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.sts, VERDICT_UNVERIFIABLE);
 	fx_free(x);
@@ -842,7 +832,6 @@ static void test_masked_rule(void **state)
 	assert_false(smtp_keyword_is_masked_starttls("starttls", 8));
 	assert_false(smtp_keyword_is_masked_starttls("StartTls", 8));
 }
-
 
 /* ---- what the smtp record is told: the policies behind the verdicts ---- */
 
@@ -880,8 +869,8 @@ static void test_policy_notes(void **state)
 	assert_int_equal(x->mf.sts, VERDICT_OK);
 	/* a recipient domain of the transaction brings its policy in */
 	clean_tls_session(x, "203.0.113.9");
-	x->si.nrcpt = 1;
-	snprintf(x->si.rcpt[0].domain, sizeof(x->si.rcpt[0].domain), "sts.test");
+	x->mf.smtp.nrcpt = 1;
+	snprintf(x->mf.smtp.rcpt_domain[0], sizeof(x->mf.smtp.rcpt_domain[0]), "sts.test");
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_true(x->mf.policy.sts);
 	assert_string_equal(x->mf.policy.sts_domain, "sts.test");
@@ -941,74 +930,74 @@ static void test_verdicts_tls(void **state)
 	/* TLS that failed or never was: fail */
 	clean_tls_session(x, "192.0.2.28");
 	cert(x, 0x33);
-	x->ti.fatal_alert = true;
+	x->mf.tls.fatal_alert = true;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.dane, VERDICT_FAIL);
 	clean_tls_session(x, "192.0.2.28");
 	cert(x, 0x33);
-	x->ti.not_tls[1] = true;
+	x->mf.tls.not_tls[1] = true;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.dane, VERDICT_FAIL);
 	clean_tls_session(x, "192.0.2.28");
 	cert(x, 0x33);
-	x->ti.not_tls[0] = true;
+	x->mf.tls.not_tls[0] = true;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.dane, VERDICT_FAIL);
 	clean_tls_session(x, "192.0.2.28");
 	cert(x, 0x33);
-	x->ti.version = 0x0300; /* SSL 3 */
+	x->mf.tls.version = 0x0300; /* SSL 3 */
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.dane, VERDICT_FAIL);
 	clean_tls_session(x, "192.0.2.28");
 	cert(x, 0x33);
-	x->ti.version = 0x0301;
+	x->mf.tls.version = 0x0301;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.dane, VERDICT_OK);
 	clean_tls_session(x, "192.0.2.26");
-	x->ti.server_hello = false;
+	x->mf.tls.server_hello = false;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.sts, VERDICT_FAIL);
 	clean_tls_session(x, "192.0.2.26");
-	x->ti.fatal_alert = true;
+	x->mf.tls.fatal_alert = true;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.sts, VERDICT_FAIL);
 	assert_int_equal(b->dane_tls13, 0);
 	/* TLS 1.3 hides the chain: unverifiable, counted as a blind spot */
 	clean_tls_session(x, "192.0.2.28");
-	x->ti.cert_visibility = TLS_CERT_ENCRYPTED;
+	x->mf.tls.cert_visibility = TLS_CERT_ENCRYPTED;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.dane, VERDICT_UNVERIFIABLE);
 	assert_int_equal(b->dane_tls13, 1);
 	clean_tls_session(x, "192.0.2.26");
-	x->ti.cert_visibility = TLS_CERT_ENCRYPTED;
+	x->mf.tls.cert_visibility = TLS_CERT_ENCRYPTED;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.sts, VERDICT_UNVERIFIABLE);
 	/* mid-stream inside TLS: unverifiable, but not a TLS 1.3 blind spot */
 	session(x, "192.0.2.28");
-	x->si.midstream = true;
+	x->mf.smtp.midstream = true;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.dane, VERDICT_UNVERIFIABLE);
 	assert_int_equal(b->dane_tls13, 1);
 	/* ... unless what it saw already failed */
 	session(x, "192.0.2.28");
-	x->si.midstream = true;
+	x->mf.smtp.midstream = true;
 	x->mf.alerted[KIND_TLSA_MISMATCH] = true;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.dane, VERDICT_FAIL);
 	session(x, "192.0.2.26");
-	x->si.midstream = true;
+	x->mf.smtp.midstream = true;
 	x->mf.alerted[KIND_MX_REDIRECT] = true;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.sts, VERDICT_FAIL);
 	/* mid-stream with cleartext mail seen, or a ServerHello seen: judged */
 	session(x, "192.0.2.28");
-	x->si.midstream = true;
-	x->si.cleartext_mail = true;
+	x->mf.smtp.midstream = true;
+	x->mf.smtp.cleartext_mail = true;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.dane, VERDICT_FAIL);
 	clean_tls_session(x, "192.0.2.28");
 	cert(x, 0x33);
-	x->si.midstream = true;
+	x->mf.smtp.midstream = true;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.dane, VERDICT_OK);
 	/* each failure of MTA-STS fails its verdict */
@@ -1047,10 +1036,10 @@ static void test_unknown_mx_counter(void **state)
 	clean_tls_session(x, "192.0.2.26"); /* named by a policy */
 	mail_correlate_end(x->c, &x->mf, T0);
 	clean_tls_session(x, "203.0.113.9"); /* not port 25 */
-	x->f.sport = 587;
+	x->f.sport = x->mf.ends.sport = 587;
 	mail_correlate_end(x->c, &x->mf, T0);
 	clean_tls_session(x, "203.0.113.9"); /* mid-stream */
-	x->si.midstream = true;
+	x->mf.smtp.midstream = true;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(b->smtp_unknown_mx, 1);
 	fx_free(x);
@@ -1065,10 +1054,10 @@ static void test_history_versions_keys(void **state)
 
 	(void)state;
 	clean_tls_session(x, "203.0.113.50");
-	x->ti.version = 0x0303;
-	x->ti.cert_count = 1;
-	memset(x->ti.chain[0].spki_sha256, 0xab, 32);
-	x->ti.chain[0].spki_ok = true;
+	x->mf.tls.version = 0x0303;
+	x->mf.tls.cert_count = 1;
+	memset(x->mf.tls.leaf_spki_sha256, 0xab, 32);
+	x->mf.tls.leaf_spki_ok = true;
 	mail_correlate_end(x->c, &x->mf, T0);
 	h = hist(x, "203.0.113.50");
 	assert_non_null(h);
@@ -1080,22 +1069,22 @@ static void test_history_versions_keys(void **state)
 	assert_int_equal(h->spki_sha256[0][0], 0xab);
 	/* the same version again counts; a higher one starts over */
 	clean_tls_session(x, "203.0.113.50");
-	x->ti.version = 0x0303;
+	x->mf.tls.version = 0x0303;
 	mail_correlate_end(x->c, &x->mf, T0 + 5);
 	assert_int_equal(h->version_sightings, 2);
 	assert_int_equal(h->version_last_us, T0 + 5);
 	assert_int_equal(h->n_spki, 1);
 	clean_tls_session(x, "203.0.113.50");
-	x->ti.version = 0x0304;
+	x->mf.tls.version = 0x0304;
 	mail_correlate_end(x->c, &x->mf, T0 + 6);
 	assert_int_equal(h->max_tls_version, 0x0304);
 	assert_int_equal(h->version_sightings, 1);
 	/* an unfinished handshake teaches no version; an unread key no key */
 	clean_tls_session(x, "203.0.113.50");
-	x->ti.handshake_complete = false;
-	x->ti.cert_count = 1;
-	memset(x->ti.chain[0].spki_sha256, 0xcd, 32);
-	x->ti.chain[0].spki_ok = false;
+	x->mf.tls.handshake_complete = false;
+	x->mf.tls.cert_count = 1;
+	memset(x->mf.tls.leaf_spki_sha256, 0xcd, 32);
+	x->mf.tls.leaf_spki_ok = false;
 	mail_correlate_end(x->c, &x->mf, T0 + 7);
 	assert_int_equal(h->version_sightings, 1);
 	assert_int_equal(h->version_last_us, T0 + 6);
@@ -1103,15 +1092,15 @@ static void test_history_versions_keys(void **state)
 	assert_int_equal(h->last_seen_us, T0 + 7);
 	/* a key seen with no certificate message counts for nothing either */
 	clean_tls_session(x, "203.0.113.50");
-	x->ti.cert_count = 0;
-	x->ti.chain[0].spki_ok = true;
+	x->mf.tls.cert_count = 0;
+	x->mf.tls.leaf_spki_ok = true;
 	mail_correlate_end(x->c, &x->mf, T0 + 8);
 	assert_int_equal(h->n_spki, 1);
 	/* a new key goes in front */
 	clean_tls_session(x, "203.0.113.50");
-	x->ti.cert_count = 2;
-	memset(x->ti.chain[0].spki_sha256, 0xcd, 32);
-	x->ti.chain[0].spki_ok = true;
+	x->mf.tls.cert_count = 2;
+	memset(x->mf.tls.leaf_spki_sha256, 0xcd, 32);
+	x->mf.tls.leaf_spki_ok = true;
 	mail_correlate_end(x->c, &x->mf, T0 + 9);
 	assert_int_equal(h->n_spki, 2);
 	assert_int_equal(h->spki_sha256[0][0], 0xcd);
@@ -1131,9 +1120,9 @@ static void test_version_sentinel(void **state)
 	(void)state;
 	/* offered TLS 1.3, got 1.2 with DOWNGRD 01 in the ServerHello */
 	session(x, "203.0.113.60");
-	x->ti.version = 0x0303;
-	x->ti.client_version = 0x0304;
-	x->ti.downgrade_sentinel = 1;
+	x->mf.tls.version = 0x0303;
+	x->mf.tls.client_version = 0x0304;
+	x->mf.tls.downgrade_sentinel = 1;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	assert_true(eve_has(x, "\"downgrade_sentinel\":\"DOWNGRD 01 (TLS 1.2)\""));
@@ -1141,25 +1130,25 @@ static void test_version_sentinel(void **state)
 	/* guards: no sentinel and no history; the client offered only 1.2;
 	   the client offered a version above 1.3 and got 1.3 */
 	session(x, "203.0.113.60");
-	x->ti.version = 0x0303;
-	x->ti.client_version = 0x0304;
+	x->mf.tls.version = 0x0303;
+	x->mf.tls.client_version = 0x0304;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.60");
-	x->ti.version = 0x0302;
-	x->ti.client_version = 0x0303;
-	x->ti.downgrade_sentinel = 2;
+	x->mf.tls.version = 0x0302;
+	x->mf.tls.client_version = 0x0303;
+	x->mf.tls.downgrade_sentinel = 2;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.60");
-	x->ti.version = 0x0304;
-	x->ti.client_version = 0x0305;
-	x->ti.downgrade_sentinel = 1;
+	x->mf.tls.version = 0x0304;
+	x->mf.tls.client_version = 0x0305;
+	x->mf.tls.downgrade_sentinel = 1;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 1);
 	/* DOWNGRD 00: TLS 1.1 or below */
 	session(x, "203.0.113.61");
-	x->ti.version = 0x0302;
-	x->ti.client_version = 0x0304;
-	x->ti.downgrade_sentinel = 2;
+	x->mf.tls.version = 0x0302;
+	x->mf.tls.client_version = 0x0304;
+	x->mf.tls.downgrade_sentinel = 2;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 2);
 	assert_true(eve_has(x, "DOWNGRD 00 (TLS 1.1 or below)"));
@@ -1167,15 +1156,15 @@ static void test_version_sentinel(void **state)
 	   a server that never did more than it answered is no downgrade */
 	history(x, "203.0.113.62", 0, T0 - SEC(30 * 86400), 0x0304, 3);
 	session(x, "203.0.113.62");
-	x->ti.version = 0x0303;
-	x->ti.client_version = 0x0304;
+	x->mf.tls.version = 0x0303;
+	x->mf.tls.client_version = 0x0304;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 3);
 	assert_true(eve_has(x, "\"source\":\"history\""));
 	history(x, "203.0.113.63", 0, T0 - SEC(60), 0x0303, 9);
 	session(x, "203.0.113.63");
-	x->ti.version = 0x0303;
-	x->ti.client_version = 0x0304;
+	x->mf.tls.version = 0x0303;
+	x->mf.tls.client_version = 0x0304;
 	mail_correlate_tls_version(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLS_VERSION_DOWNGRADE), 3);
 	fx_free(x);
@@ -1235,10 +1224,14 @@ static void test_tlsa_match_kinds(void **state)
 
 	(void)state;
 	/* DANE-EE: the leaf only, by certificate or key, SHA-256 or SHA-512 */
-	assert_false(mismatch_with(x, "203.0.113.70", (struct tlsa_record){3, 0, 1, 32, {0}}, 0xaa));
-	assert_false(mismatch_with(x, "203.0.113.71", (struct tlsa_record){3, 1, 1, 32, {0}}, 0xa7));
-	assert_false(mismatch_with(x, "203.0.113.72", (struct tlsa_record){3, 0, 2, 64, {0}}, 0xa5));
-	assert_false(mismatch_with(x, "203.0.113.73", (struct tlsa_record){3, 1, 2, 64, {0}}, 0xa6));
+	assert_false(
+	    mismatch_with(x, "203.0.113.70", (struct tlsa_record){3, 0, 1, 32, {0}}, 0xaa));
+	assert_false(
+	    mismatch_with(x, "203.0.113.71", (struct tlsa_record){3, 1, 1, 32, {0}}, 0xa7));
+	assert_false(
+	    mismatch_with(x, "203.0.113.72", (struct tlsa_record){3, 0, 2, 64, {0}}, 0xa5));
+	assert_false(
+	    mismatch_with(x, "203.0.113.73", (struct tlsa_record){3, 1, 2, 64, {0}}, 0xa6));
 	assert_true(mismatch_with(x, "203.0.113.74", (struct tlsa_record){3, 0, 1, 32, {0}}, 0xbb));
 	assert_true(mismatch_with(x, "203.0.113.75", (struct tlsa_record){3, 1, 1, 32, {0}}, 0xaa));
 	assert_true(mismatch_with(x, "203.0.113.76", (struct tlsa_record){3, 0, 2, 64, {0}}, 0xa6));
@@ -1246,16 +1239,23 @@ static void test_tlsa_match_kinds(void **state)
 	assert_true(mismatch_with(x, "203.0.113.77", (struct tlsa_record){3, 0, 1, 31, {0}}, 0xaa));
 	assert_true(mismatch_with(x, "203.0.113.78", (struct tlsa_record){3, 0, 2, 32, {0}}, 0xa5));
 	/* DANE-TA: any certificate of the chain */
-	assert_false(mismatch_with(x, "203.0.113.79", (struct tlsa_record){2, 0, 1, 32, {0}}, 0xbb));
-	assert_false(mismatch_with(x, "203.0.113.80", (struct tlsa_record){2, 1, 1, 32, {0}}, 0xbc));
-	assert_false(mismatch_with(x, "203.0.113.81", (struct tlsa_record){2, 1, 2, 64, {0}}, 0xb6));
+	assert_false(
+	    mismatch_with(x, "203.0.113.79", (struct tlsa_record){2, 0, 1, 32, {0}}, 0xbb));
+	assert_false(
+	    mismatch_with(x, "203.0.113.80", (struct tlsa_record){2, 1, 1, 32, {0}}, 0xbc));
+	assert_false(
+	    mismatch_with(x, "203.0.113.81", (struct tlsa_record){2, 1, 2, 64, {0}}, 0xb6));
 	assert_true(mismatch_with(x, "203.0.113.82", (struct tlsa_record){2, 0, 1, 32, {0}}, 0xcc));
 	/* records SMTP cannot use (selector or matching type unknown, usage 0/1):
 	   no DANE expectation, no alert */
-	assert_false(mismatch_with(x, "203.0.113.83", (struct tlsa_record){3, 2, 1, 32, {0}}, 0xcc));
-	assert_false(mismatch_with(x, "203.0.113.84", (struct tlsa_record){3, 0, 3, 32, {0}}, 0xcc));
-	assert_false(mismatch_with(x, "203.0.113.85", (struct tlsa_record){1, 0, 1, 32, {0}}, 0xcc));
-	assert_false(mismatch_with(x, "203.0.113.86", (struct tlsa_record){4, 0, 1, 32, {0}}, 0xcc));
+	assert_false(
+	    mismatch_with(x, "203.0.113.83", (struct tlsa_record){3, 2, 1, 32, {0}}, 0xcc));
+	assert_false(
+	    mismatch_with(x, "203.0.113.84", (struct tlsa_record){3, 0, 3, 32, {0}}, 0xcc));
+	assert_false(
+	    mismatch_with(x, "203.0.113.85", (struct tlsa_record){1, 0, 1, 32, {0}}, 0xcc));
+	assert_false(
+	    mismatch_with(x, "203.0.113.86", (struct tlsa_record){4, 0, 1, 32, {0}}, 0xcc));
 	/* matching type 0: what full_match found while the DER was at hand */
 	base = raised(x, KIND_TLSA_MISMATCH);
 	dns_tlsa(x, "mx.full.test", "203.0.113.87", &(struct tlsa_record){3, 0, 0, 1, {0}}, 1);
@@ -1333,7 +1333,7 @@ static void test_full_match(void **state)
 	mail_correlate_full_match(x->c, &x->mf, &d, der, (size_t)nder - 1, T0);
 	assert_false(d.full_match_cert);
 	session(x, "203.0.113.9");
-	snprintf(x->ti.sni, sizeof(x->ti.sni), "mx.full.test");
+	snprintf(x->mf.tls.sni, sizeof(x->mf.tls.sni), "mx.full.test");
 	memset(&d, 0, sizeof(d));
 	mail_correlate_full_match(x->c, &x->mf, &d, der, (size_t)nder, T0);
 	assert_true(d.full_match_cert);
@@ -1353,7 +1353,8 @@ static void test_full_match(void **state)
 	memset(&d, 0, sizeof(d));
 	mail_correlate_full_match(x->c, &x->mf, &d, der, (size_t)nder, T0);
 	assert_false(d.full_match_cert || d.full_match_spki);
-	/* the whole pipeline: the pin matched, no mismatch; a digest pin of the same host alone would */
+	/* the whole pipeline: the pin matched, no mismatch; a digest pin of the same host alone
+	 * would */
 	session(x, "192.0.2.31");
 	cert(x, 0x99);
 	x->mf.certs[0].full_match_spki = true;
@@ -1568,16 +1569,26 @@ static void test_format_tlsa(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_stripped_policy),    cmocka_unit_test(test_stripped_history),
-	    cmocka_unit_test(test_rejected),	       cmocka_unit_test(test_cleartext),
-	    cmocka_unit_test(test_cleartext_dane),     cmocka_unit_test(test_mx_redirect),
-	    cmocka_unit_test(test_mx_redirect_claims), cmocka_unit_test(test_tlsa_mismatch_pins),
-	    cmocka_unit_test(test_tlsa_mismatch_dns),  cmocka_unit_test(test_cert_host),
-	    cmocka_unit_test(test_cert_host_x509),     cmocka_unit_test(test_version_floor),
-	    cmocka_unit_test(test_version_history),    cmocka_unit_test(test_history_learning),
-	    cmocka_unit_test(test_verdicts),	       cmocka_unit_test(test_masked_rule),
-	    cmocka_unit_test(test_policy_notes),       cmocka_unit_test(test_policy_notes_dns),
-	    cmocka_unit_test(test_verdicts_tls),       cmocka_unit_test(test_unknown_mx_counter),
+	    cmocka_unit_test(test_stripped_policy),
+	    cmocka_unit_test(test_stripped_history),
+	    cmocka_unit_test(test_rejected),
+	    cmocka_unit_test(test_cleartext),
+	    cmocka_unit_test(test_cleartext_dane),
+	    cmocka_unit_test(test_mx_redirect),
+	    cmocka_unit_test(test_mx_redirect_claims),
+	    cmocka_unit_test(test_tlsa_mismatch_pins),
+	    cmocka_unit_test(test_tlsa_mismatch_dns),
+	    cmocka_unit_test(test_cert_host),
+	    cmocka_unit_test(test_cert_host_x509),
+	    cmocka_unit_test(test_version_floor),
+	    cmocka_unit_test(test_version_history),
+	    cmocka_unit_test(test_history_learning),
+	    cmocka_unit_test(test_verdicts),
+	    cmocka_unit_test(test_masked_rule),
+	    cmocka_unit_test(test_policy_notes),
+	    cmocka_unit_test(test_policy_notes_dns),
+	    cmocka_unit_test(test_verdicts_tls),
+	    cmocka_unit_test(test_unknown_mx_counter),
 	    cmocka_unit_test(test_history_versions_keys),
 	    cmocka_unit_test(test_version_sentinel),   cmocka_unit_test(test_tlsa_match_kinds),
 	    cmocka_unit_test(test_full_match),	       cmocka_unit_test(test_dane_required_policy),
