@@ -17,6 +17,8 @@
 struct correlate {
 	pthread_mutex_t lock;	/* plain; taken once per entry point, see correlate.h */
 	struct alert_list *out; /* the running entry point's requests; NULL: none */
+	/* the validator's own lock: guards dnssec and retry (see correlate.h) */
+	pthread_mutex_t vlock;
 	struct correlate_config cfg;
 	struct alert_ctx *alerts;
 	struct expect_store *expect;
@@ -87,6 +89,12 @@ struct correlate *correlate_new(const struct correlate_config *cfg, char *err, s
 		free(c);
 		return NULL;
 	}
+	if (pthread_mutex_init(&c->vlock, NULL) != 0) {
+		snprintf(err, errlen, "out of memory");
+		pthread_mutex_destroy(&c->lock);
+		free(c);
+		return NULL;
+	}
 	c->cfg = *cfg;
 	c->cfg.trust_anchor_file = NULL;
 	c->cfg.ca_file = c->cfg.ca_path = NULL;
@@ -137,6 +145,7 @@ void correlate_free(struct correlate *c)
 	free(c->state);
 	resolver_ad_free(c->resolver_ad);
 	pkix_store_free(c->pkix);
+	pthread_mutex_destroy(&c->vlock);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -153,13 +162,25 @@ void correlate_leave(struct correlate *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void correlate_validator_enter(struct correlate *c)
+{
+	pthread_mutex_lock(&c->vlock);
+}
+
+void correlate_validator_leave(struct correlate *c)
+{
+	pthread_mutex_unlock(&c->vlock);
+}
+
 void correlate_lock(struct correlate *c)
 {
 	correlate_enter(c, NULL);
+	correlate_validator_enter(c);
 }
 
 void correlate_unlock(struct correlate *c)
 {
+	correlate_validator_leave(c);
 	correlate_leave(c);
 }
 
@@ -282,10 +303,10 @@ struct blind_counters *correlate_blind(struct correlate *c)
 
 void correlate_forget(struct correlate *c)
 {
-	correlate_enter(c, NULL);
+	correlate_lock(c);
 	expect_clear(c->expect);
 	dnssec_forget(c->dnssec);
 	dns_retry_clear(c->retry);
 	resolver_ad_clear(c->resolver_ad);
-	correlate_leave(c);
+	correlate_unlock(c);
 }

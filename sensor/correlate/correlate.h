@@ -5,16 +5,21 @@
  * have happened.
  *
  * Threads: one correlate stage serves every worker. Its state (store,
- * validator, policies, alert context with its filter and incidents,
- * tally, counters) is guarded by one plain (not recursive) mutex. Each
+ * policies, alert context with its filter and incidents, tally,
+ * counters) is guarded by one plain (not recursive) mutex. Each
  * entry point the sessions call (mail_correlate_*, dns_correlate_*,
  * correlate_raise, correlate_tally_add, correlate_forget and the
  * correlate_state.h functions) takes it exactly once, with
  * correlate_enter, and releases it with correlate_leave before it
  * returns; the functions behind them are static or documented as
- * running under the lock, and never take it. Whoever replaces rules,
- * filter or policies or reads the counters while workers run takes it
- * with correlate_lock. Alerts are decided under the lock and handed back
+ * running under the lock, and never take it. The DNSSEC validator and
+ * the DNS responses kept for re-validation have a lock of their own,
+ * taken without the stage's: signatures are checked under it alone
+ * (dns_correlate_response checks them first, then takes the stage's lock
+ * to store what they proved and raise what they disproved). Whoever
+ * replaces rules, filter or policies, reads the counters or reaches the
+ * validator from outside while workers run takes both, the stage's
+ * first, with correlate_lock. Alerts are decided under the lock and handed back
  * as requests (alert.h) in a list the caller owns; the caller writes
  * their EVE records (app/alert_out.h) after the entry point returned, so
  * no EVE, syslog or Redis output is written under the lock. The
@@ -88,9 +93,9 @@ struct correlate *correlate_new(const struct correlate_config *cfg, char *err, s
 void correlate_free(struct correlate *c);
 
 /*
- * The lock, for code outside the stage that reads counters or replaces
- * rules, filter or policies while workers run. Never called with the
- * lock held (it is not recursive).
+ * The stage's lock and then the validator's, for code outside the stage
+ * that reads counters or replaces rules, filter or policies while
+ * workers run. Never called with either held (they are not recursive).
  */
 void correlate_lock(struct correlate *c);
 void correlate_unlock(struct correlate *c);
@@ -102,6 +107,14 @@ void correlate_unlock(struct correlate *c);
  */
 void correlate_enter(struct correlate *c, struct alert_list *out);
 void correlate_leave(struct correlate *c);
+
+/*
+ * For dns_correlate.c only: the validator's own lock (the validator, the
+ * kept DNS responses). Taken without the stage's lock, or after it
+ * (correlate_lock); never the other way round.
+ */
+void correlate_validator_enter(struct correlate *c);
+void correlate_validator_leave(struct correlate *c);
 
 /*
  * Runs under the lock (called by the functions behind an entry point):

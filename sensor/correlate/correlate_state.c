@@ -740,11 +740,11 @@ bool correlate_load_state(struct correlate *c, struct state *st, char *err, size
 		return false;
 	}
 	attached = l->st;
-	correlate_enter(c, NULL);
+	correlate_lock(c);
 	correlate_attach_state(c, NULL);
 	ok = state_load(st, apply, l, err, errlen);
 	correlate_attach_state(c, attached);
-	correlate_leave(c);
+	correlate_unlock(c);
 	return ok;
 }
 
@@ -755,13 +755,13 @@ size_t correlate_poll_state(struct correlate *c, size_t max)
 
 	if (l == NULL || l->st == NULL)
 		return 0;
-	correlate_enter(c, NULL);
+	correlate_lock(c);
 	expect_flush_observed(correlate_expect(c));
 	expect_set_observer(correlate_expect(c), NULL, NULL);
 	dnssec_set_observer(correlate_dnssec(c), NULL, NULL);
 	n = state_poll(l->st, apply, l, max);
 	correlate_attach_state(c, l->st);
-	correlate_leave(c);
+	correlate_unlock(c);
 	return n;
 }
 

@@ -594,12 +594,27 @@ static void retry_keep(struct dns_retry *r, const struct dns_message *m, uint64_
 	r->kept++;
 }
 
-static void retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us)
+/* A kept response the keys learned since made trustworthy: learned later. */
+struct retry_upgrade {
+	struct dns_message m; /* owns m.pkt */
+	struct dnssec_judgement j;
+	uint64_t ts_us;
+};
+
+/*
+ * Re-validates every kept response (under the validator's lock); the
+ * ones that now validate leave the table into *up (malloc'd, *up NULL
+ * when none), in table order. Returns how many.
+ */
+static size_t retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us,
+			struct retry_upgrade **up)
 {
+	size_t n = 0;
+
+	*up = NULL;
 	for (size_t i = 0; i < RETRY_SLOTS; i++) {
 		struct retry_slot *s = &r->slot[i];
 		struct dnssec_judgement j;
-		bool upgraded;
 
 		if (!s->used)
 			continue;
@@ -610,16 +625,22 @@ static void retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us)
 			continue;
 		}
 		dnssec_judge_response(c, NULL, &s->m, false, s->ts_us, &j);
-		upgraded = j.trust == EXPECT_DNSSEC || j.vouched;
-		if (upgraded)
-			learn(c, NULL, &s->m, j.trust, j.vouched ? &j.voucher : NULL, s->ts_us);
-		ldns_pkt_free(s->m.pkt);
-		s->m.pkt = NULL;
-		if (!upgraded)
+		if ((j.trust != EXPECT_DNSSEC && !j.vouched) ||
+		    (*up == NULL && (*up = calloc(RETRY_SLOTS, sizeof(**up))) == NULL)) {
+			/* not yet (or no room to hand it over): kept for the next keys */
+			ldns_pkt_free(s->m.pkt);
+			s->m.pkt = NULL;
 			continue;
+		}
+		(*up)[n].m = s->m;
+		(*up)[n].j = j;
+		(*up)[n].ts_us = s->ts_us;
+		n++;
+		s->m.pkt = NULL;
 		retry_clear(s);
 		r->upgraded++;
 	}
+	return n;
 }
 
 /* A response of a type that carries an expectation (MX, A/AAAA, TLSA, _mta-sts TXT). */
@@ -736,56 +757,74 @@ static void raise_ad_stripped(struct correlate *c, const struct corr_ends *f,
 	raise_dns(c, KIND_DNSSEC_STRIPPED, f, ts, &ev, &exp);
 }
 
+/* Under the stage's lock: what the checks found, stored and judged. */
 static void response(struct correlate *c, const struct corr_ends *f, const struct dns_message *m,
-		     bool query_do, uint64_t ts_us, struct dns_verdict *v)
+		     bool query_do, uint64_t ts_us, const struct dnssec_judgement *j,
+		     const struct retry_upgrade *up, size_t nup)
 {
-	struct dnssec_judgement j;
-	const struct dnssec_counters *dc = dnssec_counters(correlate_dnssec(c));
-	uint64_t keys_before = dc->keys_validated + dc->ds_validated + dc->keys_vouched;
 	const struct resolver_ad_obs *ad;
 	uint32_t ttl;
 	char id[DNS_STS_ID_MAX];
 	bool specific = false;
 
-	memset(v, 0, sizeof(*v));
-	if (!m->has_question || m->opcode != LDNS_PACKET_QUERY) {
-		v->status = "unsigned";
-		v->trust = EXPECT_UNVALIDATED;
-		return;
-	}
-	dnssec_judge_response(c, f, m, query_do, ts_us, &j);
-	v->status = j.status;
-	mx_strlcpy(v->reason, j.reason, sizeof(v->reason));
-	v->trust = j.trust;
-	count_blind(c, m, &j);
-	ad = ad_history(c, f, m, query_do, &j, ts_us);
-	learn(c, f, m, j.trust, j.vouched ? &j.voucher : f != NULL ? &f->srv : NULL, ts_us);
-	if (worth_keeping(m, &j))
-		retry_keep(correlate_dns_retry(c), m, ts_us);
-	if (dc->keys_validated + dc->ds_validated + dc->keys_vouched != keys_before)
-		retry_all(c, correlate_dns_retry(c), ts_us);
+	dnssec_judge_raise(c, f, m, j, ts_us);
+	count_blind(c, m, j);
+	ad = ad_history(c, f, m, query_do, j, ts_us);
+	learn(c, f, m, j->trust, j->vouched ? &j->voucher : f != NULL ? &f->srv : NULL, ts_us);
+	for (size_t i = 0; i < nup; i++)
+		learn(c, NULL, &up[i].m, up[i].j.trust, up[i].j.vouched ? &up[i].j.voucher : NULL,
+		      up[i].ts_us);
 
 	if ((m->rcode == LDNS_RCODE_NOERROR || m->rcode == LDNS_RCODE_NXDOMAIN) && !m->tc) {
 		if (m->qtype == LDNS_RR_TYPE_TLSA)
-			specific = check_tlsa_gone(c, f, m, j.denial_secure, ad, ts_us);
+			specific = check_tlsa_gone(c, f, m, j->denial_secure, ad, ts_us);
 		else if (m->qtype == LDNS_RR_TYPE_TXT && !find_sts(m, id, sizeof(id), &ttl))
-			specific = check_sts_gone(c, f, m, j.denial_secure, ad, ts_us);
+			specific = check_sts_gone(c, f, m, j->denial_secure, ad, ts_us);
 	}
 	/* The more specific kind says it all: no dnssec-stripped on top. */
 	if (specific)
 		return;
-	if (ad != NULL && !j.stripped_raised && !j.denial_stripped)
+	if (ad != NULL && !j->stripped_raised && !j->denial_stripped)
 		raise_ad_stripped(c, f, m, ad, ts_us);
 	else
-		dnssec_judge_stripped(c, f, m, &j, ts_us);
+		dnssec_judge_stripped(c, f, m, j, ts_us);
 }
 
 void dns_correlate_response(struct correlate *c, const struct corr_ends *f,
 			    const struct dns_message *m, bool matched, bool query_do,
 			    uint64_t ts_us, struct dns_verdict *v, struct alert_list *out)
 {
+	struct dnssec_judgement j;
+	const struct dnssec_counters *dc;
+	uint64_t keys_before;
+	struct retry_upgrade *up = NULL;
+	size_t nup = 0;
+
 	(void)matched;
+	memset(v, 0, sizeof(*v));
+	if (!m->has_question || m->opcode != LDNS_PACKET_QUERY) {
+		v->status = "unsigned";
+		v->trust = EXPECT_UNVALIDATED;
+		return;
+	}
+	/* The signature checks, under the validator's lock only. */
+	correlate_validator_enter(c);
+	dc = dnssec_counters(correlate_dnssec(c));
+	keys_before = dc->keys_validated + dc->ds_validated + dc->keys_vouched;
+	dnssec_judge_response(c, f, m, query_do, ts_us, &j);
+	if (worth_keeping(m, &j))
+		retry_keep(correlate_dns_retry(c), m, ts_us);
+	if (dc->keys_validated + dc->ds_validated + dc->keys_vouched != keys_before)
+		nup = retry_all(c, correlate_dns_retry(c), ts_us, &up);
+	correlate_validator_leave(c);
+	v->status = j.status;
+	mx_strlcpy(v->reason, j.reason, sizeof(v->reason));
+	v->trust = j.trust;
+
 	correlate_enter(c, out);
-	response(c, f, m, query_do, ts_us, v);
+	response(c, f, m, query_do, ts_us, &j, up, nup);
 	correlate_leave(c);
+	for (size_t i = 0; i < nup; i++)
+		ldns_pkt_free(up[i].m.pkt);
+	free(up);
 }

@@ -43,6 +43,21 @@ static void bogus_evidence(struct eve *e, const void *arg)
 	eve_u64(e, "rrsigs", dns_count_type(b->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
 }
 
+/* Keeps an alert found by the checks for dnssec_judge_raise. */
+static void pend(struct dnssec_judgement *j, enum mx_kind k, const struct bogus_evidence *ev)
+{
+	struct dnssec_pending *p;
+
+	if (j->npending >= JUDGE_MAX_PENDING)
+		return;
+	p = &j->pending[j->npending++];
+	p->kind = k;
+	p->r = *ev->r;
+	p->what = ev->what;
+	mx_strlcpy(p->owner, ev->owner, sizeof(p->owner));
+	p->type = ev->type;
+}
+
 static void raise_dns(struct correlate *c, enum mx_kind k, const struct corr_ends *f, uint64_t ts,
 		      const struct bogus_evidence *ev, bool validated)
 {
@@ -72,9 +87,8 @@ static void set_status(struct dnssec_judgement *j, const struct dnssec_result *r
 }
 
 /* Validates every RRset of the answer; the one of qtype decides the trust. */
-static void judge_answer(struct correlate *c, const struct corr_ends *f,
-			 const struct dns_message *m, bool query_do, uint64_t ts,
-			 struct dnssec_judgement *j)
+static void judge_answer(struct correlate *c, const struct dns_message *m, bool query_do,
+			 uint64_t ts, struct dnssec_judgement *j)
 {
 	struct dnssec_validator *v = correlate_dnssec(c);
 	const ldns_rr_list *ans = ldns_pkt_answer(m->pkt);
@@ -109,13 +123,13 @@ static void judge_answer(struct correlate *c, const struct corr_ends *f,
 		if (r.status == DNSSEC_BOGUS && !bogus_raised) {
 			bogus_raised = true;
 			ev.what = "RRSIG does not validate against validated keys";
-			raise_dns(c, KIND_DNSSEC_BOGUS, f, ts, &ev, true);
+			pend(j, KIND_DNSSEC_BOGUS, &ev);
 		} else if (r.status == DNSSEC_INDETERMINATE && r.reason == DNSSEC_R_NO_SIGNATURES &&
 			   r.zone_known_signed && query_do && !m->tc && !stripped_raised) {
 			stripped_raised = true;
 			j->stripped_raised = true;
 			ev.what = "answer to a DO query without RRSIG from a signed zone";
-			raise_dns(c, KIND_DNSSEC_STRIPPED, f, ts, &ev, true);
+			pend(j, KIND_DNSSEC_STRIPPED, &ev);
 		}
 		if (!decided && (type == m->qtype || !answer_has(m, m->qtype))) {
 			decided = true;
@@ -131,9 +145,8 @@ static void judge_answer(struct correlate *c, const struct corr_ends *f,
 	}
 }
 
-static void judge_denial(struct correlate *c, const struct corr_ends *f,
-			 const struct dns_message *m, bool query_do, uint64_t ts,
-			 struct dnssec_judgement *j)
+static void judge_denial(struct correlate *c, const struct dns_message *m, bool query_do,
+			 uint64_t ts, struct dnssec_judgement *j)
 {
 	struct dnssec_result r;
 	struct bogus_evidence ev;
@@ -149,10 +162,27 @@ static void judge_denial(struct correlate *c, const struct corr_ends *f,
 	} else if (r.status == DNSSEC_BOGUS) {
 		j->bogus = true;
 		ev.what = "denial of existence does not validate";
-		raise_dns(c, KIND_DNSSEC_BOGUS, f, ts, &ev, true);
+		pend(j, KIND_DNSSEC_BOGUS, &ev);
 	} else if (r.status == DNSSEC_NO_PROOF && r.zone_known_signed && query_do && !m->tc) {
 		j->denial_stripped = true;
 		mx_strlcpy(j->signed_zone, r.zone, sizeof(j->signed_zone));
+	}
+}
+
+void dnssec_judge_raise(struct correlate *c, const struct corr_ends *f, const struct dns_message *m,
+			const struct dnssec_judgement *j, uint64_t ts_us)
+{
+	for (size_t i = 0; i < j->npending; i++) {
+		const struct dnssec_pending *p = &j->pending[i];
+		struct bogus_evidence ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.m = m;
+		ev.r = &p->r;
+		ev.what = p->what;
+		mx_strlcpy(ev.owner, p->owner, sizeof(ev.owner));
+		ev.type = p->type;
+		raise_dns(c, p->kind, f, ts_us, &ev, true);
 	}
 }
 
@@ -195,9 +225,9 @@ void dnssec_judge_response(struct correlate *c, const struct corr_ends *f,
 	if (j->ad_counts && m->rcode == LDNS_RCODE_NOERROR && answer_has(m, LDNS_RR_TYPE_DNSKEY))
 		dnssec_vouch_keys(correlate_dnssec(c), m->pkt, &f->srv, ts_us);
 	if (m->rcode == LDNS_RCODE_NOERROR && answer_has(m, m->qtype))
-		judge_answer(c, f, m, query_do, ts_us, j);
+		judge_answer(c, m, query_do, ts_us, j);
 	else if (m->rcode == LDNS_RCODE_NOERROR || m->rcode == LDNS_RCODE_NXDOMAIN)
-		judge_denial(c, f, m, query_do, ts_us, j);
+		judge_denial(c, m, query_do, ts_us, j);
 	/* The sensor's own judgement wins: secure stays dnssec, bogus stays bogus. */
 	if (j->ad_counts && j->trust == EXPECT_UNVALIDATED && !j->bogus) {
 		j->trust = EXPECT_RESOLVER_AD;

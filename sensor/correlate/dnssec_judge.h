@@ -13,7 +13,19 @@
 #define MX_DNSSEC_JUDGE_H
 
 #include "correlate/correlate.h"
+#include "dnssec/dnssec.h"
 #include "dns.h"
+
+/* An alert the signature checks found, raised later under the stage's lock. */
+struct dnssec_pending {
+	enum mx_kind kind; /* dnssec-bogus or dnssec-stripped */
+	struct dnssec_result r;
+	const char *what; /* a constant string */
+	char owner[DNS_NAME_STR_MAX];
+	uint16_t type;
+};
+
+#define JUDGE_MAX_PENDING 2
 
 struct dnssec_judgement {
 	const char *status;	 /* "secure", "bogus", "insecure", "indeterminate", "no-proof" */
@@ -33,22 +45,33 @@ struct dnssec_judgement {
 	bool vouched;
 	struct mx_addr voucher;
 	enum resolver_ad_verdict ad_verdict; /* for an AD=1 response: why it counts or not */
+	/* dnssec-bogus and dnssec-stripped found by the checks, not raised yet */
+	struct dnssec_pending pending[JUDGE_MAX_PENDING];
+	size_t npending;
 };
 
 /*
- * Judges response m seen on flow f; query_do: the matching query set DO.
- * Alerts go to the running entry point's list. With f NULL nothing is
- * raised (a re-validation of a kept response). Runs under the correlate
- * stage's lock: called only from dns_correlate.c's entry point, never
- * takes the lock.
+ * Judges response m seen from the ends f; query_do: the matching query
+ * set DO. The alerts the checks find are left in j->pending (see
+ * dnssec_judge_raise). f may be NULL (a re-validation of a kept
+ * response). Runs under the validator's lock (correlate_validator_enter)
+ * and not the stage's: called only by dns_correlate.c's entry point.
  */
 void dnssec_judge_response(struct correlate *c, const struct corr_ends *f,
 			   const struct dns_message *m, bool query_do, uint64_t ts_us,
 			   struct dnssec_judgement *j);
 
 /*
+ * Raises the alerts j->pending holds for response m seen from the ends
+ * f. Runs under the stage's lock: called only by dns_correlate.c's entry
+ * point, never takes it.
+ */
+void dnssec_judge_raise(struct correlate *c, const struct corr_ends *f, const struct dns_message *m,
+			const struct dnssec_judgement *j, uint64_t ts_us);
+
+/*
  * Raises dnssec-stripped for a response whose judgement says
- * denial_stripped. Runs under the correlate stage's lock, as above.
+ * denial_stripped. Runs under the stage's lock, as above.
  */
 void dnssec_judge_stripped(struct correlate *c, const struct corr_ends *f,
 			   const struct dns_message *m, const struct dnssec_judgement *j,
