@@ -6,8 +6,9 @@
  * certificate-expired, tls-version-downgrade; the
  * server's STARTTLS/TLS history; and the session's DANE and MTA-STS
  * verdicts. Every function is an entry point: it takes the correlate
- * stage's lock once for its run (the session's mail_facts belong to the
- * caller's thread). The alerts it decides are appended to out, whose
+ * stage's lock once for its run (mail_correlate_certificate a second
+ * time after the chain's verification, done without it, failed); the
+ * session's mail_facts belong to the caller's thread. The alerts it decides are appended to out, whose
  * records the caller writes (app/alert_out.h).
  */
 #ifndef MX_MAIL_CORRELATE_H
@@ -147,7 +148,13 @@ void mail_correlate_cleartext_mail(struct correlate *c, struct mail_facts *mf,
 void mail_correlate_rcpt(struct correlate *c, struct mail_facts *mf, const char *rcpt_domain,
 			 uint64_t ts_us, struct alert_list *out);
 
-/* The server's certificate chain was read: tlsa-mismatch, certificate-host-mismatch. */
+/*
+ * The server's certificate chain was read: tlsa-mismatch,
+ * certificate-host-mismatch, and under an MTA-STS enforce policy
+ * certificate-not-trusted and certificate-expired. The chain is verified
+ * (pkix_verify) after the lock is released; the lock is taken a second
+ * time only when the verification failed, to decide that alert.
+ */
 void mail_correlate_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
 				struct alert_list *out);
 
