@@ -137,7 +137,7 @@ static struct alert_list *alerts(struct dns_ctx *d)
 /* The ends of a flow, as correlate takes them. */
 static struct corr_ends flow_ends(const struct flow *f)
 {
-	return (struct corr_ends){f->cli, f->srv, f->cport, f->sport};
+	return (struct corr_ends){f->cli, f->srv, f->cport, f->sport, f->flow_id};
 }
 
 static struct query_slot *query_find(struct dns_ctx *d, const struct dns_message *m)

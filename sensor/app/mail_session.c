@@ -1,10 +1,10 @@
 /*
  * mail_session.c - one SMTP connection: drives the SMTP and TLS
- * dissectors over the two reassembled directions, raises the detections
- * that need no expectation (starttls-masked, starttls-rejected,
- * STARTTLS command and response injection, ehlo-downgrade,
- * requiretls-violation, tls-fallback-cleartext, stream-evasion), hands the rest to
- * mail_correlate.c, and writes the smtp and tls records.
+ * dissectors over the two reassembled directions, keeps the failed TLS
+ * attempts per address pair, hands what it saw to mail_correlate.h as
+ * copied facts (every detection is decided there), writes the alert
+ * records of the requests correlate hands back, and the smtp and tls
+ * records.
  */
 #include "app/mail_session.h"
 #include "util/hash.h"
@@ -37,14 +37,6 @@
 /* Bytes of each version of a conflicting overlap quoted in stream-evasion. */
 #define EVASION_QUOTE 64
 
-struct fallback_slot {
-	bool used;
-	struct mx_addr cli, srv;
-	uint64_t ts_us;
-	uint64_t flow_id;
-	char why[48];
-};
-
 struct mail_counters {
 	uint64_t sessions, implicit_tls, starttls_offered, starttls_issued, tls_handshakes,
 	    cleartext_mail, records, memcap, fallback_evicted;
@@ -57,7 +49,7 @@ struct mail_ctx {
 	struct tls_memcap tls_mc;
 	struct tls_cert_cache *certs;
 	size_t session_bytes;
-	struct fallback_slot fallback[FALLBACK_SLOTS];
+	struct tls_failure_facts fallback[FALLBACK_SLOTS];
 	struct mx_hash_key key; /* of the fallback slots */
 	struct mail_counters ctr;
 	/* what correlate decided in its last entry point, written after it returned */
@@ -187,7 +179,7 @@ static uint32_t pair_hash(const struct mail_ctx *m, const struct mx_addr *a,
  * Puts a slot to the state store (correlate_state.h), so that a fallback
  * after a restart is still seen: {"used","ts_us","flow_id","why"}.
  */
-static void persist_slot(struct mail_ctx *m, const struct fallback_slot *slot)
+static void persist_slot(struct mail_ctx *m, const struct tls_failure_facts *slot)
 {
 	const struct correlate_config *cc = correlate_config(m->corr);
 	char c[64], v[64], value[192];
@@ -216,7 +208,7 @@ static void persist_slot(struct mail_ctx *m, const struct fallback_slot *slot)
 bool mail_ctx_restore(void *arg, const struct state_fact *f)
 {
 	struct mail_ctx *m = arg;
-	struct fallback_slot in;
+	struct tls_failure_facts in;
 	char cli[64], srv[64], why[48] = "", used[8] = "";
 	unsigned long long ts, flow_id;
 	char *value = strndup(f->value, f->value_len);
@@ -242,7 +234,7 @@ bool mail_ctx_restore(void *arg, const struct state_fact *f)
 /* Remembers that TLS failed between the session's client and server. */
 static void note_tls_failure(struct mail_session *s, const char *why, uint64_t ts)
 {
-	struct fallback_slot *slot = &s->m->fallback[pair_hash(s->m, &s->f->cli, &s->f->srv)];
+	struct tls_failure_facts *slot = &s->m->fallback[pair_hash(s->m, &s->f->cli, &s->f->srv)];
 
 	if (s->tls_failed_noted)
 		return;
@@ -270,7 +262,8 @@ static struct mail_facts *facts(struct mail_session *s)
 	const struct tls_info *ti = &s->tls.info;
 	struct mail_tls_facts *t = &mf->tls;
 
-	mf->ends = (struct corr_ends){s->f->cli, s->f->srv, s->f->cport, s->f->sport};
+	mf->ends =
+	    (struct corr_ends){s->f->cli, s->f->srv, s->f->cport, s->f->sport, s->f->flow_id};
 	mf->smtp.midstream = si->midstream;
 	mf->smtp.starttls_offered = si->starttls_offered;
 	mf->smtp.starttls_issued = si->starttls_issued;
@@ -308,40 +301,16 @@ static void write_alerts(struct mail_session *s)
 	alert_out_flush(s->m->eve, s->f, &s->m->alerts);
 }
 
-struct fallback_evidence {
-	const struct fallback_slot *slot;
-	uint64_t ts;
-};
-
-static void fallback_evidence(struct eve *e, const void *arg)
-{
-	const struct fallback_evidence *fe = arg;
-
-	eve_str(e, "tls_failure", fe->slot->why);
-	eve_u64(e, "failed_flow_id", fe->slot->flow_id & 0x7ffffffffffffULL);
-	eve_u64(e, "seconds_after_failure", (fe->ts - fe->slot->ts_us) / MX_USEC);
-	eve_str(e, "cleartext", "MAIL FROM sent without TLS");
-}
-
 static void check_fallback(struct mail_session *s, uint64_t ts)
 {
-	struct fallback_slot *slot = &s->m->fallback[pair_hash(s->m, &s->f->cli, &s->f->srv)];
-	const struct correlate_config *cc = correlate_config(s->m->corr);
-	struct fallback_evidence fe = {slot, ts};
-	struct alert_keys keys = {&s->f->cli, &s->f->srv, NULL, NULL};
+	struct tls_failure_facts *slot = &s->m->fallback[pair_hash(s->m, &s->f->cli, &s->f->srv)];
 
 	if (s->fallback_checked)
 		return;
 	s->fallback_checked = true;
-	if (!slot->used || slot->flow_id == s->f->flow_id ||
-	    mx_addr_cmp(&slot->cli, &s->f->cli) != 0 || mx_addr_cmp(&slot->srv, &s->f->srv) != 0)
+	if (!mail_correlate_fallback(s->m->corr, facts(s), slot, ts, alerts(s)))
 		return;
-	if (ts < slot->ts_us || ts - slot->ts_us > (uint64_t)cc->fallback_window_s * MX_USEC)
-		return;
-	correlate_raise(s->m->corr, KIND_TLS_FALLBACK_CLEARTEXT, ts, FLOW_TOSERVER, "smtp", &keys,
-			NULL, fallback_evidence, &fe, alerts(s));
 	write_alerts(s);
-	s->mf.alerted[KIND_TLS_FALLBACK_CLEARTEXT] = true;
 	slot->used = false;
 	persist_slot(s->m, slot);
 }
@@ -438,22 +407,11 @@ static void not_tls_evidence(struct eve *e, const void *arg)
 	eve_str(e, "observed", "server bytes after 220 to STARTTLS are not TLS records");
 }
 
+/* Something the dissectors recognised: correlate raises it once per session. */
 static void raise_once(struct mail_session *s, enum mx_kind k, int dir, uint64_t ts,
-		       alert_evidence_fn fn, const void *arg, const struct alert_expectation *exp)
+		       alert_evidence_fn fn, const void *arg)
 {
-	struct alert_keys keys;
-
-	if (s->mf.alerted[k])
-		return;
-	s->mf.alerted[k] = true;
-	/* The MX host and domain of the server, for suppressions and
-	   thresholds by domain or MX host. */
-	mail_correlate_targets(s->m->corr, facts(s), ts);
-	keys = (struct alert_keys){dir == FLOW_TOSERVER ? &s->f->cli : &s->f->srv,
-				   dir == FLOW_TOSERVER ? &s->f->srv : &s->f->cli,
-				   s->mf.ndomains ? s->mf.domains[0] : NULL,
-				   s->mf.nhosts ? s->mf.hosts[0] : NULL};
-	correlate_raise(s->m->corr, k, ts, dir, "smtp", &keys, exp, fn, arg, alerts(s));
+	mail_correlate_seen(s->m->corr, facts(s), k, dir, ts, fn, arg, alerts(s));
 	write_alerts(s);
 }
 
@@ -528,7 +486,7 @@ static void on_smtp_event(void *ctx, const struct smtp_event *ev)
 		break;
 	case SMTP_EV_STARTTLS_MASKED:
 		keep_ehlo_lines(s, ev);
-		raise_once(s, KIND_STARTTLS_MASKED, FLOW_TOCLIENT, ts, masked_evidence, ev, NULL);
+		raise_once(s, KIND_STARTTLS_MASKED, FLOW_TOCLIENT, ts, masked_evidence, ev);
 		break;
 	case SMTP_EV_STARTTLS_REPLY:
 		s->m->ctr.starttls_issued++;
@@ -543,15 +501,15 @@ static void on_smtp_event(void *ctx, const struct smtp_event *ev)
 		break;
 	case SMTP_EV_STARTTLS_COMMAND_INJECTION:
 		raise_once(s, KIND_STARTTLS_COMMAND_INJECTION, FLOW_TOSERVER, ts, inject_evidence,
-			   ev, NULL);
+			   ev);
 		break;
 	case SMTP_EV_STARTTLS_RESPONSE_INJECTION:
 		s->response_injection_seen = true;
 		raise_once(s, KIND_STARTTLS_RESPONSE_INJECTION, FLOW_TOCLIENT, ts, inject_evidence,
-			   ev, NULL);
+			   ev);
 		break;
 	case SMTP_EV_EHLO_DOWNGRADE:
-		raise_once(s, KIND_EHLO_DOWNGRADE, FLOW_TOSERVER, ts, downgrade_evidence, ev, NULL);
+		raise_once(s, KIND_EHLO_DOWNGRADE, FLOW_TOSERVER, ts, downgrade_evidence, ev);
 		break;
 	case SMTP_EV_COMMAND:
 		on_command(s, ev, ts);
@@ -559,7 +517,7 @@ static void on_smtp_event(void *ctx, const struct smtp_event *ev)
 	case SMTP_EV_TRANSACTION:
 		if (ev->u.trans.requiretls && !smtp_dir_is_tls(&s->smtp, FLOW_TOSERVER))
 			raise_once(s, KIND_REQUIRETLS_VIOLATION, FLOW_TOSERVER, ts,
-				   requiretls_evidence, ev, NULL);
+				   requiretls_evidence, ev);
 		break;
 	default:
 		break;
@@ -707,7 +665,7 @@ static void on_tls_event(void *ctx, const struct tls_event *ev)
 		    ev->u.not_tls.records_before == 0) {
 			s->response_injection_seen = true;
 			raise_once(s, KIND_STARTTLS_RESPONSE_INJECTION, FLOW_TOCLIENT, ts,
-				   not_tls_evidence, ev, NULL);
+				   not_tls_evidence, ev);
 		}
 		break;
 	default:
@@ -818,7 +776,7 @@ void mail_session_stream(struct mail_ctx *m, struct mail_session *s, struct flow
 				     len,
 				     dir == FLOW_TOSERVER ? "to_server" : "to_client"};
 
-		raise_once(s, KIND_STREAM_EVASION, dir, f->last_ts, evasion_evidence, &ev, NULL);
+		raise_once(s, KIND_STREAM_EVASION, dir, f->last_ts, evasion_evidence, &ev);
 		s->overlap_kept_len = s->overlap_kept_total = 0;
 		break;
 	}

@@ -79,6 +79,7 @@ void correlate_config_defaults(struct correlate_config *cfg);
 struct corr_ends {
 	struct mx_addr cli, srv;
 	uint16_t cport, sport;
+	uint64_t flow_id;
 };
 
 struct correlate;

@@ -1095,6 +1095,21 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 	update_history(c, mf, ts_us);
 }
 
+struct fallback_evidence {
+	const struct tls_failure_facts *prev;
+	uint64_t ts;
+};
+
+static void fallback_evidence(struct eve *e, const void *arg)
+{
+	const struct fallback_evidence *fe = arg;
+
+	eve_str(e, "tls_failure", fe->prev->why);
+	eve_u64(e, "failed_flow_id", fe->prev->flow_id & 0x7ffffffffffffULL);
+	eve_u64(e, "seconds_after_failure", (fe->ts - fe->prev->ts_us) / MX_USEC);
+	eve_str(e, "cleartext", "MAIL FROM sent without TLS");
+}
+
 /* ---- the public entry points: each takes the correlate stage's lock once ---- */
 
 void mail_correlate_targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
@@ -1178,5 +1193,41 @@ void mail_correlate_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_
 {
 	correlate_enter(c, NULL);
 	judge_end(c, mf, ts_us);
+	correlate_leave(c);
+}
+
+bool mail_correlate_fallback(struct correlate *c, struct mail_facts *mf,
+			     const struct tls_failure_facts *prev, uint64_t ts_us,
+			     struct alert_list *out)
+{
+	const struct corr_ends *f = &mf->ends;
+	struct fallback_evidence fe = {prev, ts_us};
+	struct alert_keys keys = {&f->cli, &f->srv, NULL, NULL};
+
+	if (!prev->used || prev->flow_id == f->flow_id || mx_addr_cmp(&prev->cli, &f->cli) != 0 ||
+	    mx_addr_cmp(&prev->srv, &f->srv) != 0)
+		return false;
+	if (ts_us < prev->ts_us ||
+	    ts_us - prev->ts_us > (uint64_t)correlate_config(c)->fallback_window_s * MX_USEC)
+		return false;
+	correlate_enter(c, out);
+	correlate_decide(c, KIND_TLS_FALLBACK_CLEARTEXT, ts_us, FLOW_TOSERVER, "smtp", &keys, NULL,
+			 fallback_evidence, &fe);
+	mf->alerted[KIND_TLS_FALLBACK_CLEARTEXT] = true;
+	correlate_leave(c);
+	return true;
+}
+
+void mail_correlate_seen(struct correlate *c, struct mail_facts *mf, enum mx_kind k, int dir,
+			 uint64_t ts_us, alert_evidence_fn evidence, const void *arg,
+			 struct alert_list *out)
+{
+	correlate_enter(c, out);
+	if (!mf->alerted[k]) {
+		/* The MX host and domain of the server, for suppressions and
+		   thresholds by domain or MX host. */
+		targets(c, mf, ts_us);
+		raise(c, mf, k, dir, ts_us, NULL, evidence, arg);
+	}
 	correlate_leave(c);
 }

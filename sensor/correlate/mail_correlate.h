@@ -8,8 +8,8 @@
  * verdicts. Every function is an entry point: it takes the correlate
  * stage's lock once for its run (mail_correlate_certificate a second
  * time after the chain's verification, done without it, failed); the
- * session's mail_facts belong to the caller's thread. The alerts it decides are appended to out, whose
- * records the caller writes (app/alert_out.h).
+ * session's mail_facts belong to the caller's thread. The alerts it decides are appended to out,
+ * whose records the caller writes (app/alert_out.h).
  */
 #ifndef MX_MAIL_CORRELATE_H
 #define MX_MAIL_CORRELATE_H
@@ -124,6 +124,36 @@ struct mail_facts {
 	enum verdict dane, sts;
 	struct mail_policy_seen policy;
 };
+
+/* A TLS attempt that failed between a client and a server, as the session keeps it. */
+struct tls_failure_facts {
+	bool used; /* false: none remembered */
+	struct mx_addr cli, srv;
+	uint64_t ts_us;
+	uint64_t flow_id;
+	char why[48];
+};
+
+/*
+ * The session's first cleartext MAIL FROM. prev is the failed TLS attempt
+ * the session remembers for its client and server: tls-fallback-cleartext
+ * when it was another flow of the same pair at most fallback_window_s
+ * before. Returns true when it was judged a fallback (the caller then
+ * forgets prev); the lock is taken only to decide the alert.
+ */
+bool mail_correlate_fallback(struct correlate *c, struct mail_facts *mf,
+			     const struct tls_failure_facts *prev, uint64_t ts_us,
+			     struct alert_list *out);
+
+/*
+ * Something the session's dissectors recognised on their own
+ * (starttls-masked, the injections, ehlo-downgrade, requiretls-violation,
+ * stream-evasion): kind k, once per session, with the session's MX host
+ * and domain as keys and evidence(e, arg) as its evidence.
+ */
+void mail_correlate_seen(struct correlate *c, struct mail_facts *mf, enum mx_kind k, int dir,
+			 uint64_t ts_us, alert_evidence_fn evidence, const void *arg,
+			 struct alert_list *out);
 
 /* A successful EHLO reply in cleartext: starttls-stripped. */
 void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,

@@ -56,7 +56,7 @@ struct dfx {
 static void on_message(void *ctx, const struct dns_message *m)
 {
 	struct dfx *x = ctx;
-	struct corr_ends ends = {x->f.cli, x->f.srv, x->f.cport, x->f.sport};
+	struct corr_ends ends = {x->f.cli, x->f.srv, x->f.cport, x->f.sport, x->f.flow_id};
 
 	x->out.render = true;
 	dns_correlate_response(x->c, &ends, m, true, x->query_do, x->ts, &x->v, &x->out);

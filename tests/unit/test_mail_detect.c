@@ -105,7 +105,7 @@ static void session(struct fx *x, const char *srv)
 	x->f.sport = 25;
 	x->f.proto = 6;
 	x->f.flow_id = 1;
-	x->mf.ends = (struct corr_ends){x->f.cli, x->f.srv, x->f.cport, x->f.sport};
+	x->mf.ends = (struct corr_ends){x->f.cli, x->f.srv, x->f.cport, x->f.sport, x->f.flow_id};
 }
 
 static void fx_free(struct fx *x)
