@@ -1447,7 +1447,7 @@ static void test_alert_keys_and_filter(void **state)
 	alert_set_filter(correlate_alerts(x->c), record_keys, &k);
 	/* the expectation's domain and MX host are the keys; the server is the source */
 	session(x, "192.0.2.25");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(k.calls, 1);
 	assert_string_equal(k.domain, "required.test");
 	assert_string_equal(k.mx_host, "mx.required.test");
@@ -1456,7 +1456,7 @@ static void test_alert_keys_and_filter(void **state)
 	assert_int_equal(k.sid, kind_sid(KIND_STARTTLS_STRIPPED));
 	/* a recipient domain's policy: the policy's domain, though the session knew none */
 	session(x, "203.0.113.9");
-	mail_correlate_cleartext_mail(x->c, &x->mf, "required.test", T0);
+	mail_correlate_cleartext_mail(x->c, &x->mf, "required.test", T0, out(x));
 	assert_string_equal(k.domain, "required.test");
 	assert_string_equal(k.mx_host, "-");
 	assert_string_equal(k.src, "198.51.100.7");
@@ -1464,18 +1464,18 @@ static void test_alert_keys_and_filter(void **state)
 	/* DANE by SNI: the host whose TLSA applies */
 	session(x, "203.0.113.9");
 	cert(x, 0x99);
-	snprintf(x->ti.sni, sizeof(x->ti.sni), "mx.pinned.test");
-	mail_correlate_certificate(x->c, &x->mf, T0);
+	snprintf(x->mf.tls.sni, sizeof(x->mf.tls.sni), "mx.pinned.test");
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
 	assert_string_equal(k.mx_host, "mx.pinned.test");
 	assert_int_equal(ac->written, 3);
 	/* suppressed and rate limited: counted, not written, the session still marked */
 	k.answer = ALERT_SUPPRESSED;
 	session(x, "192.0.2.25");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_true(x->mf.alerted[KIND_STARTTLS_STRIPPED]);
 	k.answer = ALERT_RATE_LIMITED;
 	session(x, "192.0.2.25");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(ac->suppressed, 1);
 	assert_int_equal(ac->rate_limited, 1);
 	assert_int_equal(ac->written, 3);
@@ -1488,7 +1488,7 @@ static void test_alert_keys_and_filter(void **state)
 	alert_set_rule(correlate_alerts(x->c), KIND_STARTTLS_STRIPPED, &off);
 	assert_false(alert_get_rule(correlate_alerts(x->c), KIND_STARTTLS_STRIPPED)->enabled);
 	session(x, "192.0.2.25");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_int_equal(ac->disabled, 1);
 	assert_int_equal(k.calls, 5);
 	assert_null(alert_get_rule(correlate_alerts(x->c), KIND_COUNT));
@@ -1503,7 +1503,7 @@ static void test_alert_record(void **state)
 	(void)state;
 	/* a configured expectation: the rule's severity; no incident for a session alert */
 	session(x, "192.0.2.25");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_true(eve_has(x, "\"severity\":2"));
 	assert_true(eve_has(x, "\"expectation_source\":[\"policy\"]"));
 	assert_true(eve_has(x, "\"validated\":true"));
@@ -1512,7 +1512,7 @@ static void test_alert_record(void **state)
 	/* resting on history only: two steps lower */
 	history(x, "203.0.113.10", 3, T0 - SEC(86400), 0, 0);
 	session(x, "203.0.113.10");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_true(eve_has(x, "\"severity\":4"));
 	assert_true(eve_has(x, "\"trust\":\"history\""));
 	/* the rule's own severities for history and validated expectations */
@@ -1523,11 +1523,11 @@ static void test_alert_record(void **state)
 	alert_set_rule(correlate_alerts(x->c), KIND_STARTTLS_STRIPPED, &r);
 	history(x, "203.0.113.11", 3, T0 - SEC(86400), 0, 0);
 	session(x, "203.0.113.11");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_true(eve_has(x, "\"severity\":1,"));
 	assert_false(eve_has(x, "\"severity\":3,"));
 	session(x, "192.0.2.26");
-	mail_correlate_ehlo(x->c, &x->mf, T0);
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
 	assert_true(eve_has(x, "\"severity\":3,"));
 	fx_free(x);
 }
@@ -1590,10 +1590,14 @@ int main(void)
 	    cmocka_unit_test(test_verdicts_tls),
 	    cmocka_unit_test(test_unknown_mx_counter),
 	    cmocka_unit_test(test_history_versions_keys),
-	    cmocka_unit_test(test_version_sentinel),   cmocka_unit_test(test_tlsa_match_kinds),
-	    cmocka_unit_test(test_full_match),	       cmocka_unit_test(test_dane_required_policy),
-	    cmocka_unit_test(test_alert_keys_and_filter), cmocka_unit_test(test_alert_record),
-	    cmocka_unit_test(test_kind_names),	       cmocka_unit_test(test_format_tlsa),
+	    cmocka_unit_test(test_version_sentinel),
+	    cmocka_unit_test(test_tlsa_match_kinds),
+	    cmocka_unit_test(test_full_match),
+	    cmocka_unit_test(test_dane_required_policy),
+	    cmocka_unit_test(test_alert_keys_and_filter),
+	    cmocka_unit_test(test_alert_record),
+	    cmocka_unit_test(test_kind_names),
+	    cmocka_unit_test(test_format_tlsa),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
