@@ -41,6 +41,7 @@ const struct mx_counter_desc blind_counter_desc[] = {
     MX_COUNTER("blind.dns_ad_off", struct blind_counters, dns_ad_off),
     MX_COUNTER("blind.dns_ad_untrusted", struct blind_counters, dns_ad_untrusted),
     MX_COUNTER("blind.dane_tls13", struct blind_counters, dane_tls13),
+    MX_COUNTER("blind.dane_no_cert", struct blind_counters, dane_no_cert),
     MX_COUNTER("blind.smtp_unknown_mx", struct blind_counters, smtp_unknown_mx),
     {NULL, 0},
 };

@@ -191,6 +191,8 @@ struct blind_counters {
 	uint64_t dns_ad_off;	   /* AD=1 but dnssec.trust-ad is false */
 	uint64_t dns_ad_untrusted; /* AD=1 from a resolver not in trusted-resolvers */
 	uint64_t dane_tls13;	   /* DANE expected, certificate encrypted (TLS 1.3) */
+	uint64_t dane_no_cert;	   /* DANE expected, TLS <= 1.2 without a Certificate
+				      message (resumed session, handshake not captured) */
 	uint64_t smtp_unknown_mx;  /* port 25 sessions to a server no DNS answer or policy named */
 };
 extern const struct mx_counter_desc blind_counter_desc[];

@@ -1071,8 +1071,12 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 			mf->dane = VERDICT_UNVERIFIABLE;
 		else
 			mf->dane = VERDICT_OK;
-		if (mf->dane == VERDICT_UNVERIFIABLE && !blind)
-			correlate_blind(c)->dane_tls13++;
+		if (mf->dane == VERDICT_UNVERIFIABLE && !blind) {
+			if (mf->tls.cert_visibility == TLS_CERT_ENCRYPTED)
+				correlate_blind(c)->dane_tls13++;
+			else
+				correlate_blind(c)->dane_no_cert++;
+		}
 	}
 	if (mf->ends.sport == 25 && !mf->smtp.midstream && mf->nhosts == 0)
 		correlate_blind(c)->smtp_unknown_mx++;

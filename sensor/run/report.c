@@ -106,6 +106,11 @@ static void blind_spots(struct report *r, FILE *out)
 	     "or a --trust-anchor"},
 	    {"blind.dane_tls13", "SMTP sessions under DANE in TLS 1.3 (certificate encrypted)",
 	     "nothing on the wire: only TLS itself and the MX host could be checked"},
+	    {"blind.dane_no_cert",
+	     "SMTP sessions under DANE in TLS 1.2 or lower without a certificate on the wire "
+	     "(resumed sessions, handshakes not captured)",
+	     "nothing for resumptions (the first, full handshake is judged); else a capture "
+	     "that holds the handshakes"},
 	    {"blind.smtp_unknown_mx",
 	     "SMTP sessions to port 25 of servers no DNS answer or "
 	     "policy named",

@@ -972,6 +972,13 @@ static void test_verdicts_tls(void **state)
 	x->mf.tls.cert_visibility = TLS_CERT_ENCRYPTED;
 	mail_correlate_end(x->c, &x->mf, T0);
 	assert_int_equal(x->mf.sts, VERDICT_UNVERIFIABLE);
+	/* a resumed TLS 1.2 session shows no certificate either: its own blind spot */
+	clean_tls_session(x, "192.0.2.28");
+	x->mf.tls.cert_visibility = TLS_CERT_NOT_SEEN;
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_UNVERIFIABLE);
+	assert_int_equal(b->dane_tls13, 1);
+	assert_int_equal(b->dane_no_cert, 1);
 	/* mid-stream inside TLS: unverifiable, but not a TLS 1.3 blind spot */
 	session(x, "192.0.2.28");
 	x->mf.smtp.midstream = true;
