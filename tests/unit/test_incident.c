@@ -4,7 +4,9 @@
  * another MX host opens its own incident, the window closes an incident,
  * an SMTP alert about the same domain and MX joins the newest open one,
  * kinds that are separate attempts (dns-answer-race) and alerts without a
- * domain or MX are never grouped, and ids count from 1.
+ * domain or MX are never grouped, ids count from 1, a full bucket evicts
+ * its least recently used incident, and replacing closed incidents is not
+ * counted as an eviction.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -178,6 +180,74 @@ static void test_room_kept(void **state)
 	incident_table_free(t);
 }
 
+/*
+ * In a full bucket the least recently used incident goes: one incident
+ * noted again before every new one is always the most recent of its
+ * bucket, so it is never the one evicted, however many others come.
+ */
+static void test_lru_evicted(void **state)
+{
+	struct incident_table *t = incident_table_new();
+	struct mx_addr r = addr(53);
+	struct incident_key hot = {KIND_DNSSEC_STRIPPED, "hot.example.test", NULL, &r};
+	struct incident_ref ref;
+	char name[64];
+
+	(void)state;
+	/* Every bucket full first, oldest to newest, so the first incident
+	 * of the hot key takes the least recently used slot of its bucket. */
+	for (unsigned i = 0; i < 4 * INCIDENT_SLOTS; i++) {
+		struct incident_key k = {KIND_DNSSEC_STRIPPED, name, NULL, &r};
+
+		snprintf(name, sizeof(name), "old%u.example.test", i);
+		assert_int_equal(incident_note(t, &k, S(1) + i, &ref), INCIDENT_NEW);
+	}
+	assert_int_equal(incident_note(t, &hot, S(2), &ref), INCIDENT_NEW);
+	for (unsigned i = 0; i < 4 * INCIDENT_SLOTS; i++) {
+		struct incident_key k = {KIND_DNSSEC_STRIPPED, name, NULL, &r};
+
+		assert_int_equal(incident_note(t, &hot, S(2) + 2 * i + 1, &ref), INCIDENT_MERGED);
+		assert_int_equal(ref.id, 4 * INCIDENT_SLOTS + 1);
+		snprintf(name, sizeof(name), "d%u.example.test", i);
+		assert_int_equal(incident_note(t, &k, S(2) + 2 * i + 2, &ref), INCIDENT_NEW);
+	}
+	assert_true(incident_counters(t)->evicted >= 7 * INCIDENT_SLOTS);
+	incident_table_free(t);
+}
+
+/* Replacing incidents whose window has closed is not an eviction. */
+static void test_closed_replaced_not_evicted(void **state)
+{
+	struct incident_table *t = incident_table_new();
+	struct mx_addr r = addr(53);
+	struct incident_ref ref;
+	uint64_t later = S(10 + 2 * INCIDENT_WINDOW_S);
+	uint64_t evicted;
+	char name[64];
+
+	(void)state;
+	for (unsigned i = 0; i < 4 * INCIDENT_SLOTS; i++) {
+		struct incident_key k = {KIND_DNSSEC_STRIPPED, name, NULL, &r};
+
+		snprintf(name, sizeof(name), "d%u.example.test", i);
+		assert_int_equal(incident_note(t, &k, S(1), &ref), INCIDENT_NEW);
+	}
+	evicted = incident_counters(t)->evicted;
+	assert_true(evicted > 0);
+	/* Every bucket is full of closed incidents now: new keys and old ones
+	 * alike replace them, and nothing counts as evicted. */
+	for (unsigned i = 0; i < 8; i++) {
+		struct incident_key k = {KIND_DNSSEC_STRIPPED, name, NULL, &r};
+
+		snprintf(name, sizeof(name), "new%u.example.test", i);
+		assert_int_equal(incident_note(t, &k, later + i, &ref), INCIDENT_NEW);
+		snprintf(name, sizeof(name), "d%u.example.test", 4 * INCIDENT_SLOTS - 1 - i);
+		assert_int_equal(incident_note(t, &k, later + i, &ref), INCIDENT_NEW);
+	}
+	assert_int_equal(incident_counters(t)->evicted, evicted);
+	incident_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +255,8 @@ int main(void)
 	    cmocka_unit_test(test_smtp_joins),	  cmocka_unit_test(test_not_grouped),
 	    cmocka_unit_test(test_bounded),
 	    cmocka_unit_test(test_room_kept),
+	    cmocka_unit_test(test_lru_evicted),
+	    cmocka_unit_test(test_closed_replaced_not_evicted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
