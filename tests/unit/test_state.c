@@ -403,6 +403,9 @@ static void test_dnssec_and_handled_facts(void **unused)
 
 	(void)unused;
 	correlate_state_handler(c, STATE_TLS_FAILURE, count_fact, &handled);
+	/* kinds out of range are refused, not registered */
+	correlate_state_handler(c, STATE_KIND_END, count_fact, &handled);
+	correlate_state_handler(c, (enum state_kind)0, count_fact, &handled);
 	put(st, STATE_TLS_FAILURE, "198.51.100.7 192.0.2.25", "{\"any\":1}", T0, T0 + SEC(600));
 	put(st, STATE_TLS_FAILURE, "198.51.100.7 192.0.2.26", "{\"any\":1}", T0, T0 + SEC(600));
 	put(st, STATE_INSECURE, "plain.test", "{\"expires_us\":1800000600000000}", T0,
@@ -425,6 +428,46 @@ static void test_dnssec_and_handled_facts(void **unused)
 	correlate_free(c);
 }
 
+/* A name with a byte outside printable ASCII is never written, so never restored. */
+static void test_non_ascii_name_not_written(void **unused)
+{
+	struct correlate *c = stage();
+	struct state *st = open_store(0);
+	struct expect_mxset mx;
+	const struct expect_mxset *m2;
+	char err[256];
+
+	(void)unused;
+	correlate_attach_state(c, st);
+	memset(&mx, 0, sizeof(mx));
+	mx.trust = EXPECT_DNSSEC;
+	mx.expires_us = T0 + SEC(300);
+	mx.mx[0].pref = 10;
+	strcpy(mx.mx[0].host, "mx\x7f.example.test");
+	mx.n = 1;
+	expect_put_mx(correlate_expect(c), "del.test", &mx, T0);
+	strcpy(mx.mx[0].host, "mx\xc3\xa9.example.test");
+	expect_put_mx(correlate_expect(c), "utf8.test", &mx, T0);
+	strcpy(mx.mx[0].host, "mx1.example.test");
+	expect_put_mx(correlate_expect(c), "ascii.test", &mx, T0);
+	correlate_flush_state(c);
+	state_sync(st);
+	correlate_attach_state(c, NULL);
+	state_close(st);
+	correlate_free(c);
+
+	c = stage();
+	st = open_store(0);
+	assert_true(correlate_load_state(c, st, err, sizeof(err)));
+	m2 = expect_get_mx(correlate_expect(c), "ascii.test", T0 + SEC(10));
+	assert_non_null(m2);
+	assert_string_equal(m2->mx[0].host, "mx1.example.test");
+	assert_null(expect_get_mx(correlate_expect(c), "del.test", T0 + SEC(10)));
+	assert_null(expect_get_mx(correlate_expect(c), "utf8.test", T0 + SEC(10)));
+	state_close(st);
+	correlate_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +479,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_facts_are_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_more_facts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dnssec_and_handled_facts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_non_ascii_name_not_written, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
