@@ -274,6 +274,93 @@ static void test_chain_removal(void **state)
 	expect_free(st);
 }
 
+/* A restored MX set, address set or MTA-STS id does not replace a better-trusted live one. */
+static void test_restore_trust_mx(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_mxset s, shared;
+	struct expect_addrs a, plain_a;
+	struct expect_sts sts, plain_sts;
+	struct expect_fact f;
+	const struct expect_mxset *got;
+	const struct expect_addrs *ga;
+	const struct expect_sts *gs;
+	bool live;
+
+	(void)state;
+	mxset(&s, EXPECT_DNSSEC, T0 + SEC(300), "mx1.example.test", NULL);
+	expect_put_mx(st, "example.test", &s, T0);
+	mxset(&shared, EXPECT_UNVALIDATED, T0 + SEC(3000), "evil.example.test", "mx2.example.test");
+	memset(&f, 0, sizeof(f));
+	f.kind = EXPECT_F_MX;
+	f.name = "example.test";
+	f.value = &shared;
+	f.touched_us = T0 + SEC(10);
+	f.keep_until_us = T0 + SEC(3000);
+	assert_true(expect_restore(st, &f));
+	got = expect_get_mx(st, "example.test", T0 + SEC(20));
+	assert_non_null(got);
+	assert_int_equal(got->trust, EXPECT_DNSSEC);
+	assert_int_equal(got->n, 1);
+	assert_string_equal(got->mx[0].host, "mx1.example.test");
+	/* as well trusted: it replaces */
+	shared.trust = EXPECT_DNSSEC;
+	assert_true(expect_restore(st, &f));
+	got = expect_get_mx(st, "example.test", T0 + SEC(20));
+	assert_non_null(got);
+	assert_int_equal(got->n, 2);
+	assert_string_equal(got->mx[0].host, "evil.example.test");
+	/* expired: anything replaces it */
+	expect_put_mx(st, "example.test", &s, T0 + SEC(30));
+	shared.trust = EXPECT_UNVALIDATED;
+	f.touched_us = T0 + SEC(300);
+	assert_true(expect_restore(st, &f));
+	got = expect_get_mx(st, "example.test", T0 + SEC(301));
+	assert_non_null(got);
+	assert_int_equal(got->trust, EXPECT_UNVALIDATED);
+
+	memset(&a, 0, sizeof(a));
+	a.trust = EXPECT_DNSSEC;
+	a.expires_us = T0 + SEC(300);
+	assert_true(mx_addr_parse(&a.addr[0], "192.0.2.25"));
+	a.n = 1;
+	expect_put_addrs(st, "mx1.example.test", &a, T0);
+	plain_a = a;
+	plain_a.trust = EXPECT_UNVALIDATED;
+	plain_a.expires_us = T0 + SEC(3000);
+	assert_true(mx_addr_parse(&plain_a.addr[0], "203.0.113.66"));
+	memset(&f, 0, sizeof(f));
+	f.kind = EXPECT_F_ADDRS;
+	f.name = "mx1.example.test";
+	f.value = &plain_a;
+	f.touched_us = T0 + SEC(10);
+	assert_true(expect_restore(st, &f));
+	ga = expect_get_addrs(st, "mx1.example.test", T0 + SEC(20));
+	assert_non_null(ga);
+	assert_int_equal(ga->trust, EXPECT_DNSSEC);
+	assert_int_equal(mx_addr_cmp(&ga->addr[0], &a.addr[0]), 0);
+
+	memset(&sts, 0, sizeof(sts));
+	sts.trust = EXPECT_DNSSEC;
+	sts.expires_us = T0 + SEC(300);
+	strcpy(sts.id, "good");
+	expect_put_sts(st, "example.test", &sts, T0);
+	plain_sts = sts;
+	plain_sts.trust = EXPECT_UNVALIDATED;
+	plain_sts.expires_us = T0 + SEC(3000);
+	strcpy(plain_sts.id, "forged");
+	memset(&f, 0, sizeof(f));
+	f.kind = EXPECT_F_STS;
+	f.name = "example.test";
+	f.value = &plain_sts;
+	f.touched_us = T0 + SEC(10);
+	assert_true(expect_restore(st, &f));
+	gs = expect_get_sts(st, "example.test", T0 + SEC(20), &live);
+	assert_non_null(gs);
+	assert_string_equal(gs->id, "good");
+	expect_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +369,7 @@ int main(void)
 	    cmocka_unit_test(test_tlsa_history),  cmocka_unit_test(test_history),
 	    cmocka_unit_test(test_memcap),	  cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_restore_trust),
+	    cmocka_unit_test(test_restore_trust_mx),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
