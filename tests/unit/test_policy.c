@@ -405,6 +405,44 @@ static void test_starttls_everywhere(void **state)
 	policy_set_free(s);
 }
 
+/*
+ * A policy-alias inside a policy-aliases definition is an error at its
+ * place, and a policy naming that broken alias is not loaded; a policy
+ * naming a good alias still is.
+ */
+static void test_alias_in_alias(void **state)
+{
+	static const char list[] = "{\n"
+				   "  \"policy-aliases\": {\n"
+				   "    \"good\": {\"mode\": \"enforce\", \"mxs\": [\".good.example\"]},\n"
+				   "    \"bad\": {\"mode\": \"enforce\", \"mxs\": [\".bad.example\"],\n"
+				   "            \"policy-alias\": \"good\"}\n"
+				   "  },\n"
+				   "  \"policies\": {\n"
+				   "    \"a.example\": {\"policy-alias\": \"bad\"},\n"
+				   "    \"b.example\": {\"policy-alias\": \"good\"},\n"
+				   "    \"c.example\": {\"policy-alias\": \"bad\"}\n"
+				   "  }\n"
+				   "}\n";
+	struct policy_set *s = policy_set_new();
+	struct mx_errors errs;
+	const struct policy *p;
+
+	(void)state;
+	mx_errors_init(&errs);
+	assert_false(policy_load_buffer(s, "aliases.json", list, strlen(list), NULL, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_string_equal(mx_errors_get(&errs, 0), "aliases.json:5:29: 'policy-alias' cannot be "
+						     "used inside policy-aliases");
+	assert_null(policy_find(s, "a.example"));
+	assert_null(policy_find(s, "c.example"));
+	p = policy_find(s, "b.example");
+	assert_non_null(p);
+	assert_true(p->require_tls);
+	assert_true(policy_mx_allowed(p, "mx.good.example"));
+	policy_set_free(s);
+}
+
 static void test_empty_documents(void **state)
 {
 	struct policy_set *s = policy_set_new();
@@ -440,6 +478,7 @@ int main(void)
 	    cmocka_unit_test(test_example_file),
 	    cmocka_unit_test(test_mta_sts_import),
 	    cmocka_unit_test(test_starttls_everywhere),
+	    cmocka_unit_test(test_alias_in_alias),
 	    cmocka_unit_test(test_empty_documents),
 	    cmocka_unit_test(test_fixtures),
 	};
