@@ -1216,6 +1216,47 @@ static void test_keys_persisted(void **state)
 	zone_free(&z);
 }
 
+/* Keys a trusted resolver vouched for with AD=1: only from a NOERROR answer, never an NXDOMAIN's. */
+static void test_keys_vouched_noerror_only(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new(true);
+	assert_int_equal(counter(x->c, "dnssec.keys_vouched"), 0);
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NXDOMAIN, true, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	assert_int_equal(counter(x->c, "dnssec.keys_vouched"), 0);
+	/* without AD, or from a resolver not trusted, neither */
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	assert_int_equal(counter(x->c, "dnssec.keys_vouched"), 0);
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	assert_int_equal(counter(x->c, "dnssec.keys_vouched"), 1);
+	dfx_free(x);
+	x = dfx_new(false);
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	assert_int_equal(counter(x->c, "dnssec.keys_vouched"), 0);
+	dfx_free(x);
+	zone_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1238,6 +1279,7 @@ int main(void)
 	    cmocka_unit_test(test_stripped_once),
 	    cmocka_unit_test(test_ad_history_evidence),
 	    cmocka_unit_test(test_keys_persisted),
+	    cmocka_unit_test(test_keys_vouched_noerror_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
