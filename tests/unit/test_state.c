@@ -4,7 +4,9 @@
  * time and the row cap with their counters, the newest packet time), the
  * writer thread under concurrent puts, and the correlate stage's facts: an
  * expectation store and a server history written, reloaded into a fresh
- * stage, read back the same (certificate keys of the history included).
+ * stage, read back the same (certificate keys of the history included);
+ * a handler for an out-of-range kind refused, and a name with a byte
+ * outside printable ASCII neither written nor restored.
  */
 #include <setjmp.h>
 #include <stdarg.h>
