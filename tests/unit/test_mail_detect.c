@@ -1573,6 +1573,112 @@ static void test_format_tlsa(void **state)
 	assert_string_equal(buf, "3 1 1 ");
 }
 
+/* A host known both from DNS and from a policy is one name the server is known by. */
+static void test_known_as_once(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	addr(&a.addr[0], "192.0.2.26");
+	expect_put_addrs(correlate_expect(x->c), "MX.sts.test.", &a, T0);
+	session(x, "192.0.2.26");
+	x->mf.smtp.starttls_offered = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
+	assert_int_equal(x->mf.nhosts, 1);
+	assert_string_equal(x->mf.hosts[0], "mx.sts.test");
+	assert_int_equal(raised_total(x), 0);
+	fx_free(x);
+}
+
+/*
+ * A claimed host that the validated MX set lists is no redirect, even
+ * when its addresses are no longer known (the session learnt the name the
+ * server is known by before the address set expired).
+ */
+static void test_claim_listed_no_addrs(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_store *st = correlate_expect(x->c);
+	struct expect_mxset mx = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 - SEC(10)};
+
+	(void)state;
+	snprintf(mx.mx[0].host, EXPECT_NAME_MAX, "mx.listed.test");
+	expect_put_mx(st, "listed.test", &mx, T0 - SEC(100));
+	addr(&a.addr[0], "203.0.113.70");
+	expect_put_addrs(st, "mx.listed.test", &a, T0 - SEC(100));
+	session(x, "203.0.113.70");
+	mail_correlate_targets(x->c, &x->mf, T0 - SEC(50));
+	assert_int_equal(x->mf.nhosts, 1);
+	assert_null(expect_get_addrs(st, "mx.listed.test", T0));
+	x->mf.smtp.starttls_offered = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 0);
+	fx_free(x);
+}
+
+/* The redirect evidence: the names the server is known by, the policy's MX patterns. */
+static void test_redirect_evidence(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_mxset mx = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	session(x, "192.0.2.25"); /* mx.required.test */
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	assert_true(eve_has(x, "\"mail_domain\":\"sts.test\""));
+	assert_true(eve_has(x, "\"server_known_as\":[\"mx.required.test\"]"));
+	assert_true(eve_has(x, "\"policy_mx\":[\"mx.sts.test\"]"));
+	assert_false(eve_has(x, "\"expected_mx\""));
+	fx_free(x);
+
+	/* against a validated MX set, from a server known by no name */
+	x = fx_new();
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.signed.test");
+	addr(&a.addr[0], "198.51.100.25");
+	expect_put_mx(correlate_expect(x->c), "signed.test", &mx, T0);
+	expect_put_addrs(correlate_expect(x->c), "mx.signed.test", &a, T0);
+	session(x, "203.0.113.9");
+	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	assert_true(eve_has(x, "\"expected_mx\":[\"mx.signed.test\"]"));
+	assert_false(eve_has(x, "\"server_known_as\""));
+	assert_false(eve_has(x, "\"policy_mx\""));
+	fx_free(x);
+
+	/* a policy of a name and a wildcard */
+	x = fx_new();
+	fx_policies(x, "policies:\n"
+		       "  - domain: pat.test\n"
+		       "    mta-sts: {mode: enforce, mx: [mx1.pat.test, \"*.pool.pat.test\"], "
+		       "max_age: 604800}\n"
+		       "  - domain: other.test\n"
+		       "    addresses: {mx.other.test: 192.0.2.29}\n");
+	session(x, "192.0.2.29");
+	mail_correlate_rcpt(x->c, &x->mf, "pat.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	assert_true(eve_has(x, "\"server_known_as\":[\"mx.other.test\"]"));
+	assert_true(eve_has(x, "\"policy_mx\":[\"mx1.pat.test\",\"*.pool.pat.test\"]"));
+	fx_free(x);
+
+	/* a policy with no MX pattern at all: every name is refused, none listed */
+	x = fx_new();
+	fx_policies(x, "policies:\n"
+		       "  - domain: none.test\n"
+		       "    mta-sts: {mode: enforce, mx: [], max_age: 604800}\n"
+		       "  - domain: other.test\n"
+		       "    addresses: {mx.other.test: 192.0.2.29}\n");
+	session(x, "192.0.2.29");
+	mail_correlate_rcpt(x->c, &x->mf, "none.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	assert_true(eve_has(x, "\"server_known_as\":[\"mx.other.test\"]"));
+	assert_false(eve_has(x, "\"policy_mx\""));
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1583,6 +1689,9 @@ int main(void)
 	    cmocka_unit_test(test_cleartext_dane),
 	    cmocka_unit_test(test_mx_redirect),
 	    cmocka_unit_test(test_mx_redirect_claims),
+	    cmocka_unit_test(test_known_as_once),
+	    cmocka_unit_test(test_claim_listed_no_addrs),
+	    cmocka_unit_test(test_redirect_evidence),
 	    cmocka_unit_test(test_tlsa_mismatch_pins),
 	    cmocka_unit_test(test_tlsa_mismatch_dns),
 	    cmocka_unit_test(test_cert_host),
