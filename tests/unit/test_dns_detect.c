@@ -1257,6 +1257,45 @@ static void test_keys_vouched_noerror_only(void **state)
 	zone_free(&z);
 }
 
+/*
+ * An answer the sensor validated itself, without AD, to a DO query, from a
+ * resolver whose AD counts and that gave AD=1 for the zone before: the
+ * signatures say it is genuine, nothing is raised.
+ */
+static void test_validated_without_ad(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+	ldns_pkt *p;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(true, z.anchor);
+	x->query_do = true;
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
+		       one(text_rr("www.sec.test. IN A 192.0.2.80")), true, false);
+	feed(x, p, false);
+	assert_string_equal(x->v.status, "secure");
+	x->ts = T0 + SEC(10);
+	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+		       one(text_rr("www.sec.test. IN A 192.0.2.80")), true, false);
+	feed(x, p, false);
+	assert_string_equal(x->v.status, "secure");
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 0);
+	/* the same answer stripped of its signatures is what is suspect */
+	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+		       one(text_rr("www.sec.test. IN A 192.0.2.80")), false, false);
+	feed(x, p, false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
+	dfx_free(x);
+	zone_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1280,6 +1319,7 @@ int main(void)
 	    cmocka_unit_test(test_ad_history_evidence),
 	    cmocka_unit_test(test_keys_persisted),
 	    cmocka_unit_test(test_keys_vouched_noerror_only),
+	    cmocka_unit_test(test_validated_without_ad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
