@@ -6,8 +6,10 @@
  * do hold the record); dns-answer-race through a DNS session (an
  * identical repeated answer is no race, nor a late one); dnssec-stripped
  * (only for DO queries) and dnssec-bogus on a zone signed with a key made
- * here and anchored by a trust-anchor file. Assertions are on the alerts
- * the stage counts per kind.
+ * here and anchored by a trust-anchor file; answers and NSEC denials the
+ * sensor validated itself raise nothing without AD, and a trusted
+ * resolver's AD=1 vouches keys only in a NOERROR answer. Assertions are on
+ * the alerts the stage counts per kind.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,6 +114,11 @@ static void dfx_free(struct dfx *x)
 static uint64_t raised(struct dfx *x, enum mx_kind k)
 {
 	return alert_counters(correlate_alerts(x->c))->by_kind[k];
+}
+
+static uint64_t raised_total(struct dfx *x)
+{
+	return alert_counters(correlate_alerts(x->c))->raised;
 }
 
 /* A response to (qname, qtype) with the answer records given as text ("" ends). */
@@ -1296,6 +1303,62 @@ static void test_validated_without_ad(void **state)
 	zone_free(&z);
 }
 
+/* Adds rrs and their RRSIG by the KSK to the authority section of p. */
+static ldns_pkt *with_auth(struct signed_zone *z, ldns_pkt *p, ldns_rr_list *rrs)
+{
+	ldns_key_list *kl = ldns_key_list_new();
+	ldns_rr_list *sigs;
+
+	ldns_key_list_push_key(kl, z->ksk);
+	sigs = ldns_sign_public(rrs, kl);
+	assert_non_null(sigs);
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
+		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ldns_rr_list_rr(rrs, i)));
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++)
+		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ldns_rr_list_rr(sigs, i)));
+	ldns_rr_list_deep_free(sigs);
+	ldns_key_list_set_key_count(kl, 0);
+	ldns_key_list_free(kl);
+	ldns_rr_list_deep_free(rrs);
+	return p;
+}
+
+/*
+ * A denial the sensor proved with NSEC, without AD, to a DO query, from a
+ * resolver whose AD counts and that gave AD=1 for the zone before: nothing.
+ */
+static void test_nsec_denial_without_ad(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+	ldns_pkt *p;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(true, z.anchor);
+	x->query_do = true;
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	feed(x,
+	     with_rrset(&z,
+			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
+			one(text_rr("www.sec.test. IN A 192.0.2.80")), true, false),
+	     false);
+	x->ts = T0 + SEC(10);
+	p = response("www.sec.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, NULL);
+	p = with_auth(&z, p,
+		      one(text_rr("sec.test. IN SOA ns.sec.test. h.sec.test. 1 3600 600 86400 300")));
+	p = with_auth(&z, p, one(text_rr("www.sec.test. IN NSEC zz.sec.test. A RRSIG NSEC")));
+	feed(x, p, false);
+	assert_string_equal(x->v.status, "secure");
+	assert_int_equal(raised_total(x), 0);
+	dfx_free(x);
+	zone_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1320,6 +1383,7 @@ int main(void)
 	    cmocka_unit_test(test_keys_persisted),
 	    cmocka_unit_test(test_keys_vouched_noerror_only),
 	    cmocka_unit_test(test_validated_without_ad),
+	    cmocka_unit_test(test_nsec_denial_without_ad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
