@@ -58,8 +58,8 @@ enum state_kind state_kind_parse(const char *name)
 
 void state_config_defaults(struct state_config *cfg)
 {
-	cfg->queue_max = 32768;
-	cfg->batch_max = 16384;
+	cfg->queue_max = 8192;
+	cfg->batch_max = 4096;
 	cfg->flush_ms = 500;
 	cfg->max_rows = 1000000;
 	cfg->block_when_full = false;
