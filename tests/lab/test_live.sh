@@ -191,6 +191,7 @@ live_sensor_stop 60
 live_log "SIGTERM: exit status $LIVE_SENSOR_RC after $((($(date +%s%N) - t0) / 1000000)) ms"
 live_watch_stop
 capture_stop
+cp "$LAB_TMP/tcpdump.err" "$out/tcpdump.err" 2>/dev/null
 live_check_sanitizers "$out/stderr"
 [ "$LIVE_SENSOR_RC" = 0 ] || {
 	cat "$out/stderr"
@@ -205,10 +206,13 @@ live_check_sanitizers "$out/stderr"
 # The packets the sensor's default filter passes, as tcpdump captured them.
 filter='tcp port 25 or tcp port 465 or tcp port 587 or port 53 or (ip[6:2] & 0x1fff != 0)'
 pkts=$(tcpdump -r "$out/run.pcap" -nn "$filter" 2>/dev/null | wc -l)
+# What tcpdump itself lost in the kernel (its own line at exit): the sensor
+# may have decoded up to that many more than the file holds.
+tdrops=$(sed -n 's/^\([0-9][0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$out/tcpdump.err" 2>/dev/null | head -1)
 
 python3 "$here/live-check.py" live --eve "$out/eve.json.1" "$out/eve.json" \
 	--watch "$out/watch.log" --expected "$out/expected.raw" --windows "$out/windows.txt" \
-	--pcap "$out/run.pcap" --pcap-packets "$pkts" --max-latency 1.0 | tee "$out/report.txt"
+	--pcap "$out/run.pcap" --pcap-packets "$pkts" --pcap-dropped "${tdrops:-0}" --max-latency 1.0 | tee "$out/report.txt"
 rc=${PIPESTATUS[0]}
 # The insertion decoys: the sensor dropped them for their checksums, and
 # gave up checking no source (every checksum but theirs is right).

@@ -20,8 +20,13 @@ BIN=${MXSENTRY:-$ROOT/build/asan/mxsentry}
 user=nobody
 id -u "$user" >/dev/null 2>&1 || { echo "no user nobody here"; exit 77; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/test_live_startup.XXXXXX")
+# Offline captures are read as the run user: a copy it may read, since the
+# clone itself may sit in a directory only root can enter.
+PUB=$(mktemp -d "${TMPDIR:-/tmp}/test_live_startup_pub.XXXXXX")
 SPID=
-trap '[ -n "$SPID" ] && kill -KILL "$SPID" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap '[ -n "$SPID" ] && kill -KILL "$SPID" 2>/dev/null; rm -rf "$TMP" "$PUB"' EXIT
+chmod 755 "$PUB"
+cp "$ROOT/pcaps/lab-ad/ad-strip.pcap" "$PUB/" && chmod 644 "$PUB/ad-strip.pcap"
 chmod 700 "$TMP"
 out=$TMP/out
 mkdir "$out" && chown "$user" "$out"
@@ -63,7 +68,7 @@ check "the state file was made before the drop (root's, in root's directory)" \
 check "the state file passes integrity_check" \
 	test "$(sqlite3 "$state/state.db" 'PRAGMA integrity_check' 2>&1)" = ok
 # Offline, -u and --state: the run writes what it learns into that file.
-"$BIN" -r "$ROOT/pcaps/lab-ad/ad-strip.pcap" -u "$user" --state "$state/state.db" \
+"$BIN" -r "$PUB/ad-strip.pcap" -u "$user" --state "$state/state.db" \
 	-e "$out/offline.json" -q 2>"$out/offline.err"
 rc=$?
 check "offline with -u and --state in root's directory: exit 0 (got $rc: $(head -c 200 "$out/offline.err"))" \
