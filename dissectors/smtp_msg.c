@@ -65,12 +65,26 @@ static bool ieq_name(const char *a, size_t alen, const char *b)
 	return true;
 }
 
+/* Reports the finished header value h as an event of the given type. */
+static void emit_header(struct smtp_run *r, const struct smtp_hdrparse *h,
+			enum smtp_event_type type, enum smtp_tlsreq tlsreq)
+{
+	struct smtp_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.dir = SMTP_DIR_TOSERVER;
+	ev.u.header.value = h->value;
+	ev.u.header.value_len = h->value_len;
+	ev.u.header.tlsreq = tlsreq;
+	smtp_emit(r, &ev);
+}
+
 /* A header ended: report it if it is TLS-Required or the first Message-ID. */
 static void header_finish(struct smtp_run *r)
 {
 	struct smtp_state *s = r->s;
 	struct smtp_hdrparse *h = &s->hdr;
-	struct smtp_event ev;
 	enum smtp_tlsreq v;
 	uint8_t which = h->interesting;
 
@@ -83,13 +97,7 @@ static void header_finish(struct smtp_run *r)
 	h->value[h->value_len] = '\0';
 	if (which == HDR_MSGID) {
 		h->message_id_seen = true;
-		memset(&ev, 0, sizeof(ev));
-		ev.type = SMTP_EV_MESSAGE_ID;
-		ev.dir = SMTP_DIR_TOSERVER;
-		ev.u.header.value = h->value;
-		ev.u.header.value_len = h->value_len;
-		ev.u.header.tlsreq = SMTP_TLSREQ_NONE;
-		smtp_emit(r, &ev);
+		emit_header(r, h, SMTP_EV_MESSAGE_ID, SMTP_TLSREQ_NONE);
 		return;
 	}
 	v = ieq_name(h->value, h->value_len, "No") ? SMTP_TLSREQ_NO : SMTP_TLSREQ_OTHER;
@@ -97,13 +105,7 @@ static void header_finish(struct smtp_run *r)
 		s->trans_tlsreq = v;
 	if (s->info.tls_required != SMTP_TLSREQ_NO)
 		s->info.tls_required = v;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = SMTP_EV_TLS_REQUIRED_HEADER;
-	ev.dir = SMTP_DIR_TOSERVER;
-	ev.u.header.value = h->value;
-	ev.u.header.value_len = h->value_len;
-	ev.u.header.tlsreq = v;
-	smtp_emit(r, &ev);
+	emit_header(r, h, SMTP_EV_TLS_REQUIRED_HEADER, v);
 }
 
 static void header_block_done(struct smtp_run *r)
