@@ -236,6 +236,30 @@ lab_sign_zone() {
 
 # Builds the man in the middle (tests/lab/mitm*.c) into LAB_MITM_BIN unless it
 # is newer than its sources.
+# Refuses to run when OUT holds the capture of a scenario outside
+# SCENARIOS (space-separated): a run makes new zone keys, so the captures
+# it leaves out would no longer validate (WHAT names what they would not
+# fit). A subset goes into a directory of its own (-o DIR).
+lab_check_capture_set() {
+	local out=$1 scenarios=$2 what=$3 c n
+	for c in "$out"/*.pcap; do
+		[ -f "$c" ] || continue
+		n=$(basename "$c" .pcap)
+		case " $scenarios " in
+		*" $n "*) ;;
+		*) lab_die "$out/$n.pcap would not fit $what: run every scenario, or these with -o DIR" ;;
+		esac
+	done
+}
+
+# Dies naming the first of the given commands that is not installed.
+lab_need_tools() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || lab_die "missing $t (install tests/lab/packages.txt)"
+	done
+}
+
 lab_build_mitm() {
 	local src=("$LAB_DIR"/mitm*.c) s newer=0
 	if [ -x "$LAB_MITM_BIN" ]; then

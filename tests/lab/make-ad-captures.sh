@@ -31,18 +31,9 @@ scenarios=${*:-$LAB_AD_SCENARIOS}
 scenarios=${scenarios//$'\n'/ }
 
 [ "$(id -u)" = 0 ] || lab_die "run as root (the lab uses network namespaces)"
-for c in "$out"/*.pcap; do
-	[ -f "$c" ] || continue
-	n=$(basename "$c" .pcap)
-	case " $scenarios " in
-	*" $n "*) ;;
-	*) lab_die "$out/$n.pcap would not fit this run's new zone keys: run every scenario, or these with -o DIR" ;;
-	esac
-done
-for t in postfix swaks posttls-finger nsd unbound ldns-keygen ldns-signzone ldns-read-zone \
-	openssl tcpdump tshark nft ip ss dig gcc pkg-config perl; do
-	command -v "$t" >/dev/null || lab_die "missing $t (install tests/lab/packages.txt)"
-done
+lab_check_capture_set "$out" "$scenarios" "this run's new zone keys"
+lab_need_tools postfix swaks posttls-finger nsd unbound ldns-keygen ldns-signzone ldns-read-zone \
+	openssl tcpdump tshark nft ip ss dig gcc pkg-config perl
 lab_build_mitm
 mkdir -p "$out"
 

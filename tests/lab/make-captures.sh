@@ -31,21 +31,9 @@ scenarios=${*:-$LAB_SCENARIOS}
 scenarios=${scenarios//$'\n'/ }
 
 [ "$(id -u)" = 0 ] || lab_die "run as root (the lab uses network namespaces)"
-# A run makes new zone keys, so the captures of scenarios it leaves out
-# would no longer validate against the trust anchor it writes: a subset
-# goes into a directory that holds no capture of another scenario.
-for c in "$out"/*.pcap; do
-	[ -f "$c" ] || continue
-	n=$(basename "$c" .pcap)
-	case " $scenarios " in
-	*" $n "*) ;;
-	*) lab_die "$out/$n.pcap would not fit this run's new trust anchor: run every scenario, or these with -o DIR" ;;
-	esac
-done
-for t in postfix swaks posttls-finger nsd unbound ldns-keygen ldns-signzone ldns-read-zone \
-	openssl tcpdump tshark editcap nft ip ss dig gcc pkg-config perl; do
-	command -v "$t" >/dev/null || lab_die "missing $t (install tests/lab/packages.txt)"
-done
+lab_check_capture_set "$out" "$scenarios" "this run's new trust anchor"
+lab_need_tools postfix swaks posttls-finger nsd unbound ldns-keygen ldns-signzone ldns-read-zone \
+	openssl tcpdump tshark editcap nft ip ss dig gcc pkg-config perl
 lab_build_mitm
 mkdir -p "$out"
 
