@@ -14,7 +14,6 @@
 #include "util/common.h"
 #include "output/eve.h"
 #include "correlate/expect.h"
-#include "flow/flow.h"
 #include "correlate/incident.h"
 #include "correlate/kinds.h"
 
@@ -77,7 +76,7 @@ extern const struct mx_counter_desc alert_counter_desc[];
 /* One alert decided: what its EVE record says, without the flow. */
 struct alert_req {
 	enum mx_kind kind;
-	int dir; /* FLOW_TOSERVER: the client is the source */
+	int dir; /* MX_TOSERVER: the client is the source */
 	uint64_t ts_us;
 	const char *app_proto; /* a constant string ("smtp", "dns") */
 	/* the rule as it stood when the alert was decided */

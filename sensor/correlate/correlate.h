@@ -34,7 +34,6 @@
 #include "util/common.h"
 #include "output/eve.h"
 #include "correlate/expect.h"
-#include "output/stats.h"
 #include "correlate/tally.h"
 #include "correlate/resolver_ad.h"
 

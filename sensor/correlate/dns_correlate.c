@@ -232,7 +232,7 @@ static void raise_dns(struct correlate *c, enum mx_kind k, const struct corr_end
 	struct alert_keys keys = {&f->srv, &f->cli, exp != NULL ? exp->domain : NULL,
 				  exp != NULL ? exp->mx_host : NULL};
 
-	correlate_decide(c, k, ts, FLOW_TOCLIENT, "dns", &keys, exp, dns_evidence, ev);
+	correlate_decide(c, k, ts, MX_TOCLIENT, "dns", &keys, exp, dns_evidence, ev);
 }
 
 static bool mx_in_set(const struct expect_mxset *set, const char *host)
@@ -433,7 +433,7 @@ bool dns_correlate_race(struct correlate *c, const struct corr_ends *f, const st
 		return false;
 	q->raced = true;
 	correlate_enter(c, out);
-	correlate_decide(c, KIND_DNS_ANSWER_RACE, ts_us, FLOW_TOCLIENT, "dns", &keys, NULL,
+	correlate_decide(c, KIND_DNS_ANSWER_RACE, ts_us, MX_TOCLIENT, "dns", &keys, NULL,
 			 race_evidence, &ev);
 	correlate_leave(c);
 	return true;

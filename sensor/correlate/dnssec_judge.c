@@ -70,7 +70,7 @@ static void raise_dns(struct correlate *c, enum mx_kind k, const struct corr_end
 	if (f == NULL)
 		return; /* a quiet re-validation: the alerts were decided the first time */
 	keys = (struct alert_keys){&f->srv, &f->cli, ev->m->qname, NULL};
-	correlate_decide(c, k, ts, FLOW_TOCLIENT, "dns", &keys,
+	correlate_decide(c, k, ts, MX_TOCLIENT, "dns", &keys,
 			 k == KIND_DNSSEC_STRIPPED ? &exp : NULL, bogus_evidence, ev);
 }
 

@@ -218,8 +218,8 @@ static void ehlo_evidence(struct eve *e, const void *arg)
 
 static struct alert_keys session_keys(const struct mail_facts *mf, int dir)
 {
-	struct alert_keys k = {dir == FLOW_TOSERVER ? &mf->ends.cli : &mf->ends.srv,
-			       dir == FLOW_TOSERVER ? &mf->ends.srv : &mf->ends.cli,
+	struct alert_keys k = {dir == MX_TOSERVER ? &mf->ends.cli : &mf->ends.srv,
+			       dir == MX_TOSERVER ? &mf->ends.srv : &mf->ends.cli,
 			       mf->ndomains ? mf->domains[0] : NULL,
 			       mf->nhosts ? mf->hosts[0] : NULL};
 
@@ -262,7 +262,7 @@ static void raise_redirect(struct correlate *c, struct mail_facts *mf, uint64_t 
 		mf->redirect_sts = true;
 	else if (strcmp(exp->source, "dane") == 0)
 		mf->redirect_dane = true;
-	raise(c, mf, KIND_MX_REDIRECT, FLOW_TOSERVER, ts, exp, redirect_evidence, re);
+	raise(c, mf, KIND_MX_REDIRECT, MX_TOSERVER, ts, exp, redirect_evidence, re);
 }
 
 /* Room for an expectation the session is judged against. */
@@ -414,7 +414,7 @@ static void judge_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_u
 
 	if (!mf->smtp.starttls_offered && !mf->smtp.midstream && !mf->implicit_tls &&
 	    tls_expected(c, mf, ts_us, true, &se, &exp))
-		raise(c, mf, KIND_STARTTLS_STRIPPED, FLOW_TOCLIENT, ts_us, &exp, ehlo_evidence, mf);
+		raise(c, mf, KIND_STARTTLS_STRIPPED, MX_TOCLIENT, ts_us, &exp, ehlo_evidence, mf);
 	count_ehlo(c, mf, ts_us);
 }
 
@@ -425,7 +425,7 @@ static void judge_rejected(struct correlate *c, struct mail_facts *mf, uint64_t 
 	struct alert_expectation exp;
 	bool have = tls_expected(c, mf, ts_us, true, &se, &exp);
 
-	raise(c, mf, KIND_STARTTLS_REJECTED, FLOW_TOCLIENT, ts_us, have ? &exp : NULL, evidence,
+	raise(c, mf, KIND_STARTTLS_REJECTED, MX_TOCLIENT, ts_us, have ? &exp : NULL, evidence,
 	      arg);
 }
 
@@ -461,7 +461,7 @@ static void judge_cleartext_mail(struct correlate *c, struct mail_facts *mf,
 	    (rcpt_domain != NULL && domain_dane(c, rcpt_domain, ts_us, &te))) {
 		exp_from_tlsa(&te, &exp, "DANE: TLS is mandatory toward this MX host");
 		exp.domain = rcpt_domain;
-		raise(c, mf, KIND_CLEARTEXT_POLICY_VIOLATION, FLOW_TOSERVER, ts_us, &exp,
+		raise(c, mf, KIND_CLEARTEXT_POLICY_VIOLATION, MX_TOSERVER, ts_us, &exp,
 		      cleartext_evidence, &ce);
 		return;
 	}
@@ -473,7 +473,7 @@ static void judge_cleartext_mail(struct correlate *c, struct mail_facts *mf,
 		exp.domain = p->domain;
 		exp.policy_id = p->id;
 		exp.detail = why;
-		raise(c, mf, KIND_CLEARTEXT_POLICY_VIOLATION, FLOW_TOSERVER, ts_us, &exp,
+		raise(c, mf, KIND_CLEARTEXT_POLICY_VIOLATION, MX_TOSERVER, ts_us, &exp,
 		      cleartext_evidence, &ce);
 	}
 }
@@ -835,7 +835,7 @@ static void pkix_raise(struct correlate *c, struct mail_facts *mf, uint64_t ts_u
 			 ? "certificate outside its validity at the time of use (MTA-STS enforce)"
 			 : "certificate chain leads to no trusted root (MTA-STS enforce)";
 	raise(c, mf, r == PKIX_EXPIRED ? KIND_CERTIFICATE_EXPIRED : KIND_CERTIFICATE_NOT_TRUSTED,
-	      FLOW_TOCLIENT, ts_us, &exp, pkix_evidence, &pe);
+	      MX_TOCLIENT, ts_us, &exp, pkix_evidence, &pe);
 }
 
 /* Under the stage's lock; w says whether the chain is to be verified. */
@@ -856,7 +856,7 @@ static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64
 			matched = tlsa_usable(&te.rec[i]) && tlsa_matches(&te.rec[i], mf);
 		if (!matched) {
 			exp_from_tlsa(&te, &exp, "certificate chain matches no TLSA record");
-			raise(c, mf, KIND_TLSA_MISMATCH, FLOW_TOCLIENT, ts_us, &exp, cert_evidence,
+			raise(c, mf, KIND_TLSA_MISMATCH, MX_TOCLIENT, ts_us, &exp, cert_evidence,
 			      mf);
 		}
 	}
@@ -880,7 +880,7 @@ static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64
 		exp.mx_host = want;
 		exp.policy_id = p->id;
 		exp.detail = "certificate does not name the MX host (MTA-STS enforce)";
-		raise(c, mf, KIND_CERTIFICATE_HOST_MISMATCH, FLOW_TOCLIENT, ts_us, &exp,
+		raise(c, mf, KIND_CERTIFICATE_HOST_MISMATCH, MX_TOCLIENT, ts_us, &exp,
 		      cert_evidence, mf);
 		break;
 	}
@@ -934,7 +934,7 @@ static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64
 		exp.source = "policy";
 		exp.trust = EXPECT_CONFIGURED;
 		exp.detail = "tls version floor";
-		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, FLOW_TOCLIENT, ts_us, &exp,
+		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, MX_TOCLIENT, ts_us, &exp,
 		      version_evidence, &ve);
 		return;
 	}
@@ -945,7 +945,7 @@ static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64
 		ve.sentinel = mf->tls.downgrade_sentinel;
 		ve.why = "the client offered TLS 1.3 and the server's hello carries the downgrade "
 			 "sentinel: the server answered a ClientHello that offered less";
-		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, FLOW_TOCLIENT, ts_us, NULL,
+		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, MX_TOCLIENT, ts_us, NULL,
 		      version_evidence, &ve);
 		return;
 	}
@@ -960,7 +960,7 @@ static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64
 		exp.source = "history";
 		exp.trust = EXPECT_HISTORY;
 		exp.detail = "highest TLS version seen from this server";
-		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, FLOW_TOCLIENT, ts_us, &exp,
+		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, MX_TOCLIENT, ts_us, &exp,
 		      version_evidence, &ve);
 	}
 }
@@ -1215,7 +1215,7 @@ bool mail_correlate_fallback(struct correlate *c, struct mail_facts *mf,
 	    ts_us - prev->ts_us > (uint64_t)correlate_config(c)->fallback_window_s * MX_USEC)
 		return false;
 	correlate_enter(c, out);
-	correlate_decide(c, KIND_TLS_FALLBACK_CLEARTEXT, ts_us, FLOW_TOSERVER, "smtp", &keys, NULL,
+	correlate_decide(c, KIND_TLS_FALLBACK_CLEARTEXT, ts_us, MX_TOSERVER, "smtp", &keys, NULL,
 			 fallback_evidence, &fe);
 	mf->alerted[KIND_TLS_FALLBACK_CLEARTEXT] = true;
 	correlate_leave(c);

@@ -11,9 +11,9 @@
 
 struct tcp_session; /* stream.h */
 
-/* Direction of a packet within its flow. */
-#define FLOW_TOSERVER 0
-#define FLOW_TOCLIENT 1
+/* Direction of a packet within its flow (util/common.h's enum mx_dir). */
+#define FLOW_TOSERVER MX_TOSERVER
+#define FLOW_TOCLIENT MX_TOCLIENT
 
 enum flow_state { FLOW_NEW, FLOW_ESTABLISHED, FLOW_CLOSED };
 

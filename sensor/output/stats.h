@@ -8,11 +8,7 @@
 #include "util/common.h"
 #include "output/eve.h"
 
-/* One stage's counters: the struct at `base`, described by `desc`. */
-struct stats_source {
-	const void *base;
-	const struct mx_counter_desc *desc;
-};
+/* struct stats_source (one stage's counter table) is in util/common.h. */
 
 /* Most counters one stats record carries; more are left out and said so. */
 #define STATS_MAX_COUNTERS 512

@@ -1,7 +1,7 @@
 /*
  * common.h - small shared types of every mxsentry stage: addresses,
- * the counter description table each stage exports for the stats record,
- * and bounded-buffer helpers.
+ * directions, the counter description table and stats source each stage
+ * exports for the stats record, and bounded-buffer helpers.
  */
 #ifndef MX_COMMON_H
 #define MX_COMMON_H
@@ -40,6 +40,13 @@ bool mx_addr_parse(struct mx_addr *a, const char *s);
 int mx_addr_cmp(const struct mx_addr *x, const struct mx_addr *y);
 
 /*
+ * Direction of a packet or an alert within its flow: MX_TOSERVER goes
+ * from the client (the initiator) to the server, MX_TOCLIENT back.
+ * flow/flow.h's FLOW_TOSERVER and FLOW_TOCLIENT are the same values.
+ */
+enum mx_dir { MX_TOSERVER = 0, MX_TOCLIENT = 1 };
+
+/*
  * Copies src into dst (size bytes), cutting it to fit and always
  * terminating it; returns strlen(src) so a cut shows as >= size.
  */
@@ -69,6 +76,12 @@ struct mx_counter_desc {
 	{                                                                                          \
 		path, offsetof(type, field)                                                        \
 	}
+
+/* One stage's counters: the struct at `base`, described by `desc`. */
+struct stats_source {
+	const void *base;
+	const struct mx_counter_desc *desc;
+};
 
 /* Reads counter `d` out of the counters struct at base. */
 static inline uint64_t mx_counter_get(const void *base, const struct mx_counter_desc *d)
