@@ -361,6 +361,329 @@ static void test_restore_trust_mx(void **state)
 	expect_free(st);
 }
 
+
+/* Re-adding an address the host has, or one beyond the cap, leaves the set as it is. */
+static void test_address_merge(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_addrs a;
+	const struct expect_addrs *got;
+	char text[32];
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.trust = EXPECT_DNSSEC;
+	a.expires_us = T0 + SEC(300);
+	assert_true(mx_addr_parse(&a.addr[a.n++], "192.0.2.1"));
+	expect_put_addrs(st, "mx1.example.test", &a, T0);
+	expect_put_addrs(st, "mx1.example.test", &a, T0 + SEC(1));
+	got = expect_get_addrs(st, "mx1.example.test", T0 + SEC(2));
+	assert_non_null(got);
+	assert_int_equal(got->n, 1);
+	/* sixteen addresses held at most: the seventeenth is not added */
+	for (int i = 2; i <= 17; i++) {
+		snprintf(text, sizeof(text), "192.0.2.%d", i);
+		assert_true(mx_addr_parse(&a.addr[0], text));
+		expect_put_addrs(st, "mx1.example.test", &a, T0 + SEC(3));
+	}
+	got = expect_get_addrs(st, "mx1.example.test", T0 + SEC(4));
+	assert_non_null(got);
+	assert_int_equal(got->n, EXPECT_MAX_ADDRS);
+	assert_int_equal(got->trust, EXPECT_DNSSEC);
+	assert_true(mx_addr_parse(&a.addr[0], "192.0.2.16"));
+	assert_int_equal(mx_addr_cmp(&got->addr[15], &a.addr[0]), 0);
+	expect_free(st);
+}
+
+/*
+ * Addresses merge only with a live set of the same trust: a better-trusted
+ * answer, or one after the old set expired, replaces it whole (the old
+ * addresses no longer serve the host); an empty set is replaced too.
+ */
+static void test_address_replace(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_addrs a;
+	const struct expect_addrs *got;
+	struct mx_addr evil, good;
+	char hosts[4][EXPECT_NAME_MAX];
+
+	(void)state;
+	assert_true(mx_addr_parse(&evil, "203.0.113.66"));
+	assert_true(mx_addr_parse(&good, "192.0.2.25"));
+	memset(&a, 0, sizeof(a));
+	a.trust = EXPECT_UNVALIDATED;
+	a.expires_us = T0 + SEC(300);
+	a.addr[a.n++] = evil;
+	expect_put_addrs(st, "mx.a.test", &a, T0);
+	a.trust = EXPECT_DNSSEC;
+	a.addr[0] = good;
+	expect_put_addrs(st, "mx.a.test", &a, T0 + SEC(1));
+	got = expect_get_addrs(st, "mx.a.test", T0 + SEC(2));
+	assert_non_null(got);
+	assert_int_equal(got->n, 1);
+	assert_int_equal(got->trust, EXPECT_DNSSEC);
+	assert_int_equal(mx_addr_cmp(&got->addr[0], &good), 0);
+	/* the old address is no longer one of the host's */
+	assert_int_equal(expect_hosts_of_addr(st, &evil, T0 + SEC(2), hosts, 4), 0);
+	assert_int_equal(expect_hosts_of_addr(st, &good, T0 + SEC(2), hosts, 4), 1);
+
+	/* same trust after the old set expired: replaced, not merged */
+	memset(&a, 0, sizeof(a));
+	a.trust = EXPECT_UNVALIDATED;
+	a.expires_us = T0 + SEC(100);
+	a.addr[a.n++] = evil;
+	expect_put_addrs(st, "mx.b.test", &a, T0);
+	a.expires_us = T0 + SEC(500);
+	a.addr[0] = good;
+	expect_put_addrs(st, "mx.b.test", &a, T0 + SEC(200));
+	got = expect_get_addrs(st, "mx.b.test", T0 + SEC(201));
+	assert_non_null(got);
+	assert_int_equal(got->n, 1);
+	assert_int_equal(mx_addr_cmp(&got->addr[0], &good), 0);
+
+	/* an empty set (an answer without addresses), then addresses: they and their TTL stand */
+	memset(&a, 0, sizeof(a));
+	a.trust = EXPECT_UNVALIDATED;
+	a.expires_us = T0 + SEC(100);
+	expect_put_addrs(st, "mx.c.test", &a, T0);
+	a.expires_us = T0 + SEC(500);
+	a.addr[a.n++] = good;
+	expect_put_addrs(st, "mx.c.test", &a, T0 + SEC(1));
+	got = expect_get_addrs(st, "mx.c.test", T0 + SEC(200));
+	assert_non_null(got);
+	assert_int_equal(got->n, 1);
+	expect_free(st);
+}
+
+/* A store whose memcap is below one entry holds nothing, counts every drop, and never crashes. */
+static void test_memcap_below_one_entry(void **state)
+{
+	struct expect_store *st = store(100);
+	const struct expect_counters *c = expect_counters(st);
+	struct expect_mxset s;
+	struct expect_addrs a;
+	struct expect_tlsa t;
+	struct expect_sts sts;
+	struct expect_fact f;
+	struct mx_addr addr;
+	char d[2][EXPECT_NAME_MAX];
+	bool live;
+
+	(void)state;
+	mxset(&s, EXPECT_DNSSEC, T0 + SEC(300), "mx1.example.test", NULL);
+	expect_put_mx(st, "example.test", &s, T0);
+	assert_null(expect_get_mx(st, "example.test", T0));
+	assert_int_equal(expect_claims_of_host(st, "mx1.example.test", d, 2), 0);
+	memset(&a, 0, sizeof(a));
+	a.trust = EXPECT_DNSSEC;
+	a.expires_us = T0 + SEC(300);
+	assert_true(mx_addr_parse(&addr, "192.0.2.25"));
+	a.addr[a.n++] = addr;
+	expect_put_addrs(st, "mx1.example.test", &a, T0);
+	assert_null(expect_get_addrs(st, "mx1.example.test", T0));
+	memset(&t, 0, sizeof(t));
+	t.trust = EXPECT_DNSSEC;
+	t.expires_us = T0 + SEC(300);
+	t.n = 1;
+	expect_put_tlsa(st, "mx1.example.test", 25, &t, T0);
+	assert_null(expect_get_tlsa(st, "mx1.example.test", 25, T0, &live));
+	memset(&sts, 0, sizeof(sts));
+	sts.trust = EXPECT_DNSSEC;
+	sts.expires_us = T0 + SEC(300);
+	expect_put_sts(st, "example.test", &sts, T0);
+	assert_null(expect_get_sts(st, "example.test", T0, &live));
+	assert_null(expect_history(st, &addr, T0, true));
+	memset(&f, 0, sizeof(f));
+	f.kind = EXPECT_F_MX;
+	f.name = "example.test";
+	f.value = &s;
+	f.touched_us = T0;
+	assert_false(expect_restore(st, &f));
+	assert_int_equal(c->entries, 0);
+	assert_int_equal(c->bytes, 0);
+	assert_int_equal(c->inserts, 0);
+	/* the MX set and its claim, the addresses (nothing to index then), TLSA, STS, history, restore */
+	assert_int_equal(c->memcap_drop, 7);
+	expect_free(st);
+}
+
+/* An MX set that cannot grow within the memcap keeps its old value; the drop is counted. */
+static void test_memcap_growth(void **state)
+{
+	struct expect_store *st = store(3000);
+	struct expect_mxset s;
+	const struct expect_mxset *got;
+
+	(void)state;
+	mxset(&s, EXPECT_DNSSEC, T0 + SEC(300), "mx.x.test", NULL);
+	expect_put_mx(st, "x.test", &s, T0);
+	assert_int_equal(expect_counters(st)->memcap_drop, 0);
+	memset(&s, 0, sizeof(s));
+	s.trust = EXPECT_DNSSEC;
+	s.expires_us = T0 + SEC(600);
+	for (unsigned i = 0; i < EXPECT_MAX_MX; i++) {
+		s.mx[i].pref = (uint16_t)i;
+		strcpy(s.mx[i].host, "mx.x.test");
+	}
+	s.n = EXPECT_MAX_MX;
+	expect_put_mx(st, "x.test", &s, T0 + SEC(1));
+	assert_int_equal(expect_counters(st)->memcap_drop, 1);
+	got = expect_get_mx(st, "x.test", T0 + SEC(2));
+	assert_non_null(got);
+	assert_int_equal(got->n, 1);
+	assert_int_equal(got->expires_us, T0 + SEC(300));
+	assert_true(expect_counters(st)->bytes <= 3000);
+	expect_free(st);
+}
+
+/*
+ * Entries that grow while others share their bucket chain (more entries
+ * than buckets at the smallest table) stay reachable, each with its names.
+ */
+static void test_growth_in_chains(void **state)
+{
+	struct expect_store *st = store(256 * 1024);
+	struct expect_mxset s;
+	char host[64], d[4][EXPECT_NAME_MAX];
+
+	(void)state;
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < 300; i++) {
+			snprintf(host, sizeof(host), "mx%d.chain.test", i);
+			mxset(&s, EXPECT_UNVALIDATED, T0 + SEC(300), host, NULL);
+			expect_put_mx(st, pass ? "b.test" : "a.test", &s, T0 + (uint64_t)i);
+		}
+	assert_int_equal(expect_counters(st)->evicted, 0);
+	for (int i = 0; i < 300; i++) {
+		snprintf(host, sizeof(host), "mx%d.chain.test", i);
+		assert_int_equal(expect_claims_of_host(st, host, d, 4), 2);
+		assert_string_equal(d[0], "a.test");
+		assert_string_equal(d[1], "b.test");
+	}
+	expect_free(st);
+}
+
+/*
+ * A host's old address stops pointing at it once its live set no longer
+ * holds the address; of several hosts on one address, at most max are given.
+ */
+static void test_hosts_of_addr_checked(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_addrs a;
+	struct mx_addr old, neu;
+	char hosts[3][EXPECT_NAME_MAX];
+
+	(void)state;
+	assert_true(mx_addr_parse(&old, "192.0.2.25"));
+	assert_true(mx_addr_parse(&neu, "192.0.2.26"));
+	memset(&a, 0, sizeof(a));
+	a.trust = EXPECT_DNSSEC;
+	a.expires_us = T0 + SEC(300);
+	a.addr[a.n++] = old;
+	expect_put_addrs(st, "mx1.example.test", &a, T0);
+	expect_put_addrs(st, "mx2.example.test", &a, T0);
+	expect_put_addrs(st, "mx3.example.test", &a, T0);
+	assert_int_equal(expect_hosts_of_addr(st, &old, T0 + SEC(1), hosts, 3), 3);
+	assert_int_equal(expect_hosts_of_addr(st, &old, T0 + SEC(1), hosts, 2), 2);
+	assert_string_equal(hosts[1], "mx2.example.test");
+	/* mx1 moved (its set expired, a new answer names another address) */
+	a.addr[0] = neu;
+	a.expires_us = T0 + SEC(900);
+	expect_put_addrs(st, "mx1.example.test", &a, T0 + SEC(400));
+	assert_int_equal(expect_hosts_of_addr(st, &old, T0 + SEC(401), hosts, 3), 0);
+	assert_int_equal(expect_hosts_of_addr(st, &neu, T0 + SEC(401), hosts, 3), 1);
+	assert_string_equal(hosts[0], "mx1.example.test");
+	expect_free(st);
+}
+
+/*
+ * A name too long to hold is neither stored nor looked up (it must not
+ * alias the root's entry, whose name is empty); a restored fact of a kind
+ * the store does not know is refused.
+ */
+static void test_long_names_refused(void **state)
+{
+	struct expect_store *st = store(0);
+	char lname[300], d[2][EXPECT_NAME_MAX];
+	struct expect_mxset s;
+	struct expect_addrs a;
+	struct expect_tlsa t;
+	struct expect_sts sts;
+	struct expect_fact f;
+	bool live;
+
+	(void)state;
+	memset(lname, 'a', sizeof(lname) - 1);
+	lname[sizeof(lname) - 1] = '\0';
+	mxset(&s, EXPECT_DNSSEC, T0 + SEC(300), "mx.example.test", NULL);
+	memset(&a, 0, sizeof(a));
+	a.trust = EXPECT_DNSSEC;
+	a.expires_us = T0 + SEC(300);
+	assert_true(mx_addr_parse(&a.addr[a.n++], "192.0.2.25"));
+	memset(&t, 0, sizeof(t));
+	t.trust = EXPECT_DNSSEC;
+	t.expires_us = T0 + SEC(300);
+	t.n = 1;
+	memset(&sts, 0, sizeof(sts));
+	sts.trust = EXPECT_DNSSEC;
+	sts.expires_us = T0 + SEC(300);
+	/* the long name stored nowhere */
+	expect_put_mx(st, lname, &s, T0);
+	expect_put_addrs(st, lname, &a, T0);
+	expect_put_tlsa(st, lname, 25, &t, T0);
+	expect_put_sts(st, lname, &sts, T0);
+	memset(&f, 0, sizeof(f));
+	f.kind = EXPECT_F_MX;
+	f.name = lname;
+	f.value = &s;
+	f.touched_us = T0;
+	assert_false(expect_restore(st, &f));
+	assert_int_equal(expect_counters(st)->entries, 0);
+	assert_int_equal(expect_counters(st)->memcap_drop, 0);
+	/* the root's entries (empty name) are not the long name's */
+	expect_put_mx(st, ".", &s, T0);
+	expect_put_addrs(st, ".", &a, T0);
+	expect_put_tlsa(st, ".", 25, &t, T0);
+	expect_put_sts(st, ".", &sts, T0);
+	expect_put_mx(st, "example.test", &s, T0);
+	assert_non_null(expect_get_mx(st, "", T0));
+	assert_null(expect_get_mx(st, lname, T0));
+	assert_null(expect_get_addrs(st, lname, T0));
+	assert_null(expect_get_tlsa(st, lname, 25, T0, &live));
+	assert_null(expect_get_sts(st, lname, T0, &live));
+	assert_int_equal(expect_domains_of_host(st, lname, T0, d, 2), 0);
+	assert_int_equal(expect_claims_of_host(st, lname, d, 2), 0);
+	f.kind = (enum expect_fact_kind)99;
+	f.name = "example.test";
+	assert_false(expect_restore(st, &f));
+	expect_free(st);
+	expect_free(NULL);
+}
+
+/* A TLSA RRset from a policy file stays past the history window; a learned one does not. */
+static void test_configured_tlsa_kept(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_tlsa t;
+	bool live;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.trust = EXPECT_CONFIGURED;
+	t.expires_us = UINT64_MAX;
+	t.n = 1;
+	expect_put_tlsa(st, "mx.pinned.test", 25, &t, T0);
+	t.trust = EXPECT_DNSSEC;
+	t.expires_us = T0 + SEC(300);
+	expect_put_tlsa(st, "mx.learned.test", 25, &t, T0);
+	assert_non_null(expect_get_tlsa(st, "mx.pinned.test", 25, T0 + SEC(60 * 86400), &live));
+	assert_true(live);
+	assert_null(expect_get_tlsa(st, "mx.learned.test", 25, T0 + SEC(60 * 86400), &live));
+	expect_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +693,14 @@ int main(void)
 	    cmocka_unit_test(test_memcap),	  cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_restore_trust),
 	    cmocka_unit_test(test_restore_trust_mx),
+	    cmocka_unit_test(test_address_merge),
+	    cmocka_unit_test(test_address_replace),
+	    cmocka_unit_test(test_memcap_below_one_entry),
+	    cmocka_unit_test(test_memcap_growth),
+	    cmocka_unit_test(test_growth_in_chains),
+	    cmocka_unit_test(test_hosts_of_addr_checked),
+	    cmocka_unit_test(test_long_names_refused),
+	    cmocka_unit_test(test_configured_tlsa_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
