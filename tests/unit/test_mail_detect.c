@@ -1679,6 +1679,407 @@ static void test_redirect_evidence(void **state)
 	fx_free(x);
 }
 
+/* ---- the session's names, looked up once; what is no name ---- */
+
+static void test_targets_once(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	session(x, "192.0.2.25");
+	mail_correlate_targets(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.nhosts, 1);
+	assert_string_equal(x->mf.hosts[0], "mx.required.test");
+	assert_int_equal(x->mf.ndomains, 1);
+	/* a name that gets the server's address later does not join the session */
+	addr(&a.addr[0], "192.0.2.25");
+	expect_put_addrs(correlate_expect(x->c), "mx.late.test", &a, T0);
+	mail_correlate_targets(x->c, &x->mf, T0 + 1);
+	mail_correlate_end(x->c, &x->mf, T0 + 2);
+	assert_int_equal(x->mf.nhosts, 1);
+	/* a new session to the server knows both */
+	session(x, "192.0.2.25");
+	mail_correlate_targets(x->c, &x->mf, T0 + 3);
+	assert_int_equal(x->mf.nhosts, 2);
+	/* an empty recipient domain is no domain */
+	session(x, "203.0.113.9");
+	x->mf.smtp.nrcpt = 2;
+	snprintf(x->mf.smtp.rcpt_domain[0], sizeof(x->mf.smtp.rcpt_domain[0]), ".");
+	snprintf(x->mf.smtp.rcpt_domain[1], sizeof(x->mf.smtp.rcpt_domain[1]), "Rcpt.Test.");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.ndomains, 1);
+	assert_string_equal(x->mf.domains[0], "rcpt.test");
+	/* at most MAIL_MAX_TARGETS names are kept, the first ones */
+	for (int i = 0; i < MAIL_MAX_TARGETS + 2; i++) {
+		char h[32];
+
+		snprintf(h, sizeof(h), "mx%d.many.test", i);
+		addr(&a.addr[0], "203.0.113.90");
+		expect_put_addrs(correlate_expect(x->c), h, &a, T0);
+	}
+	session(x, "203.0.113.90");
+	mail_correlate_targets(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.nhosts, MAIL_MAX_TARGETS);
+	fx_free(x);
+}
+
+/* ---- mx-redirect: what it fails, the MTA-STS claims, policy addresses ---- */
+
+/* The verdict of what a redirect broke fails with it: DANE's MX set or the MTA-STS policy. */
+static void test_redirect_verdicts(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_store *st = correlate_expect(x->c);
+	struct expect_mxset mx = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.signed.test");
+	addr(&a.addr[0], "198.51.100.25");
+	expect_put_mx(st, "signed.test", &mx, T0);
+	expect_put_addrs(st, "mx.signed.test", &a, T0);
+	mx.trust = EXPECT_CONFIGURED;
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.conf.test");
+	expect_put_mx(st, "conf.test", &mx, T0);
+	expect_put_addrs(st, "mx.conf.test", &a, T0);
+
+	/* DANE's validated MX set: the DANE verdict fails, MTA-STS has none */
+	clean_tls_session(x, "203.0.113.9");
+	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	assert_true(x->mf.redirect_dane);
+	assert_false(x->mf.redirect_sts);
+	/* one redirect per session: a later recipient breaking MTA-STS adds nothing */
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0, out(x));
+	assert_false(x->mf.redirect_sts);
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_FAIL);
+	assert_int_equal(x->mf.sts, VERDICT_NONE);
+	/* the MTA-STS policy: its verdict fails, DANE has none */
+	clean_tls_session(x, "192.0.2.25");
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 2);
+	assert_true(x->mf.redirect_sts);
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.sts, VERDICT_FAIL);
+	assert_int_equal(x->mf.dane, VERDICT_NONE);
+	/* an MX set a policy file configured: source policy, neither verdict */
+	clean_tls_session(x, "203.0.113.9");
+	mail_correlate_rcpt(x->c, &x->mf, "conf.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 3);
+	assert_true(eve_has(x, "\"expectation_source\":[\"policy\"]"));
+	assert_false(x->mf.redirect_dane || x->mf.redirect_sts);
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.dane, VERDICT_NONE);
+	assert_int_equal(x->mf.sts, VERDICT_NONE);
+	fx_free(x);
+}
+
+/* Recipient domains: an unvalidated MX set, MX hosts known in part, resolver AD. */
+static void test_redirect_rcpt_guards(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_store *st = correlate_expect(x->c);
+	struct expect_mxset mx = {
+	    .n = 1, .trust = EXPECT_UNVALIDATED, .expires_us = T0 + SEC(3600)};
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	addr(&a.addr[0], "198.51.100.25");
+	expect_put_addrs(st, "mx.signed.test", &a, T0);
+	/* a plain MX answer is no expectation */
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.signed.test");
+	expect_put_mx(st, "plain.test", &mx, T0);
+	session(x, "203.0.113.9");
+	mail_correlate_rcpt(x->c, &x->mf, "plain.test", T0, out(x));
+	/* one MX host's addresses unknown: the server may be that one */
+	mx.trust = EXPECT_DNSSEC;
+	mx.n = 2;
+	snprintf(mx.mx[1].host, sizeof(mx.mx[1].host), "mx.nowhere.test");
+	expect_put_mx(st, "half.test", &mx, T0);
+	session(x, "203.0.113.9");
+	mail_correlate_rcpt(x->c, &x->mf, "half.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 0);
+	/* an MX host known by a policy's addresses only: the server is it, or not */
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.required.test");
+	mx.n = 1;
+	expect_put_mx(st, "bypolicy.test", &mx, T0);
+	session(x, "192.0.2.25");
+	mail_correlate_rcpt(x->c, &x->mf, "bypolicy.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 0);
+	session(x, "203.0.113.9");
+	mail_correlate_rcpt(x->c, &x->mf, "bypolicy.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	assert_true(eve_has(x, "\"expected_mx\":[\"mx.required.test\"]"));
+	/* vouched for by a resolver's AD bit: the expectation names it */
+	mx.trust = EXPECT_RESOLVER_AD;
+	addr(&mx.resolver, "198.51.100.53");
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.signed.test");
+	expect_put_mx(st, "ad.test", &mx, T0);
+	session(x, "203.0.113.9");
+	mail_correlate_rcpt(x->c, &x->mf, "ad.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 2);
+	assert_true(eve_has(x, "\"resolver\":\"198.51.100.53\""));
+	assert_true(eve_has(x, "\"trust\":\"resolver-ad\""));
+	fx_free(x);
+}
+
+/* MTA-STS in mode none: no expectation of MX names, no verdict. */
+static void test_sts_mode_none(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_mxset forged = {
+	    .n = 1, .trust = EXPECT_UNVALIDATED, .expires_us = T0 + SEC(3600)};
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_UNVALIDATED, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	fx_policies(x, "policies:\n"
+		       "  - domain: off.test\n"
+		       "    mta-sts: {mode: none, mx: [mx.off.test], max_age: 86400}\n"
+		       "  - domain: other.test\n"
+		       "    addresses: {mx.other.test: 192.0.2.29}\n");
+	session(x, "192.0.2.29");
+	mail_correlate_rcpt(x->c, &x->mf, "off.test", T0, out(x));
+	/* a forged MX answer for it names the server's name */
+	snprintf(forged.mx[0].host, EXPECT_NAME_MAX, "evil.example");
+	expect_put_mx(correlate_expect(x->c), "off.test", &forged, T0);
+	addr(&a.addr[0], "203.0.113.66");
+	expect_put_addrs(correlate_expect(x->c), "evil.example", &a, T0);
+	clean_tls_session(x, "203.0.113.66");
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 0);
+	x->mf.smtp.nrcpt = 1;
+	snprintf(x->mf.smtp.rcpt_domain[0], sizeof(x->mf.smtp.rcpt_domain[0]), "off.test");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_false(x->mf.policy.sts);
+	assert_int_equal(x->mf.sts, VERDICT_NONE);
+	fx_free(x);
+}
+
+/* The server known only by a name a forged MX answer gave a domain with an MTA-STS policy. */
+static void test_redirect_claims_sts(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_store *st = correlate_expect(x->c);
+	struct expect_mxset forged = {
+	    .n = 1, .trust = EXPECT_UNVALIDATED, .expires_us = T0 + SEC(3600)};
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_UNVALIDATED, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	snprintf(forged.mx[0].host, EXPECT_NAME_MAX, "evil.example");
+	expect_put_mx(st, "sts.test", &forged, T0);
+	addr(&a.addr[0], "203.0.113.66");
+	expect_put_addrs(st, "evil.example", &a, T0);
+	clean_tls_session(x, "203.0.113.66");
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	assert_true(x->mf.redirect_sts);
+	assert_false(x->mf.redirect_dane);
+	assert_true(eve_has(x, "the MTA-STS policy does not allow"));
+	assert_true(eve_has(x, "\"tlsrpt_result\":\"sts-policy-invalid\""));
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.sts, VERDICT_FAIL);
+	/* an answer naming a host the policy allows is no redirect */
+	snprintf(forged.mx[0].host, EXPECT_NAME_MAX, "mx.sts.test");
+	expect_put_mx(st, "sts.test", &forged, T0);
+	session(x, "192.0.2.26");
+	x->mf.smtp.starttls_offered = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	fx_free(x);
+}
+
+/* A DANE claim: already alerted, the MX set gone, a set that no longer names the host. */
+static void test_redirect_claims_guards(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_store *st = correlate_expect(x->c);
+	struct expect_mxset good = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_mxset forged = {
+	    .n = 1, .trust = EXPECT_UNVALIDATED, .expires_us = T0 + SEC(3600)};
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	snprintf(good.mx[0].host, EXPECT_NAME_MAX, "mx.signed.test");
+	snprintf(forged.mx[0].host, EXPECT_NAME_MAX, "evil.example");
+	expect_put_mx(st, "signed.test", &good, T0);
+	expect_put_mx(st, "signed.test", &forged, T0);
+	addr(&a.addr[0], "198.51.100.25");
+	expect_put_addrs(st, "mx.signed.test", &a, T0);
+	a.expires_us = T0 + SEC(86400);
+	addr(&a.addr[0], "203.0.113.66");
+	expect_put_addrs(st, "evil.example", &a, T0);
+	/* a session that already had its mx-redirect is not judged again */
+	session(x, "203.0.113.66");
+	x->mf.smtp.starttls_offered = true;
+	x->mf.alerted[KIND_MX_REDIRECT] = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
+	assert_false(x->mf.redirect_dane);
+	assert_int_equal(raised_total(x), 0);
+	/* the validated MX set has expired: nothing to compare the claim with */
+	session(x, "203.0.113.66");
+	x->mf.smtp.starttls_offered = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0 + SEC(7200), out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 0);
+	/* only unvalidated answers, the last one naming another host: no expectation */
+	forged.expires_us = T0 + SEC(86400);
+	snprintf(forged.mx[0].host, EXPECT_NAME_MAX, "evil.example");
+	expect_put_mx(st, "plain.test", &forged, T0 + SEC(7100));
+	snprintf(forged.mx[0].host, EXPECT_NAME_MAX, "mx.plain.test");
+	expect_put_mx(st, "plain.test", &forged, T0 + SEC(7101));
+	session(x, "203.0.113.66");
+	x->mf.smtp.starttls_offered = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0 + SEC(7200), out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 0);
+	/* a validated MX set of resolver AD: named in the expectation */
+	good.trust = EXPECT_RESOLVER_AD;
+	good.expires_us = T0 + SEC(86400);
+	addr(&good.resolver, "198.51.100.53");
+	snprintf(good.mx[0].host, EXPECT_NAME_MAX, "mx.ad.test");
+	expect_put_mx(st, "ad.test", &good, T0 + SEC(7100));
+	snprintf(forged.mx[0].host, EXPECT_NAME_MAX, "evil.example");
+	expect_put_mx(st, "ad.test", &forged, T0 + SEC(7100));
+	session(x, "203.0.113.66");
+	x->mf.smtp.starttls_offered = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0 + SEC(7200), out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	assert_true(eve_has(x, "\"resolver\":\"198.51.100.53\""));
+	assert_true(eve_has(x, "\"expected_mx\":[\"mx.ad.test\"]"));
+	fx_free(x);
+}
+
+/* ---- TLSA: a digest of the wrong length; long pins ---- */
+
+static void test_tlsa_lengths(void **state)
+{
+	struct fx *x = fx_new();
+	struct tlsa_record r = {3, 0, 1, 64, {0}};
+	char text[1024], h[300];
+
+	(void)state;
+	/* a SHA-256 record of 64 bytes whose first 32 are the leaf's digest */
+	memset(r.data, 0xaa, 32);
+	dns_tlsa(x, "mx.long.test", "203.0.113.95", &r, 1);
+	session(x, "203.0.113.95");
+	chain2(x);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
+	/* a full-certificate pin longer than the bytes kept for the evidence
+	   still makes DANE expected */
+	memset(h, 'b', 160);
+	h[160] = '\0';
+	snprintf(text, sizeof(text),
+		 "policies:\n"
+		 "  - domain: pins.test\n"
+		 "    addresses: {mx.whole.test: 192.0.2.51}\n"
+		 "    tlsa:\n"
+		 "      - {host: mx.whole.test, port: 25, records: [\"3 0 0 %s\"]}\n",
+		 h);
+	fx_policies(x, text);
+	session(x, "192.0.2.51");
+	mail_correlate_cleartext_mail(x->c, &x->mf, NULL, T0, out(x));
+	assert_int_equal(raised(x, KIND_CLEARTEXT_POLICY_VIOLATION), 1);
+	fx_free(x);
+}
+
+/* Full-data pins compare every byte: a certificate or key of the same length is no match. */
+static void test_full_match_bytes(void **state)
+{
+	struct fx *x = fx_new();
+	X509 *c = make_cert(1, "mx.full.test"), *other = make_cert(1, "mx.full.test");
+	unsigned char *der = NULL, *spki = NULL, *der2 = NULL;
+	int nder = i2d_X509(c, &der), nspki = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c), &spki);
+	int nder2 = i2d_X509(other, &der2);
+	char *text = malloc((size_t)(nder + nspki) * 2 + 1024);
+	char *h1 = malloc((size_t)nder * 2 + 1), *h2 = malloc((size_t)nspki * 2 + 1);
+	struct cert_digest d;
+
+	(void)state;
+	assert_true(nder > 0 && nspki > 0 && nder2 > 0 && text && h1 && h2);
+	hex(der, (size_t)nder, h1);
+	hex(spki, (size_t)nspki, h2);
+	sprintf(text,
+		"policies:\n"
+		"  - domain: full.test\n"
+		"    addresses: {mx.full.test: 192.0.2.30, mx.key.test: 192.0.2.31, "
+		"mx.short.test: 192.0.2.32}\n"
+		"    tlsa:\n"
+		"      - {host: mx.full.test, port: 25, records: [\"3 0 0 %s\"]}\n"
+		"      - {host: mx.key.test, port: 25, records: [\"3 1 0 %s\"]}\n"
+		"      - {host: mx.short.test, port: 25, records: [\"3 1 0 %.20s\"]}\n",
+		h1, h2, h2);
+	fx_policies(x, text);
+	/* the same certificate with one byte changed */
+	der[nder - 1] ^= 0x01;
+	session(x, "192.0.2.30");
+	memset(&d, 0, sizeof(d));
+	mail_correlate_full_match(x->c, &x->mf, &d, der, (size_t)nder, T0);
+	assert_false(d.full_match_cert);
+	der[nder - 1] ^= 0x01;
+	memset(&d, 0, sizeof(d));
+	mail_correlate_full_match(x->c, &x->mf, &d, der, (size_t)nder, T0);
+	assert_true(d.full_match_cert);
+	/* another key of the same type (and length) */
+	session(x, "192.0.2.31");
+	memset(&d, 0, sizeof(d));
+	mail_correlate_full_match(x->c, &x->mf, &d, der2, (size_t)nder2, T0);
+	assert_false(d.full_match_spki);
+	/* a pin holding only the key's first bytes */
+	session(x, "192.0.2.32");
+	memset(&d, 0, sizeof(d));
+	mail_correlate_full_match(x->c, &x->mf, &d, der, (size_t)nder, T0);
+	assert_false(d.full_match_spki);
+	free(text);
+	free(h1);
+	free(h2);
+	OPENSSL_free(der);
+	OPENSSL_free(der2);
+	OPENSSL_free(spki);
+	X509_free(c);
+	X509_free(other);
+	fx_free(x);
+}
+
+/* A leaf that does not parse: the names kept from the dissector decide. */
+static void test_cert_host_bad_der(void **state)
+{
+	struct fx *x = fx_new();
+	static uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+
+	(void)state;
+	session(x, "192.0.2.26");
+	cert(x, 0x01);
+	sans(x, "x", "mx.sts.test");
+	x->mf.leaf_der = junk;
+	x->mf.leaf_der_len = sizeof(junk);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 0);
+	session(x, "192.0.2.26");
+	cert(x, 0x01);
+	sans(x, "x", "mail.other.test");
+	x->mf.leaf_der = junk;
+	x->mf.leaf_der_len = sizeof(junk);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
+	fx_free(x);
+}
+
+/* The masked-keyword rule: a keyword is printable ASCII, whatever it shares with STARTTLS. */
+static void test_masked_rule_bytes(void **state)
+{
+	(void)state;
+	assert_false(smtp_keyword_is_masked_starttls("STARTTL ", 8));
+	assert_false(smtp_keyword_is_masked_starttls(" TARTTLS", 8));
+	assert_false(smtp_keyword_is_masked_starttls("STARTTL\x7f", 8));
+	assert_false(smtp_keyword_is_masked_starttls("XXXXXX\xffX", 8));
+	assert_true(smtp_keyword_is_masked_starttls("STARTTL~", 8));
+	assert_true(smtp_keyword_is_masked_starttls("!TARTTLS", 8));
+	/* eight bytes exactly */
+	assert_false(smtp_keyword_is_masked_starttls("XXXXXXXXX", 9));
+	assert_false(smtp_keyword_is_masked_starttls("XXXXXXX", 7));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1714,6 +2115,16 @@ int main(void)
 	    cmocka_unit_test(test_alert_record),
 	    cmocka_unit_test(test_kind_names),
 	    cmocka_unit_test(test_format_tlsa),
+	    cmocka_unit_test(test_targets_once),
+	    cmocka_unit_test(test_redirect_verdicts),
+	    cmocka_unit_test(test_redirect_rcpt_guards),
+	    cmocka_unit_test(test_sts_mode_none),
+	    cmocka_unit_test(test_redirect_claims_sts),
+	    cmocka_unit_test(test_redirect_claims_guards),
+	    cmocka_unit_test(test_tlsa_lengths),
+	    cmocka_unit_test(test_full_match_bytes),
+	    cmocka_unit_test(test_cert_host_bad_der),
+	    cmocka_unit_test(test_masked_rule_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
