@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "app/alert_out.h"
@@ -2080,6 +2081,282 @@ static void test_masked_rule_bytes(void **state)
 	assert_false(smtp_keyword_is_masked_starttls("XXXXXXX", 7));
 }
 
+/* ---- tls-fallback-cleartext ---- */
+
+static void test_fallback(void **state)
+{
+	struct fx *x = fx_new();
+	struct tls_failure_facts prev = {.used = true, .ts_us = T0, .flow_id = 7};
+
+	(void)state;
+	snprintf(prev.why, sizeof(prev.why), "handshake failure");
+	addr(&prev.cli, "198.51.100.7");
+	addr(&prev.srv, "203.0.113.9");
+	/* the same client and server in cleartext, exactly at the window's end */
+	session(x, "203.0.113.9");
+	assert_true(mail_correlate_fallback(x->c, &x->mf, &prev, T0 + SEC(600), out(x)));
+	assert_int_equal(raised(x, KIND_TLS_FALLBACK_CLEARTEXT), 1);
+	assert_true(x->mf.alerted[KIND_TLS_FALLBACK_CLEARTEXT]);
+	assert_true(eve_has(x, "\"tls_failure\":\"handshake failure\""));
+	assert_true(eve_has(x, "\"seconds_after_failure\":600"));
+	assert_true(eve_has(x, "\"failed_flow_id\":7"));
+	/* guards: nothing remembered, the failed flow itself, another client or
+	   server, a failure after the mail, one too long before */
+	session(x, "203.0.113.9");
+	prev.used = false;
+	assert_false(mail_correlate_fallback(x->c, &x->mf, &prev, T0 + SEC(1), out(x)));
+	prev.used = true;
+	prev.flow_id = x->mf.ends.flow_id;
+	assert_false(mail_correlate_fallback(x->c, &x->mf, &prev, T0 + SEC(1), out(x)));
+	prev.flow_id = 7;
+	addr(&prev.cli, "198.51.100.8");
+	assert_false(mail_correlate_fallback(x->c, &x->mf, &prev, T0 + SEC(1), out(x)));
+	addr(&prev.cli, "198.51.100.7");
+	addr(&prev.srv, "203.0.113.8");
+	assert_false(mail_correlate_fallback(x->c, &x->mf, &prev, T0 + SEC(1), out(x)));
+	addr(&prev.srv, "203.0.113.9");
+	assert_false(mail_correlate_fallback(x->c, &x->mf, &prev, T0 - 1, out(x)));
+	assert_false(mail_correlate_fallback(x->c, &x->mf, &prev, T0 + SEC(600) + 1, out(x)));
+	assert_false(x->mf.alerted[KIND_TLS_FALLBACK_CLEARTEXT]);
+	assert_int_equal(raised(x, KIND_TLS_FALLBACK_CLEARTEXT), 1);
+	fx_free(x);
+}
+
+/* ---- certificate-host-mismatch: no allowed name to check; the first policy noted ---- */
+
+static void test_cert_host_no_allowed_name(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	fx_policies(x, "policies:\n"
+		       "  - domain: x.test\n"
+		       "    mta-sts: {mode: enforce, mx: [mx1.x.test], max_age: 86400}\n"
+		       "    addresses: {other.x.test: 192.0.2.60}\n");
+	/* known only by a name the policy does not allow: that is mx-redirect's
+	   to say; the certificate has no MX host to name */
+	session(x, "192.0.2.60");
+	cert(x, 0x01);
+	sans(x, "x", "mail.other.test");
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 0);
+	/* the SNI the policy allows is the name to check */
+	session(x, "192.0.2.60");
+	cert(x, 0x01);
+	sans(x, "x", "mail.other.test");
+	snprintf(x->mf.tls.sni, sizeof(x->mf.tls.sni), "mx1.x.test");
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
+	assert_true(eve_has(x, "\"mx_host\":\"mx1.x.test\""));
+	fx_free(x);
+}
+
+static void test_policy_notes_first(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	clean_tls_session(x, "192.0.2.26"); /* sts.test, enforce */
+	x->mf.smtp.nrcpt = 1;
+	snprintf(x->mf.smtp.rcpt_domain[0], sizeof(x->mf.smtp.rcpt_domain[0]), "testing.test");
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_true(x->mf.policy.sts);
+	assert_string_equal(x->mf.policy.sts_domain, "sts.test");
+	assert_int_equal(x->mf.policy.sts_mode, MTASTS_MODE_ENFORCE);
+	fx_free(x);
+}
+
+/* A validated MX set with no host at all: the evidence lists none. */
+static void test_redirect_null_mx(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_store *st = correlate_expect(x->c);
+	struct expect_mxset none = {.n = 0, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_mxset forged = {
+	    .n = 1, .trust = EXPECT_UNVALIDATED, .expires_us = T0 + SEC(3600)};
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_UNVALIDATED, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	expect_put_mx(st, "nullmx.test", &none, T0);
+	snprintf(forged.mx[0].host, EXPECT_NAME_MAX, "evil.example");
+	expect_put_mx(st, "nullmx.test", &forged, T0);
+	addr(&a.addr[0], "203.0.113.66");
+	expect_put_addrs(st, "evil.example", &a, T0);
+	session(x, "203.0.113.66");
+	x->mf.smtp.starttls_offered = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	assert_true(eve_has(x, "\"mail_domain\":\"nullmx.test\""));
+	assert_false(eve_has(x, "\"expected_mx\""));
+	fx_free(x);
+}
+
+/* ---- MTA-STS PKIX: certificate-not-trusted and certificate-expired ---- */
+
+/* A certificate for cn valid [T0 + from, T0 + to] seconds, signed by issuer
+   with ikey (itself when issuer is NULL); ca: may sign others. */
+static X509 *pkix_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, bool ca,
+		       long from, long to)
+{
+	static long serial = 100;
+	X509 *c = X509_new();
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+
+	assert_non_null(c);
+	X509_set_version(c, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(c), serial++);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", MBSTRING_ASC,
+				   (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(c, X509_get_subject_name(issuer ? issuer : c));
+	ASN1_TIME_set(X509_getm_notBefore(c), (time_t)(T0 / MX_USEC) + from);
+	ASN1_TIME_set(X509_getm_notAfter(c), (time_t)(T0 / MX_USEC) + to);
+	X509_set_pubkey(c, key);
+	X509V3_set_ctx(&v3, issuer ? issuer : c, c, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
+				  ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+	assert_non_null(ext);
+	X509_add_ext(c, ext, -1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(c, issuer ? ikey : key, EVP_sha256()) > 0);
+	return c;
+}
+
+/* The session's chain: DER copies of certs (n of them), freed by chain_free. */
+static void chain_der(struct fx *x, X509 **certs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		unsigned char *der = NULL;
+		int len = i2d_X509(certs[i], &der);
+
+		assert_true(len > 0);
+		x->mf.chain_der[i] = malloc((size_t)len);
+		assert_non_null(x->mf.chain_der[i]);
+		memcpy(x->mf.chain_der[i], der, (size_t)len);
+		x->mf.chain_der_len[i] = (size_t)len;
+		OPENSSL_free(der);
+	}
+	x->mf.ncerts = n;
+}
+
+static void chain_free(struct fx *x)
+{
+	for (unsigned i = 0; i < TLS_CHAIN_MAX; i++) {
+		free(x->mf.chain_der[i]);
+		x->mf.chain_der[i] = NULL;
+	}
+}
+
+/* One enforce-policy session to srv presenting certs; true when it raised kind k. */
+static bool pkix_session(struct fx *x, const char *srv, X509 **certs, unsigned n, enum mx_kind k)
+{
+	uint64_t before = raised(x, k);
+
+	session(x, srv);
+	cert(x, 0x01);
+	sans(x, "x", "*.pkix.test");
+	chain_der(x, certs, n);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	chain_free(x);
+	return raised(x, k) > before;
+}
+
+static void test_pkix_alerts(void **state)
+{
+	struct correlate_config cfg;
+	struct fx *x;
+	EVP_PKEY *kr = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *ki = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	EVP_PKEY *kl = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *root, *inter, *leaf, *old, *stray;
+	char ca[64];
+	FILE *fp;
+	int fd;
+
+	(void)state;
+	assert_true(kr && ki && kl);
+	root = pkix_cert("Mail Root", kr, NULL, NULL, true, -86400L * 3650, 86400L * 3650);
+	inter = pkix_cert("Mail Intermediate", ki, root, kr, true, -86400L * 365, 86400L * 365);
+	leaf = pkix_cert("mx.pkix.test", kl, inter, ki, false, -86400L * 10, 86400L * 80);
+	old = pkix_cert("mx.pkix.test", kl, inter, ki, false, -86400L * 100, -86400L);
+	stray = pkix_cert("mx.pkix.test", kl, NULL, NULL, false, -86400L * 10, 86400L * 80);
+	snprintf(ca, sizeof(ca), "/tmp/mx-maildetect-ca-XXXXXX");
+	fd = mkstemp(ca);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	assert_true(PEM_write_X509(fp, root) == 1);
+	fclose(fp);
+	correlate_config_defaults(&cfg);
+	cfg.ca_file = ca;
+	x = fx_new_cfg(&cfg);
+	fx_policies(x, "policies:\n"
+		       "  - domain: pkix.test\n"
+		       "    mta-sts: {mode: enforce, mx: [\"*.pkix.test\"], max_age: 86400}\n"
+		       "    addresses: {mx.pkix.test: 192.0.2.80}\n"
+		       "  - domain: soft.test\n"
+		       "    mta-sts: {mode: testing, mx: [\"*.soft.test\"], max_age: 86400}\n"
+		       "    addresses: {mx.soft.test: 192.0.2.81}\n"
+		       "  - domain: both.test\n"
+		       "    mta-sts: {mode: enforce, mx: [\"*.both.test\"], max_age: 86400}\n"
+		       "    addresses: {mx.both.test: 192.0.2.82}\n"
+		       "    tlsa:\n"
+		       "      - host: mx.both.test\n"
+		       "        port: 25\n"
+		       "        records:\n"
+		       "          - \"3 0 1 "
+		       "0101010101010101010101010101010101010101010101010101010101010101\"\n");
+	/* a chain to the trusted root, the intermediate handed over */
+	assert_false(pkix_session(x, "192.0.2.80", (X509 *[]){leaf, inter}, 2,
+				  KIND_CERTIFICATE_NOT_TRUSTED));
+	assert_int_equal(raised(x, KIND_CERTIFICATE_EXPIRED), 0);
+	/* without the intermediate it leads nowhere */
+	assert_true(
+	    pkix_session(x, "192.0.2.80", (X509 *[]){leaf}, 1, KIND_CERTIFICATE_NOT_TRUSTED));
+	assert_true(eve_has(x, "\"verify_error\""));
+	assert_true(eve_has(x, "\"chain_length\":1"));
+	assert_true(eve_has(x, "chain leads to no trusted root"));
+	assert_true(eve_has(x, "\"domain\":\"pkix.test\""));
+	/* self-signed */
+	assert_true(
+	    pkix_session(x, "192.0.2.80", (X509 *[]){stray}, 1, KIND_CERTIFICATE_NOT_TRUSTED));
+	/* expired at the time of the packet */
+	assert_true(
+	    pkix_session(x, "192.0.2.80", (X509 *[]){old, inter}, 2, KIND_CERTIFICATE_EXPIRED));
+	assert_true(eve_has(x, "\"not_after\""));
+	assert_true(eve_has(x, "outside its validity"));
+	assert_int_equal(raised(x, KIND_CERTIFICATE_NOT_TRUSTED), 2);
+	/* testing mode, a DANE host, no chain, a chain that does not parse: not judged */
+	assert_false(
+	    pkix_session(x, "192.0.2.81", (X509 *[]){stray}, 1, KIND_CERTIFICATE_NOT_TRUSTED));
+	assert_false(
+	    pkix_session(x, "192.0.2.82", (X509 *[]){stray}, 1, KIND_CERTIFICATE_NOT_TRUSTED));
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 0);
+	session(x, "192.0.2.80");
+	cert(x, 0x01);
+	sans(x, "x", "*.pkix.test");
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	session(x, "192.0.2.80");
+	cert(x, 0x01);
+	sans(x, "x", "*.pkix.test");
+	x->mf.chain_der[0] = (uint8_t *)"junk";
+	x->mf.chain_der_len[0] = 4;
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	x->mf.chain_der[0] = NULL;
+	assert_int_equal(raised(x, KIND_CERTIFICATE_NOT_TRUSTED), 2);
+	assert_int_equal(raised(x, KIND_CERTIFICATE_EXPIRED), 1);
+	fx_free(x);
+	unlink(ca);
+	X509_free(root);
+	X509_free(inter);
+	X509_free(leaf);
+	X509_free(old);
+	X509_free(stray);
+	EVP_PKEY_free(kr);
+	EVP_PKEY_free(ki);
+	EVP_PKEY_free(kl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2125,6 +2402,11 @@ int main(void)
 	    cmocka_unit_test(test_full_match_bytes),
 	    cmocka_unit_test(test_cert_host_bad_der),
 	    cmocka_unit_test(test_masked_rule_bytes),
+	    cmocka_unit_test(test_fallback),
+	    cmocka_unit_test(test_cert_host_no_allowed_name),
+	    cmocka_unit_test(test_policy_notes_first),
+	    cmocka_unit_test(test_redirect_null_mx),
+	    cmocka_unit_test(test_pkix_alerts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
