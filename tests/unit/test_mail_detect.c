@@ -2357,6 +2357,36 @@ static void test_pkix_alerts(void **state)
 	EVP_PKEY_free(kl);
 }
 
+/* An implicit-TLS session shows no EHLO reply in cleartext: it teaches no STARTTLS history. */
+static void test_history_implicit_tls(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	clean_tls_session(x, "203.0.113.34");
+	x->mf.implicit_tls = true;
+	mail_correlate_ehlo(x->c, &x->mf, T0, out(x));
+	assert_null(hist(x, "203.0.113.34"));
+	fx_free(x);
+}
+
+/* A DANE expectation names no domain: the session's own domain is the key. */
+static void test_keys_dane_domain(void **state)
+{
+	struct fx *x = fx_new();
+	struct seen_keys k = {.answer = ALERT_PASS};
+
+	(void)state;
+	alert_set_filter(correlate_alerts(x->c), record_keys, &k);
+	session(x, "192.0.2.28"); /* mx.pinned.test of pinned.test */
+	cert(x, 0x99);
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
+	assert_string_equal(k.domain, "pinned.test");
+	assert_string_equal(k.mx_host, "mx.pinned.test");
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2407,6 +2437,8 @@ int main(void)
 	    cmocka_unit_test(test_policy_notes_first),
 	    cmocka_unit_test(test_redirect_null_mx),
 	    cmocka_unit_test(test_pkix_alerts),
+	    cmocka_unit_test(test_history_implicit_tls),
+	    cmocka_unit_test(test_keys_dane_domain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
