@@ -470,6 +470,281 @@ static void test_empty_documents(void **state)
 	policy_set_free(NULL);
 }
 
+/*
+ * Why a TLSA record is refused: a field that runs on past five digits is
+ * a malformed field, not the start of the next one; blanks (tabs too) may
+ * split the data; only 0-9, a-f and A-F are hexadecimal; the data is
+ * bounded at POLICY_TLSA_MAX_DATA bytes.
+ */
+static void test_tlsa_parse_errors(void **state)
+{
+	static const char shape[] = "expected 'usage selector matching-type data'";
+	struct policy_tlsa t;
+	const char *why = NULL;
+	char *big;
+	size_t n = 2 * POLICY_TLSA_MAX_DATA + 2;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	assert_false(policy_tlsa_parse("123456 1 1 00", &t, &why));
+	assert_string_equal(why, shape);
+	assert_false(policy_tlsa_parse("3 123456 1 00", &t, &why));
+	assert_string_equal(why, shape);
+	assert_false(policy_tlsa_parse("3 1 123456 00", &t, &why));
+	assert_string_equal(why, shape);
+	assert_false(policy_tlsa_parse("3 1x 1 00", &t, &why));
+	assert_string_equal(why, shape);
+	assert_false(policy_tlsa_parse("3 0 0 0:", &t, &why));
+	assert_string_equal(why, "data is not hexadecimal");
+	assert_false(policy_tlsa_parse("3 0 0 @0", &t, &why));
+	assert_string_equal(why, "data is not hexadecimal");
+	assert_false(policy_tlsa_parse("3 0 0 0g", &t, &why));
+	assert_string_equal(why, "data is not hexadecimal");
+	assert_false(policy_tlsa_parse("3 0 0 0G", &t, &why));
+	assert_string_equal(why, "data is not hexadecimal");
+
+	/* a tab inside the data is a blank like a space */
+	assert_true(policy_tlsa_parse("2 0 0 30\t82 0\t1", &t, &why));
+	assert_int_equal(t.len, 3);
+	assert_memory_equal(t.data, "\x30\x82\x01", 3);
+	free(t.data);
+	assert_true(policy_tlsa_parse("2 0 0 aF Fa 09 90", &t, &why));
+	assert_int_equal(t.len, 4);
+	assert_memory_equal(t.data, "\xaf\xfa\x09\x90", 4);
+	free(t.data);
+
+	/* exactly the limit is accepted, one byte more is not */
+	big = malloc(n + 16);
+	assert_non_null(big);
+	memcpy(big, "3 0 0 ", 6);
+	memset(big + 6, 'a', 2 * POLICY_TLSA_MAX_DATA);
+	big[6 + 2 * POLICY_TLSA_MAX_DATA] = '\0';
+	assert_true(policy_tlsa_parse(big, &t, &why));
+	assert_int_equal(t.len, POLICY_TLSA_MAX_DATA);
+	assert_int_equal(t.data[POLICY_TLSA_MAX_DATA - 1], 0xaa);
+	free(t.data);
+	memcpy(big + 6 + 2 * POLICY_TLSA_MAX_DATA, "bb", 3);
+	assert_false(policy_tlsa_parse(big, &t, &why));
+	assert_string_equal(why, "data longer than 16384 bytes");
+	free(big);
+}
+
+/* Lookups keep counting past max but never write past it, and a name that
+   is no host name finds nothing, even right after one that did. */
+static void test_lookup_limits(void **state)
+{
+	struct policy_set *s = load_text(sample);
+	const struct policy_tlsa *t[3] = {NULL, NULL, NULL};
+	const struct policy_host *h[3] = {NULL, NULL, NULL};
+
+	(void)state;
+	assert_int_equal(policy_tlsa_for_host(s, "mx1.example.test", 25, t, 1), 2);
+	assert_non_null(t[0]);
+	assert_int_equal(t[0]->port, 25);
+	assert_null(t[1]);
+	assert_int_equal(policy_tlsa_for_host(s, NULL, 25, t, 3), 0);
+	assert_int_equal(policy_tlsa_for_host(s, "mx1 example", 25, t, 3), 0);
+	assert_int_equal(policy_hosts_for_name(s, "shared.example.test", h, 1), 2);
+	assert_non_null(h[0]);
+	assert_string_equal(h[0]->host, "shared.example.test");
+	assert_null(h[1]);
+	assert_int_equal(policy_hosts_for_name(s, NULL, h, 3), 0);
+	assert_int_equal(policy_hosts_for_name(s, "shared example", h, 3), 0);
+	policy_set_free(s);
+}
+
+/* One address named by two MX hosts of one policy: both refs, by host name. */
+static void test_addr_refs_order(void **state)
+{
+	struct policy_set *s = load_text("policies:\n"
+					 "  - domain: order.test\n"
+					 "    addresses: {mxb.order.test: 192.0.2.5, mxa.order.test: "
+					 "192.0.2.5, mxc.order.test: 192.0.2.5}\n");
+	struct policy_addr_ref refs[4];
+	struct mx_addr a;
+
+	(void)state;
+	assert_true(mx_addr_parse(&a, "192.0.2.5"));
+	assert_int_equal(policy_refs_for_addr(s, &a, refs, 4), 3);
+	assert_string_equal(refs[0].mx_host, "mxa.order.test");
+	assert_string_equal(refs[1].mx_host, "mxb.order.test");
+	assert_string_equal(refs[2].mx_host, "mxc.order.test");
+	policy_set_free(s);
+}
+
+/* Each DANE mode by name; a TLSA entry whose host is bad loads no record. */
+static void test_dane_modes_and_bad_tlsa_host(void **state)
+{
+	static const char text[] =
+	    "policies:\n"
+	    "  - {domain: a.test, dane: auto}\n"
+	    "  - {domain: b.test, dane: none}\n"
+	    "  - {domain: c.test, dane: required}\n"
+	    "  - domain: d.test\n"
+	    "    tlsa:\n"
+	    "      - {host: bad_host.d.test, records: [\"2 0 0 01\"]}\n"
+	    "      - {host: mx.d.test, records: [\"2 0 0 02\"]}\n";
+	struct policy_set *s = policy_set_new();
+	struct mx_errors errs;
+	const struct policy_tlsa *t[2];
+	const struct policy *p;
+
+	(void)state;
+	mx_errors_init(&errs);
+	assert_false(policy_load_buffer(s, "d.yaml", text, strlen(text), NULL, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_string_equal(mx_errors_get(&errs, 0), "d.yaml:7:16: bad domain 'bad_host.d.test' "
+						     "for 'host': character not allowed in a host "
+						     "name");
+	assert_int_equal(policy_find(s, "a.test")->dane, POLICY_DANE_AUTO);
+	assert_int_equal(policy_find(s, "b.test")->dane, POLICY_DANE_NONE);
+	assert_int_equal(policy_find(s, "c.test")->dane, POLICY_DANE_REQUIRED);
+	assert_string_equal(policy_dane_name(POLICY_DANE_NONE), "none");
+	assert_string_equal(policy_dane_name(POLICY_DANE_AUTO), "auto");
+	p = policy_find(s, "d.test");
+	assert_non_null(p);
+	assert_int_equal(p->n_tlsa, 1);
+	assert_int_equal(policy_tlsa_for_host(s, "mx.d.test", 25, t, 2), 1);
+	assert_int_equal(t[0]->data[0], 0x02);
+	policy_set_free(s);
+}
+
+/* A duplicate is reported by the load that made it, not by later loads. */
+static void test_duplicate_reported_once(void **state)
+{
+	static const char dup[] = "policies:\n  - domain: dup.test\n  - domain: dup.test\n";
+	static const char other[] = "policies:\n  - domain: other.test\n";
+	struct policy_set *s = policy_set_new();
+	struct mx_errors errs;
+
+	(void)state;
+	mx_errors_init(&errs);
+	assert_false(policy_load_buffer(s, "dup.yaml", dup, strlen(dup), NULL, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_string_equal(mx_errors_get(&errs, 0),
+			    "dup.yaml:3:5: duplicate policy for domain 'dup.test' (first at "
+			    "dup.yaml:2)");
+	assert_string_equal(policy_find(s, "dup.test")->id, "dup.yaml:2");
+	mx_errors_init(&errs);
+	assert_true(policy_load_buffer(s, "other.yaml", other, strlen(other), NULL, &errs));
+	assert_int_equal(mx_errors_count(&errs), 0);
+	assert_int_equal(policy_set_count(s), 2);
+	policy_set_free(s);
+}
+
+/* At most MTASTS_MAX_MX patterns in one policy. */
+static void test_mx_pattern_limit(void **state)
+{
+	size_t cap = 64 + (MTASTS_MAX_MX + 1) * 24;
+	char *text = malloc(cap);
+	struct policy_set *s = policy_set_new();
+	struct mx_errors errs;
+	size_t len;
+	const struct policy *p;
+
+	(void)state;
+	assert_non_null(text);
+	for (int round = 0; round < 2; round++) {
+		int count = MTASTS_MAX_MX + round;
+
+		len = (size_t)snprintf(text, cap,
+				       "policies:\n- domain: lim%d.test\n  mta-sts:\n"
+				       "    mode: enforce\n    mx:\n",
+				       round);
+		for (int i = 0; i < count; i++)
+			len += (size_t)snprintf(text + len, cap - len, "    - mx%d.lim.test\n", i);
+		mx_errors_init(&errs);
+		if (round == 0) {
+			assert_true(policy_load_buffer(s, "lim.yaml", text, len, NULL, &errs));
+			p = policy_find(s, "lim0.test");
+			assert_int_equal(p->sts.n_mx, MTASTS_MAX_MX);
+			assert_true(policy_mx_allowed(p, "mx255.lim.test"));
+		} else {
+			assert_false(policy_load_buffer(s, "lim.yaml", text, len, NULL, &errs));
+			assert_int_equal(mx_errors_count(&errs), 1);
+			assert_string_equal(mx_errors_get(&errs, 0),
+					    "lim.yaml:6:5: more than 256 patterns in 'mx'");
+			assert_false(policy_mx_allowed(policy_find(s, "lim1.test"), "mx1.lim.test"));
+		}
+	}
+	free(text);
+	policy_set_free(s);
+}
+
+/*
+ * File names: DOMAIN.txt whose name is too long for a domain, or that does
+ * not exist; a YAML file named without a directory reads its mta-sts-file
+ * from the current directory; an mta-sts-file over the size limit.
+ */
+static void test_policy_file_names(void **state)
+{
+	static const char body[] = "version: STSv1\nmode: enforce\nmx: mx.cwd.test\nmax_age: 600\n";
+	char tmpl[] = "/tmp/mxsentry-policy-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	char path[1200], cwd[1024], *big;
+	struct policy_set *s = policy_set_new();
+	struct mx_errors errs;
+	const struct policy *p;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(dir);
+	mx_errors_init(&errs);
+	/* MX_HOST_MAX + 1 letters before .txt: too long; MX_HOST_MAX: read */
+	memset(path, 'a', MX_HOST_MAX + 1);
+	memcpy(path + MX_HOST_MAX + 1, ".txt", 5);
+	assert_false(policy_load_file(s, path, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_non_null(
+	    strstr(mx_errors_get(&errs, 0), "aaaa.txt: file name is too long to name a domain"));
+	memmove(path + MX_HOST_MAX, ".txt", 5);
+	mx_errors_init(&errs);
+	assert_false(policy_load_file(s, path, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_non_null(strstr(mx_errors_get(&errs, 0), "aaaa.txt: cannot open: "));
+	mx_errors_init(&errs);
+	snprintf(path, sizeof(path), "%s/missing.test.txt", dir);
+	assert_false(policy_load_file(s, path, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_non_null(strstr(mx_errors_get(&errs, 0), "missing.test.txt: cannot open: No such file"));
+	assert_int_equal(policy_set_count(s), 0);
+
+	write_file(dir, "cwd.test.txt", body);
+	write_file(dir, "cwd.yaml", "policies: [{domain: cwd.test, mta-sts-file: cwd.test.txt}]\n");
+	snprintf(path, sizeof(path), "%s/big.txt", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	big = calloc(1, MTASTS_MAX_TEXT + 2);
+	assert_non_null(big);
+	memset(big, '#', MTASTS_MAX_TEXT + 1);
+	fputs(big, f);
+	fclose(f);
+	free(big);
+	write_file(dir, "big.yaml", "policies: [{domain: big.test, mta-sts-file: big.txt}]\n");
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	mx_errors_init(&errs);
+	assert_true(policy_load_file(s, "cwd.yaml", &errs));
+	assert_false(policy_load_file(s, "big.yaml", &errs));
+	assert_int_equal(chdir(cwd), 0);
+	p = policy_find(s, "cwd.test");
+	assert_non_null(p);
+	assert_true(p->has_sts);
+	assert_true(policy_mx_allowed(p, "mx.cwd.test"));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_string_equal(mx_errors_get(&errs, 0),
+			    "./big.txt: file is larger than the limit of 65536 bytes");
+	p = policy_find(s, "big.test");
+	assert_non_null(p);
+	assert_false(p->has_sts);
+	remove_file(dir, "cwd.test.txt");
+	remove_file(dir, "cwd.yaml");
+	remove_file(dir, "big.txt");
+	remove_file(dir, "big.yaml");
+	rmdir(dir);
+	policy_set_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +756,13 @@ int main(void)
 	    cmocka_unit_test(test_alias_in_alias),
 	    cmocka_unit_test(test_empty_documents),
 	    cmocka_unit_test(test_fixtures),
+	    cmocka_unit_test(test_tlsa_parse_errors),
+	    cmocka_unit_test(test_lookup_limits),
+	    cmocka_unit_test(test_addr_refs_order),
+	    cmocka_unit_test(test_dane_modes_and_bad_tlsa_host),
+	    cmocka_unit_test(test_duplicate_reported_once),
+	    cmocka_unit_test(test_mx_pattern_limit),
+	    cmocka_unit_test(test_policy_file_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
