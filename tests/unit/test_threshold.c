@@ -439,6 +439,142 @@ static void test_load_errors(void **state)
 	}
 }
 
+/*
+ * Several per-sid thresholds given out of order: each sid gets its own
+ * (the lookup is by sorted sid), a sid without one falls to sid 0.
+ */
+static void test_many_sids(void **state)
+{
+	struct fixture fx;
+	static const uint32_t sids[] = {30, 10, 50, 20, 40};
+	int passed;
+
+	(void)state;
+	setup(&fx,
+	      "thresholds:\n"
+	      "  - {sid: 30, type: limit, track: by_src, count: 3, seconds: 600}\n"
+	      "  - {sid: 10, type: limit, track: by_src, count: 1, seconds: 600}\n"
+	      "  - {sid: 50, type: limit, track: by_src, count: 5, seconds: 600}\n"
+	      "  - {sid: 0, type: limit, track: by_src, count: 7, seconds: 600}\n"
+	      "  - {sid: 20, type: limit, track: by_src, count: 2, seconds: 600}\n"
+	      "  - {sid: 40, type: limit, track: by_src, count: 4, seconds: 600}\n",
+	      64);
+	for (size_t k = 0; k < sizeof(sids) / sizeof(sids[0]); k++) {
+		passed = 0;
+		for (int i = 0; i < 10; i++)
+			passed += ev(&fx, sids[k], i, A, C, NULL, NULL) == THR_PASS;
+		assert_int_equal(passed, (int)sids[k] / 10);
+	}
+	passed = 0;
+	for (int i = 0; i < 10; i++)
+		passed += ev(&fx, 25, i, A, C, NULL, NULL) == THR_PASS;
+	assert_int_equal(passed, 7);
+	teardown(&fx);
+	threshold_ctx_free(NULL);
+}
+
+/*
+ * A small table under churn: states of different sids and sources sharing
+ * a bucket stay apart, an evicted entry leaves its chain, and the sources
+ * touched recently keep their state.
+ */
+static void test_table_churn(void **state)
+{
+	struct fixture fx;
+	char src[32], old[32];
+	const struct threshold_counters *c;
+
+	(void)state;
+	setup(&fx, "thresholds: [{sid: 0, type: limit, track: by_src, count: 1, seconds: 3600}]\n",
+	      16);
+	/* one source, many sids: every first alert of a sid passes */
+	for (uint32_t sid = 1; sid <= 12; sid++)
+		assert_int_equal(ev(&fx, sid, 0, A, C, NULL, NULL), THR_PASS);
+	for (uint32_t sid = 1; sid <= 12; sid++)
+		assert_int_equal(ev(&fx, sid, 1, A, C, NULL, NULL), THR_DROPPED);
+	/* many sources through 16 entries: new ones pass, the last few are kept */
+	for (int i = 0; i < 600; i++) {
+		snprintf(src, sizeof(src), "10.2.%d.%d", i / 256, i % 256);
+		assert_int_equal(ev(&fx, 9, 10 + i, src, C, NULL, NULL), THR_PASS);
+		assert_int_equal(ev(&fx, 9, 10 + i, src, C, NULL, NULL), THR_DROPPED);
+		if (i >= 4) {
+			snprintf(old, sizeof(old), "10.2.%d.%d", (i - 4) / 256, (i - 4) % 256);
+			assert_int_equal(ev(&fx, 9, 10 + i, old, C, NULL, NULL), THR_DROPPED);
+		}
+	}
+	c = threshold_ctx_counters(fx.ctx);
+	assert_int_equal(c->state_entries, 16);
+	teardown(&fx);
+}
+
+/* Subdomain suppression needs a whole label: not the parent's suffix. */
+static void test_suppress_subdomain_edges(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	setup(&fx,
+	      "suppress:\n"
+	      "  - {sid: 5, domain: lab.test, subdomains: true}\n"
+	      "  - {sid: 6, domain: lab.test, subdomains: false}\n",
+	      16);
+	assert_int_equal(ev(&fx, 5, 0, A, C, "x.lab.test", NULL), THR_SUPPRESSED);
+	assert_int_equal(ev(&fx, 5, 0, A, C, "xlab.test", NULL), THR_PASS);
+	assert_int_equal(ev(&fx, 5, 0, A, C, ".lab.test", NULL), THR_PASS);
+	assert_int_equal(ev(&fx, 5, 0, A, C, "lab.test", NULL), THR_SUPPRESSED);
+	assert_int_equal(ev(&fx, 5, 0, A, C, "ab.test", NULL), THR_PASS);
+	assert_int_equal(ev(&fx, 6, 0, A, C, "x.lab.test", NULL), THR_PASS);
+	assert_int_equal(ev(&fx, 6, 0, A, C, "lab.test", NULL), THR_SUPPRESSED);
+	assert_int_equal(ev(&fx, 5, 0, A, C, NULL, "x.lab.test"), THR_PASS);
+	teardown(&fx);
+}
+
+/* Entries of the wrong shape: one error each, at the entry, nothing loaded. */
+static void test_load_shape_errors(void **state)
+{
+	static const struct bad_case cases[] = {
+	    {"thresholds: [{sid: 1, type: [limit], track: by_src, count: 1, seconds: 1}]",
+	     "b.yaml:1:29: wrong type for 'type': expected a string, got a sequence"},
+	    {"thresholds: [limit]",
+	     "b.yaml:1:14: wrong type for 'thresholds': expected a mapping, got a scalar"},
+	    {"thresholds: {sid: 1}",
+	     "b.yaml:1:13: wrong type for 'thresholds': expected a sequence, got a mapping"},
+	    {"suppress: [192.0.2.1]",
+	     "b.yaml:1:12: wrong type for 'suppress': expected a mapping, got a scalar"},
+	    {"suppress: [{sid: 1, ip: [192.0.2.1]}]",
+	     "b.yaml:1:25: wrong type for 'ip': expected a string, got a sequence"},
+	    {"suppress: [{sid: 1, domain: [a.test]}]",
+	     "b.yaml:1:29: wrong type for 'domain': expected a string, got a sequence"},
+	    {"suppress: [{sid: 1, mx: {a: b}}]",
+	     "b.yaml:1:25: wrong type for 'mx': expected a string, got a mapping"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mx_errors errs;
+		struct threshold_set set;
+		struct ydoc *d;
+		const struct ydoc_node *v;
+		bool ok = true;
+
+		mx_errors_init(&errs);
+		d = ydoc_parse("b.yaml", cases[i].yaml, strlen(cases[i].yaml), NULL, &errs);
+		assert_non_null(d);
+		threshold_set_init(&set);
+		if ((v = ydoc_map_get(ydoc_root(d), "thresholds")) != NULL)
+			ok &= threshold_set_load_thresholds(&set, v, &errs);
+		if ((v = ydoc_map_get(ydoc_root(d), "suppress")) != NULL)
+			ok &= threshold_set_load_suppress(&set, v, &errs);
+		if (ok)
+			fail_msg("case %zu accepted", i);
+		if (mx_errors_count(&errs) != 1 || strcmp(mx_errors_get(&errs, 0), cases[i].error))
+			fail_msg("case %zu: %zu errors, first:\n  %s\nexpected:\n  %s", i,
+				 mx_errors_count(&errs), mx_errors_get(&errs, 0), cases[i].error);
+		assert_int_equal(set.n_thr + set.n_sup, 0);
+		threshold_set_free(&set);
+		ydoc_free(d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +588,10 @@ int main(void)
 	    cmocka_unit_test(test_counter_table),
 	    cmocka_unit_test(test_cidr),
 	    cmocka_unit_test(test_load_errors),
+	    cmocka_unit_test(test_many_sids),
+	    cmocka_unit_test(test_table_churn),
+	    cmocka_unit_test(test_suppress_subdomain_edges),
+	    cmocka_unit_test(test_load_shape_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
