@@ -457,6 +457,139 @@ static void test_load_dir(void **state)
 	policy_set_free(ps);
 }
 
+/* Out-of-range kinds and unknown TLS versions have no entry. */
+static void test_out_of_range_lookups(void **state)
+{
+	struct ruleset rs;
+
+	(void)state;
+	load_builtin(&rs);
+	assert_null(rule_kind_tlsrpt(RULE_KIND_COUNT));
+	assert_null(rule_kind_tlsrpt((enum rule_kind)(RULE_KIND_COUNT + 7)));
+	assert_null(rules_get(&rs, RULE_KIND_COUNT));
+	assert_non_null(rules_get(&rs, (enum rule_kind)(RULE_KIND_COUNT - 1)));
+	assert_string_equal(rules_tls_version_name(0x0305), "unknown");
+	assert_string_equal(rules_tls_version_name(0x0300), "unknown");
+	ruleset_free(&rs);
+}
+
+/* Without the built-in rules, only a defined rule answers to its sid. */
+static void test_sid_lookup_partial_set(void **state)
+{
+	static const char one[] = "rules: [{kind: mx-redirect, sid: 5, rev: 1, signature: s, "
+				  "category: c, severity: 2}]\n";
+	struct ruleset rs;
+	struct mx_errors errs;
+	const struct rule *r;
+
+	(void)state;
+	ruleset_init(&rs);
+	assert_null(rules_by_sid(&rs, 0));
+	assert_null(rules_by_sid(&rs, 5));
+	mx_errors_init(&errs);
+	assert_true(rules_load_buffer(&rs, "one.yaml", one, strlen(one), &errs));
+	r = rules_by_sid(&rs, 5);
+	assert_non_null(r);
+	assert_int_equal(r->kind, RULE_MX_REDIRECT);
+	assert_null(rules_by_sid(&rs, 0));
+	assert_null(rules_by_sid(&rs, 6));
+	ruleset_free(&rs);
+}
+
+/*
+ * Documents that are empty, no mapping, broken YAML or missing: an empty
+ * one is accepted, the others are refused with one error naming the file.
+ */
+static void test_document_edges(void **state)
+{
+	char tmpl[] = "/tmp/mxsentry-rules-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	char path[1024];
+	struct ruleset rs;
+	struct mx_errors errs;
+
+	(void)state;
+	assert_non_null(dir);
+	load_builtin(&rs);
+	mx_errors_init(&errs);
+	assert_true(rules_load_buffer(&rs, "e.yaml", "", 0, &errs));
+	assert_true(rules_load_buffer(&rs, "e.yaml", "# only a comment\n", 17, &errs));
+	assert_int_equal(mx_errors_count(&errs), 0);
+	assert_false(rules_load_buffer(&rs, "l.yaml", "- a\n", 4, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_string_equal(mx_errors_get(&errs, 0),
+			    "l.yaml:1:1: wrong type for 'document': expected a mapping, got a "
+			    "sequence");
+	mx_errors_init(&errs);
+	assert_false(rules_load_buffer(&rs, "s.yaml", "rules: [\n", 9, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_non_null(strstr(mx_errors_get(&errs, 0), "s.yaml:2:1: YAML syntax error"));
+
+	put(dir, "empty.yaml", "");
+	put(dir, "list.yaml", "- kind: mx-redirect\n");
+	put(dir, "broken.yaml", "rules: [\n");
+	mx_errors_init(&errs);
+	snprintf(path, sizeof(path), "%s/empty.yaml", dir);
+	assert_true(rules_load_file(&rs, path, &errs));
+	snprintf(path, sizeof(path), "%s/list.yaml", dir);
+	assert_false(rules_load_file(&rs, path, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_non_null(strstr(mx_errors_get(&errs, 0), "/list.yaml:1:1: wrong type for "
+							"'document': expected a mapping"));
+	mx_errors_init(&errs);
+	snprintf(path, sizeof(path), "%s/broken.yaml", dir);
+	assert_false(rules_load_file(&rs, path, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_non_null(strstr(mx_errors_get(&errs, 0), "/broken.yaml:2:1: YAML syntax error"));
+	mx_errors_init(&errs);
+	snprintf(path, sizeof(path), "%s/missing.yaml", dir);
+	assert_false(rules_load_file(&rs, path, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_non_null(strstr(mx_errors_get(&errs, 0), "/missing.yaml"));
+	assert_true(rules_finish(&rs, &errs) || mx_errors_count(&errs) == 1);
+	ruleset_free(&rs);
+	clean_dir(dir);
+}
+
+/*
+ * A rules directory reads *.yaml, *.yml and *.json (short names too) in
+ * name order; a file with broken YAML is reported and the others load.
+ */
+static void test_load_dir_names(void **state)
+{
+	char tmpl[] = "/tmp/mxsentry-rules-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	struct ruleset rs;
+	struct policy_set *ps = policy_set_new();
+	struct mx_errors errs;
+
+	(void)state;
+	assert_non_null(dir);
+	put(dir, "a.yml", "rules: [{kind: ehlo-downgrade, severity: 4}]\n");
+	put(dir, "b.json", "{\"rules\": [{\"kind\": \"mx-redirect\", \"severity\": 4}]}\n");
+	put(dir, "c.yaml", "rules: [{kind: tlsa-mismatch, severity: 4}]\n");
+	put(dir, "m.yaml", "rules: [\n");
+	put(dir, "yml", "rules: [{kind: dnssec-bogus, severity: 4}]\n");
+	put(dir, "json", "rules: [{kind: dnssec-bogus, severity: 4}]\n");
+	put(dir, "x.yaml.txt", "rules: [{kind: dnssec-bogus, severity: 4}]\n");
+	put(dir, "z.yaml", "rules: [{kind: ehlo-downgrade, severity: 1}]\n");
+	load_builtin(&rs);
+	mx_errors_init(&errs);
+	assert_false(rules_load_dir(&rs, ps, dir, &errs));
+	assert_int_equal(mx_errors_count(&errs), 2);
+	assert_non_null(strstr(mx_errors_get(&errs, 0), "/m.yaml:2:1: YAML syntax error"));
+	assert_non_null(strstr(mx_errors_get(&errs, 1),
+			       "/z.yaml:1:16: duplicate rule for kind 'ehlo-downgrade' (first at "));
+	assert_non_null(strstr(mx_errors_get(&errs, 1), "/a.yml:1:9)"));
+	assert_int_equal(rules_get(&rs, RULE_EHLO_DOWNGRADE)->severity, 4);
+	assert_int_equal(rules_get(&rs, RULE_MX_REDIRECT)->severity, 4);
+	assert_int_equal(rules_get(&rs, RULE_TLSA_MISMATCH)->severity, 4);
+	assert_int_not_equal(rules_get(&rs, RULE_DNSSEC_BOGUS)->severity, 4);
+	ruleset_free(&rs);
+	policy_set_free(ps);
+	clean_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +597,10 @@ int main(void)
 	    cmocka_unit_test(test_override_fields),  cmocka_unit_test(test_knobs),
 	    cmocka_unit_test(test_tls_floor_values), cmocka_unit_test(test_whole_set_checks),
 	    cmocka_unit_test(test_load_dir),	     cmocka_unit_test(test_fixtures),
+	    cmocka_unit_test(test_out_of_range_lookups),
+	    cmocka_unit_test(test_sid_lookup_partial_set),
+	    cmocka_unit_test(test_document_edges),
+	    cmocka_unit_test(test_load_dir_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
