@@ -364,6 +364,114 @@ static void test_pattern_str(void **state)
 	assert_string_equal(mtasts_pattern_str(&p, buf, sizeof(buf)), ".example.test");
 }
 
+/* Parses text copied into a buffer of its exact size (so a read before or
+   after it is caught); returns the number of errors. */
+static size_t parse_exact(const char *text, struct mtasts_policy *p, struct mx_errors *errs)
+{
+	size_t len = strlen(text);
+	char *buf = malloc(len ? len : 1);
+
+	assert_non_null(buf);
+	memcpy(buf, text, len);
+	mx_errors_init(errs);
+	memset(p, 0, sizeof(*p));
+	mtasts_parse_text("p.txt", buf, len, p, errs);
+	free(buf);
+	return mx_errors_count(errs);
+}
+
+/*
+ * Extension fields whose names share a prefix or a length with a known
+ * field are ignored; blank lines (LF or CRLF) are skipped; a repeated
+ * version is one error; max_age has at most ten digits.
+ */
+static void test_text_extension_names(void **state)
+{
+	struct mtasts_policy p;
+	struct mx_errors errs;
+
+	(void)state;
+	assert_int_equal(parse_exact("\nversion: STSv1\r\n\r\nmode: enforce\n\n"
+				     "modex: bogus!\nmood: none\nversionx: STSv9\nversio: x\n"
+				     "max_agex: -5\nmax_ag3: x\nmx-backup: *.bad\nmy: other.test\n"
+				     "mx: mx.example.test\nmax_age: 0000000600\n\r\n",
+				     &p, &errs),
+			 0);
+	assert_int_equal(p.mode, MTASTS_MODE_ENFORCE);
+	assert_int_equal(p.max_age, 600);
+	assert_int_equal(p.n_mx, 1);
+	assert_true(mtasts_policy_mx_match(&p, "mx.example.test"));
+	assert_false(mtasts_policy_mx_match(&p, "other.test"));
+	mtasts_policy_free(&p);
+
+	assert_int_equal(parse_exact("version: STSv1\nversion: STSv2\nmode: none\nmax_age: 1\n",
+				     &p, &errs),
+			 1);
+	assert_string_equal(mx_errors_get(&errs, 0),
+			    "p.txt:2:1: MTA-STS field 'version' given twice (first at line 1)");
+	assert_int_equal(parse_exact("version: STSv1\nmode: none\nmax_age: 00000000001\n", &p, &errs),
+			 1);
+	assert_string_equal(mx_errors_get(&errs, 0),
+			    "p.txt:3:10: bad MTA-STS max_age '00000000001' (0..31557600 seconds)");
+	assert_int_equal(parse_exact("version: STSv1\nmode: none\nmax_age: 31557600\nmode: none\n",
+				     &p, &errs),
+			 1);
+	assert_string_equal(mx_errors_get(&errs, 0),
+			    "p.txt:4:1: MTA-STS field 'mode' given twice (first at line 2)");
+}
+
+/* Suffix patterns need whole, non-empty labels before the suffix. */
+static void test_suffix_empty_labels(void **state)
+{
+	struct mx_pattern p = pat(".l.google.example", MX_SYNTAX_STARTTLS_EVERYWHERE);
+	struct mx_pattern w = pat("*.mail.example.test", MX_SYNTAX_MTASTS);
+	char *empty = malloc(1);
+	char *dot = malloc(1);
+
+	(void)state;
+	assert_non_null(empty);
+	assert_non_null(dot);
+	assert_true(match(&p, "a.b.l.google.example"));
+	assert_false(match(&p, ".b.l.google.example"));
+	assert_false(match(&p, "a..l.google.example"));
+	assert_false(match(&p, "a..b.l.google.example"));
+	assert_false(match(&p, "..l.google.example"));
+	assert_false(match(&w, ".mail.example.test"));
+	assert_false(match(&w, "a..mail.example.test"));
+	assert_true(match(&w, "a.mail.example.test."));
+	/* an empty host, in a buffer of its own, matches nothing */
+	assert_false(mtasts_pattern_match(&p, empty, 0));
+	assert_false(mtasts_pattern_match(&w, empty, 0));
+	dot[0] = '.';
+	assert_false(mtasts_pattern_match(&w, dot, 1));
+	free(empty);
+	free(dot);
+}
+
+/* Only letters, digits and the hyphen make a host name (underscore when allowed). */
+static void test_host_characters(void **state)
+{
+	static const char *const bad[] = {"a{b.test", "a[b.test", "a`b.test", "a@b.test",
+					  "a/b.test", "a:b.test", "a_b.test"};
+	char out[MX_HOST_MAX + 1];
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(mtasts_host_normalize("az.AZ.09.Z-0.test", 17, false, out, &why), 17);
+	assert_string_equal(out, "az.az.09.z-0.test");
+	assert_int_equal(mtasts_host_normalize("_a.test", 7, true, out, &why), 7);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		if (mtasts_host_normalize(bad[i], strlen(bad[i]), false, out, &why) >= 0)
+			fail_msg("'%s' accepted", bad[i]);
+		assert_string_equal(why, "character not allowed in a host name");
+	}
+	assert_true(mtasts_host_normalize("a.b-", 4, false, out, &why) < 0);
+	assert_string_equal(why, "label ends with a hyphen");
+	assert_true(mtasts_host_normalize("a.b-.", 5, false, out, &why) < 0);
+	assert_string_equal(why, "label ends with a hyphen");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +481,9 @@ int main(void)
 	    cmocka_unit_test(test_text_good_crlf), cmocka_unit_test(test_text_good_lf_extensions),
 	    cmocka_unit_test(test_text_bad),	   cmocka_unit_test(test_text_limits),
 	    cmocka_unit_test(test_text_fields),	   cmocka_unit_test(test_pattern_str),
+	    cmocka_unit_test(test_text_extension_names),
+	    cmocka_unit_test(test_suffix_empty_labels),
+	    cmocka_unit_test(test_host_characters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
