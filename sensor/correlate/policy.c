@@ -879,7 +879,9 @@ static bool load_parsed(struct policy_set *s, struct ydoc *d, const char *base_d
 		for (uint32_t i = 0; i < root->n; i++) {
 			const char *k = ydoc_key(root, i);
 
-			if (k != NULL && !policy_is_top_key(root, k))
+			if (k == NULL)
+				ydoc_expect(root->items[2 * i], YDOC_SCALAR, "key", errs);
+			else if (!policy_is_top_key(root, k))
 				ydoc_error(errs, root->items[2 * i], "unknown key '%.60s' in %s", k,
 					   "policy file");
 		}

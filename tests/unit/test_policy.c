@@ -745,6 +745,50 @@ static void test_policy_file_names(void **state)
 	policy_set_free(s);
 }
 
+/*
+ * Keys that are no string (a YAML complex key) at the top of a policy file
+ * or naming a policy alias are errors at their place; broken YAML is one
+ * error and loads nothing.
+ */
+static void test_odd_keys_and_syntax(void **state)
+{
+	static const char top[] = "? [a]\n: 1\npolicies: [{domain: top.test}]\n";
+	static const char alias[] = "policies:\n"
+				    "  x.test: {policy-alias: a}\n"
+				    "  y.test: {policy-alias: b}\n"
+				    "policy-aliases:\n"
+				    "  ? [a]\n"
+				    "  : {mode: testing, mxs: [.a.test]}\n"
+				    "  b: {mode: enforce, mxs: [.b.test]}\n";
+	struct policy_set *s = policy_set_new();
+	struct mx_errors errs;
+	const struct policy *p;
+
+	(void)state;
+	mx_errors_init(&errs);
+	assert_false(policy_load_buffer(s, "top.yaml", top, strlen(top), NULL, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_string_equal(mx_errors_get(&errs, 0),
+			    "top.yaml:1:3: wrong type for 'key': expected a scalar, got a sequence");
+	mx_errors_init(&errs);
+	assert_false(policy_load_buffer(s, "alias.yaml", alias, strlen(alias), NULL, &errs));
+	assert_int_equal(mx_errors_count(&errs), 2);
+	assert_string_equal(mx_errors_get(&errs, 0), "alias.yaml:5:5: wrong type for "
+						     "'policy-aliases': expected a string, got a "
+						     "sequence");
+	assert_string_equal(mx_errors_get(&errs, 1), "alias.yaml:2:26: unknown policy-alias 'a'");
+	assert_null(policy_find(s, "x.test"));
+	p = policy_find(s, "y.test");
+	assert_non_null(p);
+	assert_true(policy_mx_allowed(p, "mx.b.test"));
+	mx_errors_init(&errs);
+	assert_false(policy_load_buffer(s, "s.yaml", "policies: [\n", 12, NULL, &errs));
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_non_null(strstr(mx_errors_get(&errs, 0), "s.yaml:2:1: YAML syntax error"));
+	assert_int_equal(policy_set_count(s), 2);
+	policy_set_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -763,6 +807,7 @@ int main(void)
 	    cmocka_unit_test(test_duplicate_reported_once),
 	    cmocka_unit_test(test_mx_pattern_limit),
 	    cmocka_unit_test(test_policy_file_names),
+	    cmocka_unit_test(test_odd_keys_and_syntax),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
