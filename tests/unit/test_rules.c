@@ -590,6 +590,38 @@ static void test_load_dir_names(void **state)
 	clean_dir(dir);
 }
 
+/* rules_load_doc (the configuration file's rules section) says whether the
+   document it was given loaded without an error. */
+static void test_load_doc_result(void **state)
+{
+	static const char good[] = "rules: [{kind: mx-redirect, severity: 2}]\n"
+				   "suppress: [{sid: 9000006, domain: lab.test}]\n";
+	static const char bad[] = "rules: [{kind: tlsa-mismatch, severity: 9}]\n";
+	struct ruleset rs;
+	struct mx_errors errs;
+	struct ydoc *d;
+
+	(void)state;
+	load_builtin(&rs);
+	mx_errors_init(&errs);
+	d = ydoc_parse("g.yaml", good, strlen(good), NULL, &errs);
+	assert_non_null(d);
+	assert_true(rules_load_doc(&rs, ydoc_root(d), &errs));
+	ydoc_free(d);
+	assert_int_equal(rules_get(&rs, RULE_MX_REDIRECT)->severity, 2);
+	assert_int_equal(rs.thr.n_sup, 1);
+	assert_true(rules_load_doc(&rs, NULL, &errs));
+	d = ydoc_parse("b.yaml", bad, strlen(bad), NULL, &errs);
+	assert_non_null(d);
+	assert_false(rules_load_doc(&rs, ydoc_root(d), &errs));
+	ydoc_free(d);
+	assert_int_equal(mx_errors_count(&errs), 1);
+	assert_string_equal(mx_errors_get(&errs, 0),
+			    "b.yaml:1:41: value out of range for 'severity': 9 (allowed 1..4)");
+	assert_int_equal(rules_get(&rs, RULE_MX_REDIRECT)->severity, 2);
+	ruleset_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -601,6 +633,7 @@ int main(void)
 	    cmocka_unit_test(test_sid_lookup_partial_set),
 	    cmocka_unit_test(test_document_edges),
 	    cmocka_unit_test(test_load_dir_names),
+	    cmocka_unit_test(test_load_doc_result),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
