@@ -1359,6 +1359,378 @@ static void test_nsec_denial_without_ad(void **state)
 	zone_free(&z);
 }
 
+/* ---- what the alert records say, and more false-positive guards ---- */
+
+/* Sends x's alerts to a fresh file; its path goes into path. */
+static void eve_to_file(struct dfx *x, char path[64])
+{
+	char err[128];
+	int fd;
+
+	snprintf(path, 64, "/tmp/mx-dnsdetect-eve-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(eve_add_file(x->eve, path, EVE_ALERT, false, err, sizeof(err)));
+}
+
+/* The alert lines written so far (malloc'd); the file is removed. */
+static char *eve_text(struct dfx *x, const char *path)
+{
+	char *buf = calloc(1, 65536);
+	FILE *fp;
+	size_t n;
+
+	assert_non_null(buf);
+	eve_flush(x->eve);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	n = fread(buf, 1, 65535, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	unlink(path);
+	return buf;
+}
+
+/* The line of buf that holds needle (copied into line), or fails. */
+static void line_with(const char *buf, const char *needle, char *line, size_t cap)
+{
+	const char *p = strstr(buf, needle), *b, *e;
+
+	if (p == NULL)
+		fail_msg("no line with %s in %s", needle, buf);
+	for (b = p; b > buf && b[-1] != '\n'; b--)
+		;
+	e = strchr(p, '\n');
+	if (e == NULL)
+		e = p + strlen(p);
+	assert_true((size_t)(e - b) < cap);
+	memcpy(line, b, (size_t)(e - b));
+	line[e - b] = '\0';
+}
+
+static void assert_has(const char *line, const char *needle)
+{
+	if (strstr(line, needle) == NULL)
+		fail_msg("%s not in %s", needle, line);
+}
+
+/* An mx-redirect on a DNS answer: the answer's MX hosts, the one not expected, the source. */
+static void test_mx_answer_evidence(void **state)
+{
+	static const char *const bad[] = {"signed.test. IN MX 10 mx.signed.test.",
+					  "signed.test. IN MX 20 evil.example.", NULL};
+	struct dfx *x = dfx_new(false);
+	struct expect_mxset mx = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	char path[64], line[4096];
+	char *buf;
+
+	(void)state;
+	eve_to_file(x, path);
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.signed.test");
+	expect_put_mx(correlate_expect(x->c), "signed.test", &mx, T0);
+	mx.trust = EXPECT_CONFIGURED;
+	expect_put_mx(correlate_expect(x->c), "conf.test", &mx, T0);
+	feed(x, response("signed.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, bad), false);
+	feed(x,
+	     response("conf.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"conf.test. IN MX 10 relay.conf.test.", NULL}),
+	     false);
+	feed(x,
+	     response("sts.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"sts.test. IN MX 10 relay.sts.test.", NULL}),
+	     false);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 3);
+	buf = eve_text(x, path);
+	line_with(buf, "\"rrname\":\"signed.test\"", line, sizeof(line));
+	assert_has(line, "\"answer_mx\":[\"mx.signed.test\",\"evil.example\"]");
+	assert_has(line, "\"unexpected_mx\":\"evil.example\"");
+	assert_has(line, "\"observed\":\"mx answer\"");
+	assert_has(line, "\"rcode\":\"NOERROR\"");
+	assert_has(line, "\"source\":\"dane\"");
+	assert_has(line, "\"domain\":\"signed.test\"");
+	assert_has(line, "\"mx_host\":\"evil.example\"");
+	line_with(buf, "\"rrname\":\"conf.test\"", line, sizeof(line));
+	assert_has(line, "\"source\":\"policy\"");
+	assert_has(line, "\"unexpected_mx\":\"relay.conf.test\"");
+	line_with(buf, "\"rrname\":\"sts.test\"", line, sizeof(line));
+	assert_has(line, "\"source\":\"mta-sts\"");
+	assert_has(line, "MX not allowed by the enforced MTA-STS policy");
+	free(buf);
+	dfx_free(x);
+}
+
+/* tlsa-stripped and mta-sts-stripped records: NODATA or NXDOMAIN, and no MX list. */
+static void test_stripped_evidence(void **state)
+{
+	struct dfx *x = dfx_new(false);
+	char path[64], line[4096];
+	char *buf;
+
+	(void)state;
+	eve_to_file(x, path);
+	put_tlsa(x, "mx.dane.test", EXPECT_DNSSEC, 1);
+	put_tlsa(x, "mx2.dane.test", EXPECT_DNSSEC, 1);
+	feed(x,
+	     response("_25._tcp.mx.dane.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false, NULL),
+	     false);
+	feed(x,
+	     response("_25._tcp.mx2.dane.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NXDOMAIN, false,
+		      NULL),
+	     false);
+	feed(x, response("_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_TLSA_STRIPPED), 2);
+	assert_int_equal(raised(x, KIND_MTA_STS_STRIPPED), 1);
+	buf = eve_text(x, path);
+	line_with(buf, "\"rrname\":\"_25._tcp.mx.dane.test\"", line, sizeof(line));
+	assert_has(line, "\"observed\":\"NODATA without valid denial\"");
+	assert_has(line, "\"mx_host\":\"mx.dane.test\"");
+	assert_null(strstr(line, "answer_mx"));
+	assert_null(strstr(line, "unexpected_mx"));
+	assert_null(strstr(line, "ad_history"));
+	line_with(buf, "\"rrname\":\"_25._tcp.mx2.dane.test\"", line, sizeof(line));
+	assert_has(line, "\"observed\":\"NXDOMAIN without valid denial\"");
+	assert_has(line, "\"rcode\":\"NXDOMAIN\"");
+	line_with(buf, "\"rrname\":\"_mta-sts.sts.test\"", line, sizeof(line));
+	assert_has(line, "\"observed\":\"no v=STSv1 TXT record\"");
+	assert_has(line, "\"domain\":\"sts.test\"");
+	free(buf);
+	dfx_free(x);
+}
+
+/* Whether an A/AAAA answer is about an MX host: known from DNS or from a policy's addresses. */
+static void test_mx_host_known(void **state)
+{
+	struct dfx *x = dfx_new(false);
+	struct policy_set *ps = policy_set_new();
+	struct mx_errors errs;
+	static const char text[] = "policies:\n"
+				   "  - domain: addr.test\n"
+				   "    mta-sts: {mode: enforce, mx: [mx.addr.test], max_age: 604800}\n"
+				   "    addresses:\n"
+				   "      mx.addr.test: [192.0.2.25]\n";
+
+	(void)state;
+	mx_errors_init(&errs);
+	assert_true(policy_load_buffer(ps, "a.yaml", text, strlen(text), NULL, &errs));
+	correlate_set_policies(x->c, ps);
+	assert_true(dns_correlate_is_mx_host(x->c, "mx.addr.test", T0));
+	assert_false(dns_correlate_is_mx_host(x->c, "www.addr.test", T0));
+	assert_false(dns_correlate_is_mx_host(x->c, "mx.learn.test", T0));
+	feed(x,
+	     response("learn.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"learn.test. IN MX 10 mx.learn.test.", NULL}),
+	     false);
+	assert_true(dns_correlate_is_mx_host(x->c, "mx.learn.test", T0));
+	assert_false(dns_correlate_is_mx_host(x->c, "www.learn.test", T0));
+	dfx_free(x);
+}
+
+/*
+ * mta-sts-stripped guards: a policy that pins only TLSA sets no MTA-STS
+ * expectation; an STSv1 TXT of another owner is not the record asked for.
+ */
+static void test_sts_owner_and_policy(void **state)
+{
+	struct dfx *x = dfx_new(false);
+
+	(void)state;
+	feed(x,
+	     response("_mta-sts.pinned.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_MTA_STS_STRIPPED), 0);
+	feed(x,
+	     response("_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"other.sts.test. IN TXT \"v=STSv1; id=1\"", NULL}),
+	     false);
+	assert_int_equal(raised(x, KIND_MTA_STS_STRIPPED), 1);
+	assert_null(expect_get_sts(correlate_expect(x->c), "sts.test", T0, &(bool){false}));
+	dfx_free(x);
+}
+
+/* A signed record (RRSIG text, signature not checked: no keys are known). */
+#define FAKE_SIG "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="
+
+/*
+ * The zone an AD=1 answer vouched for is its RRSIG's signer, or the SOA
+ * owner of a denial; an answer without AD is judged against the zone it
+ * names itself, else the closest zone above the name. Not suspect: a
+ * SERVFAIL, a truncated answer, a type that carries no expectation, an
+ * unsigned child zone.
+ */
+static void test_ad_zone(void **state)
+{
+	struct dfx *x = dfx_new(true);
+	static const char *const signed_a[] = {
+	    "www.ad.test. IN A 192.0.2.80",
+	    "www.ad.test. IN RRSIG A 13 3 3600 20300101000000 20200101000000 12345 ad.test. " FAKE_SIG,
+	    NULL};
+	static const char *const a[] = {"mail.ad.test. IN A 192.0.2.81", NULL};
+	ldns_pkt *p;
+
+	(void)state;
+	x->query_do = true;
+	feed(x, response("www.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, signed_a), false);
+	p = response("gone.soa.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, true, NULL);
+	ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY,
+			 text_rr("soa.test. IN SOA ns.soa.test. h.soa.test. 1 3600 600 86400 300"));
+	feed(x, p, false);
+	assert_int_equal(raised_total(x), 0);
+	x->ts = T0 + SEC(10);
+	/* not suspect */
+	feed(x, response("mail.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL, false, NULL), false);
+	feed(x, response("mail.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, a), true);
+	feed(x,
+	     response("ad.test.", LDNS_RR_TYPE_NS, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"ad.test. IN NS ns.ad.test.", NULL}),
+	     false);
+	p = response("x.child.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL);
+	ldns_pkt_push_rr(
+	    p, LDNS_SECTION_AUTHORITY,
+	    text_rr("child.ad.test. IN SOA ns.child.ad.test. h.ad.test. 1 3600 600 86400 300"));
+	feed(x, p, false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 0);
+	/* suspect: a name under the RRSIG signer's zone, and under the SOA's */
+	feed(x, response("mail.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, a), false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
+	feed(x,
+	     response("mx.soa.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"mx.soa.test. IN A 192.0.2.82", NULL}),
+	     false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 2);
+	dfx_free(x);
+}
+
+/* A denial stripped of its NSEC records from a zone this resolver vouched for: one alert. */
+static void test_denial_stripped_once(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(true, z.anchor);
+	x->query_do = true;
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	feed(x,
+	     with_rrset(&z,
+			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
+			one(text_rr("www.sec.test. IN A 192.0.2.80")), true, false),
+	     false);
+	x->ts = T0 + SEC(10);
+	feed(x, response("none.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
+	assert_int_equal(raised_total(x), 1);
+	dfx_free(x);
+	zone_free(&z);
+}
+
+/* What was judged is not blind: a secure answer, a bogus one. */
+static void test_blind_not_judged(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+	const struct blind_counters *b;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(false, z.anchor);
+	b = correlate_blind(x->c);
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	feed(x,
+	     with_rrset(&z,
+			response("mx.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("mx.sec.test. IN A 192.0.2.80")), true, false),
+	     false);
+	assert_string_equal(x->v.status, "secure");
+	feed(x,
+	     with_rrset(&z,
+			response("mx.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("mx.sec.test. IN A 192.0.2.80")), true, true),
+	     false);
+	assert_string_equal(x->v.status, "bogus");
+	assert_int_equal(b->dns_no_ad + b->dns_keys_unknown + b->dns_ad_untrusted + b->dns_ad_off,
+			 0);
+	feed(x,
+	     response("mx.plain.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"mx.plain.test. IN A 192.0.2.81", NULL}),
+	     false);
+	assert_int_equal(b->dns_no_ad, 1);
+	dfx_free(x);
+	zone_free(&z);
+}
+
+/* Kept answers that do not validate under the keys that came stay kept, unlearned. */
+static void test_retry_only_valid(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(false, z.anchor);
+	feed(x,
+	     with_rrset(&z,
+			response("mx.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("mx.sec.test. IN A 192.0.2.80")), true, false),
+	     false);
+	feed(x,
+	     with_rrset(&z,
+			response("bad.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+			one(text_rr("bad.sec.test. IN A 192.0.2.66")), true, true),
+	     false);
+	assert_int_equal(counter(x->c, "dnssec.retry_kept"), 2);
+	x->ts = T0 + SEC(10);
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	assert_int_equal(counter(x->c, "dnssec.retry_upgraded"), 1);
+	assert_int_equal(expect_get_addrs(correlate_expect(x->c), "mx.sec.test", T0 + SEC(10))->trust,
+			 EXPECT_DNSSEC);
+	assert_int_equal(
+	    expect_get_addrs(correlate_expect(x->c), "bad.sec.test", T0 + SEC(10))->trust,
+	    EXPECT_UNVALIDATED);
+	dns_retry_free(NULL);
+	dfx_free(x);
+	zone_free(&z);
+}
+
+/* Responses that are not answers to a query (NOTIFY, no question) teach and raise nothing. */
+static void test_not_a_query(void **state)
+{
+	struct dfx *x = dfx_new(false);
+	struct expect_mxset mx = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	static const char *const bad[] = {"signed.test. IN MX 10 evil.example.", NULL};
+	ldns_pkt *p;
+
+	(void)state;
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.signed.test");
+	expect_put_mx(correlate_expect(x->c), "signed.test", &mx, T0);
+	p = response("signed.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, bad);
+	ldns_pkt_set_opcode(p, LDNS_PACKET_NOTIFY);
+	feed(x, p, false);
+	assert_string_equal(x->v.status, "unsigned");
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 0);
+	feed(x,
+	     response("new.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"new.test. IN MX 10 mx.new.test.", NULL}),
+	     false);
+	assert_string_equal(x->v.status, "insecure");
+	dfx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1384,6 +1756,15 @@ int main(void)
 	    cmocka_unit_test(test_keys_vouched_noerror_only),
 	    cmocka_unit_test(test_validated_without_ad),
 	    cmocka_unit_test(test_nsec_denial_without_ad),
+	    cmocka_unit_test(test_mx_answer_evidence),
+	    cmocka_unit_test(test_stripped_evidence),
+	    cmocka_unit_test(test_mx_host_known),
+	    cmocka_unit_test(test_sts_owner_and_policy),
+	    cmocka_unit_test(test_ad_zone),
+	    cmocka_unit_test(test_denial_stripped_once),
+	    cmocka_unit_test(test_blind_not_judged),
+	    cmocka_unit_test(test_retry_only_valid),
+	    cmocka_unit_test(test_not_a_query),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

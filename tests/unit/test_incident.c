@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <string.h>
 
 #include "correlate/incident.h"
 
@@ -248,6 +249,77 @@ static void test_closed_replaced_not_evicted(void **state)
 	incident_table_free(t);
 }
 
+/*
+ * An SMTP alert joins the newest of the open incidents about its domain
+ * and MX host (each resolver's forged answers are an incident of their
+ * own), never one of another kind or host, nor a closed one.
+ */
+static void test_join_newest(void **state)
+{
+	struct incident_table *t = incident_table_new();
+	struct incident_key smtp = {KIND_MX_REDIRECT, "example.test", "evil.example.test", NULL};
+	struct incident_key other = {KIND_MX_REDIRECT, "example.test", "other.example.test", NULL};
+	struct incident_ref ref;
+	uint64_t newest = 0;
+
+	(void)state;
+	/* Eight resolvers, each forging at its own time (100..107 s in the
+	   order 0 5 2 7 4 1 6 3): the newest is the fourth noted. */
+	for (uint8_t i = 0; i < 8; i++) {
+		struct mx_addr r = addr((uint8_t)(60 + i));
+		struct incident_key k = {KIND_MX_REDIRECT, "example.test", "evil.example.test", &r};
+		uint64_t at = S(100 + (i * 37) % 8);
+
+		assert_int_equal(incident_note(t, &k, at, &ref), INCIDENT_NEW);
+		if ((i * 37) % 8 == 7)
+			newest = ref.id;
+	}
+	assert_true(newest != 0);
+	assert_int_equal(incident_note(t, &smtp, S(200), &ref), INCIDENT_JOINED);
+	assert_int_equal(ref.id, newest);
+	assert_int_equal(ref.count, 2);
+	assert_int_equal(ref.last_us, S(200));
+	/* The joined incident is the newest now, and stays the one joined. */
+	assert_int_equal(incident_note(t, &smtp, S(201), &ref), INCIDENT_JOINED);
+	assert_int_equal(ref.id, newest);
+	assert_int_equal(ref.count, 3);
+	/* Another MX host, another kind: nothing to join. */
+	assert_int_equal(incident_note(t, &other, S(202), &ref), INCIDENT_NONE);
+	assert_int_equal(ref.id, 0);
+	smtp.kind = KIND_TLSA_STRIPPED;
+	assert_int_equal(incident_note(t, &smtp, S(202), &ref), INCIDENT_NONE);
+	smtp.kind = KIND_MX_REDIRECT;
+	/* Every incident closed: nothing joins. */
+	assert_int_equal(incident_note(t, &smtp, S(201 + INCIDENT_WINDOW_S), &ref),
+			 INCIDENT_JOINED);
+	assert_int_equal(incident_note(t, &smtp, S(202 + 2 * INCIDENT_WINDOW_S), &ref),
+			 INCIDENT_NONE);
+	assert_int_equal(incident_counters(t)->joined, 3);
+	incident_table_free(t);
+}
+
+/* Names are compared on their first 255 bytes only. */
+static void test_long_names(void **state)
+{
+	struct incident_table *t = incident_table_new();
+	struct mx_addr r = addr(53);
+	char a[400], b[400];
+	struct incident_key k = {KIND_TLSA_STRIPPED, a, NULL, &r};
+	struct incident_ref ref;
+
+	(void)state;
+	memset(a, 'a', sizeof(a));
+	a[sizeof(a) - 1] = '\0';
+	memcpy(b, a, sizeof(b));
+	b[300] = 'b';
+	assert_int_equal(incident_note(t, &k, S(1), &ref), INCIDENT_NEW);
+	k.domain = b;
+	assert_int_equal(incident_note(t, &k, S(2), &ref), INCIDENT_MERGED);
+	b[254] = 'b';
+	assert_int_equal(incident_note(t, &k, S(3), &ref), INCIDENT_NEW);
+	incident_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +329,8 @@ int main(void)
 	    cmocka_unit_test(test_room_kept),
 	    cmocka_unit_test(test_lru_evicted),
 	    cmocka_unit_test(test_closed_replaced_not_evicted),
+	    cmocka_unit_test(test_join_newest),
+	    cmocka_unit_test(test_long_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -228,12 +228,121 @@ static void test_insert_iterate(void **state)
 	resolver_ad_free(b);
 }
 
+/* A table of no entries is refused; freeing no table is allowed. */
+static void test_new_refused(void **state)
+{
+	(void)state;
+	assert_null(resolver_ad_new(0, 3600));
+	resolver_ad_free(NULL);
+}
+
+/* Zone names up to 255 bytes (a trailing dot aside) are kept; longer ones are not. */
+static void test_long_zone(void **state)
+{
+	struct resolver_ad_table *t = resolver_ad_new(8, 3600);
+	struct mx_addr r = addr("192.0.2.53");
+	char z255[300], z256[300], dotted[300], empty[1] = "";
+
+	(void)state;
+	memset(z255, 'a', 255);
+	z255[255] = '\0';
+	memset(z256, 'b', 256);
+	z256[256] = '\0';
+	memcpy(dotted, z255, 255);
+	memcpy(dotted + 255, ".", 2);
+	resolver_ad_note(t, &r, z256, T0);
+	assert_int_equal(resolver_ad_counters(t)->inserts, 0);
+	assert_null(resolver_ad_find(t, &r, z256, true, T0));
+	resolver_ad_note(t, &r, dotted, T0);
+	assert_int_equal(resolver_ad_counters(t)->inserts, 1);
+	assert_non_null(resolver_ad_find(t, &r, z255, false, T0));
+	assert_non_null(resolver_ad_find(t, &r, dotted, false, T0));
+	assert_null(resolver_ad_find(t, &r, empty, true, T0));
+	resolver_ad_free(t);
+}
+
+/*
+ * The least recently answered zone goes first, whatever its place in the
+ * recency list; many zones in few buckets stay each findable until evicted.
+ */
+static void test_recency_order(void **state)
+{
+	struct resolver_ad_table *t = resolver_ad_new(4, 86400);
+	struct resolver_ad_table *big = resolver_ad_new(64, 86400);
+	struct mx_addr r = addr("192.0.2.53");
+	char zone[64];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		snprintf(zone, sizeof(zone), "z%d.test", i);
+		resolver_ad_note(t, &r, zone, T0 + SEC(i));
+	}
+	/* z1, in the middle of the recency list, answered again: z0, z2, z3 go first */
+	resolver_ad_note(t, &r, "z1.test", T0 + SEC(10));
+	resolver_ad_note(t, &r, "z4.test", T0 + SEC(12));
+	assert_null(resolver_ad_find(t, &r, "z0.test", false, T0 + SEC(20)));
+	resolver_ad_note(t, &r, "z5.test", T0 + SEC(13));
+	assert_null(resolver_ad_find(t, &r, "z2.test", false, T0 + SEC(20)));
+	assert_non_null(resolver_ad_find(t, &r, "z1.test", false, T0 + SEC(20)));
+	resolver_ad_note(t, &r, "z6.test", T0 + SEC(14));
+	assert_null(resolver_ad_find(t, &r, "z3.test", false, T0 + SEC(20)));
+	assert_non_null(resolver_ad_find(t, &r, "z1.test", false, T0 + SEC(20)));
+	assert_non_null(resolver_ad_find(t, &r, "z4.test", false, T0 + SEC(20)));
+	assert_non_null(resolver_ad_find(t, &r, "z5.test", false, T0 + SEC(20)));
+	assert_non_null(resolver_ad_find(t, &r, "z6.test", false, T0 + SEC(20)));
+	assert_int_equal(resolver_ad_counters(t)->evicted, 3);
+	assert_int_equal(resolver_ad_counters(t)->entries, 4);
+	/* 64 entries in 64 buckets share chains: every one found, then all replaced */
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 64; i++) {
+			snprintf(zone, sizeof(zone), "r%d-%d.test", round, i);
+			resolver_ad_note(big, &r, zone, T0 + SEC(round * 100 + i));
+		}
+		for (int i = 0; i < 64; i++) {
+			const struct resolver_ad_obs *o;
+
+			snprintf(zone, sizeof(zone), "r%d-%d.test", round, i);
+			o = resolver_ad_find(big, &r, zone, false, T0 + SEC(round * 100 + 64));
+			assert_non_null(o);
+			assert_string_equal(o->zone, zone);
+			assert_int_equal(o->ad_answers, 1);
+			if (round > 0) {
+				snprintf(zone, sizeof(zone), "r%d-%d.test", round - 1, i);
+				assert_null(resolver_ad_find(big, &r, zone, false,
+							     T0 + SEC(round * 100 + 64)));
+			}
+		}
+		assert_int_equal(resolver_ad_counters(big)->entries, 64);
+	}
+	assert_int_equal(resolver_ad_counters(big)->evicted, 128);
+	/* every entry expired by a lookup, one by one, out of every chain */
+	for (int i = 0; i < 64; i++) {
+		snprintf(zone, sizeof(zone), "r2-%d.test", (i * 29) % 64);
+		assert_null(resolver_ad_find(big, &r, zone, false, T0 + SEC(300 + 86400)));
+	}
+	assert_int_equal(resolver_ad_counters(big)->expired, 64);
+	assert_int_equal(resolver_ad_counters(big)->entries, 0);
+	/* and the freed slots take new zones */
+	for (int i = 0; i < 64; i++) {
+		snprintf(zone, sizeof(zone), "n%d.test", i);
+		resolver_ad_note(big, &r, zone, T0 + SEC(400000));
+	}
+	assert_int_equal(resolver_ad_counters(big)->evicted, 128);
+	assert_non_null(resolver_ad_find(big, &r, "n0.test", false, T0 + SEC(400000)));
+	assert_non_null(resolver_ad_find(big, &r, "n63.test", false, T0 + SEC(400000)));
+	resolver_ad_free(t);
+	resolver_ad_free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_prefixes),	    cmocka_unit_test(test_decision),
 	    cmocka_unit_test(test_walk_and_expiry), cmocka_unit_test(test_bound),
 	    cmocka_unit_test(test_insert_iterate),
+	    cmocka_unit_test(test_new_refused),
+	    cmocka_unit_test(test_long_zone),
+	    cmocka_unit_test(test_recency_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
