@@ -1731,6 +1731,92 @@ static void test_not_a_query(void **state)
 	dfx_free(x);
 }
 
+/* The records of rrs signed by the KSK into the authority section of p, the first one altered after signing. */
+static ldns_pkt *with_auth_tampered(struct signed_zone *z, ldns_pkt *p, ldns_rr_list *rrs)
+{
+	ldns_key_list *kl = ldns_key_list_new();
+	ldns_rr_list *sigs;
+
+	ldns_key_list_push_key(kl, z->ksk);
+	sigs = ldns_sign_public(rrs, kl);
+	assert_non_null(sigs);
+	ldns_rdf_data(ldns_rr_rdf(ldns_rr_list_rr(rrs, 0), 0))[1] ^= 1;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
+		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ldns_rr_list_rr(rrs, i)));
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++)
+		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ldns_rr_list_rr(sigs, i)));
+	ldns_rr_list_deep_free(sigs);
+	ldns_key_list_set_key_count(kl, 0);
+	ldns_key_list_free(kl);
+	ldns_rr_list_deep_free(rrs);
+	return p;
+}
+
+/*
+ * dnssec-stripped needs a zone known to be signed; in one answer a
+ * forged RRset is found beside stripped ones; a denial whose NSEC does
+ * not validate is bogus. What the records say of each.
+ */
+static void test_dnssec_guards_evidence(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+	char path[64], line[4096];
+	char *buf;
+	ldns_pkt *p;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(false, z.anchor);
+	eve_to_file(x, path);
+	x->query_do = true;
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	/* an unsigned zone's answer to a DO query is no stripping */
+	feed(x,
+	     response("www.plain.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"www.plain.test. IN A 192.0.2.90", NULL}),
+	     false);
+	assert_int_equal(raised_total(x), 0);
+	/* two RRsets stripped, then a forged one: both kinds */
+	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+		       one(text_rr("www.sec.test. IN A 192.0.2.80")), false, false);
+	p = with_rrset(&z, p, one(text_rr("www.sec.test. IN TXT \"x\"")), false, false);
+	p = with_rrset(&z, p, one(text_rr("w3.sec.test. IN A 192.0.2.83")), true, true);
+	feed(x, p, false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
+	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 1);
+	/* a denial whose NSEC was altered after signing */
+	p = response("none.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL);
+	p = with_auth(&z, p,
+		      one(text_rr("sec.test. IN SOA ns.sec.test. h.sec.test. 1 3600 600 86400 300")));
+	p = with_auth_tampered(&z, p, one(text_rr("mx.sec.test. IN NSEC zz.sec.test. A RRSIG NSEC")));
+	feed(x, p, false);
+	assert_string_equal(x->v.status, "bogus");
+	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 2);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
+	buf = eve_text(x, path);
+	line_with(buf, "answer to a DO query without RRSIG from a signed zone", line, sizeof(line));
+	assert_has(line, "\"rrname\":\"www.sec.test\"");
+	assert_has(line, "zone known to be signed");
+	line_with(buf, "RRSIG does not validate against validated keys", line, sizeof(line));
+	assert_has(line, "\"rrname\":\"w3.sec.test\"");
+	assert_has(line, "\"validation\":\"bogus\"");
+	assert_has(line, "\"signer\":\"sec.test\"");
+	assert_null(strstr(line, "zone known to be signed"));
+	line_with(buf, "denial of existence does not validate", line, sizeof(line));
+	assert_has(line, "\"rrname\":\"none.sec.test\"");
+	assert_has(line, "\"rrtype\":\"A\"");
+	assert_has(line, "\"rcode\":\"NXDOMAIN\"");
+	assert_null(strstr(line, "zone known to be signed"));
+	free(buf);
+	dfx_free(x);
+	zone_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1765,6 +1851,7 @@ int main(void)
 	    cmocka_unit_test(test_blind_not_judged),
 	    cmocka_unit_test(test_retry_only_valid),
 	    cmocka_unit_test(test_not_a_query),
+	    cmocka_unit_test(test_dnssec_guards_evidence),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
