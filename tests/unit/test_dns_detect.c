@@ -1817,6 +1817,43 @@ static void test_dnssec_guards_evidence(void **state)
 	zone_free(&z);
 }
 
+/*
+ * Records the stage cannot use are passed over, not misread: an MX
+ * target too long to write as text is not learned (the others are); an
+ * answer record of another class is not judged as a broken RRset.
+ */
+static void test_unusable_records(void **state)
+{
+	struct dfx *x = dfx_new(false);
+	const struct expect_mxset *mx;
+	char bin[1200], rr[1400];
+	size_t n = 0;
+
+	(void)state;
+	for (int label = 0; label < 4; label++) {
+		for (int i = 0; i < 60; i++)
+			n += (size_t)snprintf(bin + n, sizeof(bin) - n, "\\001");
+		bin[n++] = '.';
+	}
+	bin[n] = '\0';
+	snprintf(rr, sizeof(rr), "bin.test. IN MX 20 %s", bin);
+	feed(x,
+	     response("bin.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"bin.test. IN MX 10 mx.bin.test.", rr, NULL}),
+	     false);
+	mx = expect_get_mx(correlate_expect(x->c), "bin.test", T0);
+	assert_non_null(mx);
+	assert_int_equal(mx->n, 1);
+	assert_string_equal(mx->mx[0].host, "mx.bin.test");
+	feed(x,
+	     response("chaos.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"chaos.test. CH A 192.0.2.1", NULL}),
+	     false);
+	assert_string_equal(x->v.status, "insecure");
+	assert_string_equal(x->v.reason, "");
+	dfx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1852,6 +1889,7 @@ int main(void)
 	    cmocka_unit_test(test_retry_only_valid),
 	    cmocka_unit_test(test_not_a_query),
 	    cmocka_unit_test(test_dnssec_guards_evidence),
+	    cmocka_unit_test(test_unusable_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
