@@ -1854,6 +1854,30 @@ static void test_unusable_records(void **state)
 	dfx_free(x);
 }
 
+/*
+ * AD history kept from before (a state store's) for a resolver whose AD
+ * bit does not count now: its answers without AD raise nothing.
+ */
+static void test_ad_history_untrusted(void **state)
+{
+	struct dfx *x = dfx_new(false); /* 192.0.2.53 is not the trusted resolver */
+	static const char *const a[] = {"www.ad.test. IN A 192.0.2.80", NULL};
+
+	(void)state;
+	x->query_do = true;
+	resolver_ad_note(correlate_resolver_ad(x->c), &x->f.srv, "ad.test", T0);
+	feed(x, response("www.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, a), false);
+	assert_int_equal(raised_total(x), 0);
+	/* the same history for a resolver that counts does raise */
+	dfx_free(x);
+	x = dfx_new(true);
+	x->query_do = true;
+	resolver_ad_note(correlate_resolver_ad(x->c), &x->f.srv, "ad.test", T0);
+	feed(x, response("www.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, a), false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
+	dfx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1890,6 +1914,7 @@ int main(void)
 	    cmocka_unit_test(test_not_a_query),
 	    cmocka_unit_test(test_dnssec_guards_evidence),
 	    cmocka_unit_test(test_unusable_records),
+	    cmocka_unit_test(test_ad_history_untrusted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
