@@ -1723,6 +1723,15 @@ static void test_not_a_query(void **state)
 	feed(x, p, false);
 	assert_string_equal(x->v.status, "unsigned");
 	assert_int_equal(raised(x, KIND_MX_REDIRECT), 0);
+	/* a response without a question */
+	p = ldns_pkt_new();
+	assert_non_null(p);
+	ldns_pkt_set_id(p, 4243);
+	ldns_pkt_set_qr(p, true);
+	ldns_pkt_push_rr(p, LDNS_SECTION_ANSWER, text_rr("signed.test. IN MX 10 evil.example."));
+	feed(x, p, false);
+	assert_string_equal(x->v.status, "unsigned");
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 0);
 	feed(x,
 	     response("new.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false,
 		      (const char *const[]){"new.test. IN MX 10 mx.new.test.", NULL}),
