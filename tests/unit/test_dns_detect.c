@@ -1602,15 +1602,18 @@ static void test_ad_zone(void **state)
 	dfx_free(x);
 }
 
-/* A denial stripped of its NSEC records from a zone this resolver vouched for: one alert. */
+/* A denial stripped of its NSEC records from a zone this resolver vouched for: one alert, the sensor's own finding. */
 static void test_denial_stripped_once(void **state)
 {
 	struct signed_zone z;
 	struct dfx *x;
+	char path[64], line[4096];
+	char *buf;
 
 	(void)state;
 	zone_new(&z);
 	x = dfx_new_anchor(true, z.anchor);
+	eve_to_file(x, path);
 	x->query_do = true;
 	feed(x,
 	     with_rrset(&z,
@@ -1627,6 +1630,11 @@ static void test_denial_stripped_once(void **state)
 	     false);
 	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
 	assert_int_equal(raised_total(x), 1);
+	/* the sensor's own finding (a signed zone, no NSEC) is what the record says */
+	buf = eve_text(x, path);
+	line_with(buf, "\"rrname\":\"none.sec.test\"", line, sizeof(line));
+	assert_has(line, "NXDOMAIN/NODATA to a DO query without NSEC/NSEC3 from a signed zone");
+	free(buf);
 	dfx_free(x);
 	zone_free(&z);
 }
