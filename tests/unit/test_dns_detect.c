@@ -1895,6 +1895,55 @@ static void test_ad_history_untrusted(void **state)
 	dfx_free(x);
 }
 
+/*
+ * The sensor's own judgement wins over a trusted resolver's AD bit: a
+ * signed answer it validated stays dnssec, a forged one stays bogus and
+ * is learned as unvalidated. The RRset of the name asked for decides a
+ * response's status, not another RRset of the same type after it.
+ */
+static void test_own_judgement_wins(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+	ldns_pkt *p;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(true, z.anchor);
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	feed(x,
+	     with_rrset(&z,
+			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
+			one(text_rr("www.sec.test. IN A 192.0.2.80")), true, false),
+	     false);
+	assert_string_equal(x->v.status, "secure");
+	assert_string_equal(expect_trust_name(x->v.trust), "dnssec");
+	assert_int_equal(expect_get_addrs(correlate_expect(x->c), "www.sec.test", T0)->trust,
+			 EXPECT_DNSSEC);
+	feed(x,
+	     with_rrset(&z,
+			response("bad.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
+			one(text_rr("bad.sec.test. IN A 192.0.2.66")), true, true),
+	     false);
+	assert_string_equal(x->v.status, "bogus");
+	assert_string_equal(expect_trust_name(x->v.trust), "unvalidated");
+	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 1);
+	assert_int_equal(expect_get_addrs(correlate_expect(x->c), "bad.sec.test", T0)->trust,
+			 EXPECT_UNVALIDATED);
+	/* the signed RRset asked for first, an unsigned one of the same type after it */
+	p = with_rrset(&z, response("w2.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+		       one(text_rr("w2.sec.test. IN A 192.0.2.82")), true, false);
+	p = with_rrset(&z, p, one(text_rr("w3.sec.test. IN A 192.0.2.83")), false, false);
+	feed(x, p, false);
+	assert_string_equal(x->v.status, "secure");
+	dfx_free(x);
+	zone_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1932,6 +1981,7 @@ int main(void)
 	    cmocka_unit_test(test_dnssec_guards_evidence),
 	    cmocka_unit_test(test_unusable_records),
 	    cmocka_unit_test(test_ad_history_untrusted),
+	    cmocka_unit_test(test_own_judgement_wins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
