@@ -39,6 +39,55 @@ static void write_incident(struct eve *e, const struct incident_ref *ref)
 	eve_obj_end(e);
 }
 
+/*
+ * Writes the evidence.h fields of one request (len bytes at buf) as the
+ * members of object `key`, with the EVE writers the fields name.
+ */
+static void write_fields(struct eve *e, const char *key, const char *buf, size_t len)
+{
+	struct evidence_field f;
+	size_t pos = 0;
+
+	eve_obj_begin(e, key);
+	while (evidence_next(buf, len, &pos, &f)) {
+		switch (f.type) {
+		case EVIDENCE_BYTES:
+			eve_bytes(e, f.key, f.bytes, f.len);
+			break;
+		case EVIDENCE_U64:
+			eve_u64(e, f.key, f.u64);
+			break;
+		case EVIDENCE_I64:
+			eve_i64(e, f.key, f.i64);
+			break;
+		case EVIDENCE_BOOL:
+			eve_bool(e, f.key, f.b);
+			break;
+		case EVIDENCE_ADDR:
+			eve_addr(e, f.key, &f.addr);
+			break;
+		case EVIDENCE_OBJ_BEGIN:
+			eve_obj_begin(e, f.key);
+			break;
+		case EVIDENCE_OBJ_END:
+			eve_obj_end(e);
+			break;
+		case EVIDENCE_LIST_BEGIN:
+			eve_list_begin(e, f.key);
+			break;
+		case EVIDENCE_LIST_END:
+			eve_list_end(e);
+			break;
+		case EVIDENCE_LIST_BYTES:
+			eve_list_bytes(e, f.bytes, f.len);
+			break;
+		default:
+			break;
+		}
+	}
+	eve_obj_end(e);
+}
+
 static void write_one(struct eve *e, struct flow *f, const struct alert_list *l,
 		      const struct alert_req *r)
 {
@@ -58,9 +107,9 @@ static void write_one(struct eve *e, struct flow *f, const struct alert_list *l,
 	eve_str(e, "kind", kind_name(r->kind));
 	if (r->tlsrpt != NULL)
 		eve_str(e, "tlsrpt_result", r->tlsrpt);
-	eve_obj_raw(e, "evidence", l->text + r->evidence_off, r->evidence_len);
+	write_fields(e, "evidence", l->text + r->evidence_off, r->evidence_len);
 	if (r->exp_source[0])
-		eve_obj_raw(e, "expectation", l->text + r->expectation_off, r->expectation_len);
+		write_fields(e, "expectation", l->text + r->expectation_off, r->expectation_len);
 	write_incident(e, &r->incident);
 	eve_obj_end(e);
 	eve_app_layer(e, f);

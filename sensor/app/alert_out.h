@@ -1,7 +1,9 @@
 /*
  * alert_out.h - the EVE alert records of the alert requests correlate
  * handed back (correlate/alert.h): Suricata's alert object (with
- * metadata), mxsentry's downgrade object, then the app-layer object of
+ * metadata), mxsentry's downgrade object (its evidence and expectation
+ * objects rendered from correlate's typed fields, correlate/evidence.h,
+ * with the EVE writers), then the app-layer object of
  * the flow (eve_app_layer), as Suricata's alert records carry it. Called
  * by the sessions after the correlate entry point returned, so no record
  * is written under the correlate stage's lock.
@@ -10,6 +12,7 @@
 #define MX_ALERT_OUT_H
 
 #include "correlate/alert.h"
+#include "correlate/evidence.h"
 #include "flow/flow.h"
 #include "output/eve.h"
 

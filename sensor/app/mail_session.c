@@ -317,32 +317,32 @@ static void check_fallback(struct mail_session *s, uint64_t ts)
 
 /* ---- evidence writers ---- */
 
-static void write_reply_lines(struct eve *e, const char *key, const struct smtp_event *ev)
+static void write_reply_lines(struct evidence *e, const char *key, const struct smtp_event *ev)
 {
 	if (ev->u.reply.nlines == 0)
 		return;
-	eve_list_begin(e, key);
+	evidence_list_begin(e, key);
 	for (unsigned i = 0; i < ev->u.reply.nlines; i++)
-		eve_list_bytes(e, (const uint8_t *)ev->u.reply.lines[i].p,
+		evidence_list_bytes(e, (const uint8_t *)ev->u.reply.lines[i].p,
 			       ev->u.reply.lines[i].len);
-	eve_list_end(e);
+	evidence_list_end(e);
 }
 
-static void masked_evidence(struct eve *e, const void *arg)
+static void masked_evidence(struct evidence *e, const void *arg)
 {
 	const struct smtp_event *ev = arg;
 
-	eve_bytes(e, "masked_keyword", (const uint8_t *)ev->ehlo.masked, ev->ehlo.masked_len);
-	eve_bytes(e, "capability_line", (const uint8_t *)ev->ehlo.masked_line,
+	evidence_bytes(e, "masked_keyword", (const uint8_t *)ev->ehlo.masked, ev->ehlo.masked_len);
+	evidence_bytes(e, "capability_line", (const uint8_t *)ev->ehlo.masked_line,
 		  ev->ehlo.masked_line_len);
 	write_reply_lines(e, "ehlo_reply", ev);
 }
 
-static void rejected_evidence(struct eve *e, const void *arg)
+static void rejected_evidence(struct evidence *e, const void *arg)
 {
 	const struct smtp_event *ev = arg;
 
-	eve_u64(e, "reply_code", ev->u.reply.code);
+	evidence_u64(e, "reply_code", ev->u.reply.code);
 	write_reply_lines(e, "reply", ev);
 }
 
@@ -354,44 +354,44 @@ struct evasion {
 	const char *direction;
 };
 
-static void evasion_evidence(struct eve *e, const void *arg)
+static void evasion_evidence(struct evidence *e, const void *arg)
 {
 	const struct evasion *ev = arg;
 
-	eve_str(e, "direction", ev->direction);
-	eve_u64(e, "overlap_bytes", ev->len);
-	eve_bytes(e, "kept_bytes", ev->kept, ev->kept_len);
-	eve_bytes(e, "conflicting_bytes", ev->conflicting, ev->conflicting_len);
-	eve_str(e, "followed", "first");
+	evidence_str(e, "direction", ev->direction);
+	evidence_u64(e, "overlap_bytes", ev->len);
+	evidence_bytes(e, "kept_bytes", ev->kept, ev->kept_len);
+	evidence_bytes(e, "conflicting_bytes", ev->conflicting, ev->conflicting_len);
+	evidence_str(e, "followed", "first");
 }
 
-static void inject_evidence(struct eve *e, const void *arg)
+static void inject_evidence(struct evidence *e, const void *arg)
 {
 	const struct smtp_event *ev = arg;
 
-	eve_u64(e, "injected_bytes", ev->u.inject.len);
-	eve_bytes(e, "first_bytes", ev->u.inject.bytes, ev->u.inject.bytes_len);
+	evidence_u64(e, "injected_bytes", ev->u.inject.len);
+	evidence_bytes(e, "first_bytes", ev->u.inject.bytes, ev->u.inject.bytes_len);
 }
 
-static void downgrade_evidence(struct eve *e, const void *arg)
+static void downgrade_evidence(struct evidence *e, const void *arg)
 {
 	const struct smtp_event *ev = arg;
 
-	eve_u64(e, "ehlo_reply_code", ev->u.downgrade.ehlo_code);
-	eve_str(e, "fallback", "HELO");
+	evidence_u64(e, "ehlo_reply_code", ev->u.downgrade.ehlo_code);
+	evidence_str(e, "fallback", "HELO");
 }
 
-static void requiretls_evidence(struct eve *e, const void *arg)
+static void requiretls_evidence(struct evidence *e, const void *arg)
 {
 	const struct smtp_event *ev = arg;
 	const struct smtp_addr *from = ev->u.trans.from;
 
-	eve_str(e, "marking", "MAIL FROM ... REQUIRETLS");
-	eve_u64(e, "reply_code", ev->u.trans.code);
-	eve_u64(e, "recipients", ev->u.trans.rcpts);
-	eve_u64(e, "body_bytes", ev->u.trans.body_bytes);
+	evidence_str(e, "marking", "MAIL FROM ... REQUIRETLS");
+	evidence_u64(e, "reply_code", ev->u.trans.code);
+	evidence_u64(e, "recipients", ev->u.trans.rcpts);
+	evidence_u64(e, "body_bytes", ev->u.trans.body_bytes);
 	if (from != NULL && from->domain[0])
-		eve_str(e, "mail_from_domain", from->domain);
+		evidence_str(e, "mail_from_domain", from->domain);
 }
 
 struct tls_not_evidence {

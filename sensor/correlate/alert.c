@@ -1,8 +1,8 @@
 /*
  * alert.c - deciding alerts (alert.h): rule, filter, incident, then the
- * request, with the evidence and expectation objects rendered into the
- * request list's text by a writer of the context's own that writes to no
- * output (app/alert_out.c writes the record).
+ * request, with the evidence and expectation objects built as typed
+ * fields (evidence.h) into the request list's text (app/alert_out.c
+ * renders them into the record).
  */
 #include "correlate/alert.h"
 #include "correlate/incident.h"
@@ -16,7 +16,6 @@ struct alert_ctx {
 	alert_filter_fn filter;
 	void *filter_ctx;
 	struct incident_table *incidents;
-	struct eve *render; /* builds fragments only: no outputs */
 	struct alert_counters ctr;
 };
 
@@ -63,10 +62,7 @@ struct alert_ctx *alert_ctx_new(void)
 	if (a == NULL)
 		return NULL;
 	a->incidents = incident_table_new();
-	a->render = eve_new();
-	if (a->incidents == NULL || a->render == NULL) {
-		incident_table_free(a->incidents);
-		eve_free(a->render);
+	if (a->incidents == NULL) {
 		free(a);
 		return NULL;
 	}
@@ -89,7 +85,6 @@ void alert_ctx_free(struct alert_ctx *a)
 	if (a == NULL)
 		return;
 	incident_table_free(a->incidents);
-	eve_free(a->render);
 	free(a);
 }
 
@@ -166,64 +161,62 @@ static int adjusted_severity(const struct alert_rule *r, const struct alert_expe
 	return MX_MAX(1, MX_MIN(sev, 4));
 }
 
-static void write_expectation(struct eve *e, const struct alert_expectation *exp)
+static void write_expectation(struct evidence *e, const struct alert_expectation *exp)
 {
 	char buf[EXPECT_TLSA_DATA_MAX * 2 + 16];
 
-	eve_str(e, "source", exp->source);
-	eve_bool(e, "validated", expect_trust_validated(exp->trust));
-	eve_str(e, "trust", expect_trust_name(exp->trust));
+	evidence_str(e, "source", exp->source);
+	evidence_bool(e, "validated", expect_trust_validated(exp->trust));
+	evidence_str(e, "trust", expect_trust_name(exp->trust));
 	if (exp->resolver != NULL)
-		eve_addr(e, "resolver", exp->resolver);
+		evidence_addr(e, "resolver", exp->resolver);
 	if (exp->domain != NULL)
-		eve_str(e, "domain", exp->domain);
+		evidence_str(e, "domain", exp->domain);
 	if (exp->mx_host != NULL)
-		eve_str(e, "mx_host", exp->mx_host);
+		evidence_str(e, "mx_host", exp->mx_host);
 	if (exp->policy_id != NULL)
-		eve_str(e, "policy_id", exp->policy_id);
+		evidence_str(e, "policy_id", exp->policy_id);
 	if (exp->ntlsa > 0) {
-		eve_list_begin(e, "tlsa");
+		evidence_list_begin(e, "tlsa");
 		for (size_t i = 0; i < exp->ntlsa; i++) {
 			alert_format_tlsa(&exp->tlsa[i], buf, sizeof(buf));
-			eve_list_str(e, buf);
+			evidence_list_str(e, buf);
 		}
-		eve_list_end(e);
+		evidence_list_end(e);
 	}
 	if (exp->detail != NULL)
-		eve_str(e, "detail", exp->detail);
+		evidence_str(e, "detail", exp->detail);
 	if (exp->learned_from != NULL)
-		eve_str(e, "learned_from", exp->learned_from);
+		evidence_str(e, "learned_from", exp->learned_from);
 }
 
 /*
- * Renders one fragment into the list's text: the members fn(e, arg)
- * writes. False when the text is full.
+ * Builds one object's fields into the list's text: the members fn(ev, arg)
+ * appends. False when the text is full.
  */
-static bool render(struct alert_ctx *a, struct alert_list *out,
-		   void (*fn)(struct eve *, const void *), const void *arg, size_t *off,
+static bool render(struct alert_list *out, alert_evidence_fn fn, const void *arg, size_t *off,
 		   size_t *len)
 {
-	size_t n;
+	struct evidence ev;
 
-	eve_fragment_begin(a->render);
+	evidence_init(&ev, out->text + out->text_len, ALERT_TEXT_MAX - out->text_len);
 	if (fn != NULL)
-		fn(a->render, arg);
-	n = eve_fragment_end(a->render, out->text + out->text_len, ALERT_TEXT_MAX - out->text_len);
-	if (n == SIZE_MAX)
+		fn(&ev, arg);
+	if (ev.full)
 		return false;
 	*off = out->text_len;
-	*len = n;
-	out->text_len += n;
+	*len = ev.len;
+	out->text_len += ev.len;
 	return true;
 }
 
-static void expectation_members(struct eve *e, const void *arg)
+static void expectation_members(struct evidence *e, const void *arg)
 {
 	write_expectation(e, arg);
 }
 
-/* Renders the request's text into out; false when the text is full. */
-static bool render_text(struct alert_ctx *a, struct alert_list *out, struct alert_req *q,
+/* Builds the request's fields into out; false when the text is full. */
+static bool render_text(struct alert_list *out, struct alert_req *q,
 			const struct alert_expectation *exp, alert_evidence_fn evidence,
 			const void *arg)
 {
@@ -231,9 +224,9 @@ static bool render_text(struct alert_ctx *a, struct alert_list *out, struct aler
 
 	if (!out->render)
 		return true;
-	if (render(a, out, evidence, arg, &q->evidence_off, &q->evidence_len) &&
+	if (render(out, evidence, arg, &q->evidence_off, &q->evidence_len) &&
 	    (exp == NULL ||
-	     render(a, out, expectation_members, exp, &q->expectation_off, &q->expectation_len)))
+	     render(out, expectation_members, exp, &q->expectation_off, &q->expectation_len)))
 		return true;
 	out->text_len = mark;
 	return false;
@@ -288,7 +281,7 @@ bool alert_decide(struct alert_ctx *a, struct alert_list *out, enum mx_kind k, u
 	memset(q, 0, sizeof(*q));
 	if (!incident_of(a, k, ts_us, app_proto, keys, &q->incident))
 		return false;
-	if (!render_text(a, out, q, exp, evidence, arg)) {
+	if (!render_text(out, q, exp, evidence, arg)) {
 		a->ctr.requests_dropped++;
 		return false;
 	}

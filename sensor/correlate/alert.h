@@ -3,16 +3,16 @@
  * message, category, severity), suppression and rate limiting, its
  * incident (see incident.h); then an alert request that says everything
  * the EVE alert record needs (the rule as it stood, the `downgrade`
- * object's kind, TLSRPT result type, evidence and expectation rendered
- * into text, the incident). The request goes into a bounded list the
- * caller gave; the caller writes the records (app/alert_out.h) once the
- * correlate stage's lock is released.
+ * object's kind, TLSRPT result type, evidence and expectation as typed
+ * fields (evidence.h), the incident). The request goes into a bounded
+ * list the caller gave; the caller writes the records (app/alert_out.h)
+ * once the correlate stage's lock is released.
  */
 #ifndef MX_ALERT_H
 #define MX_ALERT_H
 
 #include "util/common.h"
-#include "output/eve.h"
+#include "correlate/evidence.h"
 #include "correlate/expect.h"
 #include "correlate/incident.h"
 #include "correlate/kinds.h"
@@ -58,8 +58,8 @@ struct alert_keys {
 typedef enum alert_verdict (*alert_filter_fn)(void *ctx, uint32_t sid,
 					      const struct alert_keys *keys, uint64_t ts_us);
 
-/* Writes the evidence fields into the open "evidence" object. */
-typedef void (*alert_evidence_fn)(struct eve *e, const void *arg);
+/* Appends the members of the alert's "evidence" object to ev. */
+typedef void (*alert_evidence_fn)(struct evidence *ev, const void *arg);
 
 struct alert_counters {
 	uint64_t raised, written, disabled, suppressed, rate_limited;
@@ -69,7 +69,7 @@ struct alert_counters {
 };
 extern const struct mx_counter_desc alert_counter_desc[];
 
-/* Requests one entry point of correlate can hand back, and their text. */
+/* Requests one entry point of correlate can hand back, and their fields. */
 #define ALERT_LIST_MAX 8
 #define ALERT_TEXT_MAX 65536
 
@@ -91,8 +91,8 @@ struct alert_req {
 	struct mx_addr src, dst;
 	char domain[EXPECT_NAME_MAX]; /* "" when none */
 	char mx_host[EXPECT_NAME_MAX];
-	/* members of downgrade.evidence and downgrade.expectation, in the
-	   list's text (rendered only when the list asks for it) */
+	/* members of downgrade.evidence and downgrade.expectation: evidence.h
+	   fields in the list's text (built only when the list asks for it) */
 	size_t evidence_off, evidence_len;
 	size_t expectation_off, expectation_len;
 };
@@ -103,7 +103,7 @@ struct alert_req {
  * counts it (alert_counters.requests_dropped).
  */
 struct alert_list {
-	bool render; /* set by the owner: evidence and expectation are rendered */
+	bool render; /* set by the owner: evidence and expectation fields are built */
 	size_t n;
 	struct alert_req req[ALERT_LIST_MAX];
 	size_t text_len;
@@ -132,7 +132,8 @@ void alert_set_filter(struct alert_ctx *a, alert_filter_fn fn, void *ctx);
  * expectation, one step lower than the rule's for an unvalidated one,
  * the rule's expected_severity (when set) for a validated one. When the
  * alert passes the rule, the filter and its incident, its request is
- * appended to out (evidence(e, arg) rendered then, when out->render) and
+ * appended to out (the fields evidence(ev, arg) appends built then, when
+ * out->render) and
  * true returned. The context is not locked here: callers that share it
  * between threads hold the correlate stage's lock.
  */

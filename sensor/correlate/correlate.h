@@ -32,7 +32,6 @@
 #include "correlate/alert.h"
 #include "util/addr_prefix.h"
 #include "util/common.h"
-#include "output/eve.h"
 #include "correlate/expect.h"
 #include "correlate/tally.h"
 #include "correlate/resolver_ad.h"

@@ -184,44 +184,44 @@ struct dns_evidence {
 	uint64_t ts;
 };
 
-static void ad_history_evidence(struct eve *e, const struct resolver_ad_obs *o, uint64_t ts)
+static void ad_history_evidence(struct evidence *e, const struct resolver_ad_obs *o, uint64_t ts)
 {
-	eve_obj_begin(e, "ad_history");
-	eve_addr(e, "resolver", &o->resolver);
-	eve_str(e, "zone", o->zone);
-	eve_u64(e, "ad_answers", o->ad_answers);
-	eve_u64(e, "first_ad_seconds_ago",
+	evidence_obj_begin(e, "ad_history");
+	evidence_addr(e, "resolver", &o->resolver);
+	evidence_str(e, "zone", o->zone);
+	evidence_u64(e, "ad_answers", o->ad_answers);
+	evidence_u64(e, "first_ad_seconds_ago",
 		ts > o->first_ad_us ? (ts - o->first_ad_us) / MX_USEC : 0);
-	eve_u64(e, "last_ad_seconds_ago", ts > o->last_ad_us ? (ts - o->last_ad_us) / MX_USEC : 0);
-	eve_str(e, "observed",
+	evidence_u64(e, "last_ad_seconds_ago", ts > o->last_ad_us ? (ts - o->last_ad_us) / MX_USEC : 0);
+	evidence_str(e, "observed",
 		"this resolver answered for the zone with AD=1 before; "
 		"this answer has no AD");
-	eve_obj_end(e);
+	evidence_obj_end(e);
 }
 
-static void dns_evidence(struct eve *e, const void *arg)
+static void dns_evidence(struct evidence *e, const void *arg)
 {
 	const struct dns_evidence *d = arg;
 	const char *rc = dns_rcode_str(d->m->rcode);
 	char type[DNS_TYPE_STR_MAX];
 
-	eve_str(e, "rrname", d->m->qname);
-	eve_str(e, "rrtype", dns_type_str(d->m->qtype, type, sizeof(type)));
-	eve_str(e, "rcode", rc != NULL ? rc : "other");
-	eve_u64(e, "id", d->m->id);
-	eve_bool(e, "ad", d->m->ad);
-	eve_u64(e, "answers", d->m->ancount);
-	eve_u64(e, "rrsigs", dns_count_type(d->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
+	evidence_str(e, "rrname", d->m->qname);
+	evidence_str(e, "rrtype", dns_type_str(d->m->qtype, type, sizeof(type)));
+	evidence_str(e, "rcode", rc != NULL ? rc : "other");
+	evidence_u64(e, "id", d->m->id);
+	evidence_bool(e, "ad", d->m->ad);
+	evidence_u64(e, "answers", d->m->ancount);
+	evidence_u64(e, "rrsigs", dns_count_type(d->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
 	if (d->what != NULL)
-		eve_str(e, "observed", d->what);
+		evidence_str(e, "observed", d->what);
 	if (d->answer_mx != NULL && d->answer_mx->n > 0) {
-		eve_list_begin(e, "answer_mx");
+		evidence_list_begin(e, "answer_mx");
 		for (size_t i = 0; i < d->answer_mx->n; i++)
-			eve_list_str(e, d->answer_mx->mx[i].host);
-		eve_list_end(e);
+			evidence_list_str(e, d->answer_mx->mx[i].host);
+		evidence_list_end(e);
 	}
 	if (d->bad_host != NULL)
-		eve_str(e, "unexpected_mx", d->bad_host);
+		evidence_str(e, "unexpected_mx", d->bad_host);
 	if (d->ad != NULL)
 		ad_history_evidence(e, d->ad, d->ts);
 }
@@ -397,19 +397,19 @@ struct race_evidence {
 	uint64_t ts_us;
 };
 
-static void race_evidence(struct eve *e, const void *arg)
+static void race_evidence(struct evidence *e, const void *arg)
 {
 	const struct race_evidence *r = arg;
 	const char *rc1 = dns_rcode_str(r->q->answer_rcode), *rc2 = dns_rcode_str(r->m->rcode);
 	char type[DNS_TYPE_STR_MAX];
 
-	eve_str(e, "rrname", r->m->qname);
-	eve_str(e, "rrtype", dns_type_str(r->m->qtype, type, sizeof(type)));
-	eve_u64(e, "id", r->m->id);
-	eve_str(e, "first_rcode", rc1 != NULL ? rc1 : "other");
-	eve_str(e, "second_rcode", rc2 != NULL ? rc2 : "other");
-	eve_u64(e, "second_answers", ldns_rr_list_rr_count(ldns_pkt_answer(r->m->pkt)));
-	eve_u64(e, "ms_after_query", (r->ts_us - r->q->query_ts_us) / 1000);
+	evidence_str(e, "rrname", r->m->qname);
+	evidence_str(e, "rrtype", dns_type_str(r->m->qtype, type, sizeof(type)));
+	evidence_u64(e, "id", r->m->id);
+	evidence_str(e, "first_rcode", rc1 != NULL ? rc1 : "other");
+	evidence_str(e, "second_rcode", rc2 != NULL ? rc2 : "other");
+	evidence_u64(e, "second_answers", ldns_rr_list_rr_count(ldns_pkt_answer(r->m->pkt)));
+	evidence_u64(e, "ms_after_query", (r->ts_us - r->q->query_ts_us) / 1000);
 }
 
 bool dns_correlate_race(struct correlate *c, const struct corr_ends *f, const struct dns_message *m,

@@ -19,28 +19,28 @@ struct bogus_evidence {
 	uint16_t type;
 };
 
-static void bogus_evidence(struct eve *e, const void *arg)
+static void bogus_evidence(struct evidence *e, const void *arg)
 {
 	const struct bogus_evidence *b = arg;
 	char type[DNS_TYPE_STR_MAX];
 	const char *rc = dns_rcode_str(b->m->rcode);
 
-	eve_str(e, "rrname", b->owner[0] ? b->owner : b->m->qname);
-	eve_str(e, "rrtype", dns_type_str(b->type ? b->type : b->m->qtype, type, sizeof(type)));
-	eve_str(e, "rcode", rc != NULL ? rc : "other");
-	eve_u64(e, "id", b->m->id);
-	eve_str(e, "observed", b->what);
-	eve_str(e, "validation", dnssec_status_name(b->r->status));
+	evidence_str(e, "rrname", b->owner[0] ? b->owner : b->m->qname);
+	evidence_str(e, "rrtype", dns_type_str(b->type ? b->type : b->m->qtype, type, sizeof(type)));
+	evidence_str(e, "rcode", rc != NULL ? rc : "other");
+	evidence_u64(e, "id", b->m->id);
+	evidence_str(e, "observed", b->what);
+	evidence_str(e, "validation", dnssec_status_name(b->r->status));
 	if (b->r->reason != DNSSEC_R_NONE)
-		eve_str(e, "reason", dnssec_reason_name(b->r->reason));
+		evidence_str(e, "reason", dnssec_reason_name(b->r->reason));
 	if (b->r->signer[0]) {
-		eve_str(e, "signer", b->r->signer);
-		eve_u64(e, "key_tag", b->r->key_tag);
-		eve_u64(e, "algorithm", b->r->algorithm);
+		evidence_str(e, "signer", b->r->signer);
+		evidence_u64(e, "key_tag", b->r->key_tag);
+		evidence_u64(e, "algorithm", b->r->algorithm);
 	}
 	if (b->r->zone[0])
-		eve_str(e, "signed_zone", b->r->zone);
-	eve_u64(e, "rrsigs", dns_count_type(b->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
+		evidence_str(e, "signed_zone", b->r->zone);
+	evidence_u64(e, "rrsigs", dns_count_type(b->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
 }
 
 /* Keeps an alert found by the checks for dnssec_judge_raise. */

@@ -199,21 +199,21 @@ static bool domain_dane(struct correlate *c, const char *domain, uint64_t ts,
 	return false;
 }
 
-static void ehlo_evidence(struct eve *e, const void *arg)
+static void ehlo_evidence(struct evidence *e, const void *arg)
 {
 	const struct mail_facts *mf = arg;
 	const char *p = mf->ehlo_lines, *end = mf->ehlo_lines + mf->ehlo_lines_len;
 
-	eve_str(e, "observed", "EHLO reply without STARTTLS");
-	eve_list_begin(e, "ehlo_reply");
+	evidence_str(e, "observed", "EHLO reply without STARTTLS");
+	evidence_list_begin(e, "ehlo_reply");
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t l = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
 
-		eve_list_bytes(e, (const uint8_t *)p, l);
+		evidence_list_bytes(e, (const uint8_t *)p, l);
 		p += l + 1;
 	}
-	eve_list_end(e);
+	evidence_list_end(e);
 }
 
 static struct alert_keys session_keys(const struct mail_facts *mf, int dir)
@@ -247,7 +247,7 @@ struct redirect_evidence {
 	const struct expect_mxset *mx;
 	const struct mtasts_policy *sts; /* the policy whose mx patterns the server breaks */
 };
-static void redirect_evidence(struct eve *e, const void *arg);
+static void redirect_evidence(struct evidence *e, const void *arg);
 static int host_has_server(struct correlate *c, const char *host, const struct mx_addr *srv,
 			   uint64_t ts);
 
@@ -434,15 +434,15 @@ struct cleartext_evidence {
 	const char *rcpt_domain;
 };
 
-static void cleartext_evidence(struct eve *e, const void *arg)
+static void cleartext_evidence(struct evidence *e, const void *arg)
 {
 	const struct cleartext_evidence *ce = arg;
 
-	eve_str(e, "observed", "mail transaction in cleartext");
+	evidence_str(e, "observed", "mail transaction in cleartext");
 	if (ce->rcpt_domain != NULL)
-		eve_str(e, "rcpt_domain", ce->rcpt_domain);
-	eve_bool(e, "starttls_offered", ce->mf->smtp.starttls_offered);
-	eve_bool(e, "starttls_issued", ce->mf->smtp.starttls_issued);
+		evidence_str(e, "rcpt_domain", ce->rcpt_domain);
+	evidence_bool(e, "starttls_offered", ce->mf->smtp.starttls_offered);
+	evidence_bool(e, "starttls_issued", ce->mf->smtp.starttls_issued);
 }
 
 static void judge_cleartext_mail(struct correlate *c, struct mail_facts *mf,
@@ -478,28 +478,28 @@ static void judge_cleartext_mail(struct correlate *c, struct mail_facts *mf,
 	}
 }
 
-static void redirect_evidence(struct eve *e, const void *arg)
+static void redirect_evidence(struct evidence *e, const void *arg)
 {
 	const struct redirect_evidence *re = arg;
 
-	eve_str(e, "mail_domain", re->domain);
-	eve_addr(e, "server", &re->mf->ends.srv);
+	evidence_str(e, "mail_domain", re->domain);
+	evidence_addr(e, "server", &re->mf->ends.srv);
 	if (re->mf->nhosts > 0) {
-		eve_list_begin(e, "server_known_as");
+		evidence_list_begin(e, "server_known_as");
 		for (size_t i = 0; i < re->mf->nhosts; i++)
-			eve_list_str(e, re->mf->hosts[i]);
-		eve_list_end(e);
+			evidence_list_str(e, re->mf->hosts[i]);
+		evidence_list_end(e);
 	}
 	if (re->mx != NULL && re->mx->n > 0) {
-		eve_list_begin(e, "expected_mx");
+		evidence_list_begin(e, "expected_mx");
 		for (size_t i = 0; i < re->mx->n; i++)
-			eve_list_str(e, re->mx->mx[i].host);
-		eve_list_end(e);
+			evidence_list_str(e, re->mx->mx[i].host);
+		evidence_list_end(e);
 	}
 	if (re->sts != NULL && re->sts->n_mx > 0) {
 		char pat[MX_HOST_MAX + 3];
 
-		eve_list_begin(e, "policy_mx");
+		evidence_list_begin(e, "policy_mx");
 		for (size_t i = 0; i < re->sts->n_mx; i++) {
 			const struct mx_pattern *m = &re->sts->mx[i];
 
@@ -508,9 +508,9 @@ static void redirect_evidence(struct eve *e, const void *arg)
 				 : m->kind == MX_PATTERN_SUFFIX ? "."
 								: "",
 				 m->name);
-			eve_list_str(e, pat);
+			evidence_list_str(e, pat);
 		}
-		eve_list_end(e);
+		evidence_list_end(e);
 	}
 }
 
@@ -683,31 +683,31 @@ static void full_match(struct correlate *c, struct mail_facts *mf, struct cert_d
 	OPENSSL_free(spki);
 }
 
-static void cert_evidence(struct eve *e, const void *arg)
+static void cert_evidence(struct evidence *e, const void *arg)
 {
 	const struct mail_facts *mf = arg;
 	char h[65];
 
-	eve_list_begin(e, "chain_sha256");
+	evidence_list_begin(e, "chain_sha256");
 	for (unsigned i = 0; i < mf->ncerts; i++) {
 		mx_hex(mf->certs[i].cert_sha256, 32, h, sizeof(h), 0);
-		eve_list_str(e, h);
+		evidence_list_str(e, h);
 	}
-	eve_list_end(e);
+	evidence_list_end(e);
 	if (mf->ncerts > 0 && mf->certs[0].spki_ok) {
 		mx_hex(mf->certs[0].spki_sha256, 32, h, sizeof(h), 0);
-		eve_str(e, "spki_sha256", h);
+		evidence_str(e, "spki_sha256", h);
 	}
 	if (mf->cn[0])
-		eve_str(e, "subject_cn", mf->cn);
+		evidence_str(e, "subject_cn", mf->cn);
 	if (mf->nsan > 0) {
-		eve_list_begin(e, "subjectaltname");
+		evidence_list_begin(e, "subjectaltname");
 		for (unsigned i = 0; i < mf->nsan; i++)
-			eve_list_str(e, mf->san[i]);
-		eve_list_end(e);
+			evidence_list_str(e, mf->san[i]);
+		evidence_list_end(e);
 	}
 	if (mf->tls.sni[0])
-		eve_str(e, "sni", mf->tls.sni);
+		evidence_str(e, "sni", mf->tls.sni);
 }
 
 static bool cert_names_host(const struct mail_facts *mf, const char *host)
@@ -735,22 +735,22 @@ struct pkix_evidence {
 	const struct pkix_failure *why;
 };
 
-static void pkix_evidence(struct eve *e, const void *arg)
+static void pkix_evidence(struct evidence *e, const void *arg)
 {
 	const struct pkix_evidence *pe = arg;
 
-	eve_str(e, "verify_error", pe->why->text);
-	eve_i64(e, "verify_error_code", pe->why->error);
-	eve_i64(e, "depth", pe->why->depth);
+	evidence_str(e, "verify_error", pe->why->text);
+	evidence_i64(e, "verify_error_code", pe->why->error);
+	evidence_i64(e, "depth", pe->why->depth);
 	if (pe->why->subject[0])
-		eve_str(e, "certificate_subject", pe->why->subject);
+		evidence_str(e, "certificate_subject", pe->why->subject);
 	if (pe->why->not_before[0])
-		eve_str(e, "not_before", pe->why->not_before);
+		evidence_str(e, "not_before", pe->why->not_before);
 	if (pe->why->not_after[0])
-		eve_str(e, "not_after", pe->why->not_after);
-	eve_u64(e, "chain_length", pe->mf->ncerts);
+		evidence_str(e, "not_after", pe->why->not_after);
+	evidence_u64(e, "chain_length", pe->mf->ncerts);
 	if (pe->mf->cn[0])
-		eve_str(e, "subject_cn", pe->mf->cn);
+		evidence_str(e, "subject_cn", pe->mf->cn);
 }
 
 /*
@@ -893,19 +893,19 @@ struct version_evidence {
 	const char *why;
 };
 
-static void version_evidence(struct eve *e, const void *arg)
+static void version_evidence(struct evidence *e, const void *arg)
 {
 	const struct version_evidence *ve = arg;
 
-	eve_str(e, "negotiated", tls_version_name(ve->version));
-	eve_str(e, "expected_at_least", tls_version_name(ve->expected));
+	evidence_str(e, "negotiated", tls_version_name(ve->version));
+	evidence_str(e, "expected_at_least", tls_version_name(ve->expected));
 	if (ve->offered != 0)
-		eve_str(e, "client_offered", tls_version_name(ve->offered));
+		evidence_str(e, "client_offered", tls_version_name(ve->offered));
 	if (ve->sentinel != 0)
-		eve_str(e, "downgrade_sentinel",
+		evidence_str(e, "downgrade_sentinel",
 			ve->sentinel == 1 ? "DOWNGRD 01 (TLS 1.2)"
 					  : "DOWNGRD 00 (TLS 1.1 or below)");
-	eve_str(e, "reason", ve->why);
+	evidence_str(e, "reason", ve->why);
 }
 
 /*
@@ -1104,14 +1104,14 @@ struct fallback_evidence {
 	uint64_t ts;
 };
 
-static void fallback_evidence(struct eve *e, const void *arg)
+static void fallback_evidence(struct evidence *e, const void *arg)
 {
 	const struct fallback_evidence *fe = arg;
 
-	eve_str(e, "tls_failure", fe->prev->why);
-	eve_u64(e, "failed_flow_id", fe->prev->flow_id & 0x7ffffffffffffULL);
-	eve_u64(e, "seconds_after_failure", (fe->ts - fe->prev->ts_us) / MX_USEC);
-	eve_str(e, "cleartext", "MAIL FROM sent without TLS");
+	evidence_str(e, "tls_failure", fe->prev->why);
+	evidence_u64(e, "failed_flow_id", fe->prev->flow_id & 0x7ffffffffffffULL);
+	evidence_u64(e, "seconds_after_failure", (fe->ts - fe->prev->ts_us) / MX_USEC);
+	evidence_str(e, "cleartext", "MAIL FROM sent without TLS");
 }
 
 /* ---- the public entry points: each takes the correlate stage's lock once ---- */

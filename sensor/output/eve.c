@@ -777,43 +777,6 @@ void eve_list_bytes(struct eve *e, const uint8_t *val, size_t len)
 	eve_bytes(e, "", val, len);
 }
 
-void eve_fragment_begin(struct eve *e)
-{
-	e->len = 0;
-	e->too_long = false;
-	e->depth = 0;
-	e->is_list[0] = false;
-	e->has_item[0] = false;
-	e->overflow = 0;
-	e->open_record = false;
-}
-
-size_t eve_fragment_end(struct eve *e, char *buf, size_t cap)
-{
-	size_t n;
-
-	e->overflow = 0;
-	while (e->depth > 0)
-		close_container(e);
-	e->depth = -1;
-	n = e->len;
-	e->len = 0;
-	if (e->too_long || n > cap)
-		return SIZE_MAX;
-	memcpy(buf, e->line, n);
-	return n;
-}
-
-void eve_obj_raw(struct eve *e, const char *key, const char *members, size_t len)
-{
-	if (e->overflow > 0 || e->depth < 0 || e->depth + 1 >= EVE_MAX_DEPTH)
-		return;
-	member(e, key);
-	emit_c(e, '{');
-	emit(e, members, len);
-	emit_c(e, '}');
-}
-
 /* The month/day/year time of fast.log lines, UTC: 11/29/2026-15:32:35.251547 */
 static void fast_time(uint64_t ts_us, char *buf, size_t len)
 {

@@ -165,18 +165,6 @@ void eve_list_bytes(struct eve *e, const uint8_t *val, size_t len);
 /* Ends the record and writes it as one line to every selected output. */
 void eve_commit(struct eve *e);
 
-/*
- * A fragment: members built with the calls above into no record, to be
- * spliced into a record later (possibly by another writer) with
- * eve_obj_raw. eve_fragment_begin starts one (any record being built on
- * e is abandoned); eve_fragment_end closes what is still open and copies
- * the members' text, without braces, into buf. Returns its length, or
- * SIZE_MAX when it does not fit in cap (nothing is copied then).
- */
-void eve_fragment_begin(struct eve *e);
-size_t eve_fragment_end(struct eve *e, char *buf, size_t cap);
-/* Writes an object member `key` whose members are the text of one fragment. */
-void eve_obj_raw(struct eve *e, const char *key, const char *members, size_t len);
 
 /* The shared counters, updated in place (read them directly only with no other writer). */
 const struct eve_counters *eve_counters(const struct eve *e);
