@@ -22,6 +22,7 @@
 #include "correlate/mail_correlate.h"
 #include "correlate/alert.h"
 #include "app/alert_out.h"
+#include "app/cert_check.h"
 #include "smtp.h"
 #include "tls.h"
 
@@ -398,13 +399,13 @@ struct tls_not_evidence {
 	const struct tls_event *ev;
 };
 
-static void not_tls_evidence(struct eve *e, const void *arg)
+static void not_tls_evidence(struct evidence *e, const void *arg)
 {
 	const struct tls_event *ev = arg;
 
-	eve_u64(e, "injected_bytes", ev->u.not_tls.len);
-	eve_bytes(e, "first_bytes", ev->u.not_tls.bytes, ev->u.not_tls.len);
-	eve_str(e, "observed", "server bytes after 220 to STARTTLS are not TLS records");
+	evidence_u64(e, "injected_bytes", ev->u.not_tls.len);
+	evidence_bytes(e, "first_bytes", ev->u.not_tls.bytes, ev->u.not_tls.len);
+	evidence_str(e, "observed", "server bytes after 220 to STARTTLS are not TLS records");
 }
 
 /* Something the dissectors recognised: correlate raises it once per session. */
@@ -608,7 +609,7 @@ static void check_certificate(struct mail_session *s, uint64_t ts)
 	if (s->cert_checked || s->tls.info.cert_visibility != TLS_CERT_VISIBLE)
 		return;
 	s->cert_checked = true;
-	mail_correlate_certificate(s->m->corr, facts(s), ts, alerts(s));
+	cert_check(s->m->corr, facts(s), ts, alerts(s));
 	write_alerts(s);
 	free(s->mf.leaf_der);
 	s->mf.leaf_der = NULL;

@@ -766,17 +766,9 @@ static X509 *parse_der(const uint8_t *der, size_t len)
 	return der == NULL ? NULL : d2i_X509(NULL, &p, (long)len);
 }
 
-/* The MTA-STS enforce policy a chain is to be verified for (a copy: the
-   policy set may be replaced while the chain is verified). */
-struct pkix_want {
-	bool wanted;
-	char domain[EXPECT_NAME_MAX];
-	char policy_id[192];
-};
-
 /* Under the stage's lock: whether the chain needs PKIX, and for which policy. */
 static void pkix_wanted(struct correlate *c, const struct mail_facts *mf, bool dane_applies,
-			struct pkix_want *w)
+			struct mail_pkix_want *w)
 {
 	const struct policy *p = NULL;
 
@@ -791,25 +783,27 @@ static void pkix_wanted(struct correlate *c, const struct mail_facts *mf, bool d
 	if (p == NULL)
 		return;
 	w->wanted = true;
+	w->store = correlate_pkix(c);
 	mx_strlcpy(w->domain, p->domain, sizeof(w->domain));
 	mx_strlcpy(w->policy_id, p->id, sizeof(w->policy_id));
 }
 
-/* Without the stage's lock: the chain verified against the trust store. */
-static enum pkix_result pkix_check(struct correlate *c, const struct mail_facts *mf, uint64_t ts_us,
-				   struct pkix_failure *why)
+enum pkix_result mail_pkix_check(const struct mail_pkix_want *w, const struct mail_facts *mf,
+				 uint64_t ts_us, struct pkix_failure *why)
 {
 	X509 *leaf, *chain[TLS_CHAIN_MAX];
 	size_t n = 0;
 	enum pkix_result r;
 
+	if (!w->wanted)
+		return PKIX_OK;
 	leaf = parse_der(mf->chain_der[0], mf->chain_der_len[0]);
 	if (leaf == NULL)
 		return PKIX_OK;
 	for (unsigned i = 1; i < mf->ncerts && i < TLS_CHAIN_MAX; i++)
 		if ((chain[n] = parse_der(mf->chain_der[i], mf->chain_der_len[i])) != NULL)
 			n++;
-	r = pkix_verify(correlate_pkix(c), leaf, chain, n, ts_us, why);
+	r = pkix_verify(w->store, leaf, chain, n, ts_us, why);
 	X509_free(leaf);
 	for (size_t i = 0; i < n; i++)
 		X509_free(chain[i]);
@@ -818,7 +812,8 @@ static enum pkix_result pkix_check(struct correlate *c, const struct mail_facts 
 
 /* Under the stage's lock: certificate-expired or certificate-not-trusted. */
 static void pkix_raise(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
-		       const struct pkix_want *w, enum pkix_result r, struct pkix_failure *why)
+		       const struct mail_pkix_want *w, enum pkix_result r,
+		       const struct pkix_failure *why)
 {
 	struct pkix_evidence pe = {mf, why};
 	struct alert_expectation exp;
@@ -840,7 +835,7 @@ static void pkix_raise(struct correlate *c, struct mail_facts *mf, uint64_t ts_u
 
 /* Under the stage's lock; w says whether the chain is to be verified. */
 static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
-			      struct pkix_want *w)
+			      struct mail_pkix_want *w)
 {
 	struct tlsa_expect te;
 	struct alert_expectation exp;
@@ -1164,24 +1159,21 @@ void mail_correlate_full_match(struct correlate *c, struct mail_facts *mf, struc
 }
 
 void mail_correlate_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
-				struct alert_list *out)
+				struct mail_pkix_want *w, struct alert_list *out)
 {
-	struct pkix_want w;
-	struct pkix_failure why;
-	enum pkix_result r;
-
 	correlate_enter(c, out);
-	judge_certificate(c, mf, ts_us, &w);
+	judge_certificate(c, mf, ts_us, w);
 	correlate_leave(c);
-	if (!w.wanted)
-		return;
-	/* The chain's signatures are checked without the lock, which is taken
-	   again only when there is an alert to decide. */
-	r = pkix_check(c, mf, ts_us, &why);
-	if (r == PKIX_OK)
+}
+
+void mail_correlate_pkix(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+			 const struct mail_pkix_want *w, enum pkix_result r,
+			 const struct pkix_failure *why, struct alert_list *out)
+{
+	if (!w->wanted || r == PKIX_OK)
 		return;
 	correlate_enter(c, out);
-	pkix_raise(c, mf, ts_us, &w, r, &why);
+	pkix_raise(c, mf, ts_us, w, r, why);
 	correlate_leave(c);
 }
 

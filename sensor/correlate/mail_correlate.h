@@ -5,10 +5,9 @@
  * tlsa-mismatch, certificate-host-mismatch, certificate-not-trusted,
  * certificate-expired, tls-version-downgrade; the
  * server's STARTTLS/TLS history; and the session's DANE and MTA-STS
- * verdicts. Every function is an entry point: it takes the correlate
- * stage's lock once for its run (mail_correlate_certificate a second
- * time after the chain's verification, done without it, failed); the
- * session's mail_facts belong to the caller's thread. The alerts it decides are appended to out,
+ * verdicts. Every mail_correlate_* function is an entry point: it takes
+ * the correlate stage's lock exactly once for its run (mail_pkix_check
+ * takes none); the session's mail_facts belong to the caller's thread. The alerts it decides are appended to out,
  * whose records the caller writes (app/alert_out.h).
  */
 #ifndef MX_MAIL_CORRELATE_H
@@ -16,6 +15,7 @@
 
 #include "correlate/correlate.h"
 #include "correlate/mtasts.h"
+#include "correlate/pkix.h"
 #include "smtp.h"
 #include "correlate/tally.h"
 #include "tls.h"
@@ -179,14 +179,44 @@ void mail_correlate_rcpt(struct correlate *c, struct mail_facts *mf, const char 
 			 uint64_t ts_us, struct alert_list *out);
 
 /*
- * The server's certificate chain was read: tlsa-mismatch,
- * certificate-host-mismatch, and under an MTA-STS enforce policy
- * certificate-not-trusted and certificate-expired. The chain is verified
- * (pkix_verify) after the lock is released; the lock is taken a second
- * time only when the verification failed, to decide that alert.
+ * What the chain of a session is to be verified for: the MTA-STS
+ * enforce policy (copied, as the policy set may be replaced while the
+ * chain is verified) and the trust store (fixed for the stage's life).
+ */
+struct mail_pkix_want {
+	bool wanted; /* false: no verification, no alert */
+	const struct pkix_store *store;
+	char domain[EXPECT_NAME_MAX];
+	char policy_id[192];
+};
+
+/*
+ * The server's certificate chain was read: tlsa-mismatch and
+ * certificate-host-mismatch; *w says whether the chain is to be verified
+ * for an MTA-STS enforce policy (certificate-not-trusted,
+ * certificate-expired). The caller then runs mail_pkix_check with no
+ * lock held and hands its result to mail_correlate_pkix, so OpenSSL's
+ * chain verification never runs under the stage's lock.
  */
 void mail_correlate_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
-				struct alert_list *out);
+				struct mail_pkix_want *w, struct alert_list *out);
+
+/*
+ * Not an entry point, takes no lock: verifies the session's chain
+ * (pkix_verify at packet time ts_us) against w's trust store. PKIX_OK
+ * when w does not want it or the leaf cannot be parsed; *why says what
+ * failed otherwise. Reads only mf and w, safe in any thread.
+ */
+enum pkix_result mail_pkix_check(const struct mail_pkix_want *w, const struct mail_facts *mf,
+				 uint64_t ts_us, struct pkix_failure *why);
+
+/*
+ * The result r of mail_pkix_check for w: certificate-expired or
+ * certificate-not-trusted when it failed (the lock is taken only then).
+ */
+void mail_correlate_pkix(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+			 const struct mail_pkix_want *w, enum pkix_result r,
+			 const struct pkix_failure *why, struct alert_list *out);
 
 /* The ServerHello fixed the version: tls-version-downgrade. */
 void mail_correlate_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,

@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "app/alert_out.h"
+#include "app/cert_check.h"
 #include "correlate/mail_correlate.h"
 #include "correlate/policy.h"
 
@@ -432,20 +433,20 @@ static void test_tlsa_mismatch_pins(void **state)
 	/* the chain matches the DANE-EE pin */
 	session(x, "192.0.2.28");
 	cert(x, 0x33);
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 0);
 	/* it matches only the PKIX-EE (usage 1) pin: not a DANE match for SMTP */
 	session(x, "192.0.2.28");
 	cert(x, 0x11);
 	snprintf(x->mf.tls.sni, sizeof(x->mf.tls.sni), "mx.pinned.test");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
 	/* the evidence names the chain and the SNI */
 	assert_true(eve_has(x, "\"chain_sha256\":[\"1111111111111111"));
 	assert_true(eve_has(x, "\"sni\":\"mx.pinned.test\""));
 	/* no certificate seen: nothing to judge */
 	session(x, "192.0.2.28");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
 	fx_free(x);
 }
@@ -466,18 +467,18 @@ static void test_tlsa_mismatch_dns(void **state)
 	expect_put_tlsa(correlate_expect(x->c), "mx.dnstlsa.test", 25, &t, T0);
 	session(x, "203.0.113.40");
 	cert(x, 0x55);
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 0);
 	/* matches the PKIX-TA (usage 0) record only */
 	session(x, "203.0.113.40");
 	cert(x, 0x44);
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
 	/* SPKI record but the SPKI could not be read */
 	session(x, "203.0.113.40");
 	cert(x, 0x55);
 	x->mf.certs[0].spki_ok = false;
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 2);
 	/* the key that could not be read is not shown */
 	assert_true(eve_has(x, "\"spki_sha256\":\"4444"));
@@ -490,7 +491,7 @@ static void test_tlsa_mismatch_dns(void **state)
 	expect_put_addrs(correlate_expect(x->c), "mx.plain.test", &a, T0);
 	session(x, "203.0.113.41");
 	cert(x, 0x99);
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 2);
 	fx_free(x);
 }
@@ -513,38 +514,38 @@ static void test_cert_host(void **state)
 	session(x, "192.0.2.26"); /* mx.sts.test, MTA-STS enforce */
 	cert(x, 0x01);
 	sans(x, "mx.sts.test", "mail.other.test");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
 	/* must not fire: the SAN names the host, by name or by wildcard */
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "whatever", "MX.sts.test");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "whatever", "*.sts.test");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	/* no SAN: the CN counts */
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "mx.sts.test", NULL);
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	/* MTA-STS testing mode only reports: no alert */
 	session(x, "192.0.2.27");
 	cert(x, 0x01);
 	sans(x, "x", "mail.other.test");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	/* a server no policy covers */
 	session(x, "203.0.113.9");
 	cert(x, 0x01);
 	sans(x, "x", "mail.other.test");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
 	/* the wildcard stands for one label only */
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "x", "*.test");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 2);
 	fx_free(x);
 }
@@ -608,14 +609,14 @@ static void test_cert_host_x509(void **state)
 	cert(x, 0x01);
 	sans(x, "x", "a0.other.test");
 	leaf(x, make_cert(20, "mx.sts.test"));
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	free(x->mf.leaf_der);
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 0);
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "x", "mx.sts.test"); /* the copy says yes; the certificate says no */
 	leaf(x, make_cert(20, "mx.sts.test.other.test"));
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	free(x->mf.leaf_der);
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
 	fx_free(x);
@@ -1221,7 +1222,7 @@ static bool mismatch_with(struct fx *x, const char *srv, struct tlsa_record r, u
 	dns_tlsa(x, host, srv, &r, 1);
 	session(x, srv);
 	chain2(x);
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	return raised(x, KIND_TLSA_MISMATCH) > before;
 }
 
@@ -1270,18 +1271,18 @@ static void test_tlsa_match_kinds(void **state)
 	session(x, "203.0.113.87");
 	chain2(x);
 	x->mf.certs[0].full_match_cert = true;
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	session(x, "203.0.113.87");
 	chain2(x);
 	x->mf.certs[0].full_match_spki = true;
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), base + 1);
 	assert_true(eve_has(x, "\"spki_sha256\":\"a7a7a7"));
 	dns_tlsa(x, "mx.fullspki.test", "203.0.113.88", &(struct tlsa_record){3, 1, 0, 1, {0}}, 1);
 	session(x, "203.0.113.88");
 	chain2(x);
 	x->mf.certs[0].full_match_spki = true;
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), base + 1);
 	fx_free(x);
 }
@@ -1366,11 +1367,11 @@ static void test_full_match(void **state)
 	session(x, "192.0.2.31");
 	cert(x, 0x99);
 	x->mf.certs[0].full_match_spki = true;
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 0);
 	session(x, "192.0.2.31");
 	cert(x, 0x99);
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
 	free(text);
 	free(h1);
@@ -1473,7 +1474,7 @@ static void test_alert_keys_and_filter(void **state)
 	session(x, "203.0.113.9");
 	cert(x, 0x99);
 	snprintf(x->mf.tls.sni, sizeof(x->mf.tls.sni), "mx.pinned.test");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_string_equal(k.mx_host, "mx.pinned.test");
 	assert_int_equal(ac->written, 3);
 	/* suppressed and rate limited: counted, not written, the session still marked */
