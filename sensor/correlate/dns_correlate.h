@@ -24,7 +24,10 @@ struct dns_verdict {
  * answered). matched says a query was seen for it, query_do whether that
  * query set the DO bit. The alerts it decides are appended to out, whose
  * records the caller writes (app/alert_out.h). Fills *v; v->status points
- * to a constant string.
+ * to a constant string. Locks, in this fixed order and never nested: the
+ * validator's lock alone for the signature checks, released, then the
+ * stage's lock once to store and judge what they proved (the two are
+ * only held together by correlate_lock, stage first).
  */
 void dns_correlate_response(struct correlate *c, const struct corr_ends *f,
 			    const struct dns_message *m, bool matched, bool query_do,
