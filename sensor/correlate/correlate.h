@@ -6,25 +6,29 @@
  *
  * Threads: one correlate stage serves every worker. Its state (store,
  * policies, alert context with its filter and incidents, tally,
- * counters) is guarded by one plain (not recursive) mutex. Each
- * entry point the sessions call (mail_correlate_*, dns_correlate_*,
+ * counters) is guarded by one plain (not recursive) mutex. Each entry
+ * point the sessions call (mail_correlate_*, dns_correlate_*,
  * correlate_raise, correlate_tally_add, correlate_forget and the
- * correlate_state.h functions) takes it exactly once, with
- * correlate_enter, and releases it with correlate_leave before it
- * returns; the functions behind them are static or documented as
- * running under the lock, and never take it. The DNSSEC validator and
- * the DNS responses kept for re-validation have a lock of their own,
- * taken without the stage's: signatures are checked under it alone
- * (dns_correlate_response checks them first, then takes the stage's lock
- * to store what they proved and raise what they disproved). Whoever
- * replaces rules, filter or policies, reads the counters or reaches the
- * validator from outside while workers run takes both, the stage's
- * first, with correlate_lock. Alerts are decided under the lock and handed back
- * as requests (alert.h) in a list the caller owns; the caller writes
- * their EVE records (app/alert_out.h) after the entry point returned, so
- * no EVE, syslog or Redis output is written under the lock. The
- * configuration (correlate_config) never changes after correlate_new and
- * is read without the lock.
+ * correlate_state.h entry points) takes it exactly once. That internal
+ * functions cannot take it holds by type: the mutexes live in
+ * correlate.c only; an entry point gets a locked view of the state
+ * (struct corr_locked, correlate_locked.h, for the files of this folder)
+ * from correlate_enter, and every function behind it is given that view,
+ * never the struct correlate, and nothing reached from the view leads
+ * back to it or to a lock. The DNSSEC validator and the DNS responses
+ * kept for re-validation have a lock of their own with a view of its own
+ * (struct corr_vlocked): signatures are checked under it alone
+ * (dns_correlate_response checks them first, releases it, then takes the
+ * stage's lock to store what they proved and raise what they disproved).
+ * The two are only held together stage first (correlate_lock), never the
+ * other way round. Whoever replaces rules, filter or policies, reads the
+ * counters or reaches the validator from outside while workers run takes
+ * both with correlate_lock and uses the accessors below. Alerts are
+ * decided under the lock and handed back as requests (alert.h) in a list
+ * the caller owns; the caller writes their EVE records (app/alert_out.h)
+ * after the entry point returned, so no EVE, syslog or Redis output is
+ * written under the lock. The configuration (correlate_config) never
+ * changes after correlate_new and is read without the lock.
  */
 #ifndef MX_CORRELATE_H
 #define MX_CORRELATE_H
@@ -100,32 +104,6 @@ void correlate_lock(struct correlate *c);
 void correlate_unlock(struct correlate *c);
 
 /*
- * For the entry points of sensor/correlate/ only: takes the lock and
- * sends the alerts decided until correlate_leave to out (NULL: alerts
- * are decided, counted as dropped requests, and not written).
- */
-void correlate_enter(struct correlate *c, struct alert_list *out);
-void correlate_leave(struct correlate *c);
-
-/*
- * For dns_correlate.c only: the validator's own lock (the validator, the
- * kept DNS responses). Taken without the stage's lock, or after it
- * (correlate_lock); never the other way round.
- */
-void correlate_validator_enter(struct correlate *c);
-void correlate_validator_leave(struct correlate *c);
-
-/*
- * Runs under the lock (called by the functions behind an entry point):
- * alert_decide on the stage's alert context into the running entry
- * point's list.
- */
-bool correlate_decide(struct correlate *c, enum mx_kind k, uint64_t ts_us, int dir,
-		      const char *app_proto, const struct alert_keys *keys,
-		      const struct alert_expectation *exp, alert_evidence_fn evidence,
-		      const void *arg);
-
-/*
  * Entry point: decides an alert the session found on its own (see
  * alert_decide); its request goes into out. True when it was decided.
  */
@@ -141,24 +119,15 @@ void correlate_tally_add(struct correlate *c, const struct mx_addr *server, cons
 const struct correlate_config *correlate_config(const struct correlate *c);
 struct alert_ctx *correlate_alerts(struct correlate *c);
 struct expect_store *correlate_expect(struct correlate *c);
-struct dnssec_validator *correlate_dnssec(struct correlate *c);
-struct dns_retry *correlate_dns_retry(struct correlate *c);
-/* The trust store MTA-STS chains are verified against. */
-const struct pkix_store *correlate_pkix(const struct correlate *c);
 
 /*
  * Installs the policy set (taken over, freed with the correlate stage or
  * when replaced) and adds its trusted resolvers.
  */
 void correlate_set_policies(struct correlate *c, struct policy_set *set);
-/* The policy set (never NULL: empty until one is installed). */
-const struct policy_set *correlate_policies(const struct correlate *c);
-/* The policy in effect for a mail domain, or NULL. */
-const struct policy *correlate_policy(const struct correlate *c, const char *domain);
 
-/* Where correlate_state.c keeps its link to the state store (freed with c). */
+/* correlate_state.c's link to the state store (freed with c). */
 struct correlate_state_link;
-struct correlate_state_link **correlate_state_slot(struct correlate *c);
 
 /* Session counts for the offline summary. */
 struct tally *correlate_tally(struct correlate *c);

@@ -22,6 +22,7 @@
  *   resolver-ad   {"first_us","last_us","answers"} (key: "zone resolver")
  */
 #include "correlate/correlate_state.h"
+#include "correlate/correlate_locked.h"
 
 #include "correlate/resolver_ad.h"
 #include "dnssec/dnssec.h"
@@ -38,7 +39,9 @@ struct handler {
 };
 
 struct correlate_state_link {
-	struct correlate *c;
+	/* the views of the entry point loading or polling facts; NULL otherwise */
+	struct corr_locked *l;
+	struct corr_vlocked *v;
 	struct state *st;
 	struct handler handlers[STATE_KIND_END];
 };
@@ -375,33 +378,44 @@ static void observe_dnssec(void *arg, const struct dnssec_fact *f)
 	put_value(l, &j, &sf);
 }
 
-static struct correlate_state_link *link_of(struct correlate *c, bool create)
+static struct correlate_state_link *link_in(struct correlate_state_link **slot, bool create)
 {
-	struct correlate_state_link **slot = correlate_state_slot(c);
-
-	if (*slot == NULL && create) {
+	if (*slot == NULL && create)
 		*slot = calloc(1, sizeof(**slot));
-		if (*slot != NULL)
-			(*slot)->c = c;
-	}
 	return *slot;
 }
 
-void correlate_attach_state(struct correlate *c, struct state *st)
+static struct correlate_state_link *link_of(struct correlate *c, bool create)
 {
-	struct correlate_state_link *l = link_of(c, st != NULL);
+	return link_in(correlate_state_slot(c), create);
+}
+
+/* Under both locks: mirrors the stores' changes into st (NULL: stop). */
+static void attach(struct corr_locked *cl, struct corr_vlocked *cv, struct state *st)
+{
+	struct correlate_state_link *l = link_in(corr_state_slot(cl), st != NULL);
 
 	if (l == NULL)
 		return;
 	l->st = st;
-	expect_set_observer(correlate_expect(c), st != NULL ? observe_expect : NULL, l);
-	dnssec_set_observer(correlate_dnssec(c), st != NULL ? observe_dnssec : NULL, l);
+	expect_set_observer(corr_expect(cl), st != NULL ? observe_expect : NULL, l);
+	dnssec_set_observer(corr_v_dnssec(cv), st != NULL ? observe_dnssec : NULL, l);
 }
 
-void correlate_state_put_resolver_ad(struct correlate *c, const struct resolver_ad_obs *o)
+void correlate_attach_state(struct correlate *c, struct state *st)
 {
-	struct correlate_state_link *l = link_of(c, false);
-	const struct correlate_config *cc = correlate_config(c);
+	struct corr_locked *cl = correlate_enter(c, NULL);
+	struct corr_vlocked *cv = correlate_validator_enter(c);
+
+	attach(cl, cv, st);
+	correlate_validator_leave(c);
+	correlate_leave(c);
+}
+
+void corr_state_put_resolver_ad(struct corr_locked *cl, const struct resolver_ad_obs *o)
+{
+	struct correlate_state_link *l = link_in(corr_state_slot(cl), false);
+	const struct correlate_config *cc = corr_config(cl);
 	struct jbuf j = {NULL, 0, 0, false};
 	struct state_fact sf;
 	char addr[64];
@@ -421,6 +435,14 @@ void correlate_state_put_resolver_ad(struct correlate *c, const struct resolver_
 	mx_strlcpy(sf.source, "DNS answer with AD=1", sizeof(sf.source));
 	mx_strlcpy(sf.trust, "resolver-ad", sizeof(sf.trust));
 	put_value(l, &j, &sf);
+}
+
+void correlate_state_put_resolver_ad(struct correlate *c, const struct resolver_ad_obs *o)
+{
+	struct corr_locked *cl = correlate_enter(c, NULL);
+
+	corr_state_put_resolver_ad(cl, o);
+	correlate_leave(c);
 }
 
 /* Decoding. */
@@ -611,7 +633,7 @@ static bool decode_expect(const struct state_fact *sf, json_t *o, struct expect_
 	}
 }
 
-static bool apply_dnssec(struct correlate *c, const struct state_fact *sf, json_t *o)
+static bool apply_dnssec(struct correlate_state_link *l, const struct state_fact *sf, json_t *o)
 {
 	struct dnssec_fact f;
 	ldns_rr_list *rrs = NULL;
@@ -631,7 +653,7 @@ static bool apply_dnssec(struct correlate *c, const struct state_fact *sf, json_
 		/* Keys on a resolver's word count only while its AD bit does. */
 		f.vouched = true;
 		if (!mx_addr_parse(&f.voucher, jstr(o, "vouched_by")) ||
-		    correlate_ad_verdict(c, &f.voucher) != RESOLVER_AD_COUNTS)
+		    corr_ad_verdict(l->l, &f.voucher) != RESOLVER_AD_COUNTS)
 			return false;
 	}
 	if (f.kind != DNSSEC_F_INSECURE) {
@@ -652,13 +674,14 @@ static bool apply_dnssec(struct correlate *c, const struct state_fact *sf, json_
 		}
 		f.rrs = rrs;
 	}
-	ok = ok && dnssec_restore(correlate_dnssec(c), &f);
+	ok = ok && dnssec_restore(corr_v_dnssec(l->v), &f);
 	ldns_rr_list_deep_free(rrs);
 	return ok;
 }
 
 /* Puts one resolver-AD observation back into the stage's table. */
-static bool apply_resolver_ad(struct correlate *c, const struct state_fact *sf, json_t *o)
+static bool apply_resolver_ad(struct correlate_state_link *l, const struct state_fact *sf,
+			      json_t *o)
 {
 	struct resolver_ad_obs obs;
 	char zone[RESOLVER_AD_ZONE_MAX], resolver[64];
@@ -671,7 +694,7 @@ static bool apply_resolver_ad(struct correlate *c, const struct state_fact *sf, 
 	obs.first_ad_us = ju64(o, "first_us");
 	obs.last_ad_us = ju64(o, "last_us");
 	obs.ad_answers = (uint32_t)ju64(o, "answers");
-	return obs.last_ad_us != 0 && resolver_ad_insert(correlate_resolver_ad(c), &obs);
+	return obs.last_ad_us != 0 && resolver_ad_insert(corr_resolver_ad(l->l), &obs);
 }
 
 /* Puts one fact back into the stores; false when it cannot be used. */
@@ -699,12 +722,12 @@ static bool apply(void *arg, const struct state_fact *sf)
 		return false;
 	}
 	if (sf->kind == STATE_DNSKEY || sf->kind == STATE_DS || sf->kind == STATE_INSECURE) {
-		ok = apply_dnssec(l->c, sf, o);
+		ok = apply_dnssec(l, sf, o);
 		json_decref(o);
 		return ok;
 	}
 	if (sf->kind == STATE_RESOLVER_AD) {
-		ok = apply_resolver_ad(l->c, sf, o);
+		ok = apply_resolver_ad(l, sf, o);
 		json_decref(o);
 		return ok;
 	}
@@ -723,7 +746,7 @@ static bool apply(void *arg, const struct state_fact *sf)
 	if (ok) {
 		f.touched_us = sf->learned_us;
 		f.keep_until_us = sf->expires_us;
-		ok = expect_restore(correlate_expect(l->c), &f);
+		ok = expect_restore(corr_expect(l->l), &f);
 	}
 	free(val);
 	return ok;
@@ -740,11 +763,15 @@ bool correlate_load_state(struct correlate *c, struct state *st, char *err, size
 		return false;
 	}
 	attached = l->st;
-	correlate_lock(c);
-	correlate_attach_state(c, NULL);
+	l->l = correlate_enter(c, NULL);
+	l->v = correlate_validator_enter(c);
+	attach(l->l, l->v, NULL);
 	ok = state_load(st, apply, l, err, errlen);
-	correlate_attach_state(c, attached);
-	correlate_unlock(c);
+	attach(l->l, l->v, attached);
+	l->l = NULL;
+	l->v = NULL;
+	correlate_validator_leave(c);
+	correlate_leave(c);
 	return ok;
 }
 
@@ -755,20 +782,25 @@ size_t correlate_poll_state(struct correlate *c, size_t max)
 
 	if (l == NULL || l->st == NULL)
 		return 0;
-	correlate_lock(c);
-	expect_flush_observed(correlate_expect(c));
-	expect_set_observer(correlate_expect(c), NULL, NULL);
-	dnssec_set_observer(correlate_dnssec(c), NULL, NULL);
+	l->l = correlate_enter(c, NULL);
+	l->v = correlate_validator_enter(c);
+	expect_flush_observed(corr_expect(l->l));
+	expect_set_observer(corr_expect(l->l), NULL, NULL);
+	dnssec_set_observer(corr_v_dnssec(l->v), NULL, NULL);
 	n = state_poll(l->st, apply, l, max);
-	correlate_attach_state(c, l->st);
-	correlate_unlock(c);
+	attach(l->l, l->v, l->st);
+	l->l = NULL;
+	l->v = NULL;
+	correlate_validator_leave(c);
+	correlate_leave(c);
 	return n;
 }
 
 void correlate_flush_state(struct correlate *c)
 {
-	correlate_enter(c, NULL);
-	expect_flush_observed(correlate_expect(c));
+	struct corr_locked *l = correlate_enter(c, NULL);
+
+	expect_flush_observed(corr_expect(l));
 	correlate_leave(c);
 }
 

@@ -5,7 +5,11 @@
  * kind), and facts loaded at start or polled from other sensors are put
  * back into them. The in-memory stores stay the working set.
  *
- * Call these under the stage's lock once workers run (correlate.h).
+ * correlate_attach_state, correlate_load_state, correlate_poll_state and
+ * correlate_flush_state are entry points: they take the stage's lock
+ * (and the validator's, after it, when they reach the DNSSEC cache)
+ * themselves, so they are never called with correlate_lock held.
+ * correlate_state_handler and correlate_state_put take no lock.
  */
 #ifndef MX_CORRELATE_STATE_H
 #define MX_CORRELATE_STATE_H
@@ -41,8 +45,10 @@ void correlate_state_handler(struct correlate *c, enum state_kind kind, state_ap
 			     void *arg);
 
 /*
- * Puts a resolver-AD observation (correlate/resolver_ad.h) to the attached
- * store, if any; loading puts it back into the stage's table.
+ * Entry point: puts a resolver-AD observation (correlate/resolver_ad.h)
+ * to the attached store, if any; loading puts it back into the stage's
+ * table. (The DNS detections, already under the lock, call
+ * corr_state_put_resolver_ad.)
  */
 struct resolver_ad_obs;
 void correlate_state_put_resolver_ad(struct correlate *c, const struct resolver_ad_obs *o);

@@ -3,6 +3,7 @@
  * detections; see dns_correlate.h.
  */
 #include "correlate/dns_correlate.h"
+#include "correlate/correlate_locked.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 #include "correlate/dnssec_judge.h"
 #include "correlate/policy.h"
 
-#define TTL_US(c, ttl) ttl_us(correlate_config(c), (ttl))
+#define TTL_US(c, ttl) ttl_us(corr_config(c), (ttl))
 
 static uint64_t ttl_us(const struct correlate_config *cfg, uint32_t ttl)
 {
@@ -79,7 +80,7 @@ static const struct mx_addr *vouching(enum expect_trust trust, const struct mx_a
 	return trust == EXPECT_RESOLVER_AD ? resolver : NULL;
 }
 
-static void learn_addresses(struct correlate *c, const struct dns_message *m,
+static void learn_addresses(struct corr_locked *c, const struct dns_message *m,
 			    enum expect_trust trust, const struct mx_addr *resolver, uint64_t ts)
 {
 	struct dns_rr_iter it;
@@ -98,7 +99,7 @@ static void learn_addresses(struct correlate *c, const struct dns_message *m,
 			continue;
 		if (strcmp(owner, it.owner) != 0) {
 			if (a.n > 0)
-				expect_put_addrs(correlate_expect(c), owner, &a, ts);
+				expect_put_addrs(corr_expect(c), owner, &a, ts);
 			memset(&a, 0, sizeof(a));
 			mx_strlcpy(owner, it.owner, sizeof(owner));
 			a.trust = trust;
@@ -111,10 +112,10 @@ static void learn_addresses(struct correlate *c, const struct dns_message *m,
 		a.expires_us = MX_MIN(a.expires_us, ts + TTL_US(c, ttl));
 	}
 	if (a.n > 0)
-		expect_put_addrs(correlate_expect(c), owner, &a, ts);
+		expect_put_addrs(corr_expect(c), owner, &a, ts);
 }
 
-static void learn_tlsa(struct correlate *c, const struct dns_message *m, enum expect_trust trust,
+static void learn_tlsa(struct corr_locked *c, const struct dns_message *m, enum expect_trust trust,
 		       const struct mx_addr *resolver, uint64_t ts)
 {
 	struct dns_rr_iter it;
@@ -147,7 +148,7 @@ static void learn_tlsa(struct correlate *c, const struct dns_message *m, enum ex
 		t.expires_us = MX_MIN(t.expires_us, ts + TTL_US(c, ldns_rr_ttl(rr)));
 	}
 	if (t.n > 0)
-		expect_put_tlsa(correlate_expect(c), host, port, &t, ts);
+		expect_put_tlsa(corr_expect(c), host, port, &t, ts);
 }
 
 /* The MTA-STS id of the response, "" when it has no STSv1 TXT. */
@@ -191,11 +192,12 @@ static void ad_history_evidence(struct evidence *e, const struct resolver_ad_obs
 	evidence_str(e, "zone", o->zone);
 	evidence_u64(e, "ad_answers", o->ad_answers);
 	evidence_u64(e, "first_ad_seconds_ago",
-		ts > o->first_ad_us ? (ts - o->first_ad_us) / MX_USEC : 0);
-	evidence_u64(e, "last_ad_seconds_ago", ts > o->last_ad_us ? (ts - o->last_ad_us) / MX_USEC : 0);
+		     ts > o->first_ad_us ? (ts - o->first_ad_us) / MX_USEC : 0);
+	evidence_u64(e, "last_ad_seconds_ago",
+		     ts > o->last_ad_us ? (ts - o->last_ad_us) / MX_USEC : 0);
 	evidence_str(e, "observed",
-		"this resolver answered for the zone with AD=1 before; "
-		"this answer has no AD");
+		     "this resolver answered for the zone with AD=1 before; "
+		     "this answer has no AD");
 	evidence_obj_end(e);
 }
 
@@ -211,7 +213,8 @@ static void dns_evidence(struct evidence *e, const void *arg)
 	evidence_u64(e, "id", d->m->id);
 	evidence_bool(e, "ad", d->m->ad);
 	evidence_u64(e, "answers", d->m->ancount);
-	evidence_u64(e, "rrsigs", dns_count_type(d->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
+	evidence_u64(e, "rrsigs",
+		     dns_count_type(d->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
 	if (d->what != NULL)
 		evidence_str(e, "observed", d->what);
 	if (d->answer_mx != NULL && d->answer_mx->n > 0) {
@@ -226,13 +229,13 @@ static void dns_evidence(struct evidence *e, const void *arg)
 		ad_history_evidence(e, d->ad, d->ts);
 }
 
-static void raise_dns(struct correlate *c, enum mx_kind k, const struct corr_ends *f, uint64_t ts,
+static void raise_dns(struct corr_locked *c, enum mx_kind k, const struct corr_ends *f, uint64_t ts,
 		      const struct dns_evidence *ev, const struct alert_expectation *exp)
 {
 	struct alert_keys keys = {&f->srv, &f->cli, exp != NULL ? exp->domain : NULL,
 				  exp != NULL ? exp->mx_host : NULL};
 
-	correlate_decide(c, k, ts, MX_TOCLIENT, "dns", &keys, exp, dns_evidence, ev);
+	corr_decide(c, k, ts, MX_TOCLIENT, "dns", &keys, exp, dns_evidence, ev);
 }
 
 static bool mx_in_set(const struct expect_mxset *set, const char *host)
@@ -244,12 +247,12 @@ static bool mx_in_set(const struct expect_mxset *set, const char *host)
 }
 
 /* An MX answer against the validated MX set and the MTA-STS patterns. */
-static void check_mx_answer(struct correlate *c, const struct corr_ends *f,
+static void check_mx_answer(struct corr_locked *c, const struct corr_ends *f,
 			    const struct dns_message *m, const struct expect_mxset *ans,
 			    uint64_t ts)
 {
-	const struct expect_mxset *known = expect_get_mx(correlate_expect(c), m->qname, ts);
-	const struct policy *pol = correlate_policy(c, m->qname);
+	const struct expect_mxset *known = expect_get_mx(corr_expect(c), m->qname, ts);
+	const struct policy *pol = corr_policy(c, m->qname);
 	struct dns_evidence ev = {m, "mx answer", ans, NULL, NULL, ts};
 
 	if (known != NULL && expect_trust_validated(known->trust) &&
@@ -314,7 +317,7 @@ static bool known_enough(enum expect_trust seen_trust, uint32_t sightings, uint6
  * (ad set) without AD from a resolver that answered for the zone with
  * AD=1 before: the denial cannot be told from a forged one.
  */
-static bool check_tlsa_gone(struct correlate *c, const struct corr_ends *f,
+static bool check_tlsa_gone(struct corr_locked *c, const struct corr_ends *f,
 			    const struct dns_message *m, bool denial_secure,
 			    const struct resolver_ad_obs *ad, uint64_t ts)
 {
@@ -330,14 +333,14 @@ static bool check_tlsa_gone(struct correlate *c, const struct corr_ends *f,
 		return false;
 	if (denial_secure)
 		return false;
-	known = expect_get_tlsa(correlate_expect(c), host, port, ts, &live);
+	known = expect_get_tlsa(corr_expect(c), host, port, ts, &live);
 	if (known != NULL && known_enough(known->trust, known->sightings, known->last_seen_us,
-					  &correlate_config(c)->tlsa_history, ts, &exp.trust)) {
+					  &corr_config(c)->tlsa_history, ts, &exp.trust)) {
 		exp.tlsa = known->rec;
 		exp.ntlsa = known->n;
 		exp.resolver = vouching(exp.trust, &known->resolver);
 		exp.detail = "host known to publish TLSA records";
-	} else if (policy_tlsa_for_host(correlate_policies(c), host, port, pinned, 1) > 0) {
+	} else if (policy_tlsa_for_host(corr_policies(c), host, port, pinned, 1) > 0) {
 		exp.source = "policy";
 		exp.trust = EXPECT_CONFIGURED;
 		exp.policy_id = pinned[0]->policy->id;
@@ -359,7 +362,7 @@ static bool check_tlsa_gone(struct correlate *c, const struct corr_ends *f,
 }
 
 /* An _mta-sts TXT query answered without an STSv1 record, for a known domain. */
-static bool check_sts_gone(struct correlate *c, const struct corr_ends *f,
+static bool check_sts_gone(struct corr_locked *c, const struct corr_ends *f,
 			   const struct dns_message *m, bool denial_secure,
 			   const struct resolver_ad_obs *ad, uint64_t ts)
 {
@@ -372,15 +375,15 @@ static bool check_sts_gone(struct correlate *c, const struct corr_ends *f,
 
 	if (domain == NULL || denial_secure)
 		return false;
-	known = expect_get_sts(correlate_expect(c), domain, ts, &live);
-	pol = correlate_policy(c, domain);
+	known = expect_get_sts(corr_expect(c), domain, ts, &live);
+	pol = corr_policy(c, domain);
 	if (pol != NULL && pol->has_sts) {
 		exp.trust = EXPECT_CONFIGURED;
 		exp.policy_id = pol->id;
 		exp.source = "policy";
 	} else if (known != NULL &&
 		   known_enough(known->trust, known->sightings, known->last_seen_us,
-				&correlate_config(c)->sts_history, ts, &exp.trust)) {
+				&corr_config(c)->sts_history, ts, &exp.trust)) {
 		exp.detail = "domain known to publish an MTA-STS TXT record";
 		exp.resolver = vouching(exp.trust, &known->resolver);
 	} else {
@@ -418,6 +421,7 @@ bool dns_correlate_race(struct correlate *c, const struct corr_ends *f, const st
 {
 	struct race_evidence ev = {m, q, ts_us};
 	struct alert_keys keys = {&f->srv, &f->cli, m->qname, NULL};
+	struct corr_locked *l;
 
 	if (!q->answered) {
 		q->answered = true;
@@ -432,9 +436,9 @@ bool dns_correlate_race(struct correlate *c, const struct corr_ends *f, const st
 	if (ts_us - q->answer_ts_us > (uint64_t)correlate_config(c)->race_window_ms * 1000)
 		return false;
 	q->raced = true;
-	correlate_enter(c, out);
-	correlate_decide(c, KIND_DNS_ANSWER_RACE, ts_us, MX_TOCLIENT, "dns", &keys, NULL,
-			 race_evidence, &ev);
+	l = correlate_enter(c, out);
+	corr_decide(l, KIND_DNS_ANSWER_RACE, ts_us, MX_TOCLIENT, "dns", &keys, NULL, race_evidence,
+		    &ev);
 	correlate_leave(c);
 	return true;
 }
@@ -443,17 +447,16 @@ bool dns_correlate_is_mx_host(struct correlate *c, const char *name, uint64_t ts
 {
 	char domains[1][EXPECT_NAME_MAX];
 	const struct policy_host *ph[1];
-	bool known;
+	struct corr_locked *l = correlate_enter(c, NULL);
+	bool known = expect_domains_of_host(corr_expect(l), name, ts_us, domains, 1) > 0 ||
+		     policy_hosts_for_name(corr_policies(l), name, ph, 1) > 0;
 
-	correlate_enter(c, NULL);
-	known = expect_domains_of_host(correlate_expect(c), name, ts_us, domains, 1) > 0 ||
-		policy_hosts_for_name(correlate_policies(c), name, ph, 1) > 0;
 	correlate_leave(c);
 	return known;
 }
 
 /* Teaches the store what a NOERROR answer says, trusted as far as trust. */
-static void learn(struct correlate *c, const struct corr_ends *f, const struct dns_message *m,
+static void learn(struct corr_locked *c, const struct corr_ends *f, const struct dns_message *m,
 		  enum expect_trust trust, const struct mx_addr *resolver, uint64_t ts_us)
 {
 	struct expect_mxset mx;
@@ -470,7 +473,7 @@ static void learn(struct correlate *c, const struct corr_ends *f, const struct d
 		mx.expires_us = ts_us + TTL_US(c, ttl);
 		if (f != NULL)
 			check_mx_answer(c, f, m, &mx, ts_us);
-		expect_put_mx(correlate_expect(c), m->qname, &mx, ts_us);
+		expect_put_mx(corr_expect(c), m->qname, &mx, ts_us);
 	}
 	learn_addresses(c, m, trust, resolver, ts_us);
 	if (m->qtype == LDNS_RR_TYPE_TLSA)
@@ -485,7 +488,7 @@ static void learn(struct correlate *c, const struct corr_ends *f, const struct d
 		if (vouching(trust, resolver) != NULL)
 			st.resolver = *resolver;
 		st.expires_us = ts_us + TTL_US(c, ttl);
-		expect_put_sts(correlate_expect(c), sts_owner_domain(m->qname), &st, ts_us);
+		expect_put_sts(corr_expect(c), sts_owner_domain(m->qname), &st, ts_us);
 	}
 }
 
@@ -606,7 +609,7 @@ struct retry_upgrade {
  * ones that now validate leave the table into *up (malloc'd, *up NULL
  * when none), in table order. Returns how many.
  */
-static size_t retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us,
+static size_t retry_all(struct corr_vlocked *v, struct dns_retry *r, uint64_t ts_us,
 			struct retry_upgrade **up)
 {
 	size_t n = 0;
@@ -624,7 +627,7 @@ static size_t retry_all(struct correlate *c, struct dns_retry *r, uint64_t ts_us
 			r->dropped++;
 			continue;
 		}
-		dnssec_judge_response(c, NULL, &s->m, false, s->ts_us, &j);
+		dnssec_judge_response(v, NULL, &s->m, false, s->ts_us, &j);
 		if ((j.trust != EXPECT_DNSSEC && !j.vouched) ||
 		    (*up == NULL && (*up = calloc(RETRY_SLOTS, sizeof(**up))) == NULL)) {
 			/* not yet (or no room to hand it over): kept for the next keys */
@@ -682,10 +685,10 @@ static bool ad_zone(const struct dns_message *m, char *zone, size_t len)
 }
 
 /* What could not be judged about a response that would carry an expectation. */
-static void count_blind(struct correlate *c, const struct dns_message *m,
+static void count_blind(struct corr_locked *c, const struct dns_message *m,
 			const struct dnssec_judgement *j)
 {
-	struct blind_counters *b = correlate_blind(c);
+	struct blind_counters *b = corr_blind(c);
 
 	if (j->trust != EXPECT_UNVALIDATED || j->bogus || j->denial_secure ||
 	    !carries_expectation(m) ||
@@ -707,7 +710,7 @@ static void count_blind(struct correlate *c, const struct dns_message *m,
  * resolver whose AD counts, for a zone it answered with AD=1 before, is
  * suspect: returns that earlier observation (else NULL).
  */
-static const struct resolver_ad_obs *ad_history(struct correlate *c, const struct corr_ends *f,
+static const struct resolver_ad_obs *ad_history(struct corr_locked *c, const struct corr_ends *f,
 						const struct dns_message *m, bool query_do,
 						const struct dnssec_judgement *j, uint64_t ts_us)
 {
@@ -720,28 +723,27 @@ static const struct resolver_ad_obs *ad_history(struct correlate *c, const struc
 			ad_zone(m, zone, sizeof(zone));
 			const struct resolver_ad_obs *obs;
 
-			resolver_ad_note(correlate_resolver_ad(c), &f->srv, zone, ts_us);
-			obs =
-			    resolver_ad_find(correlate_resolver_ad(c), &f->srv, zone, false, ts_us);
+			resolver_ad_note(corr_resolver_ad(c), &f->srv, zone, ts_us);
+			obs = resolver_ad_find(corr_resolver_ad(c), &f->srv, zone, false, ts_us);
 			if (obs != NULL)
-				correlate_state_put_resolver_ad(c, obs);
+				corr_state_put_resolver_ad(c, obs);
 		}
 		return NULL;
 	}
 	if (!query_do || m->tc || j->trust == EXPECT_DNSSEC || j->denial_secure ||
-	    !carries_expectation(m) || correlate_ad_verdict(c, &f->srv) != RESOLVER_AD_COUNTS)
+	    !carries_expectation(m) || corr_ad_verdict(c, &f->srv) != RESOLVER_AD_COUNTS)
 		return NULL;
 	/* An answer that names its zone (RRSIG signer, SOA of a denial) is
 	   judged by that zone alone: an unsigned child zone under a signed one
 	   is answered without AD for good reason. One that does not is judged
 	   by the closest zone above the name. */
 	if (ad_zone(m, zone, sizeof(zone)))
-		return resolver_ad_find(correlate_resolver_ad(c), &f->srv, zone, false, ts_us);
-	return resolver_ad_find(correlate_resolver_ad(c), &f->srv, m->qname, true, ts_us);
+		return resolver_ad_find(corr_resolver_ad(c), &f->srv, zone, false, ts_us);
+	return resolver_ad_find(corr_resolver_ad(c), &f->srv, m->qname, true, ts_us);
 }
 
 /* An answer without AD where this resolver gave AD=1 for the zone before. */
-static void raise_ad_stripped(struct correlate *c, const struct corr_ends *f,
+static void raise_ad_stripped(struct corr_locked *c, const struct corr_ends *f,
 			      const struct dns_message *m, const struct resolver_ad_obs *ad,
 			      uint64_t ts)
 {
@@ -758,7 +760,7 @@ static void raise_ad_stripped(struct correlate *c, const struct corr_ends *f,
 }
 
 /* Under the stage's lock: what the checks found, stored and judged. */
-static void response(struct correlate *c, const struct corr_ends *f, const struct dns_message *m,
+static void response(struct corr_locked *c, const struct corr_ends *f, const struct dns_message *m,
 		     bool query_do, uint64_t ts_us, const struct dnssec_judgement *j,
 		     const struct retry_upgrade *up, size_t nup)
 {
@@ -799,6 +801,8 @@ void dns_correlate_response(struct correlate *c, const struct corr_ends *f,
 	uint64_t keys_before;
 	struct retry_upgrade *up = NULL;
 	size_t nup = 0;
+	struct corr_vlocked *vl;
+	struct corr_locked *l;
 
 	(void)matched;
 	memset(v, 0, sizeof(*v));
@@ -808,21 +812,21 @@ void dns_correlate_response(struct correlate *c, const struct corr_ends *f,
 		return;
 	}
 	/* The signature checks, under the validator's lock only. */
-	correlate_validator_enter(c);
-	dc = dnssec_counters(correlate_dnssec(c));
+	vl = correlate_validator_enter(c);
+	dc = dnssec_counters(corr_v_dnssec(vl));
 	keys_before = dc->keys_validated + dc->ds_validated + dc->keys_vouched;
-	dnssec_judge_response(c, f, m, query_do, ts_us, &j);
+	dnssec_judge_response(vl, f, m, query_do, ts_us, &j);
 	if (worth_keeping(m, &j))
-		retry_keep(correlate_dns_retry(c), m, ts_us);
+		retry_keep(corr_v_retry(vl), m, ts_us);
 	if (dc->keys_validated + dc->ds_validated + dc->keys_vouched != keys_before)
-		nup = retry_all(c, correlate_dns_retry(c), ts_us, &up);
+		nup = retry_all(vl, corr_v_retry(vl), ts_us, &up);
 	correlate_validator_leave(c);
 	v->status = j.status;
 	mx_strlcpy(v->reason, j.reason, sizeof(v->reason));
 	v->trust = j.trust;
 
-	correlate_enter(c, out);
-	response(c, f, m, query_do, ts_us, &j, up, nup);
+	l = correlate_enter(c, out);
+	response(l, f, m, query_do, ts_us, &j, up, nup);
 	correlate_leave(c);
 	for (size_t i = 0; i < nup; i++)
 		ldns_pkt_free(up[i].m.pkt);

@@ -26,7 +26,8 @@ static void bogus_evidence(struct evidence *e, const void *arg)
 	const char *rc = dns_rcode_str(b->m->rcode);
 
 	evidence_str(e, "rrname", b->owner[0] ? b->owner : b->m->qname);
-	evidence_str(e, "rrtype", dns_type_str(b->type ? b->type : b->m->qtype, type, sizeof(type)));
+	evidence_str(e, "rrtype",
+		     dns_type_str(b->type ? b->type : b->m->qtype, type, sizeof(type)));
 	evidence_str(e, "rcode", rc != NULL ? rc : "other");
 	evidence_u64(e, "id", b->m->id);
 	evidence_str(e, "observed", b->what);
@@ -40,7 +41,8 @@ static void bogus_evidence(struct evidence *e, const void *arg)
 	}
 	if (b->r->zone[0])
 		evidence_str(e, "signed_zone", b->r->zone);
-	evidence_u64(e, "rrsigs", dns_count_type(b->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
+	evidence_u64(e, "rrsigs",
+		     dns_count_type(b->m->pkt, DNS_SECTION_ANSWER, LDNS_RR_TYPE_RRSIG));
 }
 
 /* Keeps an alert found by the checks for dnssec_judge_raise. */
@@ -58,7 +60,7 @@ static void pend(struct dnssec_judgement *j, enum mx_kind k, const struct bogus_
 	p->type = ev->type;
 }
 
-static void raise_dns(struct correlate *c, enum mx_kind k, const struct corr_ends *f, uint64_t ts,
+static void raise_dns(struct corr_locked *c, enum mx_kind k, const struct corr_ends *f, uint64_t ts,
 		      const struct bogus_evidence *ev, bool validated)
 {
 	struct alert_keys keys;
@@ -70,8 +72,8 @@ static void raise_dns(struct correlate *c, enum mx_kind k, const struct corr_end
 	if (f == NULL)
 		return; /* a quiet re-validation: the alerts were decided the first time */
 	keys = (struct alert_keys){&f->srv, &f->cli, ev->m->qname, NULL};
-	correlate_decide(c, k, ts, MX_TOCLIENT, "dns", &keys,
-			 k == KIND_DNSSEC_STRIPPED ? &exp : NULL, bogus_evidence, ev);
+	corr_decide(c, k, ts, MX_TOCLIENT, "dns", &keys, k == KIND_DNSSEC_STRIPPED ? &exp : NULL,
+		    bogus_evidence, ev);
 }
 
 /* Does the answer section hold a record of type t? */
@@ -87,10 +89,10 @@ static void set_status(struct dnssec_judgement *j, const struct dnssec_result *r
 }
 
 /* Validates every RRset of the answer; the one of qtype decides the trust. */
-static void judge_answer(struct correlate *c, const struct dns_message *m, bool query_do,
+static void judge_answer(struct corr_vlocked *c, const struct dns_message *m, bool query_do,
 			 uint64_t ts, struct dnssec_judgement *j)
 {
-	struct dnssec_validator *v = correlate_dnssec(c);
+	struct dnssec_validator *v = corr_v_dnssec(c);
 	const ldns_rr_list *ans = ldns_pkt_answer(m->pkt);
 	const ldns_rr *seen[JUDGE_MAX_RRSETS];
 	size_t nseen = 0;
@@ -145,13 +147,13 @@ static void judge_answer(struct correlate *c, const struct dns_message *m, bool 
 	}
 }
 
-static void judge_denial(struct correlate *c, const struct dns_message *m, bool query_do,
+static void judge_denial(struct corr_vlocked *c, const struct dns_message *m, bool query_do,
 			 uint64_t ts, struct dnssec_judgement *j)
 {
 	struct dnssec_result r;
 	struct bogus_evidence ev;
 
-	dnssec_check_denial(correlate_dnssec(c), m->pkt, ts, &r);
+	dnssec_check_denial(corr_v_dnssec(c), m->pkt, ts, &r);
 	set_status(j, &r);
 	memset(&ev, 0, sizeof(ev));
 	ev.m = m;
@@ -169,8 +171,9 @@ static void judge_denial(struct correlate *c, const struct dns_message *m, bool 
 	}
 }
 
-void dnssec_judge_raise(struct correlate *c, const struct corr_ends *f, const struct dns_message *m,
-			const struct dnssec_judgement *j, uint64_t ts_us)
+void dnssec_judge_raise(struct corr_locked *c, const struct corr_ends *f,
+			const struct dns_message *m, const struct dnssec_judgement *j,
+			uint64_t ts_us)
 {
 	for (size_t i = 0; i < j->npending; i++) {
 		const struct dnssec_pending *p = &j->pending[i];
@@ -186,7 +189,7 @@ void dnssec_judge_raise(struct correlate *c, const struct corr_ends *f, const st
 	}
 }
 
-void dnssec_judge_stripped(struct correlate *c, const struct corr_ends *f,
+void dnssec_judge_stripped(struct corr_locked *c, const struct corr_ends *f,
 			   const struct dns_message *m, const struct dnssec_judgement *j,
 			   uint64_t ts_us)
 {
@@ -206,24 +209,24 @@ void dnssec_judge_stripped(struct correlate *c, const struct corr_ends *f,
 	raise_dns(c, KIND_DNSSEC_STRIPPED, f, ts_us, &ev, true);
 }
 
-void dnssec_judge_response(struct correlate *c, const struct corr_ends *f,
+void dnssec_judge_response(struct corr_vlocked *c, const struct corr_ends *f,
 			   const struct dns_message *m, bool query_do, uint64_t ts_us,
 			   struct dnssec_judgement *j)
 {
 	enum resolver_ad_verdict adv = RESOLVER_AD_OFF;
 
 	if (f != NULL && m->ad)
-		adv = correlate_ad_verdict(c, &f->srv);
+		adv = corr_v_ad_verdict(c, &f->srv);
 	memset(j, 0, sizeof(*j));
 	j->ad_verdict = adv;
 	j->ad_counts = f != NULL && m->ad && adv == RESOLVER_AD_COUNTS;
 	j->status = "insecure";
 	j->trust = EXPECT_UNVALIDATED;
-	dnssec_observe_pkt(correlate_dnssec(c), m->pkt, ts_us);
+	dnssec_observe_pkt(corr_v_dnssec(c), m->pkt, ts_us);
 	/* Keys the resolver vouched for: signatures under them are checked by
 	   the sensor from now on (a bogus one is then found even under AD=1). */
 	if (j->ad_counts && m->rcode == LDNS_RCODE_NOERROR && answer_has(m, LDNS_RR_TYPE_DNSKEY))
-		dnssec_vouch_keys(correlate_dnssec(c), m->pkt, &f->srv, ts_us);
+		dnssec_vouch_keys(corr_v_dnssec(c), m->pkt, &f->srv, ts_us);
 	if (m->rcode == LDNS_RCODE_NOERROR && answer_has(m, m->qtype))
 		judge_answer(c, m, query_do, ts_us, j);
 	else if (m->rcode == LDNS_RCODE_NOERROR || m->rcode == LDNS_RCODE_NXDOMAIN)

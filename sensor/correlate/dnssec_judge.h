@@ -12,7 +12,7 @@
 #ifndef MX_DNSSEC_JUDGE_H
 #define MX_DNSSEC_JUDGE_H
 
-#include "correlate/correlate.h"
+#include "correlate/correlate_locked.h"
 #include "dnssec/dnssec.h"
 #include "dns.h"
 
@@ -57,7 +57,7 @@ struct dnssec_judgement {
  * response). Runs under the validator's lock (correlate_validator_enter)
  * and not the stage's: called only by dns_correlate.c's entry point.
  */
-void dnssec_judge_response(struct correlate *c, const struct corr_ends *f,
+void dnssec_judge_response(struct corr_vlocked *c, const struct corr_ends *f,
 			   const struct dns_message *m, bool query_do, uint64_t ts_us,
 			   struct dnssec_judgement *j);
 
@@ -66,14 +66,15 @@ void dnssec_judge_response(struct correlate *c, const struct corr_ends *f,
  * f. Runs under the stage's lock: called only by dns_correlate.c's entry
  * point, never takes it.
  */
-void dnssec_judge_raise(struct correlate *c, const struct corr_ends *f, const struct dns_message *m,
-			const struct dnssec_judgement *j, uint64_t ts_us);
+void dnssec_judge_raise(struct corr_locked *c, const struct corr_ends *f,
+			const struct dns_message *m, const struct dnssec_judgement *j,
+			uint64_t ts_us);
 
 /*
  * Raises dnssec-stripped for a response whose judgement says
  * denial_stripped. Runs under the stage's lock, as above.
  */
-void dnssec_judge_stripped(struct correlate *c, const struct corr_ends *f,
+void dnssec_judge_stripped(struct corr_locked *c, const struct corr_ends *f,
 			   const struct dns_message *m, const struct dnssec_judgement *j,
 			   uint64_t ts_us);
 

@@ -7,6 +7,7 @@
  * an MTA-STS policy, then the server's own STARTTLS history.
  */
 #include "correlate/mail_correlate.h"
+#include "correlate/correlate_locked.h"
 #include "correlate/pkix.h"
 
 #include <openssl/x509.h>
@@ -32,9 +33,9 @@ static void add_unique(char list[][EXPECT_NAME_MAX], size_t *n, size_t max, cons
 		snprintf(list[(*n)++], EXPECT_NAME_MAX, "%s", norm);
 }
 
-static void targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+static void targets(struct corr_locked *c, struct mail_facts *mf, uint64_t ts_us)
 {
-	struct expect_store *st = correlate_expect(c);
+	struct expect_store *st = corr_expect(c);
 	char hosts[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
 	char doms[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
 	struct policy_addr_ref refs[MAIL_MAX_TARGETS];
@@ -51,7 +52,7 @@ static void targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 		for (size_t j = 0; j < nd; j++)
 			add_unique(mf->domains, &mf->ndomains, MAIL_MAX_TARGETS, doms[j]);
 	}
-	nrefs = policy_refs_for_addr(correlate_policies(c), &mf->ends.srv, refs, MAIL_MAX_TARGETS);
+	nrefs = policy_refs_for_addr(corr_policies(c), &mf->ends.srv, refs, MAIL_MAX_TARGETS);
 	for (size_t i = 0; i < MX_MIN(nrefs, (size_t)MAIL_MAX_TARGETS); i++) {
 		add_unique(mf->hosts, &mf->nhosts, MAIL_MAX_TARGETS, refs[i].mx_host);
 		add_unique(mf->domains, &mf->ndomains, MAIL_MAX_TARGETS, refs[i].policy->domain);
@@ -76,7 +77,7 @@ struct tlsa_expect {
 	char host[EXPECT_NAME_MAX];
 };
 
-static bool host_tlsa(struct correlate *c, const char *host, uint64_t ts, struct tlsa_expect *te)
+static bool host_tlsa(struct corr_locked *c, const char *host, uint64_t ts, struct tlsa_expect *te)
 {
 	const struct expect_tlsa *t;
 	const struct policy_tlsa *pins[MAX_TLSA_SEEN];
@@ -85,7 +86,7 @@ static bool host_tlsa(struct correlate *c, const char *host, uint64_t ts, struct
 
 	memset(te, 0, sizeof(*te));
 	snprintf(te->host, sizeof(te->host), "%s", host);
-	np = policy_tlsa_for_host(correlate_policies(c), host, 25, pins, MAX_TLSA_SEEN);
+	np = policy_tlsa_for_host(corr_policies(c), host, 25, pins, MAX_TLSA_SEEN);
 	for (size_t i = 0; i < MX_MIN(np, (size_t)MAX_TLSA_SEEN); i++) {
 		struct tlsa_record *r = &te->rec[te->n];
 
@@ -107,7 +108,7 @@ static bool host_tlsa(struct correlate *c, const char *host, uint64_t ts, struct
 		te->source = "policy";
 		return true;
 	}
-	t = expect_get_tlsa(correlate_expect(c), host, 25, ts, &live);
+	t = expect_get_tlsa(corr_expect(c), host, 25, ts, &live);
 	if (t == NULL || !live || !expect_trust_validated(t->trust))
 		return false;
 	for (size_t i = 0; i < t->n && te->n < MAX_TLSA_SEEN; i++)
@@ -121,7 +122,7 @@ static bool host_tlsa(struct correlate *c, const char *host, uint64_t ts, struct
 }
 
 /* The first host of the session (SNI first, then the known names) with TLSA. */
-static bool session_tlsa(struct correlate *c, struct mail_facts *mf, uint64_t ts,
+static bool session_tlsa(struct corr_locked *c, struct mail_facts *mf, uint64_t ts,
 			 struct tlsa_expect *te)
 {
 	if (mf->tls.sni[0] && host_tlsa(c, mf->tls.sni, ts, te))
@@ -150,7 +151,7 @@ static void exp_from_tlsa(const struct tlsa_expect *te, struct alert_expectation
 }
 
 /* A policy among the session's domains that requires TLS; why says how. */
-static const struct policy *session_policy(struct correlate *c, struct mail_facts *mf,
+static const struct policy *session_policy(struct corr_locked *c, struct mail_facts *mf,
 					   const char *extra_domain, const char **why,
 					   const char **source)
 {
@@ -162,7 +163,7 @@ static const struct policy *session_policy(struct correlate *c, struct mail_fact
 	for (size_t i = 0; i < mf->ndomains; i++)
 		doms[n++] = mf->domains[i];
 	for (size_t i = 0; i < n; i++) {
-		const struct policy *p = correlate_policy(c, doms[i]);
+		const struct policy *p = corr_policy(c, doms[i]);
 
 		if (p == NULL)
 			continue;
@@ -186,10 +187,10 @@ static const struct policy *session_policy(struct correlate *c, struct mail_fact
 }
 
 /* DANE for a recipient domain: its validated MX hosts publish TLSA. */
-static bool domain_dane(struct correlate *c, const char *domain, uint64_t ts,
+static bool domain_dane(struct corr_locked *c, const char *domain, uint64_t ts,
 			struct tlsa_expect *te)
 {
-	const struct expect_mxset *mx = expect_get_mx(correlate_expect(c), domain, ts);
+	const struct expect_mxset *mx = expect_get_mx(corr_expect(c), domain, ts);
 
 	if (mx == NULL || !expect_trust_validated(mx->trust))
 		return false;
@@ -226,8 +227,9 @@ static struct alert_keys session_keys(const struct mail_facts *mf, int dir)
 	return k;
 }
 
-static void raise(struct correlate *c, struct mail_facts *mf, enum mx_kind k, int dir, uint64_t ts,
-		  const struct alert_expectation *exp, alert_evidence_fn fn, const void *arg)
+static void raise(struct corr_locked *c, struct mail_facts *mf, enum mx_kind k, int dir,
+		  uint64_t ts, const struct alert_expectation *exp, alert_evidence_fn fn,
+		  const void *arg)
 {
 	struct alert_keys keys = session_keys(mf, dir);
 
@@ -238,7 +240,7 @@ static void raise(struct correlate *c, struct mail_facts *mf, enum mx_kind k, in
 		keys.domain = exp->domain;
 	if (exp != NULL && exp->mx_host != NULL)
 		keys.mx_host = exp->mx_host;
-	correlate_decide(c, k, ts, dir, "smtp", &keys, exp, fn, arg);
+	corr_decide(c, k, ts, dir, "smtp", &keys, exp, fn, arg);
 }
 
 struct redirect_evidence {
@@ -248,14 +250,14 @@ struct redirect_evidence {
 	const struct mtasts_policy *sts; /* the policy whose mx patterns the server breaks */
 };
 static void redirect_evidence(struct evidence *e, const void *arg);
-static int host_has_server(struct correlate *c, const char *host, const struct mx_addr *srv,
+static int host_has_server(struct corr_locked *c, const char *host, const struct mx_addr *srv,
 			   uint64_t ts);
 
 /*
  * mx-redirect on the session itself (its own 5-tuple): the verdict of
  * what it breaks, DANE's validated MX set or the MTA-STS policy, is fail.
  */
-static void raise_redirect(struct correlate *c, struct mail_facts *mf, uint64_t ts,
+static void raise_redirect(struct corr_locked *c, struct mail_facts *mf, uint64_t ts,
 			   const struct alert_expectation *exp, const struct redirect_evidence *re)
 {
 	if (strcmp(exp->source, "mta-sts") == 0)
@@ -277,8 +279,9 @@ struct session_expect {
  * then (when with_history) the server's own STARTTLS history. Fills exp,
  * whose pointers refer to se and to the stores.
  */
-static bool tls_expected(struct correlate *c, struct mail_facts *mf, uint64_t ts, bool with_history,
-			 struct session_expect *se, struct alert_expectation *exp)
+static bool tls_expected(struct corr_locked *c, struct mail_facts *mf, uint64_t ts,
+			 bool with_history, struct session_expect *se,
+			 struct alert_expectation *exp)
 {
 	const struct policy *p;
 	const char *why = NULL, *source = NULL;
@@ -302,9 +305,9 @@ static bool tls_expected(struct correlate *c, struct mail_facts *mf, uint64_t ts
 	}
 	if (!with_history)
 		return false;
-	h = expect_history(correlate_expect(c), &mf->ends.srv, ts, false);
-	if (h == NULL || h->starttls_streak < correlate_config(c)->starttls_history.min_sightings ||
-	    ts > h->starttls_last_us + correlate_config(c)->starttls_history.max_age_s * MX_USEC)
+	h = expect_history(corr_expect(c), &mf->ends.srv, ts, false);
+	if (h == NULL || h->starttls_streak < corr_config(c)->starttls_history.min_sightings ||
+	    ts > h->starttls_last_us + corr_config(c)->starttls_history.max_age_s * MX_USEC)
 		return false;
 	snprintf(se->detail, sizeof(se->detail), "STARTTLS offered in the last %u sessions",
 		 h->starttls_streak);
@@ -320,9 +323,9 @@ static bool tls_expected(struct correlate *c, struct mail_facts *mf, uint64_t ts
  * domain whose validated MX set does not hold them: mail for that domain
  * went to the wrong place (seen even when the recipients hide in TLS).
  */
-static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint64_t ts)
+static void check_server_claims(struct corr_locked *c, struct mail_facts *mf, uint64_t ts)
 {
-	struct expect_store *st = correlate_expect(c);
+	struct expect_store *st = corr_expect(c);
 	char doms[MAIL_MAX_TARGETS][EXPECT_NAME_MAX];
 
 	if (mf->ends.sport != 25 || mf->alerted[KIND_MX_REDIRECT] || mf->smtp.midstream)
@@ -333,7 +336,7 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
 
 		for (size_t j = 0; j < nd; j++) {
 			const struct expect_mxset *mx = expect_get_mx(st, doms[j], ts);
-			const struct policy *p = correlate_policy(c, doms[j]);
+			const struct policy *p = corr_policy(c, doms[j]);
 			struct alert_expectation exp;
 			struct redirect_evidence re = {mf, doms[j], mx, NULL};
 			bool listed = false, reachable = false;
@@ -384,7 +387,7 @@ static void check_server_claims(struct correlate *c, struct mail_facts *mf, uint
  * must be judged against the offers of the others already seen). A
  * session that was attacked teaches nothing.
  */
-static void count_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts)
+static void count_ehlo(struct corr_locked *c, struct mail_facts *mf, uint64_t ts)
 {
 	struct server_history *h;
 
@@ -392,7 +395,7 @@ static void count_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts)
 	    mf->alerted[KIND_STARTTLS_STRIPPED] || mf->alerted[KIND_STARTTLS_MASKED])
 		return;
 	mf->ehlo_counted = true;
-	h = expect_history(correlate_expect(c), &mf->ends.srv, ts, true);
+	h = expect_history(corr_expect(c), &mf->ends.srv, ts, true);
 	if (h == NULL)
 		return;
 	h->last_seen_us = ts;
@@ -406,7 +409,7 @@ static void count_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts)
 	}
 }
 
-static void judge_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+static void judge_ehlo(struct corr_locked *c, struct mail_facts *mf, uint64_t ts_us)
 {
 	check_server_claims(c, mf, ts_us);
 	struct session_expect se;
@@ -418,15 +421,14 @@ static void judge_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_u
 	count_ehlo(c, mf, ts_us);
 }
 
-static void judge_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+static void judge_rejected(struct corr_locked *c, struct mail_facts *mf, uint64_t ts_us,
 			   alert_evidence_fn evidence, const void *arg)
 {
 	struct session_expect se;
 	struct alert_expectation exp;
 	bool have = tls_expected(c, mf, ts_us, true, &se, &exp);
 
-	raise(c, mf, KIND_STARTTLS_REJECTED, MX_TOCLIENT, ts_us, have ? &exp : NULL, evidence,
-	      arg);
+	raise(c, mf, KIND_STARTTLS_REJECTED, MX_TOCLIENT, ts_us, have ? &exp : NULL, evidence, arg);
 }
 
 struct cleartext_evidence {
@@ -445,7 +447,7 @@ static void cleartext_evidence(struct evidence *e, const void *arg)
 	evidence_bool(e, "starttls_issued", ce->mf->smtp.starttls_issued);
 }
 
-static void judge_cleartext_mail(struct correlate *c, struct mail_facts *mf,
+static void judge_cleartext_mail(struct corr_locked *c, struct mail_facts *mf,
 				 const char *rcpt_domain, uint64_t ts_us)
 {
 	struct tlsa_expect te;
@@ -518,12 +520,12 @@ static void redirect_evidence(struct evidence *e, const void *arg)
  * Whether the server address is one of host's addresses: 1 yes, 0 no,
  * -1 unknown (no address set known for host).
  */
-static int host_has_server(struct correlate *c, const char *host, const struct mx_addr *srv,
+static int host_has_server(struct corr_locked *c, const char *host, const struct mx_addr *srv,
 			   uint64_t ts)
 {
-	const struct expect_addrs *a = expect_get_addrs(correlate_expect(c), host, ts);
+	const struct expect_addrs *a = expect_get_addrs(corr_expect(c), host, ts);
 	const struct policy_host *ph[4];
-	size_t np = policy_hosts_for_name(correlate_policies(c), host, ph, 4);
+	size_t np = policy_hosts_for_name(corr_policies(c), host, ph, 4);
 	bool known = false;
 
 	if (a != NULL) {
@@ -541,7 +543,7 @@ static int host_has_server(struct correlate *c, const char *host, const struct m
 	return known ? 0 : -1;
 }
 
-static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *rcpt_domain,
+static void judge_rcpt(struct corr_locked *c, struct mail_facts *mf, const char *rcpt_domain,
 		       uint64_t ts_us)
 {
 	const struct expect_mxset *mx;
@@ -555,7 +557,7 @@ static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *r
 	targets(c, mf, ts_us);
 	memset(&exp, 0, sizeof(exp));
 	exp.domain = rcpt_domain;
-	mx = expect_get_mx(correlate_expect(c), rcpt_domain, ts_us);
+	mx = expect_get_mx(corr_expect(c), rcpt_domain, ts_us);
 	if (mx != NULL && expect_trust_validated(mx->trust) && mx->n > 0) {
 		for (size_t i = 0; i < mx->n; i++) {
 			int r = host_has_server(c, mx->mx[i].host, &mf->ends.srv, ts_us);
@@ -577,7 +579,7 @@ static void judge_rcpt(struct correlate *c, struct mail_facts *mf, const char *r
 			return;
 		}
 	}
-	p = correlate_policy(c, rcpt_domain);
+	p = corr_policy(c, rcpt_domain);
 	if (p == NULL || !p->has_sts || p->sts.mode == MTASTS_MODE_NONE)
 		return;
 	/* Names the server is known by: is one of them allowed by the policy? */
@@ -644,7 +646,7 @@ static uint8_t *spki_of(const uint8_t *der, size_t len, size_t *spki_len)
 	return out;
 }
 
-static void full_match(struct correlate *c, struct mail_facts *mf, struct cert_digest *d,
+static void full_match(struct corr_locked *c, struct mail_facts *mf, struct cert_digest *d,
 		       const uint8_t *der, size_t der_len, uint64_t ts_us)
 {
 	const struct policy_tlsa *pins[MAX_TLSA_SEEN];
@@ -661,7 +663,7 @@ static void full_match(struct correlate *c, struct mail_facts *mf, struct cert_d
 	/* Full-data records longer than EXPECT_TLSA_DATA_MAX live only in policies. */
 	for (size_t h = 0; h < nh; h++) {
 		size_t np =
-		    policy_tlsa_for_host(correlate_policies(c), hosts[h], 25, pins, MAX_TLSA_SEEN);
+		    policy_tlsa_for_host(corr_policies(c), hosts[h], 25, pins, MAX_TLSA_SEEN);
 
 		for (size_t i = 0; i < MX_MIN(np, (size_t)MAX_TLSA_SEEN); i++) {
 			if (pins[i]->mtype != 0)
@@ -767,7 +769,7 @@ static X509 *parse_der(const uint8_t *der, size_t len)
 }
 
 /* Under the stage's lock: whether the chain needs PKIX, and for which policy. */
-static void pkix_wanted(struct correlate *c, const struct mail_facts *mf, bool dane_applies,
+static void pkix_wanted(struct corr_locked *c, const struct mail_facts *mf, bool dane_applies,
 			struct mail_pkix_want *w)
 {
 	const struct policy *p = NULL;
@@ -776,14 +778,14 @@ static void pkix_wanted(struct correlate *c, const struct mail_facts *mf, bool d
 	if (dane_applies || mf->chain_der[0] == NULL)
 		return;
 	for (size_t i = 0; i < mf->ndomains && p == NULL; i++) {
-		p = correlate_policy(c, mf->domains[i]);
+		p = corr_policy(c, mf->domains[i]);
 		if (p != NULL && (!p->has_sts || p->sts.mode != MTASTS_MODE_ENFORCE))
 			p = NULL;
 	}
 	if (p == NULL)
 		return;
 	w->wanted = true;
-	w->store = correlate_pkix(c);
+	w->store = corr_pkix(c);
 	mx_strlcpy(w->domain, p->domain, sizeof(w->domain));
 	mx_strlcpy(w->policy_id, p->id, sizeof(w->policy_id));
 }
@@ -811,7 +813,7 @@ enum pkix_result mail_pkix_check(const struct mail_pkix_want *w, const struct ma
 }
 
 /* Under the stage's lock: certificate-expired or certificate-not-trusted. */
-static void pkix_raise(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+static void pkix_raise(struct corr_locked *c, struct mail_facts *mf, uint64_t ts_us,
 		       const struct mail_pkix_want *w, enum pkix_result r,
 		       const struct pkix_failure *why)
 {
@@ -834,7 +836,7 @@ static void pkix_raise(struct correlate *c, struct mail_facts *mf, uint64_t ts_u
 }
 
 /* Under the stage's lock; w says whether the chain is to be verified. */
-static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
+static void judge_certificate(struct corr_locked *c, struct mail_facts *mf, uint64_t ts_us,
 			      struct mail_pkix_want *w)
 {
 	struct tlsa_expect te;
@@ -856,7 +858,7 @@ static void judge_certificate(struct correlate *c, struct mail_facts *mf, uint64
 		}
 	}
 	for (size_t i = 0; i < mf->ndomains; i++) {
-		const struct policy *p = correlate_policy(c, mf->domains[i]);
+		const struct policy *p = corr_policy(c, mf->domains[i]);
 		const char *want = NULL;
 
 		if (p == NULL || !p->has_sts || p->sts.mode != MTASTS_MODE_ENFORCE)
@@ -898,8 +900,8 @@ static void version_evidence(struct evidence *e, const void *arg)
 		evidence_str(e, "client_offered", tls_version_name(ve->offered));
 	if (ve->sentinel != 0)
 		evidence_str(e, "downgrade_sentinel",
-			ve->sentinel == 1 ? "DOWNGRD 01 (TLS 1.2)"
-					  : "DOWNGRD 00 (TLS 1.1 or below)");
+			     ve->sentinel == 1 ? "DOWNGRD 01 (TLS 1.2)"
+					       : "DOWNGRD 00 (TLS 1.1 or below)");
 	evidence_str(e, "reason", ve->why);
 }
 
@@ -912,10 +914,10 @@ static void version_evidence(struct evidence *e, const void *arg)
  * own word that it can do TLS 1.3; it is evidence only when this client
  * offered TLS 1.3 (the server then answered another ClientHello).
  */
-static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+static void judge_tls_version(struct corr_locked *c, struct mail_facts *mf, uint64_t ts_us)
 {
 	uint16_t v = mf->tls.version, offered = mf->tls.client_version;
-	uint16_t floor = correlate_config(c)->tls_version_floor;
+	uint16_t floor = corr_config(c)->tls_version_floor;
 	const struct server_history *h;
 	struct version_evidence ve = {v, 0, offered, 0, NULL};
 	struct alert_expectation exp;
@@ -929,8 +931,8 @@ static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64
 		exp.source = "policy";
 		exp.trust = EXPECT_CONFIGURED;
 		exp.detail = "tls version floor";
-		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, MX_TOCLIENT, ts_us, &exp,
-		      version_evidence, &ve);
+		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, MX_TOCLIENT, ts_us, &exp, version_evidence,
+		      &ve);
 		return;
 	}
 	if (offered <= v)
@@ -940,23 +942,22 @@ static void judge_tls_version(struct correlate *c, struct mail_facts *mf, uint64
 		ve.sentinel = mf->tls.downgrade_sentinel;
 		ve.why = "the client offered TLS 1.3 and the server's hello carries the downgrade "
 			 "sentinel: the server answered a ClientHello that offered less";
-		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, MX_TOCLIENT, ts_us, NULL,
-		      version_evidence, &ve);
+		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, MX_TOCLIENT, ts_us, NULL, version_evidence,
+		      &ve);
 		return;
 	}
-	h = expect_history(correlate_expect(c), &mf->ends.srv, ts_us, false);
+	h = expect_history(corr_expect(c), &mf->ends.srv, ts_us, false);
 	if (h != NULL && h->max_tls_version > v &&
-	    h->version_sightings >= correlate_config(c)->version_history.min_sightings &&
-	    ts_us <=
-		h->version_last_us + correlate_config(c)->version_history.max_age_s * MX_USEC) {
+	    h->version_sightings >= corr_config(c)->version_history.min_sightings &&
+	    ts_us <= h->version_last_us + corr_config(c)->version_history.max_age_s * MX_USEC) {
 		ve.expected = MX_MIN(h->max_tls_version, offered);
 		ve.why = "the client offered more and the server, which negotiated it before, "
 			 "answered less";
 		exp.source = "history";
 		exp.trust = EXPECT_HISTORY;
 		exp.detail = "highest TLS version seen from this server";
-		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, MX_TOCLIENT, ts_us, &exp,
-		      version_evidence, &ve);
+		raise(c, mf, KIND_TLS_VERSION_DOWNGRADE, MX_TOCLIENT, ts_us, &exp, version_evidence,
+		      &ve);
 	}
 }
 
@@ -966,7 +967,7 @@ static bool tls_ok(const struct mail_facts *mf)
 	       !mf->tls.not_tls[0] && !mf->tls.not_tls[1];
 }
 
-static void update_history(struct correlate *c, struct mail_facts *mf, uint64_t ts)
+static void update_history(struct corr_locked *c, struct mail_facts *mf, uint64_t ts)
 {
 	struct server_history *h;
 
@@ -976,7 +977,7 @@ static void update_history(struct correlate *c, struct mail_facts *mf, uint64_t 
 	if (mf->alerted[KIND_STARTTLS_STRIPPED] || mf->alerted[KIND_STARTTLS_MASKED] ||
 	    mf->alerted[KIND_TLS_VERSION_DOWNGRADE])
 		return; /* an attacked session teaches nothing */
-	h = expect_history(correlate_expect(c), &mf->ends.srv, ts, true);
+	h = expect_history(corr_expect(c), &mf->ends.srv, ts, true);
 	if (h == NULL)
 		return;
 	h->last_seen_us = ts;
@@ -1015,7 +1016,7 @@ static void note_sts_policy(struct mail_policy_seen *ps, const struct policy *p)
 		mtasts_pattern_str(&p->sts.mx[i], ps->sts_mx[ps->sts_nmx++], EXPECT_NAME_MAX);
 }
 
-static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
+static void judge_end(struct corr_locked *c, struct mail_facts *mf, uint64_t ts_us)
 {
 	struct tlsa_expect te;
 	const char *why = NULL, *source = NULL;
@@ -1028,7 +1029,7 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 	if (dane_expected)
 		note_dane_policy(&mf->policy, &te);
 	for (size_t i = 0; i < mf->ndomains && !dane_expected; i++) {
-		const struct policy *p = correlate_policy(c, mf->domains[i]);
+		const struct policy *p = corr_policy(c, mf->domains[i]);
 
 		dane_expected = p != NULL && p->dane == POLICY_DANE_REQUIRED;
 		if (dane_expected) {
@@ -1038,7 +1039,7 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 		}
 	}
 	for (size_t i = 0; i < mf->ndomains; i++) {
-		const struct policy *p = correlate_policy(c, mf->domains[i]);
+		const struct policy *p = corr_policy(c, mf->domains[i]);
 
 		if (p != NULL && p->has_sts && p->sts.mode != MTASTS_MODE_NONE && !sts_expected)
 			note_sts_policy(&mf->policy, p);
@@ -1068,13 +1069,13 @@ static void judge_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us
 			mf->dane = VERDICT_OK;
 		if (mf->dane == VERDICT_UNVERIFIABLE && !blind) {
 			if (mf->tls.cert_visibility == TLS_CERT_ENCRYPTED)
-				correlate_blind(c)->dane_tls13++;
+				corr_blind(c)->dane_tls13++;
 			else
-				correlate_blind(c)->dane_no_cert++;
+				corr_blind(c)->dane_no_cert++;
 		}
 	}
 	if (mf->ends.sport == 25 && !mf->smtp.midstream && mf->nhosts == 0)
-		correlate_blind(c)->smtp_unknown_mx++;
+		corr_blind(c)->smtp_unknown_mx++;
 	mf->sts = VERDICT_NONE;
 	if (sts_expected) {
 		bool broken = mf->alerted[KIND_CERTIFICATE_HOST_MISMATCH] ||
@@ -1113,56 +1114,63 @@ static void fallback_evidence(struct evidence *e, const void *arg)
 
 void mail_correlate_targets(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
-	correlate_enter(c, NULL);
-	targets(c, mf, ts_us);
+	struct corr_locked *l = correlate_enter(c, NULL);
+
+	targets(l, mf, ts_us);
 	correlate_leave(c);
 }
 
 void mail_correlate_ehlo(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
 			 struct alert_list *out)
 {
-	correlate_enter(c, out);
-	judge_ehlo(c, mf, ts_us);
+	struct corr_locked *l = correlate_enter(c, out);
+
+	judge_ehlo(l, mf, ts_us);
 	correlate_leave(c);
 }
 
 void mail_correlate_rejected(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
 			     alert_evidence_fn evidence, const void *arg, struct alert_list *out)
 {
-	correlate_enter(c, out);
-	judge_rejected(c, mf, ts_us, evidence, arg);
+	struct corr_locked *l = correlate_enter(c, out);
+
+	judge_rejected(l, mf, ts_us, evidence, arg);
 	correlate_leave(c);
 }
 
 void mail_correlate_cleartext_mail(struct correlate *c, struct mail_facts *mf,
 				   const char *rcpt_domain, uint64_t ts_us, struct alert_list *out)
 {
-	correlate_enter(c, out);
-	judge_cleartext_mail(c, mf, rcpt_domain, ts_us);
+	struct corr_locked *l = correlate_enter(c, out);
+
+	judge_cleartext_mail(l, mf, rcpt_domain, ts_us);
 	correlate_leave(c);
 }
 
 void mail_correlate_rcpt(struct correlate *c, struct mail_facts *mf, const char *rcpt_domain,
 			 uint64_t ts_us, struct alert_list *out)
 {
-	correlate_enter(c, out);
-	judge_rcpt(c, mf, rcpt_domain, ts_us);
+	struct corr_locked *l = correlate_enter(c, out);
+
+	judge_rcpt(l, mf, rcpt_domain, ts_us);
 	correlate_leave(c);
 }
 
 void mail_correlate_full_match(struct correlate *c, struct mail_facts *mf, struct cert_digest *d,
 			       const uint8_t *der, size_t der_len, uint64_t ts_us)
 {
-	correlate_enter(c, NULL);
-	full_match(c, mf, d, der, der_len, ts_us);
+	struct corr_locked *l = correlate_enter(c, NULL);
+
+	full_match(l, mf, d, der, der_len, ts_us);
 	correlate_leave(c);
 }
 
 void mail_correlate_certificate(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
 				struct mail_pkix_want *w, struct alert_list *out)
 {
-	correlate_enter(c, out);
-	judge_certificate(c, mf, ts_us, w);
+	struct corr_locked *l = correlate_enter(c, out);
+
+	judge_certificate(l, mf, ts_us, w);
 	correlate_leave(c);
 }
 
@@ -1170,25 +1178,29 @@ void mail_correlate_pkix(struct correlate *c, struct mail_facts *mf, uint64_t ts
 			 const struct mail_pkix_want *w, enum pkix_result r,
 			 const struct pkix_failure *why, struct alert_list *out)
 {
+	struct corr_locked *l;
+
 	if (!w->wanted || r == PKIX_OK)
 		return;
-	correlate_enter(c, out);
-	pkix_raise(c, mf, ts_us, w, r, why);
+	l = correlate_enter(c, out);
+	pkix_raise(l, mf, ts_us, w, r, why);
 	correlate_leave(c);
 }
 
 void mail_correlate_tls_version(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
 				struct alert_list *out)
 {
-	correlate_enter(c, out);
-	judge_tls_version(c, mf, ts_us);
+	struct corr_locked *l = correlate_enter(c, out);
+
+	judge_tls_version(l, mf, ts_us);
 	correlate_leave(c);
 }
 
 void mail_correlate_end(struct correlate *c, struct mail_facts *mf, uint64_t ts_us)
 {
-	correlate_enter(c, NULL);
-	judge_end(c, mf, ts_us);
+	struct corr_locked *l = correlate_enter(c, NULL);
+
+	judge_end(l, mf, ts_us);
 	correlate_leave(c);
 }
 
@@ -1199,6 +1211,7 @@ bool mail_correlate_fallback(struct correlate *c, struct mail_facts *mf,
 	const struct corr_ends *f = &mf->ends;
 	struct fallback_evidence fe = {prev, ts_us};
 	struct alert_keys keys = {&f->cli, &f->srv, NULL, NULL};
+	struct corr_locked *l;
 
 	if (!prev->used || prev->flow_id == f->flow_id || mx_addr_cmp(&prev->cli, &f->cli) != 0 ||
 	    mx_addr_cmp(&prev->srv, &f->srv) != 0)
@@ -1206,9 +1219,9 @@ bool mail_correlate_fallback(struct correlate *c, struct mail_facts *mf,
 	if (ts_us < prev->ts_us ||
 	    ts_us - prev->ts_us > (uint64_t)correlate_config(c)->fallback_window_s * MX_USEC)
 		return false;
-	correlate_enter(c, out);
-	correlate_decide(c, KIND_TLS_FALLBACK_CLEARTEXT, ts_us, MX_TOSERVER, "smtp", &keys, NULL,
-			 fallback_evidence, &fe);
+	l = correlate_enter(c, out);
+	corr_decide(l, KIND_TLS_FALLBACK_CLEARTEXT, ts_us, MX_TOSERVER, "smtp", &keys, NULL,
+		    fallback_evidence, &fe);
 	mf->alerted[KIND_TLS_FALLBACK_CLEARTEXT] = true;
 	correlate_leave(c);
 	return true;
@@ -1218,12 +1231,13 @@ void mail_correlate_seen(struct correlate *c, struct mail_facts *mf, enum mx_kin
 			 uint64_t ts_us, alert_evidence_fn evidence, const void *arg,
 			 struct alert_list *out)
 {
-	correlate_enter(c, out);
+	struct corr_locked *l = correlate_enter(c, out);
+
 	if (!mf->alerted[k]) {
 		/* The MX host and domain of the server, for suppressions and
 		   thresholds by domain or MX host. */
-		targets(c, mf, ts_us);
-		raise(c, mf, k, dir, ts_us, NULL, evidence, arg);
+		targets(l, mf, ts_us);
+		raise(l, mf, k, dir, ts_us, NULL, evidence, arg);
 	}
 	correlate_leave(c);
 }

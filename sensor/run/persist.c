@@ -72,9 +72,7 @@ bool persist_attach(struct persist *p, struct correlate *c, char *err, size_t er
 		return false;
 	}
 	p->load_pending = p->offline;
-	correlate_lock(c);
 	correlate_attach_state(c, p->st);
-	correlate_unlock(c);
 	return true;
 }
 
@@ -82,9 +80,7 @@ bool persist_attach(struct persist *p, struct correlate *c, char *err, size_t er
 static void detach(struct persist *p)
 {
 	correlate_flush_state(p->c);
-	correlate_lock(p->c);
 	correlate_attach_state(p->c, NULL);
-	correlate_unlock(p->c);
 	correlate_state_handler(p->c, STATE_TLS_FAILURE, NULL, NULL);
 	p->detached = true;
 }
@@ -138,11 +134,8 @@ void persist_close(struct persist *p)
 {
 	if (p == NULL)
 		return;
-	if (p->c != NULL) {
-		correlate_lock(p->c);
+	if (p->c != NULL)
 		correlate_attach_state(p->c, NULL);
-		correlate_unlock(p->c);
-	}
 	state_close(p->st);
 	free(p);
 }
