@@ -3,8 +3,8 @@
  * the request handed back (kind, keys, TLSRPT result type, expectation
  * source), what is dropped and counted when the request list or its text
  * is full or there is no list, the filter's keys, the DNS resolver that
- * keeps retries of one lookup apart in incidents, and the text rendered
- * for the evidence and the expectation.
+ * keeps retries of one lookup apart in incidents, and the fields
+ * (correlate/evidence.h) built for the evidence and the expectation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,33 +51,93 @@ static const struct alert_counters *ctr(struct fx *x)
 	return alert_counters(x->a);
 }
 
-/* The text of request i's evidence (e) or expectation (!e), NUL-terminated in buf. */
+/* Appends the printf-style text to buf (len bytes) at *o. */
+static void put(char *buf, size_t len, size_t *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *o, len - *o, fmt, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < len - *o);
+	*o += (size_t)n;
+}
+
+/*
+ * The fields of request i's evidence (e) or expectation (!e) as compact
+ * JSON members (strings unescaped: the tests use plain text), in buf.
+ */
 static const char *text_of(struct fx *x, size_t i, bool e, char *buf, size_t len)
 {
 	const struct alert_req *q = &x->out.req[i];
 	size_t off = e ? q->evidence_off : q->expectation_off;
 	size_t n = e ? q->evidence_len : q->expectation_len;
+	struct evidence_field f;
+	size_t pos = 0, o = 0;
+	bool first = true;
+	char a[64];
 
 	assert_true(off + n <= x->out.text_len);
-	assert_true(n < len);
-	memcpy(buf, x->out.text + off, n);
-	buf[n] = '\0';
+	buf[0] = '\0';
+	while (evidence_next(x->out.text + off, n, &pos, &f)) {
+		bool end = f.type == EVIDENCE_OBJ_END || f.type == EVIDENCE_LIST_END;
+
+		if (!first && !end)
+			put(buf, len, &o, ",");
+		first = f.type == EVIDENCE_OBJ_BEGIN || f.type == EVIDENCE_LIST_BEGIN;
+		if (f.key[0])
+			put(buf, len, &o, "\"%s\":", f.key);
+		switch (f.type) {
+		case EVIDENCE_BYTES:
+		case EVIDENCE_LIST_BYTES:
+			put(buf, len, &o, "\"%.*s\"", (int)f.len, (const char *)f.bytes);
+			break;
+		case EVIDENCE_U64:
+			put(buf, len, &o, "%llu", (unsigned long long)f.u64);
+			break;
+		case EVIDENCE_I64:
+			put(buf, len, &o, "%lld", (long long)f.i64);
+			break;
+		case EVIDENCE_BOOL:
+			put(buf, len, &o, f.b ? "true" : "false");
+			break;
+		case EVIDENCE_ADDR:
+			put(buf, len, &o, "\"%s\"", mx_addr_str(&f.addr, a, sizeof(a)));
+			break;
+		case EVIDENCE_OBJ_BEGIN:
+			put(buf, len, &o, "{");
+			break;
+		case EVIDENCE_LIST_BEGIN:
+			put(buf, len, &o, "[");
+			break;
+		case EVIDENCE_OBJ_END:
+			put(buf, len, &o, "}");
+			break;
+		case EVIDENCE_LIST_END:
+			put(buf, len, &o, "]");
+			break;
+		default:
+			fail();
+		}
+	}
+	assert_int_equal(pos, n);
 	return buf;
 }
 
-static void small_evidence(struct eve *e, const void *arg)
+static void small_evidence(struct evidence *e, const void *arg)
 {
-	eve_str(e, "observed", arg);
+	evidence_str(e, "observed", arg);
 }
 
 /* Evidence longer than a request list's whole text: 20 fields of 4000 bytes. */
-static void huge_evidence(struct eve *e, const void *arg)
+static void huge_evidence(struct evidence *e, const void *arg)
 {
 	char key[16];
 
 	for (int i = 0; i < 20; i++) {
 		snprintf(key, sizeof(key), "f%d", i);
-		eve_str(e, key, arg);
+		evidence_str(e, key, arg);
 	}
 }
 
@@ -289,7 +349,7 @@ static void test_no_render(void **state)
 	fx_free(x);
 }
 
-/* The expectation's text: optional members only when set. */
+/* The expectation's fields: optional members only when set. */
 static void test_expectation_text(void **state)
 {
 	struct fx *x = fx_new();

@@ -1965,7 +1965,7 @@ static void test_tlsa_lengths(void **state)
 	dns_tlsa(x, "mx.long.test", "203.0.113.95", &r, 1);
 	session(x, "203.0.113.95");
 	chain2(x);
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
 	/* a full-certificate pin longer than the bytes kept for the evidence
 	   still makes DANE expected */
@@ -2055,14 +2055,14 @@ static void test_cert_host_bad_der(void **state)
 	sans(x, "x", "mx.sts.test");
 	x->mf.leaf_der = junk;
 	x->mf.leaf_der_len = sizeof(junk);
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 0);
 	session(x, "192.0.2.26");
 	cert(x, 0x01);
 	sans(x, "x", "mail.other.test");
 	x->mf.leaf_der = junk;
 	x->mf.leaf_der_len = sizeof(junk);
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
 	fx_free(x);
 }
@@ -2139,14 +2139,14 @@ static void test_cert_host_no_allowed_name(void **state)
 	session(x, "192.0.2.60");
 	cert(x, 0x01);
 	sans(x, "x", "mail.other.test");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 0);
 	/* the SNI the policy allows is the name to check */
 	session(x, "192.0.2.60");
 	cert(x, 0x01);
 	sans(x, "x", "mail.other.test");
 	snprintf(x->mf.tls.sni, sizeof(x->mf.tls.sni), "mx1.x.test");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
 	assert_true(eve_has(x, "\"mx_host\":\"mx1.x.test\""));
 	fx_free(x);
@@ -2257,7 +2257,7 @@ static bool pkix_session(struct fx *x, const char *srv, X509 **certs, unsigned n
 	cert(x, 0x01);
 	sans(x, "x", "*.pkix.test");
 	chain_der(x, certs, n);
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	chain_free(x);
 	return raised(x, k) > before;
 }
@@ -2336,13 +2336,13 @@ static void test_pkix_alerts(void **state)
 	session(x, "192.0.2.80");
 	cert(x, 0x01);
 	sans(x, "x", "*.pkix.test");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	session(x, "192.0.2.80");
 	cert(x, 0x01);
 	sans(x, "x", "*.pkix.test");
 	x->mf.chain_der[0] = (uint8_t *)"junk";
 	x->mf.chain_der_len[0] = 4;
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	x->mf.chain_der[0] = NULL;
 	assert_int_equal(raised(x, KIND_CERTIFICATE_NOT_TRUSTED), 2);
 	assert_int_equal(raised(x, KIND_CERTIFICATE_EXPIRED), 1);
@@ -2381,7 +2381,7 @@ static void test_keys_dane_domain(void **state)
 	alert_set_filter(correlate_alerts(x->c), record_keys, &k);
 	session(x, "192.0.2.28"); /* mx.pinned.test of pinned.test */
 	cert(x, 0x99);
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_TLSA_MISMATCH), 1);
 	assert_string_equal(k.domain, "pinned.test");
 	assert_string_equal(k.mx_host, "mx.pinned.test");
