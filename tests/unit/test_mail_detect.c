@@ -2388,6 +2388,34 @@ static void test_keys_dane_domain(void **state)
 	fx_free(x);
 }
 
+/* A session is redirected once: a later recipient that would break MTA-STS adds nothing. */
+static void test_redirect_once(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_mxset mx = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.signed.test");
+	addr(&a.addr[0], "198.51.100.25");
+	expect_put_mx(correlate_expect(x->c), "signed.test", &mx, T0);
+	expect_put_addrs(correlate_expect(x->c), "mx.signed.test", &a, T0);
+	clean_tls_session(x, "192.0.2.25"); /* known as mx.required.test only */
+	mail_correlate_rcpt(x->c, &x->mf, "signed.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	assert_true(x->mf.redirect_dane);
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0, out(x));
+	assert_false(x->mf.redirect_sts);
+	mail_correlate_end(x->c, &x->mf, T0);
+	assert_int_equal(x->mf.sts, VERDICT_NONE);
+	/* the same recipient alone would have broken the policy */
+	clean_tls_session(x, "192.0.2.25");
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0, out(x));
+	assert_true(x->mf.redirect_sts);
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 2);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2440,6 +2468,7 @@ int main(void)
 	    cmocka_unit_test(test_pkix_alerts),
 	    cmocka_unit_test(test_history_implicit_tls),
 	    cmocka_unit_test(test_keys_dane_domain),
+	    cmocka_unit_test(test_redirect_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
