@@ -2416,6 +2416,24 @@ static void test_redirect_once(void **state)
 	fx_free(x);
 }
 
+/* The certificate's evidence: every name the dissector kept, the CN, the SNI. */
+static void test_cert_evidence_names(void **state)
+{
+	struct fx *x = fx_new();
+
+	(void)state;
+	session(x, "192.0.2.26");
+	cert(x, 0x01);
+	sans(x, "mail.cn.test", "mail.other.test");
+	snprintf(x->mf.san[x->mf.nsan++], EXPECT_NAME_MAX, "%s", "mail2.other.test");
+	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
+	assert_true(eve_has(x, "\"subjectaltname\":[\"mail.other.test\",\"mail2.other.test\"]"));
+	assert_true(eve_has(x, "\"subject_cn\":\"mail.cn.test\""));
+	assert_true(eve_has(x, "\"mx_host\":\"mx.sts.test\""));
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2469,6 +2487,7 @@ int main(void)
 	    cmocka_unit_test(test_history_implicit_tls),
 	    cmocka_unit_test(test_keys_dane_domain),
 	    cmocka_unit_test(test_redirect_once),
+	    cmocka_unit_test(test_cert_evidence_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
