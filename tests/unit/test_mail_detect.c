@@ -2426,7 +2426,7 @@ static void test_cert_evidence_names(void **state)
 	cert(x, 0x01);
 	sans(x, "mail.cn.test", "mail.other.test");
 	snprintf(x->mf.san[x->mf.nsan++], EXPECT_NAME_MAX, "%s", "mail2.other.test");
-	mail_correlate_certificate(x->c, &x->mf, T0, out(x));
+	cert_check(x->c, &x->mf, T0, out(x));
 	assert_int_equal(raised(x, KIND_CERTIFICATE_HOST_MISMATCH), 1);
 	assert_true(eve_has(x, "\"subjectaltname\":[\"mail.other.test\",\"mail2.other.test\"]"));
 	assert_true(eve_has(x, "\"subject_cn\":\"mail.cn.test\""));
