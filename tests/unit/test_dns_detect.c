@@ -1944,6 +1944,50 @@ static void test_own_judgement_wins(void **state)
 	zone_free(&z);
 }
 
+/*
+ * Guards checked on a first answer (no earlier alert's incident to hide
+ * a wrong one): a truncated denial says nothing, an answer holding the
+ * STSv1 record is no stripping, and a forged RRset of another type
+ * beside a genuine one of the same owner is still found.
+ */
+static void test_first_answer_guards(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x = dfx_new(false);
+
+	(void)state;
+	put_tlsa(x, "mx.tc.test", EXPECT_DNSSEC, 1);
+	feed(x, response("_25._tcp.mx.tc.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false, NULL),
+	     true);
+	feed(x, response("_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     true);
+	feed(x,
+	     response("_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false,
+		      (const char *const[]){"_mta-sts.sts.test. IN TXT \"v=STSv1; id=20260101\"",
+					    NULL}),
+	     false);
+	assert_int_equal(raised_total(x), 0);
+	dfx_free(x);
+	zone_new(&z);
+	x = dfx_new_anchor(false, z.anchor);
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	feed(x,
+	     with_rrset(&z,
+			with_rrset(&z,
+				   response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR,
+					    false, NULL),
+				   one(text_rr("www.sec.test. IN A 192.0.2.80")), true, false),
+			one(text_rr("www.sec.test. IN TXT \"forged text\"")), true, true),
+	     false);
+	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 1);
+	dfx_free(x);
+	zone_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1982,6 +2026,7 @@ int main(void)
 	    cmocka_unit_test(test_unusable_records),
 	    cmocka_unit_test(test_ad_history_untrusted),
 	    cmocka_unit_test(test_own_judgement_wins),
+	    cmocka_unit_test(test_first_answer_guards),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
