@@ -24,6 +24,8 @@
 #include "app/cert_check.h"
 #include "correlate/mail_correlate.h"
 #include "correlate/policy.h"
+#include "correlate/correlate_state.h"
+#include "state/state.h"
 
 #define SEC(x) ((uint64_t)(x)*MX_USEC)
 #define T0     SEC(1800000000)
@@ -2434,6 +2436,75 @@ static void test_cert_evidence_names(void **state)
 	fx_free(x);
 }
 
+/* Puts an expectation fact with its source into st. */
+static void put_shared(struct state *st, enum state_kind k, const char *key, const char *value,
+		       const char *source)
+{
+	struct state_fact f;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = k;
+	snprintf(f.key, sizeof(f.key), "%s", key);
+	f.value = value;
+	f.value_len = strlen(value);
+	f.learned_us = T0 - SEC(10);
+	f.expires_us = T0 + SEC(3600);
+	snprintf(f.source, sizeof(f.source), "%s", source);
+	snprintf(f.trust, sizeof(f.trust), "dnssec");
+	state_put(st, &f);
+}
+
+/*
+ * An MX set another sensor shared through the state store: the mx-redirect
+ * it leads to names that sensor in the expectation's learned_from; the
+ * same set this sensor stored itself names nobody.
+ */
+static void test_shared_mx_named(void **state)
+{
+	static const char *const sources[] = {"sensor B via redis: DNS MX answer", "DNS MX answer"};
+	struct state_config cfg;
+	char dir[64], path[128], p2[160], err[256];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/mx-mailstate-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	state_config_defaults(&cfg);
+	cfg.flush_ms = 20;
+	for (int i = 0; i < 2; i++) {
+		struct fx *x = fx_new();
+		struct state *st = state_open(path, &cfg, err, sizeof(err));
+
+		assert_non_null(st);
+		put_shared(st, STATE_MX, "shared.test",
+			   "{\"trust\":\"dnssec\",\"expires_us\":1800003600000000,"
+			   "\"mx\":[[10,\"mx.shared.test\"]]}",
+			   sources[i]);
+		put_shared(st, STATE_ADDRS, "mx.shared.test",
+			   "{\"trust\":\"dnssec\",\"expires_us\":1800003600000000,"
+			   "\"addrs\":[\"198.51.100.25\"]}",
+			   sources[i]);
+		state_sync(st);
+		assert_true(correlate_load_state(x->c, st, err, sizeof(err)));
+		assert_int_equal(state_counters(st)->load_rejected, 0);
+		session(x, "203.0.113.9");
+		mail_correlate_rcpt(x->c, &x->mf, "shared.test", T0, out(x));
+		assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+		assert_true(eve_has(x, "\"expected_mx\":[\"mx.shared.test\"]"));
+		assert_int_equal(eve_has(x, "\"learned_from\":\"sensor B via redis: DNS MX answer\""),
+				 i == 0);
+		assert_int_equal(eve_has(x, "\"learned_from\""), i == 0);
+		state_close(st);
+		fx_free(x);
+	}
+	unlink(path);
+	snprintf(p2, sizeof(p2), "%s-wal", path);
+	unlink(p2);
+	snprintf(p2, sizeof(p2), "%s-shm", path);
+	unlink(p2);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2488,6 +2559,7 @@ int main(void)
 	    cmocka_unit_test(test_keys_dane_domain),
 	    cmocka_unit_test(test_redirect_once),
 	    cmocka_unit_test(test_cert_evidence_names),
+	    cmocka_unit_test(test_shared_mx_named),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

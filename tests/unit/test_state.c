@@ -896,6 +896,39 @@ static void test_link_without_store(void **unused)
 	correlate_free(c);
 }
 
+
+/* A name with a control character is not written (the JSON value would not be valid). */
+static void test_control_char_name_not_written(void **unused)
+{
+	struct correlate *c = stage();
+	struct state *st = open_store(0);
+	struct expect_mxset mx;
+	struct seen *s = calloc(1, sizeof(*s));
+	char err[256];
+
+	(void)unused;
+	assert_non_null(s);
+	correlate_attach_state(c, st);
+	memset(&mx, 0, sizeof(mx));
+	mx.trust = EXPECT_DNSSEC;
+	mx.expires_us = T0 + SEC(300);
+	mx.mx[0].pref = 10;
+	strcpy(mx.mx[0].host, "mx\x01.example.test");
+	mx.n = 1;
+	expect_put_mx(correlate_expect(c), "ctl.test", &mx, T0);
+	strcpy(mx.mx[0].host, "mx1.example.test");
+	expect_put_mx(correlate_expect(c), "plain.test", &mx, T0);
+	correlate_flush_state(c);
+	state_sync(st);
+	correlate_attach_state(c, NULL);
+	assert_true(state_load(st, collect, s, err, sizeof(err)));
+	assert_null(stored(s, "mx", "ctl.test"));
+	assert_non_null(stored(s, "mx", "plain.test"));
+	state_close(st);
+	free(s);
+	correlate_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -912,6 +945,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_facts_used_or_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_learned_from_other_sensor, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_link_without_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_control_char_name_not_written, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
