@@ -1988,6 +1988,108 @@ static void test_first_answer_guards(void **state)
 	zone_free(&z);
 }
 
+struct kept_fact {
+	char value[2048], source[STATE_SOURCE_MAX], trust[STATE_TRUST_MAX];
+	unsigned n;
+};
+
+static bool keep_dnskey(void *arg, const struct state_fact *f)
+{
+	struct kept_fact *k = arg;
+
+	if (f->kind == STATE_DNSKEY && strcmp(f->key, "sec.test") == 0) {
+		k->n++;
+		snprintf(k->value, sizeof(k->value), "%.*s", (int)f->value_len, f->value);
+		snprintf(k->source, sizeof(k->source), "%s", f->source);
+		snprintf(k->trust, sizeof(k->trust), "%s", f->trust);
+	}
+	return true;
+}
+
+/*
+ * The stored DNSKEY fact of sec.test after the keys answer is fed (with
+ * AD=1 when ad): its value, source and trust.
+ */
+static void stored_keys(struct signed_zone *z, bool trust_resolver, bool ad, struct kept_fact *k)
+{
+	struct dfx *x = trust_resolver ? dfx_new(true) : dfx_new_anchor(false, z->anchor);
+	struct state_config cfg;
+	struct state *st;
+	char dir[64], path[128], p2[160], err[256];
+
+	snprintf(dir, sizeof(dir), "/tmp/mx-dnsstate-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	state_config_defaults(&cfg);
+	cfg.flush_ms = 20;
+	st = state_open(path, &cfg, err, sizeof(err));
+	assert_non_null(st);
+	correlate_attach_state(x->c, st);
+	feed(x,
+	     with_rrset(z, response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, ad, NULL),
+			one(ldns_rr_clone(z->ksk_rr)), true, false),
+	     false);
+	correlate_flush_state(x->c);
+	state_sync(st);
+	correlate_attach_state(x->c, NULL);
+	memset(k, 0, sizeof(*k));
+	assert_true(state_load(st, keep_dnskey, k, err, sizeof(err)));
+	state_close(st);
+	unlink(path);
+	snprintf(p2, sizeof(p2), "%s-wal", path);
+	unlink(p2);
+	snprintf(p2, sizeof(p2), "%s-shm", path);
+	unlink(p2);
+	rmdir(dir);
+	dfx_free(x);
+}
+
+/*
+ * Keys the sensor validated and keys a trusted resolver vouched for are
+ * stored apart: source and trust say which, the vouched ones name the
+ * resolver, and the key is stored as one zone-file line (spaces, no tab
+ * or newline) that loads back.
+ */
+static void test_keys_fact_value(void **state)
+{
+	struct signed_zone z;
+	struct kept_fact k;
+	char *text, want[1024];
+	size_t n;
+
+	(void)state;
+	zone_new(&z);
+	text = ldns_rr2str(z.ksk_rr);
+	assert_non_null(text);
+	n = strlen(text);
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		text[--n] = '\0';
+	for (char *p = text; *p != '\0'; p++)
+		if (*p == '\t')
+			*p = ' ';
+	assert_null(strchr(text, '\t'));
+	snprintf(want, sizeof(want), ",\"rrs\":[\"%s\"]}", text);
+	free(text);
+
+	stored_keys(&z, false, false, &k);
+	assert_int_equal(k.n, 1);
+	assert_string_equal(k.source, "DNSSEC chain validated by the sensor");
+	assert_string_equal(k.trust, "dnssec");
+	assert_true(strncmp(k.value, "{\"expires_us\":18", 16) == 0);
+	assert_null(strstr(k.value, "vouched_by"));
+	assert_null(strstr(k.value, "usable"));
+	assert_true(strlen(k.value) > strlen(want));
+	assert_string_equal(k.value + strlen(k.value) - strlen(want), want);
+
+	stored_keys(&z, true, true, &k);
+	assert_int_equal(k.n, 1);
+	assert_string_equal(k.source, "DNSSEC keys on a resolver's AD bit");
+	assert_string_equal(k.trust, "resolver-ad");
+	assert_non_null(strstr(k.value, ",\"vouched_by\":\"192.0.2.53\","));
+	assert_string_equal(k.value + strlen(k.value) - strlen(want), want);
+	zone_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2027,6 +2129,7 @@ int main(void)
 	    cmocka_unit_test(test_ad_history_untrusted),
 	    cmocka_unit_test(test_own_judgement_wins),
 	    cmocka_unit_test(test_first_answer_guards),
+	    cmocka_unit_test(test_keys_fact_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
