@@ -684,6 +684,52 @@ static void test_configured_tlsa_kept(void **state)
 	expect_free(st);
 }
 
+
+static void count_shown(void *arg, const struct expect_fact *f)
+{
+	unsigned *n = arg;
+
+	(void)f;
+	(*n)++;
+}
+
+/*
+ * A new timeline forgets every entry (a server history being written
+ * included, which is then never shown); the counters stay.
+ */
+static void test_clear(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_mxset s;
+	struct mx_addr a;
+	struct server_history *h;
+	unsigned shown = 0;
+
+	(void)state;
+	assert_true(mx_addr_parse(&a, "192.0.2.25"));
+	expect_set_observer(st, count_shown, &shown);
+	h = expect_history(st, &a, T0, true);
+	assert_non_null(h);
+	h->sessions = 1;
+	expect_clear(st);
+	expect_flush_observed(st);
+	assert_int_equal(shown, 0);
+	assert_int_equal(expect_counters(st)->entries, 0);
+	assert_int_equal(expect_counters(st)->bytes, 0);
+	mxset(&s, EXPECT_DNSSEC, T0 + SEC(300), "mx1.example.test", NULL);
+	expect_put_mx(st, "example.test", &s, T0);
+	assert_int_equal(shown, 2); /* the claim and the set */
+	h = expect_history(st, &a, T0, true);
+	expect_flush_observed(st);
+	assert_int_equal(shown, 3);
+	expect_clear(st);
+	assert_int_equal(expect_counters(st)->entries, 0);
+	assert_int_equal(expect_counters(st)->inserts, 4);
+	assert_null(expect_get_mx(st, "example.test", T0));
+	assert_null(expect_history(st, &a, T0, false));
+	expect_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -701,6 +747,7 @@ int main(void)
 	    cmocka_unit_test(test_hosts_of_addr_checked),
 	    cmocka_unit_test(test_long_names_refused),
 	    cmocka_unit_test(test_configured_tlsa_kept),
+	    cmocka_unit_test(test_clear),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
