@@ -730,6 +730,34 @@ static void test_clear(void **state)
 	expect_free(st);
 }
 
+
+/* Each change is shown to the observer once, also when an entry grows to hold it. */
+static void test_shown_once(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_mxset s;
+	unsigned shown = 0;
+	char d[2][EXPECT_NAME_MAX];
+
+	(void)state;
+	expect_set_observer(st, count_shown, &shown);
+	mxset(&s, EXPECT_DNSSEC, T0 + SEC(300), "mx1.example.test", NULL);
+	expect_put_mx(st, "example.test", &s, T0);
+	assert_int_equal(shown, 2);
+	/* a second host: its claim and the grown set */
+	mxset(&s, EXPECT_DNSSEC, T0 + SEC(300), "mx1.example.test", "mx2.example.test");
+	expect_put_mx(st, "example.test", &s, T0 + SEC(1));
+	assert_int_equal(shown, 4);
+	/* a second domain claiming mx1: its grown claim entry */
+	mxset(&s, EXPECT_DNSSEC, T0 + SEC(300), "mx1.example.test", NULL);
+	expect_put_mx(st, "other.test", &s, T0 + SEC(2));
+	assert_int_equal(shown, 6);
+	expect_flush_observed(st);
+	assert_int_equal(expect_claims_of_host(st, "mx1.example.test", d, 2), 2);
+	assert_int_equal(shown, 6);
+	expect_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +776,7 @@ int main(void)
 	    cmocka_unit_test(test_long_names_refused),
 	    cmocka_unit_test(test_configured_tlsa_kept),
 	    cmocka_unit_test(test_clear),
+	    cmocka_unit_test(test_shown_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
