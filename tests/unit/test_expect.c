@@ -758,6 +758,98 @@ static void test_shown_once(void **state)
 	expect_free(st);
 }
 
+
+/* Restored values come back whole: every address, record and name, the resolver that vouched. */
+static void test_restore_values(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_addrs a;
+	struct expect_tlsa t;
+	struct expect_mxset m;
+	struct expect_names rn;
+	struct expect_fact f;
+	const struct expect_addrs *ga;
+	const struct expect_tlsa *gt;
+	const struct expect_mxset *gm;
+	struct mx_addr r;
+	char text[32], hosts[EXPECT_NAMES_MAX][EXPECT_NAME_MAX];
+	bool live;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.trust = EXPECT_DNSSEC;
+	a.expires_us = T0 + SEC(300);
+	for (int i = 0; i < 12; i++) {
+		snprintf(text, sizeof(text), "192.0.2.%d", 100 + i);
+		assert_true(mx_addr_parse(&a.addr[a.n++], text));
+	}
+	memset(&f, 0, sizeof(f));
+	f.kind = EXPECT_F_ADDRS;
+	f.name = "mx.r.test";
+	f.value = &a;
+	f.touched_us = T0;
+	assert_true(expect_restore(st, &f));
+	ga = expect_get_addrs(st, "mx.r.test", T0);
+	assert_non_null(ga);
+	assert_int_equal(ga->n, 12);
+	for (int i = 0; i < 12; i++)
+		assert_int_equal(mx_addr_cmp(&ga->addr[i], &a.addr[i]), 0);
+
+	memset(&t, 0, sizeof(t));
+	t.trust = EXPECT_DNSSEC;
+	t.expires_us = T0 + SEC(300);
+	t.last_seen_us = T0;
+	for (int i = 0; i < 3; i++) {
+		t.rec[i] = (struct tlsa_record){3, 1, 1, 32, {0}};
+		memset(t.rec[i].data, 0xa0 + i, 32);
+	}
+	t.n = 3;
+	f.kind = EXPECT_F_TLSA;
+	f.port = 25;
+	f.value = &t;
+	assert_true(expect_restore(st, &f));
+	gt = expect_get_tlsa(st, "mx.r.test", 25, T0, &live);
+	assert_non_null(gt);
+	assert_int_equal(gt->n, 3);
+	assert_memory_equal(gt->rec, t.rec, sizeof(t.rec[0]) * 3);
+
+	mxset(&m, EXPECT_RESOLVER_AD, T0 + SEC(300), "mx.r.test", "mx2.r.test");
+	assert_true(mx_addr_parse(&m.resolver, "198.51.100.53"));
+	r = m.resolver;
+	f.kind = EXPECT_F_MX;
+	f.name = "r.test";
+	f.port = 0;
+	f.value = &m;
+	assert_true(expect_restore(st, &f));
+	gm = expect_get_mx(st, "r.test", T0);
+	assert_non_null(gm);
+	assert_int_equal(gm->trust, EXPECT_RESOLVER_AD);
+	assert_int_equal(mx_addr_cmp(&gm->resolver, &r), 0);
+	assert_int_equal(gm->n, 2);
+	assert_string_equal(gm->mx[1].host, "mx2.r.test");
+
+	memset(&rn, 0, sizeof(rn));
+	for (int i = 0; i < EXPECT_NAMES_MAX; i++)
+		snprintf(rn.name[rn.n++], EXPECT_NAME_MAX, "d%d.r.test", i);
+	f.kind = EXPECT_F_MX_CLAIMS;
+	f.name = "mx.r.test";
+	f.value = &rn;
+	assert_true(expect_restore(st, &f));
+	assert_int_equal(expect_claims_of_host(st, "mx.r.test", hosts, EXPECT_NAMES_MAX),
+			 EXPECT_NAMES_MAX);
+	assert_string_equal(hosts[EXPECT_NAMES_MAX - 1], "d7.r.test");
+	memset(&rn, 0, sizeof(rn));
+	snprintf(rn.name[rn.n++], EXPECT_NAME_MAX, "mx.r.test");
+	f.kind = EXPECT_F_HOSTS_OF_ADDR;
+	f.name = "";
+	f.addr = a.addr[11];
+	f.value = &rn;
+	assert_true(expect_restore(st, &f));
+	assert_int_equal(expect_hosts_of_addr(st, &a.addr[11], T0, hosts, EXPECT_NAMES_MAX), 1);
+	assert_string_equal(hosts[0], "mx.r.test");
+	expect_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -777,6 +869,7 @@ int main(void)
 	    cmocka_unit_test(test_configured_tlsa_kept),
 	    cmocka_unit_test(test_clear),
 	    cmocka_unit_test(test_shown_once),
+	    cmocka_unit_test(test_restore_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
