@@ -850,6 +850,33 @@ static void test_restore_values(void **state)
 	expect_free(st);
 }
 
+
+/* Names and addresses nothing was learned about give nothing. */
+static void test_unknown_lookups(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_mxset s;
+	struct mx_addr a;
+	char d[2][EXPECT_NAME_MAX];
+	bool live;
+
+	(void)state;
+	mxset(&s, EXPECT_DNSSEC, T0 + SEC(300), "mx1.example.test", NULL);
+	expect_put_mx(st, "example.test", &s, T0);
+	assert_true(mx_addr_parse(&a, "192.0.2.99"));
+	assert_int_equal(expect_domains_of_host(st, "unclaimed.example.test", T0, d, 2), 0);
+	assert_int_equal(expect_claims_of_host(st, "unclaimed.example.test", d, 2), 0);
+	assert_int_equal(expect_hosts_of_addr(st, &a, T0, d, 2), 0);
+	assert_null(expect_get_mx(st, "other.test", T0));
+	assert_null(expect_get_addrs(st, "mx1.example.test", T0));
+	assert_null(expect_get_tlsa(st, "mx1.example.test", 25, T0, &live));
+	assert_false(live);
+	assert_null(expect_get_sts(st, "example.test", T0, &live));
+	assert_null(expect_history(st, &a, T0, false));
+	assert_int_equal(expect_domains_of_host(st, "mx1.example.test", T0, d, 2), 1);
+	expect_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -870,6 +897,7 @@ int main(void)
 	    cmocka_unit_test(test_clear),
 	    cmocka_unit_test(test_shown_once),
 	    cmocka_unit_test(test_restore_values),
+	    cmocka_unit_test(test_unknown_lookups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
