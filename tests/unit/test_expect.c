@@ -877,6 +877,94 @@ static void test_unknown_lookups(void **state)
 	expect_free(st);
 }
 
+
+/*
+ * A server history: asking for it again with create keeps what the
+ * caller wrote; a read-only look neither touches it nor shows it again.
+ */
+static void test_history_lookups(void **state)
+{
+	struct expect_store *st = store(0);
+	struct mx_addr a;
+	struct server_history *h;
+	unsigned shown = 0;
+
+	(void)state;
+	assert_true(mx_addr_parse(&a, "198.51.100.25"));
+	expect_set_observer(st, count_shown, &shown);
+	h = expect_history(st, &a, T0, true);
+	assert_non_null(h);
+	assert_int_equal(h->last_seen_us, T0);
+	h->sessions = 1;
+	expect_flush_observed(st);
+	assert_int_equal(shown, 1);
+	h = expect_history(st, &a, T0 + SEC(100), true);
+	assert_non_null(h);
+	assert_int_equal(h->last_seen_us, T0);
+	assert_int_equal(h->sessions, 1);
+	h->last_seen_us = T0 + SEC(100);
+	expect_flush_observed(st);
+	assert_int_equal(shown, 2);
+	h = expect_history(st, &a, T0 + SEC(200), false);
+	assert_non_null(h);
+	expect_flush_observed(st);
+	assert_int_equal(shown, 2);
+	expect_free(st);
+}
+
+/* Certificate keys of a server: newest first, four at most, a known one moved to the front. */
+static void test_history_keys(void **state)
+{
+	struct server_history h;
+	uint8_t k[6][32];
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	memset(k, 0, sizeof(k));
+	for (int i = 0; i < 6; i++)
+		k[i][0] = (uint8_t)(i + 1);
+	for (int i = 0; i < 5; i++)
+		expect_history_add_spki(&h, k[i], T0 + (uint64_t)i);
+	assert_int_equal(h.n_spki, EXPECT_SPKI_MAX);
+	assert_int_equal(h.spki_last_us, T0 + 4);
+	/* 5 4 3 2: the first one dropped */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(h.spki_sha256[i][0], 5 - i);
+	expect_history_add_spki(&h, k[2], T0 + 9);
+	assert_int_equal(h.n_spki, EXPECT_SPKI_MAX);
+	assert_int_equal(h.spki_sha256[0][0], 3);
+	assert_int_equal(h.spki_sha256[1][0], 5);
+	assert_int_equal(h.spki_sha256[2][0], 4);
+	assert_int_equal(h.spki_sha256[3][0], 2);
+	memset(&h, 0, sizeof(h));
+	expect_history_add_spki(&h, k[0], T0);
+	expect_history_add_spki(&h, k[1], T0);
+	expect_history_add_spki(&h, k[1], T0);
+	assert_int_equal(h.n_spki, 2);
+	assert_int_equal(h.spki_sha256[0][0], 2);
+	assert_int_equal(h.spki_sha256[1][0], 1);
+}
+
+/* An MTA-STS id is live while its TTL runs, then known as history. */
+static void test_sts_live(void **state)
+{
+	struct expect_store *st = store(0);
+	struct expect_sts s;
+	bool live;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.trust = EXPECT_DNSSEC;
+	s.expires_us = T0 + SEC(300);
+	strcpy(s.id, "abc");
+	expect_put_sts(st, "example.test", &s, T0);
+	assert_non_null(expect_get_sts(st, "example.test", T0 + SEC(299), &live));
+	assert_true(live);
+	assert_non_null(expect_get_sts(st, "example.test", T0 + SEC(300), &live));
+	assert_false(live);
+	expect_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -898,6 +986,9 @@ int main(void)
 	    cmocka_unit_test(test_shown_once),
 	    cmocka_unit_test(test_restore_values),
 	    cmocka_unit_test(test_unknown_lookups),
+	    cmocka_unit_test(test_history_lookups),
+	    cmocka_unit_test(test_history_keys),
+	    cmocka_unit_test(test_sts_live),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
