@@ -681,6 +681,7 @@ static const struct fact_case fact_cases[] = {
     {STATE_DNSKEY, "norrs.test", "{\"expires_us\":1800000600000000}", false},
     {STATE_DNSKEY, "v.test", "{\"expires_us\":1800000600000000,\"vouched_by\":\"198.51.100.53\",\"rrs\":[\"v.test. 3600 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\"]}", false},
     {STATE_DNSKEY, "w.test", "{\"expires_us\":1800000600000000,\"vouched_by\":\"192.0.2.53\",\"rrs\":[\"w.test. 3600 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\"]}", true},
+    {STATE_DNSKEY, "x.test", "{\"expires_us\":1800000600000000,\"vouched_by\":\"192.0.2.53\",\"rrs\":[\"x.test. 3600 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\"]}", true},
     {STATE_DS, "usable.test", "{\"expires_us\":1800000600000000,\"usable\":true,\"rrs\":[\"usable.test. 3600 IN DS 2371 13 2 1F987CC6583E92DF0890718C42B9AC3EDDA4A62F0D1F2D6CC25ED9D5F4B8F9A0\"]}", true},
 };
 
