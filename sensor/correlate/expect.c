@@ -241,17 +241,30 @@ static size_t payload_size(uint8_t kind, size_t n)
 	}
 }
 
-/* Evicts least recently used entries other than keep until size more bytes fit. */
+/*
+ * Evicts least recently used entries other than keep until size more
+ * bytes fit; false (counted in memcap_drop) when they cannot fit even
+ * with every other entry gone.
+ */
 static bool make_room(struct expect_store *st, size_t size, const struct entry *keep)
 {
 	if (size > st->cfg.memcap) {
 		st->ctr.memcap_drop++;
 		return false;
 	}
-	while (st->ctr.bytes + size > st->cfg.memcap && st->lru_tail != NULL &&
-	       st->lru_tail != keep) {
-		entry_remove(st, st->lru_tail);
+	while (st->ctr.bytes + size > st->cfg.memcap) {
+		struct entry *victim = st->lru_tail;
+
+		if (victim == keep)
+			victim = keep->lru_prev;
+		if (victim == NULL)
+			break;
+		entry_remove(st, victim);
 		st->ctr.evicted++;
+	}
+	if (st->ctr.bytes + size > st->cfg.memcap) {
+		st->ctr.memcap_drop++;
+		return false;
 	}
 	return true;
 }

@@ -538,6 +538,46 @@ static void test_memcap_growth(void **state)
 }
 
 /*
+ * An entry that grows never takes the store over its memcap: the others
+ * are evicted (the grown entry may be the least recently used one), and
+ * when the grown entry alone would not fit, the growth is refused.
+ */
+static void test_memcap_growth_bound(void **state)
+{
+	struct expect_mxset s, big;
+	const struct expect_mxset *got;
+
+	(void)state;
+	memset(&big, 0, sizeof(big));
+	big.trust = EXPECT_DNSSEC;
+	big.expires_us = T0 + SEC(600);
+	for (unsigned i = 0; i < EXPECT_MAX_MX; i++) {
+		big.mx[i].pref = (uint16_t)i;
+		strcpy(big.mx[i].host, "mx.x.test");
+	}
+	big.n = EXPECT_MAX_MX;
+	for (size_t cap = 2000; cap <= 12000; cap += 250) {
+		struct expect_store *st = store(cap);
+		char dom[32];
+
+		mxset(&s, EXPECT_DNSSEC, T0 + SEC(300), "mx.x.test", NULL);
+		expect_put_mx(st, "x.test", &s, T0);
+		for (int i = 0; i < 4; i++) {
+			snprintf(dom, sizeof(dom), "d%d.test", i);
+			expect_put_mx(st, dom, &s, T0 + SEC(1) + (uint64_t)i);
+		}
+		expect_put_mx(st, "x.test", &big, T0 + SEC(10));
+		assert_true(expect_counters(st)->bytes <= cap);
+		got = expect_get_mx(st, "x.test", T0 + SEC(11));
+		if (got != NULL && got->n == EXPECT_MAX_MX)
+			assert_int_equal(expect_counters(st)->memcap_drop, 0);
+		else
+			assert_true(expect_counters(st)->memcap_drop > 0);
+		expect_free(st);
+	}
+}
+
+/*
  * Entries that grow while others share their bucket chain (more entries
  * than buckets at the smallest table) stay reachable, each with its names.
  */
@@ -989,6 +1029,7 @@ int main(void)
 	    cmocka_unit_test(test_history_lookups),
 	    cmocka_unit_test(test_history_keys),
 	    cmocka_unit_test(test_sts_live),
+	    cmocka_unit_test(test_memcap_growth_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
