@@ -1303,8 +1303,11 @@ static void test_validated_without_ad(void **state)
 	zone_free(&z);
 }
 
-/* Adds rrs and their RRSIG by the KSK to the authority section of p. */
-static ldns_pkt *with_auth(struct signed_zone *z, ldns_pkt *p, ldns_rr_list *rrs)
+/*
+ * Adds rrs and their RRSIG by the KSK to the authority section of p; with
+ * tamper, the first record is altered after signing (its signature fails).
+ */
+static ldns_pkt *with_auth(struct signed_zone *z, ldns_pkt *p, ldns_rr_list *rrs, bool tamper)
 {
 	ldns_key_list *kl = ldns_key_list_new();
 	ldns_rr_list *sigs;
@@ -1312,6 +1315,8 @@ static ldns_pkt *with_auth(struct signed_zone *z, ldns_pkt *p, ldns_rr_list *rrs
 	ldns_key_list_push_key(kl, z->ksk);
 	sigs = ldns_sign_public(rrs, kl);
 	assert_non_null(sigs);
+	if (tamper)
+		ldns_rdf_data(ldns_rr_rdf(ldns_rr_list_rr(rrs, 0), 0))[1] ^= 1;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
 		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ldns_rr_list_rr(rrs, i)));
 	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++)
@@ -1350,8 +1355,9 @@ static void test_nsec_denial_without_ad(void **state)
 	x->ts = T0 + SEC(10);
 	p = response("www.sec.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, NULL);
 	p = with_auth(&z, p,
-		      one(text_rr("sec.test. IN SOA ns.sec.test. h.sec.test. 1 3600 600 86400 300")));
-	p = with_auth(&z, p, one(text_rr("www.sec.test. IN NSEC zz.sec.test. A RRSIG NSEC")));
+		      one(text_rr("sec.test. IN SOA ns.sec.test. h.sec.test. 1 3600 600 86400 300")),
+		      false);
+	p = with_auth(&z, p, one(text_rr("www.sec.test. IN NSEC zz.sec.test. A RRSIG NSEC")), false);
 	feed(x, p, false);
 	assert_string_equal(x->v.status, "secure");
 	assert_int_equal(raised_total(x), 0);
@@ -1748,27 +1754,6 @@ static void test_not_a_query(void **state)
 	dfx_free(x);
 }
 
-/* The records of rrs signed by the KSK into the authority section of p, the first one altered after signing. */
-static ldns_pkt *with_auth_tampered(struct signed_zone *z, ldns_pkt *p, ldns_rr_list *rrs)
-{
-	ldns_key_list *kl = ldns_key_list_new();
-	ldns_rr_list *sigs;
-
-	ldns_key_list_push_key(kl, z->ksk);
-	sigs = ldns_sign_public(rrs, kl);
-	assert_non_null(sigs);
-	ldns_rdf_data(ldns_rr_rdf(ldns_rr_list_rr(rrs, 0), 0))[1] ^= 1;
-	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
-		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ldns_rr_list_rr(rrs, i)));
-	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++)
-		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ldns_rr_list_rr(sigs, i)));
-	ldns_rr_list_deep_free(sigs);
-	ldns_key_list_set_key_count(kl, 0);
-	ldns_key_list_free(kl);
-	ldns_rr_list_deep_free(rrs);
-	return p;
-}
-
 /*
  * dnssec-stripped needs a zone known to be signed; in one answer a
  * forged RRset is found beside stripped ones; a denial whose NSEC does
@@ -1809,8 +1794,9 @@ static void test_dnssec_guards_evidence(void **state)
 	/* a denial whose NSEC was altered after signing */
 	p = response("none.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL);
 	p = with_auth(&z, p,
-		      one(text_rr("sec.test. IN SOA ns.sec.test. h.sec.test. 1 3600 600 86400 300")));
-	p = with_auth_tampered(&z, p, one(text_rr("mx.sec.test. IN NSEC zz.sec.test. A RRSIG NSEC")));
+		      one(text_rr("sec.test. IN SOA ns.sec.test. h.sec.test. 1 3600 600 86400 300")),
+		      false);
+	p = with_auth(&z, p, one(text_rr("mx.sec.test. IN NSEC zz.sec.test. A RRSIG NSEC")), true);
 	feed(x, p, false);
 	assert_string_equal(x->v.status, "bogus");
 	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 2);
