@@ -2076,6 +2076,67 @@ static void test_keys_fact_value(void **state)
 	zone_free(&z);
 }
 
+/* A dns-answer-race record names the query and both answers' rcodes. */
+static void test_race_evidence(void **state)
+{
+	static const char *const a1[] = {"race.test. IN MX 10 mx.race.test.", NULL};
+	struct race_fx r;
+	char path[64], line[4096];
+	char *buf;
+
+	(void)state;
+	race_setup(&r);
+	eve_to_file(r.x, path);
+	send_msg(&r, query("race.test."), FLOW_TOSERVER, T0);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NXDOMAIN, false, NULL),
+		 FLOW_TOCLIENT, T0 + 3000);
+	send_msg(&r, response("race.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, a1),
+		 FLOW_TOCLIENT, T0 + 5000);
+	assert_int_equal(raised(r.x, KIND_DNS_ANSWER_RACE), 1);
+	buf = eve_text(r.x, path);
+	line_with(buf, "\"first_rcode\"", line, sizeof(line));
+	assert_has(line, "\"rrname\":\"race.test\"");
+	assert_has(line, "\"first_rcode\":\"NXDOMAIN\"");
+	assert_has(line, "\"second_rcode\":\"NOERROR\"");
+	assert_has(line, "\"second_answers\":1");
+	assert_has(line, "\"ms_after_query\":5");
+	free(buf);
+	race_teardown(&r);
+}
+
+/*
+ * A truncated denial (TC=1) from a signed zone to a DO query is not
+ * stripped: the proof may be what the truncation cut.
+ */
+static void test_truncated_denial_not_stripped(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+
+	(void)state;
+	zone_new(&z);
+	x = dfx_new_anchor(true, z.anchor);
+	x->query_do = true;
+	feed(x,
+	     with_rrset(&z,
+			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
+			one(ldns_rr_clone(z.ksk_rr)), true, false),
+	     false);
+	feed(x,
+	     with_rrset(&z,
+			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
+			one(text_rr("www.sec.test. IN A 192.0.2.80")), true, false),
+	     false);
+	x->ts = T0 + SEC(10);
+	feed(x, response("none.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL), true);
+	assert_int_equal(raised_total(x), 0);
+	/* the same answer whole is stripped */
+	feed(x, response("none.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL), false);
+	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
+	dfx_free(x);
+	zone_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2116,6 +2177,8 @@ int main(void)
 	    cmocka_unit_test(test_own_judgement_wins),
 	    cmocka_unit_test(test_first_answer_guards),
 	    cmocka_unit_test(test_keys_fact_value),
+	    cmocka_unit_test(test_race_evidence),
+	    cmocka_unit_test(test_truncated_denial_not_stripped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
