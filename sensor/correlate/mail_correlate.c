@@ -599,9 +599,9 @@ static void judge_rcpt(struct corr_locked *c, struct mail_facts *mf, const char 
 /* Does one TLSA record match the chain? */
 static bool tlsa_matches(const struct tlsa_record *r, const struct mail_facts *mf)
 {
-	unsigned first = r->usage == 3 ? 0 : 0, last = r->usage == 3 ? 1 : mf->ncerts;
+	unsigned last = r->usage == 3 ? 1 : mf->ncerts;
 
-	for (unsigned i = first; i < last && i < mf->ncerts; i++) {
+	for (unsigned i = 0; i < last && i < mf->ncerts; i++) {
 		const struct cert_digest *d = &mf->certs[i];
 		const uint8_t *h = NULL;
 		size_t hl = 0;
