@@ -12,7 +12,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,11 +24,29 @@ struct redis_server {
 	pid_t pid;
 };
 
-/* Starts (or, after redis_server_kill, restarts) the server; false when it cannot run. */
+/* Does something accept connections on the unix socket path? */
+static inline bool redis_server_listening(const char *path)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * Starts (or, after redis_server_kill, restarts) the server and waits (up
+ * to 10 s, for a loaded machine) until it accepts connections; false when
+ * it cannot run.
+ */
 static inline bool redis_server_run(struct redis_server *s)
 {
 	struct timespec ts = {0, 20 * 1000 * 1000};
-	struct stat sb;
 
 	unlink(s->sock);
 	s->pid = fork();
@@ -40,10 +59,10 @@ static inline bool redis_server_run(struct redis_server *s)
 		       "--dir", s->dir, "--save", "", "--appendonly", "no", (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 250 && s->pid > 0; i++) {
+	for (int i = 0; i < 500 && s->pid > 0; i++) {
 		int status;
 
-		if (stat(s->sock, &sb) == 0)
+		if (redis_server_listening(s->sock))
 			return true;
 		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
 			s->pid = -1;
