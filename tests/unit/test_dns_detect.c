@@ -2137,6 +2137,57 @@ static void test_truncated_denial_not_stripped(void **state)
 	zone_free(&z);
 }
 
+static bool count_resolver_ad(void *arg, const struct state_fact *f)
+{
+	unsigned *n = arg;
+
+	if (f->kind == STATE_RESOLVER_AD)
+		(*n)++;
+	return true;
+}
+
+/* The resolver-AD facts stored after one AD=1 answer from the resolver, trusted or not. */
+static unsigned resolver_ad_facts(bool trust_resolver)
+{
+	static const char *const mx[] = {"ad.test. IN MX 10 mx.ad.test.", NULL};
+	struct dfx *x = dfx_new(trust_resolver);
+	struct state_config cfg;
+	struct state *st;
+	char dir[64], path[128], p2[160], err[256];
+	unsigned n = 0;
+
+	snprintf(dir, sizeof(dir), "/tmp/mx-dnsstate-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	state_config_defaults(&cfg);
+	cfg.flush_ms = 20;
+	st = state_open(path, &cfg, err, sizeof(err));
+	assert_non_null(st);
+	correlate_attach_state(x->c, st);
+	feed(x, response("ad.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, true, mx), false);
+	correlate_flush_state(x->c);
+	state_sync(st);
+	correlate_attach_state(x->c, NULL);
+	assert_true(state_load(st, count_resolver_ad, &n, err, sizeof(err)));
+	state_close(st);
+	unlink(path);
+	snprintf(p2, sizeof(p2), "%s-wal", path);
+	unlink(p2);
+	snprintf(p2, sizeof(p2), "%s-shm", path);
+	unlink(p2);
+	rmdir(dir);
+	dfx_free(x);
+	return n;
+}
+
+/* Only a resolver whose AD bit counts leaves an AD history in the store. */
+static void test_ad_history_stored_if_counted(void **state)
+{
+	(void)state;
+	assert_int_equal(resolver_ad_facts(true), 1);
+	assert_int_equal(resolver_ad_facts(false), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2179,6 +2230,7 @@ int main(void)
 	    cmocka_unit_test(test_keys_fact_value),
 	    cmocka_unit_test(test_race_evidence),
 	    cmocka_unit_test(test_truncated_denial_not_stripped),
+	    cmocka_unit_test(test_ad_history_stored_if_counted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
