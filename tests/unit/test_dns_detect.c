@@ -2188,6 +2188,40 @@ static void test_ad_history_stored_if_counted(void **state)
 	assert_int_equal(resolver_ad_facts(false), 0);
 }
 
+/*
+ * An answer signed by keys a trusted resolver vouched for (AD=1) is
+ * trusted as resolver-ad; one signed by keys the sensor validated from
+ * its trust anchor as dnssec.
+ */
+static void test_vouched_answer_trust(void **state)
+{
+	struct signed_zone z;
+	struct dfx *x;
+
+	(void)state;
+	zone_new(&z);
+	for (int vouched = 0; vouched < 2; vouched++) {
+		x = vouched ? dfx_new(true) : dfx_new_anchor(false, z.anchor);
+		feed(x,
+		     with_rrset(&z,
+				response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR,
+					 vouched, NULL),
+				one(ldns_rr_clone(z.ksk_rr)), true, false),
+		     false);
+		assert_int_equal(counter(x->c, "dnssec.keys_vouched"), (uint64_t)vouched);
+		feed(x,
+		     with_rrset(&z,
+				response("sec.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, vouched,
+					 NULL),
+				one(text_rr("sec.test. IN MX 10 mx.sec.test.")), true, false),
+		     false);
+		assert_string_equal(x->v.status, "secure");
+		assert_int_equal(x->v.trust, vouched ? EXPECT_RESOLVER_AD : EXPECT_DNSSEC);
+		dfx_free(x);
+	}
+	zone_free(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2231,6 +2265,7 @@ int main(void)
 	    cmocka_unit_test(test_race_evidence),
 	    cmocka_unit_test(test_truncated_denial_not_stripped),
 	    cmocka_unit_test(test_ad_history_stored_if_counted),
+	    cmocka_unit_test(test_vouched_answer_trust),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2505,6 +2505,33 @@ static void test_shared_mx_named(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A server among the domain's validated MX hosts is no redirect, even
+ * where the domain's MTA-STS patterns leave its name out: that is the
+ * domain's own inconsistency, not mail taken elsewhere.
+ */
+static void test_validated_mx_before_sts(void **state)
+{
+	struct fx *x = fx_new();
+	struct expect_mxset mx = {.n = 2, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+	struct expect_addrs a = {.n = 1, .trust = EXPECT_DNSSEC, .expires_us = T0 + SEC(3600)};
+
+	(void)state;
+	snprintf(mx.mx[0].host, sizeof(mx.mx[0].host), "mx.sts.test");
+	snprintf(mx.mx[1].host, sizeof(mx.mx[1].host), "mx.required.test");
+	addr(&a.addr[0], "192.0.2.25");
+	expect_put_addrs(correlate_expect(x->c), "mx.required.test", &a, T0);
+	/* without the MX set, MTA-STS alone says redirect */
+	session(x, "192.0.2.25");
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	expect_put_mx(correlate_expect(x->c), "sts.test", &mx, T0);
+	session(x, "192.0.2.25");
+	mail_correlate_rcpt(x->c, &x->mf, "sts.test", T0, out(x));
+	assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2560,6 +2587,7 @@ int main(void)
 	    cmocka_unit_test(test_redirect_once),
 	    cmocka_unit_test(test_cert_evidence_names),
 	    cmocka_unit_test(test_shared_mx_named),
+	    cmocka_unit_test(test_validated_mx_before_sts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
