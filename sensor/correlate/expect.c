@@ -255,8 +255,8 @@ static bool make_room(struct expect_store *st, size_t size, const struct entry *
 	while (st->ctr.bytes + size > st->cfg.memcap) {
 		struct entry *victim = st->lru_tail;
 
-		if (victim == keep)
-			victim = keep->lru_prev;
+		if (victim != NULL && victim == keep)
+			victim = victim->lru_prev;
 		if (victim == NULL)
 			break;
 		entry_remove(st, victim);
