@@ -4,8 +4,7 @@
  */
 #include "app/cert_check.h"
 
-void cert_check(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
-		struct alert_list *out)
+void cert_check(struct correlate *c, struct mail_facts *mf, uint64_t ts_us, struct alert_list *out)
 {
 	struct mail_pkix_want w;
 	struct pkix_failure why;

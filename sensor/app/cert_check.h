@@ -16,7 +16,6 @@
  * mail_correlate_pkix on the session's facts at packet time ts_us; the
  * alerts decided are appended to out (the caller writes them).
  */
-void cert_check(struct correlate *c, struct mail_facts *mf, uint64_t ts_us,
-		struct alert_list *out);
+void cert_check(struct correlate *c, struct mail_facts *mf, uint64_t ts_us, struct alert_list *out);
 
 #endif

@@ -325,7 +325,7 @@ static void write_reply_lines(struct evidence *e, const char *key, const struct 
 	evidence_list_begin(e, key);
 	for (unsigned i = 0; i < ev->u.reply.nlines; i++)
 		evidence_list_bytes(e, (const uint8_t *)ev->u.reply.lines[i].p,
-			       ev->u.reply.lines[i].len);
+				    ev->u.reply.lines[i].len);
 	evidence_list_end(e);
 }
 
@@ -335,7 +335,7 @@ static void masked_evidence(struct evidence *e, const void *arg)
 
 	evidence_bytes(e, "masked_keyword", (const uint8_t *)ev->ehlo.masked, ev->ehlo.masked_len);
 	evidence_bytes(e, "capability_line", (const uint8_t *)ev->ehlo.masked_line,
-		  ev->ehlo.masked_line_len);
+		       ev->ehlo.masked_line_len);
 	write_reply_lines(e, "ehlo_reply", ev);
 }
 

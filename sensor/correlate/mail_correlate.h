@@ -7,8 +7,8 @@
  * server's STARTTLS/TLS history; and the session's DANE and MTA-STS
  * verdicts. Every mail_correlate_* function is an entry point: it takes
  * the correlate stage's lock exactly once for its run (mail_pkix_check
- * takes none); the session's mail_facts belong to the caller's thread. The alerts it decides are appended to out,
- * whose records the caller writes (app/alert_out.h).
+ * takes none); the session's mail_facts belong to the caller's thread. The alerts it decides are
+ * appended to out, whose records the caller writes (app/alert_out.h).
  */
 #ifndef MX_MAIL_CORRELATE_H
 #define MX_MAIL_CORRELATE_H

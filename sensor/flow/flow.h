@@ -74,8 +74,8 @@ struct flow_counters {
 	uint64_t total, tcp, udp, active, memcap, evicted, timeout_new, timeout_est, timeout_closed,
 	    timeout_udp, shutdown, alloc_fail;
 	uint64_t memuse, timeout, tcp_reuse, end_new, end_est, end_closed;
-	uint64_t state_memuse; /* gauge: flow structs plus the state source's bytes */
-	uint64_t state_peak;   /* the largest state_memuse seen */
+	uint64_t state_memuse;	/* gauge: flow structs plus the state source's bytes */
+	uint64_t state_peak;	/* the largest state_memuse seen */
 	uint64_t evicted_state; /* flows ended because the state outgrew the memcap */
 };
 extern const struct mx_counter_desc flow_counter_desc[];

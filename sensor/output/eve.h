@@ -165,7 +165,6 @@ void eve_list_bytes(struct eve *e, const uint8_t *val, size_t len);
 /* Ends the record and writes it as one line to every selected output. */
 void eve_commit(struct eve *e);
 
-
 /* The shared counters, updated in place (read them directly only with no other writer). */
 const struct eve_counters *eve_counters(const struct eve *e);
 /* Copies the shared counters under the output lock. */

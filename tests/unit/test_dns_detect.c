@@ -701,15 +701,17 @@ static void test_learning(void **state)
 	assert_int_equal(a->expires_us, T0 + SEC(3600));
 	/* TLSA of _25._tcp.host, kept for host and port */
 	feed(x,
-	     response("_25._tcp.mx.learn.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false,
-		      (const char *const[]){"_25._tcp.mx.learn.test. 120 IN TLSA 3 1 1 "
-					    "5555555555555555555555555555555555555555555555555555555555555555",
-					    "_25._tcp.mx.learn.test. IN TLSA 3 0 2 "
-					    "66666666666666666666666666666666666666666666666666666666666666666666666666"
-					    "666666666666666666666666666666666666666666666666666666",
-					    "_26._tcp.mx.learn.test. IN TLSA 3 1 1 "
-					    "7777777777777777777777777777777777777777777777777777777777777777",
-					    NULL}),
+	     response(
+		 "_25._tcp.mx.learn.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false,
+		 (const char *const[]){
+		     "_25._tcp.mx.learn.test. 120 IN TLSA 3 1 1 "
+		     "5555555555555555555555555555555555555555555555555555555555555555",
+		     "_25._tcp.mx.learn.test. IN TLSA 3 0 2 "
+		     "66666666666666666666666666666666666666666666666666666666666666666666666666"
+		     "666666666666666666666666666666666666666666666666666666",
+		     "_26._tcp.mx.learn.test. IN TLSA 3 1 1 "
+		     "7777777777777777777777777777777777777777777777777777777777777777",
+		     NULL}),
 	     false);
 	t = expect_get_tlsa(st, "mx.learn.test", 25, T0, &live);
 	assert_non_null(t);
@@ -723,14 +725,15 @@ static void test_learning(void **state)
 	/* another port; names that are not _PORT._tcp.host */
 	feed(x,
 	     response("_587._tcp.mx.learn.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false,
-		      (const char *const[]){"_587._tcp.mx.learn.test. IN TLSA 3 1 1 "
-					    "5555555555555555555555555555555555555555555555555555555555555555",
-					    NULL}),
+		      (const char *const[]){
+			  "_587._tcp.mx.learn.test. IN TLSA 3 1 1 "
+			  "5555555555555555555555555555555555555555555555555555555555555555",
+			  NULL}),
 	     false);
 	assert_non_null(expect_get_tlsa(st, "mx.learn.test", 587, T0, &live));
-	static const char *const bad_owners[] = {"_0._tcp.bad.test.", "_65536._tcp.bad.test.",
+	static const char *const bad_owners[] = {"_0._tcp.bad.test.",  "_65536._tcp.bad.test.",
 						 "_25._udp.bad.test.", "25._tcp.bad.test.",
-						 "_x._tcp.bad.test.", NULL};
+						 "_x._tcp.bad.test.",  NULL};
 	for (size_t i = 0; bad_owners[i] != NULL; i++) {
 		char rr[256];
 
@@ -748,11 +751,12 @@ static void test_learning(void **state)
 	/* full data longer than kept is not learned */
 	feed(x,
 	     response("_25._tcp.long.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false,
-		      (const char *const[]){"_25._tcp.long.test. IN TLSA 3 1 0 "
-					    "30593013060728648ce3d020106082a8648ce3d03010703420004"
-					    "0000000000000000000000000000000000000000000000000000000000000000"
-					    "0000000000000000000000000000000000000000000000000000000000000000",
-					    NULL}),
+		      (const char *const[]){
+			  "_25._tcp.long.test. IN TLSA 3 1 0 "
+			  "30593013060728648ce3d020106082a8648ce3d03010703420004"
+			  "0000000000000000000000000000000000000000000000000000000000000000"
+			  "0000000000000000000000000000000000000000000000000000000000000000",
+			  NULL}),
 	     false);
 	assert_null(expect_get_tlsa(st, "long.test", 25, T0, &live));
 	/* the MTA-STS id of _mta-sts.domain */
@@ -928,28 +932,28 @@ static void test_retry(void **state)
 	assert_int_equal(counter(x->c, "dnssec.retry_kept"), 1);
 	/* the kept MX, TLSA and _mta-sts answers are kept too */
 	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, NULL),
+	     with_rrset(&z, response("sec.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, NULL),
 			one(text_rr("sec.test. IN MX 10 mx.sec.test.")), true, false),
 	     false);
 	feed(x,
-	     with_rrset(&z,
-			response("_25._tcp.mx.sec.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR,
-				 false, NULL),
-			one(text_rr("_25._tcp.mx.sec.test. IN TLSA 3 1 1 "
-				    "5555555555555555555555555555555555555555555555555555555555555555")),
-			true, false),
+	     with_rrset(
+		 &z,
+		 response("_25._tcp.mx.sec.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false,
+			  NULL),
+		 one(text_rr("_25._tcp.mx.sec.test. IN TLSA 3 1 1 "
+			     "5555555555555555555555555555555555555555555555555555555555555555")),
+		 true, false),
 	     false);
 	feed(x,
-	     with_rrset(&z,
-			response("_mta-sts.sec.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false,
-				 NULL),
-			one(text_rr("_mta-sts.sec.test. IN TXT \"v=STSv1; id=7\"")), true, false),
+	     with_rrset(
+		 &z,
+		 response("_mta-sts.sec.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false, NULL),
+		 one(text_rr("_mta-sts.sec.test. IN TXT \"v=STSv1; id=7\"")), true, false),
 	     false);
 	feed(x,
-	     with_rrset(&z,
-			response("mx.sec.test.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, false, NULL),
-			one(text_rr("mx.sec.test. IN AAAA 2001:db8::80")), true, false),
+	     with_rrset(
+		 &z, response("mx.sec.test.", LDNS_RR_TYPE_AAAA, LDNS_RCODE_NOERROR, false, NULL),
+		 one(text_rr("mx.sec.test. IN AAAA 2001:db8::80")), true, false),
 	     false);
 	assert_int_equal(counter(x->c, "dnssec.retry_kept"), 5);
 	/* the keys arrive: every kept answer validated again, its expectation now DNSSEC */
@@ -984,9 +988,10 @@ static void test_retry_bounds(void **state)
 
 		snprintf(rr, sizeof(rr), "h%d.sec.test. IN A 192.0.2.%d", i, i + 1);
 		feed(x,
-		     with_rrset(&z,
-				response("h.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
-				one(text_rr(rr)), true, false),
+		     with_rrset(
+			 &z,
+			 response("h.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+			 one(text_rr(rr)), true, false),
 		     false);
 	}
 	assert_int_equal(counter(x->c, "dnssec.retry_kept"), 33);
@@ -1021,7 +1026,8 @@ static void test_judge_rrsets(void **state)
 			one(ldns_rr_clone(z.ksk_rr)), true, false),
 	     false);
 	/* a signed TXT first, then twelve signed A RRsets of other owners */
-	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+	p = with_rrset(&z,
+		       response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
 		       one(text_rr("www.sec.test. IN TXT \"x\"")), true, false);
 	for (int i = 0; i < 12; i++) {
 		char rr[64];
@@ -1034,21 +1040,24 @@ static void test_judge_rrsets(void **state)
 	assert_int_equal(x->v.trust, EXPECT_DNSSEC);
 	/* the RRset of the type asked for decides, not the TXT before it: a
 	   tampered A after a good TXT is bogus */
-	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+	p = with_rrset(&z,
+		       response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
 		       one(text_rr("www.sec.test. IN TXT \"x\"")), true, false);
 	p = with_rrset(&z, p, one(text_rr("h0.sec.test. IN A 192.0.2.1")), true, true);
 	feed(x, p, false);
 	assert_string_equal(x->v.status, "bogus");
 	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 1);
 	/* and a good A after a tampered AAAA: bogus raised, the A decides the status */
-	p = with_rrset(&z, response("www2.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+	p = with_rrset(&z,
+		       response("www2.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
 		       one(text_rr("www2.sec.test. IN AAAA 2001:db8::1")), true, true);
 	p = with_rrset(&z, p, one(text_rr("h0.sec.test. IN A 192.0.2.1")), true, false);
 	feed(x, p, false);
 	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 2);
 	assert_string_equal(x->v.status, "secure");
 	/* two bogus RRsets in one answer: one alert */
-	p = with_rrset(&z, response("www3.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+	p = with_rrset(&z,
+		       response("www3.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
 		       one(text_rr("www3.sec.test. IN A 192.0.2.7")), true, true);
 	p = with_rrset(&z, p, one(text_rr("h1.sec.test. IN A 192.0.2.2")), true, true);
 	feed(x, p, false);
@@ -1057,7 +1066,8 @@ static void test_judge_rrsets(void **state)
 	zone_free(&z);
 }
 
-/* Whose AD bit counts: every resolver when none is listed, else the listed ones and the policy files'. */
+/* Whose AD bit counts: every resolver when none is listed, else the listed ones and the policy
+ * files'. */
 static void test_ad_list(void **state)
 {
 	struct correlate_config cfg;
@@ -1117,7 +1127,8 @@ static void test_stripped_once(void **state)
 			one(ldns_rr_clone(z.ksk_rr)), true, false),
 	     false);
 	before = alert_counters(correlate_alerts(x->c))->raised;
-	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+	p = with_rrset(&z,
+		       response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
 		       one(text_rr("www.sec.test. IN A 192.0.2.80")), false, false);
 	p = with_rrset(&z, p, one(text_rr("www.sec.test. IN TXT \"x\"")), false, false);
 	p = with_rrset(&z, p, one(text_rr("w2.sec.test. IN A 192.0.2.81")), false, false);
@@ -1223,7 +1234,8 @@ static void test_keys_persisted(void **state)
 	zone_free(&z);
 }
 
-/* Keys a trusted resolver vouched for with AD=1: only from a NOERROR answer, never an NXDOMAIN's. */
+/* Keys a trusted resolver vouched for with AD=1: only from a NOERROR answer, never an NXDOMAIN's.
+ */
 static void test_keys_vouched_noerror_only(void **state)
 {
 	struct signed_zone z;
@@ -1284,18 +1296,21 @@ static void test_validated_without_ad(void **state)
 			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
 			one(ldns_rr_clone(z.ksk_rr)), true, false),
 	     false);
-	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
+	p = with_rrset(&z,
+		       response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
 		       one(text_rr("www.sec.test. IN A 192.0.2.80")), true, false);
 	feed(x, p, false);
 	assert_string_equal(x->v.status, "secure");
 	x->ts = T0 + SEC(10);
-	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+	p = with_rrset(&z,
+		       response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
 		       one(text_rr("www.sec.test. IN A 192.0.2.80")), true, false);
 	feed(x, p, false);
 	assert_string_equal(x->v.status, "secure");
 	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 0);
 	/* the same answer stripped of its signatures is what is suspect */
-	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+	p = with_rrset(&z,
+		       response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
 		       one(text_rr("www.sec.test. IN A 192.0.2.80")), false, false);
 	feed(x, p, false);
 	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
@@ -1320,7 +1335,8 @@ static ldns_pkt *with_auth(struct signed_zone *z, ldns_pkt *p, ldns_rr_list *rrs
 	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
 		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ldns_rr_list_rr(rrs, i)));
 	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs); i++)
-		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, ldns_rr_clone(ldns_rr_list_rr(sigs, i)));
+		ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY,
+				 ldns_rr_clone(ldns_rr_list_rr(sigs, i)));
 	ldns_rr_list_deep_free(sigs);
 	ldns_key_list_set_key_count(kl, 0);
 	ldns_key_list_free(kl);
@@ -1354,10 +1370,11 @@ static void test_nsec_denial_without_ad(void **state)
 	     false);
 	x->ts = T0 + SEC(10);
 	p = response("www.sec.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, false, NULL);
-	p = with_auth(&z, p,
-		      one(text_rr("sec.test. IN SOA ns.sec.test. h.sec.test. 1 3600 600 86400 300")),
+	p = with_auth(
+	    &z, p, one(text_rr("sec.test. IN SOA ns.sec.test. h.sec.test. 1 3600 600 86400 300")),
+	    false);
+	p = with_auth(&z, p, one(text_rr("www.sec.test. IN NSEC zz.sec.test. A RRSIG NSEC")),
 		      false);
-	p = with_auth(&z, p, one(text_rr("www.sec.test. IN NSEC zz.sec.test. A RRSIG NSEC")), false);
 	feed(x, p, false);
 	assert_string_equal(x->v.status, "secure");
 	assert_int_equal(raised_total(x), 0);
@@ -1511,11 +1528,12 @@ static void test_mx_host_known(void **state)
 	struct dfx *x = dfx_new(false);
 	struct policy_set *ps = policy_set_new();
 	struct mx_errors errs;
-	static const char text[] = "policies:\n"
-				   "  - domain: addr.test\n"
-				   "    mta-sts: {mode: enforce, mx: [mx.addr.test], max_age: 604800}\n"
-				   "    addresses:\n"
-				   "      mx.addr.test: [192.0.2.25]\n";
+	static const char text[] =
+	    "policies:\n"
+	    "  - domain: addr.test\n"
+	    "    mta-sts: {mode: enforce, mx: [mx.addr.test], max_age: 604800}\n"
+	    "    addresses:\n"
+	    "      mx.addr.test: [192.0.2.25]\n";
 
 	(void)state;
 	mx_errors_init(&errs);
@@ -1556,7 +1574,8 @@ static void test_sts_owner_and_policy(void **state)
 }
 
 /* A signed record (RRSIG text, signature not checked: no keys are known). */
-#define FAKE_SIG "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="
+#define FAKE_SIG                                                                                   \
+	"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="
 
 /*
  * The zone an AD=1 answer vouched for is its RRSIG's signer, or the SOA
@@ -1568,16 +1587,17 @@ static void test_sts_owner_and_policy(void **state)
 static void test_ad_zone(void **state)
 {
 	struct dfx *x = dfx_new(true);
-	static const char *const signed_a[] = {
-	    "www.ad.test. IN A 192.0.2.80",
-	    "www.ad.test. IN RRSIG A 13 3 3600 20300101000000 20200101000000 12345 ad.test. " FAKE_SIG,
-	    NULL};
+	static const char *const signed_a[] = {"www.ad.test. IN A 192.0.2.80",
+					       "www.ad.test. IN RRSIG A 13 3 3600 20300101000000 "
+					       "20200101000000 12345 ad.test. " FAKE_SIG,
+					       NULL};
 	static const char *const a[] = {"mail.ad.test. IN A 192.0.2.81", NULL};
 	ldns_pkt *p;
 
 	(void)state;
 	x->query_do = true;
-	feed(x, response("www.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, signed_a), false);
+	feed(x, response("www.ad.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, signed_a),
+	     false);
 	p = response("gone.soa.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, true, NULL);
 	ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY,
 			 text_rr("soa.test. IN SOA ns.soa.test. h.soa.test. 1 3600 600 86400 300"));
@@ -1608,7 +1628,8 @@ static void test_ad_zone(void **state)
 	dfx_free(x);
 }
 
-/* A denial stripped of its NSEC records from a zone this resolver vouched for: one alert, the sensor's own finding. */
+/* A denial stripped of its NSEC records from a zone this resolver vouched for: one alert, the
+ * sensor's own finding. */
 static void test_denial_stripped_once(void **state)
 {
 	struct signed_zone z;
@@ -1711,8 +1732,9 @@ static void test_retry_only_valid(void **state)
 			one(ldns_rr_clone(z.ksk_rr)), true, false),
 	     false);
 	assert_int_equal(counter(x->c, "dnssec.retry_upgraded"), 1);
-	assert_int_equal(expect_get_addrs(correlate_expect(x->c), "mx.sec.test", T0 + SEC(10))->trust,
-			 EXPECT_DNSSEC);
+	assert_int_equal(
+	    expect_get_addrs(correlate_expect(x->c), "mx.sec.test", T0 + SEC(10))->trust,
+	    EXPECT_DNSSEC);
 	assert_int_equal(
 	    expect_get_addrs(correlate_expect(x->c), "bad.sec.test", T0 + SEC(10))->trust,
 	    EXPECT_UNVALIDATED);
@@ -1784,7 +1806,8 @@ static void test_dnssec_guards_evidence(void **state)
 	     false);
 	assert_int_equal(raised_total(x), 0);
 	/* two RRsets stripped, then a forged one: both kinds */
-	p = with_rrset(&z, response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+	p = with_rrset(&z,
+		       response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
 		       one(text_rr("www.sec.test. IN A 192.0.2.80")), false, false);
 	p = with_rrset(&z, p, one(text_rr("www.sec.test. IN TXT \"x\"")), false, false);
 	p = with_rrset(&z, p, one(text_rr("w3.sec.test. IN A 192.0.2.83")), true, true);
@@ -1793,9 +1816,9 @@ static void test_dnssec_guards_evidence(void **state)
 	assert_int_equal(raised(x, KIND_DNSSEC_BOGUS), 1);
 	/* a denial whose NSEC was altered after signing */
 	p = response("none.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL);
-	p = with_auth(&z, p,
-		      one(text_rr("sec.test. IN SOA ns.sec.test. h.sec.test. 1 3600 600 86400 300")),
-		      false);
+	p = with_auth(
+	    &z, p, one(text_rr("sec.test. IN SOA ns.sec.test. h.sec.test. 1 3600 600 86400 300")),
+	    false);
 	p = with_auth(&z, p, one(text_rr("mx.sec.test. IN NSEC zz.sec.test. A RRSIG NSEC")), true);
 	feed(x, p, false);
 	assert_string_equal(x->v.status, "bogus");
@@ -1921,7 +1944,8 @@ static void test_own_judgement_wins(void **state)
 	assert_int_equal(expect_get_addrs(correlate_expect(x->c), "bad.sec.test", T0)->trust,
 			 EXPECT_UNVALIDATED);
 	/* the signed RRset asked for first, an unsigned one of the same type after it */
-	p = with_rrset(&z, response("w2.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
+	p = with_rrset(&z,
+		       response("w2.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
 		       one(text_rr("w2.sec.test. IN A 192.0.2.82")), true, false);
 	p = with_rrset(&z, p, one(text_rr("w3.sec.test. IN A 192.0.2.83")), false, false);
 	feed(x, p, false);
@@ -1943,14 +1967,15 @@ static void test_first_answer_guards(void **state)
 
 	(void)state;
 	put_tlsa(x, "mx.tc.test", EXPECT_DNSSEC, 1);
-	feed(x, response("_25._tcp.mx.tc.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false, NULL),
+	feed(x,
+	     response("_25._tcp.mx.tc.test.", LDNS_RR_TYPE_TLSA, LDNS_RCODE_NOERROR, false, NULL),
 	     true);
 	feed(x, response("_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NXDOMAIN, false, NULL),
 	     true);
 	feed(x,
-	     response("_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false,
-		      (const char *const[]){"_mta-sts.sts.test. IN TXT \"v=STSv1; id=20260101\"",
-					    NULL}),
+	     response(
+		 "_mta-sts.sts.test.", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR, false,
+		 (const char *const[]){"_mta-sts.sts.test. IN TXT \"v=STSv1; id=20260101\"", NULL}),
 	     false);
 	assert_int_equal(raised_total(x), 0);
 	dfx_free(x);
@@ -2131,7 +2156,8 @@ static void test_truncated_denial_not_stripped(void **state)
 	feed(x, response("none.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL), true);
 	assert_int_equal(raised_total(x), 0);
 	/* the same answer whole is stripped */
-	feed(x, response("none.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL), false);
+	feed(x, response("none.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NXDOMAIN, false, NULL),
+	     false);
 	assert_int_equal(raised(x, KIND_DNSSEC_STRIPPED), 1);
 	dfx_free(x);
 	zone_free(&z);
@@ -2210,10 +2236,10 @@ static void test_vouched_answer_trust(void **state)
 		     false);
 		assert_int_equal(counter(x->c, "dnssec.keys_vouched"), (uint64_t)vouched);
 		feed(x,
-		     with_rrset(&z,
-				response("sec.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, vouched,
-					 NULL),
-				one(text_rr("sec.test. IN MX 10 mx.sec.test.")), true, false),
+		     with_rrset(
+			 &z,
+			 response("sec.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, vouched, NULL),
+			 one(text_rr("sec.test. IN MX 10 mx.sec.test.")), true, false),
 		     false);
 		assert_string_equal(x->v.status, "secure");
 		assert_int_equal(x->v.trust, vouched ? EXPECT_RESOLVER_AD : EXPECT_DNSSEC);

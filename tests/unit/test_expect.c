@@ -361,7 +361,6 @@ static void test_restore_trust_mx(void **state)
 	expect_free(st);
 }
 
-
 /* Re-adding an address the host has, or one beyond the cap, leaves the set as it is. */
 static void test_address_merge(void **state)
 {
@@ -503,7 +502,8 @@ static void test_memcap_below_one_entry(void **state)
 	assert_int_equal(c->entries, 0);
 	assert_int_equal(c->bytes, 0);
 	assert_int_equal(c->inserts, 0);
-	/* the MX set and its claim, the addresses (nothing to index then), TLSA, STS, history, restore */
+	/* the MX set and its claim, the addresses (nothing to index then), TLSA, STS, history,
+	 * restore */
 	assert_int_equal(c->memcap_drop, 7);
 	expect_free(st);
 }
@@ -724,7 +724,6 @@ static void test_configured_tlsa_kept(void **state)
 	expect_free(st);
 }
 
-
 static void count_shown(void *arg, const struct expect_fact *f)
 {
 	unsigned *n = arg;
@@ -770,7 +769,6 @@ static void test_clear(void **state)
 	expect_free(st);
 }
 
-
 /* Each change is shown to the observer once, also when an entry grows to hold it. */
 static void test_shown_once(void **state)
 {
@@ -797,7 +795,6 @@ static void test_shown_once(void **state)
 	assert_int_equal(shown, 6);
 	expect_free(st);
 }
-
 
 /* Restored values come back whole: every address, record and name, the resolver that vouched. */
 static void test_restore_values(void **state)
@@ -890,7 +887,6 @@ static void test_restore_values(void **state)
 	expect_free(st);
 }
 
-
 /* Names and addresses nothing was learned about give nothing. */
 static void test_unknown_lookups(void **state)
 {
@@ -916,7 +912,6 @@ static void test_unknown_lookups(void **state)
 	assert_int_equal(expect_domains_of_host(st, "mx1.example.test", T0, d, 2), 1);
 	expect_free(st);
 }
-
 
 /*
  * A server history: asking for it again with create keeps what the
@@ -1009,9 +1004,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_chain_removal),
-	    cmocka_unit_test(test_mx_trust),	  cmocka_unit_test(test_addresses),
-	    cmocka_unit_test(test_tlsa_history),  cmocka_unit_test(test_history),
-	    cmocka_unit_test(test_memcap),	  cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_mx_trust),
+	    cmocka_unit_test(test_addresses),
+	    cmocka_unit_test(test_tlsa_history),
+	    cmocka_unit_test(test_history),
+	    cmocka_unit_test(test_memcap),
+	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_restore_trust),
 	    cmocka_unit_test(test_restore_trust_mx),
 	    cmocka_unit_test(test_address_merge),

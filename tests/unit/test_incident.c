@@ -323,8 +323,10 @@ static void test_long_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_retries_merge), cmocka_unit_test(test_window_closes),
-	    cmocka_unit_test(test_smtp_joins),	  cmocka_unit_test(test_not_grouped),
+	    cmocka_unit_test(test_retries_merge),
+	    cmocka_unit_test(test_window_closes),
+	    cmocka_unit_test(test_smtp_joins),
+	    cmocka_unit_test(test_not_grouped),
 	    cmocka_unit_test(test_bounded),
 	    cmocka_unit_test(test_room_kept),
 	    cmocka_unit_test(test_lru_evicted),

@@ -2491,8 +2491,8 @@ static void test_shared_mx_named(void **state)
 		mail_correlate_rcpt(x->c, &x->mf, "shared.test", T0, out(x));
 		assert_int_equal(raised(x, KIND_MX_REDIRECT), 1);
 		assert_true(eve_has(x, "\"expected_mx\":[\"mx.shared.test\"]"));
-		assert_int_equal(eve_has(x, "\"learned_from\":\"sensor B via redis: DNS MX answer\""),
-				 i == 0);
+		assert_int_equal(
+		    eve_has(x, "\"learned_from\":\"sensor B via redis: DNS MX answer\""), i == 0);
 		assert_int_equal(eve_has(x, "\"learned_from\""), i == 0);
 		state_close(st);
 		fx_free(x);

@@ -360,7 +360,8 @@ static void test_pattern_str(void **state)
 	assert_string_equal(mtasts_pattern_str(&p, buf, sizeof(buf)), "*.example.test");
 	assert_true(mtasts_pattern_parse("mx.example.test", 15, MX_SYNTAX_MTASTS, &p, &why));
 	assert_string_equal(mtasts_pattern_str(&p, buf, sizeof(buf)), "mx.example.test");
-	assert_true(mtasts_pattern_parse(".example.test", 13, MX_SYNTAX_STARTTLS_EVERYWHERE, &p, &why));
+	assert_true(
+	    mtasts_pattern_parse(".example.test", 13, MX_SYNTAX_STARTTLS_EVERYWHERE, &p, &why));
 	assert_string_equal(mtasts_pattern_str(&p, buf, sizeof(buf)), ".example.test");
 }
 
@@ -404,18 +405,17 @@ static void test_text_extension_names(void **state)
 	assert_false(mtasts_policy_mx_match(&p, "other.test"));
 	mtasts_policy_free(&p);
 
-	assert_int_equal(parse_exact("version: STSv1\nversion: STSv2\nmode: none\nmax_age: 1\n",
-				     &p, &errs),
-			 1);
+	assert_int_equal(
+	    parse_exact("version: STSv1\nversion: STSv2\nmode: none\nmax_age: 1\n", &p, &errs), 1);
 	assert_string_equal(mx_errors_get(&errs, 0),
 			    "p.txt:2:1: MTA-STS field 'version' given twice (first at line 1)");
-	assert_int_equal(parse_exact("version: STSv1\nmode: none\nmax_age: 00000000001\n", &p, &errs),
-			 1);
+	assert_int_equal(
+	    parse_exact("version: STSv1\nmode: none\nmax_age: 00000000001\n", &p, &errs), 1);
 	assert_string_equal(mx_errors_get(&errs, 0),
 			    "p.txt:3:10: bad MTA-STS max_age '00000000001' (0..31557600 seconds)");
-	assert_int_equal(parse_exact("version: STSv1\nmode: none\nmax_age: 31557600\nmode: none\n",
-				     &p, &errs),
-			 1);
+	assert_int_equal(
+	    parse_exact("version: STSv1\nmode: none\nmax_age: 31557600\nmode: none\n", &p, &errs),
+	    1);
 	assert_string_equal(mx_errors_get(&errs, 0),
 			    "p.txt:4:1: MTA-STS field 'mode' given twice (first at line 2)");
 }
@@ -475,12 +475,18 @@ static void test_host_characters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rfc_wildcard),   cmocka_unit_test(test_exact),
-	    cmocka_unit_test(test_suffix),	   cmocka_unit_test(test_bad_patterns),
-	    cmocka_unit_test(test_host_normalize), cmocka_unit_test(test_mode),
-	    cmocka_unit_test(test_text_good_crlf), cmocka_unit_test(test_text_good_lf_extensions),
-	    cmocka_unit_test(test_text_bad),	   cmocka_unit_test(test_text_limits),
-	    cmocka_unit_test(test_text_fields),	   cmocka_unit_test(test_pattern_str),
+	    cmocka_unit_test(test_rfc_wildcard),
+	    cmocka_unit_test(test_exact),
+	    cmocka_unit_test(test_suffix),
+	    cmocka_unit_test(test_bad_patterns),
+	    cmocka_unit_test(test_host_normalize),
+	    cmocka_unit_test(test_mode),
+	    cmocka_unit_test(test_text_good_crlf),
+	    cmocka_unit_test(test_text_good_lf_extensions),
+	    cmocka_unit_test(test_text_bad),
+	    cmocka_unit_test(test_text_limits),
+	    cmocka_unit_test(test_text_fields),
+	    cmocka_unit_test(test_pattern_str),
 	    cmocka_unit_test(test_text_extension_names),
 	    cmocka_unit_test(test_suffix_empty_labels),
 	    cmocka_unit_test(test_host_characters),

@@ -412,18 +412,19 @@ static void test_starttls_everywhere(void **state)
  */
 static void test_alias_in_alias(void **state)
 {
-	static const char list[] = "{\n"
-				   "  \"policy-aliases\": {\n"
-				   "    \"good\": {\"mode\": \"enforce\", \"mxs\": [\".good.example\"]},\n"
-				   "    \"bad\": {\"mode\": \"enforce\", \"mxs\": [\".bad.example\"],\n"
-				   "            \"policy-alias\": \"good\"}\n"
-				   "  },\n"
-				   "  \"policies\": {\n"
-				   "    \"a.example\": {\"policy-alias\": \"bad\"},\n"
-				   "    \"b.example\": {\"policy-alias\": \"good\"},\n"
-				   "    \"c.example\": {\"policy-alias\": \"bad\"}\n"
-				   "  }\n"
-				   "}\n";
+	static const char list[] =
+	    "{\n"
+	    "  \"policy-aliases\": {\n"
+	    "    \"good\": {\"mode\": \"enforce\", \"mxs\": [\".good.example\"]},\n"
+	    "    \"bad\": {\"mode\": \"enforce\", \"mxs\": [\".bad.example\"],\n"
+	    "            \"policy-alias\": \"good\"}\n"
+	    "  },\n"
+	    "  \"policies\": {\n"
+	    "    \"a.example\": {\"policy-alias\": \"bad\"},\n"
+	    "    \"b.example\": {\"policy-alias\": \"good\"},\n"
+	    "    \"c.example\": {\"policy-alias\": \"bad\"}\n"
+	    "  }\n"
+	    "}\n";
 	struct policy_set *s = policy_set_new();
 	struct mx_errors errs;
 	const struct policy *p;
@@ -556,10 +557,11 @@ static void test_lookup_limits(void **state)
 /* One address named by two MX hosts of one policy: both refs, by host name. */
 static void test_addr_refs_order(void **state)
 {
-	struct policy_set *s = load_text("policies:\n"
-					 "  - domain: order.test\n"
-					 "    addresses: {mxb.order.test: 192.0.2.5, mxa.order.test: "
-					 "192.0.2.5, mxc.order.test: 192.0.2.5}\n");
+	struct policy_set *s =
+	    load_text("policies:\n"
+		      "  - domain: order.test\n"
+		      "    addresses: {mxb.order.test: 192.0.2.5, mxa.order.test: "
+		      "192.0.2.5, mxc.order.test: 192.0.2.5}\n");
 	struct policy_addr_ref refs[4];
 	struct mx_addr a;
 
@@ -575,15 +577,14 @@ static void test_addr_refs_order(void **state)
 /* Each DANE mode by name; a TLSA entry whose host is bad loads no record. */
 static void test_dane_modes_and_bad_tlsa_host(void **state)
 {
-	static const char text[] =
-	    "policies:\n"
-	    "  - {domain: a.test, dane: auto}\n"
-	    "  - {domain: b.test, dane: none}\n"
-	    "  - {domain: c.test, dane: required}\n"
-	    "  - domain: d.test\n"
-	    "    tlsa:\n"
-	    "      - {host: bad_host.d.test, records: [\"2 0 0 01\"]}\n"
-	    "      - {host: mx.d.test, records: [\"2 0 0 02\"]}\n";
+	static const char text[] = "policies:\n"
+				   "  - {domain: a.test, dane: auto}\n"
+				   "  - {domain: b.test, dane: none}\n"
+				   "  - {domain: c.test, dane: required}\n"
+				   "  - domain: d.test\n"
+				   "    tlsa:\n"
+				   "      - {host: bad_host.d.test, records: [\"2 0 0 01\"]}\n"
+				   "      - {host: mx.d.test, records: [\"2 0 0 02\"]}\n";
 	struct policy_set *s = policy_set_new();
 	struct mx_errors errs;
 	const struct policy_tlsa *t[2];
@@ -664,7 +665,8 @@ static void test_mx_pattern_limit(void **state)
 			assert_int_equal(mx_errors_count(&errs), 1);
 			assert_string_equal(mx_errors_get(&errs, 0),
 					    "lim.yaml:6:5: more than 256 patterns in 'mx'");
-			assert_false(policy_mx_allowed(policy_find(s, "lim1.test"), "mx1.lim.test"));
+			assert_false(
+			    policy_mx_allowed(policy_find(s, "lim1.test"), "mx1.lim.test"));
 		}
 	}
 	free(text);
@@ -706,7 +708,8 @@ static void test_policy_file_names(void **state)
 	snprintf(path, sizeof(path), "%s/missing.test.txt", dir);
 	assert_false(policy_load_file(s, path, &errs));
 	assert_int_equal(mx_errors_count(&errs), 1);
-	assert_non_null(strstr(mx_errors_get(&errs, 0), "missing.test.txt: cannot open: No such file"));
+	assert_non_null(
+	    strstr(mx_errors_get(&errs, 0), "missing.test.txt: cannot open: No such file"));
 	assert_int_equal(policy_set_count(s), 0);
 
 	write_file(dir, "cwd.test.txt", body);
@@ -768,8 +771,9 @@ static void test_odd_keys_and_syntax(void **state)
 	mx_errors_init(&errs);
 	assert_false(policy_load_buffer(s, "top.yaml", top, strlen(top), NULL, &errs));
 	assert_int_equal(mx_errors_count(&errs), 1);
-	assert_string_equal(mx_errors_get(&errs, 0),
-			    "top.yaml:1:3: wrong type for 'key': expected a scalar, got a sequence");
+	assert_string_equal(
+	    mx_errors_get(&errs, 0),
+	    "top.yaml:1:3: wrong type for 'key': expected a scalar, got a sequence");
 	mx_errors_init(&errs);
 	assert_false(policy_load_buffer(s, "alias.yaml", alias, strlen(alias), NULL, &errs));
 	assert_int_equal(mx_errors_count(&errs), 2);

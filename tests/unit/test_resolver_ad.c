@@ -339,10 +339,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_prefixes),	    cmocka_unit_test(test_decision),
 	    cmocka_unit_test(test_walk_and_expiry), cmocka_unit_test(test_bound),
-	    cmocka_unit_test(test_insert_iterate),
-	    cmocka_unit_test(test_new_refused),
-	    cmocka_unit_test(test_long_zone),
-	    cmocka_unit_test(test_recency_order),
+	    cmocka_unit_test(test_insert_iterate),  cmocka_unit_test(test_new_refused),
+	    cmocka_unit_test(test_long_zone),	    cmocka_unit_test(test_recency_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -578,8 +578,9 @@ static void test_load_dir_names(void **state)
 	assert_false(rules_load_dir(&rs, ps, dir, &errs));
 	assert_int_equal(mx_errors_count(&errs), 2);
 	assert_non_null(strstr(mx_errors_get(&errs, 0), "/m.yaml:2:1: YAML syntax error"));
-	assert_non_null(strstr(mx_errors_get(&errs, 1),
-			       "/z.yaml:1:16: duplicate rule for kind 'ehlo-downgrade' (first at "));
+	assert_non_null(
+	    strstr(mx_errors_get(&errs, 1),
+		   "/z.yaml:1:16: duplicate rule for kind 'ehlo-downgrade' (first at "));
 	assert_non_null(strstr(mx_errors_get(&errs, 1), "/a.yml:1:9)"));
 	assert_int_equal(rules_get(&rs, RULE_EHLO_DOWNGRADE)->severity, 4);
 	assert_int_equal(rules_get(&rs, RULE_MX_REDIRECT)->severity, 4);
@@ -625,10 +626,14 @@ static void test_load_doc_result(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_builtin_table),    cmocka_unit_test(test_default_file_is_builtin),
-	    cmocka_unit_test(test_override_fields),  cmocka_unit_test(test_knobs),
-	    cmocka_unit_test(test_tls_floor_values), cmocka_unit_test(test_whole_set_checks),
-	    cmocka_unit_test(test_load_dir),	     cmocka_unit_test(test_fixtures),
+	    cmocka_unit_test(test_builtin_table),
+	    cmocka_unit_test(test_default_file_is_builtin),
+	    cmocka_unit_test(test_override_fields),
+	    cmocka_unit_test(test_knobs),
+	    cmocka_unit_test(test_tls_floor_values),
+	    cmocka_unit_test(test_whole_set_checks),
+	    cmocka_unit_test(test_load_dir),
+	    cmocka_unit_test(test_fixtures),
 	    cmocka_unit_test(test_out_of_range_lookups),
 	    cmocka_unit_test(test_sid_lookup_partial_set),
 	    cmocka_unit_test(test_document_edges),

@@ -349,8 +349,10 @@ static void test_more_facts(void **unused)
 	/* no store attached: nothing to poll */
 	assert_int_equal(correlate_poll_state(c, 10), 0);
 	correlate_flush_state(c);
-	put(st, STATE_STS, "sts.test", "{\"trust\":\"dnssec\",\"id\":\"abc\",\"sightings\":2,\"expires_us\":1800000600000000,\"last_seen_us\":1800000000000000}", T0,
-	    T0 + SEC(600));
+	put(st, STATE_STS, "sts.test",
+	    "{\"trust\":\"dnssec\",\"id\":\"abc\",\"sightings\":2,\"expires_us\":1800000600000000,"
+	    "\"last_seen_us\":1800000000000000}",
+	    T0, T0 + SEC(600));
 	put(st, STATE_STS, "noid.test", "{\"trust\":\"dnssec\"}", T0, T0 + SEC(600));
 	put(st, STATE_STS, "notrust.test", "{\"trust\":\"nonsense\",\"id\":\"x\"}", T0,
 	    T0 + SEC(600));
@@ -361,8 +363,8 @@ static void test_more_facts(void **unused)
 	    T0 + SEC(600));
 	put(st, STATE_RESOLVER_AD, "lonely.test", "{\"last_us\":1}", T0, T0 + SEC(600));
 	put(st, STATE_RESOLVER_AD, "never.test 192.0.2.53", "{\"last_us\":0}", T0, T0 + SEC(600));
-	put(st, STATE_DNSKEY, "vouched.test", "{\"expires_us\":1,\"vouched_by\":\"nope\",\"rrs\":[]}",
-	    T0, T0 + SEC(600));
+	put(st, STATE_DNSKEY, "vouched.test",
+	    "{\"expires_us\":1,\"vouched_by\":\"nope\",\"rrs\":[]}", T0, T0 + SEC(600));
 	state_sync(st);
 	state_close(st);
 	st = open_store(0);
@@ -398,9 +400,9 @@ static void test_dnssec_and_handled_facts(void **unused)
 	struct state *st = open_store(0);
 	unsigned handled = 0;
 	char err[256];
-	static const char key[] =
-	    "sec.test. 3600 IN DNSKEY 257 3 13 "
-	    "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==";
+	static const char key[] = "sec.test. 3600 IN DNSKEY 257 3 13 "
+				  "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
+				  "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==";
 	char value[512];
 
 	(void)unused;
@@ -469,7 +471,6 @@ static void test_non_ascii_name_not_written(void **unused)
 	state_close(st);
 	correlate_free(c);
 }
-
 
 /* Like put, with the source a fact travels with (another sensor's name). */
 static void put_from(struct state *st, enum state_kind k, const char *key, const char *value,
@@ -602,7 +603,8 @@ static void test_values_as_stored(void **unused)
 	assert_true(correlate_load_state(c, st, err, sizeof(err)));
 	assert_int_equal(state_counters(st)->load_rejected, 0);
 	{
-		const struct expect_mxset *m = expect_get_mx(correlate_expect(c), "example.test", T0);
+		const struct expect_mxset *m =
+		    expect_get_mx(correlate_expect(c), "example.test", T0);
 		const struct expect_tlsa *t;
 		bool live;
 
@@ -625,7 +627,6 @@ static void test_values_as_stored(void **unused)
 	correlate_free(c);
 }
 
-
 struct fact_case {
 	enum state_kind kind;
 	const char *key, *value;
@@ -639,50 +640,113 @@ struct fact_case {
 
 /* Stored facts another sensor or an older sensor may have written: each used or refused whole. */
 static const struct fact_case fact_cases[] = {
-    {STATE_MX, "ad.test", "{\"trust\":\"resolver-ad\",\"resolver\":\"192.0.2.53\",\"expires_us\":1800000600000000,\"mx\":[[10,\"mx.ad.test\"]]}", true},
-    {STATE_MX, "noresolver.test", "{\"trust\":\"resolver-ad\",\"expires_us\":1800000600000000,\"mx\":[[10,\"mx.ad.test\"]]}", false},
-    {STATE_MX, "badresolver.test", "{\"trust\":\"resolver-ad\",\"resolver\":\"nope\",\"expires_us\":1800000600000000,\"mx\":[]}", false},
-    {STATE_MX, "conf.test", "{\"trust\":\"policy-file\",\"expires_us\":1800000600000000,\"mx\":[]}", true},
-    {STATE_MX, "hist.test", "{\"trust\":\"history\",\"expires_us\":1800000600000000,\"mx\":[]}", true},
-    {STATE_MX, "unknown.test", "{\"trust\":\"unknown\",\"expires_us\":1800000600000000,\"mx\":[]}", false},
+    {STATE_MX, "ad.test",
+     "{\"trust\":\"resolver-ad\",\"resolver\":\"192.0.2.53\",\"expires_us\":1800000600000000,"
+     "\"mx\":[[10,\"mx.ad.test\"]]}",
+     true},
+    {STATE_MX, "noresolver.test",
+     "{\"trust\":\"resolver-ad\",\"expires_us\":1800000600000000,\"mx\":[[10,\"mx.ad.test\"]]}",
+     false},
+    {STATE_MX, "badresolver.test",
+     "{\"trust\":\"resolver-ad\",\"resolver\":\"nope\",\"expires_us\":1800000600000000,\"mx\":[]}",
+     false},
+    {STATE_MX, "conf.test", "{\"trust\":\"policy-file\",\"expires_us\":1800000600000000,\"mx\":[]}",
+     true},
+    {STATE_MX, "hist.test", "{\"trust\":\"history\",\"expires_us\":1800000600000000,\"mx\":[]}",
+     true},
+    {STATE_MX, "unknown.test", "{\"trust\":\"unknown\",\"expires_us\":1800000600000000,\"mx\":[]}",
+     false},
     {STATE_MX, "notrust.test", "{\"expires_us\":1800000600000000,\"mx\":[]}", false},
     {STATE_MX, "noarray.test", "{\"trust\":\"dnssec\",\"mx\":{}}", false},
     {STATE_MX, "numhost.test", "{\"trust\":\"dnssec\",\"mx\":[[10,5]]}", false},
-    {STATE_MX, "many.test", "{\"trust\":\"dnssec\",\"mx\":[[1,\"a\"],[2,\"a\"],[3,\"a\"],[4,\"a\"],[5,\"a\"],[6,\"a\"],[7,\"a\"],[8,\"a\"],[9,\"a\"],[10,\"a\"],[11,\"a\"],[12,\"a\"],[13,\"a\"],[14,\"a\"],[15,\"a\"],[16,\"a\"],[17,\"a\"]]}", false},
-    {STATE_MX, "sixteen.test", "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"mx\":[[1,\"a\"],[2,\"a\"],[3,\"a\"],[4,\"a\"],[5,\"a\"],[6,\"a\"],[7,\"a\"],[8,\"a\"],[9,\"a\"],[10,\"a\"],[11,\"a\"],[12,\"a\"],[13,\"a\"],[14,\"a\"],[15,\"a\"],[16,\"a\"]]}", true},
-    {STATE_ADDRS, "two.test", "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"addrs\":[\"192.0.2.1\",\"2001:db8::1\"]}", true},
+    {STATE_MX, "many.test",
+     "{\"trust\":\"dnssec\",\"mx\":[[1,\"a\"],[2,\"a\"],[3,\"a\"],[4,\"a\"],[5,\"a\"],[6,\"a\"],[7,"
+     "\"a\"],[8,\"a\"],[9,\"a\"],[10,\"a\"],[11,\"a\"],[12,\"a\"],[13,\"a\"],[14,\"a\"],[15,\"a\"],"
+     "[16,\"a\"],[17,\"a\"]]}",
+     false},
+    {STATE_MX, "sixteen.test",
+     "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"mx\":[[1,\"a\"],[2,\"a\"],[3,\"a\"],["
+     "4,\"a\"],[5,\"a\"],[6,\"a\"],[7,\"a\"],[8,\"a\"],[9,\"a\"],[10,\"a\"],[11,\"a\"],[12,\"a\"],["
+     "13,\"a\"],[14,\"a\"],[15,\"a\"],[16,\"a\"]]}",
+     true},
+    {STATE_ADDRS, "two.test",
+     "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"addrs\":[\"192.0.2.1\",\"2001:db8::"
+     "1\"]}",
+     true},
     {STATE_ADDRS, "noaddrs.test", "{\"trust\":\"dnssec\"}", false},
     {STATE_ADDRS, "notrust-a.test", "{\"addrs\":[]}", false},
     {STATE_ADDRS, "numaddr.test", "{\"trust\":\"dnssec\",\"addrs\":[1]}", false},
     {STATE_ADDRS, "badaddr.test", "{\"trust\":\"dnssec\",\"addrs\":[\"192.0.2.300\"]}", false},
-    {STATE_ADDRS, "manyaddrs.test", "{\"trust\":\"dnssec\",\"addrs\":[\"192.0.2.1\",\"192.0.2.2\",\"192.0.2.3\",\"192.0.2.4\",\"192.0.2.5\",\"192.0.2.6\",\"192.0.2.7\",\"192.0.2.8\",\"192.0.2.9\",\"192.0.2.10\",\"192.0.2.11\",\"192.0.2.12\",\"192.0.2.13\",\"192.0.2.14\",\"192.0.2.15\",\"192.0.2.16\",\"192.0.2.17\"]}", false},
-    {STATE_TLSA, "full.test:25", "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"last_seen_us\":1800000000000000,\"records\":[[3,1,1,\"" HEX64 "\"]]}", true},
-    {STATE_TLSA, "long.test:25", "{\"trust\":\"dnssec\",\"records\":[[3,1,1,\"" HEX64 "00\"]]}", false},
+    {STATE_ADDRS, "manyaddrs.test",
+     "{\"trust\":\"dnssec\",\"addrs\":[\"192.0.2.1\",\"192.0.2.2\",\"192.0.2.3\",\"192.0.2.4\","
+     "\"192.0.2.5\",\"192.0.2.6\",\"192.0.2.7\",\"192.0.2.8\",\"192.0.2.9\",\"192.0.2.10\",\"192.0."
+     "2.11\",\"192.0.2.12\",\"192.0.2.13\",\"192.0.2.14\",\"192.0.2.15\",\"192.0.2.16\",\"192.0.2."
+     "17\"]}",
+     false},
+    {STATE_TLSA, "full.test:25",
+     "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"last_seen_us\":1800000000000000,"
+     "\"records\":[[3,1,1,\"" HEX64 "\"]]}",
+     true},
+    {STATE_TLSA, "long.test:25", "{\"trust\":\"dnssec\",\"records\":[[3,1,1,\"" HEX64 "00\"]]}",
+     false},
     {STATE_TLSA, "odd.test:25", "{\"trust\":\"dnssec\",\"records\":[[3,1,1,\"abc\"]]}", false},
     {STATE_TLSA, "nothex.test:25", "{\"trust\":\"dnssec\",\"records\":[[3,1,1,\"zz\"]]}", false},
     {STATE_TLSA, "numdata.test:25", "{\"trust\":\"dnssec\",\"records\":[[3,1,1,7]]}", false},
     {STATE_TLSA, "norecords.test:25", "{\"trust\":\"dnssec\"}", false},
     {STATE_TLSA, "notrust-t.test:25", "{\"records\":[]}", false},
-    {STATE_TLSA, "nine.test:25", "{\"trust\":\"dnssec\",\"records\":[[3,1,1,\"\"],[3,1,1,\"\"],[3,1,1,\"\"],[3,1,1,\"\"],[3,1,1,\"\"],[3,1,1,\"\"],[3,1,1,\"\"],[3,1,1,\"\"],[3,1,1,\"\"]]}", false},
-    {STATE_TLSA, "eight.test:25", "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"last_seen_us\":1800000000000000,\"records\":[[3,1,1,\"01\"],[3,1,1,\"02\"],[3,1,1,\"03\"],[3,1,1,\"04\"],[3,1,1,\"05\"],[3,1,1,\"06\"],[3,1,1,\"07\"],[3,1,1,\"08\"]]}", true},
-    {STATE_HISTORY, "192.0.2.25", "{\"sessions\":3,\"last_seen_us\":1800000000000000,\"spki_sha256\":[\"" SPKI "\",\"" SPKI "\"]}", true},
-    {STATE_HISTORY, "192.0.2.26", "{\"sessions\":3,\"spki_sha256\":[\"" SPKI "\",\"" SPKI "\",\"" SPKI "\",\"" SPKI "\",\"" SPKI "\"]}", false},
+    {STATE_TLSA, "nine.test:25",
+     "{\"trust\":\"dnssec\",\"records\":[[3,1,1,\"\"],[3,1,1,\"\"],[3,1,1,\"\"],[3,1,1,\"\"],[3,1,"
+     "1,\"\"],[3,1,1,\"\"],[3,1,1,\"\"],[3,1,1,\"\"],[3,1,1,\"\"]]}",
+     false},
+    {STATE_TLSA, "eight.test:25",
+     "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"last_seen_us\":1800000000000000,"
+     "\"records\":[[3,1,1,\"01\"],[3,1,1,\"02\"],[3,1,1,\"03\"],[3,1,1,\"04\"],[3,1,1,\"05\"],[3,1,"
+     "1,\"06\"],[3,1,1,\"07\"],[3,1,1,\"08\"]]}",
+     true},
+    {STATE_HISTORY, "192.0.2.25",
+     "{\"sessions\":3,\"last_seen_us\":1800000000000000,\"spki_sha256\":[\"" SPKI "\",\"" SPKI
+     "\"]}",
+     true},
+    {STATE_HISTORY, "192.0.2.26",
+     "{\"sessions\":3,\"spki_sha256\":[\"" SPKI "\",\"" SPKI "\",\"" SPKI "\",\"" SPKI "\",\"" SPKI
+     "\"]}",
+     false},
     {STATE_HISTORY, "192.0.2.27", "{\"sessions\":3,\"spki_sha256\":[7]}", false},
     {STATE_HISTORY, "192.0.2.28", "{\"sessions\":3,\"spki_sha256\":[\"abab\"]}", false},
-    {STATE_HISTORY, "192.0.2.29", "{\"sessions\":3,\"spki_sha256\":[\"zz00000000000000000000000000000000000000000000000000000000000000\"]}", false},
+    {STATE_HISTORY, "192.0.2.29",
+     "{\"sessions\":3,\"spki_sha256\":["
+     "\"zz00000000000000000000000000000000000000000000000000000000000000\"]}",
+     false},
     {STATE_HISTORY, "not-an-address", "{\"sessions\":3}", false},
     {STATE_HOSTS_OF_ADDR, "192.0.2.1", "{\"names\":[\"two.test\"]}", true},
     {STATE_HOSTS_OF_ADDR, "nowhere", "{\"names\":[\"two.test\"]}", false},
     {STATE_HOSTS_OF_ADDR, "192.0.2.2", "{\"names\":\"two.test\"}", false},
     {STATE_HOSTS_OF_ADDR, "192.0.2.3", "{\"names\":[3]}", false},
-    {STATE_HOSTS_OF_ADDR, "192.0.2.4", "{\"names\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]}", false},
-    {STATE_MX_CLAIMS, "mx.ad.test", "{\"names\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\"]}", true},
+    {STATE_HOSTS_OF_ADDR, "192.0.2.4",
+     "{\"names\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]}", false},
+    {STATE_MX_CLAIMS, "mx.ad.test", "{\"names\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\"]}",
+     true},
     {STATE_MX_CLAIMS, "nonames.test", "{}", false},
     {STATE_DNSKEY, "norrs.test", "{\"expires_us\":1800000600000000}", false},
-    {STATE_DNSKEY, "v.test", "{\"expires_us\":1800000600000000,\"vouched_by\":\"198.51.100.53\",\"rrs\":[\"v.test. 3600 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\"]}", false},
-    {STATE_DNSKEY, "w.test", "{\"expires_us\":1800000600000000,\"vouched_by\":\"192.0.2.53\",\"rrs\":[\"w.test. 3600 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\"]}", true},
-    {STATE_DNSKEY, "x.test", "{\"expires_us\":1800000600000000,\"vouched_by\":\"192.0.2.53\",\"rrs\":[\"x.test. 3600 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\"]}", true},
-    {STATE_DS, "usable.test", "{\"expires_us\":1800000600000000,\"usable\":true,\"rrs\":[\"usable.test. 3600 IN DS 2371 13 2 1F987CC6583E92DF0890718C42B9AC3EDDA4A62F0D1F2D6CC25ED9D5F4B8F9A0\"]}", true},
+    {STATE_DNSKEY, "v.test",
+     "{\"expires_us\":1800000600000000,\"vouched_by\":\"198.51.100.53\",\"rrs\":[\"v.test. 3600 IN "
+     "DNSKEY 257 3 13 "
+     "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\"]}",
+     false},
+    {STATE_DNSKEY, "w.test",
+     "{\"expires_us\":1800000600000000,\"vouched_by\":\"192.0.2.53\",\"rrs\":[\"w.test. 3600 IN "
+     "DNSKEY 257 3 13 "
+     "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\"]}",
+     true},
+    {STATE_DNSKEY, "x.test",
+     "{\"expires_us\":1800000600000000,\"vouched_by\":\"192.0.2.53\",\"rrs\":[\"x.test. 3600 IN "
+     "DNSKEY 257 3 13 "
+     "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\"]}",
+     true},
+    {STATE_DS, "usable.test",
+     "{\"expires_us\":1800000600000000,\"usable\":true,\"rrs\":[\"usable.test. 3600 IN DS 2371 13 "
+     "2 1F987CC6583E92DF0890718C42B9AC3EDDA4A62F0D1F2D6CC25ED9D5F4B8F9A0\"]}",
+     true},
 };
 
 /* Each stored fact is used whole or refused and counted, whatever another sensor wrote. */
@@ -787,19 +851,24 @@ static void test_learned_from_other_sensor(void **unused)
 
 	(void)unused;
 	put_from(st, STATE_MX, "shared.test",
-		 "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"mx\":[[10,\"mx.shared.test\"]]}",
+		 "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"mx\":[[10,\"mx.shared."
+		 "test\"]]}",
 		 "sensor B via redis: DNS MX answer");
 	put_from(st, STATE_TLSA, "mx.shared.test:25",
-		 "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"last_seen_us\":1800000000000000,\"records\":[[3,1,1,\"ab\"]]}",
+		 "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"last_seen_us\":"
+		 "1800000000000000,\"records\":[[3,1,1,\"ab\"]]}",
 		 "sensor B via redis: DNS TLSA answer");
-	put_from(st, STATE_ADDRS, "mx.shared.test",
-		 "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"addrs\":[\"192.0.2.25\"]}",
-		 "sensor B via redis: DNS A/AAAA answer");
-	put_from(st, STATE_MX, "own.test",
-		 "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"mx\":[[10,\"mx.own.test\"]]}",
-		 "DNS MX answer");
+	put_from(
+	    st, STATE_ADDRS, "mx.shared.test",
+	    "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"addrs\":[\"192.0.2.25\"]}",
+	    "sensor B via redis: DNS A/AAAA answer");
+	put_from(
+	    st, STATE_MX, "own.test",
+	    "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"mx\":[[10,\"mx.own.test\"]]}",
+	    "DNS MX answer");
 	put_from(st, STATE_TLSA, "mx.own.test:25",
-		 "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"last_seen_us\":1800000000000000,\"records\":[[3,1,1,\"ab\"]]}",
+		 "{\"trust\":\"dnssec\",\"expires_us\":1800000600000000,\"last_seen_us\":"
+		 "1800000000000000,\"records\":[[3,1,1,\"ab\"]]}",
 		 "sensorless");
 	state_sync(st);
 	state_close(st);
@@ -896,7 +965,6 @@ static void test_link_without_store(void **unused)
 	free(s);
 	correlate_free(c);
 }
-
 
 /* A name with a control character is not written (the JSON value would not be valid). */
 static void test_control_char_name_not_written(void **unused)
