@@ -445,6 +445,15 @@ static ldns_rr_list *one(ldns_rr *r)
 	return l;
 }
 
+/* Feeds the zone's DNSKEY RRset, signed, in an answer with AD=ad. */
+static void feed_keys(struct dfx *x, struct signed_zone *z, bool ad)
+{
+	feed(x,
+	     with_rrset(z, response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, ad, NULL),
+			one(ldns_rr_clone(z->ksk_rr)), true, false),
+	     false);
+}
+
 static void test_dnssec_kinds(void **state)
 {
 	struct signed_zone z;
@@ -455,11 +464,7 @@ static void test_dnssec_kinds(void **state)
 	x = dfx_new_anchor(false, z.anchor);
 	/* the zone's keys, signed: validated, the zone is known to be signed */
 	x->query_do = true;
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, false);
 	assert_string_equal(x->v.status, "secure");
 	/* a signed answer: secure, nothing raised */
 	feed(x,
@@ -958,11 +963,7 @@ static void test_retry(void **state)
 	assert_int_equal(counter(x->c, "dnssec.retry_kept"), 5);
 	/* the keys arrive: every kept answer validated again, its expectation now DNSSEC */
 	x->ts = T0 + SEC(10);
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, false);
 	assert_int_equal(counter(x->c, "dnssec.retry_upgraded"), 5);
 	assert_int_equal(counter(x->c, "dnssec.retry_dropped"), 0);
 	a = expect_get_addrs(correlate_expect(x->c), "mx.sec.test", T0 + SEC(10));
@@ -998,11 +999,7 @@ static void test_retry_bounds(void **state)
 	assert_int_equal(counter(x->c, "dnssec.retry_dropped"), 1);
 	/* the keys come 61 s later: too late for every kept answer */
 	x->ts = T0 + SEC(61);
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, false);
 	assert_int_equal(counter(x->c, "dnssec.retry_upgraded"), 0);
 	assert_int_equal(counter(x->c, "dnssec.retry_dropped"), 33);
 	dfx_free(x);
@@ -1020,11 +1017,7 @@ static void test_judge_rrsets(void **state)
 	zone_new(&z);
 	x = dfx_new_anchor(false, z.anchor);
 	x->query_do = true;
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, false);
 	/* a signed TXT first, then twelve signed A RRsets of other owners */
 	p = with_rrset(&z,
 		       response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
@@ -1121,11 +1114,7 @@ static void test_stripped_once(void **state)
 	zone_new(&z);
 	x = dfx_new_anchor(false, z.anchor);
 	x->query_do = true;
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, false);
 	before = alert_counters(correlate_alerts(x->c))->raised;
 	p = with_rrset(&z,
 		       response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
@@ -1209,11 +1198,7 @@ static void test_keys_persisted(void **state)
 	st = state_open(path, &cfg, err, sizeof(err));
 	assert_non_null(st);
 	correlate_attach_state(x->c, st);
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, false);
 	assert_string_equal(x->v.status, "secure");
 	correlate_flush_state(x->c);
 	state_sync(st);
@@ -1252,25 +1237,13 @@ static void test_keys_vouched_noerror_only(void **state)
 	     false);
 	assert_int_equal(counter(x->c, "dnssec.keys_vouched"), 0);
 	/* without AD, or from a resolver not trusted, neither */
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, false);
 	assert_int_equal(counter(x->c, "dnssec.keys_vouched"), 0);
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, true);
 	assert_int_equal(counter(x->c, "dnssec.keys_vouched"), 1);
 	dfx_free(x);
 	x = dfx_new(false);
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, true);
 	assert_int_equal(counter(x->c, "dnssec.keys_vouched"), 0);
 	dfx_free(x);
 	zone_free(&z);
@@ -1291,11 +1264,7 @@ static void test_validated_without_ad(void **state)
 	zone_new(&z);
 	x = dfx_new_anchor(true, z.anchor);
 	x->query_do = true;
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, true);
 	p = with_rrset(&z,
 		       response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
 		       one(text_rr("www.sec.test. IN A 192.0.2.80")), true, false);
@@ -1358,11 +1327,7 @@ static void test_nsec_denial_without_ad(void **state)
 	zone_new(&z);
 	x = dfx_new_anchor(true, z.anchor);
 	x->query_do = true;
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, true);
 	feed(x,
 	     with_rrset(&z,
 			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
@@ -1642,11 +1607,7 @@ static void test_denial_stripped_once(void **state)
 	x = dfx_new_anchor(true, z.anchor);
 	eve_to_file(x, path);
 	x->query_do = true;
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, true);
 	feed(x,
 	     with_rrset(&z,
 			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
@@ -1677,11 +1638,7 @@ static void test_blind_not_judged(void **state)
 	zone_new(&z);
 	x = dfx_new_anchor(false, z.anchor);
 	b = correlate_blind(x->c);
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, false);
 	feed(x,
 	     with_rrset(&z,
 			response("mx.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false, NULL),
@@ -1726,11 +1683,7 @@ static void test_retry_only_valid(void **state)
 	     false);
 	assert_int_equal(counter(x->c, "dnssec.retry_kept"), 2);
 	x->ts = T0 + SEC(10);
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, false);
 	assert_int_equal(counter(x->c, "dnssec.retry_upgraded"), 1);
 	assert_int_equal(
 	    expect_get_addrs(correlate_expect(x->c), "mx.sec.test", T0 + SEC(10))->trust,
@@ -1794,11 +1747,7 @@ static void test_dnssec_guards_evidence(void **state)
 	x = dfx_new_anchor(false, z.anchor);
 	eve_to_file(x, path);
 	x->query_do = true;
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, false);
 	/* an unsigned zone's answer to a DO query is no stripping */
 	feed(x,
 	     response("www.plain.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, false,
@@ -1919,11 +1868,7 @@ static void test_own_judgement_wins(void **state)
 	(void)state;
 	zone_new(&z);
 	x = dfx_new_anchor(true, z.anchor);
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, true);
 	feed(x,
 	     with_rrset(&z,
 			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
@@ -1981,11 +1926,7 @@ static void test_first_answer_guards(void **state)
 	dfx_free(x);
 	zone_new(&z);
 	x = dfx_new_anchor(false, z.anchor);
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, false, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, false);
 	feed(x,
 	     with_rrset(&z,
 			with_rrset(&z,
@@ -2142,11 +2083,7 @@ static void test_truncated_denial_not_stripped(void **state)
 	zone_new(&z);
 	x = dfx_new_anchor(true, z.anchor);
 	x->query_do = true;
-	feed(x,
-	     with_rrset(&z,
-			response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, true, NULL),
-			one(ldns_rr_clone(z.ksk_rr)), true, false),
-	     false);
+	feed_keys(x, &z, true);
 	feed(x,
 	     with_rrset(&z,
 			response("www.sec.test.", LDNS_RR_TYPE_A, LDNS_RCODE_NOERROR, true, NULL),
