@@ -1177,44 +1177,71 @@ static bool count_dnskey(void *arg, const struct state_fact *f)
 	return true;
 }
 
+/* A state store in a fresh directory, attached to a fixture's stage. */
+struct tmp_state {
+	char dir[64], path[128];
+	struct state_config cfg;
+	struct state *st;
+};
+
+static void tmp_state_attach(struct tmp_state *t, struct dfx *x)
+{
+	char err[256];
+
+	snprintf(t->dir, sizeof(t->dir), "/tmp/mx-dnsstate-XXXXXX");
+	assert_non_null(mkdtemp(t->dir));
+	snprintf(t->path, sizeof(t->path), "%s/state.db", t->dir);
+	state_config_defaults(&t->cfg);
+	t->cfg.flush_ms = 20;
+	t->st = state_open(t->path, &t->cfg, err, sizeof(err));
+	assert_non_null(t->st);
+	correlate_attach_state(x->c, t->st);
+}
+
+/* Writes what the stage queued and detaches the store (still open). */
+static void tmp_state_detach(struct tmp_state *t, struct dfx *x)
+{
+	correlate_flush_state(x->c);
+	state_sync(t->st);
+	correlate_attach_state(x->c, NULL);
+}
+
+/* Closes the store and removes its files and directory. */
+static void tmp_state_remove(struct tmp_state *t)
+{
+	char p2[160];
+
+	state_close(t->st);
+	unlink(t->path);
+	snprintf(p2, sizeof(p2), "%s-wal", t->path);
+	unlink(p2);
+	snprintf(p2, sizeof(p2), "%s-shm", t->path);
+	unlink(p2);
+	rmdir(t->dir);
+}
+
 /* Validated keys go to the state store, and come back from it. */
 static void test_keys_persisted(void **state)
 {
 	struct signed_zone z;
 	struct dfx *x;
-	struct state_config cfg;
-	struct state *st;
-	char dir[64], path[128], p2[160], err[256];
+	struct tmp_state t;
+	char err[256];
 	unsigned n = 0;
 
 	(void)state;
 	zone_new(&z);
 	x = dfx_new_anchor(false, z.anchor);
-	snprintf(dir, sizeof(dir), "/tmp/mx-dnsstate-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/state.db", dir);
-	state_config_defaults(&cfg);
-	cfg.flush_ms = 20;
-	st = state_open(path, &cfg, err, sizeof(err));
-	assert_non_null(st);
-	correlate_attach_state(x->c, st);
+	tmp_state_attach(&t, x);
 	feed_keys(x, &z, false);
 	assert_string_equal(x->v.status, "secure");
-	correlate_flush_state(x->c);
-	state_sync(st);
-	correlate_attach_state(x->c, NULL);
-	state_close(st);
-	st = state_open(path, &cfg, err, sizeof(err));
-	assert_non_null(st);
-	assert_true(state_load(st, count_dnskey, &n, err, sizeof(err)));
+	tmp_state_detach(&t, x);
+	state_close(t.st);
+	t.st = state_open(t.path, &t.cfg, err, sizeof(err));
+	assert_non_null(t.st);
+	assert_true(state_load(t.st, count_dnskey, &n, err, sizeof(err)));
 	assert_int_equal(n, 1);
-	state_close(st);
-	unlink(path);
-	snprintf(p2, sizeof(p2), "%s-wal", path);
-	unlink(p2);
-	snprintf(p2, sizeof(p2), "%s-shm", path);
-	unlink(p2);
-	rmdir(dir);
+	tmp_state_remove(&t);
 	dfx_free(x);
 	zone_free(&z);
 }
@@ -1965,34 +1992,15 @@ static bool keep_dnskey(void *arg, const struct state_fact *f)
 static void stored_keys(struct signed_zone *z, bool trust_resolver, bool ad, struct kept_fact *k)
 {
 	struct dfx *x = trust_resolver ? dfx_new(true) : dfx_new_anchor(false, z->anchor);
-	struct state_config cfg;
-	struct state *st;
-	char dir[64], path[128], p2[160], err[256];
+	struct tmp_state t;
+	char err[256];
 
-	snprintf(dir, sizeof(dir), "/tmp/mx-dnsstate-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/state.db", dir);
-	state_config_defaults(&cfg);
-	cfg.flush_ms = 20;
-	st = state_open(path, &cfg, err, sizeof(err));
-	assert_non_null(st);
-	correlate_attach_state(x->c, st);
-	feed(x,
-	     with_rrset(z, response("sec.test.", LDNS_RR_TYPE_DNSKEY, LDNS_RCODE_NOERROR, ad, NULL),
-			one(ldns_rr_clone(z->ksk_rr)), true, false),
-	     false);
-	correlate_flush_state(x->c);
-	state_sync(st);
-	correlate_attach_state(x->c, NULL);
+	tmp_state_attach(&t, x);
+	feed_keys(x, z, ad);
+	tmp_state_detach(&t, x);
 	memset(k, 0, sizeof(*k));
-	assert_true(state_load(st, keep_dnskey, k, err, sizeof(err)));
-	state_close(st);
-	unlink(path);
-	snprintf(p2, sizeof(p2), "%s-wal", path);
-	unlink(p2);
-	snprintf(p2, sizeof(p2), "%s-shm", path);
-	unlink(p2);
-	rmdir(dir);
+	assert_true(state_load(t.st, keep_dnskey, k, err, sizeof(err)));
+	tmp_state_remove(&t);
 	dfx_free(x);
 }
 
@@ -2114,31 +2122,15 @@ static unsigned resolver_ad_facts(bool trust_resolver)
 {
 	static const char *const mx[] = {"ad.test. IN MX 10 mx.ad.test.", NULL};
 	struct dfx *x = dfx_new(trust_resolver);
-	struct state_config cfg;
-	struct state *st;
-	char dir[64], path[128], p2[160], err[256];
+	struct tmp_state t;
+	char err[256];
 	unsigned n = 0;
 
-	snprintf(dir, sizeof(dir), "/tmp/mx-dnsstate-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/state.db", dir);
-	state_config_defaults(&cfg);
-	cfg.flush_ms = 20;
-	st = state_open(path, &cfg, err, sizeof(err));
-	assert_non_null(st);
-	correlate_attach_state(x->c, st);
+	tmp_state_attach(&t, x);
 	feed(x, response("ad.test.", LDNS_RR_TYPE_MX, LDNS_RCODE_NOERROR, true, mx), false);
-	correlate_flush_state(x->c);
-	state_sync(st);
-	correlate_attach_state(x->c, NULL);
-	assert_true(state_load(st, count_resolver_ad, &n, err, sizeof(err)));
-	state_close(st);
-	unlink(path);
-	snprintf(p2, sizeof(p2), "%s-wal", path);
-	unlink(p2);
-	snprintf(p2, sizeof(p2), "%s-shm", path);
-	unlink(p2);
-	rmdir(dir);
+	tmp_state_detach(&t, x);
+	assert_true(state_load(t.st, count_resolver_ad, &n, err, sizeof(err)));
+	tmp_state_remove(&t);
 	dfx_free(x);
 	return n;
 }
